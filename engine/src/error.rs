@@ -1,0 +1,419 @@
+//! The one public error type. Every error has a stable snake_case `code()` that the CLI and the
+//! Python module carry too, and a one-line message naming what was wrong and where.
+
+use std::fmt;
+
+use crate::model::ValueType;
+
+/// Anything that can go wrong in apportion.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Customers or managers could not be read.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A rulebook is invalid, or a rule failed while running.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+}
+
+impl Error {
+    /// A stable, snake_case code for scripts and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Input(e) => e.code(),
+            Error::Rule(e) => e.code(),
+        }
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in an input a problem is: the source (a file name), and the line, column and record
+/// when known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// The file name, or a description such as `<customers>`.
+    pub source: String,
+    /// 1-based line (CSV: the physical line of the record; JSON Lines: the line).
+    pub line: Option<u64>,
+    /// The column or key.
+    pub column: Option<String>,
+    /// The record's id, once it is known.
+    pub record: Option<String>,
+}
+
+impl Location {
+    /// A location in `source`, with no line yet.
+    pub fn in_source(source: impl Into<String>) -> Location {
+        Location {
+            source: source.into(),
+            ..Location::default()
+        }
+    }
+
+    /// This location at `line`.
+    pub fn at_line(mut self, line: u64) -> Location {
+        self.line = Some(line);
+        self
+    }
+
+    /// This location in `column`.
+    pub fn in_column(mut self, column: impl Into<String>) -> Location {
+        self.column = Some(column.into());
+        self
+    }
+
+    /// This location in the record with id `record`.
+    pub fn in_record(mut self, record: impl Into<String>) -> Location {
+        self.record = Some(record.into());
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`", self.source)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(record) = &self.record {
+            write!(f, ", record `{record}`")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column `{column}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which kind of record an input error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// A customer.
+    Customer,
+    /// A manager.
+    Manager,
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RecordKind::Customer => "customer",
+            RecordKind::Manager => "manager",
+        })
+    }
+}
+
+/// Bad input data. Messages name the place and never repeat attribute values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The file could not be opened or read.
+    #[error("cannot read `{source_name}`: {message}")]
+    Io {
+        /// The file.
+        source_name: String,
+        /// What the operating system said.
+        message: String,
+    },
+    /// The file is not valid CSV, JSON or JSON Lines (or not UTF-8, or truncated).
+    #[error("malformed input at {at}: {message}")]
+    Malformed {
+        /// Where.
+        at: Location,
+        /// What the parser said.
+        message: String,
+    },
+    /// The format could not be told from the file name.
+    #[error("unknown input format for `{source_name}`: use a .csv, .json or .jsonl file")]
+    UnknownFormat {
+        /// The file.
+        source_name: String,
+    },
+    /// A required column (such as `id` or `capacity`) is absent.
+    #[error("missing column `{column}` in `{source_name}`")]
+    MissingColumn {
+        /// The file.
+        source_name: String,
+        /// The column.
+        column: String,
+    },
+    /// Two columns share a name.
+    #[error("duplicate column `{column}` in `{source_name}`")]
+    DuplicateColumn {
+        /// The file.
+        source_name: String,
+        /// The column.
+        column: String,
+    },
+    /// A record has an empty id.
+    #[error("empty {kind} id at {at}")]
+    EmptyId {
+        /// Customer or manager.
+        kind: RecordKind,
+        /// Where.
+        at: Location,
+    },
+    /// Two records share an id.
+    #[error("duplicate {kind} id `{id}` at {at}")]
+    DuplicateId {
+        /// Customer or manager.
+        kind: RecordKind,
+        /// The id.
+        id: String,
+        /// Where the second one is.
+        at: Location,
+    },
+    /// A value cannot be read as its column's type.
+    #[error("invalid value at {at}: expected {expected}")]
+    InvalidValue {
+        /// Where.
+        at: Location,
+        /// The column's type.
+        expected: ValueType,
+    },
+    /// A number is NaN or infinite.
+    #[error("non-finite number at {at}: NaN and infinity are not allowed")]
+    NonFinite {
+        /// Where.
+        at: Location,
+    },
+    /// A capacity, target or segment cap is negative, fractional or too large.
+    #[error("invalid capacity at {at}: {message}")]
+    InvalidCapacity {
+        /// Where.
+        at: Location,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A type override names an unknown type.
+    #[error("unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date")]
+    UnknownType {
+        /// The column.
+        column: String,
+        /// The type name given.
+        type_name: String,
+    },
+}
+
+impl InputError {
+    /// A stable, snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputError::Io { .. } => "io_error",
+            InputError::Malformed { .. } => "malformed_input",
+            InputError::UnknownFormat { .. } => "unknown_format",
+            InputError::MissingColumn { .. } => "missing_column",
+            InputError::DuplicateColumn { .. } => "duplicate_column",
+            InputError::EmptyId { .. } => "empty_id",
+            InputError::DuplicateId {
+                kind: RecordKind::Customer,
+                ..
+            } => "duplicate_customer_id",
+            InputError::DuplicateId {
+                kind: RecordKind::Manager,
+                ..
+            } => "duplicate_manager_id",
+            InputError::InvalidValue { .. } => "invalid_value",
+            InputError::NonFinite { .. } => "non_finite_number",
+            InputError::InvalidCapacity { .. } => "invalid_capacity",
+            InputError::UnknownType { .. } => "unknown_type",
+        }
+    }
+}
+
+/// A 1-based line and column in a rulebook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// Formats an optional position as ` at line L, column C`, or nothing.
+struct At(Option<Position>);
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(position) => write!(f, " at {position}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Which sandbox limit a rule ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Too many operations (an endless or very long loop).
+    Operations,
+    /// Too many nested function calls (deep recursion).
+    CallDepth,
+    /// A string grew too long.
+    StringSize,
+    /// An array grew too long.
+    ArraySize,
+    /// A map grew too large.
+    MapSize,
+    /// Too many variables.
+    Variables,
+    /// Expressions nested too deeply.
+    ExpressionDepth,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::Operations => "operation limit",
+            Limit::CallDepth => "call depth limit",
+            Limit::StringSize => "string size limit",
+            Limit::ArraySize => "array size limit",
+            Limit::MapSize => "map size limit",
+            Limit::Variables => "variable limit",
+            Limit::ExpressionDepth => "expression depth limit",
+        })
+    }
+}
+
+/// A rulebook that is invalid, or a rule that failed while running.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// The source does not parse.
+    #[error("syntax error{}: {message}", At(*position))]
+    Syntax {
+        /// What the parser said.
+        message: String,
+        /// Where.
+        position: Option<Position>,
+    },
+    /// A rule uses something the sandbox forbids (`import`, `eval`, function pointers, ...).
+    #[error("rule `{rule}` uses forbidden `{construct}`{}", At(*position))]
+    Forbidden {
+        /// The rule.
+        rule: String,
+        /// The construct.
+        construct: String,
+        /// Where.
+        position: Option<Position>,
+    },
+    /// A rule reads a customer field that neither the input nor the rulebook defines.
+    #[error("rule `{rule}` reads unknown field `{field}`{}", At(*position))]
+    UnknownField {
+        /// The rule.
+        rule: String,
+        /// The field.
+        field: String,
+        /// Where.
+        position: Option<Position>,
+    },
+    /// A rule calls a function that is neither built in nor defined in the rulebook.
+    #[error("rule `{rule}` calls unknown function `{function}`{}", At(*position))]
+    UnknownFunction {
+        /// The rule.
+        rule: String,
+        /// The function name.
+        function: String,
+        /// Where.
+        position: Option<Position>,
+    },
+    /// Derived fields read each other in a circle.
+    #[error("derived fields depend on each other in a cycle: {}", cycle_text(.fields))]
+    Cycle {
+        /// The fields in the cycle, the first repeated at the end.
+        fields: Vec<String>,
+    },
+    /// A derived field has the name of an input attribute or a reserved name.
+    #[error("rule `{rule}` defines a field that already exists: {reason}")]
+    FieldConflict {
+        /// The rule.
+        rule: String,
+        /// Why it clashes.
+        reason: String,
+    },
+    /// A rule has the wrong shape (for example two parameters where one is expected).
+    #[error("rule `{rule}` has an invalid signature: {message}")]
+    Signature {
+        /// The rule.
+        rule: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A rule ran into a sandbox limit for a customer.
+    #[error("rule `{rule}` failed for customer `{customer}`: {limit} {value} exceeded{}", At(*position))]
+    LimitExceeded {
+        /// The rule.
+        rule: String,
+        /// The customer's id.
+        customer: String,
+        /// Which limit.
+        limit: Limit,
+        /// The limit's value.
+        value: u64,
+        /// Where.
+        position: Option<Position>,
+    },
+    /// A rule raised an error for a customer (a type error, division by zero, `throw`, ...).
+    #[error("rule `{rule}` failed for customer `{customer}`: {message}{}", At(*position))]
+    Evaluation {
+        /// The rule.
+        rule: String,
+        /// The customer's id.
+        customer: String,
+        /// What went wrong.
+        message: String,
+        /// Where.
+        position: Option<Position>,
+    },
+    /// A rule returned a value that is not a field value (a map, a function pointer, ...).
+    #[error("rule `{rule}` returned {found} for customer `{customer}`: expected int, float, bool, string, date, an array of strings or ()")]
+    InvalidResult {
+        /// The rule.
+        rule: String,
+        /// The customer's id.
+        customer: String,
+        /// The type returned.
+        found: String,
+    },
+}
+
+fn cycle_text(fields: &[String]) -> String {
+    fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" -> ")
+}
+
+impl RuleError {
+    /// A stable, snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleError::Syntax { .. } => "rule_syntax",
+            RuleError::Forbidden { .. } => "forbidden_construct",
+            RuleError::UnknownField { .. } => "unknown_field",
+            RuleError::UnknownFunction { .. } => "unknown_function",
+            RuleError::Cycle { .. } => "dependency_cycle",
+            RuleError::FieldConflict { .. } => "field_conflict",
+            RuleError::Signature { .. } => "invalid_rule_signature",
+            RuleError::LimitExceeded { .. } => "rule_limit_exceeded",
+            RuleError::Evaluation { .. } => "rule_failed",
+            RuleError::InvalidResult { .. } => "invalid_rule_result",
+        }
+    }
+
+    /// The customer a runtime error is about, if any.
+    pub fn customer(&self) -> Option<&str> {
+        match self {
+            RuleError::LimitExceeded { customer, .. }
+            | RuleError::Evaluation { customer, .. }
+            | RuleError::InvalidResult { customer, .. } => Some(customer),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! apportion decides who serves whom in a bank: it derives each customer's tier, segment,
+//! lifecycle, tags and lead score with sandboxed Rhai rules that other teams write.
+#![forbid(unsafe_code)]
+
+pub mod date;
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod profile;
+pub mod rules;
+
+pub use date::Date;
+pub use error::{Error, InputError, Location, Position, Result, RuleError};
+pub use model::{Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType};

@@ -1,0 +1,1 @@
+//! Loading (being written).

@@ -1,0 +1,295 @@
+//! Customers, managers and the current book: plain data with typed attributes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> Self {
+                $name(id.to_owned())
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A customer's id, unique within a book.
+    CustomerId
+);
+id_type!(
+    /// A relationship manager's id, unique within a book.
+    ManagerId
+);
+
+/// The type of an attribute column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    /// A 64-bit signed integer.
+    Int,
+    /// A finite 64-bit float.
+    Float,
+    /// `true` or `false`.
+    Bool,
+    /// UTF-8 text.
+    Str,
+    /// A list of strings (`;`-separated in CSV).
+    List,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+}
+
+impl ValueType {
+    /// The name used in schemas, errors and type overrides.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Int => "int",
+            ValueType::Float => "float",
+            ValueType::Bool => "bool",
+            ValueType::Str => "string",
+            ValueType::List => "list",
+            ValueType::Date => "date",
+        }
+    }
+
+    /// Parses a type name as written in an override (`int`, `float`, `bool`, `string`, `list`, `date`).
+    pub fn from_name(name: &str) -> Option<ValueType> {
+        Some(match name {
+            "int" | "integer" => ValueType::Int,
+            "float" => ValueType::Float,
+            "bool" | "boolean" => ValueType::Bool,
+            "string" | "str" => ValueType::Str,
+            "list" => ValueType::List,
+            "date" => ValueType::Date,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One attribute value. `Null` is a missing value (an empty CSV cell, a JSON `null` or absent key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// No value.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A finite float (NaN and infinities are rejected on input).
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A date.
+    Date(Date),
+    /// Text.
+    Str(Arc<str>),
+    /// A list of strings.
+    List(Arc<[Arc<str>]>),
+}
+
+impl Value {
+    /// The type of this value, `None` for `Null`.
+    pub fn value_type(&self) -> Option<ValueType> {
+        Some(match self {
+            Value::Null => return None,
+            Value::Int(_) => ValueType::Int,
+            Value::Float(_) => ValueType::Float,
+            Value::Bool(_) => ValueType::Bool,
+            Value::Date(_) => ValueType::Date,
+            Value::Str(_) => ValueType::Str,
+            Value::List(_) => ValueType::List,
+        })
+    }
+
+    /// Text for the value as a CSV cell would hold it: lists joined with `;`, `Null` empty.
+    pub fn to_cell(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Int(v) => v.to_string(),
+            Value::Float(v) => v.to_string(),
+            Value::Bool(v) => v.to_string(),
+            Value::Date(v) => v.to_string(),
+            Value::Str(v) => v.to_string(),
+            Value::List(items) => items.join(";"),
+        }
+    }
+}
+
+/// A named, typed attribute column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    /// The column name, as rules read it (`c.assets`).
+    pub name: String,
+    /// The column type.
+    #[serde(rename = "type")]
+    pub value_type: ValueType,
+}
+
+/// The attribute columns of a table, in input order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schema {
+    fields: Vec<Field>,
+    index: HashMap<String, usize>,
+}
+
+impl Schema {
+    /// A schema of these fields; `None` if two fields share a name.
+    pub fn new(fields: Vec<Field>) -> Option<Schema> {
+        let mut index = HashMap::with_capacity(fields.len());
+        for (i, field) in fields.iter().enumerate() {
+            if index.insert(field.name.clone(), i).is_some() {
+                return None;
+            }
+        }
+        Some(Schema { fields, index })
+    }
+
+    /// The fields, in order.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// The position of the field called `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.position(name).map(|i| &self.fields[i])
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+/// A customer: an id, the current manager if any, and attributes aligned with the table's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Customer {
+    /// The customer's id.
+    pub id: CustomerId,
+    /// The manager who currently serves this customer, if any.
+    pub manager: Option<ManagerId>,
+    /// One value per schema field, in schema order.
+    pub attributes: Vec<Value>,
+}
+
+/// A relationship manager: capacity, target load, optional per-segment caps and attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manager {
+    /// The manager's id.
+    pub id: ManagerId,
+    /// The most customers this manager may serve.
+    pub capacity: u32,
+    /// The load the balance term aims for; defaults to `capacity`.
+    pub target: Option<u32>,
+    /// At most this many customers of a segment (e.g. `HNW` → 30).
+    pub segment_caps: BTreeMap<String, u32>,
+    /// One value per schema field, in schema order.
+    pub attributes: Vec<Value>,
+}
+
+impl Manager {
+    /// The target load: the explicit target, or the capacity.
+    pub fn target_load(&self) -> u32 {
+        self.target.unwrap_or(self.capacity)
+    }
+}
+
+/// Customers sharing one schema, in input order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Customers {
+    /// The attribute columns.
+    pub schema: Schema,
+    /// The customers, in input order.
+    pub records: Vec<Customer>,
+}
+
+impl Customers {
+    /// The value of attribute `field` for the customer at `row`.
+    pub fn value(&self, row: usize, field: &str) -> Option<&Value> {
+        let position = self.schema.position(field)?;
+        self.records.get(row)?.attributes.get(position)
+    }
+}
+
+/// Managers sharing one schema, in input order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Managers {
+    /// The attribute columns.
+    pub schema: Schema,
+    /// The managers, in input order.
+    pub records: Vec<Manager>,
+}
+
+/// A customer whose current manager is not among the managers: not an error, but reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Orphan {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The manager named in the input, who is not (or no longer) a manager.
+    pub former_manager: ManagerId,
+}
+
+/// The current book: customers, managers, and who serves whom today.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Book {
+    /// The customers.
+    pub customers: Customers,
+    /// The managers.
+    pub managers: Managers,
+}
+
+impl Book {
+    /// Customers whose current manager is not in the book (for example one who has left).
+    pub fn orphans(&self) -> Vec<Orphan> {
+        let known: HashSet<&ManagerId> = self.managers.records.iter().map(|m| &m.id).collect();
+        self.customers
+            .records
+            .iter()
+            .filter_map(|c| {
+                let manager = c.manager.as_ref()?;
+                (!known.contains(manager)).then(|| Orphan {
+                    customer: c.id.clone(),
+                    former_manager: manager.clone(),
+                })
+            })
+            .collect()
+    }
+}
