@@ -16,6 +16,9 @@ pub struct Date {
 const YEAR_RANGE: std::ops::RangeInclusive<i32> = 1..=9999;
 
 impl Date {
+    /// 1970-01-01.
+    pub const EPOCH: Date = Date { days: 0 };
+
     /// The date of `year`-`month`-`day`, or `None` if there is no such day.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
         if !YEAR_RANGE.contains(&year) || !(1..=12).contains(&month) {
@@ -109,7 +112,8 @@ impl FromStr for Date {
         if !shaped {
             return Err(ParseDateError);
         }
-        let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().map_err(|_| ParseDateError);
+        let number =
+            |range: std::ops::Range<usize>| text[range].parse::<u32>().map_err(|_| ParseDateError);
         let year = i32::try_from(number(0..4)?).map_err(|_| ParseDateError)?;
         Date::from_ymd(year, number(5..7)?, number(8..10)?).ok_or(ParseDateError)
     }
@@ -141,17 +145,34 @@ mod tests {
 
     #[test]
     fn round_trips_through_text_and_days() {
-        for text in ["1970-01-01", "2000-02-29", "2024-12-31", "0001-01-01", "9999-12-31"] {
+        for text in [
+            "1970-01-01",
+            "2000-02-29",
+            "2024-12-31",
+            "0001-01-01",
+            "9999-12-31",
+        ] {
             let date: Date = text.parse().unwrap();
             assert_eq!(date.to_string(), text);
-            assert_eq!(Date::from_days_since_epoch(date.days_since_epoch()), Some(date));
+            assert_eq!(
+                Date::from_days_since_epoch(date.days_since_epoch()),
+                Some(date)
+            );
         }
         assert_eq!("1970-01-02".parse::<Date>().unwrap().days_since_epoch(), 1);
     }
 
     #[test]
     fn rejects_days_that_do_not_exist() {
-        for text in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-1-01", "20240101", "0000-01-01", "+024-01-01"] {
+        for text in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-1-01",
+            "20240101",
+            "0000-01-01",
+            "+024-01-01",
+        ] {
             assert!(text.parse::<Date>().is_err(), "{text}");
         }
     }

@@ -189,7 +189,9 @@ pub enum InputError {
         message: String,
     },
     /// A type override names an unknown type.
-    #[error("unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date")]
+    #[error(
+        "unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date"
+    )]
     UnknownType {
         /// The column.
         column: String,
@@ -327,7 +329,7 @@ pub enum RuleError {
         position: Option<Position>,
     },
     /// Derived fields read each other in a circle.
-    #[error("derived fields depend on each other in a cycle: {}", cycle_text(.fields))]
+    #[error("derived fields read each other in a cycle: {}", cycle_text(.fields))]
     Cycle {
         /// The fields in the cycle, the first repeated at the end.
         fields: Vec<String>,
@@ -375,7 +377,9 @@ pub enum RuleError {
         position: Option<Position>,
     },
     /// A rule returned a value that is not a field value (a map, a function pointer, ...).
-    #[error("rule `{rule}` returned {found} for customer `{customer}`: expected int, float, bool, string, date, an array of strings or ()")]
+    #[error(
+        "rule `{rule}` returned {found} for customer `{customer}`: expected int, float, bool, string, date, an array of strings or ()"
+    )]
     InvalidResult {
         /// The rule.
         rule: String,
@@ -387,7 +391,11 @@ pub enum RuleError {
 }
 
 fn cycle_text(fields: &[String]) -> String {
-    fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" -> ")
+    fields
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
 }
 
 impl RuleError {

@@ -11,4 +11,9 @@ pub mod rules;
 
 pub use date::Date;
 pub use error::{Error, InputError, Location, Position, Result, RuleError};
-pub use model::{Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType};
+pub use model::{
+    Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
+    ValueType,
+};
+pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer};
+pub use rules::{FieldRule, Limits, Rulebook};

@@ -1,1 +1,357 @@
-//! Profiling (being written).
+//! Profiling: every derived field for every customer, in parallel and deterministic — the
+//! output is the same on one thread or many.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use rhai::{CallFnOptions, Dynamic, Engine, ImmutableString, Scope};
+use serde::Serialize;
+
+use crate::date::Date;
+use crate::error::{Result, RuleError};
+use crate::model::{Customer, CustomerId, Customers, Value};
+use crate::rules::Rulebook;
+use crate::rules::sandbox::{self, Record, RecordData, Slots};
+
+/// What to do when a rule fails for a customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnRuleError {
+    /// Stop the run with the error of the first failing customer (in input order).
+    #[default]
+    Fail,
+    /// Leave the customer out of the profile and report the error in [`Profile::skipped`].
+    Skip,
+}
+
+/// Called with (customers done, customers in all) as a run progresses.
+pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+/// Options of a profiling run.
+#[derive(Clone)]
+pub struct ProfileOptions {
+    /// The date rules compare against (`days_since`, `as_of()`): results never depend on the clock.
+    pub as_of: Date,
+    /// Fail the run on a rule error, or skip and report the customer.
+    pub on_error: OnRuleError,
+    /// Worker threads; `None` uses rayon's global pool. The result never depends on it.
+    pub threads: Option<usize>,
+    /// Progress callback, called from worker threads.
+    pub progress: Option<Progress>,
+}
+
+impl ProfileOptions {
+    /// Options for a run as of `as_of`: fail on the first rule error, default threads.
+    pub fn new(as_of: Date) -> ProfileOptions {
+        ProfileOptions {
+            as_of,
+            on_error: OnRuleError::Fail,
+            threads: None,
+            progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for ProfileOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProfileOptions")
+            .field("as_of", &self.as_of)
+            .field("on_error", &self.on_error)
+            .field("threads", &self.threads)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// One customer's derived fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfiledCustomer {
+    /// The customer.
+    pub id: CustomerId,
+    /// One value per derived field, in [`Profile::fields`] order.
+    pub values: Vec<Value>,
+}
+
+/// The derived fields of every customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Derived field names, in the rulebook's declaration order.
+    pub fields: Vec<String>,
+    /// Profiled customers, in input order.
+    pub customers: Vec<ProfiledCustomer>,
+    /// Customers left out because a rule failed (only with [`OnRuleError::Skip`]), in input order.
+    pub skipped: Vec<RuleError>,
+}
+
+impl Profile {
+    /// The position of derived field `name` in each customer's values.
+    pub fn field_position(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f == name)
+    }
+}
+
+/// Customers evaluated per task: large enough to amortise scheduling, small enough to
+/// balance two cores and report progress often.
+const CHUNK: usize = 512;
+
+/// The outcome of one chunk.
+enum ChunkOutcome {
+    Done {
+        rows: Vec<ProfiledCustomer>,
+        skipped: Vec<RuleError>,
+    },
+    Failed {
+        index: usize,
+        error: RuleError,
+    },
+}
+
+impl Rulebook {
+    /// Evaluates every derived field for every customer. Checks the rulebook against the
+    /// customers' schema first, so a read of a missing field fails before any rule runs.
+    pub fn profile(&self, customers: &Customers, options: &ProfileOptions) -> Result<Profile> {
+        self.check(&customers.schema)?;
+        let run = Run::new(self, customers, options);
+        let outcomes = match options
+            .threads
+            .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
+        {
+            Some(Ok(pool)) => pool.install(|| run.all()),
+            // A pool that cannot be built changes speed, never results: use the global one.
+            Some(Err(_)) | None => run.all(),
+        };
+        let mut profile = Profile {
+            fields: self.fields().iter().map(|f| f.name.clone()).collect(),
+            customers: Vec::with_capacity(customers.records.len()),
+            skipped: Vec::new(),
+        };
+        let mut first_failure: Option<(usize, RuleError)> = None;
+        for outcome in outcomes {
+            match outcome {
+                ChunkOutcome::Done { rows, skipped } => {
+                    profile.customers.extend(rows);
+                    profile.skipped.extend(skipped);
+                }
+                ChunkOutcome::Failed { index, error } => {
+                    if first_failure
+                        .as_ref()
+                        .is_none_or(|(first, _)| index < *first)
+                    {
+                        first_failure = Some((index, error));
+                    }
+                }
+            }
+        }
+        match first_failure {
+            Some((_, error)) => Err(error.into()),
+            None => Ok(profile),
+        }
+    }
+}
+
+/// Everything shared by the workers of one run.
+struct Run<'a> {
+    rulebook: &'a Rulebook,
+    customers: &'a Customers,
+    options: &'a ProfileOptions,
+    engine: Engine,
+    /// Input attribute positions rules read; the others are never converted.
+    needed_inputs: Vec<bool>,
+    /// Record slot of each derived field, in field order.
+    field_slots: Vec<usize>,
+    done: AtomicUsize,
+    first_failure: AtomicUsize,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        rulebook: &'a Rulebook,
+        customers: &'a Customers,
+        options: &'a ProfileOptions,
+    ) -> Run<'a> {
+        let schema = &customers.schema;
+        let mut slots = Slots {
+            inputs: schema.len(),
+            ..Slots::default()
+        };
+        for (i, field) in schema.fields().iter().enumerate() {
+            slots.by_name.insert(field.name.clone(), i);
+        }
+        let field_slots: Vec<usize> = (0..rulebook.fields().len())
+            .map(|i| schema.len() + i)
+            .collect();
+        for (field, &slot) in rulebook.fields().iter().zip(&field_slots) {
+            slots.by_name.insert(field.name.clone(), slot);
+        }
+        let dynamic = rulebook.fields().iter().any(|f| f.reads_dynamically);
+        let needed_inputs = schema
+            .fields()
+            .iter()
+            .map(|field| {
+                dynamic
+                    || rulebook
+                        .fields()
+                        .iter()
+                        .any(|f| f.reads.contains(&field.name))
+            })
+            .collect();
+        Run {
+            rulebook,
+            customers,
+            options,
+            engine: sandbox::run_engine(&rulebook.limits(), &slots, options.as_of),
+            needed_inputs,
+            field_slots,
+            done: AtomicUsize::new(0),
+            first_failure: AtomicUsize::new(usize::MAX),
+        }
+    }
+
+    fn all(&self) -> Vec<ChunkOutcome> {
+        self.customers
+            .records
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(chunk, records)| self.chunk(chunk * CHUNK, records))
+            .collect()
+    }
+
+    fn chunk(&self, start: usize, records: &[Customer]) -> ChunkOutcome {
+        let mut scope = Scope::new();
+        let mut rows = Vec::with_capacity(records.len());
+        let mut skipped = Vec::new();
+        let fail = self.options.on_error == OnRuleError::Fail;
+        for (offset, customer) in records.iter().enumerate() {
+            let index = start + offset;
+            // Another worker already failed on an earlier customer: this chunk cannot matter.
+            if fail && index > self.first_failure.load(Ordering::Relaxed) {
+                break;
+            }
+            match self.customer(&mut scope, customer) {
+                Ok(values) => rows.push(ProfiledCustomer {
+                    id: customer.id.clone(),
+                    values,
+                }),
+                Err(error) if fail => {
+                    self.first_failure.fetch_min(index, Ordering::Relaxed);
+                    return ChunkOutcome::Failed { index, error };
+                }
+                Err(error) => skipped.push(error),
+            }
+        }
+        if let Some(progress) = &self.options.progress {
+            let done = self.done.fetch_add(records.len(), Ordering::Relaxed) + records.len();
+            progress(done, self.customers.records.len());
+        }
+        ChunkOutcome::Done { rows, skipped }
+    }
+
+    /// Evaluates the rulebook for one customer, in dependency order.
+    fn customer(&self, scope: &mut Scope, customer: &Customer) -> Result<Vec<Value>, RuleError> {
+        let fields = self.rulebook.fields();
+        let mut values: Vec<Dynamic> = Vec::with_capacity(customer.attributes.len() + fields.len());
+        values.extend(customer.attributes.iter().zip(&self.needed_inputs).map(
+            |(value, &needed)| {
+                if needed {
+                    to_dynamic(value)
+                } else {
+                    Dynamic::UNIT
+                }
+            },
+        ));
+        values.resize(customer.attributes.len() + fields.len(), Dynamic::UNIT);
+        let mut record = Record(Arc::new(RecordData {
+            id: customer.id.as_str().into(),
+            manager: customer
+                .manager
+                .as_ref()
+                .map_or(Dynamic::UNIT, |m| m.as_str().into()),
+            values,
+        }));
+        let mut out = vec![Value::Null; fields.len()];
+        for &field in self.rulebook.order() {
+            let rule = &fields[field];
+            let name = rule.name.as_str();
+            let result: Dynamic = self
+                .engine
+                .call_fn_with_options(
+                    CallFnOptions::new().eval_ast(false).rewind_scope(true),
+                    scope,
+                    self.rulebook.ast(),
+                    name,
+                    (record.clone(),),
+                )
+                .map_err(|e| {
+                    sandbox::runtime_error(*e, rule, customer.id.as_str(), &self.rulebook.limits())
+                })?;
+            out[field] = to_value(&result).ok_or_else(|| RuleError::InvalidResult {
+                rule: name.to_owned(),
+                customer: customer.id.to_string(),
+                found: describe(&result),
+            })?;
+            // The script's copies are gone once the call returns, so this writes in place.
+            Arc::make_mut(&mut record.0).values[self.field_slots[field]] = result;
+        }
+        Ok(out)
+    }
+}
+
+fn to_dynamic(value: &Value) -> Dynamic {
+    match value {
+        Value::Null => Dynamic::UNIT,
+        Value::Int(v) => Dynamic::from_int(*v),
+        Value::Float(v) => Dynamic::from_float(*v),
+        Value::Bool(v) => Dynamic::from_bool(*v),
+        Value::Date(v) => Dynamic::from(*v),
+        Value::Str(v) => Dynamic::from(ImmutableString::from(&**v)),
+        Value::List(items) => Dynamic::from_array(
+            items
+                .iter()
+                .map(|s| Dynamic::from(ImmutableString::from(&**s)))
+                .collect(),
+        ),
+    }
+}
+
+/// A rule's result as a field value, if it is one.
+fn to_value(result: &Dynamic) -> Option<Value> {
+    if result.is_unit() {
+        return Some(Value::Null);
+    }
+    if let Ok(v) = result.as_int() {
+        return Some(Value::Int(v));
+    }
+    if let Ok(v) = result.as_float() {
+        return v.is_finite().then_some(Value::Float(v));
+    }
+    if let Ok(v) = result.as_bool() {
+        return Some(Value::Bool(v));
+    }
+    if let Some(v) = result.read_lock::<ImmutableString>() {
+        return Some(Value::Str(Arc::from(v.as_str())));
+    }
+    if let Some(v) = result.read_lock::<Date>() {
+        return Some(Value::Date(*v));
+    }
+    if let Some(items) = result.read_lock::<rhai::Array>() {
+        let strings: Option<Vec<Arc<str>>> = items
+            .iter()
+            .map(|item| {
+                item.read_lock::<ImmutableString>()
+                    .map(|s| Arc::from(s.as_str()))
+            })
+            .collect();
+        return strings.map(|s| Value::List(s.into()));
+    }
+    None
+}
+
+/// The type of a rejected result, for the error message.
+fn describe(result: &Dynamic) -> String {
+    match result.as_float() {
+        Ok(v) if !v.is_finite() => "a non-finite float".to_owned(),
+        _ if result.is_array() => "an array holding something other than strings".to_owned(),
+        _ => format!("a value of type `{}`", result.type_name()),
+    }
+}

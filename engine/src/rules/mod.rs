@@ -1,1 +1,219 @@
-//! Rules (being written).
+//! The rulebook: Rhai source that derives customer fields, compiled once and validated before
+//! anything runs.
+//!
+//! Conventions a rule author follows:
+//! - every top-level `fn name(c)` with one parameter defines the derived field `name`;
+//! - functions whose name starts with `_` are helpers and may take any parameters;
+//! - `eligible(c, m)` and `affinity(c, m)` are pair rules for assignment;
+//! - a rule reads the customer's input attributes and other derived fields as `c.name`
+//!   (or `c["name"]` for input attributes whose name is not an identifier), the id as `c.id`
+//!   and the current manager as `c.manager`;
+//! - dates are compared with the run's `as_of` date (`days_since(c.onboarded)`), never the clock.
+
+mod analysis;
+mod order;
+pub(crate) mod sandbox;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rhai::AST;
+
+use crate::error::{Position, Result, RuleError};
+use crate::model::Schema;
+use analysis::Analysis;
+pub use sandbox::Limits;
+use sandbox::{RECORD_ID, RECORD_MANAGER};
+
+/// Rhai names anonymous functions (`|x| x + 1`) with this prefix.
+const ANONYMOUS_PREFIX: &str = "anon$";
+
+/// Names of the pair rules, which take a customer and a manager.
+const PAIR_RULES: &[&str] = &["eligible", "affinity"];
+
+/// A derived field: its name, where it is defined, and what it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRule {
+    /// The field's name (the function's name).
+    pub name: String,
+    /// Where the function body starts.
+    pub position: Option<Position>,
+    /// Input attributes and derived fields it reads, directly or through helpers, sorted.
+    pub reads: Vec<String>,
+    /// The derived fields among `reads`.
+    pub depends_on: Vec<String>,
+    /// Whether it also reads attributes by a computed key (`c[key]`) or hands the customer
+    /// somewhere the analysis cannot follow.
+    pub reads_dynamically: bool,
+}
+
+/// A compiled, validated rulebook. Immutable and `Send + Sync`: compile once, share freely.
+#[derive(Debug, Clone)]
+pub struct Rulebook {
+    source: Arc<str>,
+    limits: Limits,
+    ast: Arc<AST>,
+    fields: Vec<FieldRule>,
+    order: Vec<usize>,
+    analysis: Arc<Analysis>,
+}
+
+impl Rulebook {
+    /// Compiles and validates `source` with the default [`Limits`].
+    pub fn compile(source: &str) -> Result<Rulebook> {
+        Rulebook::compile_with(source, Limits::default())
+    }
+
+    /// Compiles and validates `source` with these limits: syntax, forbidden constructs
+    /// (`import`, `eval`, function pointers, printing), unknown functions, rule signatures and
+    /// dependency cycles between derived fields.
+    pub fn compile_with(source: &str, limits: Limits) -> Result<Rulebook> {
+        let engine = sandbox::base_engine(&limits);
+        let ast = engine
+            .compile(source)
+            .map_err(|e| sandbox::syntax_error(&e))?;
+        let known = sandbox::known_functions(&engine);
+        let analysis = Analysis::of(&ast, &|name| known.contains(name), &|f| !is_helper(&f.name))?;
+        let field_indices = field_functions(&analysis)?;
+        let names: Vec<String> = field_indices
+            .iter()
+            .map(|&i| analysis.functions[i].name.clone())
+            .collect();
+        let slot_of: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut fields = Vec::with_capacity(names.len());
+        let mut depends_on = Vec::with_capacity(names.len());
+        for &index in &field_indices {
+            let function = &analysis.functions[index];
+            let reads = analysis.reads(index, 0);
+            let derived: Vec<usize> = reads
+                .fields
+                .keys()
+                .filter_map(|n| slot_of.get(n.as_str()).copied())
+                .collect();
+            fields.push(FieldRule {
+                name: function.name.clone(),
+                position: function.position,
+                reads: reads.fields.keys().cloned().collect(),
+                depends_on: derived.iter().map(|&i| names[i].clone()).collect(),
+                reads_dynamically: reads.dynamic,
+            });
+            depends_on.push(derived);
+        }
+        let order = order::evaluation_order(&names, &depends_on)?;
+        Ok(Rulebook {
+            source: source.into(),
+            limits,
+            ast: Arc::new(ast),
+            fields,
+            order,
+            analysis: Arc::new(analysis),
+        })
+    }
+
+    /// The source the rulebook was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The sandbox limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The derived fields, in declaration order.
+    pub fn fields(&self) -> &[FieldRule] {
+        &self.fields
+    }
+
+    /// The derived fields in the order they are evaluated: every field after those it reads.
+    pub fn evaluation_order(&self) -> impl Iterator<Item = &FieldRule> {
+        self.order.iter().map(|&i| &self.fields[i])
+    }
+
+    /// Checks the rulebook against customers' input attributes: every field a rule reads must
+    /// exist, and no derived field may reuse an input attribute's name.
+    pub fn check(&self, schema: &Schema) -> Result<()> {
+        for field in &self.fields {
+            if schema.position(&field.name).is_some() {
+                return Err(RuleError::FieldConflict {
+                    rule: field.name.clone(),
+                    reason: format!("the input already has an attribute `{}`", field.name),
+                }
+                .into());
+            }
+        }
+        let derived: BTreeSet<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        for (function, field, position) in self.analysis.direct_reads() {
+            let known = derived.contains(field.as_str())
+                || schema.position(field).is_some()
+                || field == RECORD_ID
+                || field == RECORD_MANAGER;
+            if !known {
+                return Err(RuleError::UnknownField {
+                    rule: function.name.clone(),
+                    field: field.clone(),
+                    position,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn ast(&self) -> &AST {
+        &self.ast
+    }
+
+    pub(crate) fn order(&self) -> &[usize] {
+        &self.order
+    }
+}
+
+fn is_helper(name: &str) -> bool {
+    name.starts_with('_') || name.starts_with(ANONYMOUS_PREFIX)
+}
+
+/// The functions that define derived fields, checking every rule's signature.
+fn field_functions(analysis: &Analysis) -> Result<Vec<usize>, RuleError> {
+    let mut fields = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (index, function) in analysis.functions.iter().enumerate() {
+        let name = function.name.as_str();
+        if is_helper(name) {
+            continue;
+        }
+        let expected = if PAIR_RULES.contains(&name) { 2 } else { 1 };
+        if function.params.len() != expected {
+            let message = if expected == 2 {
+                "a pair rule takes two parameters, the customer and the manager".to_owned()
+            } else {
+                "a field rule takes one parameter, the customer; start helper names with `_`"
+                    .to_owned()
+            };
+            return Err(RuleError::Signature {
+                rule: name.to_owned(),
+                message,
+            });
+        }
+        if !seen.insert(name) {
+            return Err(RuleError::Signature {
+                rule: name.to_owned(),
+                message: "defined more than once".to_owned(),
+            });
+        }
+        if name == RECORD_ID || name == RECORD_MANAGER {
+            return Err(RuleError::FieldConflict {
+                rule: name.to_owned(),
+                reason: format!("`{name}` is reserved for the customer's {name}"),
+            });
+        }
+        if expected == 1 {
+            fields.push(index);
+        }
+    }
+    Ok(fields)
+}

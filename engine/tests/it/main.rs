@@ -1,1 +1,7 @@
-mod x {}
+//! The integration tests: one binary, one module per topic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod hostile;
+mod profile;
+mod rules;
+mod support;

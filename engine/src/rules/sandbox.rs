@@ -1,0 +1,299 @@
+//! The sandbox: the only place that builds a `rhai::Engine`. It starts from
+//! `Engine::new_raw()` (no file access, no printing, no clock), registers only what rules
+//! need, and sets every limit. Rhai's error types stop here: they become [`RuleError`]s.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage,
+    BasicStringPackage, LogicPackage, MoreStringPackage, Package,
+};
+use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, ParseError};
+
+use super::FieldRule;
+use crate::date::Date;
+use crate::error::{Limit, Position, RuleError};
+
+/// Bounds on what one rule evaluation may do. The defaults stop an endless loop within
+/// milliseconds and keep memory per evaluation to a few megabytes; callers can change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Operations per rule evaluation (one customer, one rule).
+    pub max_operations: u64,
+    /// Nested function calls.
+    pub max_call_depth: usize,
+    /// Expression nesting, checked when the rulebook is compiled.
+    pub max_expr_depth: usize,
+    /// Bytes in one string.
+    pub max_string_size: usize,
+    /// Items in one array.
+    pub max_array_size: usize,
+    /// Entries in one object map.
+    pub max_map_size: usize,
+    /// Variables alive at once.
+    pub max_variables: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_operations: 200_000,
+            max_call_depth: 32,
+            max_expr_depth: 64,
+            max_string_size: 16 * 1024,
+            max_array_size: 4_096,
+            max_map_size: 1_024,
+            max_variables: 256,
+        }
+    }
+}
+
+/// A customer as rules see it: read-only fields by slot, shared cheaply when a rule passes it
+/// to a helper function.
+#[derive(Clone)]
+pub(crate) struct Record(pub(crate) Arc<RecordData>);
+
+/// The values behind a [`Record`]: input attributes first, then derived fields.
+#[derive(Clone)]
+pub(crate) struct RecordData {
+    pub(crate) id: ImmutableString,
+    pub(crate) manager: Dynamic,
+    pub(crate) values: Vec<Dynamic>,
+}
+
+/// Where each readable field of a record lives.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Slots {
+    /// Field name → slot, for every input attribute and derived field.
+    pub(crate) by_name: HashMap<String, usize>,
+    /// How many of the slots hold input attributes (the rest are derived).
+    pub(crate) inputs: usize,
+}
+
+/// Reserved record properties that are not attributes.
+pub(crate) const RECORD_ID: &str = "id";
+pub(crate) const RECORD_MANAGER: &str = "manager";
+
+/// Builds an engine with the safe packages and limits, and nothing bound to a run.
+/// Used to compile and validate a rulebook.
+pub(crate) fn base_engine(limits: &Limits) -> Engine {
+    let mut engine = Engine::new_raw();
+    for package in [
+        ArithmeticPackage::new().as_shared_module(),
+        LogicPackage::new().as_shared_module(),
+        BasicStringPackage::new().as_shared_module(),
+        MoreStringPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
+        BasicArrayPackage::new().as_shared_module(),
+        BasicMapPackage::new().as_shared_module(),
+        BasicMathPackage::new().as_shared_module(),
+    ] {
+        engine.register_global_module(package);
+    }
+    engine
+        .on_print(|_| {})
+        .on_debug(|_, _, _| {})
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_depth)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_variables(limits.max_variables)
+        .set_max_functions(1_024)
+        .set_max_modules(0)
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(true);
+    register_record_type(&mut engine);
+    register_dates(&mut engine);
+    engine
+}
+
+/// Builds the engine for one run: the base engine plus getters for the record's fields and
+/// the date helpers bound to `as_of`.
+pub(crate) fn run_engine(limits: &Limits, slots: &Slots, as_of: Date) -> Engine {
+    let mut engine = base_engine(limits);
+    for (name, &slot) in &slots.by_name {
+        if name != RECORD_ID && name != RECORD_MANAGER {
+            engine.register_get(name, move |record: &mut Record| {
+                record.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)
+            });
+        }
+    }
+    let inputs: Arc<HashMap<String, usize>> = Arc::new(
+        slots
+            .by_name
+            .iter()
+            .filter(|(_, slot)| **slot < slots.inputs)
+            .map(|(name, slot)| (name.clone(), *slot))
+            .collect(),
+    );
+    engine.register_indexer_get(
+        move |record: &mut Record, name: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
+            match name.as_str() {
+                RECORD_ID => Ok(record.0.id.clone().into()),
+                RECORD_MANAGER => Ok(record.0.manager.clone()),
+                _ => match inputs.get(name.as_str()) {
+                    Some(&slot) => Ok(record.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)),
+                    None => Err(format!(
+                        "no input attribute `{name}` (derived fields are read as `c.name`)"
+                    )
+                    .into()),
+                },
+            }
+        },
+    );
+    register_as_of(&mut engine, as_of);
+    engine
+}
+
+fn register_record_type(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Record>("customer")
+        .register_get(RECORD_ID, |record: &mut Record| record.0.id.clone())
+        .register_get(RECORD_MANAGER, |record: &mut Record| {
+            record.0.manager.clone()
+        });
+}
+
+fn register_dates(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Date>("date")
+        .register_fn("date", |text: &str| -> Result<Date, Box<EvalAltResult>> {
+            text.parse::<Date>()
+                .map_err(|_| "date() expects text as `YYYY-MM-DD`".into())
+        })
+        .register_get("year", |d: &mut Date| INT::from(d.ymd().0))
+        .register_get("month", |d: &mut Date| INT::from(d.ymd().1))
+        .register_get("day", |d: &mut Date| INT::from(d.ymd().2))
+        .register_fn("to_string", |d: &mut Date| d.to_string())
+        .register_fn("to_debug", |d: &mut Date| d.to_string())
+        .register_fn("==", |a: Date, b: Date| a == b)
+        .register_fn("!=", |a: Date, b: Date| a != b)
+        .register_fn("<", |a: Date, b: Date| a < b)
+        .register_fn("<=", |a: Date, b: Date| a <= b)
+        .register_fn(">", |a: Date, b: Date| a > b)
+        .register_fn(">=", |a: Date, b: Date| a >= b)
+        .register_fn("-", |a: Date, b: Date| a.days_since(b))
+        .register_fn("+", |d: Date, days: INT| add_days(d, days))
+        .register_fn("-", |d: Date, days: INT| add_days(d, days.saturating_neg()));
+    // Placeholders with the right names and arity so validation knows them; a run replaces
+    // them with versions bound to its `as_of`.
+    register_as_of(engine, Date::EPOCH);
+}
+
+fn add_days(date: Date, days: INT) -> Result<Date, Box<EvalAltResult>> {
+    date.days_since_epoch()
+        .checked_add(days)
+        .and_then(Date::from_days_since_epoch)
+        .ok_or_else(|| "date arithmetic went outside the years 1 to 9999".into())
+}
+
+fn register_as_of(engine: &mut Engine, as_of: Date) {
+    engine
+        .register_fn("as_of", move || as_of)
+        .register_fn("days_since", move |d: Date| as_of.days_since(d))
+        .register_fn("days_until", move |d: Date| d.days_since(as_of))
+        .register_fn("years_since", move |d: Date| full_years_between(d, as_of));
+}
+
+/// Whole years from `from` to `to` (an age), negative if `to` is earlier.
+fn full_years_between(from: Date, to: Date) -> INT {
+    if to < from {
+        return -full_years_between(to, from);
+    }
+    let (fy, fm, fd) = from.ymd();
+    let (ty, tm, td) = to.ymd();
+    let years = INT::from(ty - fy);
+    if (tm, td) < (fm, fd) {
+        years - 1
+    } else {
+        years
+    }
+}
+
+/// The names of every function the sandbox provides, for validation.
+pub(crate) fn known_functions(engine: &Engine) -> std::collections::HashSet<String> {
+    engine
+        .collect_fn_metadata(None, |info| Some(info.metadata.name.to_string()), true)
+        .into_iter()
+        .collect()
+}
+
+/// A position in our terms, if rhai knows one.
+pub(crate) fn position(pos: rhai::Position) -> Option<Position> {
+    let line = u32::try_from(pos.line()?).ok()?;
+    let column = pos
+        .position()
+        .and_then(|c| u32::try_from(c).ok())
+        .unwrap_or(1);
+    Some(Position { line, column })
+}
+
+/// A parse error as a [`RuleError`]; expression-depth overflows are limits, not syntax.
+pub(crate) fn syntax_error(error: &ParseError) -> RuleError {
+    RuleError::Syntax {
+        message: error.0.to_string(),
+        position: position(error.1),
+    }
+}
+
+/// A runtime error of `rule` for `customer` as a [`RuleError`]. Errors inside helper
+/// functions are unwrapped to the innermost one, whose position is where it went wrong; where
+/// rhai knows no position (the operation limit), the rule's own position stands in.
+pub(crate) fn runtime_error(
+    error: EvalAltResult,
+    rule: &FieldRule,
+    customer: &str,
+    limits: &Limits,
+) -> RuleError {
+    let mut error = error;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) = error {
+        error = *inner;
+    }
+    let at = position(error.position()).or(rule.position);
+    let rule = rule.name.as_str();
+    let limit = match &error {
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            Some((Limit::Operations, limits.max_operations))
+        }
+        EvalAltResult::ErrorStackOverflow(_) => {
+            Some((Limit::CallDepth, limits.max_call_depth as u64))
+        }
+        EvalAltResult::ErrorTooManyVariables(_) => {
+            Some((Limit::Variables, limits.max_variables as u64))
+        }
+        EvalAltResult::ErrorDataTooLarge(what, _) => Some(data_limit(what, limits)),
+        _ => None,
+    };
+    match limit {
+        Some((limit, value)) => RuleError::LimitExceeded {
+            rule: rule.to_owned(),
+            customer: customer.to_owned(),
+            limit,
+            value,
+            position: at,
+        },
+        None => {
+            error.clear_position();
+            RuleError::Evaluation {
+                rule: rule.to_owned(),
+                customer: customer.to_owned(),
+                message: error.to_string(),
+                position: at,
+            }
+        }
+    }
+}
+
+fn data_limit(what: &str, limits: &Limits) -> (Limit, u64) {
+    let what = what.to_ascii_lowercase();
+    if what.contains("array") {
+        (Limit::ArraySize, limits.max_array_size as u64)
+    } else if what.contains("map") {
+        (Limit::MapSize, limits.max_map_size as u64)
+    } else {
+        (Limit::StringSize, limits.max_string_size as u64)
+    }
+}

@@ -1,0 +1,159 @@
+//! Compiling and validating rulebooks: conventions, analysis, ordering, errors.
+
+use apportion::{Error, RuleError, Rulebook, ValueType};
+
+use crate::support::{customers, small_bank};
+
+fn compile_error(source: &str) -> RuleError {
+    match Rulebook::compile(source) {
+        Err(Error::Rule(error)) => error,
+        other => panic!("expected a rule error, got {other:?}"),
+    }
+}
+
+#[test]
+fn lists_fields_with_their_reads_and_evaluation_order() {
+    let rules = Rulebook::compile(
+        r#"
+        fn score(c) { if c.tier == "HNW" { 90 } else { _base(c) } }
+        fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
+        fn _base(x) { if "mortgage" in x.products { 40 } else { 10 } }
+        "#,
+    )
+    .unwrap();
+    let names: Vec<&str> = rules.fields().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["score", "tier"]);
+    assert_eq!(rules.fields()[0].reads, ["products", "tier"]);
+    assert_eq!(rules.fields()[0].depends_on, ["tier"]);
+    assert!(!rules.fields()[0].reads_dynamically);
+    let order: Vec<&str> = rules.evaluation_order().map(|f| f.name.as_str()).collect();
+    assert_eq!(order, ["tier", "score"]);
+}
+
+#[test]
+fn a_syntax_error_has_line_and_column() {
+    let error = compile_error("fn tier(c) {\n  let x = ;\n}");
+    assert_eq!(error.code(), "rule_syntax");
+    let RuleError::Syntax {
+        position: Some(position),
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(position.line, 2);
+    assert!(error.to_string().contains("line 2, column"), "{error}");
+}
+
+#[test]
+fn a_cycle_between_fields_is_named() {
+    let error = compile_error("fn a(c) { c.b + 1 }\nfn b(c) { c.c + 1 }\nfn c(x) { x.a + 1 }");
+    assert_eq!(error.code(), "dependency_cycle");
+    assert_eq!(
+        error.to_string(),
+        "derived fields read each other in a cycle: `a` -> `b` -> `c` -> `a`"
+    );
+}
+
+#[test]
+fn a_cycle_through_a_helper_is_found() {
+    let error = compile_error("fn a(c) { _via(c) }\nfn _via(c) { c.b }\nfn b(c) { c.a }");
+    assert_eq!(error.code(), "dependency_cycle");
+}
+
+#[test]
+fn unknown_functions_are_rejected_before_running() {
+    let error = compile_error("fn tier(c) {\n  classify(c.assets)\n}");
+    assert_eq!(error.code(), "unknown_function");
+    assert_eq!(
+        error.to_string(),
+        "rule `tier` calls unknown function `classify` at line 2, column 3"
+    );
+}
+
+#[test]
+fn forbidden_constructs_are_rejected() {
+    for (source, construct) in [
+        ("fn t(c) { eval(\"1\") }", "eval"),
+        ("fn t(c) { import \"x\" as y; 1 }", "import"),
+        ("fn t(c) { let f = Fn(\"t\"); 1 }", "function pointers"),
+        ("fn t(c) { [1, 2].map(|x| x * 2).len() }", "closures"),
+        ("fn t(c) { print(1); 1 }", "print"),
+        ("fn t(c) { debug(1); 1 }", "debug"),
+        ("let x = 1;\nfn t(c) { 1 }", "statements outside a function"),
+    ] {
+        let error = compile_error(source);
+        assert_eq!(error.code(), "forbidden_construct", "{source}");
+        assert!(error.to_string().contains(construct), "{source}: {error}");
+    }
+}
+
+#[test]
+fn signatures_follow_the_convention() {
+    assert_eq!(
+        compile_error("fn tier(c, extra) { 1 }").code(),
+        "invalid_rule_signature"
+    );
+    assert_eq!(
+        compile_error("fn eligible(c) { true }").code(),
+        "invalid_rule_signature"
+    );
+    assert_eq!(compile_error("fn id(c) { 1 }").code(), "field_conflict");
+    // Helpers and pair rules are not fields.
+    let rules =
+        Rulebook::compile("fn _h(a, b, c) { a }\nfn eligible(c, m) { true }\nfn tier(c) { 1 }")
+            .unwrap();
+    assert_eq!(rules.fields().len(), 1);
+}
+
+#[test]
+fn check_finds_reads_of_missing_fields_with_position() {
+    let rules = Rulebook::compile("fn tier(c) {\n  if c.asets > 5 { 1 } else { 2 }\n}").unwrap();
+    let error = rules.check(&small_bank().schema).unwrap_err();
+    assert_eq!(error.code(), "unknown_field");
+    assert_eq!(
+        error.to_string(),
+        "rule `tier` reads unknown field `asets` at line 2, column 8"
+    );
+}
+
+#[test]
+fn check_follows_customers_into_helpers_but_not_other_values() {
+    // `_year(d)` reads `d.year` on a date, not on a customer: that is no field read.
+    let rules = Rulebook::compile(
+        "fn joined(c) { _year(c.onboarded) }\nfn _year(d) { d.year }\nfn big(c) { _a(c) }\nfn _a(x) { x.asset }",
+    )
+    .unwrap();
+    let error = rules.check(&small_bank().schema).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "rule `_a` reads unknown field `asset` at line 4, column 14"
+    );
+}
+
+#[test]
+fn a_derived_field_may_not_shadow_an_input_attribute() {
+    let rules = Rulebook::compile("fn assets(c) { 1 }").unwrap();
+    assert_eq!(
+        rules.check(&small_bank().schema).unwrap_err().code(),
+        "field_conflict"
+    );
+}
+
+#[test]
+fn computed_keys_are_dynamic_reads() {
+    let rules =
+        Rulebook::compile("fn pick(c) { let k = \"assets\"; c[k] }\nfn fixed(c) { c[\"assets\"] }")
+            .unwrap();
+    assert!(rules.fields()[0].reads_dynamically);
+    assert!(!rules.fields()[1].reads_dynamically);
+    assert_eq!(rules.fields()[1].reads, ["assets"]);
+    let schema = customers(&[("assets", ValueType::Int)], &[]).schema;
+    rules.check(&schema).unwrap();
+}
+
+#[test]
+fn the_compiled_rulebook_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Rulebook>();
+}

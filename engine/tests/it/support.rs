@@ -1,0 +1,81 @@
+//! Small builders for test inputs.
+
+use std::sync::Arc;
+
+use apportion::{
+    Customer, CustomerId, Customers, Date, Field, ManagerId, Schema, Value, ValueType,
+};
+
+/// Customers with the given typed columns; each row is (id, current manager, values).
+pub fn customers(
+    columns: &[(&str, ValueType)],
+    rows: &[(&str, Option<&str>, Vec<Value>)],
+) -> Customers {
+    let schema = Schema::new(
+        columns
+            .iter()
+            .map(|(name, value_type)| Field {
+                name: (*name).to_owned(),
+                value_type: *value_type,
+            })
+            .collect(),
+    )
+    .unwrap();
+    let records = rows
+        .iter()
+        .map(|(id, manager, values)| Customer {
+            id: CustomerId::from(*id),
+            manager: manager.map(ManagerId::from),
+            attributes: values.clone(),
+        })
+        .collect();
+    Customers { schema, records }
+}
+
+pub fn s(text: &str) -> Value {
+    Value::Str(Arc::from(text))
+}
+
+pub fn list(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|s| Arc::from(*s)).collect())
+}
+
+pub fn date(text: &str) -> Date {
+    text.parse().unwrap()
+}
+
+/// Three customers with assets and an onboarding date.
+pub fn small_bank() -> Customers {
+    customers(
+        &[
+            ("assets", ValueType::Int),
+            ("onboarded", ValueType::Date),
+            ("products", ValueType::List),
+        ],
+        &[
+            (
+                "C-1",
+                Some("M-1"),
+                vec![
+                    Value::Int(2_500_000),
+                    Value::Date(date("2020-01-15")),
+                    list(&["savings"]),
+                ],
+            ),
+            (
+                "C-2",
+                None,
+                vec![
+                    Value::Int(150_000),
+                    Value::Date(date("2026-05-01")),
+                    list(&["mortgage", "savings"]),
+                ],
+            ),
+            (
+                "C-3",
+                Some("M-9"),
+                vec![Value::Int(900), Value::Null, list(&[])],
+            ),
+        ],
+    )
+}
