@@ -3,5 +3,6 @@
 
 mod hostile;
 mod profile;
+mod properties;
 mod rules;
 mod support;
