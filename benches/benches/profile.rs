@@ -1,1 +1,39 @@
+//! Profiling 100,000 generated customers with the example bank's rulebook, beside the same
+//! rules hand-written in Rust: the speed limit the sandboxed rules are compared with.
+#![allow(
+    missing_docs,
+    clippy::expect_used,
+    reason = "a bench fails loudly on bad set-up"
+)]
 
+use apportion::load::{self, Format, LoadOptions};
+use apportion::{ProfileOptions, Rulebook};
+use apportion_benches::native_bank;
+use apportion_examples::{BankConfig, customers_csv, generate};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const CUSTOMERS: usize = 100_000;
+
+fn profile(c: &mut Criterion) {
+    let config = BankConfig::sized(CUSTOMERS);
+    let csv = customers_csv(&generate(&config)).expect("generate the bank");
+    let customers = load::parse_customers(&csv, Format::Csv, "generated", &LoadOptions::default())
+        .expect("load the bank");
+    let rules = Rulebook::compile(include_str!("../../examples/rules/bank.rhai"))
+        .expect("compile the rulebook");
+    let options = ProfileOptions::new(config.as_of);
+
+    let mut group = c.benchmark_group("profile");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(CUSTOMERS as u64));
+    group.bench_function("bank_rulebook_rhai", |b| {
+        b.iter(|| rules.profile(&customers, &options).expect("profile"))
+    });
+    group.bench_function("bank_rules_hand_written_rust", |b| {
+        b.iter(|| native_bank::profile(&customers, config.as_of).expect("profile"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, profile);
+criterion_main!(benches);

@@ -1,5 +1,4 @@
-//! apportion decides who serves whom in a bank: it derives each customer's tier, segment,
-//! lifecycle, tags and lead score with sandboxed Rhai rules that other teams write.
+#![doc = include_str!("../../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod date;

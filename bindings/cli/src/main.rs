@@ -1,1 +1,103 @@
-fn main() {}
+//! `apportion`: check rulebooks and profile customers from the command line.
+//!
+//! Exit codes: 0 success, 2 bad usage, 3 invalid input data, 4 invalid rulebook or a rule
+//! that failed, 5 output could not be written. Errors go to stderr as `error[code]: message`.
+
+mod check;
+mod output;
+mod profile;
+mod summary;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Decides who serves whom: tiers and tags customers with sandboxed Rhai rules.
+#[derive(Parser)]
+#[command(name = "apportion", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a rulebook: list its fields, what each reads, and the evaluation order.
+    Check(check::Args),
+    /// Derive every rulebook field for every customer and write them as CSV or JSON.
+    Profile(profile::Args),
+}
+
+/// A failure with its exit code and stable error code.
+pub(crate) struct Failure {
+    exit: u8,
+    code: &'static str,
+    message: String,
+}
+
+impl Failure {
+    /// Output that could not be written.
+    pub(crate) fn output(path: &std::path::Path, error: &std::io::Error) -> Failure {
+        Failure {
+            exit: 5,
+            code: "output_error",
+            message: format!("cannot write `{}`: {error}", path.display()),
+        }
+    }
+
+    /// A command-line value that makes no sense.
+    pub(crate) fn usage(message: String) -> Failure {
+        Failure {
+            exit: 2,
+            code: "usage",
+            message,
+        }
+    }
+}
+
+impl From<apportion::Error> for Failure {
+    fn from(error: apportion::Error) -> Failure {
+        let exit = match error {
+            apportion::Error::Input(_) => 3,
+            _ => 4,
+        };
+        Failure {
+            exit,
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<apportion::InputError> for Failure {
+    fn from(error: apportion::InputError) -> Failure {
+        apportion::Error::from(error).into()
+    }
+}
+
+/// Reads a rulebook file; a missing file is an input error like any other.
+pub(crate) fn read_rules(path: &PathBuf) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| {
+        apportion::InputError::Io {
+            source_name: path.display().to_string(),
+            message: e.to_string(),
+        }
+        .into()
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Profile(args) => profile::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error[{}]: {}", failure.code, failure.message);
+            ExitCode::from(failure.exit)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! `apportion check`: validate a rulebook and show its structure.
+
+use std::path::PathBuf;
+
+use apportion::Rulebook;
+use apportion::load::{self, LoadOptions};
+
+use crate::{Failure, read_rules};
+
+/// Arguments of `apportion check`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The rulebook (.rhai).
+    rules: PathBuf,
+    /// Also check that every field the rules read exists in these customers (CSV, JSON or JSON Lines).
+    #[arg(long)]
+    customers: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    let rules = Rulebook::compile(&read_rules(&args.rules)?)?;
+    if let Some(path) = &args.customers {
+        let customers = load::read_customers(path, &LoadOptions::default())?;
+        rules.check(&customers.schema)?;
+    }
+    println!(
+        "{}: {} derived fields",
+        args.rules.display(),
+        rules.fields().len()
+    );
+    for field in rules.fields() {
+        let reads = if field.reads.is_empty() {
+            "nothing".to_owned()
+        } else {
+            field.reads.join(", ")
+        };
+        let dynamic = if field.reads_dynamically {
+            " (and attributes by computed key)"
+        } else {
+            ""
+        };
+        println!("  {:<16} reads {reads}{dynamic}", field.name);
+    }
+    let order: Vec<&str> = rules.evaluation_order().map(|f| f.name.as_str()).collect();
+    println!("evaluation order: {}", order.join(" -> "));
+    if args.customers.is_some() {
+        println!("every field read exists in the customers");
+    }
+    Ok(())
+}
