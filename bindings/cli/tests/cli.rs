@@ -1,0 +1,235 @@
+//! The `apportion` binary as a script would use it: outputs, exit codes, error lines.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn apportion(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_apportion"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("apportion-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn profile_writes_every_customer_and_summarises() {
+    let out = scratch("profile").join("profile.csv");
+    let output = apportion(&[
+        "profile",
+        "--customers",
+        "examples/data/customers.csv",
+        "--managers",
+        "examples/data/managers.csv",
+        "--rules",
+        "examples/rules/bank.rhai",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,tier,segment,lifecycle,tags,lead_score")
+    );
+    assert_eq!(lines.count(), 3_000);
+    assert!(written.contains("\nC-000048,HNW,HNW,active,high_frequency,69\n"));
+    let report = text(&output.stdout);
+    assert!(
+        report.starts_with("profiled 3000 customers as of 2026-06-30"),
+        "{report}"
+    );
+    assert!(
+        report.contains("tier             MASS 2409, AFFLUENT 536, HNW 55"),
+        "{report}"
+    );
+    assert!(
+        report.contains("orphaned customers (current manager not among the managers): 171"),
+        "{report}"
+    );
+}
+
+#[test]
+fn profile_writes_json_lines_and_the_same_run_twice_is_identical() {
+    let dir = scratch("jsonl");
+    let run = |name: &str, threads: &str| {
+        let out = dir.join(name);
+        let output = apportion(&[
+            "profile",
+            "--customers",
+            "examples/data/customers.csv",
+            "--rules",
+            "examples/rules/bank.rhai",
+            "--as-of",
+            "2026-06-30",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let one = run("one.jsonl", "1");
+    let two = run("two.jsonl", "2");
+    assert_eq!(one, two);
+    let first: serde_json::Value =
+        serde_json::from_slice(one.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["id"], "C-000001");
+    assert!(first["tags"].is_array());
+}
+
+#[test]
+fn check_lists_fields_reads_and_order() {
+    let output = apportion(&[
+        "check",
+        "examples/rules/bank.rhai",
+        "--customers",
+        "examples/data/customers.csv",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(
+        report.contains("segment          reads kind, tier"),
+        "{report}"
+    );
+    assert!(
+        report.contains("evaluation order: tier -> segment -> lifecycle -> tags -> lead_score"),
+        "{report}"
+    );
+}
+
+fn assert_fails(output: &Output, exit: i32, code: &str) {
+    assert_eq!(output.status.code(), Some(exit), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with(&format!("error[{code}]: ")), "{stderr}");
+}
+
+#[test]
+fn errors_have_exit_codes_and_stable_codes() {
+    let dir = scratch("errors");
+    let rules = dir.join("cycle.rhai");
+    std::fs::write(&rules, "fn a(c) { c.b }\nfn b(c) { c.a }\n").unwrap();
+    assert_fails(
+        &apportion(&["check", rules.to_str().unwrap()]),
+        4,
+        "dependency_cycle",
+    );
+
+    let missing = apportion(&[
+        "profile",
+        "--customers",
+        "nope.csv",
+        "--rules",
+        "examples/rules/bank.rhai",
+    ]);
+    assert_fails(&missing, 3, "io_error");
+
+    let bad_date = apportion(&[
+        "profile",
+        "--customers",
+        "examples/data/customers.csv",
+        "--rules",
+        "examples/rules/bank.rhai",
+        "--as-of",
+        "2026-02-30",
+    ]);
+    assert_eq!(bad_date.status.code(), Some(2));
+
+    let unknown = dir.join("unknown.rhai");
+    std::fs::write(&unknown, "fn t(c) {\n  c.wealth\n}\n").unwrap();
+    let output = apportion(&[
+        "check",
+        unknown.to_str().unwrap(),
+        "--customers",
+        "examples/data/customers.csv",
+    ]);
+    assert_fails(&output, 4, "unknown_field");
+    assert!(text(&output.stderr).contains("at line 2, column 5"));
+}
+
+#[test]
+fn a_failed_run_leaves_no_output_file() {
+    let dir = scratch("atomic");
+    let rules = dir.join("spin.rhai");
+    std::fs::write(&rules, "fn t(c) { if c.assets > 1000000 { loop {} } 1 }\n").unwrap();
+    let out = dir.join("profile.csv");
+    let output = apportion(&[
+        "profile",
+        "--customers",
+        "examples/data/customers.csv",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_fails(&output, 4, "rule_limit_exceeded");
+    assert!(
+        text(&output.stderr).contains("for customer `C-000048`"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!Path::new(&out).exists());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "only the rulebook remains"
+    );
+}
+
+#[test]
+fn skip_errors_reports_and_continues() {
+    let dir = scratch("skip");
+    let rules = dir.join("ratio.rhai");
+    std::fs::write(&rules, "fn ratio(c) { 1000000 / (c.transactions_90d) }\n").unwrap();
+    let out = dir.join("profile.csv");
+    let output = apportion(&[
+        "profile",
+        "--customers",
+        "examples/data/customers.csv",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--as-of",
+        "2026-06-30",
+        "--skip-errors",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.contains("skipped "), "{report}");
+    assert!(
+        report.contains("error[rule_failed]: rule `ratio` failed for customer `C-"),
+        "{report}"
+    );
+    let written = std::fs::read_to_string(out).unwrap().lines().count() - 1;
+    let skipped: usize = report
+        .split("skipped ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(written + skipped, 3_000);
+}
