@@ -12,6 +12,10 @@ use apportion_benches::native_bank;
 use apportion_examples::{BankConfig, customers_csv, generate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+/// The allocator the CLI uses, so both sides are measured as users run them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CUSTOMERS: usize = 100_000;
 
 fn profile(c: &mut Criterion) {

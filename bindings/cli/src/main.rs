@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Rule evaluation allocates small values on worker threads that are freed elsewhere; glibc's
+/// allocator handles that pattern poorly (measured in the commit that added this).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Decides who serves whom: tiers and tags customers with sandboxed Rhai rules.
 #[derive(Parser)]
 #[command(name = "apportion", version, about)]

@@ -1,1 +1,210 @@
-//! Loading (being written).
+//! Loading customers and managers from CSV, JSON or JSON Lines into typed tables.
+//!
+//! Every input row becomes a record or an error: nothing is dropped or silently turned into
+//! text. Column types are inferred from all of a column's values unless overridden, so a stray
+//! `nan` in a numeric column is an error rather than a string column. Errors name the source,
+//! line, record id and column, never an attribute value.
+
+mod capacity;
+mod csv;
+mod infer;
+mod intern;
+mod json;
+mod records;
+mod table;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::InputError;
+use crate::model::{Customers, Managers, ValueType};
+
+use table::Table;
+
+/// An input format; files are told apart by extension so a CLI user never has to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A JSON array of objects (or, if the file starts with `{`, JSON Lines).
+    Json,
+    /// One JSON object per line; blank lines are allowed.
+    JsonLines,
+}
+
+impl Format {
+    /// The format of `path` by extension (`.csv`, `.json`, `.jsonl`/`.ndjson`, any case), so
+    /// loading needs nothing but the file name.
+    pub fn from_path(path: &Path) -> Result<Format, InputError> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match extension.as_str() {
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            "jsonl" | "ndjson" => Ok(Format::JsonLines),
+            _ => Err(InputError::UnknownFormat {
+                source_name: path.display().to_string(),
+            }),
+        }
+    }
+}
+
+/// How to read an input: which columns are structural, and types to use instead of inferring.
+///
+/// Cells are trimmed; a blank cell (or JSON `null`, empty string or missing key) is `Null`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The column holding each record's id (default `id`); it is not an attribute.
+    pub id_column: String,
+    /// The customers' column naming their current manager (default `manager`); blank means
+    /// none. Not an attribute, and a manager id that does not exist is not an error here
+    /// ([`crate::Book::orphans`] reports it).
+    pub manager_column: String,
+    /// Column types that win over inference, for columns whose values mislead it (postcodes
+    /// that look like integers). Entries for absent or structural columns are ignored, so one
+    /// set of options serves both customers and managers.
+    pub types: BTreeMap<String, ValueType>,
+    /// What separates list items and segment caps in CSV text (default `;`).
+    pub list_separator: char,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            id_column: "id".to_owned(),
+            manager_column: "manager".to_owned(),
+            types: BTreeMap::new(),
+            list_separator: ';',
+        }
+    }
+}
+
+/// Reads customers from a file, its format told by extension; errors name the path as given.
+pub fn read_customers(path: &Path, options: &LoadOptions) -> Result<Customers, InputError> {
+    let (bytes, format, source) = read_file(path)?;
+    parse_customers(&bytes, format, &source, options)
+}
+
+/// Reads managers from a file, its format told by extension; errors name the path as given.
+pub fn read_managers(path: &Path, options: &LoadOptions) -> Result<Managers, InputError> {
+    let (bytes, format, source) = read_file(path)?;
+    parse_managers(&bytes, format, &source, options)
+}
+
+/// Parses customers from bytes already in memory (tests, bindings); `source_name` is what
+/// errors call the input.
+pub fn parse_customers(
+    bytes: &[u8],
+    format: Format,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Customers, InputError> {
+    records::customers(&read_table(bytes, format, source_name, options)?, options)
+}
+
+/// Parses managers from bytes already in memory: `capacity` is required, `target` and
+/// `segment_caps` optional; none of the three are attributes.
+pub fn parse_managers(
+    bytes: &[u8],
+    format: Format,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Managers, InputError> {
+    records::managers(&read_table(bytes, format, source_name, options)?, options)
+}
+
+fn read_file(path: &Path) -> Result<(Vec<u8>, Format, String), InputError> {
+    let format = Format::from_path(path)?;
+    let source = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((bytes, format, source)),
+        Err(error) => Err(InputError::Io {
+            source_name: source,
+            message: error.to_string(),
+        }),
+    }
+}
+
+fn read_table<'a>(
+    bytes: &'a [u8],
+    format: Format,
+    source: &'a str,
+    options: &LoadOptions,
+) -> Result<Table<'a>, InputError> {
+    // An empty file has no header, so not even the id column.
+    let content = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if content.iter().all(u8::is_ascii_whitespace) {
+        return Err(InputError::MissingColumn {
+            source_name: source.to_owned(),
+            column: options.id_column.clone(),
+        });
+    }
+    match format {
+        Format::Csv => csv::read(bytes, source),
+        Format::Json => json::read(bytes, source),
+        Format::JsonLines => json::read_lines(bytes, source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_come_from_extensions() {
+        let format = |name: &str| Format::from_path(Path::new(name));
+        assert_eq!(format("a/b.csv"), Ok(Format::Csv));
+        assert_eq!(format("B.CSV"), Ok(Format::Csv));
+        assert_eq!(format("b.json"), Ok(Format::Json));
+        assert_eq!(format("b.jsonl"), Ok(Format::JsonLines));
+        assert_eq!(format("b.ndjson"), Ok(Format::JsonLines));
+        for name in ["b.txt", "b", "csv", "b.csv.gz"] {
+            let error = format(name).unwrap_err();
+            assert_eq!(error.code(), "unknown_format");
+            assert!(
+                matches!(error, InputError::UnknownFormat { source_name } if source_name == name)
+            );
+        }
+    }
+
+    #[test]
+    fn default_options() {
+        let options = LoadOptions::default();
+        assert_eq!(
+            (options.id_column.as_str(), options.manager_column.as_str()),
+            ("id", "manager")
+        );
+        assert_eq!(options.list_separator, ';');
+        assert!(options.types.is_empty());
+    }
+
+    #[test]
+    fn blank_input_is_missing_its_id_column() {
+        for format in [Format::Csv, Format::Json, Format::JsonLines] {
+            for bytes in [&b""[..], b"  \n\r\n", b"\xEF\xBB\xBF"] {
+                let error =
+                    parse_customers(bytes, format, "in", &LoadOptions::default()).unwrap_err();
+                assert!(
+                    matches!(&error, InputError::MissingColumn { column, source_name } if column == "id" && source_name == "in"),
+                    "{format:?} {error:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn missing_files_are_io_errors_naming_the_path() {
+        let error =
+            read_customers(Path::new("/nonexistent/c.csv"), &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.code(), "io_error");
+        assert!(
+            matches!(error, InputError::Io { source_name, .. } if source_name == "/nonexistent/c.csv")
+        );
+        let error =
+            read_managers(Path::new("/nonexistent/m.xlsx"), &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.code(), "unknown_format");
+    }
+}

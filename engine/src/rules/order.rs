@@ -83,8 +83,8 @@ fn find_cycle(graph: &DiGraph<usize, ()>) -> Option<Vec<usize>> {
                 cycle.reverse();
                 return Some(cycle);
             }
-            if !previous.contains_key(&next) {
-                previous.insert(next, node);
+            if let std::collections::hash_map::Entry::Vacant(entry) = previous.entry(next) {
+                entry.insert(node);
                 queue.push_back(next);
             }
         }

@@ -18,7 +18,11 @@ const FIELDS: [&str; 5] = [
 ];
 
 fn columns() -> [(&'static str, ValueType); 3] {
-    [("assets", ValueType::Int), ("onboarded", ValueType::Date), ("products", ValueType::List)]
+    [
+        ("assets", ValueType::Int),
+        ("onboarded", ValueType::Date),
+        ("products", ValueType::List),
+    ]
 }
 
 fn well_typed_row() -> impl Strategy<Value = (Value, Value, Value)> {
@@ -28,8 +32,11 @@ fn well_typed_row() -> impl Strategy<Value = (Value, Value, Value)> {
             Just(Value::Null),
             (0i64..25_000).prop_map(|d| Value::Date(Date::from_days_since_epoch(d).unwrap()))
         ],
-        proptest::collection::vec(prop_oneof![Just("mortgage"), Just("savings"), Just("pension")], 0..3)
-            .prop_map(|items| Value::List(items.into_iter().map(Arc::from).collect())),
+        proptest::collection::vec(
+            prop_oneof![Just("mortgage"), Just("savings"), Just("pension")],
+            0..3,
+        )
+        .prop_map(|items| Value::List(items.into_iter().map(Arc::from).collect())),
     )
 }
 
@@ -38,12 +45,15 @@ fn any_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
         any::<i64>().prop_map(Value::Int),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::Float),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::Float),
         any::<bool>().prop_map(Value::Bool),
         ".{0,12}".prop_map(|s| Value::Str(Arc::from(s.as_str()))),
         proptest::collection::vec(".{0,6}", 0..4)
             .prop_map(|v| Value::List(v.iter().map(|s| Arc::from(s.as_str())).collect())),
-        (-700_000i64..2_900_000).prop_map(|d| Date::from_days_since_epoch(d).map_or(Value::Null, Value::Date)),
+        (-700_000i64..2_900_000)
+            .prop_map(|d| Date::from_days_since_epoch(d).map_or(Value::Null, Value::Date)),
     ]
 }
 

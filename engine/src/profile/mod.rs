@@ -1,12 +1,14 @@
 //! Profiling: every derived field for every customer, in parallel and deterministic — the
 //! output is the same on one thread or many.
 
+mod convert;
+
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
-use rhai::{CallFnOptions, Dynamic, Engine, ImmutableString, Scope};
+use rhai::{CallFnOptions, Dynamic, Engine, Scope};
 use serde::Serialize;
 
 use crate::date::Date;
@@ -14,6 +16,7 @@ use crate::error::{Result, RuleError};
 use crate::model::{Customer, CustomerId, Customers, Value};
 use crate::rules::Rulebook;
 use crate::rules::sandbox::{self, Record, RecordData, Slots};
+use convert::Converter;
 
 /// What to do when a rule fails for a customer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -154,6 +157,7 @@ impl Rulebook {
 struct Worker {
     engine: Engine,
     ast: rhai::AST,
+    convert: Converter,
 }
 
 /// Everything shared by the workers of one run.
@@ -235,10 +239,14 @@ impl<'a> Run<'a> {
         let ast = engine
             .compile(self.rulebook.source())
             .unwrap_or_else(|_| self.rulebook.ast().clone());
-        Worker { engine, ast }
+        Worker {
+            engine,
+            ast,
+            convert: Converter::default(),
+        }
     }
 
-    fn chunk(&self, worker: &Worker, start: usize, records: &[Customer]) -> ChunkOutcome {
+    fn chunk(&self, worker: &mut Worker, start: usize, records: &[Customer]) -> ChunkOutcome {
         let mut scope = Scope::new();
         let mut rows = Vec::with_capacity(records.len());
         let mut skipped = Vec::new();
@@ -271,21 +279,19 @@ impl<'a> Run<'a> {
     /// Evaluates the rulebook for one customer, in dependency order.
     fn customer(
         &self,
-        worker: &Worker,
+        worker: &mut Worker,
         scope: &mut Scope,
         customer: &Customer,
     ) -> Result<Vec<Value>, RuleError> {
         let fields = self.rulebook.fields();
         let mut values: Vec<Dynamic> = Vec::with_capacity(customer.attributes.len() + fields.len());
-        values.extend(customer.attributes.iter().zip(&self.needed_inputs).map(
-            |(value, &needed)| {
-                if needed {
-                    to_dynamic(value)
-                } else {
-                    Dynamic::UNIT
-                }
-            },
-        ));
+        for (value, &needed) in customer.attributes.iter().zip(&self.needed_inputs) {
+            values.push(if needed {
+                worker.convert.to_dynamic(value)
+            } else {
+                Dynamic::UNIT
+            });
+        }
         values.resize(customer.attributes.len() + fields.len(), Dynamic::UNIT);
         let mut record = Record(Arc::new(RecordData {
             id: customer.id.as_str().into(),
@@ -311,73 +317,18 @@ impl<'a> Run<'a> {
                 .map_err(|e| {
                     sandbox::runtime_error(*e, rule, customer.id.as_str(), &self.rulebook.limits())
                 })?;
-            out[field] = to_value(&result).ok_or_else(|| RuleError::InvalidResult {
-                rule: name.to_owned(),
-                customer: customer.id.to_string(),
-                found: describe(&result),
-            })?;
+            out[field] =
+                worker
+                    .convert
+                    .to_value(&result)
+                    .ok_or_else(|| RuleError::InvalidResult {
+                        rule: name.to_owned(),
+                        customer: customer.id.to_string(),
+                        found: convert::describe(&result),
+                    })?;
             // The script's copies are gone once the call returns, so this writes in place.
             Arc::make_mut(&mut record.0).values[self.field_slots[field]] = result;
         }
         Ok(out)
-    }
-}
-
-fn to_dynamic(value: &Value) -> Dynamic {
-    match value {
-        Value::Null => Dynamic::UNIT,
-        Value::Int(v) => Dynamic::from_int(*v),
-        Value::Float(v) => Dynamic::from_float(*v),
-        Value::Bool(v) => Dynamic::from_bool(*v),
-        Value::Date(v) => Dynamic::from(*v),
-        Value::Str(v) => Dynamic::from(ImmutableString::from(&**v)),
-        Value::List(items) => Dynamic::from_array(
-            items
-                .iter()
-                .map(|s| Dynamic::from(ImmutableString::from(&**s)))
-                .collect(),
-        ),
-    }
-}
-
-/// A rule's result as a field value, if it is one.
-fn to_value(result: &Dynamic) -> Option<Value> {
-    if result.is_unit() {
-        return Some(Value::Null);
-    }
-    if let Ok(v) = result.as_int() {
-        return Some(Value::Int(v));
-    }
-    if let Ok(v) = result.as_float() {
-        return v.is_finite().then_some(Value::Float(v));
-    }
-    if let Ok(v) = result.as_bool() {
-        return Some(Value::Bool(v));
-    }
-    if let Some(v) = result.read_lock::<ImmutableString>() {
-        return Some(Value::Str(Arc::from(v.as_str())));
-    }
-    if let Some(v) = result.read_lock::<Date>() {
-        return Some(Value::Date(*v));
-    }
-    if let Some(items) = result.read_lock::<rhai::Array>() {
-        let strings: Option<Vec<Arc<str>>> = items
-            .iter()
-            .map(|item| {
-                item.read_lock::<ImmutableString>()
-                    .map(|s| Arc::from(s.as_str()))
-            })
-            .collect();
-        return strings.map(|s| Value::List(s.into()));
-    }
-    None
-}
-
-/// The type of a rejected result, for the error message.
-fn describe(result: &Dynamic) -> String {
-    match result.as_float() {
-        Ok(v) if !v.is_finite() => "a non-finite float".to_owned(),
-        _ if result.is_array() => "an array holding something other than strings".to_owned(),
-        _ => format!("a value of type `{}`", result.type_name()),
     }
 }

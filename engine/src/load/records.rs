@@ -1,0 +1,432 @@
+//! Turning a table into customers or managers: ids and their duplicates, the structural columns
+//! (a customer's manager; a manager's capacity, target and caps) and typed attributes.
+
+use std::collections::{BTreeMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::LoadOptions;
+use super::capacity;
+use super::infer::{self, Problem};
+use super::intern::Interner;
+use super::json::Json;
+use super::table::{Cell, Table};
+use crate::error::{InputError, Location, RecordKind};
+use crate::model::{
+    Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType,
+};
+
+/// The managers' column of how many customers each may serve (required).
+const CAPACITY: &str = "capacity";
+/// The managers' column of the load to aim for (optional).
+const TARGET: &str = "target";
+/// The managers' column of per-segment caps (optional).
+const SEGMENT_CAPS: &str = "segment_caps";
+
+/// Customers from a table: the id and manager columns are taken out, the rest are attributes.
+pub(crate) fn customers(table: &Table<'_>, options: &LoadOptions) -> Result<Customers, InputError> {
+    if table.len() == 0 && !table.declared {
+        return Ok(Customers::default());
+    }
+    let id_column = required(table, &options.id_column)?;
+    let manager_column = table
+        .column(&options.manager_column)
+        .filter(|&column| column != id_column);
+    let ids = read_ids(table, id_column, &options.id_column, RecordKind::Customer)?;
+    let mut attributes = Attributes::new(table, &[Some(id_column), manager_column], options)?;
+    let mut records = Vec::with_capacity(ids.len());
+    for (row, id) in ids.into_iter().enumerate() {
+        let manager = match manager_column {
+            Some(column) => id_text(table.cell(row, column))
+                .map_err(|_| InputError::InvalidValue {
+                    at: place(table, row)
+                        .in_record(id.as_str())
+                        .in_column(options.manager_column.as_str()),
+                    expected: ValueType::Str,
+                })?
+                .map(ManagerId),
+            None => None,
+        };
+        let values = attributes.row(table, row, &id)?;
+        records.push(Customer {
+            id: CustomerId(id),
+            manager,
+            attributes: values,
+        });
+    }
+    Ok(Customers {
+        schema: attributes.schema,
+        records,
+    })
+}
+
+/// Managers from a table: id, capacity, target and segment caps are taken out, the rest are
+/// attributes.
+pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Managers, InputError> {
+    if table.len() == 0 && !table.declared {
+        return Ok(Managers::default());
+    }
+    let id_column = required(table, &options.id_column)?;
+    let capacity_column = required(table, CAPACITY)?;
+    let target_column = table.column(TARGET);
+    let caps_column = table.column(SEGMENT_CAPS);
+    let ids = read_ids(table, id_column, &options.id_column, RecordKind::Manager)?;
+    let structural = [
+        Some(id_column),
+        Some(capacity_column),
+        target_column,
+        caps_column,
+    ];
+    let mut attributes = Attributes::new(table, &structural, options)?;
+    let mut records = Vec::with_capacity(ids.len());
+    for (row, id) in ids.into_iter().enumerate() {
+        let invalid = |column: &str| {
+            let at = place(table, row).in_record(id.as_str()).in_column(column);
+            move |message| InputError::InvalidCapacity { at, message }
+        };
+        let capacity = capacity::count(table.cell(row, capacity_column), CAPACITY)
+            .and_then(|capacity| capacity.ok_or_else(|| "capacity is required".to_owned()))
+            .map_err(invalid(CAPACITY))?;
+        let target = match target_column {
+            Some(column) => capacity::target(table.cell(row, column)).map_err(invalid(TARGET))?,
+            None => None,
+        };
+        let segment_caps = match caps_column {
+            Some(column) => capacity::segment_caps(table.cell(row, column), options.list_separator)
+                .map_err(invalid(SEGMENT_CAPS))?,
+            None => BTreeMap::new(),
+        };
+        let values = attributes.row(table, row, &id)?;
+        records.push(Manager {
+            id: ManagerId(id),
+            capacity,
+            target,
+            segment_caps,
+            attributes: values,
+        });
+    }
+    Ok(Managers {
+        schema: attributes.schema,
+        records,
+    })
+}
+
+fn required(table: &Table<'_>, name: &str) -> Result<usize, InputError> {
+    table.column(name).ok_or_else(|| InputError::MissingColumn {
+        source_name: table.source.to_owned(),
+        column: name.to_owned(),
+    })
+}
+
+/// Where `row` is: the source and its line.
+fn place(table: &Table<'_>, row: usize) -> Location {
+    Location {
+        line: table.line(row),
+        ..Location::in_source(table.source)
+    }
+}
+
+/// Every record's id, checked to be present and unique: empty and invalid ids first, in row
+/// order, then the first repeat.
+fn read_ids(
+    table: &Table<'_>,
+    column: usize,
+    name: &str,
+    kind: RecordKind,
+) -> Result<Vec<String>, InputError> {
+    let mut ids = Vec::with_capacity(table.len());
+    for row in 0..table.len() {
+        let at = || Location {
+            record: table.label(row),
+            ..place(table, row).in_column(name)
+        };
+        match id_text(table.cell(row, column)) {
+            Ok(Some(id)) => ids.push(id),
+            Ok(None) => return Err(InputError::EmptyId { kind, at: at() }),
+            Err(_) => {
+                return Err(InputError::InvalidValue {
+                    at: at(),
+                    expected: ValueType::Str,
+                });
+            }
+        }
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    for (row, id) in ids.iter().enumerate() {
+        if !seen.insert(id.as_str()) {
+            return Err(InputError::DuplicateId {
+                kind,
+                id: id.clone(),
+                at: place(table, row).in_record(id.as_str()).in_column(name),
+            });
+        }
+    }
+    Ok(ids)
+}
+
+/// An id (or a reference to one) as trimmed text; JSON numbers become their text. `None` if blank.
+fn id_text(cell: Cell<'_>) -> Result<Option<String>, Problem> {
+    let text: &str = match cell {
+        Cell::Text(text) => text,
+        Cell::Json(Json::Str(text)) => text,
+        Cell::Json(Json::Null) => "",
+        Cell::Json(json @ (Json::Int(_) | Json::BigInt(_) | Json::Float(_))) => {
+            return Ok(Some(infer::scalar_text(json)));
+        }
+        Cell::Json(Json::Bool(_) | Json::Array(_) | Json::Object(_)) => {
+            return Err(Problem::Invalid);
+        }
+    };
+    let text = text.trim();
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// The attribute columns: every column that is not structural, with its type.
+struct Attributes<'t> {
+    /// Table column, type, and whether the type was given rather than inferred.
+    columns: Vec<(usize, ValueType, bool)>,
+    /// Per column, converted strings and lists to share.
+    interners: Vec<Interner<'t>>,
+    schema: Schema,
+    separator: char,
+}
+
+impl<'t> Attributes<'t> {
+    fn new(
+        table: &'t Table<'_>,
+        structural: &[Option<usize>],
+        options: &LoadOptions,
+    ) -> Result<Attributes<'t>, InputError> {
+        // Each column is inferred on its own, so columns are inferred in parallel.
+        let columns: Vec<(usize, ValueType, bool)> = (0..table.columns.len())
+            .into_par_iter()
+            .filter(|column| !structural.contains(&Some(*column)))
+            .map(|column| {
+                let name = table.columns.get(column).map_or("", String::as_str);
+                match options.types.get(name) {
+                    Some(value_type) => (column, *value_type, true),
+                    None => (
+                        column,
+                        infer::infer(table, column, options.list_separator),
+                        false,
+                    ),
+                }
+            })
+            .collect();
+        let fields = columns
+            .iter()
+            .map(|&(column, value_type, _)| Field {
+                name: table.columns.get(column).cloned().unwrap_or_default(),
+                value_type,
+            })
+            .collect();
+        let schema = Schema::new(fields).ok_or_else(|| {
+            // Parsers keep names unique; this only guards the invariant.
+            let mut seen = HashSet::new();
+            let column = table
+                .columns
+                .iter()
+                .find(|name| !seen.insert(name.as_str()));
+            InputError::DuplicateColumn {
+                source_name: table.source.to_owned(),
+                column: column.cloned().unwrap_or_default(),
+            }
+        })?;
+        Ok(Attributes {
+            interners: columns
+                .iter()
+                .map(|&(_, value_type, _)| Interner::new(value_type))
+                .collect(),
+            columns,
+            schema,
+            separator: options.list_separator,
+        })
+    }
+
+    /// The attribute values of `row`, whose id is `id`.
+    fn row(
+        &mut self,
+        table: &'t Table<'_>,
+        row: usize,
+        id: &str,
+    ) -> Result<Vec<Value>, InputError> {
+        let mut values = Vec::with_capacity(self.columns.len());
+        let columns = self
+            .columns
+            .iter()
+            .zip(self.schema.fields())
+            .zip(&mut self.interners);
+        for ((&(column, value_type, overridden), field), interner) in columns {
+            let separator = self.separator;
+            let converted = interner.convert(table.cell(row, column), |cell| {
+                infer::convert(cell, value_type, overridden, separator)
+            });
+            match converted {
+                Ok(value) => values.push(value),
+                Err(problem) => {
+                    let at = place(table, row)
+                        .in_record(id)
+                        .in_column(field.name.as_str());
+                    return Err(match problem {
+                        Problem::Invalid => InputError::InvalidValue {
+                            at,
+                            expected: value_type,
+                        },
+                        Problem::NonFinite => InputError::NonFinite { at },
+                    });
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{csv, json};
+
+    fn options() -> LoadOptions {
+        LoadOptions::default()
+    }
+
+    fn csv_customers(text: &str) -> Result<Customers, InputError> {
+        customers(&csv::read(text.as_bytes(), "c.csv").unwrap(), &options())
+    }
+
+    fn csv_managers(text: &str) -> Result<Managers, InputError> {
+        managers(&csv::read(text.as_bytes(), "m.csv").unwrap(), &options())
+    }
+
+    fn location(error: &InputError) -> &Location {
+        match error {
+            InputError::EmptyId { at, .. }
+            | InputError::DuplicateId { at, .. }
+            | InputError::InvalidValue { at, .. }
+            | InputError::NonFinite { at }
+            | InputError::InvalidCapacity { at, .. }
+            | InputError::Malformed { at, .. } => at,
+            other => panic!("no location in {other:?}"),
+        }
+    }
+
+    #[test]
+    fn id_and_manager_columns_are_not_attributes() {
+        let customers = csv_customers("assets,id,manager\n5, C-1 ,M-1\n6,C-2,\n").unwrap();
+        let names: Vec<&str> = customers
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["assets"]);
+        assert_eq!(customers.records[0].id.as_str(), "C-1");
+        assert_eq!(customers.records[0].manager, Some(ManagerId::from("M-1")));
+        assert_eq!(customers.records[1].manager, None);
+        assert_eq!(customers.records[1].attributes, [Value::Int(6)]);
+    }
+
+    #[test]
+    fn ids_must_be_present_and_unique() {
+        let error = csv_customers("id,a\nC-1,1\n  ,2\n").unwrap_err();
+        assert_eq!(error.code(), "empty_id");
+        assert_eq!(
+            (location(&error).line, location(&error).column.as_deref()),
+            (Some(3), Some("id"))
+        );
+
+        let error = csv_customers("id,a\nC-1,1\nC-2,2\nC-1,3\n").unwrap_err();
+        assert!(matches!(&error, InputError::DuplicateId { id, .. } if id == "C-1"));
+        assert_eq!(error.code(), "duplicate_customer_id");
+        assert_eq!(location(&error).line, Some(4));
+
+        let error = csv_managers("id,capacity\nM-1,1\nM-1,2\n").unwrap_err();
+        assert_eq!(error.code(), "duplicate_manager_id");
+    }
+
+    #[test]
+    fn json_ids_may_be_numbers_but_not_other_kinds() {
+        let table = json::read_lines(b"{\"id\": 7}\n{\"id\": \"8\"}", "c.jsonl").unwrap();
+        let ids: Vec<String> = customers(&table, &options())
+            .unwrap()
+            .records
+            .into_iter()
+            .map(|c| c.id.0)
+            .collect();
+        assert_eq!(ids, ["7", "8"]);
+
+        let table = json::read_lines(b"{\"id\": 7}\n{\"id\": true}", "c.jsonl").unwrap();
+        let error = customers(&table, &options()).unwrap_err();
+        assert_eq!(error.code(), "invalid_value");
+        assert_eq!(location(&error).line, Some(2));
+
+        let table = json::read_array(b"[{\"id\": 7},\n{\"a\": 1}]", "c.json").unwrap();
+        let error = customers(&table, &options()).unwrap_err();
+        assert_eq!(error.code(), "empty_id");
+        assert_eq!(
+            (location(&error).line, location(&error).record.as_deref()),
+            (Some(2), Some("#1"))
+        );
+    }
+
+    #[test]
+    fn value_errors_name_record_and_column() {
+        let error = csv_customers("id,score\nC-1,1.5\nC-2,nan\n").unwrap_err();
+        assert_eq!(error.code(), "non_finite_number");
+        let at = location(&error);
+        assert_eq!(
+            (at.line, at.record.as_deref(), at.column.as_deref()),
+            (Some(3), Some("C-2"), Some("score"))
+        );
+        assert!(!error.to_string().contains("nan"), "{error}");
+    }
+
+    #[test]
+    fn managers_have_structural_columns() {
+        let managers = csv_managers(
+            "id,capacity,target,segment_caps,region\nM-1,30,25,HNW=10,north\nM-2,5,,,south\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = managers
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["region"]);
+        let first = &managers.records[0];
+        assert_eq!(
+            (first.capacity, first.target, first.segment_caps.get("HNW")),
+            (30, Some(25), Some(&10))
+        );
+        assert_eq!(
+            (
+                managers.records[1].target,
+                managers.records[1].segment_caps.len()
+            ),
+            (None, 0)
+        );
+    }
+
+    #[test]
+    fn capacity_is_required_per_column_and_per_record() {
+        assert!(matches!(
+            csv_managers("id,target\nM-1,3\n"),
+            Err(InputError::MissingColumn { column, .. }) if column == "capacity"
+        ));
+        let error = csv_managers("id,capacity\nM-1,\n").unwrap_err();
+        assert_eq!(error.code(), "invalid_capacity");
+        let at = location(&error);
+        assert_eq!(
+            (at.line, at.record.as_deref(), at.column.as_deref()),
+            (Some(2), Some("M-1"), Some("capacity"))
+        );
+    }
+
+    #[test]
+    fn empty_json_has_no_records_and_needs_no_columns() {
+        let table = json::read_array(b"[]", "m.json").unwrap();
+        assert_eq!(managers(&table, &options()).unwrap(), Managers::default());
+        assert_eq!(customers(&table, &options()).unwrap(), Customers::default());
+    }
+}
