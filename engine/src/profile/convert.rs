@@ -26,7 +26,7 @@ pub(super) struct Converter {
 
 impl Converter {
     /// An input attribute as rules see it.
-    pub(super) fn to_dynamic(&mut self, value: &Value) -> Dynamic {
+    pub(super) fn input(&mut self, value: &Value) -> Dynamic {
         let address = match value {
             Value::Null => return Dynamic::UNIT,
             Value::Int(v) => return Dynamic::from_int(*v),
@@ -56,7 +56,7 @@ impl Converter {
     }
 
     /// A rule's result as a field value, if it is one.
-    pub(super) fn to_value(&mut self, result: &Dynamic) -> Option<Value> {
+    pub(super) fn output(&mut self, result: &Dynamic) -> Option<Value> {
         if result.is_unit() {
             return Some(Value::Null);
         }

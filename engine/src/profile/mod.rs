@@ -287,7 +287,7 @@ impl<'a> Run<'a> {
         let mut values: Vec<Dynamic> = Vec::with_capacity(customer.attributes.len() + fields.len());
         for (value, &needed) in customer.attributes.iter().zip(&self.needed_inputs) {
             values.push(if needed {
-                worker.convert.to_dynamic(value)
+                worker.convert.input(value)
             } else {
                 Dynamic::UNIT
             });
@@ -320,7 +320,7 @@ impl<'a> Run<'a> {
             out[field] =
                 worker
                     .convert
-                    .to_value(&result)
+                    .output(&result)
                     .ok_or_else(|| RuleError::InvalidResult {
                         rule: name.to_owned(),
                         customer: customer.id.to_string(),
