@@ -251,12 +251,6 @@ fn visit(nodes: &[ASTNode], facts: &mut FunctionFacts) {
     let Some(node) = nodes.last() else { return };
     let parent = nodes.len().checked_sub(2).and_then(|i| nodes.get(i));
     match node {
-        ASTNode::Stmt(Stmt::Import(_, at)) => {
-            facts.forbidden.push(("import".to_owned(), position(*at)))
-        }
-        ASTNode::Stmt(Stmt::Export(_, at)) => {
-            facts.forbidden.push(("export".to_owned(), position(*at)))
-        }
         ASTNode::Expr(Expr::ThisPtr(at)) => {
             facts.forbidden.push(("this".to_owned(), position(*at)))
         }

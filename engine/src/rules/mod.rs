@@ -65,7 +65,7 @@ impl Rulebook {
     }
 
     /// Compiles and validates `source` with these limits: syntax, forbidden constructs
-    /// (`import`, `eval`, function pointers, printing), unknown functions, rule signatures and
+    /// (`eval`, function pointers, printing; `import` is not even in the language), unknown functions, rule signatures and
     /// dependency cycles between derived fields.
     pub fn compile_with(source: &str, limits: Limits) -> Result<Rulebook> {
         let engine = sandbox::base_engine(&limits);

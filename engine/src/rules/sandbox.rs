@@ -102,7 +102,6 @@ pub(crate) fn base_engine(limits: &Limits) -> Engine {
         .set_max_map_size(limits.max_map_size)
         .set_max_variables(limits.max_variables)
         .set_max_functions(1_024)
-        .set_max_modules(0)
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
     register_record_type(&mut engine);

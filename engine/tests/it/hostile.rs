@@ -42,7 +42,7 @@ fn each_hostile_rulebook_ends_in_its_error() {
             "rule_limit_exceeded",
         ),
         ("fn t(c) { eval(\"loop {}\") }", "forbidden_construct"),
-        ("fn t(c) { import \"std\" as s; 1 }", "forbidden_construct"),
+        ("fn t(c) { import \"std\" as s; 1 }", "rule_syntax"),
         ("fn t(c) { c.missing_field }", "unknown_field"),
         ("fn a(c) { c.b }\nfn b(c) { c.a }", "dependency_cycle"),
         ("fn t(c) { 1 +* 2 }", "rule_syntax"),
