@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
-use rhai::{CallFnOptions, Dynamic, Engine, Scope};
+use rhai::{CallFnOptions, Dynamic, Engine, ImmutableString, Scope};
 use serde::Serialize;
 
 use crate::date::Date;
@@ -168,6 +168,9 @@ struct Run<'a> {
     slots: Slots,
     /// Input attribute positions rules read; the others are never converted.
     needed_inputs: Vec<bool>,
+    /// Whether rules read `c.id` and `c.manager` (if not, they are not converted either).
+    needs_id: bool,
+    needs_manager: bool,
     /// Record slot of each derived field, in field order.
     field_slots: Vec<usize>,
     done: AtomicUsize,
@@ -195,16 +198,17 @@ impl<'a> Run<'a> {
             slots.by_name.insert(field.name.clone(), slot);
         }
         let dynamic = rulebook.fields().iter().any(|f| f.reads_dynamically);
+        let is_read = |name: &str| {
+            dynamic
+                || rulebook
+                    .fields()
+                    .iter()
+                    .any(|f| f.reads.iter().any(|r| r == name))
+        };
         let needed_inputs = schema
             .fields()
             .iter()
-            .map(|field| {
-                dynamic
-                    || rulebook
-                        .fields()
-                        .iter()
-                        .any(|f| f.reads.contains(&field.name))
-            })
+            .map(|field| is_read(&field.name))
             .collect();
         Run {
             rulebook,
@@ -212,6 +216,8 @@ impl<'a> Run<'a> {
             options,
             slots,
             needed_inputs,
+            needs_id: is_read(sandbox::RECORD_ID),
+            needs_manager: is_read(sandbox::RECORD_MANAGER),
             field_slots,
             done: AtomicUsize::new(0),
             first_failure: AtomicUsize::new(usize::MAX),
@@ -294,11 +300,15 @@ impl<'a> Run<'a> {
         }
         values.resize(customer.attributes.len() + fields.len(), Dynamic::UNIT);
         let mut record = Record(Arc::new(RecordData {
-            id: customer.id.as_str().into(),
-            manager: customer
-                .manager
-                .as_ref()
-                .map_or(Dynamic::UNIT, |m| m.as_str().into()),
+            id: if self.needs_id {
+                customer.id.as_str().into()
+            } else {
+                ImmutableString::new()
+            },
+            manager: match &customer.manager {
+                Some(manager) if self.needs_manager => manager.as_str().into(),
+                _ => Dynamic::UNIT,
+            },
             values,
         }));
         let mut out = vec![Value::Null; fields.len()];
