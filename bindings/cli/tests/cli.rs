@@ -22,6 +22,21 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `apportion profile` of the example bank's customers with `rules`, as of 2026-06-30.
+fn profile_example(rules: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "profile",
+        "--customers",
+        "examples/data/customers.csv",
+        "--rules",
+        rules,
+        "--as-of",
+        "2026-06-30",
+    ];
+    args.extend_from_slice(extra);
+    apportion(&args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -29,19 +44,15 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn profile_writes_every_customer_and_summarises() {
     let out = scratch("profile").join("profile.csv");
-    let output = apportion(&[
-        "profile",
-        "--customers",
-        "examples/data/customers.csv",
-        "--managers",
-        "examples/data/managers.csv",
-        "--rules",
+    let output = profile_example(
         "examples/rules/bank.rhai",
-        "--as-of",
-        "2026-06-30",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &[
+            "--managers",
+            "examples/data/managers.csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let written = std::fs::read_to_string(&out).unwrap();
     let mut lines = written.lines();
@@ -71,19 +82,10 @@ fn profile_writes_json_lines_and_the_same_run_twice_is_identical() {
     let dir = scratch("jsonl");
     let run = |name: &str, threads: &str| {
         let out = dir.join(name);
-        let output = apportion(&[
-            "profile",
-            "--customers",
-            "examples/data/customers.csv",
-            "--rules",
+        let output = profile_example(
             "examples/rules/bank.rhai",
-            "--as-of",
-            "2026-06-30",
-            "--threads",
-            threads,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+            &["--threads", threads, "--out", out.to_str().unwrap()],
+        );
         assert!(output.status.success(), "{}", text(&output.stderr));
         std::fs::read(out).unwrap()
     };
@@ -171,17 +173,7 @@ fn a_failed_run_leaves_no_output_file() {
     let rules = dir.join("spin.rhai");
     std::fs::write(&rules, "fn t(c) { if c.assets > 1000000 { loop {} } 1 }\n").unwrap();
     let out = dir.join("profile.csv");
-    let output = apportion(&[
-        "profile",
-        "--customers",
-        "examples/data/customers.csv",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--as-of",
-        "2026-06-30",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = profile_example(rules.to_str().unwrap(), &["--out", out.to_str().unwrap()]);
     assert_fails(&output, 4, "rule_limit_exceeded");
     assert!(
         text(&output.stderr).contains("for customer `C-000048`"),
@@ -202,18 +194,10 @@ fn skip_errors_reports_and_continues() {
     let rules = dir.join("ratio.rhai");
     std::fs::write(&rules, "fn ratio(c) { 1000000 / (c.transactions_90d) }\n").unwrap();
     let out = dir.join("profile.csv");
-    let output = apportion(&[
-        "profile",
-        "--customers",
-        "examples/data/customers.csv",
-        "--rules",
+    let output = profile_example(
         rules.to_str().unwrap(),
-        "--as-of",
-        "2026-06-30",
-        "--skip-errors",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &["--skip-errors", "--out", out.to_str().unwrap()],
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report = text(&output.stdout);
     assert!(report.contains("skipped "), "{report}");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use apportion::load::{self, LoadOptions};
 use apportion::{Customers, Profile, ProfileOptions, Rulebook, Value};
 
-use crate::support::{date, list, s};
+use crate::support::{date, list, s, values_of};
 
 fn example(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -19,16 +19,6 @@ fn bank() -> (Customers, Rulebook) {
         load::read_customers(&example("data/customers.csv"), &LoadOptions::default()).unwrap();
     let source = std::fs::read_to_string(example("rules/bank.rhai")).unwrap();
     (customers, Rulebook::compile(&source).unwrap())
-}
-
-fn fields_of(profile: &Profile, id: &str) -> Vec<Value> {
-    profile
-        .customers
-        .iter()
-        .find(|c| c.id.as_str() == id)
-        .unwrap()
-        .values
-        .clone()
 }
 
 #[test]
@@ -45,7 +35,7 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
     assert!(profile.skipped.is_empty());
     // 1.57M in assets, 60 transactions, holds a mortgage: 40 + 15 + 8 (one tag) + 6 (credit 732).
     assert_eq!(
-        fields_of(&profile, "C-000048"),
+        values_of(&profile, "C-000048"),
         [
             s("HNW"),
             s("HNW"),
@@ -56,7 +46,7 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
     );
     // A small business: SME desk whatever its tier.
     assert_eq!(
-        fields_of(&profile, "C-000005"),
+        values_of(&profile, "C-000005"),
         [
             s("MASS"),
             s("SME"),
@@ -67,7 +57,7 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
     );
     // No transaction since January 2023: dormant, 30 + 8 + 5 - 20.
     assert_eq!(
-        fields_of(&profile, "C-000014"),
+        values_of(&profile, "C-000014"),
         [
             s("AFFLUENT"),
             s("AFFLUENT"),
@@ -78,7 +68,7 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
     );
     // Onboarded 85 days ago and asked about a mortgage.
     assert_eq!(
-        fields_of(&profile, "C-000044"),
+        values_of(&profile, "C-000044"),
         [
             s("MASS"),
             s("MASS"),
@@ -89,7 +79,7 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
     );
     // 357 days without a transaction: churn risk, and the penalty takes the score to zero.
     assert_eq!(
-        fields_of(&profile, "C-000008"),
+        values_of(&profile, "C-000008"),
         [
             s("MASS"),
             s("MASS"),
@@ -107,9 +97,9 @@ fn a_later_as_of_moves_customers_along_their_lifecycle() {
         .profile(&customers, &ProfileOptions::new(date("2026-08-01")))
         .unwrap();
     // 117 days after onboarding, last transaction 38 days ago: no longer new, active.
-    assert_eq!(fields_of(&later, "C-000044")[2], s("active"));
+    assert_eq!(values_of(&later, "C-000044")[2], s("active"));
     // 389 days without a transaction: dormant.
-    assert_eq!(fields_of(&later, "C-000008")[2], s("dormant"));
+    assert_eq!(values_of(&later, "C-000008")[2], s("dormant"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use apportion::profile::{OnRuleError, ProfileOptions};
 use apportion::{Error, Rulebook, Value};
 
-use crate::support::{date, list, s, small_bank};
+use crate::support::{date, list, s, small_bank, values_of};
 
 const RULES: &str = r#"
 fn tier(c) {
@@ -21,16 +21,6 @@ fn tags(c) {
 }
 fn orphan_check(c) { c.manager == () }
 "#;
-
-fn values_of(profile: &apportion::profile::Profile, id: &str) -> Vec<Value> {
-    profile
-        .customers
-        .iter()
-        .find(|c| c.id.as_str() == id)
-        .unwrap()
-        .values
-        .clone()
-}
 
 #[test]
 fn derives_every_field_for_every_customer() {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use apportion::{
-    Customer, CustomerId, Customers, Date, Field, ManagerId, Schema, Value, ValueType,
+    Customer, CustomerId, Customers, Date, Field, ManagerId, Profile, Schema, Value, ValueType,
 };
 
 /// Customers with the given typed columns; each row is (id, current manager, values).
@@ -78,4 +78,15 @@ pub fn small_bank() -> Customers {
             ),
         ],
     )
+}
+
+/// The derived values of customer `id`.
+pub fn values_of(profile: &Profile, id: &str) -> Vec<Value> {
+    profile
+        .customers
+        .iter()
+        .find(|c| c.id.as_str() == id)
+        .unwrap()
+        .values
+        .clone()
 }
