@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use apportion::load::{self, LoadOptions};
-use apportion::{Customers, Profile, ProfileOptions, Rulebook, Value};
+use apportion::{Customers, ProfileOptions, Rulebook, Value};
 
 use crate::support::{date, list, s, values_of};
 
