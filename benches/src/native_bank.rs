@@ -22,7 +22,15 @@ struct Columns {
 }
 
 /// The derived fields, in the rulebook's declaration order.
-pub const FIELDS: [&str; 5] = ["tier", "segment", "lifecycle", "tags", "lead_score"];
+pub const FIELDS: [&str; 7] = [
+    "tier",
+    "segment",
+    "lifecycle",
+    "tags",
+    "lead_score",
+    "priority",
+    "main_need",
+];
 
 /// Profiles every customer like the bank rulebook does; `None` if a column is missing.
 pub fn profile(customers: &Customers, as_of: Date) -> Option<Vec<ProfiledCustomer>> {
@@ -147,11 +155,24 @@ fn derive(customer: &Customer, columns: &Columns, as_of: Date) -> Vec<Value> {
         "churn_risk" => 10,
         _ => 0,
     };
+    let score = score.clamp(0, 100);
+    let priority = if score >= 60 { "high" } else { "normal" };
+    let main_need = if tags.contains(&"mortgage_need") {
+        "mortgage"
+    } else if tags.contains(&"investment_ready") {
+        "investment"
+    } else if tags.contains(&"credit_line_prospect") {
+        "credit"
+    } else {
+        "none"
+    };
     vec![
         Value::Str(Arc::from(tier)),
         Value::Str(Arc::from(segment)),
         Value::Str(Arc::from(lifecycle)),
         Value::List(tags.into_iter().map(Arc::from).collect()),
-        Value::Int(score.clamp(0, 100)),
+        Value::Int(score),
+        Value::Str(Arc::from(priority)),
+        Value::Str(Arc::from(main_need)),
     ]
 }

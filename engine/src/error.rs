@@ -15,6 +15,9 @@ pub enum Error {
     /// A rulebook is invalid, or a rule failed while running.
     #[error(transparent)]
     Rule(#[from] RuleError),
+    /// The assignment problem could not be set up or solved.
+    #[error(transparent)]
+    Solve(#[from] SolveError),
 }
 
 impl Error {
@@ -23,6 +26,7 @@ impl Error {
         match self {
             Error::Input(e) => e.code(),
             Error::Rule(e) => e.code(),
+            Error::Solve(e) => e.code(),
         }
     }
 }
@@ -318,6 +322,16 @@ pub enum RuleError {
         /// Where.
         position: Option<Position>,
     },
+    /// A pair rule reads a manager field the managers do not have.
+    #[error("rule `{rule}` reads unknown manager field `{field}`{}", At(*position))]
+    UnknownManagerField {
+        /// The rule.
+        rule: String,
+        /// The field.
+        field: String,
+        /// Where.
+        position: Option<Position>,
+    },
     /// A rule calls a function that is neither built in nor defined in the rulebook.
     #[error("rule `{rule}` calls unknown function `{function}`{}", At(*position))]
     UnknownFunction {
@@ -404,7 +418,9 @@ impl RuleError {
         match self {
             RuleError::Syntax { .. } => "rule_syntax",
             RuleError::Forbidden { .. } => "forbidden_construct",
-            RuleError::UnknownField { .. } => "unknown_field",
+            RuleError::UnknownField { .. } | RuleError::UnknownManagerField { .. } => {
+                "unknown_field"
+            }
             RuleError::UnknownFunction { .. } => "unknown_function",
             RuleError::Cycle { .. } => "dependency_cycle",
             RuleError::FieldConflict { .. } => "field_conflict",
@@ -422,6 +438,32 @@ impl RuleError {
             | RuleError::Evaluation { customer, .. }
             | RuleError::InvalidResult { customer, .. } => Some(customer),
             _ => None,
+        }
+    }
+}
+
+/// An assignment that cannot be set up or solved. "Nothing fits" is not one: unassigned
+/// customers are part of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SolveError {
+    /// A policy weight is out of range, or so large that costs would overflow.
+    #[error("invalid policy: {message}")]
+    InvalidPolicy {
+        /// What is wrong.
+        message: String,
+    },
+    /// The flow network was rejected (costs too large for exact integer arithmetic, ...).
+    #[error("cannot solve the assignment: {0}")]
+    Network(crate::solve::network::NetworkError),
+}
+
+impl SolveError {
+    /// A stable, snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SolveError::InvalidPolicy { .. } => "invalid_policy",
+            SolveError::Network(e) => e.code(),
         }
     }
 }

@@ -5,14 +5,18 @@ pub mod date;
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod plan;
 pub mod profile;
 pub mod rules;
+pub mod solve;
 
 pub use date::Date;
-pub use error::{Error, InputError, Location, Position, Result, RuleError};
+pub use error::{Error, InputError, Location, Position, Result, RuleError, SolveError};
 pub use model::{
     Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
     ValueType,
 };
+pub use plan::{Assignment, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason};
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer};
 pub use rules::{FieldRule, Limits, Rulebook};
+pub use solve::{AssignOptions, Policy, assign, assign_timed};

@@ -1,11 +1,13 @@
-//! `apportion`: check rulebooks and profile customers from the command line.
+//! `apportion`: check rulebooks, profile customers and assign them to managers.
 //!
 //! Exit codes: 0 success, 2 bad usage, 3 invalid input data, 4 invalid rulebook or a rule
 //! that failed, 5 output could not be written. Errors go to stderr as `error[code]: message`.
 
+mod assign;
 mod check;
 mod output;
 mod profile;
+mod run_args;
 mod summary;
 
 use std::path::PathBuf;
@@ -32,6 +34,8 @@ enum Command {
     Check(check::Args),
     /// Derive every rulebook field for every customer and write them as CSV or JSON.
     Profile(profile::Args),
+    /// Assign customers to managers optimally, and report loads, moves and the unassigned.
+    Assign(assign::Args),
 }
 
 /// A failure with its exit code and stable error code.
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Profile(args) => profile::run(&args),
+        Command::Assign(args) => assign::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,13 @@
-//! Writing profiles as CSV, JSON or JSON Lines, atomically: a failed run leaves no partial file.
+//! Writing result tables as CSV, JSON or JSON Lines, atomically: a failed run leaves no
+//! partial file.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use apportion::{Profile, Value};
+use serde_json::Value as Json;
+
+use crate::Failure;
 
 /// The table formats the CLI writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,14 +27,58 @@ impl Format {
             _ => None,
         }
     }
+
+    /// The format asked for: `--format`, else `--out`'s extension, else CSV.
+    pub(crate) fn choose(format: Option<Format>, out: Option<&Path>) -> Result<Format, String> {
+        match (format, out) {
+            (Some(format), _) => Ok(format),
+            (None, None) => Ok(Format::Csv),
+            (None, Some(out)) => Format::from_path(out).ok_or_else(|| {
+                format!(
+                    "cannot tell the format of `{}`: use .csv, .json or .jsonl, or --format",
+                    out.display()
+                )
+            }),
+        }
+    }
 }
 
-/// Writes `profile` to `out` through a temporary file renamed into place.
-pub(crate) fn write_file(profile: &Profile, format: Format, out: &Path) -> io::Result<()> {
+/// Rows of named cells: strings, numbers, booleans, null, or arrays of strings (lists).
+pub(crate) struct Table {
+    pub(crate) columns: Vec<String>,
+    pub(crate) rows: Vec<Vec<Json>>,
+}
+
+/// Writes `table` to `out`, or to standard output without one.
+pub(crate) fn emit(table: &Table, format: Format, out: Option<&Path>) -> Result<(), Failure> {
+    match out {
+        Some(out) => write_file(table, format, out).map_err(|e| Failure::output(out, &e)),
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            write(table, format, &mut lock)
+                .and_then(|()| lock.flush())
+                .map_err(|e| Failure::output(Path::new("<stdout>"), &e))
+        }
+    }
+}
+
+/// Prints a run's report: on standard output when the table went to a file, else on
+/// standard error so the table can be piped.
+pub(crate) fn report(text: &str, table_in_file: bool) {
+    if table_in_file {
+        print!("{text}");
+    } else {
+        eprint!("{text}");
+    }
+}
+
+/// Writes `table` to `out` through a temporary file renamed into place.
+pub(crate) fn write_file(table: &Table, format: Format, out: &Path) -> io::Result<()> {
     let temporary = temporary_path(out);
     let written = fs::File::create(&temporary).and_then(|file| {
         let mut writer = BufWriter::new(file);
-        write(profile, format, &mut writer)?;
+        write(table, format, &mut writer)?;
         writer.into_inner().map_err(|e| e.into_error())?.sync_all()
     });
     match written.and_then(|()| fs::rename(&temporary, out)) {
@@ -49,29 +96,25 @@ fn temporary_path(out: &Path) -> PathBuf {
     out.with_file_name(name)
 }
 
-/// Writes `profile` in `format`: the customer id, then one column per derived field.
-pub(crate) fn write(profile: &Profile, format: Format, writer: &mut dyn Write) -> io::Result<()> {
+/// Writes `table` in `format` to `writer`.
+pub(crate) fn write(table: &Table, format: Format, writer: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(writer);
-            csv.write_record(
-                std::iter::once("id").chain(profile.fields.iter().map(String::as_str)),
-            )?;
-            for customer in &profile.customers {
-                let cells = customer.values.iter().map(Value::to_cell);
-                csv.write_record(std::iter::once(customer.id.to_string()).chain(cells))?;
+            csv.write_record(&table.columns)?;
+            for row in &table.rows {
+                csv.write_record(row.iter().map(cell))?;
             }
             csv.flush()
         }
         Format::Json => {
-            let rows: Vec<serde_json::Value> =
-                profile.customers.iter().map(|c| row(profile, c)).collect();
+            let rows: Vec<Json> = table.rows.iter().map(|row| object(table, row)).collect();
             serde_json::to_writer_pretty(&mut *writer, &rows)?;
             writer.write_all(b"\n")
         }
         Format::Jsonl => {
-            for customer in &profile.customers {
-                serde_json::to_writer(&mut *writer, &row(profile, customer))?;
+            for row in &table.rows {
+                serde_json::to_writer(&mut *writer, &object(table, row))?;
                 writer.write_all(b"\n")?;
             }
             Ok(())
@@ -79,14 +122,23 @@ pub(crate) fn write(profile: &Profile, format: Format, writer: &mut dyn Write) -
     }
 }
 
-fn row(profile: &Profile, customer: &apportion::ProfiledCustomer) -> serde_json::Value {
-    let mut object = serde_json::Map::with_capacity(profile.fields.len() + 1);
-    object.insert("id".to_owned(), customer.id.to_string().into());
-    for (name, value) in profile.fields.iter().zip(&customer.values) {
-        object.insert(
-            name.clone(),
-            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
-        );
+/// A CSV cell: text as is, lists joined with `;`, null empty.
+fn cell(value: &Json) -> String {
+    match value {
+        Json::Null => String::new(),
+        Json::String(text) => text.clone(),
+        Json::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
     }
-    serde_json::Value::Object(object)
+}
+
+fn object(table: &Table, row: &[Json]) -> Json {
+    Json::Object(
+        table
+            .columns
+            .iter()
+            .cloned()
+            .zip(row.iter().cloned())
+            .collect(),
+    )
 }

@@ -58,10 +58,10 @@ fn profile_writes_every_customer_and_summarises() {
     let mut lines = written.lines();
     assert_eq!(
         lines.next(),
-        Some("id,tier,segment,lifecycle,tags,lead_score")
+        Some("id,tier,segment,lifecycle,tags,lead_score,priority,main_need")
     );
     assert_eq!(lines.count(), 3_000);
-    assert!(written.contains("\nC-000048,HNW,HNW,active,high_frequency,69\n"));
+    assert!(written.contains("\nC-000048,HNW,HNW,active,high_frequency,69,high,none\n"));
     let report = text(&output.stdout);
     assert!(
         report.starts_with("profiled 3000 customers as of 2026-06-30"),
@@ -113,7 +113,7 @@ fn check_lists_fields_reads_and_order() {
         "{report}"
     );
     assert!(
-        report.contains("evaluation order: tier -> segment -> lifecycle -> tags -> lead_score"),
+        report.contains("evaluation order: tier -> segment -> lifecycle -> tags -> lead_score -> priority -> main_need"),
         "{report}"
     );
 }

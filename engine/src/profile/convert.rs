@@ -16,7 +16,7 @@ const CAPACITY: usize = 4_096;
 
 /// One worker's conversion caches.
 #[derive(Default)]
-pub(super) struct Converter {
+pub(crate) struct Converter {
     /// Input strings and lists by the address of their shared allocation, which is stable
     /// while the customers are borrowed by the run.
     inputs: HashMap<usize, Dynamic>,
@@ -26,7 +26,7 @@ pub(super) struct Converter {
 
 impl Converter {
     /// An input attribute as rules see it.
-    pub(super) fn input(&mut self, value: &Value) -> Dynamic {
+    pub(crate) fn input(&mut self, value: &Value) -> Dynamic {
         let address = match value {
             Value::Null => return Dynamic::UNIT,
             Value::Int(v) => return Dynamic::from_int(*v),
@@ -102,6 +102,9 @@ pub(super) fn describe(result: &Dynamic) -> String {
     match result.as_float() {
         Ok(v) if !v.is_finite() => "a non-finite float".to_owned(),
         _ if result.is_array() => "an array holding something other than strings".to_owned(),
-        _ => format!("a value of type `{}`", result.type_name()),
+        _ => format!(
+            "a value of type `{}` where int, float, bool, string, date, an array of strings or () is expected",
+            result.type_name()
+        ),
     }
 }

@@ -1,7 +1,7 @@
 //! Profiling: every derived field for every customer, in parallel and deterministic — the
 //! output is the same on one thread or many.
 
-mod convert;
+pub(crate) mod convert;
 
 use std::fmt;
 use std::sync::Arc;
@@ -184,19 +184,10 @@ impl<'a> Run<'a> {
         options: &'a ProfileOptions,
     ) -> Run<'a> {
         let schema = &customers.schema;
-        let mut slots = Slots {
-            inputs: schema.len(),
-            ..Slots::default()
-        };
-        for (i, field) in schema.fields().iter().enumerate() {
-            slots.by_name.insert(field.name.clone(), i);
-        }
+        let slots = Slots::for_customers(schema, rulebook.fields());
         let field_slots: Vec<usize> = (0..rulebook.fields().len())
             .map(|i| schema.len() + i)
             .collect();
-        for (field, &slot) in rulebook.fields().iter().zip(&field_slots) {
-            slots.by_name.insert(field.name.clone(), slot);
-        }
         let dynamic = rulebook.fields().iter().any(|f| f.reads_dynamically);
         let is_read = |name: &str| {
             dynamic
@@ -325,7 +316,12 @@ impl<'a> Run<'a> {
                     (record.clone(),),
                 )
                 .map_err(|e| {
-                    sandbox::runtime_error(*e, rule, customer.id.as_str(), &self.rulebook.limits())
+                    sandbox::runtime_error(
+                        *e,
+                        (&rule.name, rule.position),
+                        customer.id.as_str(),
+                        &self.rulebook.limits(),
+                    )
                 })?;
             out[field] =
                 worker

@@ -12,6 +12,7 @@
 
 mod analysis;
 mod order;
+pub(crate) mod pair;
 pub(crate) mod sandbox;
 
 use std::collections::{BTreeSet, HashMap};
@@ -22,6 +23,7 @@ use rhai::AST;
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
 use analysis::Analysis;
+pub use pair::PairRules;
 pub use sandbox::Limits;
 use sandbox::{RECORD_ID, RECORD_MANAGER};
 
@@ -55,6 +57,7 @@ pub struct Rulebook {
     ast: Arc<AST>,
     fields: Vec<FieldRule>,
     order: Vec<usize>,
+    pair: PairRules,
     analysis: Arc<Analysis>,
 }
 
@@ -104,12 +107,14 @@ impl Rulebook {
             depends_on.push(derived);
         }
         let order = order::evaluation_order(&names, &depends_on)?;
+        let pair = PairRules::of(&analysis);
         Ok(Rulebook {
             source: source.into(),
             limits,
             ast: Arc::new(ast),
             fields,
             order,
+            pair,
             analysis: Arc::new(analysis),
         })
     }
@@ -132,6 +137,17 @@ impl Rulebook {
     /// The derived fields in the order they are evaluated: every field after those it reads.
     pub fn evaluation_order(&self) -> impl Iterator<Item = &FieldRule> {
         self.order.iter().map(|&i| &self.fields[i])
+    }
+
+    /// The pair rules `eligible(c, m)` and `affinity(c, m)`, and what they read.
+    pub fn pair_rules(&self) -> &PairRules {
+        &self.pair
+    }
+
+    /// Checks that every manager field the pair rules read exists among `schema`'s attributes
+    /// or is `id`, `capacity` or `target`.
+    pub fn check_managers(&self, schema: &Schema) -> Result<()> {
+        self.pair.check_managers(schema)
     }
 
     /// Checks the rulebook against customers' input attributes: every field a rule reads must

@@ -71,6 +71,68 @@ pub(crate) struct Slots {
     pub(crate) inputs: usize,
 }
 
+impl Slots {
+    /// Slots for customers of `schema` with the rulebook's derived `fields` after them.
+    pub(crate) fn for_customers(schema: &crate::model::Schema, fields: &[FieldRule]) -> Slots {
+        let mut by_name: HashMap<String, usize> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
+        for (i, field) in fields.iter().enumerate() {
+            by_name.insert(field.name.clone(), schema.len() + i);
+        }
+        Slots {
+            by_name,
+            inputs: schema.len(),
+        }
+    }
+}
+
+/// A manager as pair rules see it: attributes by slot, plus id, capacity and target.
+#[derive(Clone)]
+pub(crate) struct ManagerRecord(pub(crate) Arc<ManagerData>);
+
+/// The values behind a [`ManagerRecord`].
+pub(crate) struct ManagerData {
+    pub(crate) id: ImmutableString,
+    pub(crate) capacity: INT,
+    pub(crate) target: INT,
+    pub(crate) values: Vec<Dynamic>,
+}
+
+/// Structural manager properties that are not attributes.
+pub(crate) const MANAGER_PROPERTIES: &[&str] = &["id", "capacity", "target"];
+
+/// Adds the manager type to a run's engine, with a getter per attribute of `schema`.
+pub(crate) fn register_managers(engine: &mut Engine, schema: &crate::model::Schema) {
+    engine
+        .register_type_with_name::<ManagerRecord>("manager")
+        .register_get("id", |m: &mut ManagerRecord| m.0.id.clone())
+        .register_get("capacity", |m: &mut ManagerRecord| m.0.capacity)
+        .register_get("target", |m: &mut ManagerRecord| m.0.target);
+    let mut by_name = HashMap::new();
+    for (slot, field) in schema.fields().iter().enumerate() {
+        by_name.insert(field.name.clone(), slot);
+        if !MANAGER_PROPERTIES.contains(&field.name.as_str()) {
+            engine.register_get(&field.name, move |m: &mut ManagerRecord| {
+                m.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)
+            });
+        }
+    }
+    engine.register_indexer_get(
+        move |m: &mut ManagerRecord,
+              name: ImmutableString|
+              -> Result<Dynamic, Box<EvalAltResult>> {
+            match by_name.get(name.as_str()) {
+                Some(&slot) => Ok(m.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)),
+                None => Err(format!("no manager attribute `{name}`").into()),
+            }
+        },
+    );
+}
+
 /// Reserved record properties that are not attributes.
 pub(crate) const RECORD_ID: &str = "id";
 pub(crate) const RECORD_MANAGER: &str = "manager";
@@ -243,7 +305,7 @@ pub(crate) fn syntax_error(error: &ParseError) -> RuleError {
 /// rhai knows no position (the operation limit), the rule's own position stands in.
 pub(crate) fn runtime_error(
     error: EvalAltResult,
-    rule: &FieldRule,
+    (rule, rule_position): (&str, Option<Position>),
     customer: &str,
     limits: &Limits,
 ) -> RuleError {
@@ -251,8 +313,7 @@ pub(crate) fn runtime_error(
     while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) = error {
         error = *inner;
     }
-    let at = position(error.position()).or(rule.position);
-    let rule = rule.name.as_str();
+    let at = position(error.position()).or(rule_position);
     let limit = match &error {
         EvalAltResult::ErrorTooManyOperations(_) => {
             Some((Limit::Operations, limits.max_operations))

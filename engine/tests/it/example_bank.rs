@@ -29,7 +29,15 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
         .unwrap();
     assert_eq!(
         profile.fields,
-        ["tier", "segment", "lifecycle", "tags", "lead_score"]
+        [
+            "tier",
+            "segment",
+            "lifecycle",
+            "tags",
+            "lead_score",
+            "priority",
+            "main_need"
+        ]
     );
     assert_eq!(profile.customers.len(), 3_000);
     assert!(profile.skipped.is_empty());
@@ -41,7 +49,9 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
             s("HNW"),
             s("active"),
             list(&["high_frequency"]),
-            Value::Int(69)
+            Value::Int(69),
+            s("high"),
+            s("none")
         ]
     );
     // A small business: SME desk whatever its tier.
@@ -52,7 +62,9 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
             s("SME"),
             s("active"),
             list(&["high_frequency"]),
-            Value::Int(39)
+            Value::Int(39),
+            s("normal"),
+            s("none")
         ]
     );
     // No transaction since January 2023: dormant, 30 + 8 + 5 - 20.
@@ -63,7 +75,9 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
             s("AFFLUENT"),
             s("dormant"),
             list(&["retirement_planning"]),
-            Value::Int(23)
+            Value::Int(23),
+            s("normal"),
+            s("none")
         ]
     );
     // Onboarded 85 days ago and asked about a mortgage.
@@ -74,7 +88,9 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
             s("MASS"),
             s("new"),
             list(&["mortgage_need"]),
-            Value::Int(13)
+            Value::Int(13),
+            s("normal"),
+            s("mortgage")
         ]
     );
     // 357 days without a transaction: churn risk, and the penalty takes the score to zero.
@@ -85,7 +101,9 @@ fn known_customers_get_what_an_analyst_works_out_by_hand() {
             s("MASS"),
             s("churn_risk"),
             list(&[]),
-            Value::Int(0)
+            Value::Int(0),
+            s("normal"),
+            s("none")
         ]
     );
 }

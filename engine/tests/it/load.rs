@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use apportion::load::{self, Format, LoadOptions};
 use apportion::model::Orphan;
@@ -878,45 +877,6 @@ fn many_rows_load_and_every_row_becomes_a_record() {
     assert_eq!(customers.records.len(), 20_000);
     assert_eq!(customers.schema.len(), 15);
     assert_eq!(customers.value(19_999, "a1"), Some(&Value::Int(19_999)));
-}
-
-/// `cargo test --release -p apportion --test integration load::a_million -- --ignored --nocapture`
-#[test]
-#[ignore = "timing; run in release"]
-fn a_million_rows_load_in_a_few_seconds() {
-    let text = big_csv(1_000_000);
-    let started = Instant::now();
-    let customers = csv(&text);
-    let elapsed = started.elapsed();
-    println!("{} MB of CSV: {elapsed:?}", text.len() / 1_000_000);
-    assert_eq!(customers.records.len(), 1_000_000);
-    assert!(elapsed.as_secs() < 5, "{elapsed:?}");
-    let json: String = customers
-        .records
-        .iter()
-        .map(|c| {
-            let fields: Vec<String> = customers
-                .schema
-                .fields()
-                .iter()
-                .zip(&c.attributes)
-                .map(|(f, v)| format!("\"{}\": {}", f.name, serde_json::to_string(v).unwrap()))
-                .collect();
-            format!("{{\"id\": \"{}\", {}}}\n", c.id, fields.join(", "))
-        })
-        .collect();
-    let started = Instant::now();
-    let from_json = customers_from_lines(&json);
-    println!(
-        "{} MB of JSON Lines: {:?}",
-        json.len() / 1_000_000,
-        started.elapsed()
-    );
-    assert_eq!(from_json.records.len(), 1_000_000);
-}
-
-fn customers_from_lines(text: &str) -> Customers {
-    customers(Format::JsonLines, text).unwrap()
 }
 
 fn cell() -> impl Strategy<Value = String> {

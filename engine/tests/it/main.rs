@@ -1,9 +1,12 @@
 //! The integration tests: one binary, one module per topic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod assign;
+mod assign_properties;
 mod example_bank;
 mod hostile;
 mod load;
+mod network;
 mod profile;
 mod properties;
 mod rules;

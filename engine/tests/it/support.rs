@@ -90,3 +90,31 @@ pub fn values_of(profile: &Profile, id: &str) -> Vec<Value> {
         .values
         .clone()
 }
+
+/// One manager row: (id, capacity, segment caps, attribute values).
+pub type ManagerRow<'a> = (&'a str, u32, &'a [(&'a str, u32)], Vec<Value>);
+
+/// Managers with the given typed columns.
+pub fn managers(columns: &[(&str, ValueType)], rows: &[ManagerRow]) -> apportion::Managers {
+    let schema = Schema::new(
+        columns
+            .iter()
+            .map(|(name, value_type)| Field {
+                name: (*name).to_owned(),
+                value_type: *value_type,
+            })
+            .collect(),
+    )
+    .unwrap();
+    let records = rows
+        .iter()
+        .map(|(id, capacity, caps, values)| apportion::Manager {
+            id: ManagerId::from(*id),
+            capacity: *capacity,
+            target: None,
+            segment_caps: caps.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect(),
+            attributes: values.clone(),
+        })
+        .collect();
+    apportion::Managers { schema, records }
+}

@@ -1,0 +1,105 @@
+//! Builds the example bank's assignment network at a given size, solves it with apportion's
+//! network simplex (timed), and writes it in the format of `benches/compare/README.md` for
+//! other solvers. Prints `network <kind> <file> <seconds>` per network.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use apportion::load::{self, Format, LoadOptions};
+use apportion::solve::network::{ArcId, Network, NodeId};
+use apportion::{AssignOptions, Book, Rulebook};
+use apportion_examples::{BankConfig, customers_csv, generate, managers_csv};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let mut args = std::env::args().skip(1);
+    let (mut customers, mut managers, mut out) = (100_000, 500, PathBuf::from("target"));
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--customers" => customers = value.parse().map_err(|_| "bad --customers")?,
+            "--managers" => managers = value.parse().map_err(|_| "bad --managers")?,
+            "--out" => out = PathBuf::from(value),
+            _ => return Err(format!("unknown argument {flag}")),
+        }
+    }
+    let config = BankConfig {
+        customers,
+        managers,
+        ..BankConfig::default()
+    };
+    let bank = generate(&config);
+    let options = LoadOptions::default();
+    let csv = |bytes: std::io::Result<Vec<u8>>| bytes.map_err(|e| e.to_string());
+    let book = Book {
+        customers: load::parse_customers(
+            &csv(customers_csv(&bank))?,
+            Format::Csv,
+            "customers",
+            &options,
+        )
+        .map_err(|e| e.to_string())?,
+        managers: load::parse_managers(
+            &csv(managers_csv(&bank))?,
+            Format::Csv,
+            "managers",
+            &options,
+        )
+        .map_err(|e| e.to_string())?,
+    };
+    let rules = Rulebook::compile(include_str!("../../../examples/rules/bank.rhai"))
+        .map_err(|e| e.to_string())?;
+    for (kind, aggregate) in [("aggregated", true), ("per_customer", false)] {
+        let options = AssignOptions {
+            aggregate,
+            ..AssignOptions::new(config.as_of)
+        };
+        let network = apportion::solve::assignment_network(&book, &rules, &options)
+            .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let solution = network.solve().map_err(|e| e.to_string())?;
+        let seconds = started.elapsed().as_secs_f64();
+        let file = out.join(format!("{kind}-{customers}x{managers}.apnet"));
+        write(&network, solution.cost, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+        println!("network {kind} {} {seconds:.6}", file.display());
+    }
+    Ok(())
+}
+
+fn write(network: &Network, cost: i64, path: &Path) -> std::io::Result<()> {
+    let mut w = BufWriter::new(std::fs::File::create(path)?);
+    let arcs: Vec<_> = (0..network.arc_count() as u32)
+        .map(|a| network.arc(ArcId(a)))
+        .collect();
+    w.write_all(b"APNET001")?;
+    w.write_all(&(network.node_count() as u64).to_le_bytes())?;
+    w.write_all(&(arcs.len() as u64).to_le_bytes())?;
+    w.write_all(&cost.to_le_bytes())?;
+    for node in 0..network.node_count() as u32 {
+        w.write_all(&network.supply(NodeId(node)).to_le_bytes())?;
+    }
+    for (from, ..) in &arcs {
+        w.write_all(&from.0.to_le_bytes())?;
+    }
+    for (_, to, ..) in &arcs {
+        w.write_all(&to.0.to_le_bytes())?;
+    }
+    for (_, _, capacity, _) in &arcs {
+        w.write_all(&capacity.to_le_bytes())?;
+    }
+    for (.., cost) in &arcs {
+        w.write_all(&cost.to_le_bytes())?;
+    }
+    w.flush()
+}

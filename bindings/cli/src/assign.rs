@@ -1,0 +1,192 @@
+//! `apportion assign`: the optimal assignment of customers to managers, and a report a branch
+//! head can read.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use apportion::load;
+use apportion::{AssignOptions, Book, Plan, Policy, Rulebook, assign_timed};
+use serde_json::Value as Json;
+
+use crate::output::{self, Table};
+use crate::run_args::RunArgs;
+use crate::{Failure, read_rules};
+
+/// Managers listed as most and least loaded in the report.
+const SHOWN: usize = 5;
+
+/// Arguments of `apportion assign`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Managers: CSV, JSON or JSON Lines with `id` and `capacity` (optional `target`, `segment_caps`).
+    #[arg(long)]
+    managers: PathBuf,
+    /// Cost of moving a customer away from a current manager who stays (M ≥ 0).
+    #[arg(long, default_value_t = Policy::default().move_penalty)]
+    move_penalty: i64,
+    /// Weight of the balance term (λ ≥ 0): loads are spread in proportion to targets.
+    #[arg(long, default_value_t = Policy::default().balance)]
+    balance: i64,
+    /// Cost of leaving a customer unassigned (U > 0); large enough to place everyone who fits by default.
+    #[arg(long)]
+    unassigned_penalty: Option<i64>,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    let run = &args.run;
+    let format = run.format()?;
+    let options = run.load_options();
+    let rules = Rulebook::compile(&read_rules(&run.rules)?)?;
+    let started = Instant::now();
+    let book = Book {
+        customers: load::read_customers(&run.customers, &options)?,
+        managers: load::read_managers(&args.managers, &options)?,
+    };
+    let loaded = started.elapsed();
+    let assign_options = AssignOptions {
+        policy: Policy {
+            move_penalty: args.move_penalty,
+            balance: args.balance,
+            unassigned_penalty: args.unassigned_penalty,
+        },
+        on_error: run.on_error(),
+        threads: run.threads,
+        ..AssignOptions::new(run.as_of())
+    };
+    let (plan, timings) = assign_timed(&book, &rules, &assign_options)?;
+    output::emit(&table(&plan), format, run.out.as_deref())?;
+    let mut text = format!(
+        "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",
+        plan.stats.assigned,
+        book.customers.records.len(),
+        assign_options.as_of,
+        run.as_of_note(),
+        (timings.rules + timings.solve).as_secs_f64(),
+        timings.rules.as_secs_f64(),
+        timings.solve.as_secs_f64(),
+        loaded.as_secs_f64(),
+    );
+    text.push_str(&report(&plan));
+    output::report(&text, run.out.is_some());
+    Ok(())
+}
+
+/// The plan's summary: objective, moves, balance, extremes, unassigned by reason.
+fn report(plan: &Plan) -> String {
+    let mut text = String::new();
+    let o = &plan.objective;
+    let _ = writeln!(
+        text,
+        "objective {} = affinity {} + moves {} + balance {} + unassigned {}",
+        o.total, o.affinity, o.moves, o.balance, o.unassigned
+    );
+    let s = &plan.stats;
+    let _ = writeln!(
+        text,
+        "moves: {} customers change manager; utilisation min {:.1}%, max {:.1}%, std dev {:.1} points",
+        s.moved,
+        100.0 * s.min_utilisation,
+        100.0 * s.max_utilisation,
+        100.0 * s.utilisation_std_dev
+    );
+    let mut ranked: Vec<_> = plan.loads.iter().filter(|l| l.capacity > 0).collect();
+    ranked.sort_by(|a, b| {
+        b.utilisation
+            .total_cmp(&a.utilisation)
+            .then_with(|| a.manager.cmp(&b.manager))
+    });
+    let show = |loads: &mut dyn Iterator<Item = &&apportion::ManagerLoad>| -> String {
+        loads
+            .map(|l| {
+                format!(
+                    "{} {}/{} ({:.0}%)",
+                    l.manager,
+                    l.load,
+                    l.capacity,
+                    100.0 * l.utilisation
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        text,
+        "most loaded:  {}",
+        show(&mut ranked.iter().take(SHOWN))
+    );
+    let _ = writeln!(
+        text,
+        "least loaded: {}",
+        show(&mut ranked.iter().rev().take(SHOWN))
+    );
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for unassigned in &plan.unassigned {
+        *reasons.entry(unassigned.reason.code()).or_default() += 1;
+    }
+    if reasons.is_empty() {
+        text.push_str("unassigned: none\n");
+    } else {
+        let counts: Vec<String> = reasons
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        let _ = writeln!(text, "unassigned by reason: {}", counts.join(", "));
+    }
+    if !plan.orphans.is_empty() {
+        let _ = writeln!(
+            text,
+            "orphaned customers (their manager is not among the managers): {}",
+            plan.orphans.len()
+        );
+    }
+    text
+}
+
+/// One row per customer: placed ones first in input order, then the unassigned with a reason.
+fn table(plan: &Plan) -> Table {
+    let columns = [
+        "customer",
+        "manager",
+        "previous_manager",
+        "moved",
+        "affinity",
+        "move_penalty",
+        "unassigned_reason",
+    ];
+    let id =
+        |m: &Option<apportion::ManagerId>| m.as_ref().map_or(Json::Null, |m| m.to_string().into());
+    let mut rows: Vec<Vec<Json>> = plan
+        .assignments
+        .iter()
+        .map(|a| {
+            vec![
+                a.customer.to_string().into(),
+                a.manager.to_string().into(),
+                id(&a.previous_manager),
+                a.moved.into(),
+                a.affinity.into(),
+                a.move_penalty.into(),
+                Json::Null,
+            ]
+        })
+        .collect();
+    rows.extend(plan.unassigned.iter().map(|u| {
+        vec![
+            u.customer.to_string().into(),
+            Json::Null,
+            id(&u.previous_manager),
+            false.into(),
+            Json::Null,
+            Json::Null,
+            u.reason.code().into(),
+        ]
+    }));
+    Table {
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        rows,
+    }
+}

@@ -1,0 +1,97 @@
+//! Arguments shared by the commands that run a rulebook over customers.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use apportion::load::LoadOptions;
+use apportion::{Date, OnRuleError, ValueType};
+
+use crate::Failure;
+use crate::output::Format;
+
+/// Inputs, output and run options common to `profile` and `assign`.
+#[derive(clap::Args)]
+pub(crate) struct RunArgs {
+    /// Customers: CSV, JSON (array of objects) or JSON Lines.
+    #[arg(long)]
+    pub(crate) customers: PathBuf,
+    /// The rulebook (.rhai).
+    #[arg(long)]
+    pub(crate) rules: PathBuf,
+    /// The date rules compare against (YYYY-MM-DD); defaults to today (UTC).
+    #[arg(long, value_parser = parse_date)]
+    pub(crate) as_of: Option<Date>,
+    /// Where to write the result (.csv, .json or .jsonl); standard output if absent.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Format of the output; by default taken from --out's extension, CSV on standard output.
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<Format>,
+    /// Skip customers for whom a rule fails (they are reported) instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_errors: bool,
+    /// Column type overrides, e.g. `--type postcode=string` (int, float, bool, string, list, date).
+    #[arg(long = "type", value_parser = parse_type_override)]
+    pub(crate) types: Vec<(String, ValueType)>,
+    /// Worker threads (default: one per core). The result never depends on it.
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+}
+
+impl RunArgs {
+    /// The output format, after checking the options make sense together.
+    pub(crate) fn format(&self) -> Result<Format, Failure> {
+        if self.threads == Some(0) {
+            return Err(Failure::usage("--threads must be at least 1".to_owned()));
+        }
+        Format::choose(self.format, self.out.as_deref()).map_err(Failure::usage)
+    }
+
+    /// Loader options with the type overrides.
+    pub(crate) fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            types: self.types.iter().cloned().collect::<BTreeMap<_, _>>(),
+            ..LoadOptions::default()
+        }
+    }
+
+    /// The as-of date: given, or today (UTC).
+    pub(crate) fn as_of(&self) -> Date {
+        self.as_of.unwrap_or_else(today)
+    }
+
+    /// What to do on a rule error.
+    pub(crate) fn on_error(&self) -> OnRuleError {
+        if self.skip_errors {
+            OnRuleError::Skip
+        } else {
+            OnRuleError::Fail
+        }
+    }
+
+    /// ` (today)` when the date was not given, for reports.
+    pub(crate) fn as_of_note(&self) -> &'static str {
+        if self.as_of.is_none() { " (today)" } else { "" }
+    }
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a date as YYYY-MM-DD"))
+}
+
+fn parse_type_override(text: &str) -> Result<(String, ValueType), String> {
+    let (column, type_name) = text.split_once('=').ok_or("expected COLUMN=TYPE")?;
+    let value_type = ValueType::from_name(type_name).ok_or_else(|| {
+        format!("unknown type `{type_name}`: use int, float, bool, string, list or date")
+    })?;
+    Ok((column.to_owned(), value_type))
+}
+
+/// Today in UTC: the default `as_of` when none is given (and then printed).
+fn today() -> Date {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    Date::from_days_since_epoch(i64::try_from(days).unwrap_or(0)).unwrap_or(Date::EPOCH)
+}

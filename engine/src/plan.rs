@@ -1,0 +1,189 @@
+//! The plan: who serves whom, who could not be placed and why, each manager's load, and the
+//! objective with its parts — everything needed to explain and audit an assignment.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::RuleError;
+use crate::model::{CustomerId, ManagerId, Orphan};
+
+/// One customer placed with a manager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The manager who will serve them.
+    pub manager: ManagerId,
+    /// Their manager before this plan, if any (possibly one who has left).
+    pub previous_manager: Option<ManagerId>,
+    /// Whether the customer had a manager and gets a different one.
+    pub moved: bool,
+    /// `affinity(c, m)` for this pair (0 without an affinity rule).
+    pub affinity: i64,
+    /// The move penalty charged: the policy's when a current relationship is broken, else 0.
+    pub move_penalty: i64,
+}
+
+/// Why a customer is left without a manager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum UnassignedReason {
+    /// `eligible(c, m)` is false for every manager.
+    NoEligibleManager,
+    /// Every eligible manager is full, or full for the customer's segment.
+    CapacityExhausted {
+        /// Eligible managers at capacity.
+        managers: Vec<ManagerId>,
+        /// Eligible managers at their cap for the customer's segment, with the segment.
+        segments: Vec<(ManagerId, String)>,
+    },
+    /// Placing the customer would cost more than the unassigned penalty allows.
+    CostAboveUnassignedPenalty,
+    /// A rule failed for this customer (only when rule errors are skipped).
+    RuleError {
+        /// The error's stable code.
+        code: String,
+        /// The error's message.
+        message: String,
+    },
+}
+
+impl UnassignedReason {
+    /// A stable, snake_case code for the reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UnassignedReason::NoEligibleManager => "no_eligible_manager",
+            UnassignedReason::CapacityExhausted { .. } => "capacity_exhausted",
+            UnassignedReason::CostAboveUnassignedPenalty => "cost_above_unassigned_penalty",
+            UnassignedReason::RuleError { .. } => "rule_error",
+        }
+    }
+
+    pub(crate) fn from_rule_error(error: &RuleError) -> UnassignedReason {
+        UnassignedReason::RuleError {
+            code: error.code().to_owned(),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A customer the plan leaves without a manager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unassigned {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Their manager before this plan, if any.
+    pub previous_manager: Option<ManagerId>,
+    /// Why.
+    #[serde(flatten)]
+    pub reason: UnassignedReason,
+}
+
+/// A manager's book under the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManagerLoad {
+    /// The manager.
+    pub manager: ManagerId,
+    /// Customers assigned.
+    pub load: u32,
+    /// The most customers allowed.
+    pub capacity: u32,
+    /// The load the balance term aims for.
+    pub target: u32,
+    /// `load / capacity` (0 for a manager without capacity).
+    pub utilisation: f64,
+    /// Customers per segment (customers without a segment are not counted here).
+    pub segments: BTreeMap<String, u32>,
+}
+
+/// The objective the plan minimises, and its parts (see the design's contract).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Objective {
+    /// The sum of the parts.
+    pub total: i64,
+    /// Minus the sum of affinities of the placements.
+    pub affinity: i64,
+    /// Move penalties charged.
+    pub moves: i64,
+    /// The balance term: λ · Σ_j Σ_{k ≤ load_j} ⌈1000·k / target_j⌉.
+    pub balance: i64,
+    /// The unassigned penalty times the customers left unassigned.
+    pub unassigned: i64,
+}
+
+/// How balanced the book is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct BalanceStats {
+    /// Customers placed.
+    pub assigned: usize,
+    /// Customers left unassigned.
+    pub unassigned: usize,
+    /// Customers who had a manager and get a different one (including those whose manager left).
+    pub moved: usize,
+    /// Lowest utilisation among managers with capacity.
+    pub min_utilisation: f64,
+    /// Highest utilisation among managers with capacity.
+    pub max_utilisation: f64,
+    /// Population standard deviation of utilisation among managers with capacity.
+    pub utilisation_std_dev: f64,
+}
+
+/// The result of an assignment run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Placed customers, in input order.
+    pub assignments: Vec<Assignment>,
+    /// Customers left unassigned, in input order, each with a reason.
+    pub unassigned: Vec<Unassigned>,
+    /// Every manager's load, in input order.
+    pub loads: Vec<ManagerLoad>,
+    /// Customers whose current manager is not among the managers.
+    pub orphans: Vec<Orphan>,
+    /// The objective and its parts.
+    pub objective: Objective,
+    /// Balance statistics.
+    pub stats: BalanceStats,
+}
+
+impl BalanceStats {
+    pub(crate) fn of(
+        loads: &[ManagerLoad],
+        assigned: usize,
+        unassigned: usize,
+        moved: usize,
+    ) -> BalanceStats {
+        let utilisations: Vec<f64> = loads
+            .iter()
+            .filter(|l| l.capacity > 0)
+            .map(|l| l.utilisation)
+            .collect();
+        let n = utilisations.len() as f64;
+        let (min, max, std_dev) = if utilisations.is_empty() {
+            (0.0, 0.0, 0.0)
+        } else {
+            let mean = utilisations.iter().sum::<f64>() / n;
+            let variance = utilisations
+                .iter()
+                .map(|u| (u - mean) * (u - mean))
+                .sum::<f64>()
+                / n;
+            (
+                utilisations.iter().copied().fold(f64::INFINITY, f64::min),
+                utilisations
+                    .iter()
+                    .copied()
+                    .fold(f64::NEG_INFINITY, f64::max),
+                variance.sqrt(),
+            )
+        };
+        BalanceStats {
+            assigned,
+            unassigned,
+            moved,
+            min_utilisation: min,
+            max_utilisation: max,
+            utilisation_std_dev: std_dev,
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Pair rules: `eligible(c, m)` and `affinity(c, m)`. Customers that agree on every field the
+//! pair rules read form a class, and the rules run once per (class, manager).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
+
+use super::Rulebook;
+use super::analysis::Analysis;
+use super::sandbox::{
+    self, MANAGER_PROPERTIES, ManagerData, ManagerRecord, Record, RecordData, Slots,
+};
+use crate::date::Date;
+use crate::error::{Position, Result, RuleError};
+use crate::model::{Customer, Managers, Schema, Value};
+use crate::profile::convert::Converter;
+
+/// The rule names.
+const ELIGIBLE: &str = "eligible";
+const AFFINITY: &str = "affinity";
+
+/// What the pair rules are and read, found from the script itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairRules {
+    /// Where `eligible(c, m)` is defined; without it every manager is eligible.
+    pub eligible: Option<Position>,
+    /// Where `affinity(c, m)` is defined; without it every affinity is 0.
+    pub affinity: Option<Position>,
+    /// Customer fields (input or derived) the pair rules read, sorted.
+    pub customer_reads: Vec<String>,
+    /// Manager fields the pair rules read, sorted.
+    pub manager_reads: Vec<String>,
+    /// Whether they read the customer in a way the analysis cannot follow: then every customer
+    /// is its own class (correct, slower).
+    pub reads_customer_dynamically: bool,
+    /// (rule, manager field, first place read), to check against the managers' schema.
+    manager_read_sites: Vec<(String, String, Option<Position>)>,
+}
+
+impl PairRules {
+    pub(crate) fn of(analysis: &Analysis) -> PairRules {
+        let mut pair = PairRules::default();
+        let mut customer_reads = BTreeMap::new();
+        let mut manager_reads = BTreeMap::new();
+        for name in [ELIGIBLE, AFFINITY] {
+            let Some(index) = analysis.find(name, 2) else {
+                continue;
+            };
+            let position = analysis.functions[index].position;
+            if name == ELIGIBLE {
+                pair.eligible = position.or(Some(Position { line: 1, column: 1 }));
+            } else {
+                pair.affinity = position.or(Some(Position { line: 1, column: 1 }));
+            }
+            let customer = analysis.reads(index, 0);
+            pair.reads_customer_dynamically |= customer.dynamic;
+            customer_reads.extend(customer.fields);
+            for (field, at) in analysis.reads(index, 1).fields {
+                pair.manager_read_sites
+                    .push((name.to_owned(), field.clone(), at));
+                manager_reads.insert(field, at);
+            }
+        }
+        pair.customer_reads = customer_reads.into_keys().collect();
+        pair.manager_reads = manager_reads.into_keys().collect();
+        pair
+    }
+
+    /// Whether the rulebook has any pair rule.
+    pub fn is_empty(&self) -> bool {
+        self.eligible.is_none() && self.affinity.is_none()
+    }
+
+    pub(crate) fn check_managers(&self, schema: &Schema) -> Result<()> {
+        for (rule, field, position) in &self.manager_read_sites {
+            if schema.position(field).is_none() && !MANAGER_PROPERTIES.contains(&field.as_str()) {
+                return Err(RuleError::UnknownManagerField {
+                    rule: rule.clone(),
+                    field: field.clone(),
+                    position: *position,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The eligible managers of one class, by index in the managers, with their affinity.
+pub(crate) type Eligible = Vec<(u32, i64)>;
+
+/// One class to evaluate: a representative customer and its derived values.
+pub(crate) struct Representative<'a> {
+    pub(crate) customer: &'a Customer,
+    pub(crate) derived: &'a [Value],
+}
+
+/// Runs the pair rules for each representative against every manager. Each class gets its
+/// eligible managers, or the error of its first failing pair.
+pub(crate) fn evaluate(
+    rulebook: &Rulebook,
+    customer_schema: &Schema,
+    managers: &Managers,
+    representatives: &[Representative<'_>],
+    as_of: Date,
+) -> Vec<Result<Eligible, RuleError>> {
+    let slots = Slots::for_customers(customer_schema, rulebook.fields());
+    let pair = rulebook.pair_rules();
+    if pair.is_empty() {
+        let everyone: Eligible = (0..managers.records.len() as u32).map(|j| (j, 0)).collect();
+        return representatives
+            .iter()
+            .map(|_| Ok(everyone.clone()))
+            .collect();
+    }
+    representatives
+        .par_iter()
+        .map_init(
+            || Worker::new(rulebook, &slots, managers, as_of),
+            |worker, representative| worker.class(rulebook, representative),
+        )
+        .collect()
+}
+
+/// One thread's engine, AST and manager records.
+struct Worker {
+    engine: Engine,
+    ast: AST,
+    managers: Vec<ManagerRecord>,
+    convert: Converter,
+    scope: Scope<'static>,
+}
+
+impl Worker {
+    fn new(rulebook: &Rulebook, slots: &Slots, managers: &Managers, as_of: Date) -> Worker {
+        let mut engine = sandbox::run_engine(&rulebook.limits(), slots, as_of);
+        sandbox::register_managers(&mut engine, &managers.schema);
+        let ast = engine.compile(rulebook.source()).unwrap_or_default();
+        let mut convert = Converter::default();
+        let managers = managers
+            .records
+            .iter()
+            .map(|m| {
+                ManagerRecord(Arc::new(ManagerData {
+                    id: m.id.as_str().into(),
+                    capacity: i64::from(m.capacity),
+                    target: i64::from(m.target_load()),
+                    values: m.attributes.iter().map(|v| convert.input(v)).collect(),
+                }))
+            })
+            .collect();
+        Worker {
+            engine,
+            ast,
+            managers,
+            convert,
+            scope: Scope::new(),
+        }
+    }
+
+    fn class(
+        &mut self,
+        rulebook: &Rulebook,
+        representative: &Representative<'_>,
+    ) -> Result<Eligible, RuleError> {
+        let customer = representative.customer;
+        let mut values: Vec<Dynamic> = customer
+            .attributes
+            .iter()
+            .map(|v| self.convert.input(v))
+            .collect();
+        values.extend(representative.derived.iter().map(|v| self.convert.input(v)));
+        let record = Record(Arc::new(RecordData {
+            id: customer.id.as_str().into(),
+            manager: customer
+                .manager
+                .as_ref()
+                .map_or(Dynamic::UNIT, |m| m.as_str().into()),
+            values,
+        }));
+        let pair = rulebook.pair_rules();
+        let mut eligible = Vec::new();
+        for index in 0..self.managers.len() {
+            let manager = &self.managers[index].clone();
+            let is_eligible = match pair.eligible {
+                Some(at) => {
+                    let result = self.call(rulebook, (ELIGIBLE, at), &record, manager, customer)?;
+                    result
+                        .as_bool()
+                        .map_err(|_| invalid(ELIGIBLE, customer, &result, "bool"))?
+                }
+                None => true,
+            };
+            if !is_eligible {
+                continue;
+            }
+            let affinity = match pair.affinity {
+                Some(at) => {
+                    let result = self.call(rulebook, (AFFINITY, at), &record, manager, customer)?;
+                    result
+                        .as_int()
+                        .map_err(|_| invalid(AFFINITY, customer, &result, "int"))?
+                }
+                None => 0,
+            };
+            eligible.push((index as u32, affinity));
+        }
+        Ok(eligible)
+    }
+
+    fn call(
+        &mut self,
+        rulebook: &Rulebook,
+        (rule, at): (&str, Position),
+        record: &Record,
+        manager: &ManagerRecord,
+        customer: &Customer,
+    ) -> Result<Dynamic, RuleError> {
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        self.engine
+            .call_fn_with_options(
+                options,
+                &mut self.scope,
+                &self.ast,
+                rule,
+                (record.clone(), manager.clone()),
+            )
+            .map_err(|e| {
+                sandbox::runtime_error(
+                    *e,
+                    (rule, Some(at)),
+                    customer.id.as_str(),
+                    &rulebook.limits(),
+                )
+            })
+    }
+}
+
+fn invalid(rule: &str, customer: &Customer, result: &Dynamic, expected: &str) -> RuleError {
+    RuleError::InvalidResult {
+        rule: rule.to_owned(),
+        customer: customer.id.to_string(),
+        found: format!(
+            "a value of type `{}` where {expected} is expected",
+            result.type_name()
+        ),
+    }
+}

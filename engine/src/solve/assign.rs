@@ -1,0 +1,609 @@
+//! Batch assignment: profile, evaluate pair rules per class, build the min-cost flow network
+//! of the design's objective, solve it exactly, and turn the flow back into a plan.
+//!
+//! The network: a supply node per group of interchangeable customers without a current
+//! manager ("free"), and one per group and current manager ("staying"); staying nodes reach
+//! their manager at −affinity, or the group's free node at the move penalty; free nodes reach
+//! every eligible manager at −affinity (through a (manager, segment) node where that segment
+//! is capped); managers reach the sink through unit arcs costing λ·⌈1000·k/target⌉ for the
+//! k-th customer; every supply node reaches the sink directly at the unassigned penalty.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::classes::{self, Group};
+use super::network::{ArcId, Network, NodeId};
+use crate::date::Date;
+use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError, SolveError};
+use crate::model::{Book, ManagerId, Value};
+use crate::plan::{
+    Assignment, BalanceStats, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason,
+};
+use crate::profile::{OnRuleError, ProfileOptions};
+use crate::rules::Rulebook;
+use crate::rules::pair::{self, Representative};
+
+/// The policy weights of the objective (all integers, so the optimum is exact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// M: charged when a customer leaves a current manager who is still in the book.
+    pub move_penalty: i64,
+    /// λ: weight of the balance term.
+    pub balance: i64,
+    /// U: charged per customer left unassigned; by default large enough that placing a
+    /// customer always beats leaving one out.
+    pub unassigned_penalty: Option<i64>,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            move_penalty: 500,
+            balance: 1,
+            unassigned_penalty: None,
+        }
+    }
+}
+
+/// Options of an assignment run.
+#[derive(Debug, Clone)]
+pub struct AssignOptions {
+    /// The date rules compare against.
+    pub as_of: Date,
+    /// The objective's weights.
+    pub policy: Policy,
+    /// Fail on a rule error, or leave that customer unassigned with the error as its reason.
+    pub on_error: OnRuleError,
+    /// Worker threads; `None` uses rayon's global pool. The plan never depends on it.
+    pub threads: Option<usize>,
+    /// Merge interchangeable customers into one supply node (exact; off only to check that).
+    pub aggregate: bool,
+}
+
+impl AssignOptions {
+    /// Default policy, fail on rule errors, default threads, aggregation on.
+    pub fn new(as_of: Date) -> AssignOptions {
+        AssignOptions {
+            as_of,
+            policy: Policy::default(),
+            on_error: OnRuleError::Fail,
+            threads: None,
+            aggregate: true,
+        }
+    }
+}
+
+/// Where an assignment run spent its time (not part of the plan, which never varies).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Profiling customers and evaluating the pair rules.
+    pub rules: Duration,
+    /// Building the network, solving it and writing the plan.
+    pub solve: Duration,
+}
+
+/// Assigns the book's customers to its managers, optimally for the objective.
+pub fn assign(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<Plan> {
+    assign_timed(book, rulebook, options).map(|(plan, _)| plan)
+}
+
+/// [`assign`], also saying how long the rules and the solver took.
+pub fn assign_timed(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+) -> Result<(Plan, Timings)> {
+    match options
+        .threads
+        .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
+    {
+        Some(Ok(pool)) => pool.install(|| run(book, rulebook, options)),
+        // A pool that cannot be built changes speed, never results.
+        Some(Err(_)) | None => run(book, rulebook, options),
+    }
+}
+
+/// Everything decided before the solver: who is placeable, in which groups, with which
+/// eligible managers; who is already known to stay unassigned, and why.
+struct Prepared {
+    decided: Vec<Option<UnassignedReason>>,
+    groups: Vec<Group>,
+    eligibility: Vec<Result<pair::Eligible, RuleError>>,
+    segments: Vec<Option<Arc<str>>>,
+}
+
+impl Prepared {
+    fn eligible(&self, group: &Group) -> &[(u32, i64)] {
+        match self.eligibility.get(group.class as usize) {
+            Some(Ok(eligible)) => eligible,
+            _ => &[],
+        }
+    }
+}
+
+/// The min-cost flow network an assignment solves, for inspection and comparison with
+/// other solvers.
+pub fn assignment_network(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+) -> Result<Network> {
+    let prepared = prepare(book, rulebook, options)?;
+    Ok(build_network(book, &prepared, &options.policy)?.network)
+}
+
+fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Plan, Timings)> {
+    let started = Instant::now();
+    let mut prepared = prepare(book, rulebook, options)?;
+    let rules_done = Instant::now();
+    let built = build_network(book, &prepared, &options.policy)?;
+    let solution = built
+        .network
+        .solve()
+        .map_err(|e| Error::Solve(SolveError::Network(e)))?;
+    let flow = |arc: ArcId| usize::try_from(solution.flow(arc)).unwrap_or(0);
+
+    // Back from flow to customers, deterministically: within a node, customers in input order.
+    let mut placed: Vec<Option<(u32, i64)>> = vec![None; book.customers.records.len()];
+    for (group, arcs) in prepared.groups.iter().zip(&built.groups) {
+        let mut pool = group.free.clone();
+        for ((&manager, members), stay) in group.staying.iter().zip(&arcs.staying) {
+            let stays = stay.to_manager.map_or(0, flow).min(members.len());
+            let moves = flow(stay.to_free).min(members.len() - stays);
+            for &row in &members[..stays] {
+                placed[row] = Some((manager, stay.affinity));
+            }
+            pool.extend_from_slice(&members[stays..stays + moves]);
+        }
+        pool.sort_unstable();
+        let mut next = pool.into_iter();
+        for &(manager, affinity, arc) in &arcs.to_managers {
+            for row in next.by_ref().take(flow(arc)) {
+                placed[row] = Some((manager, affinity));
+            }
+        }
+    }
+    let plan = plan(book, &mut prepared, &placed, &built, &options.policy);
+    let timings = Timings {
+        rules: rules_done - started,
+        solve: rules_done.elapsed(),
+    };
+    Ok((plan, timings))
+}
+
+fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<Prepared> {
+    let customers = &book.customers.records;
+    let managers = &book.managers.records;
+    check_unique_ids(book)?;
+    rulebook.check(&book.customers.schema)?;
+    rulebook.check_managers(&book.managers.schema)?;
+
+    let profile = rulebook.profile(
+        &book.customers,
+        &ProfileOptions {
+            on_error: options.on_error,
+            ..ProfileOptions::new(options.as_of)
+        },
+    )?;
+    let mut failed: HashMap<&str, &RuleError> = profile
+        .skipped
+        .iter()
+        .filter_map(|e| e.customer().map(|c| (c, e)))
+        .collect();
+    let mut derived: Vec<Option<&[Value]>> = vec![None; customers.len()];
+    let mut rows = profile.customers.iter().peekable();
+    for (slot, customer) in derived.iter_mut().zip(customers) {
+        if let Some(row) = rows.next_if(|row| row.id == customer.id) {
+            *slot = Some(&row.values);
+        }
+    }
+
+    let manager_index: HashMap<&ManagerId, u32> = managers
+        .iter()
+        .enumerate()
+        .map(|(j, m)| (&m.id, j as u32))
+        .collect();
+    let segment_field = rulebook.fields().iter().position(|f| f.name == "segment");
+    let segment_input = book.customers.schema.position("segment");
+    let segments: Vec<Option<Arc<str>>> = (0..customers.len())
+        .map(|row| {
+            let value = match (segment_field, derived[row]) {
+                (Some(field), Some(values)) => &values[field],
+                _ => customers[row].attributes.get(segment_input?)?,
+            };
+            match value {
+                Value::Null => None,
+                Value::Str(s) => Some(s.clone()),
+                other => Some(Arc::from(other.to_cell())),
+            }
+        })
+        .collect();
+
+    let pair_classes = classes::pair_classes(rulebook, &book.customers.schema, customers, &derived);
+    let representatives: Vec<Representative<'_>> = pair_classes
+        .representatives
+        .iter()
+        .filter_map(|&row| {
+            Some(Representative {
+                customer: &customers[row],
+                derived: derived[row]?,
+            })
+        })
+        .collect();
+    let eligibility = pair::evaluate(
+        rulebook,
+        &book.customers.schema,
+        &book.managers,
+        &representatives,
+        options.as_of,
+    );
+    if options.on_error == OnRuleError::Fail
+        && let Some(Err(error)) = eligibility.iter().find(|e| e.is_err())
+    {
+        return Err(error.clone().into());
+    }
+
+    // Who goes into the network, and who is decided before it.
+    let mut decided: Vec<Option<UnassignedReason>> = vec![None; customers.len()];
+    let mut placeable = Vec::new();
+    for (row, customer) in customers.iter().enumerate() {
+        let class = pair_classes.class_of[row];
+        decided[row] = match (class, class.and_then(|c| eligibility.get(c as usize))) {
+            (Some(class), Some(Ok(eligible))) if !eligible.is_empty() => {
+                let current = customer
+                    .manager
+                    .as_ref()
+                    .and_then(|m| manager_index.get(m).copied());
+                placeable.push((row, class, segments[row].clone(), current));
+                None
+            }
+            (_, Some(Err(error))) => Some(UnassignedReason::from_rule_error(error)),
+            (None, _) => Some(failed.remove(customer.id.as_str()).map_or(
+                UnassignedReason::NoEligibleManager,
+                UnassignedReason::from_rule_error,
+            )),
+            _ => Some(UnassignedReason::NoEligibleManager),
+        };
+    }
+    Ok(Prepared {
+        decided,
+        groups: classes::groups(placeable.into_iter(), options.aggregate),
+        eligibility,
+        segments,
+    })
+}
+
+/// The arcs of one group that carry customers somewhere.
+struct GroupArcs {
+    /// (manager, affinity, arc from the free node).
+    to_managers: Vec<(u32, i64, ArcId)>,
+    /// Per current manager, in the group's order.
+    staying: Vec<StayArcs>,
+}
+
+struct StayArcs {
+    to_manager: Option<ArcId>,
+    to_free: ArcId,
+    affinity: i64,
+}
+
+struct Built {
+    network: Network,
+    groups: Vec<GroupArcs>,
+    unassigned_penalty: i64,
+}
+
+fn policy_error(message: String) -> Error {
+    Error::Solve(SolveError::InvalidPolicy { message })
+}
+
+/// λ·⌈1000·k / target⌉, the cost of a manager's k-th customer.
+fn balance_cost(balance: i64, k: i64, target: i64) -> Option<i64> {
+    balance.checked_mul((1000 * k + target - 1) / target)
+}
+
+fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -> Result<Built> {
+    let managers = &book.managers.records;
+    let groups = &prepared.groups;
+    let eligible_of = |group: &Group| prepared.eligible(group);
+    if policy.move_penalty < 0 || policy.balance < 0 {
+        return Err(policy_error(
+            "the move penalty and the balance weight must be 0 or more".to_owned(),
+        ));
+    }
+    let total: usize = groups.iter().map(Group::size).sum();
+    let max_affinity = groups
+        .iter()
+        .flat_map(|g| eligible_of(g).iter().map(|(_, a)| a.unsigned_abs()))
+        .max()
+        .unwrap_or(0);
+    let max_balance = managers
+        .iter()
+        .map(|m| {
+            balance_cost(
+                policy.balance,
+                i64::from(m.capacity),
+                i64::from(m.target_load().max(1)),
+            )
+        })
+        .try_fold(0i64, |max, cost| cost.map(|c| max.max(c)))
+        .ok_or_else(|| {
+            policy_error("the balance weight is too large: costs overflow".to_owned())
+        })?;
+    let unassigned_penalty = match policy.unassigned_penalty {
+        Some(u) if u <= 0 => {
+            return Err(policy_error(
+                "the unassigned penalty must be positive".to_owned(),
+            ));
+        }
+        Some(u) => u,
+        // Above the cost of any augmenting path, so the optimum places as many as possible.
+        None => i64::try_from(max_affinity)
+            .ok()
+            .and_then(|a| {
+                a.checked_add(policy.move_penalty)?
+                    .checked_add(max_balance)?
+                    .checked_add(1)
+            })
+            .and_then(|path| path.checked_mul(2 * managers.len() as i64 + 4))
+            .map(|u| u.max(1_000_000))
+            .ok_or_else(|| {
+                policy_error("the policy's costs are too large: they overflow".to_owned())
+            })?,
+    };
+
+    let mut network = Network::new();
+    let sink = network.add_node(-(total as i64));
+    let manager_nodes: Vec<NodeId> = managers.iter().map(|_| network.add_node(0)).collect();
+    for (manager, &node) in managers.iter().zip(&manager_nodes) {
+        let target = i64::from(manager.target_load().max(1));
+        let mut k = 1;
+        let capacity = i64::from(manager.capacity);
+        // Consecutive unit arcs of equal cost merge into one arc: the same convex function.
+        while k <= capacity {
+            let cost = balance_cost(policy.balance, k, target).unwrap_or(i64::MAX);
+            let mut end = k;
+            while end < capacity && balance_cost(policy.balance, end + 1, target) == Some(cost) {
+                end += 1;
+            }
+            network.add_arc(node, sink, end - k + 1, cost);
+            k = end + 1;
+        }
+    }
+    let mut segment_nodes: HashMap<(u32, Arc<str>), NodeId> = HashMap::new();
+    let mut entry = |network: &mut Network, manager: u32, segment: &Option<Arc<str>>| -> NodeId {
+        let node = manager_nodes[manager as usize];
+        let Some(segment) = segment else { return node };
+        let Some(&cap) = managers[manager as usize].segment_caps.get(&**segment) else {
+            return node;
+        };
+        *segment_nodes
+            .entry((manager, segment.clone()))
+            .or_insert_with(|| {
+                let capped = network.add_node(0);
+                network.add_arc(capped, node, i64::from(cap), 0);
+                capped
+            })
+    };
+
+    let mut arcs = Vec::with_capacity(groups.len());
+    for group in groups {
+        let eligible = eligible_of(group);
+        let size = group.size() as i64;
+        let free = network.add_node(group.free.len() as i64);
+        let to_managers = eligible
+            .iter()
+            .map(|&(manager, affinity)| {
+                let to = entry(&mut network, manager, &group.segment);
+                (
+                    manager,
+                    affinity,
+                    network.add_arc(free, to, size, -affinity),
+                )
+            })
+            .collect();
+        network.add_arc(free, sink, size, unassigned_penalty);
+        let staying = group
+            .staying
+            .iter()
+            .map(|(&manager, members)| {
+                let n = members.len() as i64;
+                let node = network.add_node(n);
+                let current = eligible.iter().find(|(m, _)| *m == manager);
+                let to_manager = current.map(|&(_, affinity)| {
+                    let to = entry(&mut network, manager, &group.segment);
+                    network.add_arc(node, to, n, -affinity)
+                });
+                let to_free = network.add_arc(node, free, n, policy.move_penalty);
+                network.add_arc(node, sink, n, unassigned_penalty);
+                StayArcs {
+                    to_manager,
+                    to_free,
+                    affinity: current.map_or(0, |&(_, a)| a),
+                }
+            })
+            .collect();
+        arcs.push(GroupArcs {
+            to_managers,
+            staying,
+        });
+    }
+    Ok(Built {
+        network,
+        groups: arcs,
+        unassigned_penalty,
+    })
+}
+
+fn plan(
+    book: &Book,
+    prepared: &mut Prepared,
+    placed: &[Option<(u32, i64)>],
+    built: &Built,
+    policy: &Policy,
+) -> Plan {
+    let customers = &book.customers.records;
+    let managers = &book.managers.records;
+    let mut loads: Vec<ManagerLoad> = managers
+        .iter()
+        .map(|m| ManagerLoad {
+            manager: m.id.clone(),
+            load: 0,
+            capacity: m.capacity,
+            target: m.target_load(),
+            utilisation: 0.0,
+            segments: Default::default(),
+        })
+        .collect();
+    let known: HashMap<&ManagerId, u32> = managers
+        .iter()
+        .enumerate()
+        .map(|(j, m)| (&m.id, j as u32))
+        .collect();
+    let mut assignments = Vec::new();
+    let mut objective = Objective::default();
+    for (row, customer) in customers.iter().enumerate() {
+        let Some((manager, affinity)) = placed[row] else {
+            continue;
+        };
+        let load = &mut loads[manager as usize];
+        load.load += 1;
+        if let Some(segment) = &prepared.segments[row] {
+            *load.segments.entry(segment.to_string()).or_default() += 1;
+        }
+        let current = customer
+            .manager
+            .as_ref()
+            .and_then(|m| known.get(m))
+            .copied();
+        let move_penalty = if current.is_some_and(|c| c != manager) {
+            policy.move_penalty
+        } else {
+            0
+        };
+        objective.affinity -= affinity;
+        objective.moves += move_penalty;
+        assignments.push(Assignment {
+            customer: customer.id.clone(),
+            manager: managers[manager as usize].id.clone(),
+            previous_manager: customer.manager.clone(),
+            moved: customer
+                .manager
+                .as_ref()
+                .is_some_and(|m| *m != managers[manager as usize].id),
+            affinity,
+            move_penalty,
+        });
+    }
+    for (load, manager) in loads.iter_mut().zip(managers) {
+        let target = i64::from(manager.target_load().max(1));
+        objective.balance += (1..=i64::from(load.load))
+            .map(|k| balance_cost(policy.balance, k, target).unwrap_or(0))
+            .sum::<i64>();
+        load.utilisation = if load.capacity == 0 {
+            0.0
+        } else {
+            f64::from(load.load) / f64::from(load.capacity)
+        };
+    }
+    // Groups whose customers did not all fit: name the full managers and segments.
+    let mut reason_of_group: HashMap<usize, UnassignedReason> = HashMap::new();
+    let mut group_of = vec![usize::MAX; customers.len()];
+    for (g, group) in prepared.groups.iter().enumerate() {
+        for &row in group.free.iter().chain(group.staying.values().flatten()) {
+            group_of[row] = g;
+        }
+    }
+    let mut unassigned = Vec::new();
+    for (row, customer) in customers.iter().enumerate() {
+        if placed[row].is_some() {
+            continue;
+        }
+        let reason = match prepared.decided[row].take() {
+            Some(reason) => reason,
+            None => reason_of_group
+                .entry(group_of[row])
+                .or_insert_with(|| {
+                    let group = &prepared.groups[group_of[row]];
+                    capacity_reason(book, group, prepared.eligible(group), &loads)
+                })
+                .clone(),
+        };
+        unassigned.push(Unassigned {
+            customer: customer.id.clone(),
+            previous_manager: customer.manager.clone(),
+            reason,
+        });
+    }
+    objective.unassigned = built.unassigned_penalty * unassigned.len() as i64;
+    objective.total =
+        objective.affinity + objective.moves + objective.balance + objective.unassigned;
+    let moved = assignments.iter().filter(|a| a.moved).count();
+    let stats = BalanceStats::of(&loads, assignments.len(), unassigned.len(), moved);
+    Plan {
+        assignments,
+        unassigned,
+        loads,
+        orphans: book.orphans(),
+        objective,
+        stats,
+    }
+}
+
+fn capacity_reason(
+    book: &Book,
+    group: &Group,
+    eligible: &[(u32, i64)],
+    loads: &[ManagerLoad],
+) -> UnassignedReason {
+    let managers = &book.managers.records;
+    let mut full = Vec::new();
+    let mut segments = Vec::new();
+    for &(manager, _) in eligible {
+        let load = &loads[manager as usize];
+        if load.load >= load.capacity {
+            full.push(load.manager.clone());
+            continue;
+        }
+        if let Some(segment) = &group.segment
+            && let Some(&cap) = managers[manager as usize].segment_caps.get(&**segment)
+            && load.segments.get(&**segment).copied().unwrap_or(0) >= cap
+        {
+            segments.push((load.manager.clone(), segment.to_string()));
+            continue;
+        }
+        // An eligible manager with room: the customer was left out on cost.
+        return UnassignedReason::CostAboveUnassignedPenalty;
+    }
+    UnassignedReason::CapacityExhausted {
+        managers: full,
+        segments,
+    }
+}
+
+fn check_unique_ids(book: &Book) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for customer in &book.customers.records {
+        if !seen.insert(customer.id.as_str()) {
+            return Err(InputError::DuplicateId {
+                kind: RecordKind::Customer,
+                id: customer.id.to_string(),
+                at: Location::in_source("<customers>").in_record(customer.id.as_str()),
+            }
+            .into());
+        }
+    }
+    seen.clear();
+    for manager in &book.managers.records {
+        if !seen.insert(manager.id.as_str()) {
+            return Err(InputError::DuplicateId {
+                kind: RecordKind::Manager,
+                id: manager.id.to_string(),
+                at: Location::in_source("<managers>").in_record(manager.id.as_str()),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Grouping customers for the solver. Customers that agree on every field the pair rules read
+//! form a pair class (the rules run once per class and manager); customers of one pair class
+//! and segment are interchangeable to the objective and become one supply group, split by
+//! current manager. Both are exact: they only merge customers the objective cannot tell apart.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::model::{Customer, Schema, Value};
+use crate::rules::Rulebook;
+
+/// A value in a class key: `Value` with floats by their bits, so keys hash and compare exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyPart {
+    Null,
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+    Date(i64),
+    Str(Arc<str>),
+    List(Arc<[Arc<str>]>),
+    Row(usize),
+}
+
+impl KeyPart {
+    fn of(value: &Value) -> KeyPart {
+        match value {
+            Value::Null => KeyPart::Null,
+            Value::Int(v) => KeyPart::Int(*v),
+            Value::Float(v) => KeyPart::Float(v.to_bits()),
+            Value::Bool(v) => KeyPart::Bool(*v),
+            Value::Date(v) => KeyPart::Date(v.days_since_epoch()),
+            Value::Str(v) => KeyPart::Str(v.clone()),
+            Value::List(v) => KeyPart::List(v.clone()),
+        }
+    }
+}
+
+/// Where a field the pair rules read comes from.
+enum Source {
+    Input(usize),
+    Derived(usize),
+    Id,
+    Manager,
+}
+
+/// Pair classes in order of first appearance: `class_of[i]` for each profiled customer, and
+/// each class's first customer as its representative.
+pub(crate) struct PairClasses {
+    pub(crate) class_of: Vec<Option<u32>>,
+    pub(crate) representatives: Vec<usize>,
+}
+
+/// Splits the profiled customers (those with `derived` values) into pair classes.
+pub(crate) fn pair_classes(
+    rulebook: &Rulebook,
+    schema: &Schema,
+    customers: &[Customer],
+    derived: &[Option<&[Value]>],
+) -> PairClasses {
+    let pair = rulebook.pair_rules();
+    let sources: Vec<Source> = pair
+        .customer_reads
+        .iter()
+        .filter_map(|name| match name.as_str() {
+            "id" => Some(Source::Id),
+            "manager" => Some(Source::Manager),
+            _ => schema.position(name).map(Source::Input).or_else(|| {
+                rulebook
+                    .fields()
+                    .iter()
+                    .position(|f| &f.name == name)
+                    .map(Source::Derived)
+            }),
+        })
+        .collect();
+    let mut classes: HashMap<Vec<KeyPart>, u32> = HashMap::new();
+    let mut class_of = vec![None; customers.len()];
+    let mut representatives = Vec::new();
+    for (row, (customer, derived)) in customers.iter().zip(derived).enumerate() {
+        let Some(derived) = derived else { continue };
+        let key: Vec<KeyPart> = if pair.reads_customer_dynamically {
+            vec![KeyPart::Row(row)]
+        } else {
+            sources
+                .iter()
+                .map(|source| match source {
+                    Source::Input(i) => KeyPart::of(&customer.attributes[*i]),
+                    Source::Derived(i) => KeyPart::of(&derived[*i]),
+                    Source::Id => KeyPart::Str(Arc::from(customer.id.as_str())),
+                    Source::Manager => customer
+                        .manager
+                        .as_ref()
+                        .map_or(KeyPart::Null, |m| KeyPart::Str(Arc::from(m.as_str()))),
+                })
+                .collect()
+        };
+        let next = classes.len() as u32;
+        let class = *classes.entry(key).or_insert_with(|| {
+            representatives.push(row);
+            next
+        });
+        class_of[row] = Some(class);
+    }
+    PairClasses {
+        class_of,
+        representatives,
+    }
+}
+
+/// Interchangeable customers: one pair class and segment, split by current manager.
+#[derive(Debug, Default)]
+pub(crate) struct Group {
+    pub(crate) class: u32,
+    pub(crate) segment: Option<Arc<str>>,
+    /// Customers without a current manager among the managers, in input order.
+    pub(crate) free: Vec<usize>,
+    /// Customers by their current manager (index), each list in input order.
+    pub(crate) staying: BTreeMap<u32, Vec<usize>>,
+}
+
+impl Group {
+    pub(crate) fn size(&self) -> usize {
+        self.free.len() + self.staying.values().map(Vec::len).sum::<usize>()
+    }
+}
+
+/// Groups customers to place; with `aggregate` off, every customer is its own group.
+pub(crate) fn groups(
+    placeable: impl Iterator<Item = (usize, u32, Option<Arc<str>>, Option<u32>)>,
+    aggregate: bool,
+) -> Vec<Group> {
+    let mut index: HashMap<(u32, Option<Arc<str>>), usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for (row, class, segment, current) in placeable {
+        let at = if aggregate {
+            *index.entry((class, segment.clone())).or_insert_with(|| {
+                groups.push(Group {
+                    class,
+                    segment: segment.clone(),
+                    ..Group::default()
+                });
+                groups.len() - 1
+            })
+        } else {
+            groups.push(Group {
+                class,
+                segment,
+                ..Group::default()
+            });
+            groups.len() - 1
+        };
+        let group = &mut groups[at];
+        match current {
+            Some(manager) => group.staying.entry(manager).or_default().push(row),
+            None => group.free.push(row),
+        }
+    }
+    groups
+}

@@ -1,0 +1,316 @@
+//! An exact min-cost flow solver: a primal network simplex on flat arrays.
+//!
+//! The assignment engine reduces "who serves whom" to one min-cost flow problem: supply nodes
+//! (groups of customers) send their customers through intermediate nodes to managers and on to
+//! a single sink, with a convex load cost expressed as parallel arcs of increasing cost. This
+//! module builds such a network incrementally and solves it exactly in integer arithmetic.
+//!
+//! Everything that could overflow is checked once, up front, from the inputs (see
+//! [`NetworkError::Overflow`]); the simplex itself then runs on plain `i64` arithmetic that is
+//! proven to stay in range. The solver is deterministic: the same network always yields the same
+//! flows and potentials.
+
+mod simplex;
+#[cfg(test)]
+mod tests;
+
+/// A node of a [`Network`], numbered from 0 in the order the nodes were added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// An arc of a [`Network`], numbered from 0 in the order the arcs were added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArcId(pub u32);
+
+/// Why a network could not be solved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetworkError {
+    /// Total supply and total demand differ, so no flow can satisfy every node.
+    #[error("the network is unbalanced: total supply {supply} but total demand {demand}")]
+    Unbalanced {
+        /// The sum of the positive supplies.
+        supply: i64,
+        /// The sum of the demands (negated negative supplies).
+        demand: i64,
+    },
+    /// No flow meets every supply and demand within the arc capacities.
+    #[error("no flow satisfies the supplies and demands within the arc capacities")]
+    Infeasible,
+    /// Costs times flows, total supply or node potentials could leave the range of `i64`, or the
+    /// network has more nodes or arcs than 32-bit ids can name; detected before solving.
+    #[error("the network's costs, supplies or size are too large for exact 64-bit arithmetic")]
+    Overflow,
+    /// An arc is malformed.
+    #[error("arc {arc} is invalid: {reason}")]
+    InvalidArc {
+        /// The offending arc's id.
+        arc: u32,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl NetworkError {
+    /// A stable machine-readable name for the error, for reports and exit codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NetworkError::Unbalanced { .. } => "unbalanced_network",
+            NetworkError::Infeasible => "infeasible_network",
+            NetworkError::Overflow => "cost_overflow",
+            NetworkError::InvalidArc { .. } => "invalid_arc",
+        }
+    }
+}
+
+/// A min-cost flow problem, built node by node and arc by arc.
+///
+/// Stored as flat arrays (structure of arrays) so building a network of a million arcs costs a
+/// few appends each and the solver can copy them without pointer chasing. Arcs are validated when
+/// solving, not when added, so building never fails.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Network {
+    supply: Vec<i64>,
+    source: Vec<u32>,
+    target: Vec<u32>,
+    capacity: Vec<i64>,
+    cost: Vec<i64>,
+}
+
+/// An optimal flow with the dual prices that prove it optimal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Solution {
+    /// The flow on each arc, indexed by [`ArcId`].
+    pub flow: Vec<i64>,
+    /// A price per node, indexed by [`NodeId`]: with reduced cost `c_ij - p_i + p_j`, every arc
+    /// below capacity has reduced cost >= 0 and every arc with positive flow has reduced cost <= 0
+    /// (no residual arc has a negative reduced cost), which certifies optimality.
+    pub potential: Vec<i64>,
+    /// The total cost, `sum(flow * cost)` over all arcs.
+    pub cost: i64,
+}
+
+impl Solution {
+    /// The flow on `arc`; 0 for an id the solved network never issued, so a lookup cannot fail.
+    pub fn flow(&self, arc: ArcId) -> i64 {
+        self.flow.get(arc.0 as usize).copied().unwrap_or(0)
+    }
+}
+
+/// The largest node count: the solver adds one root node and keeps `u32::MAX` as "no node".
+const MAX_NODES: usize = (u32::MAX - 2) as usize;
+
+impl Network {
+    /// An empty network.
+    pub fn new() -> Network {
+        Network::default()
+    }
+
+    /// An empty network with room for `nodes` nodes and `arcs` arcs, to avoid regrowing while
+    /// building large networks.
+    pub fn with_capacity(nodes: usize, arcs: usize) -> Network {
+        Network {
+            supply: Vec::with_capacity(nodes),
+            source: Vec::with_capacity(arcs),
+            target: Vec::with_capacity(arcs),
+            capacity: Vec::with_capacity(arcs),
+            cost: Vec::with_capacity(arcs),
+        }
+    }
+
+    /// Adds a node that supplies `supply` units (> 0), demands `-supply` units (< 0) or only
+    /// passes flow on (0).
+    pub fn add_node(&mut self, supply: i64) -> NodeId {
+        let id = u32::try_from(self.supply.len()).unwrap_or(u32::MAX);
+        self.supply.push(supply);
+        NodeId(id)
+    }
+
+    /// Adds an arc carrying between 0 and `capacity` units from `from` to `to` at `cost` per unit.
+    /// A capacity at or above the total supply is effectively unlimited. Invalid arcs (negative
+    /// capacity, unknown node) are reported by [`Network::solve`].
+    pub fn add_arc(&mut self, from: NodeId, to: NodeId, capacity: i64, cost: i64) -> ArcId {
+        let id = u32::try_from(self.source.len()).unwrap_or(u32::MAX);
+        self.source.push(from.0);
+        self.target.push(to.0);
+        self.capacity.push(capacity);
+        self.cost.push(cost);
+        ArcId(id)
+    }
+
+    /// How many nodes were added.
+    pub fn node_count(&self) -> usize {
+        self.supply.len()
+    }
+
+    /// How many arcs were added.
+    pub fn arc_count(&self) -> usize {
+        self.source.len()
+    }
+
+    /// The supply of `node` as added; 0 for an id this network never issued.
+    pub fn supply(&self, node: NodeId) -> i64 {
+        self.supply.get(node.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// An arc's `(from, to, capacity, cost)` as added. An id this network never issued reads as
+    /// an empty arc between two `u32::MAX` nodes, so inspection cannot fail.
+    pub fn arc(&self, arc: ArcId) -> (NodeId, NodeId, i64, i64) {
+        let i = arc.0 as usize;
+        match (
+            self.source.get(i),
+            self.target.get(i),
+            self.capacity.get(i),
+            self.cost.get(i),
+        ) {
+            (Some(&from), Some(&to), Some(&capacity), Some(&cost)) => {
+                (NodeId(from), NodeId(to), capacity, cost)
+            }
+            _ => (NodeId(u32::MAX), NodeId(u32::MAX), 0, 0),
+        }
+    }
+
+    /// Finds a minimum-cost flow meeting every supply and demand within the capacities.
+    ///
+    /// Checks, in order: the network's size, each arc ([`NetworkError::InvalidArc`]), that the
+    /// supplies add up ([`NetworkError::Overflow`], then [`NetworkError::Unbalanced`]), that
+    /// costs and potentials stay within `i64` ([`NetworkError::Overflow`]); then solves, and
+    /// reports [`NetworkError::Infeasible`] when no flow fits the capacities.
+    pub fn solve(&self) -> Result<Solution, NetworkError> {
+        let nodes = self.node_count();
+        let arcs = self.arc_count();
+        // Arc ids of the solver include one artificial arc per node, and `u32::MAX` is "none".
+        if nodes > MAX_NODES || arcs > MAX_NODES - nodes {
+            return Err(NetworkError::Overflow);
+        }
+        self.validate_arcs()?;
+        let total = self.total_supply()?;
+        let (artificial_cost, potential_bound) = self.check_overflow(total)?;
+        let (flow, potential) = simplex::solve(
+            &self.supply,
+            &self.source,
+            &self.target,
+            &self.capacity,
+            &self.cost,
+            artificial_cost,
+            potential_bound,
+        )
+        .ok_or(NetworkError::Infeasible)?;
+        // The overflow check bounds every |flow * cost| and their sum for any optimal flow, so
+        // this cannot fail; it is still checked rather than trusted.
+        let mut cost = 0i64;
+        for (&f, &c) in flow.iter().zip(&self.cost) {
+            cost = f
+                .checked_mul(c)
+                .and_then(|fc| cost.checked_add(fc))
+                .ok_or(NetworkError::Overflow)?;
+        }
+        Ok(Solution {
+            flow,
+            potential,
+            cost,
+        })
+    }
+
+    fn validate_arcs(&self) -> Result<(), NetworkError> {
+        let nodes = self.node_count();
+        for (i, ((&from, &to), &capacity)) in self
+            .source
+            .iter()
+            .zip(&self.target)
+            .zip(&self.capacity)
+            .enumerate()
+        {
+            // `solve` has checked that arc ids fit in u32.
+            let arc = u32::try_from(i).unwrap_or(u32::MAX);
+            if capacity < 0 {
+                return Err(NetworkError::InvalidArc {
+                    arc,
+                    reason: "negative capacity",
+                });
+            }
+            if from as usize >= nodes || to as usize >= nodes {
+                return Err(NetworkError::InvalidArc {
+                    arc,
+                    reason: "unknown node",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The total supply, once it is known to fit and to equal the total demand.
+    fn total_supply(&self) -> Result<i64, NetworkError> {
+        let (mut supply, mut demand) = (0i128, 0i128);
+        for &b in &self.supply {
+            if b > 0 {
+                supply += i128::from(b);
+            } else {
+                demand -= i128::from(b);
+            }
+        }
+        let supply = i64::try_from(supply).map_err(|_| NetworkError::Overflow)?;
+        let demand = i64::try_from(demand).map_err(|_| NetworkError::Overflow)?;
+        if supply != demand {
+            return Err(NetworkError::Unbalanced { supply, demand });
+        }
+        Ok(supply)
+    }
+
+    /// Proves from the inputs that the solve stays within `i64`, and returns the cost of the
+    /// artificial arcs (big M) that start the simplex and the bound P on tree-path potentials.
+    ///
+    /// Potentials: every tree path from the artificial root crosses one artificial arc (cost 0 or
+    /// M) and at most n - 1 real arcs, so potentials differ from the root's by at most
+    /// P = M + (n - 1)·C, with C the largest |cost|. M = n·C + 1 is enough to make any flow left
+    /// on an artificial arc a proof of infeasibility (a cycle through the root would save M but
+    /// cost at most (n - 1)·C). The solver lets the root's potential drift up to about P + the
+    /// largest reduced cost before re-basing, so every potential, reduced cost and update stays
+    /// below 6·P + C <= 13·(n + 1)·(C + 1); we require 32·(n + 1)·(C + 1) to fit.
+    ///
+    /// Total cost: in an optimal flow, an arc of non-zero cost carries at most
+    /// B = total supply + the capacities of all negative-cost arcs (a path-and-cycle
+    /// decomposition has at most the supply on paths, and every cycle worth keeping runs through
+    /// a negative arc). So the sum over arcs of |cost|·min(capacity, B) bounds every partial sum
+    /// of the cost, and must fit; capacities above B are thereby effectively unlimited.
+    fn check_overflow(&self, total_supply: i64) -> Result<(i64, u64), NetworkError> {
+        let max_cost = self
+            .cost
+            .iter()
+            .map(|c| u128::from(c.unsigned_abs()))
+            .max()
+            .unwrap_or(0);
+        let n = self.node_count() as u128;
+        let limit = i64::MAX as u128;
+        let headroom = (n + 1)
+            .checked_mul(max_cost + 1)
+            .and_then(|b| b.checked_mul(32))
+            .ok_or(NetworkError::Overflow)?;
+        if headroom > limit {
+            return Err(NetworkError::Overflow);
+        }
+        // Both are below the headroom bound, so they fit.
+        let artificial_cost = n * max_cost + 1;
+        let potential_bound = artificial_cost + n.saturating_sub(1) * max_cost;
+        let artificial_cost = i64::try_from(artificial_cost).map_err(|_| NetworkError::Overflow)?;
+        let potential_bound = u64::try_from(potential_bound).map_err(|_| NetworkError::Overflow)?;
+
+        let negative_capacity: u128 = self
+            .cost
+            .iter()
+            .zip(&self.capacity)
+            .filter(|(c, _)| **c < 0)
+            .map(|(_, &u)| u128::from(u.unsigned_abs()))
+            .sum();
+        let flow_bound = negative_capacity + u128::from(total_supply.unsigned_abs());
+        let mut cost_bound = 0u128;
+        for (&c, &u) in self.cost.iter().zip(&self.capacity) {
+            let flow = u128::from(u.unsigned_abs()).min(flow_bound);
+            // Both factors are below 2^64, so the product fits in u128.
+            cost_bound += u128::from(c.unsigned_abs()) * flow;
+            if cost_bound > limit {
+                return Err(NetworkError::Overflow);
+            }
+        }
+        Ok((artificial_cost, potential_bound))
+    }
+}

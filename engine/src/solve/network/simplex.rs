@@ -1,0 +1,703 @@
+//! The primal network simplex itself, after Ahuja, Magnanti & Orlin (ch. 11) and the layout of
+//! LEMON's `NetworkSimplex`.
+//!
+//! The spanning tree is kept in parent / predecessor-arc / thread (preorder successor) /
+//! reverse-thread / subtree-size / last-successor arrays, so a pivot touches only the cycle and
+//! the subtree that moves. The tree stays strongly feasible (every node can push flow to the
+//! root), which together with the leaving-arc tie rule rules out cycling. Entering arcs are
+//! chosen by block search: scan about sqrt(m) arcs, take the most negative reduced cost among
+//! them, and only scan on if none was negative.
+//!
+//! Beyond the textbook: tree arcs keep their flow in node-indexed arrays (arcs out of the tree
+//! sit at a bound given by their state), so cycle walks never touch the large arc arrays; a
+//! potential update shifts whichever side of the tree is smaller; transit nodes are hung below
+//! the demand nodes by a few cheap initial pivots; and the artificial arcs start with a small
+//! cost M, raised to the proven big M only if the first optimum still uses them.
+//!
+//! All arithmetic is plain `i64`; the caller has proven from the inputs that potentials, reduced
+//! costs and flows stay in range (flows never leave `0..=capacity`).
+
+/// "No node" / "no arc".
+const NONE: u32 = u32::MAX;
+
+/// Arc states: in the tree, or out of it at its lower or upper bound. Stored as the sign that
+/// turns a reduced cost into "how much a unit pushed in the arc's improving direction saves".
+const STATE_UPPER: i8 = -1;
+const STATE_TREE: i8 = 0;
+const STATE_LOWER: i8 = 1;
+
+/// Direction of a node's predecessor arc: from the node up to its parent, or down into it.
+const DIR_UP: i8 = 1;
+const DIR_DOWN: i8 = -1;
+
+/// Smallest block of arcs scanned per pricing step.
+const MIN_BLOCK_SIZE: usize = 10;
+
+#[inline(always)]
+fn ix(i: u32) -> usize {
+    i as usize
+}
+
+struct Simplex {
+    /// Real arcs are `0..arc_num`, artificial arc of node `u` is `arc_num + u`.
+    arc_num: usize,
+    source: Vec<u32>,
+    target: Vec<u32>,
+    cost: Vec<i64>,
+    cap: Vec<i64>,
+    /// Out of the tree an arc's flow is implied by its state (0 or its capacity).
+    state: Vec<i8>,
+
+    /// Potentials, LEMON's sign: reduced cost of arc (i, j) is `cost + pi[i] - pi[j]`.
+    pi: Vec<i64>,
+    parent: Vec<u32>,
+    pred: Vec<u32>,
+    pred_dir: Vec<i8>,
+    /// Flow and capacity of each node's predecessor arc, kept by node so walking a cycle reads
+    /// only small, cache-resident node arrays instead of the large arc arrays.
+    pred_flow: Vec<i64>,
+    pred_cap: Vec<i64>,
+    thread: Vec<u32>,
+    rev_thread: Vec<u32>,
+    succ_num: Vec<u32>,
+    last_succ: Vec<u32>,
+    dirty_revs: Vec<u32>,
+    /// The tree paths from the entering arc's source and target up to (not including) the join.
+    source_path: Vec<u32>,
+    target_path: Vec<u32>,
+
+    /// Bound on |potential - root potential| over all nodes (tree paths: M + (n - 1)·C).
+    potential_bound: u64,
+
+    // Pivot rule state.
+    block_size: usize,
+    next_arc: usize,
+
+    // The current pivot.
+    in_arc: u32,
+    join: u32,
+    u_in: u32,
+    v_in: u32,
+    u_out: u32,
+    delta: i64,
+    /// The entering arc's flow after the pivot.
+    in_flow: i64,
+}
+
+/// Solves a validated, balanced, overflow-checked network. `artificial_cost` is big M and
+/// `potential_bound` bounds |potential| along tree paths from the root (M + (n - 1)·C). Returns
+/// per-arc flows and per-node potentials (reduced cost `c - p_i + p_j`, root at 0), or `None`
+/// when it is infeasible.
+pub(super) fn solve(
+    supply: &[i64],
+    source: &[u32],
+    target: &[u32],
+    capacity: &[i64],
+    cost: &[i64],
+    artificial_cost: i64,
+    potential_bound: u64,
+) -> Option<(Vec<i64>, Vec<i64>)> {
+    let node_num = supply.len();
+    let arc_num = source.len();
+    if node_num == 0 {
+        // Without nodes there can be no valid arcs either.
+        return Some((vec![0; arc_num], Vec::new()));
+    }
+    // First try a small M: just above the largest arc cost. An optimum without artificial flow
+    // is optimal whatever M was, and a small M lets the first pivots route supply by the real
+    // costs instead of by "anything that reaches a demand node". Only if artificial flow is left
+    // over does the proven M decide.
+    let small_m = cost.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+    let small_m = i64::try_from(small_m)
+        .ok()
+        .and_then(|c| c.checked_add(1))
+        .map_or(artificial_cost, |m| m.min(artificial_cost));
+    let mut simplex = Simplex::new(supply, source, target, capacity, cost, small_m);
+    simplex.potential_bound = potential_bound;
+    simplex.attach_transit_nodes(supply);
+    simplex.run();
+    if small_m < artificial_cost && !simplex.artificial_flow_is_zero() {
+        simplex.raise_artificial_cost(artificial_cost);
+        simplex.run();
+    }
+    simplex.flows().map(|flow| {
+        let root = simplex.pi[node_num];
+        let potential = simplex.pi[..node_num].iter().map(|&p| root - p).collect();
+        (flow, potential)
+    })
+}
+
+impl Simplex {
+    /// Initial pivots: hangs the transit nodes (supply 0) below the demand nodes along cheap
+    /// arcs, breadth first from the demand nodes, each node's incoming arcs cheapest first. In
+    /// the starting tree a transit node sits on a zero-flow artificial arc, so each such pivot is
+    /// degenerate and cheap; afterwards supply nodes see the real cost of reaching a demand node
+    /// through them (in an assignment network: managers hang below the sink by their cheapest
+    /// load arc), instead of preferring whatever arc leads straight into a demand node.
+    fn attach_transit_nodes(&mut self, supply: &[i64]) {
+        let n = supply.len();
+        let m = self.arc_num;
+        let transit = |e: usize| {
+            let (u, v) = (self.source[e], self.target[e]);
+            supply[ix(u)] == 0 && u != v && self.cap[e] > 0
+        };
+        // Incoming transit arcs per node, as a compressed (CSR) list.
+        let mut start = vec![0usize; n + 1];
+        for e in (0..m).filter(|&e| transit(e)) {
+            start[ix(self.target[e]) + 1] += 1;
+        }
+        for v in 0..n {
+            start[v + 1] += start[v];
+        }
+        let mut fill = start.clone();
+        let mut incoming = vec![0u32; start[n]];
+        for e in (0..m).filter(|&e| transit(e)) {
+            let v = ix(self.target[e]);
+            incoming[fill[v]] = e as u32;
+            fill[v] += 1;
+        }
+        let mut attached: Vec<bool> = supply.iter().map(|&b| b < 0).collect();
+        let mut queue: std::collections::VecDeque<u32> =
+            (0..n as u32).filter(|&v| supply[ix(v)] < 0).collect();
+        while let Some(v) = queue.pop_front() {
+            let (from, to) = (start[ix(v)], start[ix(v) + 1]);
+            let cost = &self.cost;
+            incoming[from..to].sort_unstable_by_key(|&e| (cost[ix(e)], e));
+            for &e in &incoming[from..to] {
+                let u = self.source[ix(e)];
+                let reduced = self.cost[ix(e)] + self.pi[ix(u)] - self.pi[ix(v)];
+                if attached[ix(u)] || self.state[ix(e)] != STATE_LOWER || reduced >= 0 {
+                    continue;
+                }
+                self.in_arc = e;
+                self.pivot();
+                attached[ix(u)] = true;
+                queue.push_back(u);
+            }
+        }
+    }
+
+    /// Whether no artificial arc carries flow, i.e. the current flow is feasible.
+    fn artificial_flow_is_zero(&self) -> bool {
+        let m = self.arc_num;
+        !self.state[m..].contains(&STATE_UPPER)
+            && self
+                .pred
+                .iter()
+                .zip(&self.pred_flow)
+                .all(|(&arc, &f)| ix(arc) < m || arc == NONE || f == 0)
+    }
+
+    /// Sets the cost of the artificial arcs into demand nodes to `m` and recomputes every
+    /// potential from the tree (the thread visits parents before children).
+    fn raise_artificial_cost(&mut self, m: i64) {
+        let root = (self.pi.len() - 1) as u32;
+        for e in self.arc_num..self.cost.len() {
+            if self.source[e] == root {
+                self.cost[e] = m;
+            }
+        }
+        self.pi[ix(root)] = 0;
+        let mut u = self.thread[ix(root)];
+        while u != root {
+            let i = ix(u);
+            let parent = self.pi[ix(self.parent[i])];
+            let c = self.cost[ix(self.pred[i])];
+            self.pi[i] = if self.pred_dir[i] == DIR_UP {
+                parent - c
+            } else {
+                parent + c
+            };
+            u = self.thread[i];
+        }
+    }
+
+    /// The flow on every real arc, or `None` if an artificial arc still carries flow.
+    fn flows(&self) -> Option<Vec<i64>> {
+        let m = self.arc_num;
+        if self.state[m..].contains(&STATE_UPPER) {
+            return None;
+        }
+        let mut flow: Vec<i64> = self.state[..m]
+            .iter()
+            .zip(&self.cap[..m])
+            .map(|(&state, &cap)| if state == STATE_UPPER { cap } else { 0 })
+            .collect();
+        for (&arc, &f) in self.pred.iter().zip(&self.pred_flow) {
+            let arc = ix(arc);
+            if arc < m {
+                flow[arc] = f;
+            } else if arc != ix(NONE) && f != 0 {
+                return None;
+            }
+        }
+        Some(flow)
+    }
+
+    /// The starting basis: every node hangs off an artificial root by an artificial arc that
+    /// carries its supply. Supply and transit nodes point up to the root at cost 0, demand nodes
+    /// are fed down from it at cost M; the tree is strongly feasible because every tree arc can
+    /// carry more flow towards the root.
+    fn new(
+        supply: &[i64],
+        source: &[u32],
+        target: &[u32],
+        capacity: &[i64],
+        cost: &[i64],
+        artificial_cost: i64,
+    ) -> Simplex {
+        let node_num = supply.len();
+        let arc_num = source.len();
+        let all_arcs = arc_num + node_num;
+        let root = node_num as u32;
+
+        let mut s = Simplex {
+            arc_num,
+            source: Vec::with_capacity(all_arcs),
+            target: Vec::with_capacity(all_arcs),
+            cost: Vec::with_capacity(all_arcs),
+            cap: Vec::with_capacity(all_arcs),
+            state: vec![STATE_LOWER; all_arcs],
+            pi: vec![0; node_num + 1],
+            parent: vec![NONE; node_num + 1],
+            pred: vec![NONE; node_num + 1],
+            pred_dir: vec![DIR_UP; node_num + 1],
+            pred_flow: vec![0; node_num + 1],
+            pred_cap: vec![i64::MAX; node_num + 1],
+            thread: vec![0; node_num + 1],
+            rev_thread: vec![0; node_num + 1],
+            succ_num: vec![1; node_num + 1],
+            last_succ: vec![0; node_num + 1],
+            dirty_revs: Vec::new(),
+            source_path: Vec::new(),
+            target_path: Vec::new(),
+            potential_bound: 0,
+            block_size: arc_num.isqrt().max(MIN_BLOCK_SIZE),
+            next_arc: 0,
+            in_arc: NONE,
+            join: NONE,
+            u_in: NONE,
+            v_in: NONE,
+            u_out: NONE,
+            delta: 0,
+            in_flow: 0,
+        };
+        s.source.extend_from_slice(source);
+        s.target.extend_from_slice(target);
+        s.cost.extend_from_slice(cost);
+        s.cap.extend_from_slice(capacity);
+
+        let r = ix(root);
+        s.thread[r] = 0;
+        s.rev_thread[0] = root;
+        s.succ_num[r] = root + 1;
+        s.last_succ[r] = root - 1;
+        for (u, &b) in supply.iter().enumerate() {
+            let e = arc_num + u;
+            let uu = u as u32;
+            s.parent[u] = root;
+            s.pred[u] = e as u32;
+            s.thread[u] = uu + 1;
+            s.rev_thread[u + 1] = uu;
+            s.succ_num[u] = 1;
+            s.last_succ[u] = uu;
+            s.state[e] = STATE_TREE;
+            s.cap.push(i64::MAX);
+            if b >= 0 {
+                s.pred_dir[u] = DIR_UP;
+                s.pi[u] = 0;
+                s.source.push(uu);
+                s.target.push(root);
+                s.pred_flow[u] = b;
+                s.cost.push(0);
+            } else {
+                s.pred_dir[u] = DIR_DOWN;
+                s.pi[u] = artificial_cost;
+                s.source.push(root);
+                s.target.push(uu);
+                // The caller has checked that the total demand fits, so this does too.
+                s.pred_flow[u] = b.checked_neg().unwrap_or(i64::MAX);
+                s.cost.push(artificial_cost);
+            }
+        }
+        s
+    }
+
+    /// Pivots until no arc prices out.
+    fn run(&mut self) {
+        while self.find_entering_arc() {
+            self.pivot();
+        }
+    }
+
+    /// Brings `in_arc` into the tree, or moves it to its other bound if it blocks itself.
+    fn pivot(&mut self) {
+        self.find_join_node();
+        let change = self.find_leaving_arc();
+        self.change_flow(change);
+        if change {
+            self.update_tree_structure();
+            self.update_potential();
+        }
+    }
+
+    /// Block search: scans the real arcs cyclically from where the last search stopped, in
+    /// blocks of `block_size`, and picks the most negative reduced cost of the first block that
+    /// has one. Returns false when no arc has a negative reduced cost: the tree is optimal.
+    fn find_entering_arc(&mut self) -> bool {
+        let m = self.arc_num;
+        let mut min = 0i64;
+        let mut best = 0usize;
+        let mut start = self.next_arc;
+        let mut scanned = 0usize;
+        while scanned < m {
+            // A block ends early at the end of the arc array, so each scan is one slice.
+            let end = (start + self.block_size).min(m);
+            self.price(start, end, &mut min, &mut best);
+            scanned += end - start;
+            start = if end == m { 0 } else { end };
+            if min < 0 {
+                self.next_arc = start;
+                self.in_arc = best as u32;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Lowers `min` to the most negative "signed" reduced cost of arcs `start..end` (the state
+    /// sign makes tree arcs 0 and flips arcs at their upper bound), recording its arc in `best`.
+    #[inline(always)]
+    fn price(&self, start: usize, end: usize, min: &mut i64, best: &mut usize) {
+        let pi = &self.pi;
+        let arcs = self.source[start..end]
+            .iter()
+            .zip(&self.target[start..end])
+            .zip(&self.cost[start..end])
+            .zip(&self.state[start..end]);
+        let (mut low, mut at) = (*min, *best);
+        for (i, (((&u, &v), &c), &state)) in arcs.enumerate() {
+            let reduced = i64::from(state) * (c + pi[ix(u)] - pi[ix(v)]);
+            if reduced < low {
+                low = reduced;
+                at = start + i;
+            }
+        }
+        (*min, *best) = (low, at);
+    }
+
+    /// The apex of the cycle the entering arc closes: the deepest common ancestor of its ends,
+    /// found by climbing from whichever side has the smaller subtree.
+    /// Both halves of the cycle are recorded for the ratio test and the flow change.
+    fn find_join_node(&mut self) {
+        let a = ix(self.in_arc);
+        let mut u = self.source[a];
+        let mut v = self.target[a];
+        self.source_path.clear();
+        self.target_path.clear();
+        while u != v {
+            if self.succ_num[ix(u)] < self.succ_num[ix(v)] {
+                self.source_path.push(u);
+                u = self.parent[ix(u)];
+            } else {
+                self.target_path.push(v);
+                v = self.parent[ix(v)];
+            }
+        }
+        self.join = u;
+    }
+
+    /// The blocking arc of the cycle and the flow `delta` it allows. Ties go to the last blocking
+    /// arc met when walking the cycle in flow direction from the join node, which keeps the tree
+    /// strongly feasible. Returns false when the entering arc itself blocks (it just moves from
+    /// one bound to the other).
+    fn find_leaving_arc(&mut self) -> bool {
+        let a = ix(self.in_arc);
+        let lower = self.state[a] == STATE_LOWER;
+        let (first, second) = if lower {
+            (self.source[a], self.target[a])
+        } else {
+            (self.target[a], self.source[a])
+        };
+        let (first_path, second_path) = if lower {
+            (&self.source_path, &self.target_path)
+        } else {
+            (&self.target_path, &self.source_path)
+        };
+        let mut delta = self.cap[a];
+        let mut u_out = NONE;
+        let mut result = 0u8;
+
+        // Flow runs down the tree from the join node to `first`.
+        for &u in first_path {
+            let i = ix(u);
+            let d = if self.pred_dir[i] == DIR_DOWN {
+                self.pred_cap[i] - self.pred_flow[i]
+            } else {
+                self.pred_flow[i]
+            };
+            if d < delta {
+                delta = d;
+                u_out = u;
+                result = 1;
+            }
+        }
+        // And up the tree from `second` to the join node.
+        for &u in second_path {
+            let i = ix(u);
+            let d = if self.pred_dir[i] == DIR_UP {
+                self.pred_cap[i] - self.pred_flow[i]
+            } else {
+                self.pred_flow[i]
+            };
+            if d <= delta {
+                delta = d;
+                u_out = u;
+                result = 2;
+            }
+        }
+
+        if result == 1 {
+            self.u_in = first;
+            self.v_in = second;
+        } else {
+            self.u_in = second;
+            self.v_in = first;
+        }
+        self.u_out = u_out;
+        self.delta = delta;
+        result != 0
+    }
+
+    /// Pushes `delta` around the cycle and updates the states of the entering and leaving arcs.
+    fn change_flow(&mut self, change: bool) {
+        let a = ix(self.in_arc);
+        let entering_state = self.state[a];
+        if self.delta > 0 {
+            let val = i64::from(entering_state) * self.delta;
+            for &u in &self.source_path {
+                let i = ix(u);
+                if self.pred_dir[i] == DIR_UP {
+                    self.pred_flow[i] -= val;
+                } else {
+                    self.pred_flow[i] += val;
+                }
+            }
+            for &u in &self.target_path {
+                let i = ix(u);
+                if self.pred_dir[i] == DIR_UP {
+                    self.pred_flow[i] += val;
+                } else {
+                    self.pred_flow[i] -= val;
+                }
+            }
+        }
+        if change {
+            // The entering arc moves `delta` off the bound it sat at.
+            self.in_flow = if entering_state == STATE_LOWER {
+                self.delta
+            } else {
+                self.cap[a] - self.delta
+            };
+            self.state[a] = STATE_TREE;
+            let out = ix(self.u_out);
+            self.state[ix(self.pred[out])] = if self.pred_flow[out] == 0 {
+                STATE_LOWER
+            } else {
+                STATE_UPPER
+            };
+        } else {
+            self.state[a] = -entering_state;
+        }
+    }
+
+    /// Replaces the leaving arc by the entering one: the subtree below the leaving arc is
+    /// re-hung from `v_in` by `u_in`, reversing the parent links on the stem from `u_in` up to
+    /// `u_out`, and the thread, subtree sizes and last successors are patched along the way.
+    fn update_tree_structure(&mut self) {
+        let (u_in, v_in, u_out, join) = (self.u_in, self.v_in, self.u_out, self.join);
+        let old_rev_thread = self.rev_thread[ix(u_out)];
+        let old_succ_num = self.succ_num[ix(u_out)];
+        let old_last_succ = self.last_succ[ix(u_out)];
+        let v_out = self.parent[ix(u_out)];
+
+        if u_in == u_out {
+            // The moved subtree keeps its root: only its attachment and thread position change.
+            self.parent[ix(u_in)] = v_in;
+            self.pred[ix(u_in)] = self.in_arc;
+            self.pred_flow[ix(u_in)] = self.in_flow;
+            self.pred_cap[ix(u_in)] = self.cap[ix(self.in_arc)];
+            self.pred_dir[ix(u_in)] = if u_in == self.source[ix(self.in_arc)] {
+                DIR_UP
+            } else {
+                DIR_DOWN
+            };
+            if self.thread[ix(v_in)] != u_out {
+                let after = self.thread[ix(old_last_succ)];
+                self.thread[ix(old_rev_thread)] = after;
+                self.rev_thread[ix(after)] = old_rev_thread;
+                let after = self.thread[ix(v_in)];
+                self.thread[ix(v_in)] = u_out;
+                self.rev_thread[ix(u_out)] = v_in;
+                self.thread[ix(old_last_succ)] = after;
+                self.rev_thread[ix(after)] = old_last_succ;
+            }
+        } else {
+            // When the moved subtree directly follows v_in in the thread, v_out is the join node
+            // and the thread continues after the subtree.
+            let thread_continue = if old_rev_thread == v_in {
+                self.thread[ix(old_last_succ)]
+            } else {
+                self.thread[ix(v_in)]
+            };
+
+            // Walk the stem from u_in to u_out, re-parenting each stem node under the previous
+            // one and splicing its remaining subtree into the thread after it.
+            let mut stem = u_in;
+            let mut par_stem = v_in;
+            let mut last = self.last_succ[ix(u_in)];
+            let mut after = self.thread[ix(last)];
+            self.thread[ix(v_in)] = u_in;
+            self.dirty_revs.clear();
+            self.dirty_revs.push(v_in);
+            while stem != u_out {
+                let next_stem = self.parent[ix(stem)];
+                self.thread[ix(last)] = next_stem;
+                self.dirty_revs.push(last);
+
+                let before = self.rev_thread[ix(stem)];
+                self.thread[ix(before)] = after;
+                self.rev_thread[ix(after)] = before;
+
+                self.parent[ix(stem)] = par_stem;
+                par_stem = stem;
+                stem = next_stem;
+
+                last = if self.last_succ[ix(stem)] == self.last_succ[ix(par_stem)] {
+                    self.rev_thread[ix(par_stem)]
+                } else {
+                    self.last_succ[ix(stem)]
+                };
+                after = self.thread[ix(last)];
+            }
+            self.parent[ix(u_out)] = par_stem;
+            self.thread[ix(last)] = thread_continue;
+            self.rev_thread[ix(thread_continue)] = last;
+            self.last_succ[ix(u_out)] = last;
+
+            if old_rev_thread != v_in {
+                self.thread[ix(old_rev_thread)] = after;
+                self.rev_thread[ix(after)] = old_rev_thread;
+            }
+
+            for i in 0..self.dirty_revs.len() {
+                let u = self.dirty_revs[i];
+                let t = self.thread[ix(u)];
+                self.rev_thread[ix(t)] = u;
+            }
+
+            // Reverse the predecessor arcs along the stem and recompute its subtree data.
+            let mut tmp_sc = 0u32;
+            let tmp_ls = self.last_succ[ix(u_out)];
+            let mut u = u_out;
+            while u != u_in {
+                let p = self.parent[ix(u)];
+                self.pred[ix(u)] = self.pred[ix(p)];
+                self.pred_dir[ix(u)] = -self.pred_dir[ix(p)];
+                self.pred_flow[ix(u)] = self.pred_flow[ix(p)];
+                self.pred_cap[ix(u)] = self.pred_cap[ix(p)];
+                tmp_sc = tmp_sc
+                    .wrapping_add(self.succ_num[ix(u)])
+                    .wrapping_sub(self.succ_num[ix(p)]);
+                self.succ_num[ix(u)] = tmp_sc;
+                self.last_succ[ix(p)] = tmp_ls;
+                u = p;
+            }
+            self.pred[ix(u_in)] = self.in_arc;
+            self.pred_flow[ix(u_in)] = self.in_flow;
+            self.pred_cap[ix(u_in)] = self.cap[ix(self.in_arc)];
+            self.pred_dir[ix(u_in)] = if u_in == self.source[ix(self.in_arc)] {
+                DIR_UP
+            } else {
+                DIR_DOWN
+            };
+            self.succ_num[ix(u_in)] = old_succ_num;
+        }
+
+        // Last successors from v_in towards the root.
+        let up_limit_out = if self.last_succ[ix(join)] == v_in {
+            join
+        } else {
+            NONE
+        };
+        let last_succ_out = self.last_succ[ix(u_out)];
+        let mut u = v_in;
+        while u != NONE && self.last_succ[ix(u)] == v_in {
+            self.last_succ[ix(u)] = last_succ_out;
+            u = self.parent[ix(u)];
+        }
+
+        // Last successors from v_out towards the root.
+        if join != old_rev_thread && v_in != old_rev_thread {
+            let mut u = v_out;
+            while u != up_limit_out && u != NONE && self.last_succ[ix(u)] == old_last_succ {
+                self.last_succ[ix(u)] = old_rev_thread;
+                u = self.parent[ix(u)];
+            }
+        } else if last_succ_out != old_last_succ {
+            let mut u = v_out;
+            while u != up_limit_out && u != NONE && self.last_succ[ix(u)] == old_last_succ {
+                self.last_succ[ix(u)] = last_succ_out;
+                u = self.parent[ix(u)];
+            }
+        }
+
+        // Subtree sizes on both sides of the cycle up to the join node.
+        let mut u = v_in;
+        while u != join {
+            self.succ_num[ix(u)] += old_succ_num;
+            u = self.parent[ix(u)];
+        }
+        let mut u = v_out;
+        while u != join {
+            self.succ_num[ix(u)] -= old_succ_num;
+            u = self.parent[ix(u)];
+        }
+    }
+
+    /// Makes the entering arc's reduced cost 0 by shifting the potentials of the moved subtree
+    /// by `sigma`, or, when that subtree holds most nodes, the rest by `-sigma` (reduced costs
+    /// only see differences). The root's potential then drifts; once it exceeds the bound on
+    /// tree-path potentials, all potentials are re-based on it, which keeps every value within
+    /// the range proven in `Network::check_overflow`.
+    fn update_potential(&mut self) {
+        let (u_in, v_in) = (ix(self.u_in), ix(self.v_in));
+        let c = self.cost[ix(self.in_arc)];
+        let sigma = if self.pred_dir[u_in] == DIR_UP {
+            self.pi[v_in] - self.pi[u_in] - c
+        } else {
+            self.pi[v_in] - self.pi[u_in] + c
+        };
+        let end = self.thread[ix(self.last_succ[u_in])];
+        let moved = self.succ_num[u_in] as usize;
+        if 2 * moved <= self.pi.len() {
+            let mut u = self.u_in;
+            while u != end {
+                self.pi[ix(u)] += sigma;
+                u = self.thread[ix(u)];
+            }
+        } else {
+            let mut u = end;
+            while u != self.u_in {
+                self.pi[ix(u)] -= sigma;
+                u = self.thread[ix(u)];
+            }
+            let root = self.pi[self.pi.len() - 1];
+            if root.unsigned_abs() > self.potential_bound {
+                for p in &mut self.pi {
+                    *p -= root;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,419 @@
+use super::*;
+
+/// Asserts that `solution` is a feasible flow of `network` whose cost is what it claims and
+/// whose potentials certify optimality (complementary slackness).
+fn assert_optimal(network: &Network, solution: &Solution) {
+    assert_eq!(solution.flow.len(), network.arc_count());
+    assert_eq!(solution.potential.len(), network.node_count());
+    let mut balance: Vec<i64> = network.supply.clone();
+    let mut cost = 0;
+    for i in 0..network.arc_count() {
+        let (from, to, capacity, c) = network.arc(ArcId(i as u32));
+        let f = solution.flow[i];
+        assert!(
+            (0..=capacity).contains(&f),
+            "arc {i}: flow {f} outside 0..={capacity}"
+        );
+        balance[from.0 as usize] -= f;
+        balance[to.0 as usize] += f;
+        cost += f * c;
+        let reduced = c - solution.potential[from.0 as usize] + solution.potential[to.0 as usize];
+        if f < capacity {
+            assert!(
+                reduced >= 0,
+                "arc {i} below capacity with reduced cost {reduced}"
+            );
+        }
+        if f > 0 {
+            assert!(
+                reduced <= 0,
+                "arc {i} carrying flow with reduced cost {reduced}"
+            );
+        }
+    }
+    assert!(
+        balance.iter().all(|&b| b == 0),
+        "unbalanced nodes: {balance:?}"
+    );
+    assert_eq!(cost, solution.cost);
+}
+
+fn solved(network: &Network) -> Solution {
+    let solution = network.solve().unwrap();
+    assert_optimal(network, &solution);
+    solution
+}
+
+#[test]
+fn transport_problem() {
+    let mut net = Network::new();
+    let s1 = net.add_node(3);
+    let s2 = net.add_node(2);
+    let t1 = net.add_node(-4);
+    let t2 = net.add_node(-1);
+    let a = net.add_arc(s1, t1, 10, 1);
+    let b = net.add_arc(s1, t2, 10, 4);
+    let c = net.add_arc(s2, t1, 10, 3);
+    let d = net.add_arc(s2, t2, 10, 2);
+    let sol = solved(&net);
+    // s1 -> t1 is cheapest by 4 per unit over any alternative routing: 3·1 + 1·3 + 1·2.
+    assert_eq!(sol.cost, 8);
+    assert_eq!(
+        [sol.flow(a), sol.flow(b), sol.flow(c), sol.flow(d)],
+        [3, 0, 1, 1]
+    );
+}
+
+#[test]
+fn diamond_routes_by_cost_then_capacity() {
+    let mut net = Network::new();
+    let s = net.add_node(4);
+    let a = net.add_node(0);
+    let b = net.add_node(0);
+    let t = net.add_node(-4);
+    let sa = net.add_arc(s, a, 3, 1);
+    let sb = net.add_arc(s, b, 3, 4);
+    let at = net.add_arc(a, t, 2, 1);
+    let bt = net.add_arc(b, t, 4, 1);
+    let ab = net.add_arc(a, b, 2, 1);
+    let sol = solved(&net);
+    // s-a-t (2 each) is full at 2 units, s-a-b-t (3) takes the rest of s-a, s-b-t (5) the last.
+    assert_eq!(sol.cost, 2 * 2 + 3 + 5);
+    assert_eq!(
+        [
+            sol.flow(sa),
+            sol.flow(sb),
+            sol.flow(at),
+            sol.flow(bt),
+            sol.flow(ab)
+        ],
+        [3, 1, 2, 2, 1]
+    );
+}
+
+#[test]
+fn parallel_arcs_with_increasing_costs_fill_cheapest_first() {
+    let mut net = Network::new();
+    let s = net.add_node(5);
+    let m = net.add_node(0);
+    let t = net.add_node(-5);
+    net.add_arc(s, m, 5, 0);
+    let units: Vec<ArcId> = (1..=7).map(|k| net.add_arc(m, t, 1, k)).collect();
+    let sol = solved(&net);
+    assert_eq!(sol.cost, 1 + 2 + 3 + 4 + 5);
+    let used: Vec<i64> = units.iter().map(|&a| sol.flow(a)).collect();
+    assert_eq!(used, [1, 1, 1, 1, 1, 0, 0]);
+
+    // An overflow arc at cost 4 takes whatever the convex arcs would charge more for.
+    let overflow = net.add_arc(s, t, 5, 4);
+    let sol = solved(&net);
+    assert_eq!(sol.cost, 1 + 2 + 3 + 2 * 4);
+    assert_eq!(sol.flow(overflow) + sol.flow(units[3]), 2);
+    assert_eq!(sol.flow(units[4]), 0);
+}
+
+#[test]
+fn path_dearer_than_the_first_artificial_cost_is_still_found() {
+    // The solver first tries artificial arcs costing just over the largest arc cost (11); this
+    // path costs 30, so that first optimum keeps the supply on the artificial arcs and the
+    // solver has to fall back to the proven big M.
+    let mut net = Network::new();
+    let s = net.add_node(2);
+    let a = net.add_node(0);
+    let b = net.add_node(0);
+    let t = net.add_node(-2);
+    let path = [
+        net.add_arc(s, a, 5, 10),
+        net.add_arc(a, b, 5, 10),
+        net.add_arc(b, t, 5, 10),
+    ];
+    let sol = solved(&net);
+    assert_eq!(sol.cost, 60);
+    assert!(path.iter().all(|&arc| sol.flow(arc) == 2));
+
+    // Cut the path and the same fallback proves infeasibility.
+    let mut cut = Network::new();
+    let s = cut.add_node(2);
+    let a = cut.add_node(0);
+    let b = cut.add_node(0);
+    let t = cut.add_node(-2);
+    cut.add_arc(s, a, 5, 10);
+    cut.add_arc(a, b, 1, 10);
+    cut.add_arc(b, t, 5, 10);
+    assert_eq!(cut.solve(), Err(NetworkError::Infeasible));
+}
+
+#[test]
+fn negative_cycle_without_supply_is_saturated() {
+    let mut net = Network::new();
+    let a = net.add_node(0);
+    let b = net.add_node(0);
+    let c = net.add_node(0);
+    let ab = net.add_arc(a, b, 2, -3);
+    let bc = net.add_arc(b, c, 5, 1);
+    let ca = net.add_arc(c, a, 4, 1);
+    let sol = solved(&net);
+    assert_eq!(sol.cost, -2);
+    assert_eq!([sol.flow(ab), sol.flow(bc), sol.flow(ca)], [2, 2, 2]);
+}
+
+#[test]
+fn negative_costs_on_paths() {
+    let mut net = Network::new();
+    let s = net.add_node(3);
+    let m = net.add_node(0);
+    let t = net.add_node(-3);
+    // Going through m pays back 5 per unit but only 2 units fit.
+    let sm = net.add_arc(s, m, 2, -5);
+    let mt = net.add_arc(m, t, 10, 1);
+    let st = net.add_arc(s, t, 10, 0);
+    let sol = solved(&net);
+    assert_eq!(sol.cost, 2 * -4);
+    assert_eq!([sol.flow(sm), sol.flow(mt), sol.flow(st)], [2, 2, 1]);
+}
+
+#[test]
+fn negative_self_loop_is_filled_and_positive_one_left_empty() {
+    let mut net = Network::new();
+    let a = net.add_node(1);
+    let b = net.add_node(-1);
+    let neg = net.add_arc(a, a, 3, -2);
+    let pos = net.add_arc(b, b, 3, 2);
+    let ab = net.add_arc(a, b, 1, 7);
+    let sol = solved(&net);
+    assert_eq!([sol.flow(neg), sol.flow(pos), sol.flow(ab)], [3, 0, 1]);
+    assert_eq!(sol.cost, -6 + 7);
+}
+
+#[test]
+fn zero_capacity_and_zero_cost_arcs() {
+    let mut net = Network::new();
+    let s = net.add_node(2);
+    let t = net.add_node(-2);
+    let closed = net.add_arc(s, t, 0, -100);
+    let free = net.add_arc(s, t, 2, 0);
+    // A zero-cost cycle must not make the solver spin.
+    net.add_arc(t, s, 3, 0);
+    let sol = solved(&net);
+    assert_eq!(sol.flow(closed), 0);
+    assert_eq!(sol.cost, 0);
+    assert_eq!(sol.flow(free), 2);
+}
+
+#[test]
+fn degenerate_networks() {
+    let empty = Network::new();
+    let sol = solved(&empty);
+    assert_eq!(sol.cost, 0);
+    assert!(sol.flow.is_empty() && sol.potential.is_empty());
+
+    let mut isolated = Network::with_capacity(3, 0);
+    isolated.add_node(0);
+    isolated.add_node(0);
+    let sol = solved(&isolated);
+    assert_eq!(sol.cost, 0);
+    assert_eq!(sol.potential.len(), 2);
+
+    // Many parallel arcs of equal cost: every basis is degenerate.
+    let mut parallel = Network::new();
+    let s = parallel.add_node(10);
+    let t = parallel.add_node(-10);
+    for _ in 0..30 {
+        parallel.add_arc(s, t, 1, 5);
+    }
+    let sol = solved(&parallel);
+    assert_eq!(sol.cost, 50);
+}
+
+#[test]
+fn uncapped_arcs_are_accepted() {
+    let mut net = Network::new();
+    let s = net.add_node(5);
+    let t = net.add_node(-5);
+    let a = net.add_arc(s, t, i64::MAX, 3);
+    let sol = solved(&net);
+    assert_eq!(sol.flow(a), 5);
+    assert_eq!(sol.cost, 15);
+}
+
+#[test]
+fn infeasible_networks() {
+    let mut short = Network::new();
+    let s = short.add_node(3);
+    let t = short.add_node(-3);
+    short.add_arc(s, t, 2, 1);
+    assert_eq!(short.solve(), Err(NetworkError::Infeasible));
+
+    let mut disconnected = Network::new();
+    let s = disconnected.add_node(1);
+    let m = disconnected.add_node(0);
+    disconnected.add_node(-1);
+    disconnected.add_arc(s, m, 5, 1);
+    assert_eq!(disconnected.solve(), Err(NetworkError::Infeasible));
+
+    let mut wrong_way = Network::new();
+    let s = wrong_way.add_node(2);
+    let t = wrong_way.add_node(-2);
+    wrong_way.add_arc(t, s, 5, -1);
+    assert_eq!(wrong_way.solve(), Err(NetworkError::Infeasible));
+}
+
+#[test]
+fn unbalanced_network() {
+    let mut net = Network::new();
+    let s = net.add_node(3);
+    let t = net.add_node(-2);
+    net.add_node(1);
+    net.add_arc(s, t, 5, 1);
+    let err = net.solve().unwrap_err();
+    assert_eq!(
+        err,
+        NetworkError::Unbalanced {
+            supply: 4,
+            demand: 2
+        }
+    );
+    assert_eq!(err.code(), "unbalanced_network");
+}
+
+#[test]
+fn overflow_is_rejected_up_front() {
+    // Cost times flow exceeds i64.
+    let mut net = Network::new();
+    let s = net.add_node(10);
+    let t = net.add_node(-10);
+    net.add_arc(s, t, 10, i64::MAX / 4);
+    assert_eq!(net.solve(), Err(NetworkError::Overflow));
+
+    // A single huge cost makes potentials unsafe even on a zero-capacity arc.
+    let mut net = Network::new();
+    let s = net.add_node(1);
+    let t = net.add_node(-1);
+    net.add_arc(s, t, 1, 1);
+    net.add_arc(s, t, 0, i64::MIN);
+    assert_eq!(net.solve(), Err(NetworkError::Overflow));
+
+    // Supplies that do not add up within i64.
+    let mut net = Network::new();
+    net.add_node(i64::MAX);
+    net.add_node(1);
+    net.add_node(i64::MIN);
+    assert_eq!(net.solve(), Err(NetworkError::Overflow));
+
+    // A large cost on a capacity far above the supply is fine: such a capacity is uncapped.
+    let mut net = Network::new();
+    let s = net.add_node(2);
+    let t = net.add_node(-2);
+    net.add_arc(s, t, i64::MAX, 1 << 40);
+    assert_eq!(solved(&net).cost, 2 << 40);
+
+    // ... unless negative arcs could push more than the supply around a cycle.
+    net.add_arc(t, s, i64::MAX, -1);
+    let err = net.solve().unwrap_err();
+    assert_eq!(err, NetworkError::Overflow);
+    assert_eq!(err.code(), "cost_overflow");
+}
+
+#[test]
+fn invalid_arcs() {
+    let mut net = Network::new();
+    let s = net.add_node(1);
+    let t = net.add_node(-1);
+    net.add_arc(s, t, 1, 1);
+    net.add_arc(s, t, -1, 1);
+    let err = net.solve().unwrap_err();
+    assert_eq!(
+        err,
+        NetworkError::InvalidArc {
+            arc: 1,
+            reason: "negative capacity"
+        }
+    );
+    assert_eq!(err.code(), "invalid_arc");
+
+    let mut net = Network::new();
+    let s = net.add_node(0);
+    net.add_arc(s, NodeId(7), 1, 1);
+    assert_eq!(
+        net.solve(),
+        Err(NetworkError::InvalidArc {
+            arc: 0,
+            reason: "unknown node"
+        })
+    );
+}
+
+#[test]
+fn accessors_never_fail() {
+    let mut net = Network::new();
+    let s = net.add_node(1);
+    let t = net.add_node(-1);
+    let a = net.add_arc(s, t, 4, -2);
+    assert_eq!(net.arc(a), (s, t, 4, -2));
+    assert_eq!(
+        net.arc(ArcId(9)),
+        (NodeId(u32::MAX), NodeId(u32::MAX), 0, 0)
+    );
+    assert_eq!((net.node_count(), net.arc_count()), (2, 1));
+    assert_eq!(
+        (net.supply(s), net.supply(t), net.supply(NodeId(5))),
+        (1, -1, 0)
+    );
+    let sol = solved(&net);
+    assert_eq!((sol.flow(a), sol.flow(ArcId(3))), (1, 0));
+    assert_eq!(NetworkError::Infeasible.code(), "infeasible_network");
+}
+
+/// A small assignment-shaped network: supply nodes to managers (negative affinity), convex unit
+/// arcs from managers to the sink, and an expensive overflow arc per supply node.
+fn assignment_shaped(groups: u32, managers: u32, units: i64) -> (Network, Vec<ArcId>) {
+    let mut net = Network::new();
+    let mut overflow = Vec::new();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound) as i64
+    };
+    let sizes: Vec<i64> = (0..groups).map(|_| 1 + next(3)).collect();
+    let total: i64 = sizes.iter().sum();
+    let sink = net.add_node(-total);
+    let manager_nodes: Vec<NodeId> = (0..managers).map(|_| net.add_node(0)).collect();
+    for &m in &manager_nodes {
+        for k in 1..=units {
+            net.add_arc(m, sink, 1, 10 * k);
+        }
+    }
+    for &size in &sizes {
+        let g = net.add_node(size);
+        for &m in &manager_nodes {
+            if next(3) != 0 {
+                net.add_arc(g, m, size, -next(50));
+            }
+        }
+        overflow.push(net.add_arc(g, sink, size, 100_000));
+    }
+    (net, overflow)
+}
+
+#[test]
+fn assignment_shaped_network_is_optimal_and_deterministic() {
+    let (net, overflow) = assignment_shaped(300, 12, 80);
+    let first = solved(&net);
+    let second = solved(&net);
+    assert_eq!(first, second);
+    // 12 managers × 80 units cover the at most 900 customers, so no overflow arc pays 100 000.
+    // (A customer that reaches no manager is the exception.)
+    let stranded = overflow.iter().filter(|&&a| {
+        let (g, _, _, _) = net.arc(a);
+        (0..net.arc_count() as u32).all(|i| {
+            let (from, to, _, _) = net.arc(ArcId(i));
+            from != g || ArcId(i) == a || to.0 == 0
+        })
+    });
+    let stranded_supply: i64 = stranded.map(|&a| net.arc(a).2).sum();
+    let overflowing: i64 = overflow.iter().map(|&a| first.flow(a)).sum();
+    assert_eq!(overflowing, stranded_supply);
+    assert!(first.cost > 0);
+}

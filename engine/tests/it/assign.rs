@@ -1,0 +1,246 @@
+//! Assignment scenarios a bank lives through, each with its outcome asserted.
+
+use apportion::{
+    AssignOptions, Book, Plan, Policy, Rulebook, UnassignedReason, Value, ValueType, assign,
+};
+
+use crate::support::{customers, date, list, managers, s};
+
+const RULES: &str = r#"
+fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
+fn segment(c) { c.tier }
+fn eligible(c, m) { c.region == m.region && (c.tier != "HNW" || "private_banking" in m.certifications) }
+"#;
+
+/// `n` customers per (current manager, assets) entry, all in region `north`.
+fn book(people: &[(Option<&str>, i64, usize)], staff: &[(&str, u32, &[&str])]) -> Book {
+    let mut rows = Vec::new();
+    for &(manager, assets, n) in people {
+        for _ in 0..n {
+            rows.push((format!("C-{:03}", rows.len() + 1), manager, assets));
+        }
+    }
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(id, manager, assets)| (id.as_str(), *manager, vec![s("north"), Value::Int(*assets)]))
+        .collect();
+    let staff: Vec<_> = staff
+        .iter()
+        .map(|&(id, capacity, certs)| (id, capacity, &[][..], vec![s("north"), list(certs)]))
+        .collect();
+    Book {
+        customers: customers(
+            &[("region", ValueType::Str), ("assets", ValueType::Int)],
+            &rows,
+        ),
+        managers: managers(
+            &[
+                ("region", ValueType::Str),
+                ("certifications", ValueType::List),
+            ],
+            &staff,
+        ),
+    }
+}
+
+fn run(book: &Book, move_penalty: i64) -> Plan {
+    let options = AssignOptions {
+        policy: Policy {
+            move_penalty,
+            balance: 1,
+            unassigned_penalty: None,
+        },
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    assign(book, &Rulebook::compile(RULES).unwrap(), &options).unwrap()
+}
+
+fn loads(plan: &Plan) -> Vec<u32> {
+    plan.loads.iter().map(|l| l.load).collect()
+}
+
+#[test]
+fn a_first_allocation_spreads_an_unassigned_base_evenly() {
+    let book = book(
+        &[(None, 500, 12)],
+        &[("M-1", 5, &[]), ("M-2", 5, &[]), ("M-3", 5, &[])],
+    );
+    let plan = run(&book, 500);
+    assert_eq!(loads(&plan), [4, 4, 4]);
+    assert!(plan.unassigned.is_empty());
+    assert_eq!(plan.stats.moved, 0, "a first manager is no move");
+    // λ·Σ⌈1000k/5⌉ for k = 1..4 is 200 + 400 + 600 + 800, three times; no moves, no affinity.
+    assert_eq!(plan.objective.balance, 3 * 2_000);
+    assert_eq!(plan.objective.total, 6_000);
+}
+
+#[test]
+fn a_rebalance_moves_only_what_is_worth_the_move_penalty() {
+    let staff: &[(&str, u32, &[&str])] = &[("M-1", 10, &[]), ("M-2", 10, &[]), ("M-3", 10, &[])];
+    let book = book(
+        &[
+            (Some("M-1"), 500, 7),
+            (Some("M-2"), 500, 3),
+            (Some("M-3"), 500, 2),
+        ],
+        staff,
+    );
+    // Moving is never worth 500: every relationship stays.
+    let kept = run(&book, 500);
+    assert_eq!(loads(&kept), [7, 3, 2]);
+    assert_eq!(kept.stats.moved, 0);
+    // At 150 exactly two customers leave M-1: the third move would cost 50 more than it saves.
+    let rebalanced = run(&book, 150);
+    let mut sorted = loads(&rebalanced);
+    assert_eq!(sorted[0], 5);
+    sorted.sort_unstable();
+    assert_eq!(sorted, [3, 4, 5]);
+    assert_eq!(rebalanced.stats.moved, 2);
+    assert!(
+        rebalanced.assignments.iter().filter(|a| a.moved).all(|a| a
+            .previous_manager
+            .as_ref()
+            .unwrap()
+            .as_str()
+            == "M-1")
+    );
+    // 2 moves at 150, and λ·100·(1+..+5 + 1+..+4 + 1+..+3).
+    assert_eq!(rebalanced.objective.moves, 300);
+    assert_eq!(rebalanced.objective.balance, 100 * (15 + 10 + 6));
+}
+
+#[test]
+fn when_a_manager_leaves_only_their_book_moves_spread_across_peers() {
+    let staff: &[(&str, u32, &[&str])] = &[("M-1", 10, &[]), ("M-2", 10, &[]), ("M-3", 10, &[])];
+    // M-4 has left: their six customers are orphans.
+    let book = book(
+        &[
+            (Some("M-1"), 500, 4),
+            (Some("M-2"), 500, 4),
+            (Some("M-3"), 500, 4),
+            (Some("M-4"), 500, 6),
+        ],
+        staff,
+    );
+    let plan = run(&book, 500);
+    assert_eq!(plan.orphans.len(), 6);
+    assert_eq!(loads(&plan), [6, 6, 6]);
+    for assignment in &plan.assignments {
+        let previous = assignment.previous_manager.as_ref().unwrap().as_str();
+        assert_eq!(assignment.moved, previous == "M-4", "{assignment:?}");
+        // Leaving a manager who left is no broken relationship: no penalty.
+        assert_eq!(assignment.move_penalty, 0);
+    }
+}
+
+#[test]
+fn a_new_manager_receives_a_fair_share_while_few_others_move() {
+    let staff: &[(&str, u32, &[&str])] = &[
+        ("M-1", 12, &[]),
+        ("M-2", 12, &[]),
+        ("M-3", 12, &[]),
+        ("M-4", 12, &[]),
+    ];
+    let book = book(
+        &[
+            (Some("M-1"), 500, 8),
+            (Some("M-2"), 500, 8),
+            (Some("M-3"), 500, 8),
+        ],
+        staff,
+    );
+    let plan = run(&book, 100);
+    let loads = loads(&plan);
+    assert!(loads[3] >= 4, "the newcomer gets a fair share: {loads:?}");
+    assert!(
+        loads.iter().max().unwrap() - loads.iter().min().unwrap() <= 2,
+        "{loads:?}"
+    );
+    // Every move is towards the newcomer: nobody is shuffled between the others.
+    for assignment in plan.assignments.iter().filter(|a| a.moved) {
+        assert_eq!(assignment.manager.as_str(), "M-4", "{assignment:?}");
+    }
+    assert_eq!(plan.stats.moved as u32, loads[3]);
+}
+
+#[test]
+fn a_customer_who_becomes_hnw_moves_to_a_certified_manager() {
+    let staff: &[(&str, u32, &[&str])] = &[("M-1", 10, &[]), ("M-2", 10, &["private_banking"])];
+    let book = book(
+        &[
+            (Some("M-1"), 2_000_000, 1),
+            (Some("M-1"), 500, 4),
+            (Some("M-2"), 500, 4),
+        ],
+        staff,
+    );
+    let plan = run(&book, 500);
+    let hnw = plan
+        .assignments
+        .iter()
+        .find(|a| a.customer.as_str() == "C-001")
+        .unwrap();
+    assert_eq!(hnw.manager.as_str(), "M-2");
+    assert!(hnw.moved);
+    assert_eq!(hnw.move_penalty, 500);
+    assert_eq!(plan.stats.moved, 1, "everyone else stays");
+}
+
+#[test]
+fn customers_who_fit_nowhere_are_reported_with_the_reason() {
+    let staff: &[(&str, u32, &[&str])] = &[("M-1", 2, &[]), ("M-2", 1, &[])];
+    let book = book(&[(None, 500, 4), (None, 3_000_000, 1)], staff);
+    let plan = run(&book, 500);
+    assert_eq!(plan.stats.assigned, 3);
+    let reasons: Vec<&UnassignedReason> = plan.unassigned.iter().map(|u| &u.reason).collect();
+    assert_eq!(reasons.len(), 2);
+    assert!(
+        reasons.contains(&&UnassignedReason::NoEligibleManager),
+        "the HNW customer has no private banker"
+    );
+    assert!(reasons.contains(&&UnassignedReason::CapacityExhausted {
+        managers: vec!["M-1".into(), "M-2".into()],
+        segments: vec![],
+    }));
+}
+
+#[test]
+fn segment_caps_are_never_exceeded() {
+    let rows = [
+        ("C-1", None, vec![s("north"), Value::Int(2_000_000)]),
+        ("C-2", None, vec![s("north"), Value::Int(3_000_000)]),
+    ];
+    let book = Book {
+        customers: customers(
+            &[("region", ValueType::Str), ("assets", ValueType::Int)],
+            &rows,
+        ),
+        managers: managers(
+            &[
+                ("region", ValueType::Str),
+                ("certifications", ValueType::List),
+            ],
+            &[
+                (
+                    "M-1",
+                    10,
+                    &[("HNW", 1)],
+                    vec![s("north"), list(&["private_banking"])],
+                ),
+                (
+                    "M-2",
+                    10,
+                    &[("HNW", 0)],
+                    vec![s("north"), list(&["private_banking"])],
+                ),
+            ],
+        ),
+    };
+    let plan = run(&book, 500);
+    assert_eq!(plan.loads[0].segments.get("HNW"), Some(&1));
+    assert_eq!(plan.unassigned.len(), 1);
+    let UnassignedReason::CapacityExhausted { segments, .. } = &plan.unassigned[0].reason else {
+        panic!()
+    };
+    assert_eq!(segments.len(), 2);
+}
