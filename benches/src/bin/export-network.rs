@@ -1,6 +1,7 @@
 //! Builds the example bank's assignment network at a given size, solves it with apportion's
 //! network simplex (timed), and writes it in the format of `benches/compare/README.md` for
-//! other solvers. Prints `network <kind> <file> <seconds>` per network.
+//! other solvers. Prints `network <kind> <file> <seconds>` per network. `--only aggregated` (or
+//! `per_customer`) skips the other kind.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -25,12 +26,14 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let (mut customers, mut managers, mut out) = (100_000, 500, PathBuf::from("target"));
+    let mut kinds = vec![("aggregated", true), ("per_customer", false)];
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--customers" => customers = value.parse().map_err(|_| "bad --customers")?,
             "--managers" => managers = value.parse().map_err(|_| "bad --managers")?,
             "--out" => out = PathBuf::from(value),
+            "--only" => kinds.retain(|(kind, _)| *kind == value),
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -60,7 +63,7 @@ fn run() -> Result<(), String> {
     };
     let rules = Rulebook::compile(include_str!("../../../examples/rules/bank.rhai"))
         .map_err(|e| e.to_string())?;
-    for (kind, aggregate) in [("aggregated", true), ("per_customer", false)] {
+    for (kind, aggregate) in kinds {
         let options = AssignOptions {
             aggregate,
             ..AssignOptions::new(config.as_of)

@@ -217,3 +217,81 @@ fn skip_errors_reports_and_continues() {
         .unwrap();
     assert_eq!(written + skipped, 3_000);
 }
+
+/// `apportion assign` of the example bank as of 2026-06-30, writing the plan to `out`.
+fn assign_example(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "assign",
+        "--customers",
+        "examples/data/customers.csv",
+        "--managers",
+        "examples/data/managers.csv",
+        "--rules",
+        "examples/rules/bank.rhai",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    apportion(&args)
+}
+
+#[test]
+fn assign_places_every_example_customer_within_capacity_and_reports() {
+    let out = scratch("assign").join("plan.csv");
+    let output = assign_example(&out, &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout) + &text(&output.stderr);
+    assert!(
+        report.contains("assigned 3000 of 3000 customers"),
+        "{report}"
+    );
+    assert!(report.contains("unassigned: none"), "{report}");
+
+    let capacity: std::collections::HashMap<String, usize> =
+        std::fs::read_to_string(root().join("examples/data/managers.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|line| {
+                let cells: Vec<&str> = line.split(',').collect();
+                (cells[0].to_owned(), cells[7].parse().unwrap())
+            })
+            .collect();
+    let written = std::fs::read_to_string(&out).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("customer,manager,previous_manager,moved,affinity,move_penalty,unassigned_reason")
+    );
+    let mut load: std::collections::HashMap<String, usize> = Default::default();
+    let mut rows = 0;
+    for line in lines {
+        rows += 1;
+        let manager = line.split(',').nth(1).unwrap();
+        assert!(capacity.contains_key(manager), "{line}");
+        *load.entry(manager.to_owned()).or_default() += 1;
+    }
+    assert_eq!(rows, 3000);
+    for (manager, n) in load {
+        assert!(n <= capacity[&manager], "{manager} holds {n}");
+    }
+}
+
+#[test]
+fn assign_is_identical_on_one_and_two_threads() {
+    let dir = scratch("assign-threads");
+    let (one, two) = (dir.join("one.csv"), dir.join("two.csv"));
+    assert!(assign_example(&one, &["--threads", "1"]).status.success());
+    assert!(assign_example(&two, &["--threads", "2"]).status.success());
+    assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
+}
+
+#[test]
+fn assign_rejects_a_negative_policy_with_its_code() {
+    let out = scratch("assign-policy").join("plan.csv");
+    let output = assign_example(&out, &["--balance=-3"]);
+    assert_fails(&output, 4, "invalid_policy");
+    assert!(!out.exists());
+}
