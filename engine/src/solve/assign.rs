@@ -1,19 +1,13 @@
 //! Batch assignment: profile, evaluate pair rules per class, build the min-cost flow network
-//! of the design's objective, solve it exactly, and turn the flow back into a plan.
-//!
-//! The network: a supply node per group of interchangeable customers without a current
-//! manager ("free"), and one per group and current manager ("staying"); staying nodes reach
-//! their manager at −affinity, or the group's free node at the move penalty; free nodes reach
-//! every eligible manager at −affinity (through a (manager, segment) node where that segment
-//! is capped); managers reach the sink through unit arcs costing λ·⌈1000·k/target⌉ for the
-//! k-th customer; every supply node reaches the sink directly at the unassigned penalty.
+//! of the design's objective (`build`), solve it exactly, and turn the flow back into a plan.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::build::{Built, balance_cost, build_network};
 use super::classes::{self, Group};
-use super::network::{ArcId, Network, NodeId};
+use super::network::{ArcId, Network};
 use crate::date::Date;
 use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError, SolveError};
 use crate::model::{Book, ManagerId, Value};
@@ -106,15 +100,15 @@ pub fn assign_timed(
 
 /// Everything decided before the solver: who is placeable, in which groups, with which
 /// eligible managers; who is already known to stay unassigned, and why.
-struct Prepared {
-    decided: Vec<Option<UnassignedReason>>,
-    groups: Vec<Group>,
-    eligibility: Vec<Result<pair::Eligible, RuleError>>,
-    segments: Vec<Option<Arc<str>>>,
+pub(super) struct Prepared {
+    pub(super) decided: Vec<Option<UnassignedReason>>,
+    pub(super) groups: Vec<Group>,
+    pub(super) eligibility: Vec<Result<pair::Eligible, RuleError>>,
+    pub(super) segments: Vec<Option<Arc<str>>>,
 }
 
 impl Prepared {
-    fn eligible(&self, group: &Group) -> &[(u32, i64)] {
+    pub(super) fn eligible(&self, group: &Group) -> &[(u32, i64)] {
         match self.eligibility.get(group.class as usize) {
             Some(Ok(eligible)) => eligible,
             _ => &[],
@@ -271,168 +265,6 @@ fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<
         groups: classes::groups(placeable.into_iter(), options.aggregate),
         eligibility,
         segments,
-    })
-}
-
-/// The arcs of one group that carry customers somewhere.
-struct GroupArcs {
-    /// (manager, affinity, arc from the free node).
-    to_managers: Vec<(u32, i64, ArcId)>,
-    /// Per current manager, in the group's order.
-    staying: Vec<StayArcs>,
-}
-
-struct StayArcs {
-    to_manager: Option<ArcId>,
-    to_free: ArcId,
-    affinity: i64,
-}
-
-struct Built {
-    network: Network,
-    groups: Vec<GroupArcs>,
-    unassigned_penalty: i64,
-}
-
-fn policy_error(message: String) -> Error {
-    Error::Solve(SolveError::InvalidPolicy { message })
-}
-
-/// λ·⌈1000·k / target⌉, the cost of a manager's k-th customer.
-fn balance_cost(balance: i64, k: i64, target: i64) -> Option<i64> {
-    balance.checked_mul((1000 * k + target - 1) / target)
-}
-
-fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -> Result<Built> {
-    let managers = &book.managers.records;
-    let groups = &prepared.groups;
-    let eligible_of = |group: &Group| prepared.eligible(group);
-    if policy.move_penalty < 0 || policy.balance < 0 {
-        return Err(policy_error(
-            "the move penalty and the balance weight must be 0 or more".to_owned(),
-        ));
-    }
-    let total: usize = groups.iter().map(Group::size).sum();
-    let max_affinity = groups
-        .iter()
-        .flat_map(|g| eligible_of(g).iter().map(|(_, a)| a.unsigned_abs()))
-        .max()
-        .unwrap_or(0);
-    let max_balance = managers
-        .iter()
-        .map(|m| {
-            balance_cost(
-                policy.balance,
-                i64::from(m.capacity),
-                i64::from(m.target_load().max(1)),
-            )
-        })
-        .try_fold(0i64, |max, cost| cost.map(|c| max.max(c)))
-        .ok_or_else(|| {
-            policy_error("the balance weight is too large: costs overflow".to_owned())
-        })?;
-    let unassigned_penalty = match policy.unassigned_penalty {
-        Some(u) if u <= 0 => {
-            return Err(policy_error(
-                "the unassigned penalty must be positive".to_owned(),
-            ));
-        }
-        Some(u) => u,
-        // Above the cost of any augmenting path, so the optimum places as many as possible.
-        None => i64::try_from(max_affinity)
-            .ok()
-            .and_then(|a| {
-                a.checked_add(policy.move_penalty)?
-                    .checked_add(max_balance)?
-                    .checked_add(1)
-            })
-            .and_then(|path| path.checked_mul(2 * managers.len() as i64 + 4))
-            .map(|u| u.max(1_000_000))
-            .ok_or_else(|| {
-                policy_error("the policy's costs are too large: they overflow".to_owned())
-            })?,
-    };
-
-    let mut network = Network::new();
-    let sink = network.add_node(-(total as i64));
-    let manager_nodes: Vec<NodeId> = managers.iter().map(|_| network.add_node(0)).collect();
-    for (manager, &node) in managers.iter().zip(&manager_nodes) {
-        let target = i64::from(manager.target_load().max(1));
-        let mut k = 1;
-        let capacity = i64::from(manager.capacity);
-        // Consecutive unit arcs of equal cost merge into one arc: the same convex function.
-        while k <= capacity {
-            let cost = balance_cost(policy.balance, k, target).unwrap_or(i64::MAX);
-            let mut end = k;
-            while end < capacity && balance_cost(policy.balance, end + 1, target) == Some(cost) {
-                end += 1;
-            }
-            network.add_arc(node, sink, end - k + 1, cost);
-            k = end + 1;
-        }
-    }
-    let mut segment_nodes: HashMap<(u32, Arc<str>), NodeId> = HashMap::new();
-    let mut entry = |network: &mut Network, manager: u32, segment: &Option<Arc<str>>| -> NodeId {
-        let node = manager_nodes[manager as usize];
-        let Some(segment) = segment else { return node };
-        let Some(&cap) = managers[manager as usize].segment_caps.get(&**segment) else {
-            return node;
-        };
-        *segment_nodes
-            .entry((manager, segment.clone()))
-            .or_insert_with(|| {
-                let capped = network.add_node(0);
-                network.add_arc(capped, node, i64::from(cap), 0);
-                capped
-            })
-    };
-
-    let mut arcs = Vec::with_capacity(groups.len());
-    for group in groups {
-        let eligible = eligible_of(group);
-        let size = group.size() as i64;
-        let free = network.add_node(group.free.len() as i64);
-        let to_managers = eligible
-            .iter()
-            .map(|&(manager, affinity)| {
-                let to = entry(&mut network, manager, &group.segment);
-                (
-                    manager,
-                    affinity,
-                    network.add_arc(free, to, size, -affinity),
-                )
-            })
-            .collect();
-        network.add_arc(free, sink, size, unassigned_penalty);
-        let staying = group
-            .staying
-            .iter()
-            .map(|(&manager, members)| {
-                let n = members.len() as i64;
-                let node = network.add_node(n);
-                let current = eligible.iter().find(|(m, _)| *m == manager);
-                let to_manager = current.map(|&(_, affinity)| {
-                    let to = entry(&mut network, manager, &group.segment);
-                    network.add_arc(node, to, n, -affinity)
-                });
-                let to_free = network.add_arc(node, free, n, policy.move_penalty);
-                network.add_arc(node, sink, n, unassigned_penalty);
-                StayArcs {
-                    to_manager,
-                    to_free,
-                    affinity: current.map_or(0, |&(_, a)| a),
-                }
-            })
-            .collect();
-        arcs.push(GroupArcs {
-            to_managers,
-            staying,
-        });
-    }
-    Ok(Built {
-        network,
-        groups: arcs,
-        unassigned_penalty,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Solving: the min-cost flow network and the batch assignment built on it.
 
 mod assign;
+mod build;
 mod classes;
 pub mod network;
 
