@@ -6,9 +6,8 @@
     reason = "a bench fails loudly on bad set-up"
 )]
 
-use apportion::load::{self, Format, LoadOptions};
 use apportion::{AssignOptions, Book, Rulebook, assign};
-use apportion_examples::{BankConfig, customers_csv, generate, managers_csv};
+use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The allocator the CLI uses, so the bench measures what users run.
@@ -21,24 +20,7 @@ fn bank(customers: usize, managers: usize) -> (Book, BankConfig) {
         managers,
         ..BankConfig::default()
     };
-    let bank = generate(&config);
-    let options = LoadOptions::default();
-    let book = Book {
-        customers: load::parse_customers(
-            &customers_csv(&bank).expect("csv"),
-            Format::Csv,
-            "customers",
-            &options,
-        )
-        .expect("customers"),
-        managers: load::parse_managers(
-            &managers_csv(&bank).expect("csv"),
-            Format::Csv,
-            "managers",
-            &options,
-        )
-        .expect("managers"),
-    };
+    let book = load_book(&generate(&config)).expect("the generated bank loads");
     (book, config)
 }
 

@@ -19,7 +19,8 @@ pub mod rng;
 use std::io;
 use std::path::Path;
 
-use apportion::Date;
+use apportion::load::{self, Format, LoadOptions};
+use apportion::{Book, Date};
 
 pub use bank::{
     AFFLUENT_ASSETS, Certification, CustomerKind, CustomerRow, FormerManager, HNW_ASSETS,
@@ -220,6 +221,21 @@ pub fn managers_csv(bank: &GeneratedBank) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(bank.managers.len() * 120 + 256);
     write_managers(bank, &mut bytes)?;
     Ok(bytes)
+}
+
+/// The bank as apportion loads it: written to CSV in memory and parsed back, so the values
+/// (types, interning) are exactly those a user loading the files would get.
+pub fn load_book(bank: &GeneratedBank) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
+    let options = LoadOptions::default();
+    Ok(Book {
+        customers: load::parse_customers(
+            &customers_csv(bank)?,
+            Format::Csv,
+            "customers",
+            &options,
+        )?,
+        managers: load::parse_managers(&managers_csv(bank)?, Format::Csv, "managers", &options)?,
+    })
 }
 
 /// Writes `customers.csv` and `managers.csv` into `dir`, creating it if needed.

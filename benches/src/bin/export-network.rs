@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use apportion::load::{self, Format, LoadOptions};
 use apportion::solve::network::{ArcId, Network, NodeId};
-use apportion::{AssignOptions, Book, Rulebook};
-use apportion_examples::{BankConfig, customers_csv, generate, managers_csv};
+use apportion::{AssignOptions, Rulebook};
+use apportion_examples::{BankConfig, generate, load_book};
 
 fn main() -> ExitCode {
     match run() {
@@ -42,25 +41,7 @@ fn run() -> Result<(), String> {
         managers,
         ..BankConfig::default()
     };
-    let bank = generate(&config);
-    let options = LoadOptions::default();
-    let csv = |bytes: std::io::Result<Vec<u8>>| bytes.map_err(|e| e.to_string());
-    let book = Book {
-        customers: load::parse_customers(
-            &csv(customers_csv(&bank))?,
-            Format::Csv,
-            "customers",
-            &options,
-        )
-        .map_err(|e| e.to_string())?,
-        managers: load::parse_managers(
-            &csv(managers_csv(&bank))?,
-            Format::Csv,
-            "managers",
-            &options,
-        )
-        .map_err(|e| e.to_string())?,
-    };
+    let book = load_book(&generate(&config)).map_err(|e| e.to_string())?;
     let rules = Rulebook::compile(include_str!("../../../examples/rules/bank.rhai"))
         .map_err(|e| e.to_string())?;
     for (kind, aggregate) in kinds {
