@@ -17,6 +17,6 @@ pub use model::{
     ValueType,
 };
 pub use plan::{Assignment, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason};
-pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer};
+pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
 pub use rules::{FieldRule, Limits, Rulebook};
 pub use solve::{AssignOptions, Policy, assign, assign_timed};

@@ -11,6 +11,7 @@ use apportion::{AssignOptions, Book, Plan, Policy, Rulebook, assign_timed};
 use serde_json::Value as Json;
 
 use crate::output::{self, Table};
+use crate::progress::Bar;
 use crate::run_args::RunArgs;
 use crate::{Failure, read_rules};
 
@@ -47,7 +48,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         managers: load::read_managers(&args.managers, &options)?,
     };
     let loaded = started.elapsed();
-    let assign_options = AssignOptions {
+    let mut assign_options = AssignOptions {
         policy: Policy {
             move_penalty: args.move_penalty,
             balance: args.balance,
@@ -57,7 +58,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         threads: run.threads,
         ..AssignOptions::new(run.as_of())
     };
-    let (plan, timings) = assign_timed(&book, &rules, &assign_options)?;
+    let bar = Bar::customers(book.customers.records.len());
+    assign_options.progress = bar.callback("— pair rules and the exact solve…");
+    let result = assign_timed(&book, &rules, &assign_options);
+    bar.finish();
+    let (plan, timings) = result?;
     output::emit(&table(&plan), format, run.out.as_deref())?;
     let mut text = format!(
         "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",

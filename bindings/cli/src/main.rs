@@ -7,6 +7,7 @@ mod assign;
 mod check;
 mod output;
 mod profile;
+mod progress;
 mod run_args;
 mod summary;
 

@@ -1,15 +1,13 @@
 //! `apportion profile`: derive every field for every customer.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use apportion::load;
 use apportion::{Book, Profile, ProfileOptions, Rulebook};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::{self, Table};
+use crate::progress::Bar;
 use crate::run_args::RunArgs;
 use crate::summary;
 use crate::{Failure, read_rules};
@@ -43,20 +41,15 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         None => None,
     };
     let as_of = run.as_of();
-    let bar = progress_bar(customers.records.len());
+    let bar = Bar::customers(customers.records.len());
     let mut profile_options = ProfileOptions::new(as_of);
     profile_options.threads = run.threads;
     profile_options.on_error = run.on_error();
-    if let Some(bar) = &bar {
-        let bar = bar.clone();
-        profile_options.progress = Some(Arc::new(move |done, _| bar.set_position(done as u64)));
-    }
+    profile_options.progress = bar.callback("");
     let profiling = Instant::now();
     let result = rules.profile(&customers, &profile_options);
     let elapsed = profiling.elapsed();
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    bar.finish();
     let profile = result?;
     output::emit(&table(&profile), format, run.out.as_deref())?;
     let mut report = String::new();
@@ -110,18 +103,4 @@ fn table(profile: &Profile) -> Table {
         })
         .collect();
     Table { columns, rows }
-}
-
-/// A progress bar on a terminal for runs long enough to want one; none otherwise.
-fn progress_bar(total: usize) -> Option<ProgressBar> {
-    if total < 50_000 || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::new(total as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({per_sec}, {eta} left)")
-    {
-        bar.set_style(style);
-    }
-    Some(bar)
 }

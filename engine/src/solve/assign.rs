@@ -2,6 +2,7 @@
 //! of the design's objective (`build`), solve it exactly, and turn the flow back into a plan.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use crate::model::{Book, ManagerId, Value};
 use crate::plan::{
     Assignment, BalanceStats, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason,
 };
-use crate::profile::{OnRuleError, ProfileOptions};
+use crate::profile::{OnRuleError, ProfileOptions, Progress};
 use crate::rules::Rulebook;
 use crate::rules::pair::{self, Representative};
 
@@ -41,7 +42,7 @@ impl Default for Policy {
 }
 
 /// Options of an assignment run.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AssignOptions {
     /// The date rules compare against.
     pub as_of: Date,
@@ -53,6 +54,22 @@ pub struct AssignOptions {
     pub threads: Option<usize>,
     /// Merge interchangeable customers into one supply node (exact; off only to check that).
     pub aggregate: bool,
+    /// Called with (customers profiled, customers in all) while the rules run, from worker
+    /// threads; the pair rules and the solve come after the last call.
+    pub progress: Option<Progress>,
+}
+
+impl fmt::Debug for AssignOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssignOptions")
+            .field("as_of", &self.as_of)
+            .field("policy", &self.policy)
+            .field("on_error", &self.on_error)
+            .field("threads", &self.threads)
+            .field("aggregate", &self.aggregate)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl AssignOptions {
@@ -64,6 +81,7 @@ impl AssignOptions {
             on_error: OnRuleError::Fail,
             threads: None,
             aggregate: true,
+            progress: None,
         }
     }
 }
@@ -177,6 +195,7 @@ fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<
         &book.customers,
         &ProfileOptions {
             on_error: options.on_error,
+            progress: options.progress.clone(),
             ..ProfileOptions::new(options.as_of)
         },
     )?;

@@ -244,3 +244,30 @@ fn segment_caps_are_never_exceeded() {
     };
     assert_eq!(segments.len(), 2);
 }
+
+#[test]
+fn progress_counts_every_customer_and_changes_nothing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let book = book(
+        &[(None, 500, 40), (Some("M-1"), 2_000_000, 9)],
+        &[("M-1", 30, &["private_banking"]), ("M-2", 30, &[])],
+    );
+    let rules = Rulebook::compile(RULES).unwrap();
+    let quiet = AssignOptions::new(date("2026-06-30"));
+    let (calls, last) = (Arc::new(AtomicUsize::new(0)), Arc::new(Mutex::new((0, 0))));
+    let (c, l) = (calls.clone(), last.clone());
+    let watched = AssignOptions {
+        progress: Some(Arc::new(move |done, total| {
+            c.fetch_add(1, Ordering::Relaxed);
+            let mut last = l.lock().unwrap();
+            *last = (*last).max((done, total));
+        })),
+        ..quiet.clone()
+    };
+    let plan = assign(&book, &rules, &watched).unwrap();
+    assert!(calls.load(Ordering::Relaxed) > 0);
+    assert_eq!(*last.lock().unwrap(), (49, 49));
+    assert_eq!(plan, assign(&book, &rules, &quiet).unwrap());
+}
