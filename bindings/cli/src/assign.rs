@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use apportion::load;
-use apportion::{AssignOptions, Book, Plan, Policy, Rulebook, assign_timed};
+use apportion::{AssignOptions, Book, Plan, Policy, assign_timed};
 use serde_json::Value as Json;
 
 use crate::output::{self, Table};
 use crate::progress::Bar;
 use crate::run_args::RunArgs;
-use crate::{Failure, read_rules};
+use crate::{Failure, compile_rules};
 
 /// Managers listed as most and least loaded in the report.
 const SHOWN: usize = 5;
@@ -41,7 +41,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let format = run.format()?;
     let options = run.load_options();
-    let rules = Rulebook::compile(&read_rules(&run.rules)?)?;
+    let rules = compile_rules(&run.rules)?;
     let started = Instant::now();
     let book = Book {
         customers: load::read_customers(&run.customers, &options)?,

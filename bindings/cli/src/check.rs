@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
-use apportion::Rulebook;
 use apportion::load::{self, LoadOptions};
 
-use crate::{Failure, read_rules};
+use crate::{Failure, compile_rules};
 
 /// Arguments of `apportion check`.
 #[derive(clap::Args)]
@@ -18,7 +17,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    let rules = Rulebook::compile(&read_rules(&args.rules)?)?;
+    let rules = compile_rules(&args.rules)?;
     if let Some(path) = &args.customers {
         let customers = load::read_customers(path, &LoadOptions::default())?;
         rules.check(&customers.schema)?;

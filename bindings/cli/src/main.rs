@@ -86,15 +86,13 @@ impl From<apportion::InputError> for Failure {
     }
 }
 
-/// Reads a rulebook file; a missing file is an input error like any other.
-pub(crate) fn read_rules(path: &PathBuf) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| {
-        apportion::InputError::Io {
-            source_name: path.display().to_string(),
-            message: e.to_string(),
-        }
-        .into()
-    })
+/// Reads and compiles a rulebook file; a missing file is an input error like any other.
+pub(crate) fn compile_rules(path: &PathBuf) -> Result<apportion::Rulebook, Failure> {
+    let source = std::fs::read_to_string(path).map_err(|e| apportion::InputError::Io {
+        source_name: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(apportion::Rulebook::compile(&source)?)
 }
 
 fn main() -> ExitCode {

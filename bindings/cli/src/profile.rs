@@ -4,13 +4,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use apportion::load;
-use apportion::{Book, Profile, ProfileOptions, Rulebook};
+use apportion::{Book, Profile, ProfileOptions};
 
 use crate::output::{self, Table};
 use crate::progress::Bar;
 use crate::run_args::RunArgs;
 use crate::summary;
-use crate::{Failure, read_rules};
+use crate::{Failure, compile_rules};
 
 /// Arguments of `apportion profile`.
 #[derive(clap::Args)]
@@ -26,7 +26,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let format = run.format()?;
     let options = run.load_options();
-    let rules = Rulebook::compile(&read_rules(&run.rules)?)?;
+    let rules = compile_rules(&run.rules)?;
     let started = Instant::now();
     let customers = load::read_customers(&run.customers, &options)?;
     let loaded = started.elapsed();

@@ -6,12 +6,9 @@ use apportion::{
     Customer, CustomerId, Customers, Date, Field, ManagerId, Profile, Schema, Value, ValueType,
 };
 
-/// Customers with the given typed columns; each row is (id, current manager, values).
-pub fn customers(
-    columns: &[(&str, ValueType)],
-    rows: &[(&str, Option<&str>, Vec<Value>)],
-) -> Customers {
-    let schema = Schema::new(
+/// A schema of the given typed columns.
+fn schema(columns: &[(&str, ValueType)]) -> Schema {
+    Schema::new(
         columns
             .iter()
             .map(|(name, value_type)| Field {
@@ -20,7 +17,15 @@ pub fn customers(
             })
             .collect(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Customers with the given typed columns; each row is (id, current manager, values).
+pub fn customers(
+    columns: &[(&str, ValueType)],
+    rows: &[(&str, Option<&str>, Vec<Value>)],
+) -> Customers {
+    let schema = schema(columns);
     let records = rows
         .iter()
         .map(|(id, manager, values)| Customer {
@@ -96,16 +101,7 @@ pub type ManagerRow<'a> = (&'a str, u32, &'a [(&'a str, u32)], Vec<Value>);
 
 /// Managers with the given typed columns.
 pub fn managers(columns: &[(&str, ValueType)], rows: &[ManagerRow]) -> apportion::Managers {
-    let schema = Schema::new(
-        columns
-            .iter()
-            .map(|(name, value_type)| Field {
-                name: (*name).to_owned(),
-                value_type: *value_type,
-            })
-            .collect(),
-    )
-    .unwrap();
+    let schema = schema(columns);
     let records = rows
         .iter()
         .map(|(id, capacity, caps, values)| apportion::Manager {

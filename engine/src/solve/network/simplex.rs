@@ -524,14 +524,7 @@ impl Simplex {
         if u_in == u_out {
             // The moved subtree keeps its root: only its attachment and thread position change.
             self.parent[ix(u_in)] = v_in;
-            self.pred[ix(u_in)] = self.in_arc;
-            self.pred_flow[ix(u_in)] = self.in_flow;
-            self.pred_cap[ix(u_in)] = self.cap[ix(self.in_arc)];
-            self.pred_dir[ix(u_in)] = if u_in == self.source[ix(self.in_arc)] {
-                DIR_UP
-            } else {
-                DIR_DOWN
-            };
+            self.hang_on_entering_arc(u_in);
             if self.thread[ix(v_in)] != u_out {
                 let after = self.thread[ix(old_last_succ)];
                 self.thread[ix(old_rev_thread)] = after;
@@ -613,14 +606,7 @@ impl Simplex {
                 self.last_succ[ix(p)] = tmp_ls;
                 u = p;
             }
-            self.pred[ix(u_in)] = self.in_arc;
-            self.pred_flow[ix(u_in)] = self.in_flow;
-            self.pred_cap[ix(u_in)] = self.cap[ix(self.in_arc)];
-            self.pred_dir[ix(u_in)] = if u_in == self.source[ix(self.in_arc)] {
-                DIR_UP
-            } else {
-                DIR_DOWN
-            };
+            self.hang_on_entering_arc(u_in);
             self.succ_num[ix(u_in)] = old_succ_num;
         }
 
@@ -663,6 +649,20 @@ impl Simplex {
             self.succ_num[ix(u)] -= old_succ_num;
             u = self.parent[ix(u)];
         }
+    }
+
+    /// Makes the entering arc `u_in`'s predecessor arc, carrying its flow after the pivot.
+    #[inline(always)]
+    fn hang_on_entering_arc(&mut self, u_in: u32) {
+        let (u, arc) = (ix(u_in), ix(self.in_arc));
+        self.pred[u] = self.in_arc;
+        self.pred_flow[u] = self.in_flow;
+        self.pred_cap[u] = self.cap[arc];
+        self.pred_dir[u] = if u_in == self.source[arc] {
+            DIR_UP
+        } else {
+            DIR_DOWN
+        };
     }
 
     /// Makes the entering arc's reduced cost 0 by shifting the potentials of the moved subtree
