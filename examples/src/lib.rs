@@ -15,6 +15,7 @@
 
 pub mod bank;
 pub mod rng;
+pub mod scenarios;
 
 use std::io;
 use std::path::Path;

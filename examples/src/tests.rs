@@ -518,3 +518,13 @@ fn the_shipped_data_set_matches_the_generator() {
         );
     }
 }
+
+#[test]
+fn every_scenario_holds_on_the_shipped_bank() {
+    let bank = generate(&BankConfig::default());
+    for (name, scenario) in crate::scenarios::SCENARIOS {
+        if let Err(problem) = scenario(&bank) {
+            panic!("{name}: {problem}");
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! manager ("free"), and one per group and current manager ("staying"); staying nodes reach
 //! their manager at −affinity, or the group's free node at the move penalty; free nodes reach
 //! every eligible manager at −affinity (through a (manager, segment) node where that segment
-//! is capped); managers reach the sink through unit arcs costing λ·⌈1000·k/target⌉ for the
+//! is capped); managers reach the sink through a convex arc costing λ·⌈1000·k/target⌉ for the
 //! k-th customer; every supply node reaches the sink directly at the unassigned penalty.
 
 use std::collections::HashMap;
@@ -43,6 +43,21 @@ fn policy_error(message: String) -> Error {
 /// λ·⌈1000·k / target⌉, the cost of a manager's k-th customer.
 pub(super) fn balance_cost(balance: i64, k: i64, target: i64) -> Option<i64> {
     balance.checked_mul((1000 * k + target - 1) / target)
+}
+
+/// The balance term of one manager as convex pieces `(capacity, cost)`: the k-th customer costs
+/// `balance_cost(k)`, and consecutive customers of equal cost share one piece.
+fn balance_pieces(balance: i64, capacity: u32, target: i64) -> Vec<(i64, i64)> {
+    let mut pieces: Vec<(i64, i64)> = Vec::new();
+    for k in 1..=i64::from(capacity) {
+        // The caller has checked that the largest cost fits.
+        let cost = balance_cost(balance, k, target).unwrap_or(i64::MAX);
+        match pieces.last_mut() {
+            Some((width, last)) if *last == cost => *width += 1,
+            _ => pieces.push((1, cost)),
+        }
+    }
+    pieces
 }
 
 /// Builds the network of the objective, rejecting a policy whose costs could overflow.
@@ -101,18 +116,11 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
     let manager_nodes: Vec<NodeId> = managers.iter().map(|_| network.add_node(0)).collect();
     for (manager, &node) in managers.iter().zip(&manager_nodes) {
         let target = i64::from(manager.target_load().max(1));
-        let mut k = 1;
-        let capacity = i64::from(manager.capacity);
-        // Consecutive unit arcs of equal cost merge into one arc: the same convex function.
-        while k <= capacity {
-            let cost = balance_cost(policy.balance, k, target).unwrap_or(i64::MAX);
-            let mut end = k;
-            while end < capacity && balance_cost(policy.balance, end + 1, target) == Some(cost) {
-                end += 1;
-            }
-            network.add_arc(node, sink, end - k + 1, cost);
-            k = end + 1;
-        }
+        network.add_convex_arcs(
+            node,
+            sink,
+            balance_pieces(policy.balance, manager.capacity, target),
+        );
     }
     let mut segment_nodes: HashMap<(u32, Arc<str>), NodeId> = HashMap::new();
     let mut entry = |network: &mut Network, manager: u32, segment: &Option<Arc<str>>| -> NodeId {

@@ -245,14 +245,16 @@ impl Rng {
 
 /// An assignment-shaped network: supply nodes (groups of 1-4 customers) reach `eligible` random
 /// managers at a negative affinity, a third of them through a capped segment node per manager;
-/// each manager reaches the sink by `units` unit arcs of increasing cost; each supply node has
-/// an overflow arc to the sink at a prohibitive cost, so the network is always feasible.
+/// each manager reaches the sink by `units` unit arcs of increasing cost (declared as one convex
+/// arc if `convex`); each supply node has an overflow arc to the sink at a prohibitive cost, so
+/// the network is always feasible.
 fn assignment_network(
     supplies: usize,
     managers: usize,
     units: i64,
     eligible: usize,
     seed: u64,
+    convex: bool,
 ) -> Network {
     let mut rng = Rng(seed | 1);
     let sizes: Vec<i64> = (0..supplies).map(|_| 1 + rng.below(4) as i64).collect();
@@ -266,8 +268,13 @@ fn assignment_network(
         let segment = net.add_node(0);
         net.add_arc(segment, m, 1 + rng.below(units as u64) as i64, 0);
         segment_nodes.push(segment);
-        for k in 1..=units {
-            net.add_arc(m, sink, 1, 5 * k + (k * k) / 8);
+        let pieces = (1..=units).map(|k| (1, 5 * k + (k * k) / 8));
+        if convex {
+            net.add_convex_arcs(m, sink, pieces);
+        } else {
+            for (capacity, cost) in pieces {
+                net.add_arc(m, sink, capacity, cost);
+            }
         }
     }
     for &size in &sizes {
@@ -289,16 +296,24 @@ fn assignment_network(
 
 #[test]
 fn assignment_network_is_deterministic_and_certified() {
-    let net = assignment_network(2_000, 50, 40, 8, 7);
+    let net = assignment_network(2_000, 50, 40, 8, 7, true);
     let first = net.solve().unwrap();
     let second = net.solve().unwrap();
     assert_eq!(first.flow, second.flow);
     assert_eq!(first, second);
     // A network built again from scratch solves the same way: no hidden state.
     assert_eq!(
-        assignment_network(2_000, 50, 40, 8, 7).solve().unwrap(),
+        assignment_network(2_000, 50, 40, 8, 7, true)
+            .solve()
+            .unwrap(),
         first
     );
+    // Solving the convex arcs through merged segments finds the same optimum as solving them
+    // unit by unit.
+    let plain = assignment_network(2_000, 50, 40, 8, 7, false)
+        .solve()
+        .unwrap();
+    assert_eq!(plain.cost, first.cost);
     let supply: Vec<i64> = (0..net.node_count() as u32)
         .map(|u| net.supply(NodeId(u)))
         .collect();
@@ -315,7 +330,7 @@ fn assignment_network_is_deterministic_and_certified() {
 #[test]
 fn assignment_network_matches_reference() {
     for seed in 1..=4 {
-        let net = assignment_network(60, 6, 12, 3, seed);
+        let net = assignment_network(60, 6, 12, 3, seed, false);
         let supply: Vec<i64> = (0..net.node_count() as u32)
             .map(|u| net.supply(NodeId(u)))
             .collect();
@@ -339,10 +354,11 @@ proptest! {
         seed in any::<u64>(),
         supplies in 1usize..40,
         managers in 1usize..6,
-        units in 1i64..10,
+        units in 1i64..60,
         eligible in 1usize..4,
+        convex in any::<bool>(),
     ) {
-        let net = assignment_network(supplies, managers, units, eligible, seed);
+        let net = assignment_network(supplies, managers, units, eligible, seed, convex);
         let supply: Vec<i64> = (0..net.node_count() as u32).map(|u| net.supply(NodeId(u))).collect();
         let arcs = plain_arcs(&net);
         let solution = net.solve().unwrap();

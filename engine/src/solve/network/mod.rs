@@ -10,6 +10,7 @@
 //! proven to stay in range. The solver is deterministic: the same network always yields the same
 //! flows and potentials.
 
+mod convex;
 mod simplex;
 #[cfg(test)]
 mod tests;
@@ -74,6 +75,8 @@ pub struct Network {
     target: Vec<u32>,
     capacity: Vec<i64>,
     cost: Vec<i64>,
+    /// Arc id ranges added by [`Network::add_convex_arcs`].
+    convex: Vec<(u32, u32)>,
 }
 
 /// An optimal flow with the dual prices that prove it optimal.
@@ -114,6 +117,7 @@ impl Network {
             target: Vec::with_capacity(arcs),
             capacity: Vec::with_capacity(arcs),
             cost: Vec::with_capacity(arcs),
+            convex: Vec::new(),
         }
     }
 
@@ -135,6 +139,30 @@ impl Network {
         self.capacity.push(capacity);
         self.cost.push(cost);
         ArcId(id)
+    }
+
+    /// Adds a convex arc from `from` to `to`: parallel arcs, one per `(capacity, cost)` piece,
+    /// whose costs must not decrease, so that a flow of `x` costs the cheapest `x` units. Such
+    /// runs (a manager's rising cost per customer) are solved through merged segments that are
+    /// refined until the potentials prove the optimum, which saves most of the pivots. Returns
+    /// the pieces' arc ids, in order.
+    pub fn add_convex_arcs(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        pieces: impl IntoIterator<Item = (i64, i64)>,
+    ) -> Vec<ArcId> {
+        let start = self.source.len();
+        let arcs: Vec<ArcId> = pieces
+            .into_iter()
+            .map(|(capacity, cost)| self.add_arc(from, to, capacity, cost))
+            .collect();
+        let end = self.source.len();
+        if end > start {
+            let id = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+            self.convex.push((id(start), id(end)));
+        }
+        arcs
     }
 
     /// How many nodes were added.
@@ -176,6 +204,16 @@ impl Network {
     /// costs and potentials stay within `i64` ([`NetworkError::Overflow`]); then solves, and
     /// reports [`NetworkError::Infeasible`] when no flow fits the capacities.
     pub fn solve(&self) -> Result<Solution, NetworkError> {
+        if self.convex.is_empty() {
+            return self.solve_plain();
+        }
+        self.validate()?;
+        convex::solve(self, &self.convex)
+    }
+
+    /// Checks everything [`Network::solve`] checks before solving; returns big M and the
+    /// potential bound (see [`Network::check_overflow`]).
+    fn validate(&self) -> Result<(i64, u64), NetworkError> {
         let nodes = self.node_count();
         let arcs = self.arc_count();
         // Arc ids of the solver include one artificial arc per node, and `u32::MAX` is "none".
@@ -183,8 +221,12 @@ impl Network {
             return Err(NetworkError::Overflow);
         }
         self.validate_arcs()?;
-        let total = self.total_supply()?;
-        let (artificial_cost, potential_bound) = self.check_overflow(total)?;
+        self.check_overflow(self.total_supply()?)
+    }
+
+    /// Solves with every arc as it is, convex runs included.
+    fn solve_plain(&self) -> Result<Solution, NetworkError> {
+        let (artificial_cost, potential_bound) = self.validate()?;
         let (flow, potential) = simplex::solve(
             &self.supply,
             &self.source,
@@ -195,8 +237,12 @@ impl Network {
             potential_bound,
         )
         .ok_or(NetworkError::Infeasible)?;
-        // The overflow check bounds every |flow * cost| and their sum for any optimal flow, so
-        // this cannot fail; it is still checked rather than trusted.
+        self.solution_from(flow, potential)
+    }
+
+    /// An optimal flow with its total cost. The overflow check bounds every |flow * cost| and
+    /// their sum for any optimal flow, so this cannot fail; it is still checked, not trusted.
+    fn solution_from(&self, flow: Vec<i64>, potential: Vec<i64>) -> Result<Solution, NetworkError> {
         let mut cost = 0i64;
         for (&f, &c) in flow.iter().zip(&self.cost) {
             cost = f
@@ -209,6 +255,14 @@ impl Network {
             potential,
             cost,
         })
+    }
+
+    /// Appends a copy of arc `arc` of `other`.
+    fn push_arc_of(&mut self, other: &Network, arc: usize) {
+        self.source.push(other.source[arc]);
+        self.target.push(other.target[arc]);
+        self.capacity.push(other.capacity[arc]);
+        self.cost.push(other.cost[arc]);
     }
 
     fn validate_arcs(&self) -> Result<(), NetworkError> {
@@ -232,6 +286,15 @@ impl Network {
                 return Err(NetworkError::InvalidArc {
                     arc,
                     reason: "unknown node",
+                });
+            }
+        }
+        for &(start, end) in &self.convex {
+            let costs = &self.cost[start as usize..end as usize];
+            if let Some(i) = costs.windows(2).position(|w| w[1] < w[0]) {
+                return Err(NetworkError::InvalidArc {
+                    arc: start + i as u32 + 1,
+                    reason: "a convex arc's piece is cheaper than the one before",
                 });
             }
         }

@@ -417,3 +417,68 @@ fn assignment_shaped_network_is_optimal_and_deterministic() {
     assert_eq!(overflowing, stranded_supply);
     assert!(first.cost > 0);
 }
+
+#[test]
+fn convex_arcs_with_wide_and_empty_pieces_fill_cheapest_first() {
+    let mut net = Network::new();
+    let source = net.add_node(37);
+    let sink = net.add_node(-37);
+    // A dearer direct route, so the convex arc is filled only while it is cheaper.
+    net.add_arc(source, sink, 100, 30);
+    let pieces = [
+        (5, 1),
+        (0, 2),
+        (10, 2),
+        (1, 7),
+        (20, 29),
+        (20, 31),
+        (50, 90),
+    ];
+    let arcs = net.add_convex_arcs(source, sink, pieces);
+    let solution = solved(&net);
+    let flows: Vec<i64> = arcs.iter().map(|&a| solution.flow(a)).collect();
+    assert_eq!(flows, [5, 0, 10, 1, 20, 0, 0]);
+    assert_eq!(solution.cost, 5 + 20 + 7 + 20 * 29 + 30);
+}
+
+#[test]
+fn long_convex_arcs_match_unit_arcs() {
+    let (mut convex, mut plain) = (Network::new(), Network::new());
+    for net in [&mut convex, &mut plain] {
+        let sources: Vec<NodeId> = (0..7).map(|i| net.add_node(40 + 13 * i)).collect();
+        let sink = net.add_node(-(0..7).map(|i| 40 + 13 * i).sum::<i64>());
+        let hubs: Vec<NodeId> = (0..5).map(|_| net.add_node(0)).collect();
+        for (i, &s) in sources.iter().enumerate() {
+            for (j, &h) in hubs.iter().enumerate() {
+                if (i + j) % 3 != 0 {
+                    net.add_arc(s, h, 1_000, -((i * 7 + j * 11) as i64 % 17));
+                }
+            }
+            net.add_arc(s, sink, 1_000, 10_000);
+        }
+    }
+    for (j, hub) in (0..5u32).map(|j| (j, NodeId(8 + j))) {
+        let pieces: Vec<(i64, i64)> = (1..=200).map(|k| (1, (k * (j as i64 + 2)) / 3)).collect();
+        convex.add_convex_arcs(hub, NodeId(7), pieces.iter().copied());
+        for (capacity, cost) in pieces {
+            plain.add_arc(hub, NodeId(7), capacity, cost);
+        }
+    }
+    let (convex_solution, plain_solution) = (solved(&convex), solved(&plain));
+    assert_eq!(convex_solution.cost, plain_solution.cost);
+}
+
+#[test]
+fn convex_arcs_must_not_get_cheaper() {
+    let mut net = Network::new();
+    let a = net.add_node(2);
+    let b = net.add_node(-2);
+    net.add_convex_arcs(a, b, [(1, 3), (1, 5), (1, 4)]);
+    assert_eq!(
+        net.solve(),
+        Err(NetworkError::InvalidArc {
+            arc: 2,
+            reason: "a convex arc's piece is cheaper than the one before",
+        })
+    );
+}
