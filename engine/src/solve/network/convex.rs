@@ -29,7 +29,8 @@ struct Run {
 impl Run {
     fn new(start: usize, end: usize) -> Run {
         let pieces = end - start;
-        let width = pieces.div_ceil(FIRST_SEGMENTS).max(1);
+        // Runs too short to merge into segments of two or more pieces stay as they are.
+        let width = (pieces / FIRST_SEGMENTS).max(1);
         Run {
             start,
             end,
@@ -71,8 +72,29 @@ impl Run {
     }
 }
 
+/// Below this many pieces in all, one solve of the real network beats two rounds of a coarser
+/// one, each solved from scratch (measured on the example bank: 10,000 customers × 500
+/// managers, 40k pieces: 30 ms in one solve against 56 ms in two rounds; 100,000 × 500, 100k
+/// pieces: 0.44 s against 0.27 s).
+const MIN_PIECES_FOR_ROUNDS: usize = 65_536;
+
 /// Solves `network`, whose arcs `runs` (ranges of arc ids) are convex runs, exactly.
 pub(super) fn solve(network: &Network, runs: &[(u32, u32)]) -> Result<Solution, NetworkError> {
+    let pieces: usize = runs
+        .iter()
+        .map(|&(start, end)| (end - start) as usize)
+        .sum();
+    if pieces < MIN_PIECES_FOR_ROUNDS {
+        return network.solve_plain();
+    }
+    solve_in_rounds(network, runs)
+}
+
+/// Solves through coarse segments refined round by round, as the module describes.
+pub(super) fn solve_in_rounds(
+    network: &Network,
+    runs: &[(u32, u32)],
+) -> Result<Solution, NetworkError> {
     let mut runs: Vec<Run> = runs
         .iter()
         .map(|&(start, end)| Run::new(start as usize, end as usize))
@@ -173,4 +195,39 @@ fn spread(
     flow.extend_from_slice(&solution.flow[coarse_arc..coarse_arc + rest]);
     debug_assert_eq!(coarse_arc + rest, coarse.arc_count());
     (flow, ends)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::network::ArcId;
+
+    /// 1,000 units choose between a run whose k-th unit costs k and a direct arc at 250.
+    fn steep_run() -> Network {
+        let mut net = Network::new();
+        let source = net.add_node(1_000);
+        let sink = net.add_node(-1_000);
+        net.add_arc(source, sink, 1_000, 250);
+        net.add_convex_arcs(source, sink, (1..=1_600).map(|k| (1, k)));
+        net
+    }
+
+    #[test]
+    fn a_coarse_round_that_overshoots_is_caught_and_refined() {
+        let net = steep_run();
+        let runs = [Run::new(1, 1_601)];
+        let (coarse, segment_arcs) = coarsen(&net, &runs);
+        assert_eq!(segment_arcs[0].len(), 16);
+        let solution = coarse.solve_plain().unwrap();
+        let (flow, ends) = spread(&net, &runs, &segment_arcs, &coarse, &solution);
+        // Segments cost their first piece, so the coarse optimum fills the whole segment that
+        // starts below 250, beyond the real optimum: the certificate must fail.
+        let used: i64 = flow[1..].iter().sum();
+        assert!(used > 250, "{used}");
+        assert!(!ends[0].1);
+        // Refined, it stops where the next unit would cost more than the direct arc.
+        let exact = solve_in_rounds(&net, &net.convex).unwrap();
+        assert_eq!(exact.cost, net.solve_plain().unwrap().cost);
+        assert_eq!(exact.flow(ArcId(0)), 1_000 - 250);
+    }
 }

@@ -397,6 +397,42 @@ fn assignment_shaped(groups: u32, managers: u32, units: i64) -> (Network, Vec<Ar
     (net, overflow)
 }
 
+/// Like [`assignment_shaped`], with 40–240 units per manager declared as one convex arc whose
+/// costs rise unevenly (and sometimes stay level), and targets that differ per manager.
+fn assignment_shaped_convex(groups: u32, managers: u32, seed: u64) -> (Network, Vec<ArcId>) {
+    let mut net = Network::new();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound) as i64
+    };
+    let sizes: Vec<i64> = (0..groups).map(|_| 1 + next(9)).collect();
+    let total: i64 = sizes.iter().sum();
+    let sink = net.add_node(-total);
+    let manager_nodes: Vec<NodeId> = (0..managers).map(|_| net.add_node(0)).collect();
+    for &m in &manager_nodes {
+        let units = 40 + next(200);
+        let target = 1 + next(units as u64);
+        let pieces: Vec<(i64, i64)> = (1..=units)
+            .map(|k| (1, (1000 * k + target * 7 - 1) / (target * 7)))
+            .collect();
+        net.add_convex_arcs(m, sink, pieces);
+    }
+    let mut overflow = Vec::new();
+    for &size in &sizes {
+        let g = net.add_node(size);
+        for &m in &manager_nodes {
+            if next(3) != 0 {
+                net.add_arc(g, m, size, -next(300));
+            }
+        }
+        overflow.push(net.add_arc(g, sink, size, 1_000_000));
+    }
+    (net, overflow)
+}
+
 #[test]
 fn assignment_shaped_network_is_optimal_and_deterministic() {
     let (net, overflow) = assignment_shaped(300, 12, 80);
@@ -464,8 +500,24 @@ fn long_convex_arcs_match_unit_arcs() {
             plain.add_arc(hub, NodeId(7), capacity, cost);
         }
     }
-    let (convex_solution, plain_solution) = (solved(&convex), solved(&plain));
-    assert_eq!(convex_solution.cost, plain_solution.cost);
+    let in_rounds = convex::solve_in_rounds(&convex, &convex.convex).unwrap();
+    assert_optimal(&convex, &in_rounds);
+    assert_eq!(in_rounds.cost, solved(&plain).cost);
+    assert_eq!(solved(&convex).cost, in_rounds.cost);
+}
+
+#[test]
+fn rounds_find_the_optimum_of_random_assignment_networks() {
+    for seed in 1..=40u64 {
+        let (net, _) = assignment_shaped_convex(60 + seed as u32 * 7, 3 + (seed % 5) as u32, seed);
+        let in_rounds = convex::solve_in_rounds(&net, &net.convex).unwrap();
+        assert_optimal(&net, &in_rounds);
+        assert_eq!(
+            in_rounds.cost,
+            net.solve_plain().unwrap().cost,
+            "seed {seed}"
+        );
+    }
 }
 
 #[test]
