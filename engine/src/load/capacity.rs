@@ -120,6 +120,11 @@ fn count_from_json(json: &Json, what: &str) -> Result<Option<u32>, String> {
         },
         Json::BigInt(_) => "must be at most 4294967295",
         Json::Float(v) if !v.is_finite() => "must be a finite whole number",
+        // DataFrames hold whole numbers as floats once a column has a missing value.
+        Json::Float(v) if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(v) => {
+            return Ok(Some(*v as u32));
+        }
+        Json::Float(v) if *v > f64::from(u32::MAX) => "must be at most 4294967295",
         Json::Float(v) if *v < 0.0 => "must not be negative",
         Json::Float(_) | Json::Bool(_) | Json::Array(_) | Json::Object(_) => {
             "must be a whole number"
@@ -188,6 +193,15 @@ mod tests {
         assert_eq!(
             json(Json::Float(2.5)).unwrap_err(),
             "capacity must be a whole number"
+        );
+        assert_eq!(json(Json::Float(48.0)), Ok(Some(48)));
+        assert_eq!(
+            json(Json::Float(-3.0)).unwrap_err(),
+            "capacity must not be negative"
+        );
+        assert_eq!(
+            json(Json::Float(1e10)).unwrap_err(),
+            "capacity must be at most 4294967295"
         );
         assert_eq!(
             json(Json::Bool(true)).unwrap_err(),

@@ -47,6 +47,7 @@ pub(crate) fn read<'a>(bytes: &'a [u8], source: &'a str) -> Result<Table<'a>, In
         rows: Rows::Text(rows),
         declared: true,
         json_array: None,
+        indexed: false,
     })
 }
 

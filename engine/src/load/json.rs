@@ -337,6 +337,7 @@ pub(crate) fn read_array<'a>(bytes: &'a [u8], source: &'a str) -> Result<Table<'
         rows: Rows::Json(rows),
         declared: false,
         json_array: Some(text),
+        indexed: true,
     })
 }
 
@@ -374,6 +375,7 @@ pub(crate) fn read_lines<'a>(bytes: &'a [u8], source: &'a str) -> Result<Table<'
         rows: Rows::Json(rows),
         declared: false,
         json_array: None,
+        indexed: false,
     })
 }
 

@@ -1,4 +1,5 @@
-//! Loading customers and managers from CSV, JSON or JSON Lines into typed tables.
+//! Loading customers and managers from CSV, JSON or JSON Lines (or from typed columns already
+//! in memory, see [`customers_from_columns`]) into typed tables.
 //!
 //! Every input row becomes a record or an error: nothing is dropped or silently turned into
 //! text. Column types are inferred from all of a column's values unless overridden, so a stray
@@ -6,6 +7,7 @@
 //! line, record id and column, never an attribute value.
 
 mod capacity;
+mod columns;
 mod csv;
 mod infer;
 mod intern;
@@ -20,6 +22,8 @@ use crate::error::InputError;
 use crate::model::{Customers, Managers, ValueType};
 
 use table::Table;
+
+pub use columns::{Column, Datum, customers_from_columns, managers_from_columns};
 
 /// An input format; files are told apart by extension so a CLI user never has to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -21,6 +21,9 @@ pub(crate) struct Table<'a> {
     pub(crate) declared: bool,
     /// The text of a JSON array, to find an element's line only when an error needs it.
     pub(crate) json_array: Option<&'a [u8]>,
+    /// Whether records are named by their index when they have no id (in-memory columns and
+    /// JSON arrays have no lines to name them by).
+    pub(crate) indexed: bool,
 }
 
 /// The records of a table, as their parser left them.
@@ -140,8 +143,8 @@ impl Table<'_> {
         }
     }
 
-    /// `#<index>` for a record of a JSON array, which has no line of its own to name it by.
+    /// `#<index>` for a record without a line of its own to name it by.
     pub(crate) fn label(&self, row: usize) -> Option<String> {
-        self.json_array.map(|_| format!("#{row}"))
+        self.indexed.then(|| format!("#{row}"))
     }
 }

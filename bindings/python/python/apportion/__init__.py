@@ -1,0 +1,28 @@
+"""apportion: tier and tag customers with sandboxed Rhai rules, and assign them to
+relationship managers with a provably optimal plan.
+
+Tables go in as anything that speaks the Arrow PyCapsule interface (pyarrow, polars, pandas)
+or as a list of dicts, and come back in the same flavour.
+"""
+
+from importlib.metadata import version as _version
+
+from ._apportion import ApportionError, InputError, RuleError, SolveError
+from ._run import Rulebook, assign
+from ._results import Objective, Plan, Profile, Stats
+
+__version__: str = _version("apportion")
+
+__all__ = [
+    "ApportionError",
+    "InputError",
+    "Objective",
+    "Plan",
+    "Profile",
+    "RuleError",
+    "Rulebook",
+    "SolveError",
+    "Stats",
+    "__version__",
+    "assign",
+]

@@ -1,0 +1,57 @@
+"""What profiling and assignment return: plain frozen dataclasses holding tables in the
+caller's flavour, so they pickle and travel between processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The objective the plan minimises (see the design's contract) and its parts."""
+
+    total: int
+    affinity: int
+    moves: int
+    balance: int
+    unassigned: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    """How balanced the book is after the plan."""
+
+    assigned: int
+    unassigned: int
+    moved: int
+    min_utilisation: float
+    max_utilisation: float
+    utilisation_std_dev: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An optimal assignment.
+
+    ``assignments``: customer, manager, previous_manager, moved, affinity, move_penalty.
+    ``unassigned``: customer, previous_manager, reason, full_managers, full_segments, message.
+    ``loads``: manager, load, capacity, target, utilisation, segments.
+    ``orphans``: customer, former_manager (current managers who are not in the book).
+    """
+
+    assignments: Any
+    unassigned: Any
+    loads: Any
+    orphans: Any
+    objective: Objective
+    stats: Stats
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Derived fields per customer (``id`` and one column per rule), and the customers skipped
+    for a failing rule (with ``skip_errors=True``) as dicts of customer, code and message."""
+
+    customers: Any
+    skipped: list[dict[str, str]]

@@ -1,0 +1,120 @@
+"""The public API over the native module: options are keyword-only and checked here, tables
+are returned in the caller's flavour."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from typing import Any, Callable
+
+from . import _apportion
+from ._results import Objective, Plan, Profile, Stats
+from ._tables import flavour_of, to_flavour
+
+ProgressCallback = Callable[[int, int], object]
+
+
+def _as_of(value: _dt.date | str | None) -> str:
+    """The run's date as YYYY-MM-DD: a date, a string, or today (UTC) when omitted."""
+    if value is None:
+        return _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
+
+
+def _progress(progress: Any) -> ProgressCallback | None:
+    """A callable of (done, total): given as such, or built around a tqdm-like bar (anything
+    with ``update(n)`` and a ``total``), which it keeps in step from any thread."""
+    if progress is None or not hasattr(progress, "update"):
+        return progress
+    bar = progress
+    lock = threading.Lock()
+    shown = [0]
+
+    def advance(done: int, total: int) -> None:
+        with lock:
+            if bar.total != total:
+                bar.total = total
+            if done > shown[0]:
+                bar.update(done - shown[0])
+                shown[0] = done
+
+    return advance
+
+
+class Rulebook(_apportion.Rulebook):
+    """A compiled rulebook: ``Rulebook(source)`` or ``Rulebook.from_file(path)``.
+
+    Immutable and safe to share between threads; pickles as its source.
+    """
+
+    def profile(
+        self,
+        customers: Any,
+        *,
+        as_of: _dt.date | str | None = None,
+        types: dict[str, str] | None = None,
+        skip_errors: bool = False,
+        threads: int | None = None,
+        progress: Any = None,
+    ) -> Profile:
+        """Evaluates every derived field for every customer.
+
+        ``types`` overrides column types (``{"products": "list"}`` reads `a;b` text as a list).
+        """
+        table, skipped = self._profile(
+            customers,
+            as_of=_as_of(as_of),
+            types=types,
+            skip_errors=skip_errors,
+            threads=threads,
+            progress=_progress(progress),
+        )
+        return Profile(customers=to_flavour(table, flavour_of(customers)), skipped=skipped)
+
+
+def assign(
+    customers: Any,
+    managers: Any,
+    rulebook: Rulebook,
+    *,
+    as_of: _dt.date | str | None = None,
+    types: dict[str, str] | None = None,
+    move_penalty: int = 500,
+    balance: int = 1,
+    unassigned_penalty: int | None = None,
+    skip_errors: bool = False,
+    threads: int | None = None,
+    progress: Any = None,
+) -> Plan:
+    """Assigns customers to managers with a provably optimal plan for the objective.
+
+    ``move_penalty`` (M) is charged for breaking a current relationship, ``balance`` (λ)
+    weighs the load balance, ``unassigned_penalty`` (U) is charged per customer left out (by
+    default large enough that placing a customer always wins).
+    """
+    assignments, unassigned, loads, orphans, objective, stats = _apportion.assign(
+        customers,
+        managers,
+        rulebook,
+        as_of=_as_of(as_of),
+        types=types,
+        move_penalty=move_penalty,
+        balance=balance,
+        unassigned_penalty=unassigned_penalty,
+        skip_errors=skip_errors,
+        threads=threads,
+        progress=_progress(progress),
+    )
+    flavour = flavour_of(customers)
+    return Plan(
+        assignments=to_flavour(assignments, flavour),
+        unassigned=to_flavour(unassigned, flavour),
+        loads=to_flavour(loads, flavour),
+        orphans=to_flavour(orphans, flavour),
+        objective=Objective(**objective),
+        stats=Stats(**stats),
+    )

@@ -1,0 +1,69 @@
+//! One exception hierarchy under `ApportionError`; every exception carries the stable `.code`
+//! of the Rust error it stands for.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+create_exception!(
+    apportion,
+    ApportionError,
+    PyException,
+    "Base class of every apportion error; `.code` is a stable snake_case name."
+);
+create_exception!(
+    apportion,
+    InputError,
+    ApportionError,
+    "Customers or managers could not be read: names the input, record and column."
+);
+create_exception!(
+    apportion,
+    RuleError,
+    ApportionError,
+    "A rulebook is invalid or a rule failed: names the rule, the customer, line and column."
+);
+create_exception!(
+    apportion,
+    SolveError,
+    ApportionError,
+    "The assignment could not be set up or solved (for example an invalid policy)."
+);
+
+/// A Python exception of `class` with `message` and `.code`.
+fn raise<E: pyo3::type_object::PyTypeInfo>(code: &str, message: String) -> PyErr {
+    let error = PyErr::new::<E, _>(message);
+    Python::attach(|py| {
+        // Setting an attribute on a fresh exception instance cannot fail in practice; if it
+        // did, the exception would still be raised, only without `.code`.
+        let _ = error.value(py).setattr("code", code);
+    });
+    error
+}
+
+/// The Python exception for an engine error.
+pub(crate) fn to_py(error: apportion::Error) -> PyErr {
+    let code = error.code();
+    match error {
+        apportion::Error::Input(e) => raise::<InputError>(code, e.to_string()),
+        apportion::Error::Rule(e) => raise::<RuleError>(code, e.to_string()),
+        apportion::Error::Solve(e) => raise::<SolveError>(code, e.to_string()),
+        // The error enum may grow; a new kind is still an apportion error with its code.
+        other => raise::<ApportionError>(code, other.to_string()),
+    }
+}
+
+/// An input the binding itself cannot read (an unsupported column type, a bad option value).
+pub(crate) fn input(code: &str, message: String) -> PyErr {
+    raise::<InputError>(code, message)
+}
+
+/// Registers the exception classes on the module.
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add("ApportionError", py.get_type::<ApportionError>())?;
+    module.add("InputError", py.get_type::<InputError>())?;
+    module.add("RuleError", py.get_type::<RuleError>())?;
+    module.add("SolveError", py.get_type::<SolveError>())?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! The native half of the `apportion` Python package (`apportion._apportion`): the rulebook,
+//! profiling and assignment over Arrow tables. The Python half turns results into the caller's
+//! table flavour; see `python/apportion`.
+
+mod errors;
+mod run;
+mod tables_in;
+mod tables_out;
+
+use pyo3::prelude::*;
+
+/// The module `apportion._apportion`. No thread pool starts here: pools are built per call
+/// with `threads=`, or rayon's global pool is started lazily on first use.
+#[pymodule]
+fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(module)?;
+    module.add_class::<run::Rulebook>()?;
+    module.add_function(wrap_pyfunction!(run::assign, module)?)?;
+    Ok(())
+}

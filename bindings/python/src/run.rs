@@ -1,0 +1,313 @@
+//! The rulebook class and the assignment function: read the tables with the GIL held, then
+//! run the engine with it released, so other Python threads go on.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use apportion::load::{self, LoadOptions};
+use apportion::{
+    AssignOptions, Book, Date, OnRuleError, Policy, ProfileOptions, Progress, ValueType,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+use crate::{errors, tables_in, tables_out};
+
+/// A compiled rulebook. Immutable, so one rulebook serves any number of threads; pickles as
+/// its source and compiles again on load.
+#[pyclass(frozen, subclass, module = "apportion._apportion")]
+pub(crate) struct Rulebook {
+    inner: apportion::Rulebook,
+}
+
+#[pymethods]
+impl Rulebook {
+    /// Compiles `source` (Rhai); raises `RuleError` naming the line and column of a problem.
+    #[new]
+    fn new(source: &str) -> PyResult<Rulebook> {
+        apportion::Rulebook::compile(source)
+            .map(|inner| Rulebook { inner })
+            .map_err(errors::to_py)
+    }
+
+    /// Reads and compiles the rulebook at `path`.
+    #[classmethod]
+    fn from_file<'py>(cls: &Bound<'py, PyType>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| errors::input("io_error", format!("`{}`: {e}", path.display())))?;
+        cls.call1((source,))
+    }
+
+    /// The rulebook's source text.
+    #[getter]
+    fn source(&self) -> &str {
+        self.inner.source()
+    }
+
+    /// The derived fields the rulebook defines, in declaration order.
+    #[getter]
+    fn fields(&self) -> Vec<String> {
+        self.inner.fields().iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// Checks the rulebook against the columns of `customers` (and `managers` for pair
+    /// rules): every field a rule reads must exist.
+    #[pyo3(signature = (customers, managers = None, *, types = None))]
+    fn check(
+        &self,
+        customers: &Bound<'_, PyAny>,
+        managers: Option<&Bound<'_, PyAny>>,
+        types: Option<HashMap<String, String>>,
+    ) -> PyResult<()> {
+        let options = load_options(types)?;
+        let customers = read_customers(customers, &options)?;
+        self.inner.check(&customers.schema).map_err(errors::to_py)?;
+        if let Some(managers) = managers {
+            let managers = read_managers(managers, &options)?;
+            self.inner
+                .check_managers(&managers.schema)
+                .map_err(errors::to_py)?;
+        }
+        Ok(())
+    }
+
+    /// Profiles `customers`: returns (pyarrow table of `id` and the derived fields, list of
+    /// skipped customers as dicts). The Python wrapper converts the table.
+    #[pyo3(signature = (customers, *, as_of, types, skip_errors, threads, progress))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "keyword-only options mirrored from Python"
+    )]
+    fn _profile<'py>(
+        &self,
+        py: Python<'py>,
+        customers: &Bound<'py, PyAny>,
+        as_of: &str,
+        types: Option<HashMap<String, String>>,
+        skip_errors: bool,
+        threads: Option<usize>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<(Bound<'py, PyAny>, Vec<Bound<'py, PyDict>>)> {
+        let as_of = parse_date(as_of)?;
+        let load_options = load_options(types)?;
+        let threads = check_threads(threads)?;
+        let columns = tables_in::read(customers, "customers")?;
+        let callback = Callback::new(progress);
+        let options = ProfileOptions {
+            on_error: on_error(skip_errors),
+            threads,
+            progress: callback.progress(),
+            ..ProfileOptions::new(as_of)
+        };
+        let rulebook = &self.inner;
+        let profile = py.detach(|| {
+            let customers = load::customers_from_columns("customers", columns, &load_options)?;
+            rulebook.profile(&customers, &options)
+        });
+        callback.raise_if_failed()?;
+        let profile = profile.map_err(errors::to_py)?;
+        let skipped = profile
+            .skipped
+            .iter()
+            .map(|error| {
+                let row = PyDict::new(py);
+                row.set_item("customer", error.customer())?;
+                row.set_item("code", error.code())?;
+                row.set_item("message", error.to_string())?;
+                Ok(row)
+            })
+            .collect::<PyResult<_>>()?;
+        Ok((tables_out::profile_table(py, &profile)?, skipped))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let source = slf.get().inner.source().to_owned();
+        PyTuple::new(
+            slf.py(),
+            [
+                slf.get_type().into_any(),
+                PyTuple::new(slf.py(), [source])?.into_any(),
+            ],
+        )
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Rulebook(fields={:?})", self.fields())
+    }
+}
+
+/// Assigns customers to managers optimally. Returns (assignments, unassigned, loads, orphans,
+/// objective, stats); the Python wrapper builds the `Plan`.
+#[pyfunction]
+#[pyo3(signature = (
+    customers, managers, rulebook, *, as_of, types, move_penalty, balance, unassigned_penalty,
+    skip_errors, threads, progress
+))]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "keyword-only options mirrored from Python"
+)]
+pub(crate) fn assign<'py>(
+    py: Python<'py>,
+    customers: &Bound<'py, PyAny>,
+    managers: &Bound<'py, PyAny>,
+    rulebook: &Bound<'py, Rulebook>,
+    as_of: &str,
+    types: Option<HashMap<String, String>>,
+    move_penalty: i64,
+    balance: i64,
+    unassigned_penalty: Option<i64>,
+    skip_errors: bool,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let as_of = parse_date(as_of)?;
+    let load_options = load_options(types)?;
+    let threads = check_threads(threads)?;
+    let customer_columns = tables_in::read(customers, "customers")?;
+    let manager_columns = tables_in::read(managers, "managers")?;
+    let callback = Callback::new(progress);
+    let options = AssignOptions {
+        policy: Policy {
+            move_penalty,
+            balance,
+            unassigned_penalty,
+        },
+        on_error: on_error(skip_errors),
+        threads,
+        progress: callback.progress(),
+        ..AssignOptions::new(as_of)
+    };
+    let rulebook = &rulebook.get().inner;
+    let plan = py.detach(|| {
+        let book = Book {
+            customers: load::customers_from_columns("customers", customer_columns, &load_options)?,
+            managers: load::managers_from_columns("managers", manager_columns, &load_options)?,
+        };
+        apportion::assign(&book, rulebook, &options)
+    });
+    callback.raise_if_failed()?;
+    let plan = plan.map_err(errors::to_py)?;
+    let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, &plan)?;
+    let objective = PyDict::new(py);
+    objective.set_item("total", plan.objective.total)?;
+    objective.set_item("affinity", plan.objective.affinity)?;
+    objective.set_item("moves", plan.objective.moves)?;
+    objective.set_item("balance", plan.objective.balance)?;
+    objective.set_item("unassigned", plan.objective.unassigned)?;
+    let stats = PyDict::new(py);
+    stats.set_item("assigned", plan.stats.assigned)?;
+    stats.set_item("unassigned", plan.stats.unassigned)?;
+    stats.set_item("moved", plan.stats.moved)?;
+    stats.set_item("min_utilisation", plan.stats.min_utilisation)?;
+    stats.set_item("max_utilisation", plan.stats.max_utilisation)?;
+    stats.set_item("utilisation_std_dev", plan.stats.utilisation_std_dev)?;
+    PyTuple::new(
+        py,
+        [
+            assignments,
+            unassigned,
+            loads,
+            orphans,
+            objective.into_any(),
+            stats.into_any(),
+        ],
+    )
+}
+
+fn read_customers(
+    table: &Bound<'_, PyAny>,
+    options: &LoadOptions,
+) -> PyResult<apportion::Customers> {
+    let columns = tables_in::read(table, "customers")?;
+    load::customers_from_columns("customers", columns, options).map_err(|e| errors::to_py(e.into()))
+}
+
+fn read_managers(table: &Bound<'_, PyAny>, options: &LoadOptions) -> PyResult<apportion::Managers> {
+    let columns = tables_in::read(table, "managers")?;
+    load::managers_from_columns("managers", columns, options).map_err(|e| errors::to_py(e.into()))
+}
+
+/// Load options with column type overrides (`{"postcode": "string"}`), which win over the
+/// types the tables declare.
+fn load_options(types: Option<HashMap<String, String>>) -> PyResult<LoadOptions> {
+    let mut options = LoadOptions::default();
+    for (column, type_name) in types.unwrap_or_default() {
+        let value_type = ValueType::from_name(&type_name).ok_or_else(|| {
+            errors::to_py(
+                apportion::InputError::UnknownType {
+                    column: column.clone(),
+                    type_name: type_name.clone(),
+                }
+                .into(),
+            )
+        })?;
+        options.types.insert(column, value_type);
+    }
+    Ok(options)
+}
+
+fn parse_date(text: &str) -> PyResult<Date> {
+    text.parse().map_err(|_| {
+        errors::input(
+            "invalid_date",
+            format!("as_of `{text}` is not a date (YYYY-MM-DD)"),
+        )
+    })
+}
+
+fn check_threads(threads: Option<usize>) -> PyResult<Option<usize>> {
+    match threads {
+        Some(0) => Err(errors::input(
+            "invalid_threads",
+            "threads must be at least 1 (or None for one per core)".to_owned(),
+        )),
+        threads => Ok(threads),
+    }
+}
+
+fn on_error(skip: bool) -> OnRuleError {
+    if skip {
+        OnRuleError::Skip
+    } else {
+        OnRuleError::Fail
+    }
+}
+
+/// A Python progress callable, called from worker threads with (done, total); the first
+/// exception it raises (a tqdm bar closed, a KeyboardInterrupt) is raised after the run.
+struct Callback {
+    function: Option<Arc<Py<PyAny>>>,
+    failure: Arc<Mutex<Option<PyErr>>>,
+}
+
+impl Callback {
+    fn new(function: Option<Py<PyAny>>) -> Callback {
+        Callback {
+            function: function.map(Arc::new),
+            failure: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn progress(&self) -> Option<Progress> {
+        let function = self.function.clone()?;
+        let failure = Arc::clone(&self.failure);
+        Some(Arc::new(move |done: usize, total: usize| {
+            Python::attach(|py| {
+                if let Err(error) = function.call1(py, (done, total))
+                    && let Ok(mut slot) = failure.lock()
+                {
+                    slot.get_or_insert(error);
+                }
+            });
+        }))
+    }
+
+    fn raise_if_failed(&self) -> PyResult<()> {
+        match self.failure.lock().ok().and_then(|mut slot| slot.take()) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}

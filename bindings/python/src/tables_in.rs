@@ -1,0 +1,473 @@
+//! Tables from Python: anything speaking the Arrow PyCapsule stream interface (pyarrow,
+//! polars, pandas, Spark), read straight from its buffers, or a list of dicts. Each column
+//! keeps its declared type; a value that cannot be read is an error naming the column and row.
+
+use std::sync::Arc;
+
+use apportion::load::{Column, Datum};
+use apportion::{Date, ValueType};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray};
+use arrow_schema::{DataType, TimeUnit};
+use pyo3::prelude::*;
+use pyo3::types::{PyDate, PyDateTime, PyDict, PyList, PyTuple};
+use pyo3_arrow::input::AnyRecordBatch;
+
+use crate::errors;
+
+/// The columns of `table`; `what` names it in errors ("customers", "managers").
+pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>> {
+    if let Ok(rows) = table.cast::<PyList>() {
+        return from_dicts(rows, what);
+    }
+    let arrow = table.hasattr("__arrow_c_stream__")? || table.hasattr("__arrow_c_array__")?;
+    if !arrow {
+        return Err(errors::input(
+            "unsupported_input",
+            format!(
+                "{what} must be a table speaking the Arrow PyCapsule interface (pyarrow, polars, \
+                 pandas, Spark) or a list of dicts, not `{}`",
+                table.get_type().name()?
+            ),
+        ));
+    }
+    let reader = table.extract::<AnyRecordBatch>()?.into_reader()?;
+    let schema = reader.schema();
+    let mut columns: Vec<Column> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            Ok(Column {
+                name: field.name().clone(),
+                value_type: value_type(field.data_type(), field.name(), what)?,
+                cells: Vec::new(),
+            })
+        })
+        .collect::<PyResult<_>>()?;
+    let mut rows = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| errors::input("malformed_input", format!("{what}: {e}")))?;
+        for (column, array) in columns.iter_mut().zip(batch.columns()) {
+            let at = Place {
+                what,
+                column: &column.name,
+                first_row: rows,
+            };
+            append(array.as_ref(), &at, &mut column.cells)?;
+        }
+        rows += batch.num_rows();
+    }
+    Ok(columns)
+}
+
+/// Where values come from, for errors.
+struct Place<'a> {
+    what: &'a str,
+    column: &'a str,
+    /// The table row of the batch's first row.
+    first_row: usize,
+}
+
+impl Place<'_> {
+    fn error(&self, row: usize, problem: &str) -> PyErr {
+        errors::input(
+            "invalid_value",
+            format!(
+                "{}: row {}, column `{}`: {problem}",
+                self.what,
+                self.first_row + row,
+                self.column
+            ),
+        )
+    }
+}
+
+/// The apportion type of an Arrow type; `None` for an all-null column, an error for a type
+/// apportion cannot read.
+fn value_type(data_type: &DataType, column: &str, what: &str) -> PyResult<Option<ValueType>> {
+    use DataType as D;
+    Ok(Some(match data_type {
+        D::Null => return Ok(None),
+        D::Boolean => ValueType::Bool,
+        D::Int8 | D::Int16 | D::Int32 | D::Int64 => ValueType::Int,
+        D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 => ValueType::Int,
+        D::Float32 | D::Float64 => ValueType::Float,
+        D::Utf8 | D::LargeUtf8 | D::Utf8View => ValueType::Str,
+        D::Date32 | D::Date64 => ValueType::Date,
+        // pandas reads dates as timestamps; those at midnight are dates.
+        D::Timestamp(_, None) => ValueType::Date,
+        D::Dictionary(_, values) => return value_type(values, column, what),
+        D::List(item) | D::LargeList(item) | D::ListView(item) | D::LargeListView(item)
+            if matches!(item.data_type(), D::Utf8 | D::LargeUtf8 | D::Utf8View) =>
+        {
+            ValueType::List
+        }
+        // Mappings (segment caps) are read as they come; only structural columns take them.
+        D::Struct(_) | D::Map(..) => return Ok(None),
+        other => {
+            return Err(errors::input(
+                "unsupported_column_type",
+                format!(
+                    "{what}: column `{column}` has Arrow type {other}, which apportion cannot \
+                     read; use integers, floats, booleans, text, dates or lists of text"
+                ),
+            ));
+        }
+    }))
+}
+
+/// Appends the cells of `array` to `cells`.
+fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<()> {
+    use DataType as D;
+    let mismatch = || at.error(0, "the column's data does not match its type");
+    match array.data_type() {
+        D::Null => cells.extend((0..array.len()).map(|_| Datum::Null)),
+        D::Boolean => {
+            let values = array.as_boolean_opt().ok_or_else(mismatch)?;
+            cells.extend(values.iter().map(|v| v.map_or(Datum::Null, Datum::Bool)));
+        }
+        D::Int8 => integers::<Int8Type>(array, at, cells)?,
+        D::Int16 => integers::<Int16Type>(array, at, cells)?,
+        D::Int32 => integers::<Int32Type>(array, at, cells)?,
+        D::Int64 => integers::<Int64Type>(array, at, cells)?,
+        D::UInt8 => integers::<UInt8Type>(array, at, cells)?,
+        D::UInt16 => integers::<UInt16Type>(array, at, cells)?,
+        D::UInt32 => integers::<UInt32Type>(array, at, cells)?,
+        D::UInt64 => integers::<UInt64Type>(array, at, cells)?,
+        D::Float32 => {
+            let values = array
+                .as_primitive_opt::<Float32Type>()
+                .ok_or_else(mismatch)?;
+            cells.extend(
+                values
+                    .iter()
+                    .map(|v| v.map_or(Datum::Null, |v| Datum::Float(f64::from(v)))),
+            );
+        }
+        D::Float64 => {
+            let values = array
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(mismatch)?;
+            cells.extend(values.iter().map(|v| v.map_or(Datum::Null, Datum::Float)));
+        }
+        D::Utf8 | D::LargeUtf8 | D::Utf8View => {
+            for text in strings(array).ok_or_else(mismatch)? {
+                cells.push(text.map_or(Datum::Null, |t| Datum::Str(Arc::from(t))));
+            }
+        }
+        D::Date32 => {
+            let values = array
+                .as_primitive_opt::<Date32Type>()
+                .ok_or_else(mismatch)?;
+            for (row, days) in values.iter().enumerate() {
+                cells.push(date(days.map(i64::from), row, at)?);
+            }
+        }
+        D::Date64 => {
+            let values = array
+                .as_primitive_opt::<Date64Type>()
+                .ok_or_else(mismatch)?;
+            for (row, millis) in values.iter().enumerate() {
+                cells.push(date(millis.map(|ms| ms.div_euclid(86_400_000)), row, at)?);
+            }
+        }
+        D::Timestamp(unit, None) => {
+            let (ticks, per_day) = timestamps(array, *unit).ok_or_else(mismatch)?;
+            for (row, tick) in ticks.into_iter().enumerate() {
+                let days = match tick {
+                    Some(t) if t.rem_euclid(per_day) != 0 => {
+                        return Err(at.error(row, "the timestamp has a time of day: not a date"));
+                    }
+                    tick => tick.map(|t| t.div_euclid(per_day)),
+                };
+                cells.push(date(days, row, at)?);
+            }
+        }
+        D::Dictionary(..) => {
+            let dictionary = array.as_any_dictionary_opt().ok_or_else(mismatch)?;
+            // Each distinct value is read once and shared by every row that has it.
+            let mut values = Vec::with_capacity(dictionary.values().len());
+            append(dictionary.values().as_ref(), at, &mut values)?;
+            for (row, key) in dictionary.normalized_keys().into_iter().enumerate() {
+                cells.push(if dictionary.is_null(row) {
+                    Datum::Null
+                } else {
+                    values.get(key).cloned().ok_or_else(mismatch)?
+                });
+            }
+        }
+        D::List(_) | D::LargeList(_) | D::ListView(_) | D::LargeListView(_) => {
+            lists(array, at, cells)?
+        }
+        D::Struct(_) => {
+            let structs = array.as_struct_opt().ok_or_else(mismatch)?;
+            let mut fields = Vec::new();
+            for (name, column) in structs.column_names().into_iter().zip(structs.columns()) {
+                let mut values = Vec::with_capacity(column.len());
+                append(column.as_ref(), at, &mut values)?;
+                fields.push((name.to_owned(), values));
+            }
+            for row in 0..structs.len() {
+                cells.push(if structs.is_null(row) {
+                    Datum::Null
+                } else {
+                    Datum::Map(
+                        fields
+                            .iter()
+                            .filter(|(_, values)| values[row] != Datum::Null)
+                            .map(|(name, values)| (name.clone(), values[row].clone()))
+                            .collect(),
+                    )
+                });
+            }
+        }
+        D::Map(..) => {
+            let maps = array.as_map_opt().ok_or_else(mismatch)?;
+            let (mut keys, mut values) = (Vec::new(), Vec::new());
+            append(maps.keys().as_ref(), at, &mut keys)?;
+            append(maps.values().as_ref(), at, &mut values)?;
+            let offsets = maps.value_offsets();
+            for row in 0..maps.len() {
+                if maps.is_null(row) {
+                    cells.push(Datum::Null);
+                    continue;
+                }
+                let range = offsets[row] as usize..offsets[row + 1] as usize;
+                let entries = range
+                    .map(|i| match (&keys[i], &values[i]) {
+                        (Datum::Str(key), value) => Ok((key.to_string(), value.clone())),
+                        _ => Err(at.error(row, "map keys must be text")),
+                    })
+                    .collect::<PyResult<_>>()?;
+                cells.push(Datum::Map(entries));
+            }
+        }
+        other => {
+            return Err(at.error(0, &format!("Arrow type {other} cannot be read")));
+        }
+    }
+    Ok(())
+}
+
+fn integers<T: ArrowPrimitiveType>(
+    array: &dyn Array,
+    at: &Place<'_>,
+    cells: &mut Vec<Datum>,
+) -> PyResult<()>
+where
+    T::Native: TryInto<i64>,
+{
+    let values: &PrimitiveArray<T> = array
+        .as_primitive_opt::<T>()
+        .ok_or_else(|| at.error(0, "the column's data does not match its type"))?;
+    for (row, value) in values.iter().enumerate() {
+        cells.push(match value {
+            None => Datum::Null,
+            Some(v) => Datum::Int(
+                v.try_into()
+                    .map_err(|_| at.error(row, "the integer is too large for 64 bits"))?,
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A timestamp array's raw values and how many of its units make a day.
+fn timestamps(array: &dyn Array, unit: TimeUnit) -> Option<(Vec<Option<i64>>, i64)> {
+    Some(match unit {
+        TimeUnit::Second => (
+            array
+                .as_primitive_opt::<TimestampSecondType>()?
+                .iter()
+                .collect(),
+            86_400,
+        ),
+        TimeUnit::Millisecond => (
+            array
+                .as_primitive_opt::<TimestampMillisecondType>()?
+                .iter()
+                .collect(),
+            86_400_000,
+        ),
+        TimeUnit::Microsecond => (
+            array
+                .as_primitive_opt::<TimestampMicrosecondType>()?
+                .iter()
+                .collect(),
+            86_400_000_000,
+        ),
+        TimeUnit::Nanosecond => (
+            array
+                .as_primitive_opt::<TimestampNanosecondType>()?
+                .iter()
+                .collect(),
+            86_400_000_000_000,
+        ),
+    })
+}
+
+/// The texts of a string array of any layout.
+fn strings(array: &dyn Array) -> Option<Vec<Option<&str>>> {
+    if let Some(values) = array.as_string_opt::<i32>() {
+        return Some(values.iter().collect());
+    }
+    if let Some(values) = array.as_string_opt::<i64>() {
+        return Some(values.iter().collect());
+    }
+    array
+        .as_string_view_opt()
+        .map(|values| values.iter().collect())
+}
+
+fn date(days: Option<i64>, row: usize, at: &Place<'_>) -> PyResult<Datum> {
+    match days {
+        None => Ok(Datum::Null),
+        Some(days) => Date::from_days_since_epoch(days)
+            .map(Datum::Date)
+            .ok_or_else(|| at.error(row, "the date is out of range")),
+    }
+}
+
+/// Lists of text; a null item inside a list is an error, a null list is a missing value.
+fn lists(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<()> {
+    let rows: Vec<Option<arrow_array::ArrayRef>> = if let Some(lists) = array.as_list_opt::<i32>() {
+        lists.iter().collect()
+    } else if let Some(lists) = array.as_list_opt::<i64>() {
+        lists.iter().collect()
+    } else if let Some(lists) = array.as_list_view_opt::<i32>() {
+        lists.iter().collect()
+    } else if let Some(lists) = array.as_list_view_opt::<i64>() {
+        lists.iter().collect()
+    } else {
+        return Err(at.error(0, "the column's data does not match its type"));
+    };
+    for (row, list) in rows.into_iter().enumerate() {
+        let Some(list) = list else {
+            cells.push(Datum::Null);
+            continue;
+        };
+        let items =
+            strings(list.as_ref()).ok_or_else(|| at.error(row, "list items must be text"))?;
+        let items = items
+            .into_iter()
+            .map(|item| {
+                item.map(Arc::from)
+                    .ok_or_else(|| at.error(row, "a list item is missing (null)"))
+            })
+            .collect::<PyResult<_>>()?;
+        cells.push(Datum::List(items));
+    }
+    Ok(())
+}
+
+/// Columns from a list of dicts, in order of first appearance; a key a record lacks is a
+/// missing value. Types are inferred as for JSON.
+fn from_dicts(rows: &Bound<'_, PyList>, what: &str) -> PyResult<Vec<Column>> {
+    let mut columns: Vec<Column> = Vec::new();
+    for (row, record) in rows.iter().enumerate() {
+        let record = record.cast::<PyDict>().map_err(|_| {
+            errors::input("invalid_record", format!("{what}: row {row} is not a dict"))
+        })?;
+        for (key, value) in record.iter() {
+            let name: String = key.extract().map_err(|_| {
+                errors::input(
+                    "invalid_record",
+                    format!("{what}: row {row} has a key that is not text"),
+                )
+            })?;
+            let at = Place {
+                what,
+                column: &name,
+                first_row: 0,
+            };
+            let datum = python_value(&value, row, &at)?;
+            let index = match columns.iter().position(|c| c.name == name) {
+                Some(index) => index,
+                None => {
+                    columns.push(Column {
+                        name: name.clone(),
+                        value_type: None,
+                        cells: Vec::with_capacity(rows.len()),
+                    });
+                    columns.len() - 1
+                }
+            };
+            let cells = &mut columns[index].cells;
+            cells.resize(row, Datum::Null);
+            cells.push(datum);
+        }
+    }
+    for column in &mut columns {
+        column.cells.resize(rows.len(), Datum::Null);
+    }
+    Ok(columns)
+}
+
+/// A Python value as a cell.
+fn python_value(value: &Bound<'_, PyAny>, row: usize, at: &Place<'_>) -> PyResult<Datum> {
+    if value.is_none() {
+        return Ok(Datum::Null);
+    }
+    // `bool` before `int`: Python's booleans are integers too.
+    if let Ok(v) = value.extract::<bool>() {
+        return Ok(Datum::Bool(v));
+    }
+    if value.is_instance_of::<pyo3::types::PyInt>() {
+        return value
+            .extract::<i64>()
+            .map(Datum::Int)
+            .map_err(|_| at.error(row, "the integer is too large for 64 bits"));
+    }
+    if let Ok(v) = value.extract::<f64>() {
+        return Ok(Datum::Float(v));
+    }
+    if let Ok(v) = value.extract::<String>() {
+        return Ok(Datum::Str(Arc::from(v)));
+    }
+    if value.is_instance_of::<PyDateTime>() {
+        return Err(at.error(row, "a datetime is not a date: pass `.date()`"));
+    }
+    if let Ok(date) = value.cast::<PyDate>() {
+        let text: String = date.call_method0("isoformat")?.extract()?;
+        return text
+            .parse::<Date>()
+            .map(Datum::Date)
+            .map_err(|_| at.error(row, "the date is out of range"));
+    }
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        let items = value
+            .try_iter()?
+            .map(|item| {
+                item?
+                    .extract::<String>()
+                    .map(Arc::from)
+                    .map_err(|_| at.error(row, "list items must be text"))
+            })
+            .collect::<PyResult<_>>()?;
+        return Ok(Datum::List(items));
+    }
+    if let Ok(map) = value.cast::<PyDict>() {
+        let entries = map
+            .iter()
+            .map(|(key, value)| {
+                let key: String = key
+                    .extract()
+                    .map_err(|_| at.error(row, "mapping keys must be text"))?;
+                Ok((key, python_value(&value, row, at)?))
+            })
+            .collect::<PyResult<_>>()?;
+        return Ok(Datum::Map(entries));
+    }
+    Err(at.error(
+        row,
+        &format!(
+            "a value of type `{}` cannot be read",
+            value.get_type().name()?
+        ),
+    ))
+}

@@ -1,0 +1,102 @@
+"""Assignment from Python: the plan's guarantees, progress reporting and the GIL."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import tqdm
+
+import apportion
+
+from conftest import AS_OF, TYPES
+
+
+def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    plan = apportion.assign(customers, managers, rulebook, as_of=AS_OF, types=TYPES)
+    assert plan.stats.assigned + plan.stats.unassigned == customers.num_rows
+    assert pc.all(pc.less_equal(plan.loads["load"], plan.loads["capacity"])).as_py()
+    objective = plan.objective
+    assert objective.total == (
+        objective.affinity + objective.moves + objective.balance + objective.unassigned
+    )
+    assert objective.affinity == -pc.sum(plan.assignments["affinity"]).as_py()
+    assert objective.moves == pc.sum(plan.assignments["move_penalty"]).as_py()
+    assert plan.stats.moved == pc.sum(plan.assignments["moved"]).as_py()
+    assert plan.orphans.num_rows > 0
+
+
+def test_unassigned_customers_have_reasons():
+    rules = apportion.Rulebook('fn eligible(c, m) { c.region == m.region }')
+    customers = [
+        {"id": "C-1", "region": "north"},
+        {"id": "C-2", "region": "north"},
+        {"id": "C-3", "region": "south"},
+    ]
+    managers = [{"id": "M-1", "capacity": 1, "region": "north"}]
+    plan = apportion.assign(customers, managers, rules, as_of=AS_OF)
+    reasons = {row["customer"]: row for row in plan.unassigned}
+    assert reasons["C-3"]["reason"] == "no_eligible_manager"
+    assert reasons["C-2"]["reason"] == "capacity_exhausted"
+    assert reasons["C-2"]["full_managers"] == ["M-1"]
+    assert [row["customer"] for row in plan.assignments] == ["C-1"]
+
+
+def test_progress_reaches_the_total(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    seen: list[tuple[int, int]] = []
+    apportion.assign(
+        customers, managers, rulebook, as_of=AS_OF, types=TYPES, progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen and max(seen) == (3_000, 3_000)
+    assert all(total == 3_000 for _, total in seen)
+
+
+def test_a_tqdm_bar_is_a_progress(rulebook, bank_arrow):
+    customers, _ = bank_arrow
+    with tqdm.tqdm(file=io.StringIO()) as bar:
+        rulebook.profile(customers, as_of=AS_OF, types=TYPES, progress=bar)
+        assert bar.n == bar.total == 3_000
+
+
+def test_an_exception_in_the_progress_callback_is_raised_after_the_run(rulebook, bank_arrow):
+    customers, _ = bank_arrow
+
+    def broken(done: int, total: int) -> None:
+        raise ValueError("bar closed")
+
+    try:
+        rulebook.profile(customers, as_of=AS_OF, types=TYPES, progress=broken)
+    except ValueError as error:
+        assert str(error) == "bar closed"
+    else:
+        raise AssertionError("the callback's exception was swallowed")
+
+
+def test_the_gil_is_released_while_solving(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    big = pa.concat_tables([customers] * 3)
+    big = big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
+    ticks = 0
+    running = True
+
+    def count() -> None:
+        nonlocal ticks
+        while running:
+            ticks += 1
+            time.sleep(0.001)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    started = time.perf_counter()
+    apportion.assign(big, managers, rulebook, as_of=AS_OF, types=TYPES, threads=1)
+    elapsed = time.perf_counter() - started
+    running = False
+    counter.join()
+    # With the GIL held for the whole run the counter could not move; released, it ticks
+    # about once a millisecond (allow a wide margin for a busy machine).
+    assert ticks > elapsed * 100, (ticks, elapsed)

@@ -1,0 +1,89 @@
+"""Every error is an ApportionError with the Rust error's stable code and a message naming
+what was wrong and where."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+import apportion
+
+from conftest import AS_OF
+
+MANAGERS = [{"id": "M-1", "capacity": 2}]
+
+
+def test_the_hierarchy():
+    for error in (apportion.InputError, apportion.RuleError, apportion.SolveError):
+        assert issubclass(error, apportion.ApportionError)
+    assert issubclass(apportion.ApportionError, Exception)
+
+
+def test_a_syntax_error_names_line_and_column():
+    with pytest.raises(apportion.RuleError) as caught:
+        apportion.Rulebook("fn tier(c) {\n  let x = ;\n}")
+    assert caught.value.code == "rule_syntax"
+    assert "line 2" in str(caught.value)
+
+
+def test_a_forbidden_construct_is_refused():
+    with pytest.raises(apportion.RuleError) as caught:
+        apportion.Rulebook('fn x(c) { eval("1") }')
+    assert caught.value.code in {"forbidden_construct", "unknown_function"}
+
+
+def test_a_failing_rule_names_the_customer_or_is_skipped():
+    rules = apportion.Rulebook("fn ratio(c) { 100 / c.n }")
+    rows = [{"id": "C-1", "n": 4}, {"id": "C-2", "n": 0}]
+    with pytest.raises(apportion.RuleError) as caught:
+        rules.profile(rows, as_of=AS_OF)
+    assert "`C-2`" in str(caught.value) and "ratio" in str(caught.value)
+    profile = rules.profile(rows, as_of=AS_OF, skip_errors=True)
+    assert [r["id"] for r in profile.customers] == ["C-1"]
+    assert [s["customer"] for s in profile.skipped] == ["C-2"]
+    assert profile.skipped[0]["code"] == caught.value.code
+
+
+def test_a_rule_reading_a_missing_column_is_refused_before_running():
+    rules = apportion.Rulebook("fn x(c) { c.nope }")
+    with pytest.raises(apportion.RuleError) as caught:
+        rules.check(pa.table({"id": ["C-1"]}))
+    assert caught.value.code == "unknown_field"
+    assert "`nope`" in str(caught.value)
+
+
+def test_input_errors_name_the_record_and_column():
+    rules = apportion.Rulebook("fn x(c) { 1 }")
+    with pytest.raises(apportion.InputError) as caught:
+        rules.profile([{"id": "C-1"}, {"id": "C-1"}], as_of=AS_OF)
+    assert caught.value.code == "duplicate_customer_id"
+    with pytest.raises(apportion.InputError) as caught:
+        rules.profile([{"id": "C-1"}, {"id": None}], as_of=AS_OF)
+    assert caught.value.code == "empty_id"
+    assert "#1" in str(caught.value)
+    with pytest.raises(apportion.InputError) as caught:
+        apportion.assign([{"id": "C-1"}], [{"id": "M-1", "capacity": -3}], rules, as_of=AS_OF)
+    assert caught.value.code == "invalid_capacity"
+    assert "`M-1`" in str(caught.value) and "`capacity`" in str(caught.value)
+
+
+def test_bad_options_are_errors():
+    rules = apportion.Rulebook("fn x(c) { 1 }")
+    rows = [{"id": "C-1"}]
+    cases = [
+        ({"as_of": "30/06/2026"}, apportion.InputError, "invalid_date"),
+        ({"threads": 0}, apportion.InputError, "invalid_threads"),
+        ({"types": {"x": "decimal"}}, apportion.InputError, "unknown_type"),
+        ({"move_penalty": -1}, apportion.SolveError, "invalid_policy"),
+        ({"unassigned_penalty": 0}, apportion.SolveError, "invalid_policy"),
+    ]
+    for options, error, code in cases:
+        with pytest.raises(error) as caught:
+            apportion.assign(rows, MANAGERS, rules, **{"as_of": AS_OF, **options})
+        assert caught.value.code == code, options
+
+
+def test_options_are_keyword_only():
+    rules = apportion.Rulebook("fn x(c) { 1 }")
+    with pytest.raises(TypeError):
+        apportion.assign([{"id": "C-1"}], MANAGERS, rules, AS_OF)  # type: ignore[misc]

@@ -1,0 +1,60 @@
+"""The rulebook as a Python object: built from text or a file, pickled to workers, shared by
+threads."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import pickle
+
+import pyarrow as pa
+
+import apportion
+
+from conftest import AS_OF, RULES, TYPES
+
+
+def test_from_file_keeps_the_source_and_fields(rulebook):
+    assert rulebook.source == RULES.read_text()
+    assert rulebook.fields[:2] == ["tier", "segment"]
+    assert isinstance(rulebook, apportion.Rulebook)
+
+
+def test_pickling_round_trips(rulebook, bank_arrow):
+    customers, _ = bank_arrow
+    copy = pickle.loads(pickle.dumps(rulebook))
+    assert type(copy) is apportion.Rulebook
+    assert copy.source == rulebook.source
+    assert copy.profile(customers, as_of=AS_OF, types=TYPES).customers.equals(
+        rulebook.profile(customers, as_of=AS_OF, types=TYPES).customers
+    )
+
+
+def test_results_pickle(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    plan = apportion.assign(customers, managers, rulebook, as_of=AS_OF, types=TYPES)
+    copy = pickle.loads(pickle.dumps(plan))
+    assert copy.objective == plan.objective
+    assert copy.assignments.equals(plan.assignments)
+
+
+def test_one_rulebook_serves_two_threads(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    alone = apportion.assign(customers, managers, rulebook, as_of=AS_OF, types=TYPES)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = [
+            pool.submit(apportion.assign, customers, managers, rulebook, as_of=AS_OF, types=TYPES)
+            for _ in range(4)
+        ]
+        for run in runs:
+            plan = run.result()
+            assert plan.objective == alone.objective
+            assert plan.assignments.equals(alone.assignments)
+
+
+def test_thread_count_never_changes_results(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    one = apportion.assign(customers, managers, rulebook, as_of=AS_OF, types=TYPES, threads=1)
+    two = apportion.assign(customers, managers, rulebook, as_of=AS_OF, types=TYPES, threads=2)
+    assert one.assignments.equals(two.assignments)
+    assert one.unassigned.equals(two.unassigned)
+    assert isinstance(one.assignments, pa.Table)
