@@ -18,6 +18,9 @@ pub enum Error {
     /// The assignment problem could not be set up or solved.
     #[error(transparent)]
     Solve(#[from] SolveError),
+    /// The run was stopped through its [`Cancel`](crate::Cancel) flag.
+    #[error("the run was cancelled")]
+    Cancelled,
 }
 
 impl Error {
@@ -27,6 +30,7 @@ impl Error {
             Error::Input(e) => e.code(),
             Error::Rule(e) => e.code(),
             Error::Solve(e) => e.code(),
+            Error::Cancelled => "cancelled",
         }
     }
 }

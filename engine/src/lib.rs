@@ -1,6 +1,7 @@
 #![doc = include_str!("../../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod cancel;
 pub mod date;
 pub mod error;
 pub mod load;
@@ -10,6 +11,7 @@ pub mod profile;
 pub mod rules;
 pub mod solve;
 
+pub use cancel::Cancel;
 pub use date::Date;
 pub use error::{Error, InputError, Location, Position, Result, RuleError, SolveError};
 pub use model::{

@@ -58,6 +58,11 @@ pub(crate) fn input(code: &str, message: String) -> PyErr {
     raise::<InputError>(code, message)
 }
 
+/// A failure that is apportion's fault, not the caller's (it should never happen).
+pub(crate) fn internal(message: String) -> PyErr {
+    raise::<ApportionError>("internal_error", message)
+}
+
 /// Registers the exception classes on the module.
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();

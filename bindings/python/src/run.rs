@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use apportion::load::{self, LoadOptions};
 use apportion::{
-    AssignOptions, Book, Date, OnRuleError, Policy, ProfileOptions, Progress, ValueType,
+    AssignOptions, Book, Cancel, Date, OnRuleError, Policy, ProfileOptions, Progress, ValueType,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -94,17 +96,19 @@ impl Rulebook {
         let threads = check_threads(threads)?;
         let columns = tables_in::read(customers, "customers")?;
         let callback = Callback::new(progress);
+        let cancel = Cancel::new();
         let options = ProfileOptions {
             on_error: on_error(skip_errors),
             threads,
             progress: callback.progress(),
+            cancel: Some(cancel.clone()),
             ..ProfileOptions::new(as_of)
         };
         let rulebook = &self.inner;
-        let profile = py.detach(|| {
+        let profile = interruptible(py, &cancel, || {
             let customers = load::customers_from_columns("customers", columns, &load_options)?;
             rulebook.profile(&customers, &options)
-        });
+        })?;
         callback.raise_if_failed()?;
         let profile = profile.map_err(errors::to_py)?;
         let skipped = profile
@@ -168,6 +172,7 @@ pub(crate) fn assign<'py>(
     let customer_columns = tables_in::read(customers, "customers")?;
     let manager_columns = tables_in::read(managers, "managers")?;
     let callback = Callback::new(progress);
+    let cancel = Cancel::new();
     let options = AssignOptions {
         policy: Policy {
             move_penalty,
@@ -177,16 +182,17 @@ pub(crate) fn assign<'py>(
         on_error: on_error(skip_errors),
         threads,
         progress: callback.progress(),
+        cancel: Some(cancel.clone()),
         ..AssignOptions::new(as_of)
     };
     let rulebook = &rulebook.get().inner;
-    let plan = py.detach(|| {
+    let plan = interruptible(py, &cancel, || {
         let book = Book {
             customers: load::customers_from_columns("customers", customer_columns, &load_options)?,
             managers: load::managers_from_columns("managers", manager_columns, &load_options)?,
         };
         apportion::assign(&book, rulebook, &options)
-    });
+    })?;
     callback.raise_if_failed()?;
     let plan = plan.map_err(errors::to_py)?;
     let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, &plan)?;
@@ -214,6 +220,49 @@ pub(crate) fn assign<'py>(
             stats.into_any(),
         ],
     )
+}
+
+/// Runs `work` on a thread of its own with the GIL released, and looks at Python's signal
+/// handlers every 50 ms meanwhile: on Ctrl-C it raises `cancel`, waits for the run to stop
+/// (it checks the flag between chunks of customers and every few thousand pivots) and raises
+/// the KeyboardInterrupt.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    cancel: &Cancel,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
+    std::thread::scope(|scope| {
+        let (sender, mut receiver) = mpsc::channel();
+        scope.spawn(move || {
+            // The receiver outlives the thread: a send cannot fail.
+            let _ = sender.send(work());
+        });
+        let mut interrupted = None;
+        loop {
+            let (back, received) = py.detach(move || {
+                let received = receiver.recv_timeout(Duration::from_millis(50));
+                (receiver, received)
+            });
+            receiver = back;
+            match received {
+                Ok(value) => return interrupted.map_or(Ok(value), Err),
+                Err(RecvTimeoutError::Timeout) => {
+                    if interrupted.is_none()
+                        && let Err(signal) = py.check_signals()
+                    {
+                        cancel.cancel();
+                        interrupted = Some(signal);
+                    }
+                }
+                // The worker ended without sending: it panicked, which is a bug.
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(interrupted.unwrap_or_else(|| {
+                        errors::internal("the run stopped unexpectedly".to_owned())
+                    }));
+                }
+            }
+        }
+    })
 }
 
 fn read_customers(

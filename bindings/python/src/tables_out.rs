@@ -21,8 +21,7 @@ pub(crate) fn to_pyarrow<'py>(
     py: Python<'py>,
     columns: Vec<(&str, ArrayRef)>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let batch = RecordBatch::try_from_iter(columns)
-        .map_err(|e| errors::input("internal_error", e.to_string()))?;
+    let batch = RecordBatch::try_from_iter(columns).map_err(|e| errors::internal(e.to_string()))?;
     let schema = batch.schema();
     PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
 }

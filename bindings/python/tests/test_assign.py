@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import io
 import threading
 import time
@@ -100,3 +101,24 @@ def test_the_gil_is_released_while_solving(rulebook, bank_arrow):
     # With the GIL held for the whole run the counter could not move; released, it ticks
     # about once a millisecond (allow a wide margin for a busy machine).
     assert ticks > elapsed * 100, (ticks, elapsed)
+
+
+def test_ctrl_c_stops_a_run_promptly(rulebook, bank_arrow):
+    customers, _ = bank_arrow
+    big = pa.concat_tables([customers] * 10)
+    big = big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
+    seen: list[int] = []
+
+    def interrupt_on_first_report(done: int, total: int) -> None:
+        if not seen:
+            _thread.interrupt_main()  # what Ctrl-C does
+        seen.append(done)
+
+    try:
+        rulebook.profile(big, as_of=AS_OF, types=TYPES, threads=1, progress=interrupt_on_first_report)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("Ctrl-C was not raised")
+    # The run stopped early: it never got near the last of its 30,000 customers.
+    assert max(seen) < big.num_rows / 2, max(seen)

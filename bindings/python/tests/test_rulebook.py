@@ -4,6 +4,8 @@ threads."""
 from __future__ import annotations
 
 import concurrent.futures
+import subprocess
+import sys
 import pickle
 
 import pyarrow as pa
@@ -58,3 +60,16 @@ def test_thread_count_never_changes_results(rulebook, bank_arrow):
     assert one.assignments.equals(two.assignments)
     assert one.unassigned.equals(two.unassigned)
     assert isinstance(one.assignments, pa.Table)
+
+
+def test_importing_starts_no_threads():
+    # Spark and multiprocessing fork workers: a pool started at import would be copied dead.
+    code = (
+        "import os, pyarrow, pandas, polars\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "import apportion\n"
+        "print(before, len(os.listdir('/proc/self/task')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = done.stdout.split()
+    assert before == after

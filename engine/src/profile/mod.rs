@@ -11,8 +11,9 @@ use rayon::prelude::*;
 use rhai::{CallFnOptions, Dynamic, Engine, ImmutableString, Scope};
 use serde::Serialize;
 
+use crate::cancel::Cancel;
 use crate::date::Date;
-use crate::error::{Result, RuleError};
+use crate::error::{Error, Result, RuleError};
 use crate::model::{Customer, CustomerId, Customers, Value};
 use crate::rules::Rulebook;
 use crate::rules::sandbox::{self, Record, RecordData, Slots};
@@ -42,6 +43,8 @@ pub struct ProfileOptions {
     pub threads: Option<usize>,
     /// Progress callback, called from worker threads.
     pub progress: Option<Progress>,
+    /// Stops the run between chunks of customers once raised ([`Error::Cancelled`](crate::Error::Cancelled)).
+    pub cancel: Option<Cancel>,
 }
 
 impl ProfileOptions {
@@ -52,6 +55,7 @@ impl ProfileOptions {
             on_error: OnRuleError::Fail,
             threads: None,
             progress: None,
+            cancel: None,
         }
     }
 }
@@ -63,6 +67,7 @@ impl fmt::Debug for ProfileOptions {
             .field("on_error", &self.on_error)
             .field("threads", &self.threads)
             .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -108,6 +113,8 @@ enum ChunkOutcome {
         index: usize,
         error: RuleError,
     },
+    /// The run was cancelled before this chunk started.
+    Cancelled,
 }
 
 impl Rulebook {
@@ -132,6 +139,7 @@ impl Rulebook {
         let mut first_failure: Option<(usize, RuleError)> = None;
         for outcome in outcomes {
             match outcome {
+                ChunkOutcome::Cancelled => return Err(Error::Cancelled),
                 ChunkOutcome::Done { rows, skipped } => {
                     profile.customers.extend(rows);
                     profile.skipped.extend(skipped);
@@ -244,6 +252,14 @@ impl<'a> Run<'a> {
     }
 
     fn chunk(&self, worker: &mut Worker, start: usize, records: &[Customer]) -> ChunkOutcome {
+        if self
+            .options
+            .cancel
+            .as_ref()
+            .is_some_and(Cancel::is_cancelled)
+        {
+            return ChunkOutcome::Cancelled;
+        }
         let mut scope = Scope::new();
         let mut rows = Vec::with_capacity(records.len());
         let mut skipped = Vec::new();

@@ -12,6 +12,7 @@ use super::analysis::Analysis;
 use super::sandbox::{
     self, MANAGER_PROPERTIES, ManagerData, ManagerRecord, Record, RecordData, Slots,
 };
+use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Position, Result, RuleError};
 use crate::model::{Customer, Managers, Schema, Value};
@@ -105,6 +106,7 @@ pub(crate) fn evaluate(
     managers: &Managers,
     representatives: &[Representative<'_>],
     as_of: Date,
+    cancel: Option<&Cancel>,
 ) -> Vec<Result<Eligible, RuleError>> {
     let slots = Slots::for_customers(customer_schema, rulebook.fields());
     let pair = rulebook.pair_rules();
@@ -119,7 +121,14 @@ pub(crate) fn evaluate(
         .par_iter()
         .map_init(
             || Worker::new(rulebook, &slots, managers, as_of),
-            |worker, representative| worker.class(rulebook, representative),
+            |worker, representative| {
+                // Once cancelled, the remaining classes are skipped; the caller checks the
+                // flag and discards this result.
+                if cancel.is_some_and(Cancel::is_cancelled) {
+                    return Ok(Vec::new());
+                }
+                worker.class(rulebook, representative)
+            },
         )
         .collect()
 }

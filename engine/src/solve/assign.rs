@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::build::{Built, balance_cost, build_network};
 use super::classes::{self, Group};
-use super::network::{ArcId, Network};
+use super::network::{ArcId, Network, NetworkError};
+use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError, SolveError};
 use crate::model::{Book, ManagerId, Value};
@@ -57,6 +58,8 @@ pub struct AssignOptions {
     /// Called with (customers profiled, customers in all) while the rules run, from worker
     /// threads; the pair rules and the solve come after the last call.
     pub progress: Option<Progress>,
+    /// Stops the run soon after it is raised, from any thread ([`Error::Cancelled`]).
+    pub cancel: Option<Cancel>,
 }
 
 impl fmt::Debug for AssignOptions {
@@ -68,6 +71,7 @@ impl fmt::Debug for AssignOptions {
             .field("threads", &self.threads)
             .field("aggregate", &self.aggregate)
             .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -82,6 +86,7 @@ impl AssignOptions {
             threads: None,
             aggregate: true,
             progress: None,
+            cancel: None,
         }
     }
 }
@@ -150,10 +155,14 @@ fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Pla
     let mut prepared = prepare(book, rulebook, options)?;
     let rules_done = Instant::now();
     let built = build_network(book, &prepared, &options.policy)?;
-    let solution = built
-        .network
-        .solve()
-        .map_err(|e| Error::Solve(SolveError::Network(e)))?;
+    let solved = match &options.cancel {
+        Some(cancel) => built.network.solve_cancellable(cancel),
+        None => built.network.solve(),
+    };
+    let solution = solved.map_err(|e| match e {
+        NetworkError::Cancelled => Error::Cancelled,
+        e => Error::Solve(SolveError::Network(e)),
+    })?;
     let flow = |arc: ArcId| usize::try_from(solution.flow(arc)).unwrap_or(0);
 
     // Back from flow to customers, deterministically: within a node, customers in input order.
@@ -196,6 +205,7 @@ fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<
         &ProfileOptions {
             on_error: options.on_error,
             progress: options.progress.clone(),
+            cancel: options.cancel.clone(),
             ..ProfileOptions::new(options.as_of)
         },
     )?;
@@ -250,7 +260,11 @@ fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<
         &book.managers,
         &representatives,
         options.as_of,
+        options.cancel.as_ref(),
     );
+    if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+        return Err(Error::Cancelled);
+    }
     if options.on_error == OnRuleError::Fail
         && let Some(Err(error)) = eligibility.iter().find(|e| e.is_err())
     {

@@ -271,3 +271,38 @@ fn progress_counts_every_customer_and_changes_nothing() {
     assert_eq!(*last.lock().unwrap(), (49, 49));
     assert_eq!(plan, assign(&book, &rules, &quiet).unwrap());
 }
+
+#[test]
+fn a_cancelled_run_stops_with_its_own_error() {
+    use std::sync::Arc;
+
+    use apportion::{Cancel, Error};
+
+    // 2,000 customers: four chunks of rules, so a flag raised during the first stops the run.
+    let book = book(
+        &[(None, 500, 2_000)],
+        &[("M-1", 1_000, &[]), ("M-2", 1_000, &[])],
+    );
+    let rules = Rulebook::compile(RULES).unwrap();
+    let cancel = Cancel::new();
+    let raise = cancel.clone();
+    let options = AssignOptions {
+        threads: Some(1),
+        progress: Some(Arc::new(move |_, _| raise.cancel())),
+        cancel: Some(cancel.clone()),
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    let error = assign(&book, &rules, &options).unwrap_err();
+    assert_eq!(error, Error::Cancelled);
+    assert_eq!(error.code(), "cancelled");
+    // The same options without a raised flag run to the end.
+    let unraised = AssignOptions {
+        progress: None,
+        cancel: Some(Cancel::new()),
+        ..options
+    };
+    assert_eq!(
+        assign(&book, &rules, &unraised).unwrap().stats.assigned,
+        2_000
+    );
+}

@@ -328,6 +328,19 @@ fn assignment_network_is_deterministic_and_certified() {
 }
 
 #[test]
+fn a_raised_cancel_flag_stops_the_solve() {
+    use apportion::Cancel;
+
+    let net = assignment_network(2_000, 50, 40, 8, 7, false);
+    let cancel = Cancel::new();
+    assert_eq!(net.solve_cancellable(&cancel), net.solve());
+    cancel.cancel();
+    // Thousands of pivots are needed here; the flag is checked every 4,096.
+    assert_eq!(net.solve_cancellable(&cancel), Err(NetworkError::Cancelled));
+    assert_eq!(NetworkError::Cancelled.code(), "cancelled");
+}
+
+#[test]
 fn assignment_network_matches_reference() {
     for seed in 1..=4 {
         let net = assignment_network(60, 6, 12, 3, seed, false);

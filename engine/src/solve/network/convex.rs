@@ -11,6 +11,7 @@
 //! coarser network is solved again. A run cut into all its pieces is the real one, so this ends.
 
 use super::{Network, NetworkError, Solution};
+use crate::cancel::Cancel;
 
 /// Segments per run in the first, coarsest round.
 const FIRST_SEGMENTS: usize = 16;
@@ -79,21 +80,26 @@ impl Run {
 const MIN_PIECES_FOR_ROUNDS: usize = 65_536;
 
 /// Solves `network`, whose arcs `runs` (ranges of arc ids) are convex runs, exactly.
-pub(super) fn solve(network: &Network, runs: &[(u32, u32)]) -> Result<Solution, NetworkError> {
+pub(super) fn solve(
+    network: &Network,
+    runs: &[(u32, u32)],
+    cancel: Option<&Cancel>,
+) -> Result<Solution, NetworkError> {
     let pieces: usize = runs
         .iter()
         .map(|&(start, end)| (end - start) as usize)
         .sum();
     if pieces < MIN_PIECES_FOR_ROUNDS {
-        return network.solve_plain();
+        return network.solve_plain(cancel);
     }
-    solve_in_rounds(network, runs)
+    solve_in_rounds(network, runs, cancel)
 }
 
 /// Solves through coarse segments refined round by round, as the module describes.
 pub(super) fn solve_in_rounds(
     network: &Network,
     runs: &[(u32, u32)],
+    cancel: Option<&Cancel>,
 ) -> Result<Solution, NetworkError> {
     let mut runs: Vec<Run> = runs
         .iter()
@@ -102,11 +108,11 @@ pub(super) fn solve_in_rounds(
     let mut first_round = true;
     loop {
         let (coarse, segment_arcs) = coarsen(network, &runs);
-        let solution = match coarse.solve_plain() {
+        let solution = match coarse.solve_plain(cancel) {
             Ok(solution) => solution,
             // Merged segments can only raise the proven cost bound; the real network does not
             // need them.
-            Err(NetworkError::Overflow) => return network.solve_plain(),
+            Err(NetworkError::Overflow) => return network.solve_plain(cancel),
             Err(error) => return Err(error),
         };
         let (flow, ends) = spread(network, &runs, &segment_arcs, &coarse, &solution);
@@ -218,7 +224,7 @@ mod tests {
         let runs = [Run::new(1, 1_601)];
         let (coarse, segment_arcs) = coarsen(&net, &runs);
         assert_eq!(segment_arcs[0].len(), 16);
-        let solution = coarse.solve_plain().unwrap();
+        let solution = coarse.solve_plain(None).unwrap();
         let (flow, ends) = spread(&net, &runs, &segment_arcs, &coarse, &solution);
         // Segments cost their first piece, so the coarse optimum fills the whole segment that
         // starts below 250, beyond the real optimum: the certificate must fail.
@@ -226,8 +232,8 @@ mod tests {
         assert!(used > 250, "{used}");
         assert!(!ends[0].1);
         // Refined, it stops where the next unit would cost more than the direct arc.
-        let exact = solve_in_rounds(&net, &net.convex).unwrap();
-        assert_eq!(exact.cost, net.solve_plain().unwrap().cost);
+        let exact = solve_in_rounds(&net, &net.convex, None).unwrap();
+        assert_eq!(exact.cost, net.solve_plain(None).unwrap().cost);
         assert_eq!(exact.flow(ArcId(0)), 1_000 - 250);
     }
 }

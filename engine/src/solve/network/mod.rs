@@ -10,6 +10,8 @@
 //! proven to stay in range. The solver is deterministic: the same network always yields the same
 //! flows and potentials.
 
+use crate::cancel::Cancel;
+
 mod convex;
 mod simplex;
 #[cfg(test)]
@@ -41,6 +43,9 @@ pub enum NetworkError {
     /// network has more nodes or arcs than 32-bit ids can name; detected before solving.
     #[error("the network's costs, supplies or size are too large for exact 64-bit arithmetic")]
     Overflow,
+    /// The solve was stopped through its cancel flag.
+    #[error("the solve was cancelled")]
+    Cancelled,
     /// An arc is malformed.
     #[error("arc {arc} is invalid: {reason}")]
     InvalidArc {
@@ -58,6 +63,7 @@ impl NetworkError {
             NetworkError::Unbalanced { .. } => "unbalanced_network",
             NetworkError::Infeasible => "infeasible_network",
             NetworkError::Overflow => "cost_overflow",
+            NetworkError::Cancelled => "cancelled",
             NetworkError::InvalidArc { .. } => "invalid_arc",
         }
     }
@@ -204,11 +210,21 @@ impl Network {
     /// costs and potentials stay within `i64` ([`NetworkError::Overflow`]); then solves, and
     /// reports [`NetworkError::Infeasible`] when no flow fits the capacities.
     pub fn solve(&self) -> Result<Solution, NetworkError> {
+        self.solve_until(None)
+    }
+
+    /// [`Network::solve`], giving up with [`NetworkError::Cancelled`] soon after `cancel` is
+    /// raised from another thread.
+    pub fn solve_cancellable(&self, cancel: &Cancel) -> Result<Solution, NetworkError> {
+        self.solve_until(Some(cancel))
+    }
+
+    fn solve_until(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
         if self.convex.is_empty() {
-            return self.solve_plain();
+            return self.solve_plain(cancel);
         }
         self.validate()?;
-        convex::solve(self, &self.convex)
+        convex::solve(self, &self.convex, cancel)
     }
 
     /// Checks everything [`Network::solve`] checks before solving; returns big M and the
@@ -225,9 +241,9 @@ impl Network {
     }
 
     /// Solves with every arc as it is, convex runs included.
-    fn solve_plain(&self) -> Result<Solution, NetworkError> {
+    fn solve_plain(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
         let (artificial_cost, potential_bound) = self.validate()?;
-        let (flow, potential) = simplex::solve(
+        let outcome = simplex::solve(
             &self.supply,
             &self.source,
             &self.target,
@@ -235,9 +251,13 @@ impl Network {
             &self.cost,
             artificial_cost,
             potential_bound,
-        )
-        .ok_or(NetworkError::Infeasible)?;
-        self.solution_from(flow, potential)
+            cancel,
+        );
+        match outcome {
+            simplex::Outcome::Optimal(flow, potential) => self.solution_from(flow, potential),
+            simplex::Outcome::Infeasible => Err(NetworkError::Infeasible),
+            simplex::Outcome::Cancelled => Err(NetworkError::Cancelled),
+        }
     }
 
     /// An optimal flow with its total cost. The overflow check bounds every |flow * cost| and

@@ -17,6 +17,8 @@
 //! All arithmetic is plain `i64`; the caller has proven from the inputs that potentials, reduced
 //! costs and flows stay in range (flows never leave `0..=capacity`).
 
+use crate::cancel::Cancel;
+
 /// "No node" / "no arc".
 const NONE: u32 = u32::MAX;
 
@@ -29,6 +31,19 @@ const STATE_LOWER: i8 = 1;
 /// Direction of a node's predecessor arc: from the node up to its parent, or down into it.
 const DIR_UP: i8 = 1;
 const DIR_DOWN: i8 = -1;
+
+/// Pivots between two looks at the cancel flag.
+const PIVOTS_PER_CANCEL_CHECK: u32 = 4096;
+
+/// How a solve ended.
+pub(super) enum Outcome {
+    /// Per-arc flows and per-node potentials.
+    Optimal(Vec<i64>, Vec<i64>),
+    /// No flow meets the supplies within the capacities.
+    Infeasible,
+    /// The cancel flag was raised.
+    Cancelled,
+}
 
 /// Smallest block of arcs scanned per pricing step.
 const MIN_BLOCK_SIZE: usize = 10;
@@ -87,7 +102,11 @@ struct Simplex {
 /// Solves a validated, balanced, overflow-checked network. `artificial_cost` is big M and
 /// `potential_bound` bounds |potential| along tree paths from the root (M + (n - 1)·C). Returns
 /// per-arc flows and per-node potentials (reduced cost `c - p_i + p_j`, root at 0), or `None`
-/// when it is infeasible.
+/// when it is infeasible; stops early once `cancel` is raised.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the network's flat arrays, passed as they are"
+)]
 pub(super) fn solve(
     supply: &[i64],
     source: &[u32],
@@ -96,12 +115,13 @@ pub(super) fn solve(
     cost: &[i64],
     artificial_cost: i64,
     potential_bound: u64,
-) -> Option<(Vec<i64>, Vec<i64>)> {
+    cancel: Option<&Cancel>,
+) -> Outcome {
     let node_num = supply.len();
     let arc_num = source.len();
     if node_num == 0 {
         // Without nodes there can be no valid arcs either.
-        return Some((vec![0; arc_num], Vec::new()));
+        return Outcome::Optimal(vec![0; arc_num], Vec::new());
     }
     // First try a small M: just above the largest arc cost. An optimum without artificial flow
     // is optimal whatever M was, and a small M lets the first pivots route supply by the real
@@ -115,16 +135,23 @@ pub(super) fn solve(
     let mut simplex = Simplex::new(supply, source, target, capacity, cost, small_m);
     simplex.potential_bound = potential_bound;
     simplex.attach_transit_nodes(supply);
-    simplex.run();
+    if !simplex.run(cancel) {
+        return Outcome::Cancelled;
+    }
     if small_m < artificial_cost && !simplex.artificial_flow_is_zero() {
         simplex.raise_artificial_cost(artificial_cost);
-        simplex.run();
+        if !simplex.run(cancel) {
+            return Outcome::Cancelled;
+        }
     }
-    simplex.flows().map(|flow| {
-        let root = simplex.pi[node_num];
-        let potential = simplex.pi[..node_num].iter().map(|&p| root - p).collect();
-        (flow, potential)
-    })
+    match simplex.flows() {
+        Some(flow) => {
+            let root = simplex.pi[node_num];
+            let potential = simplex.pi[..node_num].iter().map(|&p| root - p).collect();
+            Outcome::Optimal(flow, potential)
+        }
+        None => Outcome::Infeasible,
+    }
 }
 
 impl Simplex {
@@ -323,11 +350,20 @@ impl Simplex {
         s
     }
 
-    /// Pivots until no arc prices out.
-    fn run(&mut self) {
+    /// Pivots until no arc prices out; false if `cancel` was raised first.
+    fn run(&mut self, cancel: Option<&Cancel>) -> bool {
+        let mut until_check = PIVOTS_PER_CANCEL_CHECK;
         while self.find_entering_arc() {
             self.pivot();
+            until_check -= 1;
+            if until_check == 0 {
+                if cancel.is_some_and(Cancel::is_cancelled) {
+                    return false;
+                }
+                until_check = PIVOTS_PER_CANCEL_CHECK;
+            }
         }
+        true
     }
 
     /// Brings `in_arc` into the tree, or moves it to its other bound if it blocks itself.
