@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::LoadOptions;
 use super::json::Json;
 use super::records;
-use super::table::{JsonRow, Rows, Table};
+use super::table::{Rows, Table};
 use crate::date::Date;
 use crate::error::{InputError, Location};
 use crate::model::{Customers, Managers, ValueType};
@@ -119,20 +121,15 @@ fn table<'a>(
         }
         names.push(column.name.clone());
     }
-    let mut cells: Vec<_> = columns.into_iter().map(|c| c.cells.into_iter()).collect();
-    let rows = (0..rows)
-        .map(|_| JsonRow {
-            line: None,
-            cells: cells
-                .iter_mut()
-                .map(|column| column.next().map_or(Json::Null, Datum::into_json))
-                .collect(),
-        })
+    // Each column converts on its own, so in parallel; rows are never assembled.
+    let cells = columns
+        .into_par_iter()
+        .map(|column| column.cells.into_iter().map(Datum::into_json).collect())
         .collect();
     let table = Table {
         source,
         columns: names,
-        rows: Rows::Json(rows),
+        rows: Rows::Columns(cells),
         declared: true,
         json_array: None,
         indexed: true,

@@ -29,6 +29,7 @@ pub(crate) fn infer(table: &Table<'_>, column: usize, separator: char) -> ValueT
             rows.iter()
                 .map(|row| row.cells.get(column).unwrap_or(&NULL)),
         ),
+        Rows::Columns(columns) => infer_json(columns.get(column).into_iter().flatten()),
     }
 }
 

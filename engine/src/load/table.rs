@@ -33,6 +33,8 @@ pub(crate) enum Rows {
     Text(TextRows),
     /// JSON records.
     Json(Vec<JsonRow>),
+    /// Cells held by column (in-memory tables): no row is ever assembled.
+    Columns(Vec<Vec<Json>>),
 }
 
 /// CSV records stored flat: one string of all cells and where each cell ends, which takes far
@@ -112,6 +114,7 @@ impl Table<'_> {
         match &self.rows {
             Rows::Text(rows) => rows.len(),
             Rows::Json(rows) => rows.len(),
+            Rows::Columns(columns) => columns.first().map_or(0, Vec::len),
         }
     }
 
@@ -129,6 +132,12 @@ impl Table<'_> {
                     .and_then(|r| r.cells.get(column))
                     .unwrap_or(&NULL),
             ),
+            Rows::Columns(columns) => Cell::Json(
+                columns
+                    .get(column)
+                    .and_then(|c| c.get(row))
+                    .unwrap_or(&NULL),
+            ),
         }
     }
 
@@ -140,6 +149,7 @@ impl Table<'_> {
                 self.json_array
                     .and_then(|text| json::element_line(text, row))
             }),
+            Rows::Columns(_) => None,
         }
     }
 
