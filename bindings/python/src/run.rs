@@ -12,7 +12,7 @@ use apportion::{
     AssignOptions, Book, Cancel, Date, OnRuleError, Policy, ProfileOptions, Progress, ValueType,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{IntoPyDict, PyDict, PyTuple, PyType};
 
 use crate::{errors, tables_in, tables_out};
 
@@ -196,19 +196,29 @@ pub(crate) fn assign<'py>(
     callback.raise_if_failed()?;
     let plan = plan.map_err(errors::to_py)?;
     let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, &plan)?;
-    let objective = PyDict::new(py);
-    objective.set_item("total", plan.objective.total)?;
-    objective.set_item("affinity", plan.objective.affinity)?;
-    objective.set_item("moves", plan.objective.moves)?;
-    objective.set_item("balance", plan.objective.balance)?;
-    objective.set_item("unassigned", plan.objective.unassigned)?;
-    let stats = PyDict::new(py);
-    stats.set_item("assigned", plan.stats.assigned)?;
-    stats.set_item("unassigned", plan.stats.unassigned)?;
-    stats.set_item("moved", plan.stats.moved)?;
-    stats.set_item("min_utilisation", plan.stats.min_utilisation)?;
-    stats.set_item("max_utilisation", plan.stats.max_utilisation)?;
-    stats.set_item("utilisation_std_dev", plan.stats.utilisation_std_dev)?;
+    let o = &plan.objective;
+    let objective = [
+        ("total", o.total),
+        ("affinity", o.affinity),
+        ("moves", o.moves),
+        ("balance", o.balance),
+        ("unassigned", o.unassigned),
+    ]
+    .into_py_dict(py)?;
+    let s = &plan.stats;
+    let stats = [
+        ("assigned", s.assigned),
+        ("unassigned", s.unassigned),
+        ("moved", s.moved),
+    ]
+    .into_py_dict(py)?;
+    for (name, value) in [
+        ("min_utilisation", s.min_utilisation),
+        ("max_utilisation", s.max_utilisation),
+        ("utilisation_std_dev", s.utilisation_std_dev),
+    ] {
+        stats.set_item(name, value)?;
+    }
     PyTuple::new(
         py,
         [

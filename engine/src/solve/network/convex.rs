@@ -116,15 +116,21 @@ pub(super) fn solve_in_rounds(
             Err(error) => return Err(error),
         };
         let (flow, ends) = spread(network, &runs, &segment_arcs, &coarse, &solution);
-        let mut refined = false;
+        if ends.iter().all(|&(_, optimal)| optimal) {
+            return network.solution_from(flow, solution.potential);
+        }
         // After the first, coarsest round every run is cut around its flow: most flows end
         // near there, and a run that passes now may not once its neighbours are refined.
+        let mut refined = false;
         for (run, (piece, optimal)) in runs.iter_mut().zip(ends) {
             if !optimal || first_round {
                 refined |= run.refine_around(piece);
             }
         }
         first_round = false;
+        // Only a run cut into all its pieces can fail without being refined, and such a run
+        // is exactly the real one, which the simplex solved optimally: the check cannot fail
+        // for it, so this is unreachable in exact arithmetic and only guards the loop.
         if !refined {
             return network.solution_from(flow, solution.potential);
         }

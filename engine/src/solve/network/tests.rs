@@ -364,36 +364,59 @@ fn accessors_never_fail() {
     assert_eq!(NetworkError::Infeasible.code(), "infeasible_network");
 }
 
-/// A small assignment-shaped network: supply nodes to managers (negative affinity), convex unit
-/// arcs from managers to the sink, and an expensive overflow arc per supply node.
-fn assignment_shaped(groups: u32, managers: u32, units: i64) -> (Network, Vec<ArcId>) {
-    let mut net = Network::new();
-    let mut overflow = Vec::new();
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let mut next = move |bound: u64| {
+/// A deterministic pseudo-random source (xorshift): `next(bound)` is in `0..bound`.
+fn xorshift(seed: u64) -> impl FnMut(u64) -> i64 {
+    let mut state = seed | 1;
+    move |bound| {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         (state % bound) as i64
-    };
+    }
+}
+
+/// Supply nodes of `sizes` reaching two thirds of the managers at an affinity up to
+/// `max_affinity`, each with an overflow arc to the sink at `overflow`; returns those arcs.
+fn add_groups(
+    net: &mut Network,
+    (sink, managers): (NodeId, &[NodeId]),
+    sizes: &[i64],
+    next: &mut impl FnMut(u64) -> i64,
+    (max_affinity, overflow): (u64, i64),
+) -> Vec<ArcId> {
+    let mut overflow_arcs = Vec::new();
+    for &size in sizes {
+        let g = net.add_node(size);
+        for &m in managers {
+            if next(3) != 0 {
+                net.add_arc(g, m, size, -next(max_affinity));
+            }
+        }
+        overflow_arcs.push(net.add_arc(g, sink, size, overflow));
+    }
+    overflow_arcs
+}
+
+/// A small assignment-shaped network: supply nodes to managers (negative affinity), convex unit
+/// arcs from managers to the sink, and an expensive overflow arc per supply node.
+fn assignment_shaped(groups: u32, managers: u32, units: i64) -> (Network, Vec<ArcId>) {
+    let mut net = Network::new();
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     let sizes: Vec<i64> = (0..groups).map(|_| 1 + next(3)).collect();
-    let total: i64 = sizes.iter().sum();
-    let sink = net.add_node(-total);
+    let sink = net.add_node(-sizes.iter().sum::<i64>());
     let manager_nodes: Vec<NodeId> = (0..managers).map(|_| net.add_node(0)).collect();
     for &m in &manager_nodes {
         for k in 1..=units {
             net.add_arc(m, sink, 1, 10 * k);
         }
     }
-    for &size in &sizes {
-        let g = net.add_node(size);
-        for &m in &manager_nodes {
-            if next(3) != 0 {
-                net.add_arc(g, m, size, -next(50));
-            }
-        }
-        overflow.push(net.add_arc(g, sink, size, 100_000));
-    }
+    let overflow = add_groups(
+        &mut net,
+        (sink, &manager_nodes),
+        &sizes,
+        &mut next,
+        (50, 100_000),
+    );
     (net, overflow)
 }
 
@@ -401,16 +424,9 @@ fn assignment_shaped(groups: u32, managers: u32, units: i64) -> (Network, Vec<Ar
 /// costs rise unevenly (and sometimes stay level), and targets that differ per manager.
 fn assignment_shaped_convex(groups: u32, managers: u32, seed: u64) -> (Network, Vec<ArcId>) {
     let mut net = Network::new();
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move |bound: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % bound) as i64
-    };
+    let mut next = xorshift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let sizes: Vec<i64> = (0..groups).map(|_| 1 + next(9)).collect();
-    let total: i64 = sizes.iter().sum();
-    let sink = net.add_node(-total);
+    let sink = net.add_node(-sizes.iter().sum::<i64>());
     let manager_nodes: Vec<NodeId> = (0..managers).map(|_| net.add_node(0)).collect();
     for &m in &manager_nodes {
         let units = 40 + next(200);
@@ -420,16 +436,13 @@ fn assignment_shaped_convex(groups: u32, managers: u32, seed: u64) -> (Network, 
             .collect();
         net.add_convex_arcs(m, sink, pieces);
     }
-    let mut overflow = Vec::new();
-    for &size in &sizes {
-        let g = net.add_node(size);
-        for &m in &manager_nodes {
-            if next(3) != 0 {
-                net.add_arc(g, m, size, -next(300));
-            }
-        }
-        overflow.push(net.add_arc(g, sink, size, 1_000_000));
-    }
+    let overflow = add_groups(
+        &mut net,
+        (sink, &manager_nodes),
+        &sizes,
+        &mut next,
+        (300, 1_000_000),
+    );
     (net, overflow)
 }
 
