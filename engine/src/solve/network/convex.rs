@@ -10,6 +10,7 @@
 //! failing runs are cut back into single pieces around their flow, wider each time, and the
 //! coarser network is solved again. A run cut into all its pieces is the real one, so this ends.
 
+use super::simplex::{Outcome, Solver};
 use super::{Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 
@@ -73,100 +74,146 @@ impl Run {
     }
 }
 
-/// Below this many pieces in all, one solve of the real network beats two rounds of a coarser
-/// one, each solved from scratch (measured on the example bank: 10,000 customers × 500
-/// managers, 40k pieces: 30 ms in one solve against 56 ms in two rounds; 100,000 × 500, 100k
-/// pieces: 0.44 s against 0.27 s).
-const MIN_PIECES_FOR_ROUNDS: usize = 65_536;
+/// One segment of a run in the coarse network: pieces `first..end` (relative to the run's
+/// start) as the coarse arc `arc`.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    first: usize,
+    end: usize,
+    arc: u32,
+}
 
-/// Solves `network`, whose arcs `runs` (ranges of arc ids) are convex runs, exactly.
+/// Where the real network's arcs are in the coarse one.
+struct Layout {
+    /// The coarse arc of each real arc outside the runs (`u32::MAX` for pieces of a run).
+    plain: Vec<u32>,
+    /// Each run's segments, in piece order.
+    segments: Vec<Vec<Segment>>,
+}
+
+/// Solves `network`, whose arcs `runs` (ranges of arc ids) are convex runs, exactly. `bounds`
+/// are big M and the potential bound proven for `network`, which hold for every coarser one
+/// too (same nodes, costs among its costs). Each round goes on from the previous round's
+/// basis: refining splits a segment's arc into parallel pieces, which keeps the flow and the
+/// tree, so only the pivots the finer costs call for remain.
 pub(super) fn solve(
     network: &Network,
     runs: &[(u32, u32)],
-    cancel: Option<&Cancel>,
-) -> Result<Solution, NetworkError> {
-    let pieces: usize = runs
-        .iter()
-        .map(|&(start, end)| (end - start) as usize)
-        .sum();
-    if pieces < MIN_PIECES_FOR_ROUNDS {
-        return network.solve_plain(cancel);
-    }
-    solve_in_rounds(network, runs, cancel)
-}
-
-/// Solves through coarse segments refined round by round, as the module describes.
-pub(super) fn solve_in_rounds(
-    network: &Network,
-    runs: &[(u32, u32)],
+    (artificial_cost, potential_bound): (i64, u64),
     cancel: Option<&Cancel>,
 ) -> Result<Solution, NetworkError> {
     let mut runs: Vec<Run> = runs
         .iter()
         .map(|&(start, end)| Run::new(start as usize, end as usize))
         .collect();
+    let (coarse, mut layout) = coarsen(network, &runs);
+    let mut solver = Solver::new(
+        &coarse.supply,
+        (&coarse.source, &coarse.target),
+        (&coarse.capacity, &coarse.cost),
+        artificial_cost,
+        potential_bound,
+    );
     let mut first_round = true;
     loop {
-        let (coarse, segment_arcs) = coarsen(network, &runs);
-        let solution = match coarse.solve_plain(cancel) {
-            Ok(solution) => solution,
-            // Merged segments can only raise the proven cost bound; the real network does not
-            // need them.
-            Err(NetworkError::Overflow) => return network.solve_plain(cancel),
-            Err(error) => return Err(error),
+        let (coarse_flow, potential) = match solver.solve(cancel) {
+            Outcome::Optimal(flow, potential) => (flow, potential),
+            Outcome::Infeasible => return Err(NetworkError::Infeasible),
+            Outcome::Cancelled => return Err(NetworkError::Cancelled),
         };
-        let (flow, ends) = spread(network, &runs, &segment_arcs, &coarse, &solution);
+        let (flow, ends) = spread(network, &runs, &layout, &coarse_flow, &potential);
         if ends.iter().all(|&(_, optimal)| optimal) {
-            return network.solution_from(flow, solution.potential);
+            return network.solution_from(flow, potential);
         }
         // After the first, coarsest round every run is cut around its flow: most flows end
         // near there, and a run that passes now may not once its neighbours are refined.
-        let mut refined = false;
-        for (run, (piece, optimal)) in runs.iter_mut().zip(ends) {
-            if !optimal || first_round {
-                refined |= run.refine_around(piece);
+        let mut splits = Vec::new();
+        let mut split_at = Vec::new();
+        for (r, (run, (piece, optimal))) in runs.iter_mut().zip(ends).enumerate() {
+            if optimal && !first_round || !run.refine_around(piece) {
+                continue;
+            }
+            for (s, segment) in layout.segments[r].iter().enumerate() {
+                let cuts: Vec<usize> = (segment.first..segment.end)
+                    .filter(|&i| run.cut[i])
+                    .collect();
+                if cuts.len() > 1 {
+                    let pieces = cuts
+                        .iter()
+                        .zip(cuts.iter().skip(1).chain([&segment.end]))
+                        .map(|(&first, &end)| segment_arc(network, run, first, end))
+                        .collect();
+                    splits.push((segment.arc, pieces));
+                    split_at.push((r, s, cuts));
+                }
             }
         }
         first_round = false;
         // Only a run cut into all its pieces can fail without being refined, and such a run
         // is exactly the real one, which the simplex solved optimally: the check cannot fail
         // for it, so this is unreachable in exact arithmetic and only guards the loop.
-        if !refined {
-            return network.solution_from(flow, solution.potential);
+        if splits.is_empty() {
+            return network.solution_from(flow, potential);
+        }
+        let ids = solver.split(&splits);
+        // Replace each split segment by its pieces, from the last so indices stay valid.
+        for ((r, s, cuts), ids) in split_at.into_iter().zip(ids).rev() {
+            let end = layout.segments[r][s].end;
+            let pieces = cuts
+                .iter()
+                .zip(cuts.iter().skip(1).chain([&end]))
+                .zip(ids)
+                .map(|((&first, &end), arc)| Segment { first, end, arc });
+            layout.segments[r].splice(s..=s, pieces);
         }
     }
 }
 
-/// The network with each run replaced by its segments, and per run the coarse arc ids of its
-/// segments in order.
-fn coarsen(network: &Network, runs: &[Run]) -> (Network, Vec<Vec<usize>>) {
+/// The coarse arc of pieces `first..end` of `run`: their total capacity at the first piece's
+/// cost (the cheapest, so never dearer than the real cost).
+fn segment_arc(network: &Network, run: &Run, first: usize, end: usize) -> (i64, i64) {
+    let capacity = network.capacity[run.start + first..run.start + end]
+        .iter()
+        .fold(0i64, |sum, &u| sum.saturating_add(u));
+    (capacity, network.cost[run.start + first])
+}
+
+/// The network with each run replaced by its segments, and where every arc went.
+fn coarsen(network: &Network, runs: &[Run]) -> (Network, Layout) {
     let mut coarse = Network::with_capacity(network.node_count(), network.arc_count());
     coarse.supply.clone_from(&network.supply);
-    let mut segment_arcs = Vec::with_capacity(runs.len());
+    let mut layout = Layout {
+        plain: vec![u32::MAX; network.arc_count()],
+        segments: Vec::with_capacity(runs.len()),
+    };
+    let id = |coarse: &Network| u32::try_from(coarse.arc_count()).unwrap_or(u32::MAX);
     let mut arc = 0;
     for run in runs {
         for a in arc..run.start {
+            layout.plain[a] = id(&coarse);
             coarse.push_arc_of(network, a);
         }
-        let mut arcs = Vec::new();
+        let mut segments = Vec::new();
         for (first, end) in run.segments() {
-            let (from, to) = (network.source[run.start], network.target[run.start]);
-            let capacity = (run.start + first..run.start + end)
-                .map(|a| network.capacity[a])
-                .fold(0i64, i64::saturating_add);
-            arcs.push(coarse.arc_count());
-            coarse.source.push(from);
-            coarse.target.push(to);
+            let (capacity, cost) = segment_arc(network, run, first, end);
+            segments.push(Segment {
+                first,
+                end,
+                arc: id(&coarse),
+            });
+            coarse.source.push(network.source[run.start]);
+            coarse.target.push(network.target[run.start]);
             coarse.capacity.push(capacity);
-            coarse.cost.push(network.cost[run.start + first]);
+            coarse.cost.push(cost);
         }
-        segment_arcs.push(arcs);
+        layout.segments.push(segments);
         arc = run.end;
     }
     for a in arc..network.arc_count() {
+        layout.plain[a] = id(&coarse);
         coarse.push_arc_of(network, a);
     }
-    (coarse, segment_arcs)
+    (coarse, layout)
 }
 
 /// The coarse solution's flow on the real arcs (each run's flow spread over its pieces cheapest
@@ -175,20 +222,17 @@ fn coarsen(network: &Network, runs: &[Run]) -> (Network, Vec<Vec<usize>>) {
 fn spread(
     network: &Network,
     runs: &[Run],
-    segment_arcs: &[Vec<usize>],
-    coarse: &Network,
-    solution: &Solution,
+    layout: &Layout,
+    coarse_flow: &[i64],
+    potential: &[i64],
 ) -> (Vec<i64>, Vec<(usize, bool)>) {
-    let mut flow = Vec::with_capacity(network.arc_count());
+    let flow_of = |arc: u32| coarse_flow.get(arc as usize).copied().unwrap_or(0);
+    let mut flow: Vec<i64> = layout.plain.iter().map(|&arc| flow_of(arc)).collect();
     let mut ends = Vec::with_capacity(runs.len());
-    let mut coarse_arc = 0;
-    for (run, arcs) in runs.iter().zip(segment_arcs) {
-        let before = run.start - flow.len();
-        flow.extend_from_slice(&solution.flow[coarse_arc..coarse_arc + before]);
-        coarse_arc += before + arcs.len();
-        let mut left: i64 = arcs.iter().map(|&a| solution.flow[a]).sum();
+    for (run, segments) in runs.iter().zip(&layout.segments) {
+        let mut left: i64 = segments.iter().map(|s| flow_of(s.arc)).sum();
         let (from, to) = (network.source[run.start], network.target[run.start]);
-        let price = solution.potential[from as usize] - solution.potential[to as usize];
+        let price = potential[from as usize] - potential[to as usize];
         let mut last_used = 0;
         let mut optimal = true;
         for (piece, a) in (run.start..run.end).enumerate() {
@@ -199,13 +243,10 @@ fn spread(
             }
             let reduced = network.cost[a] - price;
             optimal &= (f == network.capacity[a] || reduced >= 0) && (f == 0 || reduced <= 0);
-            flow.push(f);
+            flow[a] = f;
         }
         ends.push((last_used, optimal));
     }
-    let rest = network.arc_count() - flow.len();
-    flow.extend_from_slice(&solution.flow[coarse_arc..coarse_arc + rest]);
-    debug_assert_eq!(coarse_arc + rest, coarse.arc_count());
     (flow, ends)
 }
 
@@ -228,17 +269,17 @@ mod tests {
     fn a_coarse_round_that_overshoots_is_caught_and_refined() {
         let net = steep_run();
         let runs = [Run::new(1, 1_601)];
-        let (coarse, segment_arcs) = coarsen(&net, &runs);
-        assert_eq!(segment_arcs[0].len(), 16);
+        let (coarse, layout) = coarsen(&net, &runs);
+        assert_eq!(layout.segments[0].len(), 16);
         let solution = coarse.solve_plain(None).unwrap();
-        let (flow, ends) = spread(&net, &runs, &segment_arcs, &coarse, &solution);
+        let (flow, ends) = spread(&net, &runs, &layout, &solution.flow, &solution.potential);
         // Segments cost their first piece, so the coarse optimum fills the whole segment that
         // starts below 250, beyond the real optimum: the certificate must fail.
         let used: i64 = flow[1..].iter().sum();
         assert!(used > 250, "{used}");
         assert!(!ends[0].1);
         // Refined, it stops where the next unit would cost more than the direct arc.
-        let exact = solve_in_rounds(&net, &net.convex, None).unwrap();
+        let exact = solve(&net, &net.convex, net.validate().unwrap(), None).unwrap();
         assert_eq!(exact.cost, net.solve_plain(None).unwrap().cost);
         assert_eq!(exact.flow(ArcId(0)), 1_000 - 250);
     }

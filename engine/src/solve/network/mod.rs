@@ -223,8 +223,8 @@ impl Network {
         if self.convex.is_empty() {
             return self.solve_plain(cancel);
         }
-        self.validate()?;
-        convex::solve(self, &self.convex, cancel)
+        let bounds = self.validate()?;
+        convex::solve(self, &self.convex, bounds, cancel)
     }
 
     /// Checks everything [`Network::solve`] checks before solving; returns big M and the
@@ -243,16 +243,14 @@ impl Network {
     /// Solves with every arc as it is, convex runs included.
     fn solve_plain(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
         let (artificial_cost, potential_bound) = self.validate()?;
-        let outcome = simplex::solve(
+        let outcome = simplex::Solver::new(
             &self.supply,
-            &self.source,
-            &self.target,
-            &self.capacity,
-            &self.cost,
+            (&self.source, &self.target),
+            (&self.capacity, &self.cost),
             artificial_cost,
             potential_bound,
-            cancel,
-        );
+        )
+        .solve(cancel);
         match outcome {
             simplex::Outcome::Optimal(flow, potential) => self.solution_from(flow, potential),
             simplex::Outcome::Infeasible => Err(NetworkError::Infeasible),

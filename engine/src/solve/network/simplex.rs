@@ -11,8 +11,10 @@
 //! Beyond the textbook: tree arcs keep their flow in node-indexed arrays (arcs out of the tree
 //! sit at a bound given by their state), so cycle walks never touch the large arc arrays; a
 //! potential update shifts whichever side of the tree is smaller; transit nodes are hung below
-//! the demand nodes by a few cheap initial pivots; and the artificial arcs start with a small
-//! cost M, raised to the proven big M only if the first optimum still uses them.
+//! the demand nodes by a few cheap initial pivots; the artificial arcs start with a small
+//! cost M, raised to the proven big M only if the first optimum still uses them; and an arc can
+//! be split into parallel pieces between solves without losing the basis (warm start for the
+//! convex rounds of `convex.rs`).
 //!
 //! All arithmetic is plain `i64`; the caller has proven from the inputs that potentials, reduced
 //! costs and flows stay in range (flows never leave `0..=capacity`).
@@ -99,58 +101,90 @@ struct Simplex {
     in_flow: i64,
 }
 
-/// Solves a validated, balanced, overflow-checked network. `artificial_cost` is big M and
-/// `potential_bound` bounds |potential| along tree paths from the root (M + (n - 1)·C). Returns
-/// per-arc flows and per-node potentials (reduced cost `c - p_i + p_j`, root at 0), or `None`
-/// when it is infeasible; stops early once `cancel` is raised.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the network's flat arrays, passed as they are"
-)]
-pub(super) fn solve(
-    supply: &[i64],
-    source: &[u32],
-    target: &[u32],
-    capacity: &[i64],
-    cost: &[i64],
+/// A network simplex that keeps its basis between solves, so arcs can be split into parallel
+/// pieces and the solve resumed from the last optimum instead of from scratch.
+pub(super) struct Solver {
+    simplex: Simplex,
+    node_num: usize,
+    /// The proven big M, and the small M the solve starts with (see [`Solver::new`]).
     artificial_cost: i64,
-    potential_bound: u64,
-    cancel: Option<&Cancel>,
-) -> Outcome {
-    let node_num = supply.len();
-    let arc_num = source.len();
-    if node_num == 0 {
-        // Without nodes there can be no valid arcs either.
-        return Outcome::Optimal(vec![0; arc_num], Vec::new());
+    small_m: i64,
+    started: bool,
+}
+
+impl Solver {
+    /// A solver for a validated, balanced, overflow-checked network. `artificial_cost` is big M
+    /// and `potential_bound` bounds |potential| along tree paths from the root (M + (n - 1)·C).
+    pub(super) fn new(
+        supply: &[i64],
+        (source, target): (&[u32], &[u32]),
+        (capacity, cost): (&[i64], &[i64]),
+        artificial_cost: i64,
+        potential_bound: u64,
+    ) -> Solver {
+        // First try a small M: just above the largest arc cost. An optimum without artificial
+        // flow is optimal whatever M was, and a small M lets the first pivots route supply by
+        // the real costs instead of by "anything that reaches a demand node". Only if
+        // artificial flow is left over does the proven M decide.
+        let small_m = cost.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+        let small_m = i64::try_from(small_m)
+            .ok()
+            .and_then(|c| c.checked_add(1))
+            .map_or(artificial_cost, |m| m.min(artificial_cost));
+        let mut simplex = Simplex::new(supply, source, target, capacity, cost, small_m);
+        simplex.potential_bound = potential_bound;
+        if !supply.is_empty() {
+            simplex.attach_transit_nodes(supply);
+        }
+        Solver {
+            simplex,
+            node_num: supply.len(),
+            artificial_cost,
+            small_m,
+            started: false,
+        }
     }
-    // First try a small M: just above the largest arc cost. An optimum without artificial flow
-    // is optimal whatever M was, and a small M lets the first pivots route supply by the real
-    // costs instead of by "anything that reaches a demand node". Only if artificial flow is left
-    // over does the proven M decide.
-    let small_m = cost.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
-    let small_m = i64::try_from(small_m)
-        .ok()
-        .and_then(|c| c.checked_add(1))
-        .map_or(artificial_cost, |m| m.min(artificial_cost));
-    let mut simplex = Simplex::new(supply, source, target, capacity, cost, small_m);
-    simplex.potential_bound = potential_bound;
-    simplex.attach_transit_nodes(supply);
-    if !simplex.run(cancel) {
-        return Outcome::Cancelled;
-    }
-    if small_m < artificial_cost && !simplex.artificial_flow_is_zero() {
-        simplex.raise_artificial_cost(artificial_cost);
+
+    /// Solves (or goes on solving after [`Solver::split`]) to optimality. Returns per-arc flows
+    /// and per-node potentials (reduced cost `c - p_i + p_j`, root at 0); stops early once
+    /// `cancel` is raised.
+    pub(super) fn solve(&mut self, cancel: Option<&Cancel>) -> Outcome {
+        let simplex = &mut self.simplex;
+        if self.node_num == 0 {
+            // Without nodes there can be no valid arcs either.
+            return Outcome::Optimal(vec![0; simplex.arc_num], Vec::new());
+        }
+        self.started = true;
         if !simplex.run(cancel) {
             return Outcome::Cancelled;
         }
-    }
-    match simplex.flows() {
-        Some(flow) => {
-            let root = simplex.pi[node_num];
-            let potential = simplex.pi[..node_num].iter().map(|&p| root - p).collect();
-            Outcome::Optimal(flow, potential)
+        if self.small_m < self.artificial_cost && !simplex.artificial_flow_is_zero() {
+            simplex.raise_artificial_cost(self.artificial_cost);
+            self.small_m = self.artificial_cost;
+            if !simplex.run(cancel) {
+                return Outcome::Cancelled;
+            }
         }
-        None => Outcome::Infeasible,
+        match simplex.flows() {
+            Some(flow) => {
+                let root = simplex.pi[self.node_num];
+                let potential = simplex.pi[..self.node_num]
+                    .iter()
+                    .map(|&p| root - p)
+                    .collect();
+                Outcome::Optimal(flow, potential)
+            }
+            None => Outcome::Infeasible,
+        }
+    }
+
+    /// Replaces each arc `arc` by parallel pieces `(capacity, cost)` whose capacities add up to
+    /// its own, keeping the current flow and basis: the arc becomes one of its pieces (the one
+    /// its flow ends in, so a tree arc stays strictly between its bounds where it can), pieces
+    /// before it are full and pieces after it empty. New pieces get the next arc ids. Returns,
+    /// per split, the arc id of each piece in order.
+    pub(super) fn split(&mut self, splits: &[(u32, Vec<(i64, i64)>)]) -> Vec<Vec<u32>> {
+        self.simplex.split(splits)
     }
 }
 
@@ -216,7 +250,7 @@ impl Simplex {
     }
 
     /// Sets the cost of the artificial arcs into demand nodes to `m` and recomputes every
-    /// potential from the tree (the thread visits parents before children).
+    /// potential from the tree.
     fn raise_artificial_cost(&mut self, m: i64) {
         let root = (self.pi.len() - 1) as u32;
         for e in self.arc_num..self.cost.len() {
@@ -224,6 +258,12 @@ impl Simplex {
                 self.cost[e] = m;
             }
         }
+        self.recompute_potentials();
+    }
+
+    /// Every potential from the tree arcs' costs (the thread visits parents before children).
+    fn recompute_potentials(&mut self) {
+        let root = (self.pi.len() - 1) as u32;
         self.pi[ix(root)] = 0;
         let mut u = self.thread[ix(root)];
         while u != root {
@@ -318,7 +358,7 @@ impl Simplex {
         s.thread[r] = 0;
         s.rev_thread[0] = root;
         s.succ_num[r] = root + 1;
-        s.last_succ[r] = root - 1;
+        s.last_succ[r] = root.saturating_sub(1);
         for (u, &b) in supply.iter().enumerate() {
             let e = arc_num + u;
             let uu = u as u32;
@@ -348,6 +388,106 @@ impl Simplex {
             }
         }
         s
+    }
+
+    /// See [`Solver::split`].
+    fn split(&mut self, splits: &[(u32, Vec<(i64, i64)>)]) -> Vec<Vec<u32>> {
+        let old_m = self.arc_num;
+        let added: usize = splits.iter().map(|(_, p)| p.len().saturating_sub(1)).sum();
+        // Artificial arcs move up by `added` to make room for the new real arcs.
+        let shift = |e: u32| {
+            if ix(e) >= old_m && e != NONE {
+                e + added as u32
+            } else {
+                e
+            }
+        };
+        for p in &mut self.pred {
+            *p = shift(*p);
+        }
+        let mut tree_node = vec![NONE; old_m];
+        for (node, &arc) in self.pred.iter().enumerate() {
+            if ix(arc) < old_m {
+                tree_node[ix(arc)] = node as u32;
+            }
+        }
+        let (mut source, mut target) = (Vec::new(), Vec::new());
+        let (mut cap, mut cost, mut state) = (Vec::new(), Vec::new(), Vec::new());
+        let mut ids = Vec::with_capacity(splits.len());
+        for (arc, pieces) in splits {
+            let a = ix(*arc);
+            let node = tree_node[a];
+            let flow = match self.state[a] {
+                STATE_TREE => self.pred_flow[ix(node)],
+                STATE_UPPER => self.cap[a],
+                _ => 0,
+            };
+            let keep = self.piece_to_keep(pieces, flow, node);
+            let mut before = 0;
+            let mut piece_ids = Vec::with_capacity(pieces.len());
+            for (i, &(u, c)) in pieces.iter().enumerate() {
+                if i == keep {
+                    self.cap[a] = u;
+                    self.cost[a] = c;
+                    if self.state[a] == STATE_TREE {
+                        self.pred_cap[ix(node)] = u;
+                        self.pred_flow[ix(node)] = flow - before;
+                    }
+                    piece_ids.push(*arc);
+                } else {
+                    piece_ids.push((old_m + source.len()) as u32);
+                    source.push(self.source[a]);
+                    target.push(self.target[a]);
+                    cap.push(u);
+                    cost.push(c);
+                    let full = match self.state[a] {
+                        STATE_TREE => i < keep,
+                        s => s == STATE_UPPER,
+                    };
+                    state.push(if full { STATE_UPPER } else { STATE_LOWER });
+                }
+                if i < keep {
+                    before += u;
+                }
+            }
+            ids.push(piece_ids);
+        }
+        let at = old_m..old_m;
+        self.source.splice(at.clone(), source);
+        self.target.splice(at.clone(), target);
+        self.cap.splice(at.clone(), cap);
+        self.cost.splice(at.clone(), cost);
+        self.state.splice(at, state);
+        self.arc_num = old_m + added;
+        self.block_size = self.arc_num.isqrt().max(MIN_BLOCK_SIZE);
+        self.next_arc = 0;
+        self.recompute_potentials();
+        ids
+    }
+
+    /// Which piece an arc with `flow` becomes: the one its flow ends inside; on a boundary, as
+    /// a tree arc (of `node`), the one that keeps the tree strongly feasible (an arc pointing
+    /// up may sit empty, one pointing down full).
+    fn piece_to_keep(&self, pieces: &[(i64, i64)], flow: i64, node: u32) -> usize {
+        let in_tree = node != NONE;
+        let mut before = 0;
+        for (i, &(u, _)) in pieces.iter().enumerate() {
+            if !in_tree {
+                return 0;
+            }
+            if flow > before && flow < before + u {
+                return i;
+            }
+            if flow == before && (self.pred_dir[ix(node)] == DIR_UP || i == 0) {
+                return i;
+            }
+            if flow == before + u && (self.pred_dir[ix(node)] == DIR_DOWN || i + 1 == pieces.len())
+            {
+                return i;
+            }
+            before += u;
+        }
+        0
     }
 
     /// Pivots until no arc prices out; false if `cancel` was raised first.

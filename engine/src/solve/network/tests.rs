@@ -513,7 +513,8 @@ fn long_convex_arcs_match_unit_arcs() {
             plain.add_arc(hub, NodeId(7), capacity, cost);
         }
     }
-    let in_rounds = convex::solve_in_rounds(&convex, &convex.convex, None).unwrap();
+    let in_rounds =
+        convex::solve(&convex, &convex.convex, convex.validate().unwrap(), None).unwrap();
     assert_optimal(&convex, &in_rounds);
     assert_eq!(in_rounds.cost, solved(&plain).cost);
     assert_eq!(solved(&convex).cost, in_rounds.cost);
@@ -523,7 +524,7 @@ fn long_convex_arcs_match_unit_arcs() {
 fn rounds_find_the_optimum_of_random_assignment_networks() {
     for seed in 1..=40u64 {
         let (net, _) = assignment_shaped_convex(60 + seed as u32 * 7, 3 + (seed % 5) as u32, seed);
-        let in_rounds = convex::solve_in_rounds(&net, &net.convex, None).unwrap();
+        let in_rounds = convex::solve(&net, &net.convex, net.validate().unwrap(), None).unwrap();
         assert_optimal(&net, &in_rounds);
         assert_eq!(
             in_rounds.cost,
