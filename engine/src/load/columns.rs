@@ -7,12 +7,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::LoadOptions;
+use super::infer::{self, Problem};
 use super::json::Json;
 use super::records;
-use super::table::{Rows, Table};
+use super::table::{Cell, Rows, Table};
 use crate::date::Date;
 use crate::error::{InputError, Location};
-use crate::model::{Customers, Managers, ValueType};
+use crate::model::{Customers, Field, Managers, Schema, Value, ValueType};
 
 /// One cell of an in-memory column.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,8 +74,8 @@ pub fn customers_from_columns(
     columns: Vec<Column>,
     options: &LoadOptions,
 ) -> Result<Customers, InputError> {
-    let (table, options) = table(source, columns, options)?;
-    records::customers(&table, &options)
+    let structural = [options.id_column.as_str(), options.manager_column.as_str()];
+    from_columns(source, columns, options, &structural, records::customers)
 }
 
 /// Managers from columns: `capacity` is required, `target` and `segment_caps` (text such as
@@ -84,21 +85,73 @@ pub fn managers_from_columns(
     columns: Vec<Column>,
     options: &LoadOptions,
 ) -> Result<Managers, InputError> {
-    let (table, options) = table(source, columns, options)?;
-    records::managers(&table, &options)
+    let structural = [
+        options.id_column.as_str(),
+        records::CAPACITY,
+        records::TARGET,
+        records::SEGMENT_CAPS,
+    ];
+    from_columns(source, columns, options, &structural, records::managers)
 }
 
-/// The columns as a table of rows, and the options with the declared types added.
-fn table<'a>(
-    source: &'a str,
+/// Customers or managers: records whose attributes come in a column at a time.
+trait Records {
+    fn ids(&self) -> Vec<&str>;
+    fn attach(&mut self, schema: Schema, values: Vec<Vec<Value>>);
+}
+
+impl Records for Customers {
+    fn ids(&self) -> Vec<&str> {
+        self.records.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    fn attach(&mut self, schema: Schema, values: Vec<Vec<Value>>) {
+        for (record, values) in self.records.iter_mut().zip(values) {
+            record.attributes = values;
+        }
+        self.schema = schema;
+    }
+}
+
+impl Records for Managers {
+    fn ids(&self) -> Vec<&str> {
+        self.records.iter().map(|m| m.id.as_str()).collect()
+    }
+
+    fn attach(&mut self, schema: Schema, values: Vec<Vec<Value>>) {
+        for (record, values) in self.records.iter_mut().zip(values) {
+            record.attributes = values;
+        }
+        self.schema = schema;
+    }
+}
+
+/// The structural columns go through the same path as a file's (ids, capacities, caps); the
+/// attribute columns convert straight to values, each column on its own thread.
+fn from_columns<R: Records>(
+    source: &str,
     columns: Vec<Column>,
     options: &LoadOptions,
-) -> Result<(Table<'a>, LoadOptions), InputError> {
-    let mut options = options.clone();
+    structural: &[&str],
+    read: fn(&Table<'_>, &LoadOptions) -> Result<R, InputError>,
+) -> Result<R, InputError> {
+    check_shape(source, &columns)?;
+    let (structural, attributes): (Vec<Column>, Vec<Column>) = columns
+        .into_iter()
+        .partition(|c| structural.contains(&c.name.as_str()));
+    let (table, table_options) = table(source, structural, options)?;
+    let mut records = read(&table, &table_options)?;
+    let (schema, values) = attribute_values(source, attributes, options, &records.ids())?;
+    records.attach(schema, values);
+    Ok(records)
+}
+
+/// Unique names and equal lengths.
+fn check_shape(source: &str, columns: &[Column]) -> Result<(), InputError> {
     let rows = columns.first().map_or(0, |c| c.cells.len());
-    let mut names = Vec::with_capacity(columns.len());
-    for column in &columns {
-        if names.contains(&column.name) {
+    let mut names = std::collections::HashSet::new();
+    for column in columns {
+        if !names.insert(column.name.as_str()) {
             return Err(InputError::DuplicateColumn {
                 source_name: source.to_owned(),
                 column: column.name.clone(),
@@ -113,19 +166,150 @@ fn table<'a>(
                 ),
             });
         }
+    }
+    Ok(())
+}
+
+/// A column's values, or the row of its first bad cell and the error.
+type ColumnValues = Result<Vec<Value>, (usize, InputError)>;
+
+/// The attribute columns converted to their types, column by column in parallel, and handed
+/// out per record (`values[row]`). Of several bad cells, the first in row order is reported
+/// (then in column order), as when reading a file.
+fn attribute_values(
+    source: &str,
+    columns: Vec<Column>,
+    options: &LoadOptions,
+    ids: &[&str],
+) -> Result<(Schema, Vec<Vec<Value>>), InputError> {
+    let converted: Vec<(Field, ColumnValues)> = columns
+        .into_par_iter()
+        .map(|column| convert_column(source, column, options, ids))
+        .collect();
+    let mut fields = Vec::with_capacity(converted.len());
+    let mut columns = Vec::with_capacity(converted.len());
+    let mut first_error: Option<(usize, InputError)> = None;
+    for (field, values) in converted {
+        fields.push(field);
+        match values {
+            Ok(values) => columns.push(values.into_iter()),
+            Err((row, error)) => {
+                if first_error.as_ref().is_none_or(|(first, _)| row < *first) {
+                    first_error = Some((row, error));
+                }
+            }
+        }
+    }
+    if let Some((_, error)) = first_error {
+        return Err(error);
+    }
+    let values = ids
+        .iter()
+        .map(|_| {
+            columns
+                .iter_mut()
+                .map(|column| column.next().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+    // Names were checked to be unique.
+    let schema = Schema::new(fields).unwrap_or_default();
+    Ok((schema, values))
+}
+
+/// One column as values of its type: the type given in the options, else the declared one
+/// (both read strictly), else one inferred as for JSON.
+fn convert_column(
+    source: &str,
+    column: Column,
+    options: &LoadOptions,
+    ids: &[&str],
+) -> (Field, ColumnValues) {
+    let given = options
+        .types
+        .get(&column.name)
+        .copied()
+        .or(column.value_type);
+    let (value_type, overridden, cells) = match given {
+        Some(value_type) => (value_type, true, column.cells),
+        None => {
+            let json: Vec<Json> = column.cells.iter().cloned().map(Datum::into_json).collect();
+            (infer::infer_json(json.iter()), false, column.cells)
+        }
+    };
+    let separator = options.list_separator;
+    let mut values = Vec::with_capacity(cells.len());
+    let mut failure = None;
+    for (row, datum) in cells.into_iter().enumerate() {
+        match value(datum, value_type, overridden, separator) {
+            Ok(value) => values.push(value),
+            Err(problem) => {
+                let at = Location::in_source(source)
+                    .in_record(ids.get(row).copied().unwrap_or_default())
+                    .in_column(column.name.as_str());
+                let error = match problem {
+                    Problem::Invalid => InputError::InvalidValue {
+                        at,
+                        expected: value_type,
+                    },
+                    Problem::NonFinite => InputError::NonFinite { at },
+                };
+                failure = Some((row, error));
+                break;
+            }
+        }
+    }
+    let field = Field {
+        name: column.name,
+        value_type,
+    };
+    (field, failure.map_or(Ok(values), Err))
+}
+
+/// A cell as `value_type`: the common cases directly, the rest as a JSON cell would be read.
+fn value(
+    datum: Datum,
+    value_type: ValueType,
+    overridden: bool,
+    separator: char,
+) -> Result<Value, Problem> {
+    use ValueType as T;
+    Ok(match (datum, value_type) {
+        (Datum::Null, _) => Value::Null,
+        (Datum::Int(v), T::Int) => Value::Int(v),
+        (Datum::Float(v), T::Float) if v.is_finite() => Value::Float(v),
+        (Datum::Bool(v), T::Bool) => Value::Bool(v),
+        (Datum::Date(v), T::Date) => Value::Date(v),
+        (Datum::Str(text), T::Str) if !text.is_empty() && text.trim().len() == text.len() => {
+            Value::Str(text)
+        }
+        (Datum::List(items), T::List) => Value::List(items.into()),
+        (datum, _) => {
+            let json = datum.into_json();
+            return infer::convert(Cell::Json(&json), value_type, overridden, separator);
+        }
+    })
+}
+
+/// The structural columns as a table, and the options with their declared types added.
+fn table<'a>(
+    source: &'a str,
+    columns: Vec<Column>,
+    options: &LoadOptions,
+) -> Result<(Table<'a>, LoadOptions), InputError> {
+    let mut options = options.clone();
+    let mut names = Vec::with_capacity(columns.len());
+    let mut cells = Vec::with_capacity(columns.len());
+    for column in columns {
         if let Some(value_type) = column.value_type {
             options
                 .types
                 .entry(column.name.clone())
                 .or_insert(value_type);
         }
-        names.push(column.name.clone());
+        names.push(column.name);
+        cells.push(column.cells.into_iter().map(Datum::into_json).collect());
     }
-    // Each column converts on its own, so in parallel; rows are never assembled.
-    let cells = columns
-        .into_par_iter()
-        .map(|column| column.cells.into_iter().map(Datum::into_json).collect())
-        .collect();
     let table = Table {
         source,
         columns: names,

@@ -17,11 +17,11 @@ use crate::model::{
 };
 
 /// The managers' column of how many customers each may serve (required).
-const CAPACITY: &str = "capacity";
+pub(crate) const CAPACITY: &str = "capacity";
 /// The managers' column of the load to aim for (optional).
-const TARGET: &str = "target";
+pub(crate) const TARGET: &str = "target";
 /// The managers' column of per-segment caps (optional).
-const SEGMENT_CAPS: &str = "segment_caps";
+pub(crate) const SEGMENT_CAPS: &str = "segment_caps";
 
 /// Customers from a table: the id and manager columns are taken out, the rest are attributes.
 pub(crate) fn customers(table: &Table<'_>, options: &LoadOptions) -> Result<Customers, InputError> {
