@@ -2,6 +2,7 @@
 //! output is the same on one thread or many.
 
 pub(crate) mod convert;
+mod memo;
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::model::{Customer, CustomerId, Customers, Value};
 use crate::rules::Rulebook;
 use crate::rules::sandbox::{self, Record, RecordData, Slots};
 use convert::Converter;
+use memo::Memo;
 
 /// What to do when a rule fails for a customer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -166,6 +168,8 @@ struct Worker {
     engine: Engine,
     ast: rhai::AST,
     convert: Converter,
+    /// Per derived field, in field order.
+    memos: Vec<Memo>,
 }
 
 /// Everything shared by the workers of one run.
@@ -248,6 +252,12 @@ impl<'a> Run<'a> {
             engine,
             ast,
             convert: Converter::default(),
+            memos: self
+                .rulebook
+                .fields()
+                .iter()
+                .map(|rule| Memo::new(rule, &self.slots))
+                .collect(),
         }
     }
 
@@ -322,32 +332,43 @@ impl<'a> Run<'a> {
         for &field in self.rulebook.order() {
             let rule = &fields[field];
             let name = rule.name.as_str();
-            let result: Dynamic = worker
-                .engine
-                .call_fn_with_options(
-                    CallFnOptions::new().eval_ast(false).rewind_scope(true),
-                    scope,
-                    &worker.ast,
-                    name,
-                    (record.clone(),),
-                )
-                .map_err(|e| {
-                    sandbox::runtime_error(
-                        *e,
-                        (&rule.name, rule.position),
-                        customer.id.as_str(),
-                        &self.rulebook.limits(),
-                    )
-                })?;
-            out[field] =
-                worker
-                    .convert
-                    .output(&result)
-                    .ok_or_else(|| RuleError::InvalidResult {
-                        rule: name.to_owned(),
-                        customer: customer.id.to_string(),
-                        found: convert::describe(&result),
-                    })?;
+            let key = worker.memos[field].key(&record.0.values);
+            let remembered = key.as_ref().and_then(|key| worker.memos[field].get(key));
+            let (result, value) =
+                match remembered {
+                    Some(remembered) => remembered,
+                    None => {
+                        let result: Dynamic = worker
+                            .engine
+                            .call_fn_with_options(
+                                CallFnOptions::new().eval_ast(false).rewind_scope(true),
+                                scope,
+                                &worker.ast,
+                                name,
+                                (record.clone(),),
+                            )
+                            .map_err(|e| {
+                                sandbox::runtime_error(
+                                    *e,
+                                    (&rule.name, rule.position),
+                                    customer.id.as_str(),
+                                    &self.rulebook.limits(),
+                                )
+                            })?;
+                        let value = worker.convert.output(&result).ok_or_else(|| {
+                            RuleError::InvalidResult {
+                                rule: name.to_owned(),
+                                customer: customer.id.to_string(),
+                                found: convert::describe(&result),
+                            }
+                        })?;
+                        if let Some(key) = key {
+                            worker.memos[field].insert(key, (result.clone(), value.clone()));
+                        }
+                        (result, value)
+                    }
+                };
+            out[field] = value;
             // The script's copies are gone once the call returns, so this writes in place.
             Arc::make_mut(&mut record.0).values[self.field_slots[field]] = result;
         }

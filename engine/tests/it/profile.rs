@@ -131,3 +131,86 @@ fn ids_and_managers_and_dates_are_readable() {
     assert_eq!(values_of(&profile, "C-2")[0], s("C-2/none"));
     assert_eq!(values_of(&profile, "C-3")[1], Value::Null);
 }
+
+#[test]
+fn remembered_fields_still_give_each_customer_its_own_value() {
+    use apportion::ValueType;
+
+    use crate::support::customers;
+
+    // Fields reading few distinct values are remembered by them; fields reading the id, or
+    // reading by a computed key, never are. Thousands of customers take the memo past its
+    // trial, with lists, floats and missing values among the keys.
+    let rules = Rulebook::compile(
+        r#"
+        fn band(c) { if c.score >= 50 { "high" } else { "low" } }
+        fn label(c) { c.band + "/" + c.kind }
+        fn code(c) { c.id + ":" + c.kind }
+        fn by_key(c) { let k = "kind"; c[k] }
+        fn half(c) { if c.rate == () { -1.0 } else { c.rate / 2.0 } }
+        fn first(c) { if c.products.len() == 0 { "none" } else { c.products[0] } }
+        "#,
+    )
+    .unwrap();
+    let kinds = ["individual", "sme", "trust"];
+    let products: [&[&str]; 3] = [&[], &["loan"], &["card", "loan"]];
+    let ids: Vec<String> = (0..3_000).map(|i| format!("C-{i}")).collect();
+    let rows: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let rate = if i % 7 == 0 {
+                Value::Null
+            } else {
+                Value::Float((i % 4) as f64 + 0.5)
+            };
+            (
+                id.as_str(),
+                None,
+                vec![
+                    s(kinds[i % 3]),
+                    Value::Int((i % 100) as i64),
+                    rate,
+                    list(products[i % 3]),
+                ],
+            )
+        })
+        .collect();
+    let book = customers(
+        &[
+            ("kind", ValueType::Str),
+            ("score", ValueType::Int),
+            ("rate", ValueType::Float),
+            ("products", ValueType::List),
+        ],
+        &rows,
+    );
+    for threads in [1, 2] {
+        let options = ProfileOptions {
+            threads: Some(threads),
+            ..ProfileOptions::new(date("2026-06-30"))
+        };
+        let profile = rules.profile(&book, &options).unwrap();
+        for (i, row) in profile.customers.iter().enumerate() {
+            let band = if i % 100 >= 50 { "high" } else { "low" };
+            let half = if i % 7 == 0 {
+                -1.0
+            } else {
+                ((i % 4) as f64 + 0.5) / 2.0
+            };
+            let first = ["none", "loan", "card"][i % 3];
+            assert_eq!(
+                row.values,
+                [
+                    s(band),
+                    s(&format!("{band}/{}", kinds[i % 3])),
+                    s(&format!("C-{i}:{}", kinds[i % 3])),
+                    s(kinds[i % 3]),
+                    Value::Float(half),
+                    s(first),
+                ],
+                "customer {i}"
+            );
+        }
+    }
+}
