@@ -94,7 +94,9 @@ def assign(
 
     ``move_penalty`` (M) is charged for breaking a current relationship, ``balance`` (λ)
     weighs the load balance, ``unassigned_penalty`` (U) is charged per customer left out (by
-    default large enough that placing a customer always wins).
+    default large enough that placing a customer always wins). ``types`` overrides column
+    types as in :meth:`Rulebook.profile`; ``skip_errors`` leaves a customer whose rule fails
+    unassigned (reason ``rule_error``) instead of raising.
     """
     assignments, unassigned, loads, orphans, objective, stats = _apportion.assign(
         customers,
