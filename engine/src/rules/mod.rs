@@ -11,6 +11,7 @@
 //! - dates are compared with the run's `as_of` date (`days_since(c.onboarded)`), never the clock.
 
 mod analysis;
+pub(crate) mod keys;
 mod order;
 pub(crate) mod pair;
 pub(crate) mod sandbox;

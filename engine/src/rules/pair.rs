@@ -1,7 +1,7 @@
 //! Pair rules: `eligible(c, m)` and `affinity(c, m)`. Customers that agree on every field the
 //! pair rules read form a class, and the rules run once per (class, manager).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -9,6 +9,7 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 
 use super::Rulebook;
 use super::analysis::Analysis;
+use super::keys::KeyMaker;
 use super::sandbox::{
     self, MANAGER_PROPERTIES, ManagerData, ManagerRecord, Record, RecordData, Slots,
 };
@@ -31,6 +32,11 @@ pub struct PairRules {
     pub affinity: Option<Position>,
     /// Customer fields (input or derived) the pair rules read, sorted.
     pub customer_reads: Vec<String>,
+    /// Those `eligible` reads, and those `affinity` reads: each rule runs once per class of
+    /// customers agreeing on its own reads.
+    pub eligible_reads: Vec<String>,
+    /// See `eligible_reads`.
+    pub affinity_reads: Vec<String>,
     /// Manager fields the pair rules read, sorted.
     pub manager_reads: Vec<String>,
     /// Whether they read the customer in a way the analysis cannot follow: then every customer
@@ -57,6 +63,12 @@ impl PairRules {
             }
             let customer = analysis.reads(index, 0);
             pair.reads_customer_dynamically |= customer.dynamic;
+            let reads: Vec<String> = customer.fields.keys().cloned().collect();
+            if name == ELIGIBLE {
+                pair.eligible_reads = reads;
+            } else {
+                pair.affinity_reads = reads;
+            }
             customer_reads.extend(customer.fields);
             for (field, at) in analysis.reads(index, 1).fields {
                 pair.manager_read_sites
@@ -99,7 +111,11 @@ pub(crate) struct Representative<'a> {
 }
 
 /// Runs the pair rules for each representative against every manager. Each class gets its
-/// eligible managers, or the error of its first failing pair.
+/// eligible managers, or the error of its first failing pair (in manager order).
+///
+/// Each rule runs once per (class of its own reads, manager): `eligible` reading region and
+/// tier sees a few dozen classes where the pair classes, which also split by what `affinity`
+/// reads, are thousands. `affinity` runs only for pairs some class finds eligible.
 pub(crate) fn evaluate(
     rulebook: &Rulebook,
     customer_schema: &Schema,
@@ -110,27 +126,126 @@ pub(crate) fn evaluate(
 ) -> Vec<Result<Eligible, RuleError>> {
     let slots = Slots::for_customers(customer_schema, rulebook.fields());
     let pair = rulebook.pair_rules();
+    let manager_count = managers.records.len();
     if pair.is_empty() {
-        let everyone: Eligible = (0..managers.records.len() as u32).map(|j| (j, 0)).collect();
+        let everyone: Eligible = (0..manager_count as u32).map(|j| (j, 0)).collect();
         return representatives
             .iter()
             .map(|_| Ok(everyone.clone()))
             .collect();
     }
-    representatives
+    let sub_classes = |reads: &[String]| {
+        if pair.reads_customer_dynamically {
+            return (
+                (0..representatives.len()).collect(),
+                (0..representatives.len()).collect(),
+            );
+        }
+        let keys = KeyMaker::new(rulebook, customer_schema, reads);
+        sub_classes(representatives, |r| keys.key(r.customer, r.derived))
+    };
+    let (eligible_of, eligible_first) = sub_classes(&pair.eligible_reads);
+    let (affinity_of, affinity_first) = sub_classes(&pair.affinity_reads);
+    let new_worker = || Worker::new(rulebook, &slots, managers, as_of);
+    let stopped = || cancel.is_some_and(Cancel::is_cancelled);
+
+    // eligible[e][m] for each class of eligible's reads.
+    let eligible: Vec<Vec<Result<bool, RuleError>>> = eligible_first
         .par_iter()
-        .map_init(
-            || Worker::new(rulebook, &slots, managers, as_of),
-            |worker, representative| {
-                // Once cancelled, the remaining classes are skipped; the caller checks the
-                // flag and discards this result.
-                if cancel.is_some_and(Cancel::is_cancelled) {
-                    return Ok(Vec::new());
+        .map_init(new_worker, |worker, &r| match pair.eligible {
+            // Once cancelled, the remaining classes are skipped; the caller checks the flag
+            // and discards this result.
+            _ if stopped() => Vec::new(),
+            None => vec![Ok(true); manager_count],
+            Some(at) => {
+                let customer = representatives[r].customer;
+                worker
+                    .run_all(rulebook, (ELIGIBLE, at), &representatives[r], None)
+                    .into_iter()
+                    .map(|result| {
+                        let result = result.unwrap_or(Ok(Dynamic::FALSE))?;
+                        result
+                            .as_bool()
+                            .map_err(|_| invalid(ELIGIBLE, customer, &result, "bool"))
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    // affinity[a][m], only where some class with those affinity reads finds m eligible.
+    let mut wanted = vec![vec![false; manager_count]; affinity_first.len()];
+    for (&e, &a) in eligible_of.iter().zip(&affinity_of) {
+        for (m, is) in eligible[e].iter().enumerate() {
+            if matches!(is, Ok(true)) {
+                wanted[a][m] = true;
+            }
+        }
+    }
+    let affinity: Vec<Vec<Option<Result<i64, RuleError>>>> = affinity_first
+        .par_iter()
+        .zip(&wanted)
+        .map_init(new_worker, |worker, (&r, wanted)| match pair.affinity {
+            _ if stopped() => Vec::new(),
+            None => vec![Some(Ok(0)); manager_count],
+            Some(at) => {
+                let customer = representatives[r].customer;
+                worker
+                    .run_all(rulebook, (AFFINITY, at), &representatives[r], Some(wanted))
+                    .into_iter()
+                    .map(|result| {
+                        result.map(|result| {
+                            let result = result?;
+                            result
+                                .as_int()
+                                .map_err(|_| invalid(AFFINITY, customer, &result, "int"))
+                        })
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+
+    eligible_of
+        .iter()
+        .zip(&affinity_of)
+        .map(|(&e, &a)| {
+            let mut chosen = Vec::new();
+            for m in 0..manager_count {
+                match eligible[e].get(m) {
+                    Some(Ok(true)) => {}
+                    Some(Err(error)) => return Err(error.clone()),
+                    _ => continue,
                 }
-                worker.class(rulebook, representative)
-            },
-        )
+                match affinity[a].get(m) {
+                    Some(Some(Ok(value))) => chosen.push((m as u32, *value)),
+                    Some(Some(Err(error))) => return Err(error.clone()),
+                    _ => {}
+                }
+            }
+            Ok(chosen)
+        })
         .collect()
+}
+
+/// Classes of representatives by `key`, in order of first appearance: each representative's
+/// class, and each class's first representative.
+fn sub_classes<K: std::hash::Hash + Eq>(
+    representatives: &[Representative<'_>],
+    key: impl Fn(&Representative<'_>) -> K,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut classes: HashMap<K, usize> = HashMap::new();
+    let mut first = Vec::new();
+    let class_of = representatives
+        .iter()
+        .enumerate()
+        .map(|(index, representative)| {
+            *classes.entry(key(representative)).or_insert_with(|| {
+                first.push(index);
+                first.len() - 1
+            })
+        })
+        .collect();
+    (class_of, first)
 }
 
 /// One thread's engine, AST and manager records.
@@ -169,11 +284,15 @@ impl Worker {
         }
     }
 
-    fn class(
+    /// `rule` for `representative` against every manager (only the `wanted` ones, if given;
+    /// the others are `None`). A result of the wrong type is an error naming the rule.
+    fn run_all(
         &mut self,
         rulebook: &Rulebook,
+        (rule, at): (&str, Position),
         representative: &Representative<'_>,
-    ) -> Result<Eligible, RuleError> {
+        wanted: Option<&[bool]>,
+    ) -> Vec<Option<Result<Dynamic, RuleError>>> {
         let customer = representative.customer;
         let mut values: Vec<Dynamic> = customer
             .attributes
@@ -189,34 +308,15 @@ impl Worker {
                 .map_or(Dynamic::UNIT, |m| m.as_str().into()),
             values,
         }));
-        let pair = rulebook.pair_rules();
-        let mut eligible = Vec::new();
-        for index in 0..self.managers.len() {
-            let manager = &self.managers[index].clone();
-            let is_eligible = match pair.eligible {
-                Some(at) => {
-                    let result = self.call(rulebook, (ELIGIBLE, at), &record, manager, customer)?;
-                    result
-                        .as_bool()
-                        .map_err(|_| invalid(ELIGIBLE, customer, &result, "bool"))?
+        (0..self.managers.len())
+            .map(|index| {
+                if wanted.is_some_and(|wanted| !wanted.get(index).copied().unwrap_or(false)) {
+                    return None;
                 }
-                None => true,
-            };
-            if !is_eligible {
-                continue;
-            }
-            let affinity = match pair.affinity {
-                Some(at) => {
-                    let result = self.call(rulebook, (AFFINITY, at), &record, manager, customer)?;
-                    result
-                        .as_int()
-                        .map_err(|_| invalid(AFFINITY, customer, &result, "int"))?
-                }
-                None => 0,
-            };
-            eligible.push((index as u32, affinity));
-        }
-        Ok(eligible)
+                let manager = self.managers[index].clone();
+                Some(self.call(rulebook, (rule, at), &record, &manager, customer))
+            })
+            .collect()
     }
 
     fn call(

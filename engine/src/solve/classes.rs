@@ -8,41 +8,7 @@ use std::sync::Arc;
 
 use crate::model::{Customer, Schema, Value};
 use crate::rules::Rulebook;
-
-/// A value in a class key: `Value` with floats by their bits, so keys hash and compare exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyPart {
-    Null,
-    Int(i64),
-    Float(u64),
-    Bool(bool),
-    Date(i64),
-    Str(Arc<str>),
-    List(Arc<[Arc<str>]>),
-    Row(usize),
-}
-
-impl KeyPart {
-    fn of(value: &Value) -> KeyPart {
-        match value {
-            Value::Null => KeyPart::Null,
-            Value::Int(v) => KeyPart::Int(*v),
-            Value::Float(v) => KeyPart::Float(v.to_bits()),
-            Value::Bool(v) => KeyPart::Bool(*v),
-            Value::Date(v) => KeyPart::Date(v.days_since_epoch()),
-            Value::Str(v) => KeyPart::Str(v.clone()),
-            Value::List(v) => KeyPart::List(v.clone()),
-        }
-    }
-}
-
-/// Where a field the pair rules read comes from.
-enum Source {
-    Input(usize),
-    Derived(usize),
-    Id,
-    Manager,
-}
+use crate::rules::keys::{KeyMaker, KeyPart};
 
 /// Pair classes in order of first appearance: `class_of[i]` for each profiled customer, and
 /// each class's first customer as its representative.
@@ -59,21 +25,7 @@ pub(crate) fn pair_classes(
     derived: &[Option<&[Value]>],
 ) -> PairClasses {
     let pair = rulebook.pair_rules();
-    let sources: Vec<Source> = pair
-        .customer_reads
-        .iter()
-        .filter_map(|name| match name.as_str() {
-            "id" => Some(Source::Id),
-            "manager" => Some(Source::Manager),
-            _ => schema.position(name).map(Source::Input).or_else(|| {
-                rulebook
-                    .fields()
-                    .iter()
-                    .position(|f| &f.name == name)
-                    .map(Source::Derived)
-            }),
-        })
-        .collect();
+    let keys = KeyMaker::new(rulebook, schema, &pair.customer_reads);
     let mut classes: HashMap<Vec<KeyPart>, u32> = HashMap::new();
     let mut class_of = vec![None; customers.len()];
     let mut representatives = Vec::new();
@@ -82,18 +34,7 @@ pub(crate) fn pair_classes(
         let key: Vec<KeyPart> = if pair.reads_customer_dynamically {
             vec![KeyPart::Row(row)]
         } else {
-            sources
-                .iter()
-                .map(|source| match source {
-                    Source::Input(i) => KeyPart::of(&customer.attributes[*i]),
-                    Source::Derived(i) => KeyPart::of(&derived[*i]),
-                    Source::Id => KeyPart::Str(Arc::from(customer.id.as_str())),
-                    Source::Manager => customer
-                        .manager
-                        .as_ref()
-                        .map_or(KeyPart::Null, |m| KeyPart::Str(Arc::from(m.as_str()))),
-                })
-                .collect()
+            keys.key(customer, derived)
         };
         let next = classes.len() as u32;
         let class = *classes.entry(key).or_insert_with(|| {
