@@ -134,7 +134,8 @@ pub(crate) fn evaluate(
             .map(|_| Ok(everyone.clone()))
             .collect();
     }
-    let sub_classes = |reads: &[String]| {
+    // Representatives by the values of `reads`: each one's class, and each class's first.
+    let classes_by = |reads: &[String]| {
         if pair.reads_customer_dynamically {
             return (
                 (0..representatives.len()).collect(),
@@ -144,8 +145,8 @@ pub(crate) fn evaluate(
         let keys = KeyMaker::new(rulebook, customer_schema, reads);
         sub_classes(representatives, |r| keys.key(r.customer, r.derived))
     };
-    let (eligible_of, eligible_first) = sub_classes(&pair.eligible_reads);
-    let (affinity_of, affinity_first) = sub_classes(&pair.affinity_reads);
+    let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
+    let (affinity_of, affinity_first) = classes_by(&pair.affinity_reads);
     let new_worker = || Worker::new(rulebook, &slots, managers, as_of);
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
 
