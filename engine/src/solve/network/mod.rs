@@ -14,6 +14,7 @@ use crate::cancel::Cancel;
 
 mod convex;
 mod simplex;
+mod split;
 #[cfg(test)]
 mod tests;
 
@@ -220,6 +221,15 @@ impl Network {
     }
 
     fn solve_until(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
+        self.validate()?;
+        match split::solve(self, cancel) {
+            Some(solved) => solved,
+            None => self.solve_whole(cancel),
+        }
+    }
+
+    /// Solves the network as one piece (see `split` for the pieces).
+    fn solve_whole(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
         if self.convex.is_empty() {
             return self.solve_plain(cancel);
         }

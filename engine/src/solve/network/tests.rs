@@ -548,3 +548,68 @@ fn convex_arcs_must_not_get_cheaper() {
         })
     );
 }
+
+#[test]
+fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
+    // Three copies of an assignment network, sharing one sink: supply nodes and managers of one
+    // region never meet another's, as with the example bank's region rule.
+    let mut net = Network::new();
+    let regions: Vec<(Network, Vec<ArcId>)> = (1..=3)
+        .map(|seed| assignment_shaped_convex(40, 4, seed))
+        .collect();
+    let total: i64 = regions.iter().map(|(r, _)| -r.supply(NodeId(0))).sum();
+    let sink = net.add_node(-total);
+    for (region, _) in &regions {
+        // Node 0 of each region is its sink; the others get fresh ids here.
+        let ids: Vec<NodeId> = (0..region.node_count() as u32)
+            .map(|u| {
+                if u == 0 {
+                    sink
+                } else {
+                    net.add_node(region.supply(NodeId(u)))
+                }
+            })
+            .collect();
+        let mut arc = 0;
+        for &(start, end) in &region.convex {
+            for a in arc..start {
+                let (from, to, capacity, cost) = region.arc(ArcId(a));
+                net.add_arc(ids[from.0 as usize], ids[to.0 as usize], capacity, cost);
+            }
+            let (from, to, ..) = region.arc(ArcId(start));
+            let pieces: Vec<(i64, i64)> = (start..end)
+                .map(|a| {
+                    let (_, _, capacity, cost) = region.arc(ArcId(a));
+                    (capacity, cost)
+                })
+                .collect();
+            net.add_convex_arcs(ids[from.0 as usize], ids[to.0 as usize], pieces);
+            arc = end;
+        }
+        for a in arc..region.arc_count() as u32 {
+            let (from, to, capacity, cost) = region.arc(ArcId(a));
+            net.add_arc(ids[from.0 as usize], ids[to.0 as usize], capacity, cost);
+        }
+    }
+    let apart = split::solve(&net, None).expect("three regions").unwrap();
+    assert_optimal(&net, &apart);
+    assert_eq!(apart.cost, net.solve_whole(None).unwrap().cost);
+    let separately: i64 = regions.iter().map(|(r, _)| r.solve().unwrap().cost).sum();
+    assert_eq!(apart.cost, separately);
+    assert_eq!(net.solve().unwrap(), apart);
+}
+
+#[test]
+fn a_network_in_one_piece_or_with_two_demand_nodes_is_not_split() {
+    let (connected, _) = assignment_shaped(30, 3, 12);
+    assert!(split::solve(&connected, None).is_none());
+    let mut two_sinks = Network::new();
+    let a = two_sinks.add_node(2);
+    let b = two_sinks.add_node(2);
+    let x = two_sinks.add_node(-2);
+    let y = two_sinks.add_node(-2);
+    two_sinks.add_arc(a, x, 2, 1);
+    two_sinks.add_arc(b, y, 2, 1);
+    assert!(split::solve(&two_sinks, None).is_none());
+    assert_eq!(solved(&two_sinks).cost, 4);
+}

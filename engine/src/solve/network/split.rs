@@ -1,0 +1,151 @@
+//! Independent parts of a network with a single demand node. In an assignment network every
+//! path ends at the sink; take the sink away and a bank whose rules keep customers in their
+//! region falls apart into one piece per region. Each piece, with its own copy of the sink
+//! demanding what the piece supplies, is a min-cost flow problem of its own, and together their
+//! optima are the optimum of the whole (nothing can flow between pieces but through the sink).
+//! The pieces are solved in parallel; each solve is deterministic, so the result does not
+//! depend on the threads.
+
+use rayon::prelude::*;
+
+use super::{Network, NetworkError, Solution};
+use crate::cancel::Cancel;
+
+/// One piece: a network on some of the original nodes, the last of them the sink's copy.
+struct Part {
+    network: Network,
+    /// Original node of each local node but the last (the sink).
+    nodes: Vec<u32>,
+    /// Original arc of each local arc.
+    arcs: Vec<u32>,
+}
+
+/// The network's pieces once its single demand node is taken away, or `None` when it has more
+/// than one demand node or stays in one piece.
+fn parts(network: &Network) -> Option<Vec<Part>> {
+    let mut demands = network.supply.iter().enumerate().filter(|(_, b)| **b < 0);
+    let sink = u32::try_from(demands.next()?.0).ok()?;
+    if demands.next().is_some() {
+        return None;
+    }
+    let n = network.node_count();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn root(parent: &mut [u32], mut u: u32) -> u32 {
+        while parent[u as usize] != u {
+            let up = parent[parent[u as usize] as usize];
+            parent[u as usize] = up;
+            u = up;
+        }
+        u
+    }
+    for (&u, &v) in network.source.iter().zip(&network.target) {
+        if u != sink && v != sink {
+            let (a, b) = (root(&mut parent, u), root(&mut parent, v));
+            if a != b {
+                parent[a.max(b) as usize] = a.min(b);
+            }
+        }
+    }
+    // Pieces in order of their first node; nodes and arcs keep their order within a piece.
+    let mut piece_of = vec![u32::MAX; n];
+    let mut pieces: Vec<Part> = Vec::new();
+    let mut local = vec![0u32; n];
+    for u in 0..n as u32 {
+        if u == sink {
+            continue;
+        }
+        let r = root(&mut parent, u) as usize;
+        if piece_of[r] == u32::MAX {
+            piece_of[r] = pieces.len() as u32;
+            pieces.push(Part {
+                network: Network::new(),
+                nodes: Vec::new(),
+                arcs: Vec::new(),
+            });
+        }
+        let piece = piece_of[r];
+        piece_of[u as usize] = piece;
+        let part = &mut pieces[piece as usize];
+        local[u as usize] = part.nodes.len() as u32;
+        part.nodes.push(u);
+        part.network.supply.push(network.supply[u as usize]);
+    }
+    if pieces.len() < 2 {
+        return None;
+    }
+    for part in &mut pieces {
+        let demand: i64 = part.network.supply.iter().sum();
+        part.network.supply.push(-demand);
+    }
+    let sink_of = |part: &Part| part.nodes.len() as u32;
+    let mut run_of_arc = vec![None; network.arc_count()];
+    for (run, &(start, end)) in network.convex.iter().enumerate() {
+        for arc in start..end {
+            run_of_arc[arc as usize] = Some(run);
+        }
+    }
+    let mut runs: Vec<Option<(usize, u32, u32)>> = vec![None; network.convex.len()];
+    for (arc, run) in run_of_arc.into_iter().enumerate() {
+        let (u, v) = (network.source[arc], network.target[arc]);
+        // An arc from the sink to itself cannot carry anything useful: it goes with piece 0.
+        let piece = if u != sink {
+            piece_of[u as usize]
+        } else if v != sink {
+            piece_of[v as usize]
+        } else {
+            0
+        };
+        let part = &mut pieces[piece as usize];
+        let here = |w: u32| {
+            if w == sink {
+                sink_of(part)
+            } else {
+                local[w as usize]
+            }
+        };
+        let (lu, lv) = (here(u), here(v));
+        let id = part.network.arc_count() as u32;
+        part.network.source.push(lu);
+        part.network.target.push(lv);
+        part.network.capacity.push(network.capacity[arc]);
+        part.network.cost.push(network.cost[arc]);
+        part.arcs.push(arc as u32);
+        if let Some(run) = run {
+            let entry = runs[run].get_or_insert((piece as usize, id, id));
+            entry.2 = id + 1;
+        }
+    }
+    for (piece, start, end) in runs.into_iter().flatten() {
+        pieces[piece].network.convex.push((start, end));
+    }
+    Some(pieces)
+}
+
+/// Solves `network` piece by piece in parallel, if it falls apart at its sink.
+pub(super) fn solve(
+    network: &Network,
+    cancel: Option<&Cancel>,
+) -> Option<Result<Solution, NetworkError>> {
+    let parts = parts(network)?;
+    let solved: Vec<Result<Solution, NetworkError>> = parts
+        .par_iter()
+        .map(|part| part.network.solve_whole(cancel))
+        .collect();
+    let mut flow = vec![0i64; network.arc_count()];
+    let mut potential = vec![0i64; network.node_count()];
+    for (part, solution) in parts.iter().zip(solved) {
+        let solution = match solution {
+            Ok(solution) => solution,
+            Err(error) => return Some(Err(error)),
+        };
+        // Potentials are defined up to a constant per piece: put every sink at 0.
+        let shift = solution.potential.last().copied().unwrap_or(0);
+        for (&node, &p) in part.nodes.iter().zip(&solution.potential) {
+            potential[node as usize] = p - shift;
+        }
+        for (&arc, &f) in part.arcs.iter().zip(&solution.flow) {
+            flow[arc as usize] = f;
+        }
+    }
+    Some(network.solution_from(flow, potential))
+}
