@@ -91,6 +91,17 @@ struct Place<'a> {
 }
 
 impl Place<'_> {
+    /// The column's Arrow data is not laid out as its type says (a broken producer).
+    fn mismatch(&self) -> PyErr {
+        errors::input(
+            "malformed_input",
+            format!(
+                "{}: column `{}`: the Arrow data does not match its declared type",
+                self.what, self.column
+            ),
+        )
+    }
+
     fn error(&self, row: usize, problem: &str) -> PyErr {
         errors::input(
             "invalid_value",
@@ -141,7 +152,7 @@ fn value_type(data_type: &DataType, column: &str, what: &str) -> PyResult<Option
 /// Appends the cells of `array` to `cells`.
 fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<()> {
     use DataType as D;
-    let mismatch = || at.error(0, "the column's data does not match its type");
+    let mismatch = || at.mismatch();
     match array.data_type() {
         D::Null => cells.extend((0..array.len()).map(|_| Datum::Null)),
         D::Boolean => {
@@ -269,7 +280,13 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
             }
         }
         other => {
-            return Err(at.error(0, &format!("Arrow type {other} cannot be read")));
+            return Err(errors::input(
+                "unsupported_column_type",
+                format!(
+                    "{}: column `{}` holds Arrow type {other}, which apportion cannot read",
+                    at.what, at.column
+                ),
+            ));
         }
     }
     Ok(())
@@ -283,9 +300,7 @@ fn integers<T: ArrowPrimitiveType>(
 where
     T::Native: TryInto<i64>,
 {
-    let values: &PrimitiveArray<T> = array
-        .as_primitive_opt::<T>()
-        .ok_or_else(|| at.error(0, "the column's data does not match its type"))?;
+    let values: &PrimitiveArray<T> = array.as_primitive_opt::<T>().ok_or_else(|| at.mismatch())?;
     for (row, value) in values.iter().enumerate() {
         cells.push(match value {
             None => Datum::Null,
@@ -365,7 +380,7 @@ fn lists(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<
     } else if let Some(lists) = array.as_list_view_opt::<i64>() {
         lists.iter().collect()
     } else {
-        return Err(at.error(0, "the column's data does not match its type"));
+        return Err(at.mismatch());
     };
     for (row, list) in rows.into_iter().enumerate() {
         let Some(list) = list else {

@@ -448,24 +448,25 @@ fn capacity_reason(
 }
 
 fn check_unique_ids(book: &Book) -> Result<()> {
+    let customers = book.customers.records.iter().map(|c| c.id.as_str());
+    let managers = book.managers.records.iter().map(|m| m.id.as_str());
+    first_repeat(customers, RecordKind::Customer, "<customers>")?;
+    first_repeat(managers, RecordKind::Manager, "<managers>")
+}
+
+/// A duplicate id error for the first id of `ids` seen before.
+fn first_repeat<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    kind: RecordKind,
+    source: &str,
+) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for customer in &book.customers.records {
-        if !seen.insert(customer.id.as_str()) {
+    for id in ids {
+        if !seen.insert(id) {
             return Err(InputError::DuplicateId {
-                kind: RecordKind::Customer,
-                id: customer.id.to_string(),
-                at: Location::in_source("<customers>").in_record(customer.id.as_str()),
-            }
-            .into());
-        }
-    }
-    seen.clear();
-    for manager in &book.managers.records {
-        if !seen.insert(manager.id.as_str()) {
-            return Err(InputError::DuplicateId {
-                kind: RecordKind::Manager,
-                id: manager.id.to_string(),
-                at: Location::in_source("<managers>").in_record(manager.id.as_str()),
+                kind,
+                id: id.to_owned(),
+                at: Location::in_source(source).in_record(id),
             }
             .into());
         }

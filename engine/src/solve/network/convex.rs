@@ -8,7 +8,8 @@
 //! and every piece is checked against the potentials (complementary slackness). If every piece
 //! passes, the flow is optimal for the real network: the potentials prove it. If not, the
 //! failing runs are cut back into single pieces around their flow, wider each time, and the
-//! coarser network is solved again. A run cut into all its pieces is the real one, so this ends.
+//! solve goes on from the last basis (the split arcs keep their flow and the tree). A run cut
+//! into all its pieces is the real one, so this ends.
 
 use super::simplex::{Outcome, Solver};
 use super::{Network, NetworkError, Solution};
@@ -271,7 +272,9 @@ mod tests {
         let runs = [Run::new(1, 1_601)];
         let (coarse, layout) = coarsen(&net, &runs);
         assert_eq!(layout.segments[0].len(), 16);
-        let solution = coarse.solve_plain(None).unwrap();
+        let solution = coarse
+            .solve_plain(coarse.validate().unwrap(), None)
+            .unwrap();
         let (flow, ends) = spread(&net, &runs, &layout, &solution.flow, &solution.potential);
         // Segments cost their first piece, so the coarse optimum fills the whole segment that
         // starts below 250, beyond the real optimum: the certificate must fail.
@@ -280,7 +283,10 @@ mod tests {
         assert!(!ends[0].1);
         // Refined, it stops where the next unit would cost more than the direct arc.
         let exact = solve(&net, &net.convex, net.validate().unwrap(), None).unwrap();
-        assert_eq!(exact.cost, net.solve_plain(None).unwrap().cost);
+        assert_eq!(
+            exact.cost,
+            net.solve_plain(net.validate().unwrap(), None).unwrap().cost
+        );
         assert_eq!(exact.flow(ArcId(0)), 1_000 - 250);
     }
 }

@@ -221,19 +221,24 @@ impl Network {
     }
 
     fn solve_until(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
-        self.validate()?;
-        match split::solve(self, cancel) {
+        let bounds = self.validate()?;
+        match split::solve(self, bounds, cancel) {
             Some(solved) => solved,
-            None => self.solve_whole(cancel),
+            None => self.solve_whole(bounds, cancel),
         }
     }
 
-    /// Solves the network as one piece (see `split` for the pieces).
-    fn solve_whole(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
+    /// Solves the network as one piece (see `split` for the pieces). `bounds` are big M and
+    /// the potential bound proven by [`Network::validate`] for this network or for one it is a
+    /// part of (fewer nodes, costs among its costs: the same bounds hold).
+    fn solve_whole(
+        &self,
+        bounds: (i64, u64),
+        cancel: Option<&Cancel>,
+    ) -> Result<Solution, NetworkError> {
         if self.convex.is_empty() {
-            return self.solve_plain(cancel);
+            return self.solve_plain(bounds, cancel);
         }
-        let bounds = self.validate()?;
         convex::solve(self, &self.convex, bounds, cancel)
     }
 
@@ -250,9 +255,12 @@ impl Network {
         self.check_overflow(self.total_supply()?)
     }
 
-    /// Solves with every arc as it is, convex runs included.
-    fn solve_plain(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
-        let (artificial_cost, potential_bound) = self.validate()?;
+    /// Solves with every arc as it is, convex runs included (see `solve_whole` for `bounds`).
+    fn solve_plain(
+        &self,
+        (artificial_cost, potential_bound): (i64, u64),
+        cancel: Option<&Cancel>,
+    ) -> Result<Solution, NetworkError> {
         let outcome = simplex::Solver::new(
             &self.supply,
             (&self.source, &self.target),

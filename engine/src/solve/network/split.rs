@@ -122,14 +122,16 @@ fn parts(network: &Network) -> Option<Vec<Part>> {
 }
 
 /// Solves `network` piece by piece in parallel, if it falls apart at its sink.
+/// `bounds` are those proven for `network`; they hold for its parts too.
 pub(super) fn solve(
     network: &Network,
+    bounds: (i64, u64),
     cancel: Option<&Cancel>,
 ) -> Option<Result<Solution, NetworkError>> {
     let parts = parts(network)?;
     let solved: Vec<Result<Solution, NetworkError>> = parts
         .par_iter()
-        .map(|part| part.network.solve_whole(cancel))
+        .map(|part| part.network.solve_whole(bounds, cancel))
         .collect();
     let mut flow = vec![0i64; network.arc_count()];
     let mut potential = vec![0i64; network.node_count()];

@@ -528,7 +528,7 @@ fn rounds_find_the_optimum_of_random_assignment_networks() {
         assert_optimal(&net, &in_rounds);
         assert_eq!(
             in_rounds.cost,
-            net.solve_plain(None).unwrap().cost,
+            net.solve_plain(net.validate().unwrap(), None).unwrap().cost,
             "seed {seed}"
         );
     }
@@ -591,9 +591,14 @@ fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
             net.add_arc(ids[from.0 as usize], ids[to.0 as usize], capacity, cost);
         }
     }
-    let apart = split::solve(&net, None).expect("three regions").unwrap();
+    let apart = split::solve(&net, net.validate().unwrap(), None)
+        .expect("three regions")
+        .unwrap();
     assert_optimal(&net, &apart);
-    assert_eq!(apart.cost, net.solve_whole(None).unwrap().cost);
+    assert_eq!(
+        apart.cost,
+        net.solve_whole(net.validate().unwrap(), None).unwrap().cost
+    );
     let separately: i64 = regions.iter().map(|(r, _)| r.solve().unwrap().cost).sum();
     assert_eq!(apart.cost, separately);
     assert_eq!(net.solve().unwrap(), apart);
@@ -602,7 +607,7 @@ fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
 #[test]
 fn a_network_in_one_piece_or_with_two_demand_nodes_is_not_split() {
     let (connected, _) = assignment_shaped(30, 3, 12);
-    assert!(split::solve(&connected, None).is_none());
+    assert!(split::solve(&connected, connected.validate().unwrap(), None).is_none());
     let mut two_sinks = Network::new();
     let a = two_sinks.add_node(2);
     let b = two_sinks.add_node(2);
@@ -610,6 +615,6 @@ fn a_network_in_one_piece_or_with_two_demand_nodes_is_not_split() {
     let y = two_sinks.add_node(-2);
     two_sinks.add_arc(a, x, 2, 1);
     two_sinks.add_arc(b, y, 2, 1);
-    assert!(split::solve(&two_sinks, None).is_none());
+    assert!(split::solve(&two_sinks, two_sinks.validate().unwrap(), None).is_none());
     assert_eq!(solved(&two_sinks).cost, 4);
 }
