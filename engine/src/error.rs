@@ -18,6 +18,9 @@ pub enum Error {
     /// The assignment problem could not be set up or solved.
     #[error(transparent)]
     Solve(#[from] SolveError),
+    /// A live-book event or routing call does not fit the book.
+    #[error(transparent)]
+    Book(#[from] BookError),
     /// The run was stopped through its [`Cancel`](crate::Cancel) flag.
     #[error("the run was cancelled")]
     Cancelled,
@@ -30,6 +33,7 @@ impl Error {
             Error::Input(e) => e.code(),
             Error::Rule(e) => e.code(),
             Error::Solve(e) => e.code(),
+            Error::Book(e) => e.code(),
             Error::Cancelled => "cancelled",
         }
     }
@@ -468,6 +472,75 @@ impl SolveError {
         match self {
             SolveError::InvalidPolicy { .. } => "invalid_policy",
             SolveError::Network(e) => e.code(),
+        }
+    }
+}
+
+/// A routing call or book event that does not fit the live book.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BookError {
+    /// The customer is not in the book.
+    #[error("customer `{customer}` is not in the book")]
+    UnknownCustomer {
+        /// The customer id.
+        customer: String,
+    },
+    /// The manager is not in the book (or has left it).
+    #[error("manager `{manager}` is not in the book")]
+    UnknownManager {
+        /// The manager id.
+        manager: String,
+    },
+    /// A lead routed twice.
+    #[error("customer `{customer}` is already in the book, with manager `{manager}`")]
+    AlreadyPlaced {
+        /// The customer id.
+        customer: String,
+        /// Their manager.
+        manager: String,
+    },
+    /// The manager is on leave.
+    #[error("manager `{manager}` is on leave")]
+    OnLeave {
+        /// The manager id.
+        manager: String,
+    },
+    /// The manager is not on leave.
+    #[error("manager `{manager}` is not on leave")]
+    NotOnLeave {
+        /// The manager id.
+        manager: String,
+    },
+    /// Records whose attributes do not match the book's schema.
+    #[error("{what} does not have the book's columns")]
+    SchemaMismatch {
+        /// Which records.
+        what: String,
+    },
+    /// The churn budget is below the moves that cannot be avoided.
+    #[error(
+        "a churn budget of {budget} moves cannot be met: at least {least} customers must move (their manager is no longer eligible or has left)"
+    )]
+    ChurnBudget {
+        /// The budget asked for.
+        budget: usize,
+        /// The fewest moves any plan makes.
+        least: usize,
+    },
+}
+
+impl BookError {
+    /// A stable, snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BookError::UnknownCustomer { .. } => "unknown_customer",
+            BookError::UnknownManager { .. } => "unknown_manager",
+            BookError::AlreadyPlaced { .. } => "already_in_book",
+            BookError::OnLeave { .. } => "manager_on_leave",
+            BookError::NotOnLeave { .. } => "manager_not_on_leave",
+            BookError::SchemaMismatch { .. } => "schema_mismatch",
+            BookError::ChurnBudget { .. } => "churn_budget_too_small",
         }
     }
 }

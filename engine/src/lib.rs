@@ -13,7 +13,7 @@ pub mod solve;
 
 pub use cancel::Cancel;
 pub use date::Date;
-pub use error::{Error, InputError, Location, Position, Result, RuleError, SolveError};
+pub use error::{BookError, Error, InputError, Location, Position, Result, RuleError, SolveError};
 pub use model::{
     Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
     ValueType,
@@ -21,4 +21,7 @@ pub use model::{
 pub use plan::{Assignment, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason};
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
 pub use rules::{FieldRule, Limits, Rulebook};
-pub use solve::{AssignOptions, Policy, assign, assign_timed};
+pub use solve::{
+    AssignOptions, Basis, BookSnapshot, Decision, Policy, Rebalance, Router, RouterOptions, Skip,
+    assign, assign_timed, rebalance,
+};

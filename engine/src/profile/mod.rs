@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Error, Result, RuleError};
-use crate::model::{Customer, CustomerId, Customers, Value};
+use crate::model::{Customer, CustomerId, Customers, Schema, Value};
 use crate::rules::Rulebook;
 use crate::rules::sandbox::{self, Record, RecordData, Slots};
 use convert::Converter;
@@ -164,19 +164,20 @@ impl Rulebook {
 }
 
 /// What one worker thread evaluates with.
-struct Worker {
+pub(crate) struct Worker {
     engine: Engine,
     ast: rhai::AST,
     convert: Converter,
     /// Per derived field, in field order.
     memos: Vec<Memo>,
+    scope: Scope<'static>,
 }
 
-/// Everything shared by the workers of one run.
-struct Run<'a> {
-    rulebook: &'a Rulebook,
-    customers: &'a Customers,
-    options: &'a ProfileOptions,
+/// Evaluates the rulebook for one customer at a time; owned, so a router can keep one.
+#[derive(Clone)]
+pub(crate) struct Evaluator {
+    rulebook: Rulebook,
+    as_of: Date,
     slots: Slots,
     /// Input attribute positions rules read; the others are never converted.
     needed_inputs: Vec<bool>,
@@ -185,6 +186,13 @@ struct Run<'a> {
     needs_manager: bool,
     /// Record slot of each derived field, in field order.
     field_slots: Vec<usize>,
+}
+
+/// Everything shared by the workers of one run.
+struct Run<'a> {
+    evaluator: Evaluator,
+    customers: &'a Customers,
+    options: &'a ProfileOptions,
     done: AtomicUsize,
     first_failure: AtomicUsize,
 }
@@ -195,33 +203,10 @@ impl<'a> Run<'a> {
         customers: &'a Customers,
         options: &'a ProfileOptions,
     ) -> Run<'a> {
-        let schema = &customers.schema;
-        let slots = Slots::for_customers(schema, rulebook.fields());
-        let field_slots: Vec<usize> = (0..rulebook.fields().len())
-            .map(|i| schema.len() + i)
-            .collect();
-        let dynamic = rulebook.fields().iter().any(|f| f.reads_dynamically);
-        let is_read = |name: &str| {
-            dynamic
-                || rulebook
-                    .fields()
-                    .iter()
-                    .any(|f| f.reads.iter().any(|r| r == name))
-        };
-        let needed_inputs = schema
-            .fields()
-            .iter()
-            .map(|field| is_read(&field.name))
-            .collect();
         Run {
-            rulebook,
+            evaluator: Evaluator::new(rulebook, &customers.schema, options.as_of),
             customers,
             options,
-            slots,
-            needed_inputs,
-            needs_id: is_read(sandbox::RECORD_ID),
-            needs_manager: is_read(sandbox::RECORD_MANAGER),
-            field_slots,
             done: AtomicUsize::new(0),
             first_failure: AtomicUsize::new(usize::MAX),
         }
@@ -233,32 +218,10 @@ impl<'a> Run<'a> {
             .par_chunks(CHUNK)
             .enumerate()
             .map_init(
-                || self.worker(),
+                || self.evaluator.worker(),
                 |worker, (chunk, records)| self.chunk(worker, chunk * CHUNK, records),
             )
             .collect()
-    }
-
-    /// An engine and AST of a worker's own: threads sharing one contend on the reference
-    /// counts rhai touches on every call (measured: 1.4x on two threads shared, 1.7x own).
-    fn worker(&self) -> Worker {
-        let engine = sandbox::run_engine(&self.rulebook.limits(), &self.slots, self.options.as_of);
-        // Compiling the validated source again cannot fail; if it somehow did, sharing the
-        // rulebook's AST would only be slower.
-        let ast = engine
-            .compile(self.rulebook.source())
-            .unwrap_or_else(|_| self.rulebook.ast().clone());
-        Worker {
-            engine,
-            ast,
-            convert: Converter::default(),
-            memos: self
-                .rulebook
-                .fields()
-                .iter()
-                .map(|rule| Memo::new(rule, &self.slots))
-                .collect(),
-        }
     }
 
     fn chunk(&self, worker: &mut Worker, start: usize, records: &[Customer]) -> ChunkOutcome {
@@ -270,7 +233,6 @@ impl<'a> Run<'a> {
         {
             return ChunkOutcome::Cancelled;
         }
-        let mut scope = Scope::new();
         let mut rows = Vec::with_capacity(records.len());
         let mut skipped = Vec::new();
         let fail = self.options.on_error == OnRuleError::Fail;
@@ -280,7 +242,7 @@ impl<'a> Run<'a> {
             if fail && index > self.first_failure.load(Ordering::Relaxed) {
                 break;
             }
-            match self.customer(worker, &mut scope, customer) {
+            match self.evaluator.customer(worker, customer) {
                 Ok(values) => rows.push(ProfiledCustomer {
                     id: customer.id.clone(),
                     values,
@@ -298,12 +260,66 @@ impl<'a> Run<'a> {
         }
         ChunkOutcome::Done { rows, skipped }
     }
+}
+
+impl Evaluator {
+    /// An evaluator of `rulebook` for customers of `schema`, as of `as_of`.
+    pub(crate) fn new(rulebook: &Rulebook, schema: &Schema, as_of: Date) -> Evaluator {
+        let slots = Slots::for_customers(schema, rulebook.fields());
+        let field_slots: Vec<usize> = (0..rulebook.fields().len())
+            .map(|i| schema.len() + i)
+            .collect();
+        let dynamic = rulebook.fields().iter().any(|f| f.reads_dynamically);
+        let is_read = |name: &str| {
+            dynamic
+                || rulebook
+                    .fields()
+                    .iter()
+                    .any(|f| f.reads.iter().any(|r| r == name))
+        };
+        let needed_inputs = schema
+            .fields()
+            .iter()
+            .map(|field| is_read(&field.name))
+            .collect();
+        Evaluator {
+            rulebook: rulebook.clone(),
+            as_of,
+            slots,
+            needed_inputs,
+            needs_id: is_read(sandbox::RECORD_ID),
+            needs_manager: is_read(sandbox::RECORD_MANAGER),
+            field_slots,
+        }
+    }
+
+    /// An engine and AST of a worker's own: threads sharing one contend on the reference
+    /// counts rhai touches on every call (measured: 1.4x on two threads shared, 1.7x own).
+    pub(crate) fn worker(&self) -> Worker {
+        let engine = sandbox::run_engine(&self.rulebook.limits(), &self.slots, self.as_of);
+        // Compiling the validated source again cannot fail; if it somehow did, sharing the
+        // rulebook's AST would only be slower.
+        let ast = engine
+            .compile(self.rulebook.source())
+            .unwrap_or_else(|_| self.rulebook.ast().clone());
+        Worker {
+            engine,
+            ast,
+            convert: Converter::default(),
+            scope: Scope::new(),
+            memos: self
+                .rulebook
+                .fields()
+                .iter()
+                .map(|rule| Memo::new(rule, &self.slots))
+                .collect(),
+        }
+    }
 
     /// Evaluates the rulebook for one customer, in dependency order.
-    fn customer(
+    pub(crate) fn customer(
         &self,
         worker: &mut Worker,
-        scope: &mut Scope,
         customer: &Customer,
     ) -> Result<Vec<Value>, RuleError> {
         let fields = self.rulebook.fields();
@@ -342,7 +358,7 @@ impl<'a> Run<'a> {
                             .engine
                             .call_fn_with_options(
                                 CallFnOptions::new().eval_ast(false).rewind_scope(true),
-                                scope,
+                                &mut worker.scope,
                                 &worker.ast,
                                 name,
                                 (record.clone(),),

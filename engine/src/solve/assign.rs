@@ -152,10 +152,26 @@ pub fn assignment_network(
 
 fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Plan, Timings)> {
     let started = Instant::now();
-    let mut prepared = prepare(book, rulebook, options)?;
+    let prepared = prepare(book, rulebook, options)?;
     let rules_done = Instant::now();
-    let built = build_network(book, &prepared, &options.policy)?;
-    let solved = match &options.cancel {
+    let plan = solve_prepared(book, &prepared, &options.policy, options.cancel.as_ref())?;
+    let timings = Timings {
+        rules: rules_done - started,
+        solve: rules_done.elapsed(),
+    };
+    Ok((plan, timings))
+}
+
+/// Builds and solves the network of prepared customers under `policy`, and writes the plan.
+/// The rules do not run again: a search over policies prepares once.
+pub(super) fn solve_prepared(
+    book: &Book,
+    prepared: &Prepared,
+    policy: &Policy,
+    cancel: Option<&Cancel>,
+) -> Result<Plan> {
+    let built = build_network(book, prepared, policy)?;
+    let solved = match cancel {
         Some(cancel) => built.network.solve_cancellable(cancel),
         None => built.network.solve(),
     };
@@ -185,15 +201,14 @@ fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Pla
             }
         }
     }
-    let plan = plan(book, &mut prepared, &placed, &built, &options.policy);
-    let timings = Timings {
-        rules: rules_done - started,
-        solve: rules_done.elapsed(),
-    };
-    Ok((plan, timings))
+    Ok(plan(book, prepared, &placed, &built, policy))
 }
 
-fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<Prepared> {
+pub(super) fn prepare(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+) -> Result<Prepared> {
     let customers = &book.customers.records;
     let managers = &book.managers.records;
     check_unique_ids(book)?;
@@ -227,20 +242,11 @@ fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<
         .enumerate()
         .map(|(j, m)| (&m.id, j as u32))
         .collect();
-    let segment_field = rulebook.fields().iter().position(|f| f.name == "segment");
-    let segment_input = book.customers.schema.position("segment");
-    let segments: Vec<Option<Arc<str>>> = (0..customers.len())
-        .map(|row| {
-            let value = match (segment_field, derived[row]) {
-                (Some(field), Some(values)) => &values[field],
-                _ => customers[row].attributes.get(segment_input?)?,
-            };
-            match value {
-                Value::Null => None,
-                Value::Str(s) => Some(s.clone()),
-                other => Some(Arc::from(other.to_cell())),
-            }
-        })
+    let segment_of = classes::SegmentOf::new(rulebook, &book.customers.schema);
+    let segments: Vec<Option<Arc<str>>> = customers
+        .iter()
+        .zip(&derived)
+        .map(|(customer, derived)| segment_of.get(customer, *derived))
         .collect();
 
     let pair_classes = classes::pair_classes(rulebook, &book.customers.schema, customers, &derived);
@@ -303,7 +309,7 @@ fn prepare(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<
 
 fn plan(
     book: &Book,
-    prepared: &mut Prepared,
+    prepared: &Prepared,
     placed: &[Option<(u32, i64)>],
     built: &Built,
     policy: &Policy,
@@ -385,7 +391,7 @@ fn plan(
         if placed[row].is_some() {
             continue;
         }
-        let reason = match prepared.decided[row].take() {
+        let reason = match prepared.decided[row].clone() {
             Some(reason) => reason,
             None => reason_of_group
                 .entry(group_of[row])
@@ -447,7 +453,7 @@ fn capacity_reason(
     }
 }
 
-fn check_unique_ids(book: &Book) -> Result<()> {
+pub(super) fn check_unique_ids(book: &Book) -> Result<()> {
     let customers = book.customers.records.iter().map(|c| c.id.as_str());
     let managers = book.managers.records.iter().map(|m| m.id.as_str());
     first_repeat(customers, RecordKind::Customer, "<customers>")?;

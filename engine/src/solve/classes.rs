@@ -99,3 +99,32 @@ pub(crate) fn groups(
     }
     groups
 }
+
+/// Where a customer's segment comes from: the derived field `segment`, else an input
+/// attribute `segment`; a customer without one has no segment.
+pub(crate) struct SegmentOf {
+    field: Option<usize>,
+    input: Option<usize>,
+}
+
+impl SegmentOf {
+    pub(crate) fn new(rulebook: &Rulebook, schema: &Schema) -> SegmentOf {
+        SegmentOf {
+            field: rulebook.fields().iter().position(|f| f.name == "segment"),
+            input: schema.position("segment"),
+        }
+    }
+
+    /// The segment of `customer` with its `derived` values, if profiled.
+    pub(crate) fn get(&self, customer: &Customer, derived: Option<&[Value]>) -> Option<Arc<str>> {
+        let value = match (self.field, derived) {
+            (Some(field), Some(values)) => values.get(field)?,
+            _ => customer.attributes.get(self.input?)?,
+        };
+        match value {
+            Value::Null => None,
+            Value::Str(s) => Some(s.clone()),
+            other => Some(Arc::from(other.to_cell())),
+        }
+    }
+}

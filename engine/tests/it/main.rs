@@ -9,5 +9,6 @@ mod load;
 mod network;
 mod profile;
 mod properties;
+mod route;
 mod rules;
 mod support;

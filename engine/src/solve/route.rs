@@ -1,0 +1,891 @@
+//! Routing one lead at a time between batch plans, and the events that change the live book.
+//!
+//! The router keeps the book's loads. `route(lead)` profiles the lead, finds its pair class
+//! (pair rules run once per class, then are remembered), and picks a manager among the
+//! eligible ones with room:
+//! 1. **Guided**: if the latest batch plan was made with a forecast of leads, each forecast
+//!    lead's placement is a quota for its (class, segment) and manager; a lead takes a quota
+//!    of its own class where one is left.
+//! 2. **Marginal**: otherwise the design's online rule, the smallest
+//!    −a_ij + λ·⌈1000·(L_j+1)/t_j⌉, ties to the earliest manager — first among managers with
+//!    room that no quota has reserved, then among any with room.
+//!
+//! Pure greedy strands leads when capacity is tight, because an early lead takes the room a
+//! later, pickier lead needed; quotas carry the batch optimum's foresight into the live path.
+//! The book's state sits behind one lock, so concurrent calls never exceed a capacity or book
+//! a lead twice, and a given sequence of calls always gives the same decisions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use serde::Serialize;
+
+use super::assign::Policy;
+use super::build::balance_cost;
+use super::classes::SegmentOf;
+use crate::date::Date;
+use crate::error::{BookError, InputError, Location, RecordKind, Result, RuleError};
+use crate::model::{Book, Customer, CustomerId, Customers, Manager, ManagerId, Managers, Value};
+use crate::plan::{Plan, UnassignedReason};
+use crate::profile::{Evaluator, ProfileOptions, Worker};
+use crate::rules::Rulebook;
+use crate::rules::keys::{KeyMaker, KeyPart};
+use crate::rules::pair::{self, Eligible, Representative};
+
+/// Options of a router.
+#[derive(Debug, Clone, Copy)]
+pub struct RouterOptions {
+    /// The date rules compare against.
+    pub as_of: Date,
+    /// The objective's weights; routing uses the balance weight λ.
+    pub policy: Policy,
+}
+
+impl RouterOptions {
+    /// Options as of `as_of` with the default policy.
+    pub fn new(as_of: Date) -> RouterOptions {
+        RouterOptions {
+            as_of,
+            policy: Policy::default(),
+        }
+    }
+}
+
+/// How a decision was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// A quota left by the batch plan for the lead's class.
+    Quota,
+    /// The smallest marginal cost of the objective.
+    Marginal,
+    /// Not placed: see the reason.
+    Unplaced,
+}
+
+/// Why an eligible manager was passed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Skip {
+    /// At capacity.
+    Full,
+    /// At their cap for the lead's segment.
+    SegmentFull {
+        /// The segment.
+        segment: String,
+    },
+    /// On leave or gone.
+    Away,
+}
+
+/// One routing decision and why it was made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The lead.
+    pub customer: CustomerId,
+    /// The chosen manager, if any had room.
+    pub manager: Option<ManagerId>,
+    /// The next best manager with room, by marginal cost.
+    pub runner_up: Option<ManagerId>,
+    /// How the manager was chosen.
+    pub basis: Basis,
+    /// The chosen manager's marginal cost −a + λ·⌈1000·(L+1)/t⌉.
+    pub cost: Option<i64>,
+    /// The affinity of the chosen pair.
+    pub affinity: Option<i64>,
+    /// How many managers `eligible` ruled out.
+    pub ineligible: usize,
+    /// Eligible managers passed over, and why.
+    pub skipped: Vec<(ManagerId, Skip)>,
+    /// Why the lead was not placed.
+    pub reason: Option<UnassignedReason>,
+}
+
+/// The book as the router sees it at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BookSnapshot {
+    /// Per manager: (id, load, capacity, target, away).
+    pub managers: Vec<(ManagerId, u32, u32, u32, bool)>,
+    /// Customers placed.
+    pub placed: usize,
+    /// Quota places the batch plan still holds for forecast leads.
+    pub quotas_left: usize,
+}
+
+impl BookSnapshot {
+    /// Load over capacity of the most and the least loaded manager present, in [0, 1].
+    pub fn utilisation_range(&self) -> (f64, f64) {
+        let mut range: Option<(f64, f64)> = None;
+        for &(_, load, capacity, _, away) in &self.managers {
+            if away || capacity == 0 {
+                continue;
+            }
+            let u = f64::from(load) / f64::from(capacity);
+            range = Some(range.map_or((u, u), |(lo, hi)| (lo.min(u), hi.max(u))));
+        }
+        range.unwrap_or((0.0, 0.0))
+    }
+
+    /// The standard deviation of utilisation over the managers present.
+    pub fn utilisation_std_dev(&self) -> f64 {
+        let present: Vec<f64> = self
+            .managers
+            .iter()
+            .filter(|m| !m.4 && m.2 > 0)
+            .map(|m| f64::from(m.1) / f64::from(m.2))
+            .collect();
+        if present.is_empty() {
+            return 0.0;
+        }
+        let n = present.len() as f64;
+        let mean = present.iter().sum::<f64>() / n;
+        (present.iter().map(|u| (u - mean).powi(2)).sum::<f64>() / n).sqrt()
+    }
+}
+
+/// What the pair rules said about one class of customers, with a member to evaluate them
+/// again when a manager joins.
+struct Class {
+    eligible: Result<Eligible, RuleError>,
+    representative: Customer,
+    derived: Vec<Value>,
+}
+
+/// Where a placed customer sits.
+#[derive(Debug, Clone)]
+struct Placement {
+    manager: u32,
+    class: u32,
+    segment: Option<Arc<str>>,
+    /// The manager on leave whose customer this is, while covered by `manager`.
+    home: Option<u32>,
+}
+
+/// A pair class and a segment: what a quota place is reserved for.
+type QuotaKey = (u32, Option<Arc<str>>);
+
+/// Everything that changes as leads arrive and events happen.
+struct State {
+    managers: Vec<Manager>,
+    loads: Vec<u32>,
+    segment_loads: Vec<HashMap<Arc<str>, u32>>,
+    away: Vec<bool>,
+    gone: Vec<bool>,
+    placed: HashMap<CustomerId, Placement>,
+    /// (class, segment) → (manager, places left).
+    quotas: HashMap<QuotaKey, Vec<(u32, u32)>>,
+    /// Quota places left per manager.
+    reserved: Vec<u32>,
+}
+
+/// Routes leads one at a time, consistently with the batch objective. `Send + Sync`.
+pub struct Router {
+    rulebook: Rulebook,
+    options: RouterOptions,
+    customer_schema: crate::model::Schema,
+    manager_schema: crate::model::Schema,
+    evaluator: Evaluator,
+    workers: Mutex<Vec<Worker>>,
+    keys: KeyMaker,
+    segment: SegmentOf,
+    classes: RwLock<ClassTable>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct ClassTable {
+    by_key: HashMap<Vec<KeyPart>, u32>,
+    classes: Vec<Arc<Class>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere cannot leave the book half-updated: every update is complete before
+    // the guard drops, so a poisoned lock's data is still consistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Router {
+    /// A router over `book`: its managers, and its customers with their current managers as
+    /// the starting loads. Profiles the book once to know every customer's class and segment.
+    pub fn new(rulebook: &Rulebook, book: &Book, options: RouterOptions) -> Result<Router> {
+        super::assign::check_unique_ids(book)?;
+        rulebook.check(&book.customers.schema)?;
+        rulebook.check_managers(&book.managers.schema)?;
+        let managers = &book.managers.records;
+        let state = State {
+            managers: managers.clone(),
+            loads: vec![0; managers.len()],
+            segment_loads: vec![HashMap::new(); managers.len()],
+            away: vec![false; managers.len()],
+            gone: vec![false; managers.len()],
+            placed: HashMap::new(),
+            quotas: HashMap::new(),
+            reserved: vec![0; managers.len()],
+        };
+        let pair = rulebook.pair_rules();
+        let router = Router {
+            rulebook: rulebook.clone(),
+            options,
+            customer_schema: book.customers.schema.clone(),
+            manager_schema: book.managers.schema.clone(),
+            evaluator: Evaluator::new(rulebook, &book.customers.schema, options.as_of),
+            workers: Mutex::new(Vec::new()),
+            keys: KeyMaker::new(rulebook, &book.customers.schema, &pair.customer_reads),
+            segment: SegmentOf::new(rulebook, &book.customers.schema),
+            classes: RwLock::new(ClassTable::default()),
+            state: Mutex::new(state),
+        };
+        let known = router.learn(&book.customers)?;
+        let index: HashMap<&ManagerId, u32> = managers
+            .iter()
+            .enumerate()
+            .map(|(j, m)| (&m.id, j as u32))
+            .collect();
+        let mut state = lock(&router.state);
+        for (customer, (class, segment)) in book.customers.records.iter().zip(known) {
+            let Some(&manager) = customer.manager.as_ref().and_then(|m| index.get(m)) else {
+                continue;
+            };
+            state.add(
+                customer.id.clone(),
+                Placement {
+                    manager,
+                    class,
+                    segment,
+                    home: None,
+                },
+            );
+        }
+        drop(state);
+        Ok(router)
+    }
+
+    /// Follows a batch plan made with a forecast of leads: every forecast customer the plan
+    /// placed becomes a quota place for its class and segment with that manager, reserved
+    /// until a lead of that class takes it. Replaces earlier guidance; returns the places.
+    pub fn follow(&self, plan: &Plan, forecast: &Customers) -> Result<usize> {
+        if forecast.schema != self.customer_schema {
+            return Err(BookError::SchemaMismatch {
+                what: "the forecast".to_owned(),
+            }
+            .into());
+        }
+        let known = self.learn(forecast)?;
+        let mut state = lock(&self.state);
+        let index: HashMap<&ManagerId, u32> = state
+            .managers
+            .iter()
+            .enumerate()
+            .map(|(j, m)| (&m.id, j as u32))
+            .collect();
+        let planned: HashMap<&CustomerId, u32> = plan
+            .assignments
+            .iter()
+            .filter_map(|a| Some((&a.customer, *index.get(&a.manager)?)))
+            .collect();
+        let mut quotas: HashMap<QuotaKey, BTreeMap<u32, u32>> = HashMap::new();
+        let mut places = 0;
+        for (customer, (class, segment)) in forecast.records.iter().zip(known) {
+            if let Some(&manager) = planned.get(&customer.id) {
+                *quotas
+                    .entry((class, segment))
+                    .or_default()
+                    .entry(manager)
+                    .or_default() += 1;
+                places += 1;
+            }
+        }
+        let mut reserved = vec![0; state.managers.len()];
+        state.quotas = quotas
+            .into_iter()
+            .map(|(key, managers)| {
+                for (&manager, &n) in &managers {
+                    reserved[manager as usize] += n;
+                }
+                (key, managers.into_iter().collect())
+            })
+            .collect();
+        state.reserved = reserved;
+        Ok(places)
+    }
+
+    /// Routes one lead: profiles it, picks a manager, and books it. A lead already in the book
+    /// is an error; a lead that fits nowhere is a decision with a reason, not an error.
+    pub fn route(&self, lead: &Customer) -> Result<Decision> {
+        if lead.attributes.len() != self.customer_schema.len() {
+            return Err(BookError::SchemaMismatch {
+                what: format!("lead `{}`", lead.id),
+            }
+            .into());
+        }
+        let derived = self.profile(lead)?;
+        let class = self.classes_of(&[(lead, &derived)])[0];
+        let segment = self.segment.get(lead, Some(&derived));
+        let class_rules = self.class(class);
+        let eligible = match &class_rules.eligible {
+            Ok(eligible) => eligible.as_slice(),
+            Err(error) => return Err(error.clone().into()),
+        };
+        let mut state = lock(&self.state);
+        if let Some(placed) = state.placed.get(&lead.id) {
+            return Err(BookError::AlreadyPlaced {
+                customer: lead.id.to_string(),
+                manager: state.managers[placed.manager as usize].id.to_string(),
+            }
+            .into());
+        }
+        let (decision, choice) = state.decide(
+            &lead.id,
+            (class, segment.as_ref()),
+            eligible,
+            &self.options.policy,
+            true,
+        );
+        if let Some(manager) = choice {
+            state.add(
+                lead.id.clone(),
+                Placement {
+                    manager,
+                    class,
+                    segment,
+                    home: None,
+                },
+            );
+        }
+        Ok(decision)
+    }
+
+    /// A customer leaves the book: their manager's place is free again.
+    pub fn release(&self, customer: &CustomerId) -> Result<ManagerId> {
+        let mut state = lock(&self.state);
+        let placement = state.remove(customer)?;
+        Ok(state.managers[placement.manager as usize].id.clone())
+    }
+
+    /// A manager goes on leave: each of their customers is covered by the peer the marginal
+    /// rule picks (most constrained customers first), and handed back by [`Router::end_leave`].
+    /// Customers no peer can take stay with the manager; their decisions say why.
+    pub fn start_leave(&self, manager: &ManagerId) -> Result<Vec<Decision>> {
+        let mut state = lock(&self.state);
+        let j = state.present(manager)?;
+        state.away[j as usize] = true;
+        self.replace(&mut state, j, Some(j))
+    }
+
+    /// A manager is back: every customer covered for them returns; returns how many.
+    pub fn end_leave(&self, manager: &ManagerId) -> Result<usize> {
+        let mut state = lock(&self.state);
+        let j = state.index(manager)?;
+        if !state.away[j as usize] || state.gone[j as usize] {
+            return Err(BookError::NotOnLeave {
+                manager: manager.to_string(),
+            }
+            .into());
+        }
+        state.away[j as usize] = false;
+        let mut returning: Vec<CustomerId> = state
+            .placed
+            .iter()
+            .filter(|(_, p)| p.home == Some(j))
+            .map(|(id, _)| id.clone())
+            .collect();
+        returning.sort_unstable();
+        for customer in &returning {
+            let mut placement = state.remove(customer)?;
+            placement.manager = j;
+            placement.home = None;
+            state.add(customer.clone(), placement);
+        }
+        Ok(returning.len())
+    }
+
+    /// A manager leaves for good: only their book is placed again, over their peers.
+    pub fn depart(&self, manager: &ManagerId) -> Result<Vec<Decision>> {
+        let mut state = lock(&self.state);
+        let j = state.index(manager)?;
+        if state.gone[j as usize] {
+            return Err(BookError::UnknownManager {
+                manager: manager.to_string(),
+            }
+            .into());
+        }
+        state.away[j as usize] = true;
+        state.gone[j as usize] = true;
+        // Nobody waits for a manager who will not return.
+        for placement in state.placed.values_mut() {
+            if placement.home == Some(j) {
+                placement.home = None;
+            }
+        }
+        let decisions = self.replace(&mut state, j, None)?;
+        // Whoever could not be placed leaves the departed manager's book.
+        let stranded: Vec<CustomerId> = state
+            .placed
+            .iter()
+            .filter(|(_, p)| p.manager == j)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for customer in stranded {
+            state.remove(&customer)?;
+        }
+        state.reserved[j as usize] = 0;
+        for places in state.quotas.values_mut() {
+            places.retain(|&(m, _)| m != j);
+        }
+        Ok(decisions)
+    }
+
+    /// A new manager joins: the pair rules run for them against every known class, and new
+    /// leads may be routed to them at once. Moving existing customers towards them is a batch
+    /// rebalance ([`rebalance`](super::rebalance)).
+    pub fn join(&self, manager: Manager) -> Result<()> {
+        if manager.attributes.len() != self.manager_schema.len() {
+            return Err(BookError::SchemaMismatch {
+                what: format!("manager `{}`", manager.id),
+            }
+            .into());
+        }
+        let mut state = lock(&self.state);
+        if state.managers.iter().any(|m| m.id == manager.id) {
+            return Err(InputError::DuplicateId {
+                kind: RecordKind::Manager,
+                id: manager.id.to_string(),
+                at: Location::in_source("<router>").in_record(manager.id.as_str()),
+            }
+            .into());
+        }
+        let newcomer = Managers {
+            schema: self.manager_schema.clone(),
+            records: vec![manager.clone()],
+        };
+        let j = state.managers.len() as u32;
+        let mut table = self.classes.write().unwrap_or_else(PoisonError::into_inner);
+        let representatives: Vec<Representative<'_>> = table
+            .classes
+            .iter()
+            .map(|c| Representative {
+                customer: &c.representative,
+                derived: &c.derived,
+            })
+            .collect();
+        let results = pair::evaluate(
+            &self.rulebook,
+            &self.customer_schema,
+            &newcomer,
+            &representatives,
+            self.options.as_of,
+            None,
+        );
+        let classes: Vec<Arc<Class>> = table
+            .classes
+            .iter()
+            .zip(results)
+            .map(|(class, result)| {
+                let eligible = match (&class.eligible, result) {
+                    (Ok(before), Ok(new)) => Ok(before
+                        .iter()
+                        .copied()
+                        .chain(new.into_iter().map(|(_, a)| (j, a)))
+                        .collect()),
+                    (Err(e), _) => Err(e.clone()),
+                    (_, Err(e)) => Err(e),
+                };
+                Arc::new(Class {
+                    eligible,
+                    representative: class.representative.clone(),
+                    derived: class.derived.clone(),
+                })
+            })
+            .collect();
+        table.classes = classes;
+        drop(table);
+        state.managers.push(manager);
+        state.loads.push(0);
+        state.segment_loads.push(HashMap::new());
+        state.away.push(false);
+        state.gone.push(false);
+        state.reserved.push(0);
+        Ok(())
+    }
+
+    /// The book's loads now.
+    pub fn snapshot(&self) -> BookSnapshot {
+        let state = lock(&self.state);
+        BookSnapshot {
+            managers: state
+                .managers
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| !state.gone[*j])
+                .map(|(j, m)| {
+                    (
+                        m.id.clone(),
+                        state.loads[j],
+                        m.capacity,
+                        m.target_load(),
+                        state.away[j],
+                    )
+                })
+                .collect(),
+            placed: state.placed.len(),
+            quotas_left: state.reserved.iter().map(|&r| r as usize).sum(),
+        }
+    }
+
+    /// Every placed customer and their manager, by customer id.
+    pub fn book(&self) -> BTreeMap<CustomerId, ManagerId> {
+        let state = lock(&self.state);
+        state
+            .placed
+            .iter()
+            .map(|(c, p)| (c.clone(), state.managers[p.manager as usize].id.clone()))
+            .collect()
+    }
+
+    /// Places the customers of manager `from` again over the peers with room, most
+    /// constrained first; each keeps `home` to be handed back.
+    fn replace(&self, state: &mut State, from: u32, home: Option<u32>) -> Result<Vec<Decision>> {
+        let classes = self.classes.read().unwrap_or_else(PoisonError::into_inner);
+        let eligible_of = |class: u32| -> &[(u32, i64)] {
+            match &classes.classes[class as usize].eligible {
+                Ok(eligible) => eligible,
+                Err(_) => &[],
+            }
+        };
+        let mut book: Vec<(usize, CustomerId, Placement)> = state
+            .placed
+            .iter()
+            .filter(|(_, p)| p.manager == from)
+            .map(|(id, p)| (eligible_of(p.class).len(), id.clone(), p.clone()))
+            .collect();
+        book.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut decisions = Vec::with_capacity(book.len());
+        for (_, customer, placement) in book {
+            state.remove(&customer)?;
+            let eligible = eligible_of(placement.class);
+            let (decision, choice) = state.decide(
+                &customer,
+                (placement.class, placement.segment.as_ref()),
+                eligible,
+                &self.options.policy,
+                false,
+            );
+            let moved = Placement {
+                manager: choice.unwrap_or(from),
+                home: choice.and(home).or(placement.home),
+                ..placement
+            };
+            state.add(customer, moved);
+            decisions.push(decision);
+        }
+        Ok(decisions)
+    }
+
+    /// The lead's derived fields, with a worker of the pool (or a new one).
+    fn profile(&self, lead: &Customer) -> Result<Vec<Value>> {
+        let mut worker = lock(&self.workers)
+            .pop()
+            .unwrap_or_else(|| self.evaluator.worker());
+        let result = self.evaluator.customer(&mut worker, lead);
+        lock(&self.workers).push(worker);
+        Ok(result?)
+    }
+
+    /// The pair rules' verdict on class `class`.
+    fn class(&self, class: u32) -> Arc<Class> {
+        Arc::clone(
+            &self
+                .classes
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .classes[class as usize],
+        )
+    }
+
+    /// Each customer's pair class, running the pair rules (in parallel) for classes not seen
+    /// before.
+    fn classes_of(&self, customers: &[(&Customer, &[Value])]) -> Vec<u32> {
+        let dynamic = self.rulebook.pair_rules().reads_customer_dynamically;
+        let keys: Vec<Vec<KeyPart>> = customers
+            .iter()
+            .map(|(customer, derived)| {
+                if dynamic {
+                    vec![KeyPart::Str(Arc::from(customer.id.as_str()))]
+                } else {
+                    self.keys.key(customer, derived)
+                }
+            })
+            .collect();
+        {
+            let table = self.classes.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(known) = keys.iter().map(|k| table.by_key.get(k).copied()).collect() {
+                return known;
+            }
+        }
+        let (managers, gone) = {
+            let state = lock(&self.state);
+            (state.managers.clone(), state.gone.clone())
+        };
+        let managers = Managers {
+            schema: self.manager_schema.clone(),
+            records: managers,
+        };
+        let mut table = self.classes.write().unwrap_or_else(PoisonError::into_inner);
+        let mut new: HashMap<&[KeyPart], usize> = HashMap::new();
+        let mut representatives = Vec::new();
+        for (key, &(customer, derived)) in keys.iter().zip(customers) {
+            if !table.by_key.contains_key(key) && !new.contains_key(key.as_slice()) {
+                new.insert(key, representatives.len());
+                representatives.push(Representative { customer, derived });
+            }
+        }
+        let results = pair::evaluate(
+            &self.rulebook,
+            &self.customer_schema,
+            &managers,
+            &representatives,
+            self.options.as_of,
+            None,
+        );
+        for (representative, eligible) in representatives.iter().zip(results) {
+            let key = self
+                .keys
+                .key(representative.customer, representative.derived);
+            let key = if dynamic {
+                vec![KeyPart::Str(Arc::from(representative.customer.id.as_str()))]
+            } else {
+                key
+            };
+            // Managers who left are never eligible again.
+            let eligible =
+                eligible.map(|e| e.into_iter().filter(|(j, _)| !gone[*j as usize]).collect());
+            let class = table.classes.len() as u32;
+            table.classes.push(Arc::new(Class {
+                eligible,
+                representative: representative.customer.clone(),
+                derived: representative.derived.to_vec(),
+            }));
+            table.by_key.insert(key, class);
+        }
+        keys.iter()
+            .map(|k| table.by_key.get(k).copied().unwrap_or(0))
+            .collect()
+    }
+
+    /// Profiles `customers`, runs the pair rules for classes not seen before, and returns
+    /// each customer's (class, segment).
+    fn learn(&self, customers: &Customers) -> Result<Vec<(u32, Option<Arc<str>>)>> {
+        let profile = self
+            .rulebook
+            .profile(customers, &ProfileOptions::new(self.options.as_of))?;
+        let rows: Vec<(&Customer, &[Value])> = customers
+            .records
+            .iter()
+            .zip(&profile.customers)
+            .map(|(c, row)| (c, row.values.as_slice()))
+            .collect();
+        let classes = self.classes_of(&rows);
+        Ok(rows
+            .iter()
+            .zip(classes)
+            .map(|((customer, derived), class)| (class, self.segment.get(customer, Some(derived))))
+            .collect())
+    }
+}
+
+impl State {
+    fn add(&mut self, customer: CustomerId, placement: Placement) {
+        let j = placement.manager as usize;
+        self.loads[j] += 1;
+        if let Some(segment) = &placement.segment {
+            *self.segment_loads[j]
+                .entry(Arc::clone(segment))
+                .or_default() += 1;
+        }
+        self.placed.insert(customer, placement);
+    }
+
+    fn remove(&mut self, customer: &CustomerId) -> Result<Placement> {
+        let placement = self
+            .placed
+            .remove(customer)
+            .ok_or_else(|| BookError::UnknownCustomer {
+                customer: customer.to_string(),
+            })?;
+        let j = placement.manager as usize;
+        self.loads[j] -= 1;
+        if let Some(segment) = &placement.segment
+            && let Some(n) = self.segment_loads[j].get_mut(segment)
+        {
+            *n -= 1;
+        }
+        Ok(placement)
+    }
+
+    /// The index of a manager still in the book.
+    fn index(&self, manager: &ManagerId) -> Result<u32> {
+        self.managers
+            .iter()
+            .position(|m| m.id == *manager)
+            .filter(|&j| !self.gone[j])
+            .map(|j| j as u32)
+            .ok_or_else(|| {
+                BookError::UnknownManager {
+                    manager: manager.to_string(),
+                }
+                .into()
+            })
+    }
+
+    /// The index of a manager in the book and not on leave.
+    fn present(&self, manager: &ManagerId) -> Result<u32> {
+        let j = self.index(manager)?;
+        if self.away[j as usize] {
+            return Err(BookError::OnLeave {
+                manager: manager.to_string(),
+            }
+            .into());
+        }
+        Ok(j)
+    }
+
+    /// Whether manager `j` can take one more customer of `segment`.
+    fn room(&self, j: u32, segment: Option<&Arc<str>>) -> Result<(), Skip> {
+        let j = j as usize;
+        if self.away[j] {
+            return Err(Skip::Away);
+        }
+        let manager = &self.managers[j];
+        if self.loads[j] >= manager.capacity {
+            return Err(Skip::Full);
+        }
+        if let Some(segment) = segment
+            && let Some(&cap) = manager.segment_caps.get(&**segment)
+            && self.segment_loads[j].get(segment).copied().unwrap_or(0) >= cap
+        {
+            return Err(Skip::SegmentFull {
+                segment: segment.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The objective's marginal cost of giving manager `j` one more customer at affinity `a`.
+    fn marginal(&self, j: u32, affinity: i64, policy: &Policy) -> i64 {
+        let manager = &self.managers[j as usize];
+        let next = i64::from(self.loads[j as usize]) + 1;
+        balance_cost(
+            policy.balance,
+            next,
+            i64::from(manager.target_load().max(1)),
+        )
+        .and_then(|b| b.checked_sub(affinity))
+        .unwrap_or(i64::MAX)
+    }
+
+    /// Chooses a manager for one customer of `class` and `segment` among `eligible`, taking a
+    /// quota place first when `guided`. Books nothing: the caller adds the placement.
+    fn decide(
+        &mut self,
+        customer: &CustomerId,
+        (class, segment): (u32, Option<&Arc<str>>),
+        eligible: &[(u32, i64)],
+        policy: &Policy,
+        guided: bool,
+    ) -> (Decision, Option<u32>) {
+        let mut skipped = Vec::new();
+        // (cost, manager, affinity): the best two with room, and the best with unreserved room.
+        let mut best: Option<(i64, u32, i64)> = None;
+        let mut second: Option<(i64, u32, i64)> = None;
+        let mut best_free: Option<(i64, u32, i64)> = None;
+        let mut costs: HashMap<u32, (i64, i64)> = HashMap::new();
+        for &(j, affinity) in eligible {
+            if let Err(skip) = self.room(j, segment) {
+                skipped.push((j, skip));
+                continue;
+            }
+            let candidate = (self.marginal(j, affinity, policy), j, affinity);
+            costs.insert(j, (candidate.0, affinity));
+            if best.is_none_or(|b| candidate < b) {
+                second = best;
+                best = Some(candidate);
+            } else if second.is_none_or(|s| candidate < s) {
+                second = Some(candidate);
+            }
+            let manager = &self.managers[j as usize];
+            if self.loads[j as usize] + self.reserved[j as usize] < manager.capacity
+                && best_free.is_none_or(|b| candidate < b)
+            {
+                best_free = Some(candidate);
+            }
+        }
+        let quota = if guided {
+            self.take_quota(class, segment, &costs)
+        } else {
+            None
+        };
+        let (basis, chosen) = match quota {
+            Some(choice) => (Basis::Quota, Some(choice)),
+            None => match best_free.or(best) {
+                Some(choice) => (Basis::Marginal, Some(choice)),
+                None => (Basis::Unplaced, None),
+            },
+        };
+        let runner_up = match (chosen, best) {
+            (Some(c), Some(b)) if c.1 == b.1 => second,
+            (Some(_), b) => b,
+            (None, _) => None,
+        };
+        let id = |j: u32| self.managers[j as usize].id.clone();
+        let reason = match chosen {
+            Some(_) => None,
+            None if eligible.is_empty() => Some(UnassignedReason::NoEligibleManager),
+            None => Some(UnassignedReason::CapacityExhausted {
+                managers: skipped
+                    .iter()
+                    .filter(|(_, s)| *s == Skip::Full)
+                    .map(|(j, _)| id(*j))
+                    .collect(),
+                segments: skipped
+                    .iter()
+                    .filter_map(|(j, s)| match s {
+                        Skip::SegmentFull { segment } => Some((id(*j), segment.clone())),
+                        _ => None,
+                    })
+                    .collect(),
+            }),
+        };
+        let decision = Decision {
+            customer: customer.clone(),
+            manager: chosen.map(|c| id(c.1)),
+            runner_up: runner_up.map(|c| id(c.1)),
+            basis,
+            cost: chosen.map(|c| c.0),
+            affinity: chosen.map(|c| c.2),
+            ineligible: self.managers.len() - eligible.len(),
+            skipped: skipped.into_iter().map(|(j, s)| (id(j), s)).collect(),
+            reason,
+        };
+        (decision, chosen.map(|c| c.1))
+    }
+
+    /// The cheapest quota place left for (class, segment) with a manager who has room
+    /// (`costs` holds those), taken.
+    fn take_quota(
+        &mut self,
+        class: u32,
+        segment: Option<&Arc<str>>,
+        costs: &HashMap<u32, (i64, i64)>,
+    ) -> Option<(i64, u32, i64)> {
+        let places = self.quotas.get_mut(&(class, segment.cloned()))?;
+        let (at, choice) = places
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, left))| *left > 0)
+            .filter_map(|(at, (j, _))| costs.get(j).map(|&(cost, a)| (at, (cost, *j, a))))
+            .min_by_key(|&(_, choice)| choice)?;
+        places[at].1 -= 1;
+        self.reserved[choice.1 as usize] -= 1;
+        Some(choice)
+    }
+}
