@@ -200,6 +200,14 @@ pub enum InputError {
         /// What is wrong with it.
         message: String,
     },
+    /// A column the records must not have: leads with a column their book does not know.
+    #[error("unknown column `{column}` in `{source_name}`: the book has no such attribute")]
+    UnknownColumn {
+        /// The input.
+        source_name: String,
+        /// The column.
+        column: String,
+    },
     /// A type override names an unknown type.
     #[error(
         "unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date"
@@ -234,6 +242,7 @@ impl InputError {
             InputError::NonFinite { .. } => "non_finite_number",
             InputError::InvalidCapacity { .. } => "invalid_capacity",
             InputError::UnknownType { .. } => "unknown_type",
+            InputError::UnknownColumn { .. } => "unknown_column",
         }
     }
 }
@@ -520,7 +529,7 @@ pub enum BookError {
     },
     /// The churn budget is below the moves that cannot be avoided.
     #[error(
-        "a churn budget of {budget} moves cannot be met: at least {least} customers must move (their manager is no longer eligible or has left)"
+        "a churn budget of {budget} moves cannot be met: at least {least} customers must move (their manager is no longer eligible for them)"
     )]
     ChurnBudget {
         /// The budget asked for.

@@ -23,5 +23,5 @@ pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progre
 pub use rules::{FieldRule, Limits, Rulebook};
 pub use solve::{
     AssignOptions, Basis, BookSnapshot, Decision, Policy, Rebalance, Router, RouterOptions, Skip,
-    assign, assign_timed, rebalance,
+    Skipped, assign, assign_timed, rebalance,
 };

@@ -3,9 +3,10 @@
 //!
 //! The experiment: a bank with tight capacity; 90% of its customers are planned in the
 //! morning, the other 10% arrive one by one as leads. The **greedy** router places each lead
-//! by the marginal cost alone. The **guided** router follows a morning plan made with a
-//! forecast of the day's leads (customers of another bank generated with a different seed):
-//! each forecast lead's placement reserves a place for a lead of its class. Both end in a full
+//! by the marginal cost alone. The **guided** router plans a forecast of the day's leads
+//! (customers of another bank generated with a different seed) into the room the morning book
+//! leaves ([`Router::follow_forecast`]): each forecast lead's placement reserves a place for a
+//! lead of its class. Both end in a full
 //! book, scored by the design's objective and compared with the batch optimum of all customers
 //! planned together.
 
@@ -95,9 +96,8 @@ pub fn held_out_gap(customers: usize, seed: u64) -> Result<Gap, String> {
         let router =
             Router::new(&rules, &planned, router_options(&bank)).map_err(|e| e.to_string())?;
         if guided {
-            let guidance = forecast_plan(&planned, &forecast, &rules, &options)?;
             router
-                .follow(&guidance, &forecast)
+                .follow_forecast(&forecast)
                 .map_err(|e| e.to_string())?;
         }
         let mut affinity: HashMap<String, i64> = plan
@@ -136,25 +136,6 @@ pub fn held_out_gap(customers: usize, seed: u64) -> Result<Gap, String> {
         greedy,
         placed: (batch.assignments.len(), guided_placed, greedy_placed),
     })
-}
-
-/// The plan of the `forecast` leads around the morning `book`, whose customers keep their
-/// managers: moving one costs just under leaving one out, so the forecast fills the room the
-/// book leaves, and displaces nobody for less than the unassigned penalty.
-pub fn forecast_plan(
-    book: &Book,
-    forecast: &Customers,
-    rules: &Rulebook,
-    options: &AssignOptions,
-) -> Result<Plan, String> {
-    let options = AssignOptions {
-        policy: Policy {
-            move_penalty: UNASSIGNED_PENALTY - 1,
-            ..options.policy
-        },
-        ..options.clone()
-    };
-    assign(&with_customers(book, forecast), rules, &options).map_err(|e| e.to_string())
 }
 
 /// The router options of the experiment.
@@ -226,16 +207,6 @@ pub fn split(book: &Book, chosen: impl Fn(usize) -> bool) -> (Book, Book) {
         managers: book.managers.clone(),
     };
     (part(kept), part(taken))
-}
-
-/// `book` with `more` customers after its own.
-pub fn with_customers(book: &Book, more: &Customers) -> Book {
-    let mut joined = book.clone();
-    joined
-        .customers
-        .records
-        .extend(more.records.iter().cloned());
-    joined
 }
 
 /// `book` after `plan`: each customer's current manager is the planned one (or none).

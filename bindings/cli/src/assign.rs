@@ -81,7 +81,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// The plan's summary: objective, moves, balance, extremes, unassigned by reason.
-fn report(plan: &Plan) -> String {
+pub(crate) fn report(plan: &Plan) -> String {
     let mut text = String::new();
     let o = &plan.objective;
     let _ = writeln!(
@@ -152,7 +152,7 @@ fn report(plan: &Plan) -> String {
 }
 
 /// One row per customer: placed ones first in input order, then the unassigned with a reason.
-fn table(plan: &Plan) -> Table {
+pub(crate) fn table(plan: &Plan) -> Table {
     let columns = [
         "customer",
         "manager",

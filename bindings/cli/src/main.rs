@@ -1,4 +1,5 @@
-//! `apportion`: check rulebooks, profile customers and assign them to managers.
+//! `apportion`: check rulebooks, profile customers, assign them to managers, rebalance the
+//! book under a churn budget and route leads one at a time.
 //!
 //! Exit codes: 0 success, 2 bad usage, 3 invalid input data, 4 invalid rulebook or a rule
 //! that failed, 5 output could not be written. Errors go to stderr as `error[code]: message`.
@@ -8,6 +9,8 @@ mod check;
 mod output;
 mod profile;
 mod progress;
+mod rebalance;
+mod route;
 mod run_args;
 mod summary;
 
@@ -37,6 +40,10 @@ enum Command {
     Profile(profile::Args),
     /// Assign customers to managers optimally, and report loads, moves and the unassigned.
     Assign(assign::Args),
+    /// Rebalance the book optimally, moving at most --max-moves customers.
+    Rebalance(rebalance::Args),
+    /// Route leads one at a time into the current book (JSON Lines in, decisions out).
+    Route(route::Args),
 }
 
 /// A failure with its exit code and stable error code.
@@ -101,6 +108,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Profile(args) => profile::run(&args),
         Command::Assign(args) => assign::run(&args),
+        Command::Rebalance(args) => rebalance::run(&args),
+        Command::Route(args) => route::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -90,7 +90,7 @@ pub(crate) fn write_file(table: &Table, format: Format, out: &Path) -> io::Resul
     }
 }
 
-fn temporary_path(out: &Path) -> PathBuf {
+pub(crate) fn temporary_path(out: &Path) -> PathBuf {
     let mut name = out.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{}.tmp", std::process::id()));
     out.with_file_name(name)

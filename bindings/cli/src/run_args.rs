@@ -75,12 +75,12 @@ impl RunArgs {
     }
 }
 
-fn parse_date(text: &str) -> Result<Date, String> {
+pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
     text.parse()
         .map_err(|_| format!("`{text}` is not a date as YYYY-MM-DD"))
 }
 
-fn parse_type_override(text: &str) -> Result<(String, ValueType), String> {
+pub(crate) fn parse_type_override(text: &str) -> Result<(String, ValueType), String> {
     let (column, type_name) = text.split_once('=').ok_or("expected COLUMN=TYPE")?;
     let value_type = ValueType::from_name(type_name).ok_or_else(|| {
         format!("unknown type `{type_name}`: use int, float, bool, string, list or date")
@@ -89,7 +89,7 @@ fn parse_type_override(text: &str) -> Result<(String, ValueType), String> {
 }
 
 /// Today in UTC: the default `as_of` when none is given (and then printed).
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400);

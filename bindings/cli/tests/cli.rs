@@ -295,3 +295,108 @@ fn assign_rejects_a_negative_policy_with_its_code() {
     assert_fails(&output, 4, "invalid_policy");
     assert!(!out.exists());
 }
+
+/// The example bank's book, as the arguments `route` and `rebalance` share.
+const BOOK: [&str; 8] = [
+    "--customers",
+    "examples/data/customers.csv",
+    "--managers",
+    "examples/data/managers.csv",
+    "--rules",
+    "examples/rules/bank.rhai",
+    "--as-of",
+    "2026-06-30",
+];
+
+fn with_book(command: &str, extra: &[&str]) -> Output {
+    let mut args = vec![command];
+    args.extend_from_slice(&BOOK);
+    args.extend_from_slice(extra);
+    apportion(&args)
+}
+
+const LEAD: &str = r#"{"id":"L-1","kind":"individual","region":"capital","branch":"BR-K01","assets":2500000,"income":90000,"age":50,"risk_preference":"growth","products":["savings"],"transactions_90d":10,"days_since_last_txn":2,"last_txn_date":"2026-06-28","onboarded":"2020-01-01","language":"en","has_mortgage_enquiry":false,"credit_score":700}"#;
+
+#[test]
+fn route_decides_each_lead_and_explains_it() {
+    let output = with_book("route", &["--lead", LEAD]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decision["customer"], "L-1");
+    assert_eq!(decision["basis"], "marginal");
+    let manager = decision["manager"].as_str().unwrap().to_owned();
+    assert!(decision["runner_up"].is_string(), "{decision}");
+    // The lead is HNW in the capital: only a private banker there may take them.
+    let managers = std::fs::read_to_string(root().join("examples/data/managers.csv")).unwrap();
+    let row = managers
+        .lines()
+        .find(|l| l.starts_with(&format!("{manager},")))
+        .unwrap();
+    assert!(
+        row.contains("capital") && row.contains("private_banking"),
+        "{row}"
+    );
+    assert!(text(&output.stderr).contains("routed 1 leads (marginal 1)"));
+}
+
+#[test]
+fn route_reads_a_stream_reports_bad_lines_and_writes_atomically() {
+    let dir = scratch("route");
+    let leads = dir.join("leads.jsonl");
+    let second = LEAD.replace("L-1", "L-2");
+    let bad = r#"{"id":"L-3","assets":"lots"}"#;
+    let unknown = r#"{"id":"L-4","colour":"red"}"#;
+    std::fs::write(&leads, format!("{LEAD}\n\n{second}\n{bad}\n{unknown}\n")).unwrap();
+    let out = dir.join("decisions.jsonl");
+    let leads_arg = leads.to_str().unwrap();
+    let out_arg = out.to_str().unwrap();
+
+    // Without --skip-errors the first bad line stops the run, and no file is left.
+    let stopped = with_book("route", &["--leads", leads_arg, "--out", out_arg]);
+    assert_fails(&stopped, 3, "invalid_value");
+    assert!(
+        text(&stopped.stderr).contains("lead line 4"),
+        "{}",
+        text(&stopped.stderr)
+    );
+    assert!(!out.exists());
+
+    let skipped = with_book(
+        "route",
+        &["--leads", leads_arg, "--out", out_arg, "--skip-errors"],
+    );
+    assert_eq!(skipped.status.code(), Some(3));
+    let stderr = text(&skipped.stderr);
+    assert!(stderr.contains("error[leads_failed]: 2 leads"), "{stderr}");
+    assert!(
+        stderr.contains("error[unknown_column]") && stderr.contains("colour"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(&out).unwrap();
+    let customers: Vec<String> = written
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["customer"].to_string())
+        .collect();
+    assert_eq!(customers, ["\"L-1\"", "\"L-2\""]);
+
+    let twice = with_book("route", &["--lead", &LEAD.replace("L-1", "C-000001")]);
+    assert_fails(&twice, 4, "already_in_book");
+}
+
+#[test]
+fn rebalance_keeps_within_the_churn_budget_or_says_why_not() {
+    let out = scratch("rebalance").join("plan.csv");
+    let output = with_book(
+        "rebalance",
+        &["--max-moves", "400", "--out", out.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.contains("within 400 moves"), "{report}");
+    let plan = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(plan.lines().count(), 3_001);
+
+    let too_small = with_book("rebalance", &["--max-moves", "10"]);
+    assert_fails(&too_small, 4, "churn_budget_too_small");
+    assert!(text(&too_small.stderr).contains("at least 348"));
+}

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::model::{Customers, Managers, ValueType};
+use crate::model::{Customers, Managers, Schema, Value, ValueType};
 
 use table::Table;
 
@@ -118,6 +118,61 @@ pub fn parse_managers(
     options: &LoadOptions,
 ) -> Result<Managers, InputError> {
     records::managers(&read_table(bytes, format, source_name, options)?, options)
+}
+
+/// Parses customers in the columns and types of `schema` (leads arriving for an existing
+/// book): each value is read as its book column's type, a column the lead lacks is null, and
+/// a column the book does not have is an error (nothing is silently dropped).
+pub fn parse_customers_like(
+    bytes: &[u8],
+    format: Format,
+    source_name: &str,
+    schema: &Schema,
+    options: &LoadOptions,
+) -> Result<Customers, InputError> {
+    let mut options = options.clone();
+    options.types.extend(
+        schema
+            .fields()
+            .iter()
+            .map(|f| (f.name.clone(), f.value_type)),
+    );
+    let parsed = parse_customers(bytes, format, source_name, &options)?;
+    if let Some(extra) = parsed
+        .schema
+        .fields()
+        .iter()
+        .find(|f| schema.position(&f.name).is_none())
+    {
+        return Err(InputError::UnknownColumn {
+            source_name: source_name.to_owned(),
+            column: extra.name.clone(),
+        });
+    }
+    let positions: Vec<Option<usize>> = schema
+        .fields()
+        .iter()
+        .map(|f| parsed.schema.position(&f.name))
+        .collect();
+    let records = parsed
+        .records
+        .into_iter()
+        .map(|mut customer| {
+            let mut values: Vec<Option<Value>> = std::mem::take(&mut customer.attributes)
+                .into_iter()
+                .map(Some)
+                .collect();
+            customer.attributes = positions
+                .iter()
+                .map(|p| p.and_then(|p| values[p].take()).unwrap_or(Value::Null))
+                .collect();
+            customer
+        })
+        .collect();
+    Ok(Customers {
+        schema: schema.clone(),
+        records,
+    })
 }
 
 fn read_file(path: &Path) -> Result<(Vec<u8>, Format, String), InputError> {

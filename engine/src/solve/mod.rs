@@ -9,4 +9,4 @@ mod route;
 
 pub use assign::{AssignOptions, Policy, Timings, assign, assign_timed, assignment_network};
 pub use rebalance::{Rebalance, rebalance};
-pub use route::{Basis, BookSnapshot, Decision, Router, RouterOptions, Skip};
+pub use route::{Basis, BookSnapshot, Decision, Router, RouterOptions, Skip, Skipped};

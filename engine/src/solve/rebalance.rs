@@ -1,21 +1,22 @@
 //! Rebalancing under a churn budget: the best plan that moves at most K customers.
 //!
 //! Moves are priced by the move penalty M, and the number of moves of the optimum never rises
-//! as M rises. So the rules run once, and the solver searches M — doubling until the plan fits
-//! the budget, then bisecting — for the smallest penalty whose optimum moves at most K. A
-//! penalty one lower moves more than K, so no cheaper way of spending the budget exists among
-//! the optima of the objective.
+//! as M rises. So the rules run once, and the solver bisects M between 0 and a ceiling above
+//! which no move pays for itself (twice the largest affinity plus the largest balance cost)
+//! for the smallest penalty whose optimum moves at most K. A penalty one lower moves more
+//! than K. The budget counts customers taken from a manager still in the book; customers of a
+//! manager who has left move anyway.
 
 use serde::Serialize;
 
+use std::collections::HashSet;
+
 use super::assign::{AssignOptions, prepare, solve_prepared};
+use super::build::balance_cost;
 use crate::error::{BookError, Result};
-use crate::model::Book;
+use crate::model::{Book, ManagerId};
 use crate::plan::Plan;
 use crate::rules::Rulebook;
-
-/// Doublings of the move penalty tried before the budget is declared out of reach.
-const MAX_DOUBLINGS: u32 = 40;
 
 /// A rebalance that kept within its churn budget.
 #[derive(Debug, Clone, Serialize)]
@@ -26,7 +27,7 @@ pub struct Rebalance {
     pub budget: usize,
     /// The move penalty that met it: the smallest whose optimum moves at most `budget`.
     pub move_penalty: i64,
-    /// Moves the plan makes.
+    /// Customers the plan takes from a manager still in the book.
     pub moves: usize,
     /// Every (move penalty, moves) tried, in order.
     pub probes: Vec<(i64, usize)>,
@@ -42,6 +43,7 @@ pub fn rebalance(
     max_moves: usize,
 ) -> Result<Rebalance> {
     let prepared = prepare(book, rulebook, options)?;
+    let managers: HashSet<&ManagerId> = book.managers.records.iter().map(|m| &m.id).collect();
     let mut probes = Vec::new();
     let mut solve = |move_penalty: i64| -> Result<(Plan, usize)> {
         let policy = super::Policy {
@@ -49,41 +51,44 @@ pub fn rebalance(
             ..options.policy
         };
         let plan = solve_prepared(book, &prepared, &policy, options.cancel.as_ref())?;
-        let moves = plan.stats.moved;
+        let moves = moves_from_managers(&plan, &managers);
         probes.push((move_penalty, moves));
         Ok((plan, moves))
     };
-    let (plan, moves) = solve(0)?;
-    if moves <= max_moves {
-        return Ok(Rebalance {
-            plan,
-            budget: max_moves,
-            move_penalty: 0,
-            moves,
-            probes,
-        });
-    }
-    // Double until the budget is met: `low` moves too many, `high` fits.
-    let mut low = 0i64;
-    let mut high = 1i64;
-    let mut fit = None;
-    for _ in 0..MAX_DOUBLINGS {
-        let (plan, moves) = solve(high)?;
-        if moves <= max_moves {
-            fit = Some((plan, moves));
-            break;
-        }
-        low = high;
-        high *= 2;
-    }
-    let Some(mut fit) = fit else {
-        let least = probes.last().map_or(0, |p| p.1);
+    // Above this penalty no move pays for itself: only the unavoidable ones remain.
+    let max_affinity = prepared
+        .eligibility
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|&(_, a)| a.saturating_abs())
+        .max()
+        .unwrap_or(0);
+    let max_balance = book
+        .managers
+        .records
+        .iter()
+        .filter_map(|m| {
+            let target = i64::from(m.target_load().max(1));
+            balance_cost(options.policy.balance, i64::from(m.capacity), target)
+        })
+        .max()
+        .unwrap_or(0);
+    let ceiling = max_affinity
+        .saturating_mul(2)
+        .saturating_add(max_balance)
+        .saturating_add(1);
+    let (plan, moves) = solve(ceiling)?;
+    if moves > max_moves {
         return Err(BookError::ChurnBudget {
             budget: max_moves,
-            least,
+            least: moves,
         }
         .into());
-    };
+    }
+    // `low` moves too many (or is below the range), `high` keeps within the budget.
+    let mut fit = (plan, moves);
+    let (mut low, mut high) = (-1i64, ceiling);
     while high - low > 1 {
         let middle = low + (high - low) / 2;
         let (plan, moves) = solve(middle)?;
@@ -102,4 +107,18 @@ pub fn rebalance(
         moves,
         probes,
     })
+}
+
+/// Customers the plan takes from a manager still in the book: the moves a budget counts.
+/// Customers of a manager who has left must move anyway and are not counted.
+fn moves_from_managers(plan: &Plan, managers: &HashSet<&ManagerId>) -> usize {
+    plan.assignments
+        .iter()
+        .filter(|a| {
+            a.moved
+                && a.previous_manager
+                    .as_ref()
+                    .is_some_and(|p| managers.contains(p))
+        })
+        .count()
 }

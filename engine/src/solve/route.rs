@@ -78,6 +78,16 @@ pub enum Skip {
     Away,
 }
 
+/// An eligible manager passed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The manager.
+    pub manager: ManagerId,
+    /// Why.
+    #[serde(flatten)]
+    pub why: Skip,
+}
+
 /// One routing decision and why it was made.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
@@ -96,7 +106,7 @@ pub struct Decision {
     /// How many managers `eligible` ruled out.
     pub ineligible: usize,
     /// Eligible managers passed over, and why.
-    pub skipped: Vec<(ManagerId, Skip)>,
+    pub skipped: Vec<Skipped>,
     /// Why the lead was not placed.
     pub reason: Option<UnassignedReason>,
 }
@@ -176,6 +186,13 @@ struct State {
     quotas: HashMap<QuotaKey, Vec<(u32, u32)>>,
     /// Quota places left per manager.
     reserved: Vec<u32>,
+    /// λ, the balance weight.
+    balance: i64,
+    /// Per manager, the balance cost of one more customer, or `None` if they cannot take one
+    /// (full or away): one flat array, so choosing among thousands of managers stays cheap.
+    next_cost: Vec<Option<i64>>,
+    /// Per manager, whether any segment is capped.
+    capped: Vec<bool>,
 }
 
 /// Routes leads one at a time, consistently with the batch objective. `Send + Sync`.
@@ -221,6 +238,12 @@ impl Router {
             placed: HashMap::new(),
             quotas: HashMap::new(),
             reserved: vec![0; managers.len()],
+            balance: options.policy.balance,
+            next_cost: vec![None; managers.len()],
+            capped: managers
+                .iter()
+                .map(|m| !m.segment_caps.is_empty())
+                .collect(),
         };
         let pair = rulebook.pair_rules();
         let router = Router {
@@ -242,6 +265,9 @@ impl Router {
             .map(|(j, m)| (&m.id, j as u32))
             .collect();
         let mut state = lock(&router.state);
+        for j in 0..managers.len() {
+            state.refresh(j);
+        }
         for (customer, (class, segment)) in book.customers.records.iter().zip(known) {
             let Some(&manager) = customer.manager.as_ref().and_then(|m| index.get(m)) else {
                 continue;
@@ -309,6 +335,48 @@ impl Router {
         Ok(places)
     }
 
+    /// Plans a forecast of leads into the room the book leaves — every manager's capacity and
+    /// segment caps less what they hold now — and follows that plan ([`Router::follow`]).
+    /// The book's customers are not in the plan, so a forecast never displaces one. Returns
+    /// the quota places made.
+    pub fn follow_forecast(&self, forecast: &Customers) -> Result<usize> {
+        let managers = {
+            let state = lock(&self.state);
+            let records = state
+                .managers
+                .iter()
+                .enumerate()
+                .map(|(j, m)| {
+                    let mut residual = m.clone();
+                    residual.capacity = if state.away[j] {
+                        0
+                    } else {
+                        m.capacity.saturating_sub(state.loads[j])
+                    };
+                    for (segment, cap) in &mut residual.segment_caps {
+                        let held = state.segment_loads[j].get(segment.as_str()).copied();
+                        *cap = cap.saturating_sub(held.unwrap_or(0));
+                    }
+                    residual
+                })
+                .collect();
+            Managers {
+                schema: self.manager_schema.clone(),
+                records,
+            }
+        };
+        let book = Book {
+            customers: forecast.clone(),
+            managers,
+        };
+        let options = super::AssignOptions {
+            policy: self.options.policy,
+            ..super::AssignOptions::new(self.options.as_of)
+        };
+        let plan = super::assign(&book, &self.rulebook, &options)?;
+        self.follow(&plan, forecast)
+    }
+
     /// Routes one lead: profiles it, picks a manager, and books it. A lead already in the book
     /// is an error; a lead that fits nowhere is a decision with a reason, not an error.
     pub fn route(&self, lead: &Customer) -> Result<Decision> {
@@ -334,13 +402,7 @@ impl Router {
             }
             .into());
         }
-        let (decision, choice) = state.decide(
-            &lead.id,
-            (class, segment.as_ref()),
-            eligible,
-            &self.options.policy,
-            true,
-        );
+        let (decision, choice) = state.decide(&lead.id, (class, segment.as_ref()), eligible, true);
         if let Some(manager) = choice {
             state.add(
                 lead.id.clone(),
@@ -369,6 +431,7 @@ impl Router {
         let mut state = lock(&self.state);
         let j = state.present(manager)?;
         state.away[j as usize] = true;
+        state.refresh(j as usize);
         self.replace(&mut state, j, Some(j))
     }
 
@@ -383,6 +446,7 @@ impl Router {
             .into());
         }
         state.away[j as usize] = false;
+        state.refresh(j as usize);
         let mut returning: Vec<CustomerId> = state
             .placed
             .iter()
@@ -411,6 +475,7 @@ impl Router {
         }
         state.away[j as usize] = true;
         state.gone[j as usize] = true;
+        state.refresh(j as usize);
         // Nobody waits for a manager who will not return.
         for placement in state.placed.values_mut() {
             if placement.home == Some(j) {
@@ -499,12 +564,15 @@ impl Router {
             .collect();
         table.classes = classes;
         drop(table);
+        state.capped.push(!manager.segment_caps.is_empty());
         state.managers.push(manager);
         state.loads.push(0);
         state.segment_loads.push(HashMap::new());
         state.away.push(false);
         state.gone.push(false);
         state.reserved.push(0);
+        state.next_cost.push(None);
+        state.refresh(j as usize);
         Ok(())
     }
 
@@ -567,7 +635,6 @@ impl Router {
                 &customer,
                 (placement.class, placement.segment.as_ref()),
                 eligible,
-                &self.options.policy,
                 false,
             );
             let moved = Placement {
@@ -697,6 +764,7 @@ impl State {
     fn add(&mut self, customer: CustomerId, placement: Placement) {
         let j = placement.manager as usize;
         self.loads[j] += 1;
+        self.refresh(j);
         if let Some(segment) = &placement.segment {
             *self.segment_loads[j]
                 .entry(Arc::clone(segment))
@@ -714,6 +782,7 @@ impl State {
             })?;
         let j = placement.manager as usize;
         self.loads[j] -= 1;
+        self.refresh(j);
         if let Some(segment) = &placement.segment
             && let Some(n) = self.segment_loads[j].get_mut(segment)
         {
@@ -749,38 +818,37 @@ impl State {
         Ok(j)
     }
 
-    /// Whether manager `j` can take one more customer of `segment`.
-    fn room(&self, j: u32, segment: Option<&Arc<str>>) -> Result<(), Skip> {
-        let j = j as usize;
-        if self.away[j] {
-            return Err(Skip::Away);
-        }
+    /// Recomputes what one more customer costs manager `j`.
+    fn refresh(&mut self, j: usize) {
         let manager = &self.managers[j];
-        if self.loads[j] >= manager.capacity {
-            return Err(Skip::Full);
-        }
-        if let Some(segment) = segment
-            && let Some(&cap) = manager.segment_caps.get(&**segment)
+        self.next_cost[j] = if self.away[j] || self.loads[j] >= manager.capacity {
+            None
+        } else {
+            let target = i64::from(manager.target_load().max(1));
+            // Above every real cost if it would overflow: such a manager is chosen last.
+            Some(
+                balance_cost(self.balance, i64::from(self.loads[j]) + 1, target)
+                    .unwrap_or(i64::MAX / 2),
+            )
+        };
+    }
+
+    /// Whether manager `j` can take one more customer of `segment`: the balance cost of it.
+    fn room(&self, j: u32, segment: Option<&Arc<str>>) -> Result<i64, Skip> {
+        let j = j as usize;
+        let Some(cost) = self.next_cost[j] else {
+            return Err(if self.away[j] { Skip::Away } else { Skip::Full });
+        };
+        if self.capped[j]
+            && let Some(segment) = segment
+            && let Some(&cap) = self.managers[j].segment_caps.get(&**segment)
             && self.segment_loads[j].get(segment).copied().unwrap_or(0) >= cap
         {
             return Err(Skip::SegmentFull {
                 segment: segment.to_string(),
             });
         }
-        Ok(())
-    }
-
-    /// The objective's marginal cost of giving manager `j` one more customer at affinity `a`.
-    fn marginal(&self, j: u32, affinity: i64, policy: &Policy) -> i64 {
-        let manager = &self.managers[j as usize];
-        let next = i64::from(self.loads[j as usize]) + 1;
-        balance_cost(
-            policy.balance,
-            next,
-            i64::from(manager.target_load().max(1)),
-        )
-        .and_then(|b| b.checked_sub(affinity))
-        .unwrap_or(i64::MAX)
+        Ok(cost)
     }
 
     /// Chooses a manager for one customer of `class` and `segment` among `eligible`, taking a
@@ -790,7 +858,6 @@ impl State {
         customer: &CustomerId,
         (class, segment): (u32, Option<&Arc<str>>),
         eligible: &[(u32, i64)],
-        policy: &Policy,
         guided: bool,
     ) -> (Decision, Option<u32>) {
         let mut skipped = Vec::new();
@@ -798,14 +865,15 @@ impl State {
         let mut best: Option<(i64, u32, i64)> = None;
         let mut second: Option<(i64, u32, i64)> = None;
         let mut best_free: Option<(i64, u32, i64)> = None;
-        let mut costs: HashMap<u32, (i64, i64)> = HashMap::new();
         for &(j, affinity) in eligible {
-            if let Err(skip) = self.room(j, segment) {
-                skipped.push((j, skip));
-                continue;
-            }
-            let candidate = (self.marginal(j, affinity, policy), j, affinity);
-            costs.insert(j, (candidate.0, affinity));
+            let balance = match self.room(j, segment) {
+                Ok(balance) => balance,
+                Err(skip) => {
+                    skipped.push((j, skip));
+                    continue;
+                }
+            };
+            let candidate = (balance.saturating_sub(affinity), j, affinity);
             if best.is_none_or(|b| candidate < b) {
                 second = best;
                 best = Some(candidate);
@@ -820,7 +888,7 @@ impl State {
             }
         }
         let quota = if guided {
-            self.take_quota(class, segment, &costs)
+            self.take_quota((class, segment), eligible)
         } else {
             None
         };
@@ -863,28 +931,39 @@ impl State {
             cost: chosen.map(|c| c.0),
             affinity: chosen.map(|c| c.2),
             ineligible: self.managers.len() - eligible.len(),
-            skipped: skipped.into_iter().map(|(j, s)| (id(j), s)).collect(),
+            skipped: skipped
+                .into_iter()
+                .map(|(j, why)| Skipped {
+                    manager: id(j),
+                    why,
+                })
+                .collect(),
             reason,
         };
         (decision, chosen.map(|c| c.1))
     }
 
-    /// The cheapest quota place left for (class, segment) with a manager who has room
-    /// (`costs` holds those), taken.
+    /// The cheapest quota place left for (class, segment) with an eligible manager who has
+    /// room, taken.
     fn take_quota(
         &mut self,
-        class: u32,
-        segment: Option<&Arc<str>>,
-        costs: &HashMap<u32, (i64, i64)>,
+        (class, segment): (u32, Option<&Arc<str>>),
+        eligible: &[(u32, i64)],
     ) -> Option<(i64, u32, i64)> {
-        let places = self.quotas.get_mut(&(class, segment.cloned()))?;
+        let places = self.quotas.get(&(class, segment.cloned()))?;
         let (at, choice) = places
             .iter()
             .enumerate()
             .filter(|(_, (_, left))| *left > 0)
-            .filter_map(|(at, (j, _))| costs.get(j).map(|&(cost, a)| (at, (cost, *j, a))))
+            .filter_map(|(at, &(j, _))| {
+                let balance = self.room(j, segment).ok()?;
+                let a = eligible.iter().find(|(m, _)| *m == j)?.1;
+                Some((at, (balance.saturating_sub(a), j, a)))
+            })
             .min_by_key(|&(_, choice)| choice)?;
-        places[at].1 -= 1;
+        if let Some(places) = self.quotas.get_mut(&(class, segment.cloned())) {
+            places[at].1 -= 1;
+        }
         self.reserved[choice.1 as usize] -= 1;
         Some(choice)
     }

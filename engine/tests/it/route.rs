@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use apportion::{
     Basis, Book, Customer, CustomerId, Customers, ManagerId, Plan, Policy, Router, RouterOptions,
-    Rulebook, Skip, UnassignedReason, Value, ValueType,
+    Rulebook, Skip, Skipped, UnassignedReason, Value, ValueType,
 };
 
 use crate::support::{customers, date, list, managers, s};
@@ -124,7 +124,13 @@ fn a_lead_goes_to_the_smallest_marginal_cost_and_the_decision_says_why() {
     assert_eq!(decision.cost, Some(100 - 30));
     assert_eq!(decision.affinity, Some(30));
     assert_eq!(decision.ineligible, 1, "M-S serves another region");
-    assert_eq!(decision.skipped, vec![(ManagerId::from("M-3"), Skip::Full)]);
+    assert_eq!(
+        decision.skipped,
+        vec![Skipped {
+            manager: ManagerId::from("M-3"),
+            why: Skip::Full
+        }]
+    );
     assert_eq!(load(&router, "M-2"), 1);
 
     // Routing the same lead again would book it twice.
@@ -271,11 +277,10 @@ fn a_manager_on_leave_is_covered_and_gets_the_book_back() {
     // While away, no lead reaches them.
     let decision = router.route(&lead("L-1", 10, "en")).unwrap();
     assert_ne!(decision.manager, id("M-1"));
-    assert!(
-        decision
-            .skipped
-            .contains(&(ManagerId::from("M-1"), Skip::Away))
-    );
+    assert!(decision.skipped.contains(&Skipped {
+        manager: ManagerId::from("M-1"),
+        why: Skip::Away
+    }));
     assert_eq!(
         router
             .start_leave(&ManagerId::from("M-1"))

@@ -1,0 +1,135 @@
+//! Routing one lead: latency with 500 and 5,000 managers, and throughput on two threads.
+//!
+//! The router starts from a generated bank's book (loads from its current managers); leads
+//! are the customers of another bank generated with a different seed. Each measured call
+//! routes a lead (profiling it with the bank's rulebook, finding its class, choosing and
+//! booking a manager); the lead is released outside the measurement so the book stays as it
+//! was. Criterion reports the mean and median; the p50 and p99 of single calls are printed too
+//! (criterion has no percentiles), from 20,000 timed calls.
+#![allow(
+    missing_docs,
+    clippy::expect_used,
+    reason = "a bench fails loudly on bad set-up"
+)]
+
+use std::time::{Duration, Instant};
+
+use apportion::{Customer, Router, RouterOptions, Rulebook};
+use apportion_examples::{BankConfig, generate, load_book};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+/// The allocator the CLI uses, so the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Customers per manager in the book the router starts from.
+const BOOK_PER_MANAGER: usize = 20;
+/// Leads routed in a round.
+const LEADS: usize = 4_096;
+
+fn setup(managers: usize) -> (Router, Vec<Customer>) {
+    let rules =
+        Rulebook::compile(include_str!("../../examples/rules/bank.rhai")).expect("rulebook");
+    let config = BankConfig {
+        customers: managers * BOOK_PER_MANAGER,
+        managers,
+        ..BankConfig::default()
+    };
+    let book = load_book(&generate(&config)).expect("the generated bank loads");
+    let router = Router::new(&rules, &book, RouterOptions::new(config.as_of)).expect("router");
+    let leads_bank = generate(&BankConfig {
+        customers: LEADS,
+        seed: config.seed + 1,
+        ..config.clone()
+    });
+    let mut leads = load_book(&leads_bank)
+        .expect("leads load")
+        .customers
+        .records;
+    for lead in &mut leads {
+        lead.id = format!("L-{}", lead.id).as_str().into();
+        lead.manager = None;
+    }
+    // Every lead's class is met once before timing starts, as in a router that has run a while.
+    for lead in &leads {
+        router.route(lead).expect("route");
+        router.release(&lead.id).expect("release");
+    }
+    (router, leads)
+}
+
+/// Routes one lead, timing only the routing, and releases it again.
+fn timed_route(router: &Router, lead: &Customer) -> Duration {
+    let started = Instant::now();
+    let decision = router.route(lead).expect("route");
+    let elapsed = started.elapsed();
+    if decision.manager.is_some() {
+        router.release(&lead.id).expect("release");
+    }
+    elapsed
+}
+
+fn percentiles(router: &Router, leads: &[Customer], managers: usize) {
+    let mut times: Vec<Duration> = leads
+        .iter()
+        .cycle()
+        .take(20_000)
+        .map(|lead| timed_route(router, lead))
+        .collect();
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    println!(
+        "route/{managers} managers: p50 {:.2} µs, p99 {:.2} µs, max {:.1} µs over {} calls",
+        at(0.50).as_secs_f64() * 1e6,
+        at(0.99).as_secs_f64() * 1e6,
+        at(1.0).as_secs_f64() * 1e6,
+        times.len()
+    );
+}
+
+fn latency(c: &mut Criterion) {
+    let mut group = c.benchmark_group("route");
+    for managers in [500, 5_000] {
+        let (router, leads) = setup(managers);
+        percentiles(&router, &leads, managers);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::new("latency", managers), |b| {
+            let mut next = leads.iter().cycle();
+            b.iter_custom(|iterations| {
+                (0..iterations)
+                    .map(|_| timed_route(&router, next.next().expect("cycle")))
+                    .sum()
+            });
+        });
+    }
+    group.finish();
+}
+
+fn throughput(c: &mut Criterion) {
+    let (router, leads) = setup(500);
+    let mut group = c.benchmark_group("route_two_threads");
+    group.throughput(Throughput::Elements(leads.len() as u64));
+    group.sample_size(20);
+    group.bench_function("500_managers", |b| {
+        b.iter(|| {
+            std::thread::scope(|scope| {
+                for half in leads.chunks(leads.len() / 2) {
+                    let router = &router;
+                    scope.spawn(move || {
+                        for lead in half {
+                            router.route(lead).expect("route");
+                        }
+                    });
+                }
+            });
+            for lead in &leads {
+                // Leads that found no room were not booked.
+                let _ = router.release(&lead.id);
+            }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, latency, throughput);
+criterion_main!(benches);

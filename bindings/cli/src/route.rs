@@ -1,0 +1,292 @@
+//! `apportion route`: route leads one at a time into the current book, as JSON Lines in and
+//! decisions out, each with the chosen manager, the runner-up and who was passed over and why.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use apportion::load::{self, Format, LoadOptions};
+use apportion::{Basis, Book, Date, Policy, Router, RouterOptions, ValueType};
+
+use crate::run_args::{parse_date, parse_type_override};
+use crate::{Failure, compile_rules};
+
+/// Arguments of `apportion route`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The current book: customers with their current managers (CSV, JSON or JSON Lines).
+    #[arg(long)]
+    customers: PathBuf,
+    /// Managers: CSV, JSON or JSON Lines with `id` and `capacity`.
+    #[arg(long)]
+    managers: PathBuf,
+    /// The rulebook (.rhai).
+    #[arg(long)]
+    rules: PathBuf,
+    /// Leads as JSON Lines, one object per line with the book's columns; `-` reads standard input.
+    #[arg(long, conflicts_with = "lead", required_unless_present = "lead")]
+    leads: Option<PathBuf>,
+    /// One lead, as a JSON object.
+    #[arg(long)]
+    lead: Option<String>,
+    /// Customers expected to arrive (a forecast): they are planned into the room the book
+    /// leaves, and each lead takes a place planned for a lead like it first.
+    #[arg(long)]
+    forecast: Option<PathBuf>,
+    /// The date rules compare against (YYYY-MM-DD); defaults to today (UTC).
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<Date>,
+    /// Weight of the balance term (λ ≥ 0) in each lead's marginal cost.
+    #[arg(long, default_value_t = Policy::default().balance)]
+    balance: i64,
+    /// Where to write the decisions (JSON Lines); standard output, line by line, if absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Report a lead that cannot be read or profiled and go on, instead of stopping.
+    #[arg(long)]
+    skip_errors: bool,
+    /// Column type overrides for the book, e.g. `--type postcode=string`.
+    #[arg(long = "type", value_parser = parse_type_override)]
+    types: Vec<(String, ValueType)>,
+}
+
+/// What the routed leads came to, for the report.
+#[derive(Default)]
+struct Tally {
+    by_basis: BTreeMap<&'static str, usize>,
+    failed: usize,
+    times: Vec<Duration>,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    if args.balance < 0 {
+        return Err(Failure::usage("--balance must be 0 or more".to_owned()));
+    }
+    let options = LoadOptions {
+        types: args.types.iter().cloned().collect(),
+        ..LoadOptions::default()
+    };
+    let rules = compile_rules(&args.rules)?;
+    let book = Book {
+        customers: load::read_customers(&args.customers, &options)?,
+        managers: load::read_managers(&args.managers, &options)?,
+    };
+    let as_of = args.as_of.unwrap_or_else(crate::run_args::today);
+    let router_options = RouterOptions {
+        policy: Policy {
+            balance: args.balance,
+            ..Policy::default()
+        },
+        ..RouterOptions::new(as_of)
+    };
+    let router = Router::new(&rules, &book, router_options)?;
+    if let Some(forecast) = &args.forecast {
+        let source = forecast.display().to_string();
+        let bytes = fs::read(forecast).map_err(|e| input_error(&source, &e))?;
+        let forecast = load::parse_customers_like(
+            &bytes,
+            Format::from_path(forecast)?,
+            &source,
+            &book.customers.schema,
+            &options,
+        )?;
+        let places = router.follow_forecast(&forecast)?;
+        eprintln!("following a forecast plan: {places} places held for leads like the forecast");
+    }
+    let mut sink = Sink::open(args.out.as_deref())?;
+    let mut tally = Tally::default();
+    let mut route_line = |number: usize, line: &str| -> Result<(), Failure> {
+        let result = route_one(&router, &book, &options, number, line, &mut tally);
+        match result {
+            Ok(Some(json)) => sink.line(&json),
+            Ok(None) => Ok(()),
+            Err(failure) if args.skip_errors => {
+                eprintln!("error[{}]: {}", failure.code, failure.message);
+                tally.failed += 1;
+                Ok(())
+            }
+            Err(failure) => Err(failure),
+        }
+    };
+    match (&args.lead, &args.leads) {
+        (Some(lead), _) => route_line(1, lead)?,
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            for (index, line) in io::stdin().lock().lines().enumerate() {
+                let line = line.map_err(|e| input_error("<stdin>", &e))?;
+                route_line(index + 1, &line)?;
+            }
+        }
+        (None, Some(path)) => {
+            let file =
+                fs::File::open(path).map_err(|e| input_error(&path.display().to_string(), &e))?;
+            for (index, line) in io::BufReader::new(file).lines().enumerate() {
+                let line = line.map_err(|e| input_error(&path.display().to_string(), &e))?;
+                route_line(index + 1, &line)?;
+            }
+        }
+        (None, None) => return Err(Failure::usage("give --leads or --lead".to_owned())),
+    }
+    sink.finish()?;
+    drop(sink);
+    eprint!("{}", report(&tally, &router));
+    if tally.failed > 0 {
+        return Err(Failure {
+            exit: 3,
+            code: "leads_failed",
+            message: format!("{} leads could not be routed (see above)", tally.failed),
+        });
+    }
+    Ok(())
+}
+
+/// Routes the lead on one line; `None` for a blank line.
+fn route_one(
+    router: &Router,
+    book: &Book,
+    options: &LoadOptions,
+    number: usize,
+    line: &str,
+    tally: &mut Tally,
+) -> Result<Option<String>, Failure> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let source = format!("lead line {number}");
+    let leads = load::parse_customers_like(
+        line.as_bytes(),
+        Format::JsonLines,
+        &source,
+        &book.customers.schema,
+        options,
+    )?;
+    let Some(lead) = leads.records.first() else {
+        return Ok(None);
+    };
+    let started = Instant::now();
+    let decision = router.route(lead)?;
+    tally.times.push(started.elapsed());
+    let basis = match decision.basis {
+        Basis::Quota => "quota",
+        Basis::Marginal => "marginal",
+        Basis::Unplaced => "unplaced",
+    };
+    *tally.by_basis.entry(basis).or_default() += 1;
+    serde_json::to_string(&decision)
+        .map(Some)
+        .map_err(|e| Failure::output(Path::new("<decision>"), &io::Error::other(e)))
+}
+
+fn input_error(source: &str, error: &io::Error) -> Failure {
+    apportion::InputError::Io {
+        source_name: source.to_owned(),
+        message: error.to_string(),
+    }
+    .into()
+}
+
+fn report(tally: &Tally, router: &Router) -> String {
+    let mut times = tally.times.clone();
+    times.sort_unstable();
+    let at = |q: f64| {
+        times
+            .get(((times.len().saturating_sub(1)) as f64 * q) as usize)
+            .map_or(0.0, |t| t.as_secs_f64() * 1e6)
+    };
+    let counts: Vec<String> = tally
+        .by_basis
+        .iter()
+        .map(|(basis, n)| format!("{basis} {n}"))
+        .collect();
+    let snapshot = router.snapshot();
+    let (low, high) = snapshot.utilisation_range();
+    format!(
+        "routed {} leads ({}); {} failed; per lead p50 {:.1} µs, p99 {:.1} µs\nbook: {} customers, utilisation {:.1}%–{:.1}%, std dev {:.1} points; {} forecast places left\n",
+        times.len(),
+        if counts.is_empty() {
+            "none".to_owned()
+        } else {
+            counts.join(", ")
+        },
+        tally.failed,
+        at(0.5),
+        at(0.99),
+        snapshot.placed,
+        100.0 * low,
+        100.0 * high,
+        100.0 * snapshot.utilisation_std_dev(),
+        snapshot.quotas_left,
+    )
+}
+
+/// Where decisions go: standard output line by line, or a temporary file put in place at
+/// the end, so a failed run leaves no partial file.
+enum Sink {
+    Stdout(io::Stdout),
+    File {
+        out: PathBuf,
+        temporary: PathBuf,
+        writer: Option<BufWriter<fs::File>>,
+    },
+}
+
+impl Sink {
+    fn open(out: Option<&Path>) -> Result<Sink, Failure> {
+        let Some(out) = out else {
+            return Ok(Sink::Stdout(io::stdout()));
+        };
+        let temporary = crate::output::temporary_path(out);
+        let file = fs::File::create(&temporary).map_err(|e| Failure::output(out, &e))?;
+        Ok(Sink::File {
+            out: out.to_owned(),
+            temporary,
+            writer: Some(BufWriter::new(file)),
+        })
+    }
+
+    fn line(&mut self, json: &str) -> Result<(), Failure> {
+        match self {
+            Sink::Stdout(stdout) => {
+                let mut lock = stdout.lock();
+                writeln!(lock, "{json}")
+                    .and_then(|()| lock.flush())
+                    .map_err(|e| Failure::output(Path::new("<stdout>"), &e))
+            }
+            Sink::File { out, writer, .. } => match writer {
+                Some(writer) => writeln!(writer, "{json}").map_err(|e| Failure::output(out, &e)),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Puts the file in place.
+    fn finish(&mut self) -> Result<(), Failure> {
+        let Sink::File {
+            out,
+            temporary,
+            writer,
+        } = self
+        else {
+            return Ok(());
+        };
+        let Some(writer) = writer.take() else {
+            return Ok(());
+        };
+        writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .and_then(|()| fs::rename(&*temporary, &*out))
+            .map_err(|e| Failure::output(out, &e))
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Sink::File { temporary, .. } = self {
+            // After a rename this finds nothing; after a failure it removes the partial file.
+            let _ = fs::remove_file(temporary);
+        }
+    }
+}
