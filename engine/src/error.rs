@@ -107,6 +107,10 @@ pub enum RecordKind {
     Customer,
     /// A manager.
     Manager,
+    /// A ticket queue.
+    Queue,
+    /// A service ticket.
+    Ticket,
 }
 
 impl fmt::Display for RecordKind {
@@ -114,6 +118,8 @@ impl fmt::Display for RecordKind {
         f.write_str(match self {
             RecordKind::Customer => "customer",
             RecordKind::Manager => "manager",
+            RecordKind::Queue => "queue",
+            RecordKind::Ticket => "ticket",
         })
     }
 }
@@ -238,6 +244,14 @@ impl InputError {
                 kind: RecordKind::Manager,
                 ..
             } => "duplicate_manager_id",
+            InputError::DuplicateId {
+                kind: RecordKind::Queue,
+                ..
+            } => "duplicate_queue",
+            InputError::DuplicateId {
+                kind: RecordKind::Ticket,
+                ..
+            } => "duplicate_ticket_id",
             InputError::InvalidValue { .. } => "invalid_value",
             InputError::NonFinite { .. } => "non_finite_number",
             InputError::InvalidCapacity { .. } => "invalid_capacity",

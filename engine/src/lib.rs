@@ -10,6 +10,7 @@ pub mod plan;
 pub mod profile;
 pub mod rules;
 pub mod solve;
+pub mod tickets;
 
 pub use cancel::Cancel;
 pub use date::Date;
@@ -20,8 +21,9 @@ pub use model::{
 };
 pub use plan::{Assignment, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason};
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
-pub use rules::{FieldRule, Limits, Rulebook};
+pub use rules::{FieldRule, Limits, Rulebook, TicketRule};
 pub use solve::{
     AssignOptions, Basis, BookSnapshot, Decision, Policy, Rebalance, Router, RouterOptions, Skip,
     Skipped, assign, assign_timed, rebalance,
 };
+pub use tickets::{Queue, Ticket, TicketPlan, Tickets, Unroutable, route_tickets};

@@ -23,6 +23,7 @@ use rhai::AST;
 
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
+use crate::tickets::TICKET_RULE;
 use analysis::Analysis;
 pub use pair::PairRules;
 pub use sandbox::Limits;
@@ -33,6 +34,15 @@ const ANONYMOUS_PREFIX: &str = "anon$";
 
 /// Names of the pair rules, which take a customer and a manager.
 const PAIR_RULES: &[&str] = &["eligible", "affinity"];
+
+/// The rule `route_ticket(t)`: where it is defined and the ticket fields it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRule {
+    /// Where the function body starts.
+    pub position: Option<Position>,
+    /// Ticket fields it reads (`t.type`, `t.customer`), with the first place each is read.
+    pub reads: Vec<(String, Option<Position>)>,
+}
 
 /// A derived field: its name, where it is defined, and what it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +87,9 @@ impl Rulebook {
             .compile(source)
             .map_err(|e| sandbox::syntax_error(&e))?;
         let known = sandbox::known_functions(&engine);
-        let analysis = Analysis::of(&ast, &|name| known.contains(name), &|f| !is_helper(&f.name))?;
+        let analysis = Analysis::of(&ast, &|name| known.contains(name), &|f| {
+            !is_helper(&f.name) && f.name != TICKET_RULE
+        })?;
         let field_indices = field_functions(&analysis)?;
         let names: Vec<String> = field_indices
             .iter()
@@ -138,6 +150,15 @@ impl Rulebook {
     /// The derived fields in the order they are evaluated: every field after those it reads.
     pub fn evaluation_order(&self) -> impl Iterator<Item = &FieldRule> {
         self.order.iter().map(|&i| &self.fields[i])
+    }
+
+    /// The ticket rule `route_ticket(t)`, if the rulebook has one.
+    pub fn ticket_rule(&self) -> Option<TicketRule> {
+        let index = self.analysis.find(TICKET_RULE, 1)?;
+        Some(TicketRule {
+            position: self.analysis.functions[index].position,
+            reads: self.analysis.reads(index, 0).fields.into_iter().collect(),
+        })
     }
 
     /// The pair rules `eligible(c, m)` and `affinity(c, m)`, and what they read.
@@ -204,6 +225,15 @@ fn field_functions(analysis: &Analysis) -> Result<Vec<usize>, RuleError> {
             continue;
         }
         let expected = if PAIR_RULES.contains(&name) { 2 } else { 1 };
+        if name == TICKET_RULE {
+            if function.params.len() != 1 {
+                return Err(RuleError::Signature {
+                    rule: name.to_owned(),
+                    message: "the ticket rule takes one parameter, the ticket".to_owned(),
+                });
+            }
+            continue;
+        }
         if function.params.len() != expected {
             let message = if expected == 2 {
                 "a pair rule takes two parameters, the customer and the manager".to_owned()

@@ -12,3 +12,4 @@ mod properties;
 mod route;
 mod rules;
 mod support;
+mod tickets;
