@@ -543,7 +543,7 @@ pub enum BookError {
     },
     /// The churn budget is below the moves that cannot be avoided.
     #[error(
-        "a churn budget of {budget} moves cannot be met: at least {least} customers must move (their manager is no longer eligible for them)"
+        "a churn budget of {budget} moves cannot be met: at least {least} customers must move (their manager is no longer eligible for them, or makes room for a customer who would otherwise have none)"
     )]
     ChurnBudget {
         /// The budget asked for.

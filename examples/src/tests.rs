@@ -546,3 +546,18 @@ fn guided_routing_stays_near_the_batch_optimum_where_greedy_strands_leads() {
     // Greedy loses by stranding: it leaves customers out that the batch places.
     assert!(gap.placed.2 < gap.placed.0, "{gap:?}");
 }
+
+#[test]
+fn a_day_of_a_branch_keeps_the_book_whole_and_within_its_churn_budget() {
+    let day = crate::day::day_of_a_branch(&generate(&BankConfig::default())).unwrap();
+    assert_eq!(day.log.len(), 4, "{:?}", day.log);
+    assert!(
+        day.leads_placed > 400 && day.leads_placed <= crate::day::LEADS,
+        "{day:?}"
+    );
+    let (book, placed) = day.departed_book;
+    assert!(book > 0 && placed <= book, "{day:?}");
+    assert!(day.evening_moves <= crate::day::CHURN_BUDGET, "{day:?}");
+    // The evening places customers the day left without a manager.
+    assert!(day.evening_unplaced.1 < day.evening_unplaced.0, "{day:?}");
+}

@@ -5,7 +5,9 @@
 //! which no move pays for itself (twice the largest affinity plus the largest balance cost)
 //! for the smallest penalty whose optimum moves at most K. A penalty one lower moves more
 //! than K. The budget counts customers taken from a manager still in the book; customers of a
-//! manager who has left move anyway.
+//! manager who has left move anyway. Placing everyone who can be placed comes first (the
+//! unassigned penalty stays above every move), so moves that make room for a customer who
+//! would otherwise have no manager are part of the least a plan needs.
 
 use serde::Serialize;
 
