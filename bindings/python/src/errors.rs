@@ -30,6 +30,13 @@ create_exception!(
     "The assignment could not be set up or solved (for example an invalid policy)."
 );
 
+create_exception!(
+    apportion,
+    BookError,
+    ApportionError,
+    "A routing call or book event does not fit the live book (an unknown customer or manager, a lead booked twice, a churn budget below the moves needed)."
+);
+
 /// A Python exception of `class` with `message` and `.code`.
 fn raise<E: pyo3::type_object::PyTypeInfo>(code: &str, message: String) -> PyErr {
     let error = PyErr::new::<E, _>(message);
@@ -48,6 +55,7 @@ pub(crate) fn to_py(error: apportion::Error) -> PyErr {
         apportion::Error::Input(e) => raise::<InputError>(code, e.to_string()),
         apportion::Error::Rule(e) => raise::<RuleError>(code, e.to_string()),
         apportion::Error::Solve(e) => raise::<SolveError>(code, e.to_string()),
+        apportion::Error::Book(e) => raise::<BookError>(code, e.to_string()),
         // The error enum may grow; a new kind is still an apportion error with its code.
         other => raise::<ApportionError>(code, other.to_string()),
     }
@@ -70,5 +78,6 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("InputError", py.get_type::<InputError>())?;
     module.add("RuleError", py.get_type::<RuleError>())?;
     module.add("SolveError", py.get_type::<SolveError>())?;
+    module.add("BookError", py.get_type::<BookError>())?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The native half of the `apportion` Python package (`apportion._apportion`): the rulebook,
-//! profiling and assignment over Arrow tables. The Python half turns results into the caller's
+//! profiling, assignment, the live router and rebalancing over Arrow tables. The Python half turns results into the caller's
 //! table flavour; see `python/apportion`.
 
 mod errors;
+mod router;
 mod run;
 mod tables_in;
 mod tables_out;
@@ -21,5 +22,7 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     module.add_class::<run::Rulebook>()?;
     module.add_function(wrap_pyfunction!(run::assign, module)?)?;
+    module.add_class::<router::Router>()?;
+    module.add_function(wrap_pyfunction!(router::rebalance, module)?)?;
     Ok(())
 }

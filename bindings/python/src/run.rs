@@ -23,6 +23,13 @@ pub(crate) struct Rulebook {
     inner: apportion::Rulebook,
 }
 
+impl Rulebook {
+    /// The compiled rulebook.
+    pub(crate) fn inner(&self) -> &apportion::Rulebook {
+        &self.inner
+    }
+}
+
 #[pymethods]
 impl Rulebook {
     /// Compiles `source` (Rhai); raises `RuleError` naming the line and column of a problem.
@@ -195,7 +202,16 @@ pub(crate) fn assign<'py>(
     })?;
     callback.raise_if_failed()?;
     let plan = plan.map_err(errors::to_py)?;
-    let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, &plan)?;
+    plan_tuple(py, &plan)
+}
+
+/// A plan as (assignments, unassigned, loads, orphans, objective, stats) for the Python
+/// wrapper's `Plan`.
+pub(crate) fn plan_tuple<'py>(
+    py: Python<'py>,
+    plan: &apportion::Plan,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, plan)?;
     let o = &plan.objective;
     let objective = [
         ("total", o.total),
@@ -290,7 +306,7 @@ fn read_managers(table: &Bound<'_, PyAny>, options: &LoadOptions) -> PyResult<ap
 
 /// Load options with column type overrides (`{"postcode": "string"}`), which win over the
 /// types the tables declare.
-fn load_options(types: Option<HashMap<String, String>>) -> PyResult<LoadOptions> {
+pub(crate) fn load_options(types: Option<HashMap<String, String>>) -> PyResult<LoadOptions> {
     let mut options = LoadOptions::default();
     for (column, type_name) in types.unwrap_or_default() {
         let value_type = ValueType::from_name(&type_name).ok_or_else(|| {
@@ -307,7 +323,7 @@ fn load_options(types: Option<HashMap<String, String>>) -> PyResult<LoadOptions>
     Ok(options)
 }
 
-fn parse_date(text: &str) -> PyResult<Date> {
+pub(crate) fn parse_date(text: &str) -> PyResult<Date> {
     text.parse().map_err(|_| {
         errors::input(
             "invalid_date",

@@ -7,7 +7,8 @@ or as a list of dicts, and come back in the same flavour.
 
 from importlib.metadata import version as _version
 
-from ._apportion import ApportionError, InputError, RuleError, SolveError
+from ._apportion import ApportionError, BookError, InputError, RuleError, SolveError
+from ._live import Decision, ManagerLoad, Rebalance, Router, rebalance
 from ._run import Rulebook, assign
 from ._results import Objective, Plan, Profile, Stats
 
@@ -15,14 +16,20 @@ __version__: str = _version("apportion")
 
 __all__ = [
     "ApportionError",
+    "BookError",
+    "Decision",
     "InputError",
+    "ManagerLoad",
     "Objective",
     "Plan",
     "Profile",
+    "Rebalance",
+    "Router",
     "RuleError",
     "Rulebook",
     "SolveError",
     "Stats",
     "__version__",
     "assign",
+    "rebalance",
 ]

@@ -1,12 +1,22 @@
 """The native module; use the package `apportion` instead."""
 
 from os import PathLike
-from typing import Any, Callable
+from typing import Any, Callable, final
 
 import pyarrow as pa
 from typing_extensions import disjoint_base
 
-__all__ = ["ApportionError", "InputError", "RuleError", "Rulebook", "SolveError", "assign"]
+__all__ = [
+    "ApportionError",
+    "BookError",
+    "InputError",
+    "Router",
+    "RuleError",
+    "Rulebook",
+    "SolveError",
+    "assign",
+    "rebalance",
+]
 
 class ApportionError(Exception):
     code: str
@@ -14,6 +24,7 @@ class ApportionError(Exception):
 class InputError(ApportionError): ...
 class RuleError(ApportionError): ...
 class SolveError(ApportionError): ...
+class BookError(ApportionError): ...
 
 @disjoint_base
 class Rulebook:
@@ -53,3 +64,54 @@ def assign(
     threads: int | None,
     progress: Callable[[int, int], object] | None,
 ) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table, dict[str, int], dict[str, Any]]: ...
+
+_Decision = tuple[
+    str,
+    str | None,
+    str | None,
+    str,
+    int | None,
+    int | None,
+    int,
+    list[tuple[str, str, str | None]],
+    str | None,
+]
+
+@final
+class Router:
+    def __new__(
+        cls,
+        customers: Any,
+        managers: Any,
+        rulebook: Rulebook,
+        *,
+        as_of: str,
+        balance: int,
+        types: dict[str, str] | None,
+    ) -> Router: ...
+    def route(self, lead: dict[str, Any]) -> _Decision: ...
+    def follow_forecast(self, forecast: Any) -> int: ...
+    def release(self, customer: str) -> str: ...
+    def start_leave(self, manager: str) -> list[_Decision]: ...
+    def end_leave(self, manager: str) -> int: ...
+    def depart(self, manager: str) -> list[_Decision]: ...
+    def loads(self) -> list[tuple[str, int, int, int, bool]]: ...
+    def book(self) -> dict[str, str]: ...
+
+def rebalance(
+    customers: Any,
+    managers: Any,
+    rulebook: Rulebook,
+    *,
+    max_moves: int,
+    as_of: str,
+    types: dict[str, str] | None,
+    balance: int,
+    unassigned_penalty: int | None,
+    threads: int | None,
+) -> tuple[
+    tuple[pa.Table, pa.Table, pa.Table, pa.Table, dict[str, int], dict[str, Any]],
+    int,
+    int,
+    list[tuple[int, int]],
+]: ...

@@ -1,0 +1,127 @@
+"""The live router and the churn-budget rebalance from Python."""
+
+from __future__ import annotations
+
+import threading
+
+import pyarrow as pa
+import pytest
+
+import apportion
+
+from conftest import AS_OF, TYPES
+
+LEAD = {
+    "id": "L-1",
+    "kind": "individual",
+    "region": "capital",
+    "branch": "BR-K01",
+    "assets": 2_500_000,
+    "income": 90_000,
+    "age": 50,
+    "risk_preference": "growth",
+    "products": ["savings"],
+    "transactions_90d": 10,
+    "days_since_last_txn": 2,
+    "last_txn_date": "2026-06-28",
+    "onboarded": "2020-01-01",
+    "language": "en",
+    "has_mortgage_enquiry": False,
+    "credit_score": 700,
+}
+
+
+@pytest.fixture()
+def router(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    return apportion.Router(customers, managers, rulebook, as_of=AS_OF, types=TYPES)
+
+
+def certifications(bank_arrow, manager):
+    managers = bank_arrow[1].to_pylist()
+    return next(m for m in managers if m["id"] == manager)["certifications"] or ""
+
+
+def test_a_lead_goes_to_an_eligible_manager_and_the_decision_says_why(router, bank_arrow):
+    decision = router.route(LEAD)
+    assert decision.customer == "L-1"
+    assert decision.basis == "marginal"
+    assert decision.manager is not None and decision.runner_up is not None
+    assert "private_banking" in certifications(bank_arrow, decision.manager)
+    assert decision.ineligible > 0
+    assert router.book()["L-1"] == decision.manager
+    with pytest.raises(apportion.BookError) as twice:
+        router.route(LEAD)
+    assert twice.value.code == "already_in_book"
+
+
+def test_bad_leads_are_input_errors_naming_the_column(router):
+    with pytest.raises(apportion.InputError) as wrong_type:
+        router.route({**LEAD, "id": "L-2", "assets": "lots"})
+    assert wrong_type.value.code == "invalid_value"
+    assert "assets" in str(wrong_type.value) and "L-2" in str(wrong_type.value)
+    with pytest.raises(apportion.InputError) as unknown:
+        router.route({**LEAD, "id": "L-3", "colour": "red"})
+    assert unknown.value.code == "unknown_column"
+    with pytest.raises(apportion.InputError) as no_id:
+        router.route({"region": "capital"})
+    assert no_id.value.code == "missing_column"
+    with pytest.raises(apportion.InputError):
+        router.route({**LEAD, "id": "L-4", "income": float("nan")})
+
+
+def test_leave_hands_the_book_back_and_depart_moves_only_that_book(router):
+    before = router.book()
+    manager = before["C-000001"]
+    own = {c for c, m in before.items() if m == manager}
+    covered = router.start_leave(manager)
+    assert {d.customer for d in covered} == own
+    assert all(d.manager != manager for d in covered if d.manager is not None)
+    assert router.end_leave(manager) == sum(1 for d in covered if d.manager is not None)
+    assert router.book() == before
+
+    moved = router.depart(manager)
+    after = router.book()
+    assert {d.customer for d in moved} == own
+    assert all(after.get(c) == m for c, m in before.items() if m != manager)
+    assert manager not in {load.manager for load in router.loads()}
+    with pytest.raises(apportion.BookError) as gone:
+        router.release("C-999999")
+    assert gone.value.code == "unknown_customer"
+
+
+def test_routing_from_threads_never_overbooks(router):
+    leads = [{**LEAD, "id": f"L-{i}", "region": "capital"} for i in range(400)]
+    before = {load.manager: load.load for load in router.loads()}
+    results: list[apportion.Decision] = []
+    lock = threading.Lock()
+
+    def work(part):
+        mine = [router.route(lead) for lead in part]
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=work, args=(leads[i::2],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 400
+    # The example book starts with some managers above capacity; leads never add to those.
+    after = router.loads()
+    for load in after:
+        assert load.load <= max(before[load.manager], load.capacity)
+    placed = sum(1 for d in results if d.manager is not None)
+    assert sum(load.load for load in after) - sum(before.values()) == placed
+
+
+def test_rebalance_keeps_within_the_churn_budget(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    result = apportion.rebalance(customers, managers, rulebook, max_moves=400, as_of=AS_OF, types=TYPES)
+    assert result.moves <= 400
+    assert result.budget == 400
+    assert any(penalty == result.move_penalty - 1 and moves > 400 for penalty, moves in result.probes)
+    assert isinstance(result.plan.assignments, pa.Table)
+    with pytest.raises(apportion.BookError) as small:
+        apportion.rebalance(customers, managers, rulebook, max_moves=10, as_of=AS_OF, types=TYPES)
+    assert small.value.code == "churn_budget_too_small"
