@@ -206,6 +206,14 @@ pub enum InputError {
         /// What is wrong with it.
         message: String,
     },
+    /// A cell larger than the loader accepts.
+    #[error("cell too large at {at}: more than {limit} bytes")]
+    CellTooLarge {
+        /// Where.
+        at: Location,
+        /// The most bytes a cell may hold.
+        limit: usize,
+    },
     /// A column the records must not have: leads with a column their book does not know.
     #[error("unknown column `{column}` in `{source_name}`: the book has no such attribute")]
     UnknownColumn {
@@ -257,6 +265,7 @@ impl InputError {
             InputError::InvalidCapacity { .. } => "invalid_capacity",
             InputError::UnknownType { .. } => "unknown_type",
             InputError::UnknownColumn { .. } => "unknown_column",
+            InputError::CellTooLarge { .. } => "cell_too_large",
         }
     }
 }
@@ -341,6 +350,19 @@ pub enum RuleError {
         /// The construct.
         construct: String,
         /// Where.
+        position: Option<Position>,
+    },
+    /// A rule reads a field marked private.
+    #[error(
+        "rule `{rule}` reads private field `{field}`{}: private fields are never readable by rules",
+        At(*position)
+    )]
+    PrivateField {
+        /// The rule.
+        rule: String,
+        /// The field.
+        field: String,
+        /// Where it is read.
         position: Option<Position>,
     },
     /// A rule reads a customer field that neither the input nor the rulebook defines.
@@ -448,6 +470,7 @@ impl RuleError {
     pub fn code(&self) -> &'static str {
         match self {
             RuleError::Syntax { .. } => "rule_syntax",
+            RuleError::PrivateField { .. } => "private_field",
             RuleError::Forbidden { .. } => "forbidden_construct",
             RuleError::UnknownField { .. } | RuleError::UnknownManagerField { .. } => {
                 "unknown_field"

@@ -160,8 +160,8 @@ pub fn route_tickets(
             .into());
         }
     }
-    let customer_records = customer_records(rulebook, customers, tickets, as_of)?;
-    let slots = Slots::for_customers(&customers.schema, rulebook.fields());
+    let slots = Slots::for_customers(&customers.schema, rulebook);
+    let customer_records = customer_records(rulebook, customers, tickets, &slots, as_of)?;
     let position = rule.position;
     let verdicts: Vec<Result<Option<String>, RuleError>> = tickets
         .records
@@ -219,6 +219,7 @@ fn customer_records(
     rulebook: &Rulebook,
     customers: &Customers,
     tickets: &Tickets,
+    slots: &Slots,
     as_of: Date,
 ) -> Result<HashMap<String, Record>> {
     let Some(column) = tickets.schema.position("customer") else {
@@ -249,12 +250,8 @@ fn customer_records(
         .iter()
         .zip(&profile.customers)
         .map(|(customer, row)| {
-            let values = customer
-                .attributes
-                .iter()
-                .chain(&row.values)
-                .map(|v| convert.input(v))
-                .collect();
+            let mut values = slots.inputs(&customer.attributes, &mut convert);
+            values.extend(row.values.iter().map(|v| convert.input(v)));
             let record = Record(Arc::new(RecordData {
                 id: customer.id.as_str().into(),
                 manager: customer
@@ -350,7 +347,7 @@ impl TicketWorker {
             )
             .map_err(|e| {
                 let subject = format!("ticket {}", ticket.id);
-                sandbox::runtime_error(*e, (TICKET_RULE, position), &subject, &rulebook.limits())
+                sandbox::runtime_error(*e, (TICKET_RULE, position), &subject, rulebook)
             })?;
         if result.is_unit() {
             return Ok(None);

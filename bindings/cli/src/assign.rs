@@ -41,7 +41,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let format = run.format()?;
     let options = run.load_options();
-    let rules = compile_rules(&run.rules)?;
+    let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
     let book = Book {
         customers: load::read_customers(&run.customers, &options)?,

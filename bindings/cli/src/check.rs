@@ -14,10 +14,12 @@ pub(crate) struct Args {
     /// Also check that every field the rules read exists in these customers (CSV, JSON or JSON Lines).
     #[arg(long)]
     customers: Option<PathBuf>,
+    #[command(flatten)]
+    privacy: crate::Privacy,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    let rules = compile_rules(&args.rules)?;
+    let rules = compile_rules(&args.rules, &args.privacy)?;
     if let Some(path) = &args.customers {
         let customers = load::read_customers(path, &LoadOptions::default())?;
         rules.check(&customers.schema)?;

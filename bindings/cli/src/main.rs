@@ -93,13 +93,30 @@ impl From<apportion::InputError> for Failure {
     }
 }
 
+/// Who may see what: fields no rule may read, and whether rule errors may quote values.
+#[derive(clap::Args)]
+pub(crate) struct Privacy {
+    /// Input fields no rule may read (a national id, a phone number); repeat or separate by commas.
+    #[arg(long = "private", value_delimiter = ',')]
+    private: Vec<String>,
+    /// Let rule errors quote the customer values involved (withheld by default).
+    #[arg(long)]
+    reveal_values: bool,
+}
+
 /// Reads and compiles a rulebook file; a missing file is an input error like any other.
-pub(crate) fn compile_rules(path: &PathBuf) -> Result<apportion::Rulebook, Failure> {
+pub(crate) fn compile_rules(
+    path: &PathBuf,
+    privacy: &Privacy,
+) -> Result<apportion::Rulebook, Failure> {
     let source = std::fs::read_to_string(path).map_err(|e| apportion::InputError::Io {
         source_name: path.display().to_string(),
         message: e.to_string(),
     })?;
-    Ok(apportion::Rulebook::compile(&source)?)
+    let rules = apportion::Rulebook::compile(&source)?
+        .with_private_fields(privacy.private.iter().cloned())?
+        .reveal_values_in_errors(privacy.reveal_values);
+    Ok(rules)
 }
 
 fn main() -> ExitCode {

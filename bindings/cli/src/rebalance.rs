@@ -36,7 +36,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let format = run.format()?;
     let options = run.load_options();
-    let rules = compile_rules(&run.rules)?;
+    let rules = compile_rules(&run.rules, &run.privacy)?;
     let book = Book {
         customers: load::read_customers(&run.customers, &options)?,
         managers: load::read_managers(&args.managers, &options)?,

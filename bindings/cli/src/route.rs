@@ -50,6 +50,8 @@ pub(crate) struct Args {
     /// Column type overrides for the book, e.g. `--type postcode=string`.
     #[arg(long = "type", value_parser = parse_type_override)]
     types: Vec<(String, ValueType)>,
+    #[command(flatten)]
+    privacy: crate::Privacy,
 }
 
 /// What the routed leads came to, for the report.
@@ -68,7 +70,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         types: args.types.iter().cloned().collect(),
         ..LoadOptions::default()
     };
-    let rules = compile_rules(&args.rules)?;
+    let rules = compile_rules(&args.rules, &args.privacy)?;
     let book = Book {
         customers: load::read_customers(&args.customers, &options)?,
         managers: load::read_managers(&args.managers, &options)?,

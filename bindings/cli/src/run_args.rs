@@ -36,6 +36,8 @@ pub(crate) struct RunArgs {
     /// Worker threads (default: one per core). The result never depends on it.
     #[arg(long)]
     pub(crate) threads: Option<usize>,
+    #[command(flatten)]
+    pub(crate) privacy: crate::Privacy,
 }
 
 impl RunArgs {

@@ -400,3 +400,104 @@ fn rebalance_keeps_within_the_churn_budget_or_says_why_not() {
     assert_fails(&too_small, 4, "churn_budget_too_small");
     assert!(text(&too_small.stderr).contains("at least 348"));
 }
+
+#[test]
+fn every_bad_input_fails_with_its_code_and_leaves_no_output() {
+    let matrix = std::fs::read_to_string(root().join("engine/tests/data/bad_inputs.json")).unwrap();
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&matrix).unwrap();
+    let dir = scratch("matrix");
+    let rules = dir.join("rules.rhai");
+    std::fs::write(&rules, "fn one(c) { 1 }").unwrap();
+    let customers = dir.join("book.csv");
+    std::fs::write(&customers, "id,assets\nC-1,5\n").unwrap();
+    let out = dir.join("out.csv");
+    let mut wrong = Vec::new();
+    for case in cases {
+        let field = |name: &str| case[name].as_str().unwrap_or_default().to_owned();
+        let (name, file, code) = (field("name"), field("file"), field("code"));
+        let input = dir.join(&file);
+        // `<10MB>` stands for ten mebibytes of text; `bytes` holds input that is not text.
+        let bytes = match case["bytes"].as_array() {
+            Some(bytes) => bytes.iter().map(|b| b.as_u64().unwrap() as u8).collect(),
+            None => field("text")
+                .replace("<10MB>", &"x".repeat(10 << 20))
+                .into_bytes(),
+        };
+        std::fs::write(&input, bytes).unwrap();
+        let input = input.to_str().unwrap().to_owned();
+        let mut args = if field("input") == "customers" {
+            vec!["profile", "--customers", &input]
+        } else {
+            vec![
+                "assign",
+                "--customers",
+                customers.to_str().unwrap(),
+                "--managers",
+                &input,
+            ]
+        };
+        args.extend(["--rules", rules.to_str().unwrap(), "--as-of", "2026-06-30"]);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let types: Vec<String> = case["types"]
+            .as_object()
+            .map(|types| {
+                types
+                    .iter()
+                    .map(|(c, t)| format!("{c}={}", t.as_str().unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for t in &types {
+            args.extend(["--type", t]);
+        }
+        let output = apportion(&args);
+        let stderr = text(&output.stderr);
+        let ok = if code == "ok" {
+            output.status.success()
+        } else {
+            output.status.code() == Some(3)
+                && stderr.starts_with(&format!("error[{code}]: "))
+                && stderr.contains(&file)
+                && !out.exists()
+        };
+        if !ok {
+            wrong.push(format!("{name}: {:?} {stderr:.200}", output.status.code()));
+        }
+        let _ = std::fs::remove_file(&out);
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn private_fields_are_refused_and_errors_withhold_values() {
+    let dir = scratch("privacy");
+    let customers = dir.join("customers.csv");
+    std::fs::write(&customers, "id,assets,phone\nC-1,2500000,+44 7700 900123\n").unwrap();
+    let reads_phone = dir.join("phone.rhai");
+    std::fs::write(&reads_phone, "fn t(c) { c.phone }").unwrap();
+    let divides = dir.join("divide.rhai");
+    std::fs::write(&divides, "fn t(c) { c.assets / (c.assets - c.assets) }").unwrap();
+    let run = |rules: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "profile",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--as-of",
+            "2026-06-30",
+        ];
+        args.extend_from_slice(extra);
+        apportion(&args)
+    };
+    assert_fails(
+        &run(&reads_phone, &["--private", "phone,national_id"]),
+        4,
+        "private_field",
+    );
+    let withheld = run(&divides, &[]);
+    assert_fails(&withheld, 4, "rule_failed");
+    assert!(!text(&withheld.stderr).contains("2500000"));
+    let revealed = run(&divides, &["--reveal-values"]);
+    assert!(text(&revealed.stderr).contains("2500000 / 0"));
+}

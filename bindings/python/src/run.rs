@@ -33,19 +33,40 @@ impl Rulebook {
 #[pymethods]
 impl Rulebook {
     /// Compiles `source` (Rhai); raises `RuleError` naming the line and column of a problem.
+    /// `private` names input fields no rule may read; `reveal_values` lets rule errors quote
+    /// the customer values involved (withheld by default).
     #[new]
-    fn new(source: &str) -> PyResult<Rulebook> {
+    #[pyo3(signature = (source, *, private = Vec::new(), reveal_values = false))]
+    fn new(source: &str, private: Vec<String>, reveal_values: bool) -> PyResult<Rulebook> {
         apportion::Rulebook::compile(source)
-            .map(|inner| Rulebook { inner })
+            .and_then(|rules| rules.with_private_fields(private))
+            .map(|rules| Rulebook {
+                inner: rules.reveal_values_in_errors(reveal_values),
+            })
             .map_err(errors::to_py)
     }
 
-    /// Reads and compiles the rulebook at `path`.
+    /// The input fields no rule may read.
+    #[getter]
+    fn private(&self) -> Vec<String> {
+        self.inner.private_fields().map(str::to_owned).collect()
+    }
+
+    /// Reads and compiles the rulebook at `path`, with the options of `Rulebook(...)`.
     #[classmethod]
-    fn from_file<'py>(cls: &Bound<'py, PyType>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (path, *, private = Vec::new(), reveal_values = false))]
+    fn from_file<'py>(
+        cls: &Bound<'py, PyType>,
+        path: PathBuf,
+        private: Vec<String>,
+        reveal_values: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let source = std::fs::read_to_string(&path)
             .map_err(|e| errors::input("io_error", format!("`{}`: {e}", path.display())))?;
-        cls.call1((source,))
+        let options = PyDict::new(cls.py());
+        options.set_item("private", private)?;
+        options.set_item("reveal_values", reveal_values)?;
+        cls.call((source,), Some(&options))
     }
 
     /// The rulebook's source text.
@@ -132,13 +153,43 @@ impl Rulebook {
         Ok((tables_out::profile_table(py, &profile)?, skipped))
     }
 
+    /// Pickles as (class, (source,), options): the rulebook compiles again on load.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let source = slf.get().inner.source().to_owned();
+        let py = slf.py();
+        let rules = &slf.get().inner;
+        let options = [
+            (
+                "private",
+                rules
+                    .private_fields()
+                    .collect::<Vec<_>>()
+                    .into_pyobject(py)?
+                    .into_any(),
+            ),
+            (
+                "reveal_values",
+                rules
+                    .reveals_values()
+                    .into_pyobject(py)?
+                    .to_owned()
+                    .into_any(),
+            ),
+        ]
+        .into_py_dict(py)?;
+        let restore = py.import("apportion._run")?.getattr("_restore_rulebook")?;
         PyTuple::new(
-            slf.py(),
+            py,
             [
-                slf.get_type().into_any(),
-                PyTuple::new(slf.py(), [source])?.into_any(),
+                restore,
+                PyTuple::new(
+                    py,
+                    [
+                        slf.get_type().into_any(),
+                        rules.source().into_pyobject(py)?.into_any(),
+                        options.into_any(),
+                    ],
+                )?
+                .into_any(),
             ],
         )
     }

@@ -125,3 +125,16 @@ def test_rebalance_keeps_within_the_churn_budget(rulebook, bank_arrow):
     with pytest.raises(apportion.BookError) as small:
         apportion.rebalance(customers, managers, rulebook, max_moves=10, as_of=AS_OF, types=TYPES)
     assert small.value.code == "churn_budget_too_small"
+
+
+def test_the_same_leads_get_the_same_decisions_from_fresh_routers(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    leads = [
+        {**row, "id": f"L-{row['id']}", "products": (row["products"] or "").split(";")}
+        for row in customers.slice(0, 300).drop_columns(["manager"]).to_pylist()
+    ]
+    runs = []
+    for _ in range(3):
+        router = apportion.Router(customers.slice(0, 0), managers, rulebook, as_of=AS_OF, types=TYPES)
+        runs.append([router.route(lead) for lead in leads])
+    assert runs[0] == runs[1] == runs[2]

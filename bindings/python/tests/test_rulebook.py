@@ -9,6 +9,7 @@ import sys
 import pickle
 
 import pyarrow as pa
+import pytest
 
 import apportion
 
@@ -73,3 +74,29 @@ def test_importing_starts_no_threads():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after = done.stdout.split()
     assert before == after
+
+
+def test_private_fields_are_refused_and_errors_withhold_values():
+    customers = [{"id": "C-1", "assets": 2_500_000, "phone": "+44 7700 900123"}]
+    with pytest.raises(apportion.RuleError) as private:
+        apportion.Rulebook("fn t(c) { c.phone }", private=["phone"])
+    assert private.value.code == "private_field"
+    divides = "fn t(c) { c.assets / (c.assets - c.assets) }"
+    with pytest.raises(apportion.RuleError) as withheld:
+        apportion.Rulebook(divides).profile(customers, as_of="2026-06-30")
+    assert "2500000" not in str(withheld.value) and "withheld" in str(withheld.value)
+    with pytest.raises(apportion.RuleError) as revealed:
+        apportion.Rulebook(divides, reveal_values=True).profile(customers, as_of="2026-06-30")
+    assert "2500000 / 0" in str(revealed.value)
+
+
+def test_a_rulebook_pickles_with_its_privacy_options():
+    computed = 'fn t(c) { let k = "pho"; c[k + "ne"] }'
+    rules = apportion.Rulebook(computed, private=["phone"], reveal_values=True)
+    again = pickle.loads(pickle.dumps(rules))
+    assert isinstance(again, apportion.Rulebook)
+    assert again.private == ["phone"] and again.source == rules.source
+    # Still private after the trip: reading it by a computed key fails.
+    with pytest.raises(apportion.RuleError) as unreadable:
+        again.profile([{"id": "C-1", "phone": "+44 7700 900123"}], as_of="2026-06-30")
+    assert unreadable.value.code == "rule_failed"

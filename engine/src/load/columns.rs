@@ -247,13 +247,7 @@ fn convert_column(
                 let at = Location::in_source(source)
                     .in_record(ids.get(row).copied().unwrap_or_default())
                     .in_column(column.name.as_str());
-                let error = match problem {
-                    Problem::Invalid => InputError::InvalidValue {
-                        at,
-                        expected: value_type,
-                    },
-                    Problem::NonFinite => InputError::NonFinite { at },
-                };
+                let error = problem.at(at, value_type);
                 failure = Some((row, error));
                 break;
             }
@@ -280,7 +274,11 @@ fn value(
         (Datum::Float(v), T::Float) if v.is_finite() => Value::Float(v),
         (Datum::Bool(v), T::Bool) => Value::Bool(v),
         (Datum::Date(v), T::Date) => Value::Date(v),
-        (Datum::Str(text), T::Str) if !text.is_empty() && text.trim().len() == text.len() => {
+        (Datum::Str(text), T::Str)
+            if !text.is_empty()
+                && text.len() <= infer::MAX_CELL_BYTES
+                && text.trim().len() == text.len() =>
+        {
             Value::Str(text)
         }
         (Datum::List(items), T::List) => Value::List(items.into()),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::json::Json;
 use super::table::{Cell, NULL, Rows, Table};
 use crate::date::Date;
+use crate::error::{InputError, Location};
 use crate::model::{Value, ValueType};
 
 /// Why a cell could not be converted to its column's type.
@@ -16,6 +17,44 @@ pub(crate) enum Problem {
     Invalid,
     /// The value is NaN or infinite.
     NonFinite,
+    /// The cell holds more than [`MAX_CELL_BYTES`].
+    TooLarge,
+}
+
+/// Bytes one cell may hold. A customer attribute is a tier, an amount or a note, never a
+/// document; a larger cell is a broken export, and refusing it keeps memory per record bounded.
+pub(crate) const MAX_CELL_BYTES: usize = 1 << 20;
+
+impl Problem {
+    /// The input error for this problem with a cell at `at` of a column of `value_type`.
+    pub(crate) fn at(self, at: Location, value_type: ValueType) -> InputError {
+        match self {
+            Problem::Invalid => InputError::InvalidValue {
+                at,
+                expected: value_type,
+            },
+            Problem::NonFinite => InputError::NonFinite { at },
+            Problem::TooLarge => InputError::CellTooLarge {
+                at,
+                limit: MAX_CELL_BYTES,
+            },
+        }
+    }
+}
+
+/// The bytes of text a cell holds.
+fn size(cell: Cell<'_>) -> usize {
+    fn json_size(json: &Json) -> usize {
+        match json {
+            Json::Str(text) => text.len(),
+            Json::Array(items) => items.iter().map(json_size).sum(),
+            _ => 0,
+        }
+    }
+    match cell {
+        Cell::Text(text) => text.len(),
+        Cell::Json(json) => json_size(json),
+    }
 }
 
 /// The type of `column`, from all its non-empty values.
@@ -133,6 +172,9 @@ pub(crate) fn convert(
     overridden: bool,
     separator: char,
 ) -> Result<Value, Problem> {
+    if size(cell) > MAX_CELL_BYTES {
+        return Err(Problem::TooLarge);
+    }
     match cell {
         Cell::Text(text) => from_text(text, value_type, separator),
         Cell::Json(json) => from_json(json, value_type, overridden, separator),

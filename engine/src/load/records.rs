@@ -96,6 +96,11 @@ pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Manag
                 .map_err(invalid(SEGMENT_CAPS))?,
             None => BTreeMap::new(),
         };
+        if let Some((segment, cap)) = segment_caps.iter().find(|(_, cap)| **cap > capacity) {
+            return Err(invalid(SEGMENT_CAPS)(format!(
+                "the cap of {cap} for `{segment}` is above the capacity of {capacity}"
+            )));
+        }
         let values = attributes.row(table, row, &id)?;
         records.push(Manager {
             id: ManagerId(id),
@@ -267,13 +272,7 @@ impl<'t> Attributes<'t> {
                     let at = place(table, row)
                         .in_record(id)
                         .in_column(field.name.as_str());
-                    return Err(match problem {
-                        Problem::Invalid => InputError::InvalidValue {
-                            at,
-                            expected: value_type,
-                        },
-                        Problem::NonFinite => InputError::NonFinite { at },
-                    });
+                    return Err(problem.at(at, value_type));
                 }
             }
         }

@@ -17,9 +17,11 @@ const CAPACITY: usize = 4_096;
 /// One worker's conversion caches.
 #[derive(Default)]
 pub(crate) struct Converter {
-    /// Input strings and lists by the address of their shared allocation, which is stable
-    /// while the customers are borrowed by the run.
-    inputs: HashMap<usize, Dynamic>,
+    /// Input strings and lists by the address of their shared allocation. Each entry keeps
+    /// its value (a reference to that allocation) alive, so the address cannot be freed and
+    /// reused by another string while it is cached: a router converting short-lived leads
+    /// would otherwise read one lead's `kind` as another's.
+    inputs: HashMap<usize, (Value, Dynamic)>,
     /// Output strings by content.
     outputs: HashMap<ImmutableString, Arc<str>>,
 }
@@ -36,7 +38,7 @@ impl Converter {
             Value::Str(v) => Arc::as_ptr(v).cast::<u8>() as usize,
             Value::List(items) => Arc::as_ptr(items).cast::<u8>() as usize,
         };
-        if let Some(cached) = self.inputs.get(&address) {
+        if let Some((_, cached)) = self.inputs.get(&address) {
             return cached.clone();
         }
         let converted = match value {
@@ -50,7 +52,8 @@ impl Converter {
             _ => Dynamic::UNIT,
         };
         if self.inputs.len() < CAPACITY {
-            self.inputs.insert(address, converted.clone());
+            self.inputs
+                .insert(address, (value.clone(), converted.clone()));
         }
         converted
     }

@@ -265,7 +265,7 @@ impl<'a> Run<'a> {
 impl Evaluator {
     /// An evaluator of `rulebook` for customers of `schema`, as of `as_of`.
     pub(crate) fn new(rulebook: &Rulebook, schema: &Schema, as_of: Date) -> Evaluator {
-        let slots = Slots::for_customers(schema, rulebook.fields());
+        let slots = Slots::for_customers(schema, rulebook);
         let field_slots: Vec<usize> = (0..rulebook.fields().len())
             .map(|i| schema.len() + i)
             .collect();
@@ -280,7 +280,7 @@ impl Evaluator {
         let needed_inputs = schema
             .fields()
             .iter()
-            .map(|field| is_read(&field.name))
+            .map(|field| is_read(&field.name) && !rulebook.is_private(&field.name))
             .collect();
         Evaluator {
             rulebook: rulebook.clone(),
@@ -368,7 +368,7 @@ impl Evaluator {
                                     *e,
                                     (&rule.name, rule.position),
                                     customer.id.as_str(),
-                                    &self.rulebook.limits(),
+                                    &self.rulebook,
                                 )
                             })?;
                         let value = worker.convert.output(&result).ok_or_else(|| {

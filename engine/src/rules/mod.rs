@@ -70,6 +70,10 @@ pub struct Rulebook {
     order: Vec<usize>,
     pair: PairRules,
     analysis: Arc<Analysis>,
+    /// Input fields no rule may read (national id, phone): never converted, never reachable.
+    private: Arc<BTreeSet<String>>,
+    /// Whether rule errors may quote the values involved (off: names and types only).
+    reveal_values: bool,
 }
 
 impl Rulebook {
@@ -90,6 +94,16 @@ impl Rulebook {
         let analysis = Analysis::of(&ast, &|name| known.contains(name), &|f| {
             !is_helper(&f.name) && f.name != TICKET_RULE
         })?;
+        if let Some(function) = analysis.functions.iter().find(|f| known.contains(&f.name)) {
+            return Err(RuleError::Signature {
+                rule: function.name.clone(),
+                message: format!(
+                    "`{}` is a built-in function; a rule may not replace it, so choose another name",
+                    function.name
+                ),
+            }
+            .into());
+        }
         let field_indices = field_functions(&analysis)?;
         let names: Vec<String> = field_indices
             .iter()
@@ -129,7 +143,53 @@ impl Rulebook {
             order,
             pair,
             analysis: Arc::new(analysis),
+            private: Arc::default(),
+            reveal_values: false,
         })
+    }
+
+    /// Marks input fields no rule may read, such as a national id or a phone number. Fails,
+    /// naming the rule and position, if a rule reads one; a rule reading by a computed key
+    /// (`c[key]`) cannot reach one either, and their values never enter the sandbox.
+    pub fn with_private_fields<I, S>(mut self, fields: I) -> Result<Rulebook>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let private: BTreeSet<String> = fields.into_iter().map(Into::into).collect();
+        for (function, field, position) in self.analysis.direct_reads() {
+            if private.contains(field) {
+                return Err(RuleError::PrivateField {
+                    rule: function.name.clone(),
+                    field: field.clone(),
+                    position,
+                }
+                .into());
+            }
+        }
+        self.private = Arc::new(private);
+        Ok(self)
+    }
+
+    /// Lets rule errors quote the values involved (`Division by zero: 2500000 / 0`). Off by
+    /// default: errors name rules, customers by id, fields and types, never a customer's data.
+    pub fn reveal_values_in_errors(mut self, reveal: bool) -> Rulebook {
+        self.reveal_values = reveal;
+        self
+    }
+
+    /// The input fields no rule may read.
+    pub fn private_fields(&self) -> impl Iterator<Item = &str> {
+        self.private.iter().map(String::as_str)
+    }
+
+    pub(crate) fn is_private(&self, field: &str) -> bool {
+        self.private.contains(field)
+    }
+
+    /// Whether rule errors may quote the values involved.
+    pub fn reveals_values(&self) -> bool {
+        self.reveal_values
     }
 
     /// The source the rulebook was compiled from.

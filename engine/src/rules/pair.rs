@@ -124,7 +124,7 @@ pub(crate) fn evaluate(
     as_of: Date,
     cancel: Option<&Cancel>,
 ) -> Vec<Result<Eligible, RuleError>> {
-    let slots = Slots::for_customers(customer_schema, rulebook.fields());
+    let slots = Slots::for_customers(customer_schema, rulebook);
     let pair = rulebook.pair_rules();
     let manager_count = managers.records.len();
     if pair.is_empty() {
@@ -251,6 +251,7 @@ fn sub_classes<K: std::hash::Hash + Eq>(
 
 /// One thread's engine, AST and manager records.
 struct Worker {
+    slots: Slots,
     engine: Engine,
     ast: AST,
     managers: Vec<ManagerRecord>,
@@ -277,6 +278,7 @@ impl Worker {
             })
             .collect();
         Worker {
+            slots: slots.clone(),
             engine,
             ast,
             managers,
@@ -295,11 +297,7 @@ impl Worker {
         wanted: Option<&[bool]>,
     ) -> Vec<Option<Result<Dynamic, RuleError>>> {
         let customer = representative.customer;
-        let mut values: Vec<Dynamic> = customer
-            .attributes
-            .iter()
-            .map(|v| self.convert.input(v))
-            .collect();
+        let mut values = self.slots.inputs(&customer.attributes, &mut self.convert);
         values.extend(representative.derived.iter().map(|v| self.convert.input(v)));
         let record = Record(Arc::new(RecordData {
             id: customer.id.as_str().into(),
@@ -338,12 +336,7 @@ impl Worker {
                 (record.clone(), manager.clone()),
             )
             .map_err(|e| {
-                sandbox::runtime_error(
-                    *e,
-                    (rule, Some(at)),
-                    customer.id.as_str(),
-                    &rulebook.limits(),
-                )
+                sandbox::runtime_error(*e, (rule, Some(at)), customer.id.as_str(), rulebook)
             })
     }
 }

@@ -11,7 +11,7 @@ use rhai::packages::{
 };
 use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, ParseError};
 
-use super::FieldRule;
+use super::Rulebook;
 use crate::date::Date;
 use crate::error::{Limit, Position, RuleError};
 
@@ -69,24 +69,53 @@ pub(crate) struct Slots {
     pub(crate) by_name: HashMap<String, usize>,
     /// How many of the slots hold input attributes (the rest are derived).
     pub(crate) inputs: usize,
+    /// Per input attribute, whether rules may read it (private fields may not).
+    pub(crate) readable: Vec<bool>,
 }
 
 impl Slots {
-    /// Slots for customers of `schema` with the rulebook's derived `fields` after them.
-    pub(crate) fn for_customers(schema: &crate::model::Schema, fields: &[FieldRule]) -> Slots {
+    /// Slots for customers of `schema` with the rulebook's derived fields after them. Fields
+    /// the rulebook marks private get no slot name: no getter, no indexer, nothing reads them.
+    pub(crate) fn for_customers(schema: &crate::model::Schema, rulebook: &Rulebook) -> Slots {
         let mut by_name: HashMap<String, usize> = schema
             .fields()
             .iter()
             .enumerate()
+            .filter(|(_, f)| !rulebook.is_private(&f.name))
             .map(|(i, f)| (f.name.clone(), i))
             .collect();
-        for (i, field) in fields.iter().enumerate() {
+        for (i, field) in rulebook.fields().iter().enumerate() {
             by_name.insert(field.name.clone(), schema.len() + i);
         }
         Slots {
             by_name,
             inputs: schema.len(),
+            readable: schema
+                .fields()
+                .iter()
+                .map(|f| !rulebook.is_private(&f.name))
+                .collect(),
         }
+    }
+
+    /// The record values of input `attributes`: private ones stay `()`, so their values never
+    /// enter the sandbox.
+    pub(crate) fn inputs(
+        &self,
+        attributes: &[crate::model::Value],
+        convert: &mut crate::profile::convert::Converter,
+    ) -> Vec<Dynamic> {
+        attributes
+            .iter()
+            .zip(&self.readable)
+            .map(|(value, &readable)| {
+                if readable {
+                    convert.input(value)
+                } else {
+                    Dynamic::UNIT
+                }
+            })
+            .collect()
     }
 }
 
@@ -307,8 +336,9 @@ pub(crate) fn runtime_error(
     error: EvalAltResult,
     (rule, rule_position): (&str, Option<Position>),
     customer: &str,
-    limits: &Limits,
+    rulebook: &Rulebook,
 ) -> RuleError {
+    let limits = rulebook.limits();
     let mut error = error;
     while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) = error {
         error = *inner;
@@ -324,7 +354,7 @@ pub(crate) fn runtime_error(
         EvalAltResult::ErrorTooManyVariables(_) => {
             Some((Limit::Variables, limits.max_variables as u64))
         }
-        EvalAltResult::ErrorDataTooLarge(what, _) => Some(data_limit(what, limits)),
+        EvalAltResult::ErrorDataTooLarge(what, _) => Some(data_limit(what, &limits)),
         _ => None,
     };
     match limit {
@@ -337,14 +367,56 @@ pub(crate) fn runtime_error(
         },
         None => {
             error.clear_position();
+            let message = if rulebook.reveals_values() {
+                error.to_string()
+            } else {
+                without_values(&error)
+            };
             RuleError::Evaluation {
                 rule: rule.to_owned(),
                 customer: customer.to_owned(),
-                message: error.to_string(),
+                message,
                 position: at,
             }
         }
     }
+}
+
+/// What went wrong, without the values involved: rhai's messages quote operands, thrown
+/// values and indexes, which come from customers' data. Names and types are kept.
+fn without_values(error: &EvalAltResult) -> String {
+    const WITHHELD: &str = "(values withheld)";
+    match error {
+        EvalAltResult::ErrorArithmetic(message, _) => {
+            let kind = message.split(':').next().unwrap_or("arithmetic error");
+            format!("{kind} {WITHHELD}")
+        }
+        EvalAltResult::ErrorRuntime(..) => format!("the rule threw an error {WITHHELD}"),
+        EvalAltResult::ErrorArrayBounds(..) => format!("array index out of bounds {WITHHELD}"),
+        EvalAltResult::ErrorStringBounds(..) => format!("string index out of bounds {WITHHELD}"),
+        EvalAltResult::ErrorBitFieldBounds(..) => format!("bit index out of bounds {WITHHELD}"),
+        EvalAltResult::ErrorIndexNotFound(..) => format!("index not found {WITHHELD}"),
+        EvalAltResult::ErrorPropertyNotFound(name, _) if is_name(name) => error.to_string(),
+        EvalAltResult::ErrorPropertyNotFound(..) => format!("property not found {WITHHELD}"),
+        EvalAltResult::ErrorFunctionNotFound(..)
+        | EvalAltResult::ErrorMismatchDataType(..)
+        | EvalAltResult::ErrorMismatchOutputType(..)
+        | EvalAltResult::ErrorIndexingType(..)
+        | EvalAltResult::ErrorVariableNotFound(..)
+        | EvalAltResult::ErrorUnboundThis(..)
+        | EvalAltResult::ErrorFor(..)
+        | EvalAltResult::ErrorAssignmentToConstant(..) => error.to_string(),
+        _ => format!("the rule failed {WITHHELD}"),
+    }
+}
+
+/// Whether `text` is an identifier as a script writes it (so a name, not a value).
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn data_limit(what: &str, limits: &Limits) -> (Limit, u64) {

@@ -637,9 +637,13 @@ impl Router {
                 eligible,
                 false,
             );
+            // A customer already covered for someone else keeps waiting for them.
             let moved = Placement {
                 manager: choice.unwrap_or(from),
-                home: choice.and(home).or(placement.home),
+                home: match choice {
+                    Some(_) => placement.home.or(home),
+                    None => placement.home,
+                },
                 ..placement
             };
             state.add(customer, moved);

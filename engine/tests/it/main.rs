@@ -3,7 +3,9 @@
 
 mod assign;
 mod assign_properties;
+mod bad_inputs;
 mod example_bank;
+mod fuzz_replay;
 mod hostile;
 mod load;
 mod network;

@@ -504,3 +504,87 @@ fn a_churn_budget_below_the_forced_moves_is_an_error() {
         1
     );
 }
+
+#[test]
+fn a_customer_covered_twice_still_goes_home_to_their_own_manager() {
+    let managers = staff(&[
+        ("M-1", 5, &[], &[], &[]),
+        ("M-2", 5, &[], &[], &[]),
+        ("M-3", 5, &[], &[], &[]),
+    ]);
+    let router = router(&book(&[("C-1", Some("M-1"), 10, "en")], managers));
+    let first = router.start_leave(&ManagerId::from("M-1")).unwrap();
+    let cover = first[0].manager.clone().unwrap();
+    // The cover goes on leave too: C-1 moves to the third manager, still M-1's.
+    let second = router.start_leave(&cover).unwrap();
+    assert_eq!(second.len(), 1);
+    assert_ne!(second[0].manager, Some(cover.clone()));
+    assert_eq!(
+        router.end_leave(&cover).unwrap(),
+        0,
+        "C-1 is not the cover's"
+    );
+    assert_eq!(router.end_leave(&ManagerId::from("M-1")).unwrap(), 1);
+    assert_eq!(
+        router.book()[&CustomerId::from("C-1")],
+        ManagerId::from("M-1")
+    );
+}
+
+#[test]
+fn leads_built_and_dropped_one_at_a_time_are_each_read_as_themselves() {
+    // Each lead's text is a fresh allocation, freed after its call, as when leads arrive from
+    // a stream or from Python: a later lead's text may reuse an earlier one's address.
+    let rules = Rulebook::compile(
+        r#"
+        fn segment(c) { if c.kind == "sme" { "SME" } else { "MASS" } }
+        fn eligible(c, m) { if c.segment == "SME" { m.sme } else { !m.sme } }
+        "#,
+    )
+    .unwrap();
+    let schema = |fields: &[(&str, ValueType)]| {
+        apportion::Schema::new(
+            fields
+                .iter()
+                .map(|(name, value_type)| apportion::Field {
+                    name: (*name).to_owned(),
+                    value_type: *value_type,
+                })
+                .collect(),
+        )
+        .unwrap()
+    };
+    let managers = apportion::Managers {
+        schema: schema(&[("sme", ValueType::Bool)]),
+        records: [("M-SME", true), ("M-ALL", false)]
+            .iter()
+            .map(|&(id, sme)| apportion::Manager {
+                id: ManagerId::from(id),
+                capacity: 1_000,
+                target: None,
+                segment_caps: Default::default(),
+                attributes: vec![Value::Bool(sme)],
+            })
+            .collect(),
+    };
+    let book = Book {
+        customers: Customers {
+            schema: schema(&[("kind", ValueType::Str)]),
+            records: Vec::new(),
+        },
+        managers,
+    };
+    let router = Router::new(&rules, &book, RouterOptions::new(date("2026-06-30"))).unwrap();
+    for i in 0..400 {
+        // Texts of one length, so the allocator can hand a freed one's address to the next.
+        let kind = if i % 3 == 0 { "sme" } else { "pro" };
+        let lead = Customer {
+            id: CustomerId::from(format!("L-{i}").as_str()),
+            manager: None,
+            attributes: vec![Value::Str(Arc::from(String::from(kind).as_str()))],
+        };
+        let decision = router.route(&lead).unwrap();
+        let expected = if kind == "sme" { "M-SME" } else { "M-ALL" };
+        assert_eq!(decision.manager, id(expected), "lead {i} ({kind})");
+    }
+}

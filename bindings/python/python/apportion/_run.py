@@ -45,6 +45,11 @@ def _progress(progress: Any) -> ProgressCallback | None:
     return advance
 
 
+def _restore_rulebook(cls: type, source: str, options: dict[str, Any]) -> Any:
+    """Unpickles a rulebook: compiles its source again with its options."""
+    return cls(source, **options)
+
+
 class Rulebook(_apportion.Rulebook):
     """A compiled rulebook: ``Rulebook(source)`` or ``Rulebook.from_file(path)``.
 
