@@ -1,5 +1,6 @@
-//! What each fuzz target checks, shared by the cargo-fuzz targets (`fuzz_targets/`) and the
-//! stable test that replays `regressions/` and `seeds/` (`engine/tests/it/fuzz_replay.rs`).
+//! What each fuzz target checks, shared by the cargo-fuzz targets (`fuzz_targets/`), the
+//! stable test that replays `regressions/` and `seeds/` (`engine/tests/it/fuzz_replay.rs`)
+//! and the property tests, which build the same small `Instance`s.
 //! A broken invariant panics: that is how a fuzzer notices.
 #![allow(
     dead_code,
@@ -59,21 +60,26 @@ pub fn load(data: &[u8]) {
 }
 
 /// Eligibility and affinity from small integers, as in the property tests.
-const PAIR_RULES: &str = r#"
+pub const PAIR_RULES: &str = r#"
 fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
 fn affinity(c, m) { (c.taste * m.bit) % 7 - 3 }
 "#;
 const BITS: [i64; 3] = [1, 2, 4];
-const UNASSIGNED: i64 = 1_000_000;
+/// The unassigned penalty of every small instance.
+pub const UNASSIGNED: i64 = 1_000_000;
 
-/// A small instance decoded from bytes.
-struct Instance {
-    /// (mask, taste, segment A, current manager: 0 none, 1..=m, else one who left)
-    people: Vec<(i64, i64, bool, usize)>,
+/// A small assignment instance (also built by the property tests' strategies).
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// (mask of eligible managers, taste, segment A, current manager: 0 none, 1..=m, else
+    /// one who left)
+    pub people: Vec<(i64, i64, bool, usize)>,
     /// (capacity, cap for segment A)
-    staff: Vec<(u32, Option<u32>)>,
-    move_penalty: i64,
-    balance: i64,
+    pub staff: Vec<(u32, Option<u32>)>,
+    /// M.
+    pub move_penalty: i64,
+    /// λ.
+    pub balance: i64,
 }
 
 impl Instance {
@@ -111,22 +117,22 @@ impl Instance {
         })
     }
 
-    fn current(&self, person: usize) -> Option<usize> {
+    pub fn current(&self, person: usize) -> Option<usize> {
         let current = self.people[person].3;
         (1..=self.staff.len())
             .contains(&current)
             .then(|| current - 1)
     }
 
-    fn eligible(&self, person: usize, j: usize) -> bool {
+    pub fn eligible(&self, person: usize, j: usize) -> bool {
         (self.people[person].0 / BITS[j]) % 2 == 1
     }
 
-    fn affinity(&self, person: usize, j: usize) -> i64 {
+    pub fn affinity(&self, person: usize, j: usize) -> i64 {
         (self.people[person].1 * BITS[j]) % 7 - 3
     }
 
-    fn book(&self) -> Book {
+    pub fn book(&self) -> Book {
         let field = |name: &str, value_type| Field {
             name: name.to_owned(),
             value_type,
@@ -181,7 +187,7 @@ impl Instance {
     }
 
     /// The contract's objective for a choice per person, and how many it places, if feasible.
-    fn objective(&self, choice: &[Option<usize>]) -> Option<(i64, usize)> {
+    pub fn objective(&self, choice: &[Option<usize>]) -> Option<(i64, usize)> {
         let mut loads = vec![0u32; self.staff.len()];
         let mut a_loads = vec![0u32; self.staff.len()];
         let mut total = 0;
@@ -217,7 +223,7 @@ impl Instance {
     }
 
     /// (the optimum, the most that can be placed), by trying every choice.
-    fn brute_force(&self) -> (i64, usize) {
+    pub fn brute_force(&self) -> (i64, usize) {
         let (n, m) = (self.people.len(), self.staff.len());
         let mut best = (i64::MAX, 0);
         let mut choice = vec![None; n];

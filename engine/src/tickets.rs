@@ -16,7 +16,7 @@ use crate::model::{Customers, Schema, Value};
 use crate::profile::ProfileOptions;
 use crate::profile::convert::Converter;
 use crate::rules::Rulebook;
-use crate::rules::sandbox::{self, Record, RecordData, Slots};
+use crate::rules::sandbox::{self, Record, Slots};
 
 /// The rule's name.
 pub(crate) const TICKET_RULE: &str = "route_ticket";
@@ -250,16 +250,7 @@ fn customer_records(
         .iter()
         .zip(&profile.customers)
         .map(|(customer, row)| {
-            let mut values = slots.inputs(&customer.attributes, &mut convert);
-            values.extend(row.values.iter().map(|v| convert.input(v)));
-            let record = Record(Arc::new(RecordData {
-                id: customer.id.as_str().into(),
-                manager: customer
-                    .manager
-                    .as_ref()
-                    .map_or(Dynamic::UNIT, |m| m.as_str().into()),
-                values,
-            }));
+            let record = Record::of(customer, &row.values, slots, &mut convert);
             (customer.id.to_string(), record)
         })
         .collect())

@@ -3,16 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use apportion::load;
-use apportion::{AssignOptions, Book, Plan, Policy, assign_timed};
+use apportion::{AssignOptions, Plan, Policy, assign_timed};
 use serde_json::Value as Json;
 
 use crate::output::{self, Table};
 use crate::progress::Bar;
-use crate::run_args::RunArgs;
+use crate::run_args::{BookArgs, RunArgs};
 use crate::{Failure, compile_rules};
 
 /// Managers listed as most and least loaded in the report.
@@ -23,36 +21,25 @@ const SHOWN: usize = 5;
 pub(crate) struct Args {
     #[command(flatten)]
     run: RunArgs,
-    /// Managers: CSV, JSON or JSON Lines with `id` and `capacity` (optional `target`, `segment_caps`).
-    #[arg(long)]
-    managers: PathBuf,
+    #[command(flatten)]
+    book: BookArgs,
     /// Cost of moving a customer away from a current manager who stays (M ≥ 0).
     #[arg(long, default_value_t = Policy::default().move_penalty)]
     move_penalty: i64,
-    /// Weight of the balance term (λ ≥ 0): loads are spread in proportion to targets.
-    #[arg(long, default_value_t = Policy::default().balance)]
-    balance: i64,
-    /// Cost of leaving a customer unassigned (U > 0); large enough to place everyone who fits by default.
-    #[arg(long)]
-    unassigned_penalty: Option<i64>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let format = run.format()?;
-    let options = run.load_options();
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
-    let book = Book {
-        customers: load::read_customers(&run.customers, &options)?,
-        managers: load::read_managers(&args.managers, &options)?,
-    };
+    let book = args.book.load(run)?;
     let loaded = started.elapsed();
     let mut assign_options = AssignOptions {
         policy: Policy {
             move_penalty: args.move_penalty,
-            balance: args.balance,
-            unassigned_penalty: args.unassigned_penalty,
+            balance: args.book.balance,
+            unassigned_penalty: args.book.unassigned_penalty,
         },
         on_error: run.on_error(),
         threads: run.threads,

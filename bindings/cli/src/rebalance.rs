@@ -2,15 +2,13 @@
 //! by searching the move penalty; the same table and report as `assign`, and the penalty found.
 
 use std::fmt::Write;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use apportion::load;
-use apportion::{AssignOptions, Book, Policy, rebalance};
+use apportion::{AssignOptions, Policy, rebalance};
 
 use crate::assign::{report, table};
 use crate::output;
-use crate::run_args::RunArgs;
+use crate::run_args::{BookArgs, RunArgs};
 use crate::{Failure, compile_rules};
 
 /// Arguments of `apportion rebalance`.
@@ -18,33 +16,22 @@ use crate::{Failure, compile_rules};
 pub(crate) struct Args {
     #[command(flatten)]
     run: RunArgs,
-    /// Managers: CSV, JSON or JSON Lines with `id` and `capacity` (optional `target`, `segment_caps`).
-    #[arg(long)]
-    managers: PathBuf,
+    #[command(flatten)]
+    book: BookArgs,
     /// The churn budget: at most this many customers change manager.
     #[arg(long)]
     max_moves: usize,
-    /// Weight of the balance term (λ ≥ 0): loads are spread in proportion to targets.
-    #[arg(long, default_value_t = Policy::default().balance)]
-    balance: i64,
-    /// Cost of leaving a customer unassigned (U > 0); large enough to place everyone who fits by default.
-    #[arg(long)]
-    unassigned_penalty: Option<i64>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let format = run.format()?;
-    let options = run.load_options();
     let rules = compile_rules(&run.rules, &run.privacy)?;
-    let book = Book {
-        customers: load::read_customers(&run.customers, &options)?,
-        managers: load::read_managers(&args.managers, &options)?,
-    };
+    let book = args.book.load(run)?;
     let assign_options = AssignOptions {
         policy: Policy {
-            balance: args.balance,
-            unassigned_penalty: args.unassigned_penalty,
+            balance: args.book.balance,
+            unassigned_penalty: args.book.unassigned_penalty,
             ..Policy::default()
         },
         on_error: run.on_error(),

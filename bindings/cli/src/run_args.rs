@@ -40,6 +40,31 @@ pub(crate) struct RunArgs {
     pub(crate) privacy: crate::Privacy,
 }
 
+/// The managers and the weights shared by `assign` and `rebalance`.
+#[derive(clap::Args)]
+pub(crate) struct BookArgs {
+    /// Managers: CSV, JSON or JSON Lines with `id` and `capacity` (optional `target`, `segment_caps`).
+    #[arg(long)]
+    pub(crate) managers: PathBuf,
+    /// Weight of the balance term (λ ≥ 0): loads are spread in proportion to targets.
+    #[arg(long, default_value_t = apportion::Policy::default().balance)]
+    pub(crate) balance: i64,
+    /// Cost of leaving a customer unassigned (U > 0); large enough to place everyone who fits by default.
+    #[arg(long)]
+    pub(crate) unassigned_penalty: Option<i64>,
+}
+
+impl BookArgs {
+    /// The customers of `run` and these managers, loaded with `run`'s options.
+    pub(crate) fn load(&self, run: &RunArgs) -> Result<apportion::Book, Failure> {
+        let options = run.load_options();
+        Ok(apportion::Book {
+            customers: apportion::load::read_customers(&run.customers, &options)?,
+            managers: apportion::load::read_managers(&self.managers, &options)?,
+        })
+    }
+}
+
 impl RunArgs {
     /// The output format, after checking the options make sense together.
     pub(crate) fn format(&self) -> Result<Format, Failure> {

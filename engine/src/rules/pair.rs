@@ -10,9 +10,7 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 use super::Rulebook;
 use super::analysis::Analysis;
 use super::keys::KeyMaker;
-use super::sandbox::{
-    self, MANAGER_PROPERTIES, ManagerData, ManagerRecord, Record, RecordData, Slots,
-};
+use super::sandbox::{self, MANAGER_PROPERTIES, ManagerData, ManagerRecord, Record, Slots};
 use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Position, Result, RuleError};
@@ -297,16 +295,12 @@ impl Worker {
         wanted: Option<&[bool]>,
     ) -> Vec<Option<Result<Dynamic, RuleError>>> {
         let customer = representative.customer;
-        let mut values = self.slots.inputs(&customer.attributes, &mut self.convert);
-        values.extend(representative.derived.iter().map(|v| self.convert.input(v)));
-        let record = Record(Arc::new(RecordData {
-            id: customer.id.as_str().into(),
-            manager: customer
-                .manager
-                .as_ref()
-                .map_or(Dynamic::UNIT, |m| m.as_str().into()),
-            values,
-        }));
+        let record = Record::of(
+            customer,
+            representative.derived,
+            &self.slots,
+            &mut self.convert,
+        );
         (0..self.managers.len())
             .map(|index| {
                 if wanted.is_some_and(|wanted| !wanted.get(index).copied().unwrap_or(false)) {

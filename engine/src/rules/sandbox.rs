@@ -54,6 +54,28 @@ impl Default for Limits {
 #[derive(Clone)]
 pub(crate) struct Record(pub(crate) Arc<RecordData>);
 
+impl Record {
+    /// The whole record of `customer` with its `derived` values, as pair and ticket rules
+    /// see it; private inputs stay `()`.
+    pub(crate) fn of(
+        customer: &crate::model::Customer,
+        derived: &[crate::model::Value],
+        slots: &Slots,
+        convert: &mut crate::profile::convert::Converter,
+    ) -> Record {
+        let mut values = slots.inputs(&customer.attributes, convert);
+        values.extend(derived.iter().map(|v| convert.input(v)));
+        Record(Arc::new(RecordData {
+            id: customer.id.as_str().into(),
+            manager: customer
+                .manager
+                .as_ref()
+                .map_or(Dynamic::UNIT, |m| m.as_str().into()),
+            values,
+        }))
+    }
+}
+
 /// The values behind a [`Record`]: input attributes first, then derived fields.
 #[derive(Clone)]
 pub(crate) struct RecordData {

@@ -5,31 +5,14 @@
 use std::collections::BTreeMap;
 
 use apportion::solve::network::ArcId;
-use apportion::{AssignOptions, Book, Plan, Policy, Rulebook, Value, ValueType, assign};
+use apportion::{AssignOptions, Book, Plan, Policy, Rulebook, assign};
 use petgraph::algo::{find_negative_cycle, ford_fulkerson};
 use petgraph::graph::{DiGraph, NodeIndex};
 use proptest::prelude::*;
 
-use crate::support::{customers, date, managers, s};
+use crate::support::date;
 
-/// Eligibility and affinity from small integers, so instances vary widely and stay readable.
-const RULES: &str = r#"
-fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
-fn affinity(c, m) { (c.taste * m.bit) % 7 - 3 }
-"#;
-
-const BITS: [i64; 3] = [1, 2, 4];
-const UNASSIGNED: i64 = 1_000_000;
-
-#[derive(Debug, Clone)]
-struct Instance {
-    /// (mask of eligible managers, taste, segment, current manager: 0 none, 1..=3, 4 one who left)
-    people: Vec<(i64, i64, bool, usize)>,
-    /// (capacity, cap for segment "A" if any)
-    staff: Vec<(u32, Option<u32>)>,
-    move_penalty: i64,
-    balance: i64,
-}
+use crate::fuzz_replay::harness::{Instance, PAIR_RULES as RULES, UNASSIGNED};
 
 fn instance() -> impl Strategy<Value = Instance> {
     (1usize..=3).prop_flat_map(|m| {
@@ -48,168 +31,46 @@ fn instance() -> impl Strategy<Value = Instance> {
     })
 }
 
-impl Instance {
-    fn current(&self, person: usize) -> Option<usize> {
-        let current = self.people[person].3;
-        (1..=self.staff.len())
-            .contains(&current)
-            .then(|| current - 1)
+/// Options for solving `instance`, with or without aggregation, on `threads` threads.
+fn options(instance: &Instance, aggregate: bool, threads: usize) -> AssignOptions {
+    AssignOptions {
+        policy: Policy {
+            move_penalty: instance.move_penalty,
+            balance: instance.balance,
+            unassigned_penalty: Some(UNASSIGNED),
+        },
+        aggregate,
+        threads: Some(threads),
+        ..AssignOptions::new(date("2026-06-30"))
     }
+}
 
-    fn book(&self) -> Book {
-        let ids: Vec<String> = (0..self.people.len()).map(|i| format!("C-{i}")).collect();
-        let rows: Vec<_> = self
-            .people
-            .iter()
-            .zip(&ids)
-            .map(|(&(mask, taste, a, current), id)| {
-                let manager = match current {
-                    0 => None,
-                    4 => Some("M-gone"),
-                    j => Some(["M-0", "M-1", "M-2"][j - 1]),
+/// The most people of `instance` that can be placed, by petgraph's max flow.
+fn max_placeable(instance: &Instance) -> u32 {
+    let mut graph = DiGraph::<(), u32>::new();
+    let source = graph.add_node(());
+    let sink = graph.add_node(());
+    let managers: Vec<NodeIndex> = instance.staff.iter().map(|_| graph.add_node(())).collect();
+    let segment_a: Vec<NodeIndex> = instance.staff.iter().map(|_| graph.add_node(())).collect();
+    for (j, &(capacity, cap_a)) in instance.staff.iter().enumerate() {
+        graph.add_edge(managers[j], sink, capacity);
+        graph.add_edge(segment_a[j], managers[j], cap_a.unwrap_or(u32::MAX / 4));
+    }
+    for person in 0..instance.people.len() {
+        let node = graph.add_node(());
+        graph.add_edge(source, node, 1);
+        for j in 0..instance.staff.len() {
+            if instance.eligible(person, j) {
+                let to = if instance.people[person].2 {
+                    segment_a[j]
+                } else {
+                    managers[j]
                 };
-                (
-                    id.as_str(),
-                    manager,
-                    vec![
-                        Value::Int(mask),
-                        Value::Int(taste),
-                        s(if a { "A" } else { "B" }),
-                    ],
-                )
-            })
-            .collect();
-        let caps: Vec<Vec<(&str, u32)>> = self
-            .staff
-            .iter()
-            .map(|(_, cap)| cap.map(|c| vec![("A", c)]).unwrap_or_default())
-            .collect();
-        let staff: Vec<_> = self
-            .staff
-            .iter()
-            .enumerate()
-            .map(|(j, (capacity, _))| {
-                (
-                    ["M-0", "M-1", "M-2"][j],
-                    *capacity,
-                    &caps[j][..],
-                    vec![Value::Int(BITS[j])],
-                )
-            })
-            .collect();
-        Book {
-            customers: customers(
-                &[
-                    ("mask", ValueType::Int),
-                    ("taste", ValueType::Int),
-                    ("segment", ValueType::Str),
-                ],
-                &rows,
-            ),
-            managers: managers(&[("bit", ValueType::Int)], &staff),
-        }
-    }
-
-    fn eligible(&self, person: usize, manager: usize) -> bool {
-        (self.people[person].0 / BITS[manager]) % 2 == 1
-    }
-
-    fn affinity(&self, person: usize, manager: usize) -> i64 {
-        (self.people[person].1 * BITS[manager]) % 7 - 3
-    }
-
-    fn options(&self, aggregate: bool, threads: usize) -> AssignOptions {
-        AssignOptions {
-            policy: Policy {
-                move_penalty: self.move_penalty,
-                balance: self.balance,
-                unassigned_penalty: Some(UNASSIGNED),
-            },
-            aggregate,
-            threads: Some(threads),
-            ..AssignOptions::new(date("2026-06-30"))
-        }
-    }
-
-    /// The contract's objective for a choice per person (`None`: unassigned), if feasible.
-    fn objective(&self, choice: &[Option<usize>]) -> Option<i64> {
-        let mut loads = vec![0u32; self.staff.len()];
-        let mut a_loads = vec![0u32; self.staff.len()];
-        let mut total = 0;
-        for (person, chosen) in choice.iter().enumerate() {
-            let Some(j) = *chosen else {
-                total += UNASSIGNED;
-                continue;
-            };
-            if !self.eligible(person, j) {
-                return None;
-            }
-            loads[j] += 1;
-            if self.people[person].2 {
-                a_loads[j] += 1;
-            }
-            if self.current(person).is_some_and(|c| c != j) {
-                total += self.move_penalty;
-            }
-            total -= self.affinity(person, j);
-        }
-        for (j, &(capacity, cap_a)) in self.staff.iter().enumerate() {
-            if loads[j] > capacity || cap_a.is_some_and(|c| a_loads[j] > c) {
-                return None;
-            }
-            let target = i64::from(capacity.max(1));
-            total += (1..=i64::from(loads[j]))
-                .map(|k| self.balance * ((1000 * k + target - 1) / target))
-                .sum::<i64>();
-        }
-        Some(total)
-    }
-
-    fn brute_force(&self) -> i64 {
-        let n = self.people.len();
-        let m = self.staff.len();
-        let mut best = i64::MAX;
-        let mut choice = vec![None; n];
-        for code in 0..(m + 1).pow(n as u32) {
-            let mut rest = code;
-            for slot in choice.iter_mut() {
-                *slot = (rest % (m + 1)).checked_sub(1);
-                rest /= m + 1;
-            }
-            if let Some(objective) = self.objective(&choice) {
-                best = best.min(objective);
+                graph.add_edge(node, to, 1);
             }
         }
-        best
     }
-
-    /// The most people that can be placed, by petgraph's max flow.
-    fn max_placeable(&self) -> u32 {
-        let mut graph = DiGraph::<(), u32>::new();
-        let source = graph.add_node(());
-        let sink = graph.add_node(());
-        let managers: Vec<NodeIndex> = self.staff.iter().map(|_| graph.add_node(())).collect();
-        let segment_a: Vec<NodeIndex> = self.staff.iter().map(|_| graph.add_node(())).collect();
-        for (j, &(capacity, cap_a)) in self.staff.iter().enumerate() {
-            graph.add_edge(managers[j], sink, capacity);
-            graph.add_edge(segment_a[j], managers[j], cap_a.unwrap_or(u32::MAX / 4));
-        }
-        for person in 0..self.people.len() {
-            let node = graph.add_node(());
-            graph.add_edge(source, node, 1);
-            for j in 0..self.staff.len() {
-                if self.eligible(person, j) {
-                    let to = if self.people[person].2 {
-                        segment_a[j]
-                    } else {
-                        managers[j]
-                    };
-                    graph.add_edge(node, to, 1);
-                }
-            }
-        }
-        ford_fulkerson(&graph, source, sink).0
-    }
+    ford_fulkerson(&graph, source, sink).0
 }
 
 fn index_of(plan: &Plan, id: &str) -> Option<usize> {
@@ -223,22 +84,22 @@ proptest! {
     fn the_plan_is_optimal_feasible_and_maximal(instance in instance()) {
         let rules = Rulebook::compile(RULES).unwrap();
         let book = instance.book();
-        let plan = assign(&book, &rules, &instance.options(true, 1)).unwrap();
+        let plan = assign(&book, &rules, &options(&instance, true, 1)).unwrap();
         // Optimal: equal to the brute-force minimum of the contract's objective.
-        prop_assert_eq!(plan.objective.total, instance.brute_force());
+        prop_assert_eq!(plan.objective.total, instance.brute_force().0);
         // Feasible: only eligible pairs, capacities and segment caps respected.
         let mut choice = vec![None; instance.people.len()];
         for a in &plan.assignments {
             let person: usize = a.customer.as_str()[2..].parse().unwrap();
             choice[person] = index_of(&plan, a.manager.as_str());
         }
-        prop_assert_eq!(instance.objective(&choice), Some(plan.objective.total));
+        prop_assert_eq!(instance.objective(&choice).map(|o| o.0), Some(plan.objective.total));
         for (load, &(capacity, cap_a)) in plan.loads.iter().zip(&instance.staff) {
             prop_assert!(load.load <= capacity);
             prop_assert!(cap_a.is_none_or(|c| load.segments.get("A").copied().unwrap_or(0) <= c));
         }
         // Maximal: with a large unassigned penalty, as many placed as a max flow allows.
-        prop_assert_eq!(plan.stats.assigned as u32, instance.max_placeable());
+        prop_assert_eq!(plan.stats.assigned as u32, max_placeable(&instance));
         // Every customer is accounted for.
         prop_assert_eq!(plan.assignments.len() + plan.unassigned.len(), instance.people.len());
     }
@@ -247,17 +108,17 @@ proptest! {
     fn aggregation_and_threads_never_change_the_plan(instance in instance()) {
         let rules = Rulebook::compile(RULES).unwrap();
         let book = instance.book();
-        let aggregated = assign(&book, &rules, &instance.options(true, 1)).unwrap();
-        let per_customer = assign(&book, &rules, &instance.options(false, 1)).unwrap();
+        let aggregated = assign(&book, &rules, &options(&instance, true, 1)).unwrap();
+        let per_customer = assign(&book, &rules, &options(&instance, false, 1)).unwrap();
         prop_assert_eq!(aggregated.objective, per_customer.objective);
-        let two_threads = assign(&book, &rules, &instance.options(true, 2)).unwrap();
+        let two_threads = assign(&book, &rules, &options(&instance, true, 2)).unwrap();
         prop_assert_eq!(&aggregated, &two_threads);
     }
 
     #[test]
     fn the_residual_network_has_no_negative_cycle(instance in instance()) {
         let rules = Rulebook::compile(RULES).unwrap();
-        let network = apportion::solve::assignment_network(&instance.book(), &rules, &instance.options(true, 1)).unwrap();
+        let network = apportion::solve::assignment_network(&instance.book(), &rules, &options(&instance, true, 1)).unwrap();
         let solution = network.solve().unwrap();
         let mut residual = DiGraph::<(), f64>::new();
         let nodes: Vec<NodeIndex> = (0..network.node_count()).map(|_| residual.add_node(())).collect();

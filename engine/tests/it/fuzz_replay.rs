@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 #[path = "../../../fuzz/harness.rs"]
-mod harness;
+pub(crate) mod harness;
 
 type Target = (&'static str, fn(&[u8]));
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _apportion
-from ._results import Objective, Plan, Stats
-from ._run import Rulebook, _as_of
-from ._tables import flavour_of, to_flavour
+from ._results import Plan
+from ._run import Rulebook, _as_of, _plan
+from ._tables import flavour_of
 
 
 @dataclass(frozen=True)
@@ -146,17 +146,8 @@ def rebalance(
         unassigned_penalty=unassigned_penalty,
         threads=threads,
     )
-    assignments, unassigned, loads, orphans, objective, stats = plan
-    flavour = flavour_of(customers)
     return Rebalance(
-        plan=Plan(
-            assignments=to_flavour(assignments, flavour),
-            unassigned=to_flavour(unassigned, flavour),
-            loads=to_flavour(loads, flavour),
-            orphans=to_flavour(orphans, flavour),
-            objective=Objective(**objective),
-            stats=Stats(**stats),
-        ),
+        plan=_plan(plan, flavour_of(customers)),
         budget=max_moves,
         move_penalty=move_penalty,
         moves=moves,

@@ -103,7 +103,7 @@ def assign(
     types as in :meth:`Rulebook.profile`; ``skip_errors`` leaves a customer whose rule fails
     unassigned (reason ``rule_error``) instead of raising.
     """
-    assignments, unassigned, loads, orphans, objective, stats = _apportion.assign(
+    native = _apportion.assign(
         customers,
         managers,
         rulebook,
@@ -116,7 +116,13 @@ def assign(
         threads=threads,
         progress=_progress(progress),
     )
-    flavour = flavour_of(customers)
+    return _plan(native, flavour_of(customers))
+
+
+def _plan(native: tuple[Any, ...], flavour: str) -> Plan:
+    """A `Plan` from the native module's (assignments, unassigned, loads, orphans, objective,
+    stats), its tables in the caller's flavour."""
+    assignments, unassigned, loads, orphans, objective, stats = native
     return Plan(
         assignments=to_flavour(assignments, flavour),
         unassigned=to_flavour(unassigned, flavour),
