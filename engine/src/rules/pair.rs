@@ -149,26 +149,15 @@ pub(crate) fn evaluate(
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
 
     // eligible[e][m] for each class of eligible's reads.
-    let eligible: Vec<Vec<Result<bool, RuleError>>> = eligible_first
+    let eligible: Vec<EligibleRow> = eligible_first
         .par_iter()
-        .map_init(new_worker, |worker, &r| match pair.eligible {
+        .map_init(new_worker, |worker, &r| {
             // Once cancelled, the remaining classes are skipped; the caller checks the flag
             // and discards this result.
-            _ if stopped() => Vec::new(),
-            None => vec![Ok(true); manager_count],
-            Some(at) => {
-                let customer = representatives[r].customer;
-                worker
-                    .run_all(rulebook, (ELIGIBLE, at), &representatives[r], None)
-                    .into_iter()
-                    .map(|result| {
-                        let result = result.unwrap_or(Ok(Dynamic::FALSE))?;
-                        result
-                            .as_bool()
-                            .map_err(|_| invalid(ELIGIBLE, customer, &result, "bool"))
-                    })
-                    .collect()
+            if stopped() {
+                return Vec::new();
             }
+            worker.eligible(rulebook, &representatives[r])
         })
         .collect();
     // affinity[a][m], only where some class with those affinity reads finds m eligible.
@@ -180,50 +169,91 @@ pub(crate) fn evaluate(
             }
         }
     }
-    let affinity: Vec<Vec<Option<Result<i64, RuleError>>>> = affinity_first
+    let affinity: Vec<AffinityRow> = affinity_first
         .par_iter()
         .zip(&wanted)
-        .map_init(new_worker, |worker, (&r, wanted)| match pair.affinity {
-            _ if stopped() => Vec::new(),
-            None => vec![Some(Ok(0)); manager_count],
-            Some(at) => {
-                let customer = representatives[r].customer;
-                worker
-                    .run_all(rulebook, (AFFINITY, at), &representatives[r], Some(wanted))
-                    .into_iter()
-                    .map(|result| {
-                        result.map(|result| {
-                            let result = result?;
-                            result
-                                .as_int()
-                                .map_err(|_| invalid(AFFINITY, customer, &result, "int"))
-                        })
-                    })
-                    .collect()
+        .map_init(new_worker, |worker, (&r, wanted)| {
+            if stopped() {
+                return Vec::new();
             }
+            worker.affinity(rulebook, &representatives[r], wanted)
         })
         .collect();
 
     eligible_of
         .iter()
         .zip(&affinity_of)
-        .map(|(&e, &a)| {
-            let mut chosen = Vec::new();
-            for m in 0..manager_count {
-                match eligible[e].get(m) {
-                    Some(Ok(true)) => {}
-                    Some(Err(error)) => return Err(error.clone()),
-                    _ => continue,
-                }
-                match affinity[a].get(m) {
-                    Some(Some(Ok(value))) => chosen.push((m as u32, *value)),
-                    Some(Some(Err(error))) => return Err(error.clone()),
-                    _ => {}
-                }
-            }
-            Ok(chosen)
-        })
+        .map(|(&e, &a)| combine(&eligible[e], &affinity[a]))
         .collect()
+}
+
+/// Per manager: whether `eligible` holds, the error it raised, or nothing (not evaluated).
+type EligibleRow = Vec<Result<bool, RuleError>>;
+/// Per manager: the affinity, its error, or `None` where it was not wanted.
+type AffinityRow = Vec<Option<Result<i64, RuleError>>>;
+
+/// One class's eligible managers with their affinity, or the error of its first failing pair
+/// (in manager order).
+fn combine(
+    eligible: &[Result<bool, RuleError>],
+    affinity: &[Option<Result<i64, RuleError>>],
+) -> Result<Eligible, RuleError> {
+    let mut chosen = Vec::new();
+    for (m, is) in eligible.iter().enumerate() {
+        match is {
+            Ok(true) => {}
+            Err(error) => return Err(error.clone()),
+            Ok(false) => continue,
+        }
+        match affinity.get(m) {
+            Some(Some(Ok(value))) => chosen.push((m as u32, *value)),
+            Some(Some(Err(error))) => return Err(error.clone()),
+            _ => {}
+        }
+    }
+    Ok(chosen)
+}
+
+/// The pair rules for one class at a time on one kept engine: a router meeting a new class
+/// pays for the rule calls, not for building and compiling an engine.
+pub(crate) struct PairEvaluator {
+    worker: Worker,
+    managers: usize,
+}
+
+impl PairEvaluator {
+    pub(crate) fn new(
+        rulebook: &Rulebook,
+        customer_schema: &Schema,
+        managers: &Managers,
+        as_of: Date,
+    ) -> PairEvaluator {
+        let slots = Slots::for_customers(customer_schema, rulebook);
+        PairEvaluator {
+            worker: Worker::new(rulebook, &slots, managers, as_of),
+            managers: managers.records.len(),
+        }
+    }
+
+    /// How many managers it evaluates against.
+    pub(crate) fn managers(&self) -> usize {
+        self.managers
+    }
+
+    /// The eligible managers of `representative`'s class.
+    pub(crate) fn class(
+        &mut self,
+        rulebook: &Rulebook,
+        representative: &Representative<'_>,
+    ) -> Result<Eligible, RuleError> {
+        if rulebook.pair_rules().is_empty() {
+            return Ok((0..self.managers as u32).map(|j| (j, 0)).collect());
+        }
+        let eligible = self.worker.eligible(rulebook, representative);
+        let wanted: Vec<bool> = eligible.iter().map(|e| matches!(e, Ok(true))).collect();
+        let affinity = self.worker.affinity(rulebook, representative, &wanted);
+        combine(&eligible, &affinity)
+    }
 }
 
 /// Classes of representatives by `key`, in order of first appearance: each representative's
@@ -283,6 +313,51 @@ impl Worker {
             convert,
             scope: Scope::new(),
         }
+    }
+
+    /// `eligible` for `representative` against every manager (true without the rule).
+    fn eligible(
+        &mut self,
+        rulebook: &Rulebook,
+        representative: &Representative<'_>,
+    ) -> EligibleRow {
+        let Some(at) = rulebook.pair_rules().eligible else {
+            return vec![Ok(true); self.managers.len()];
+        };
+        let customer = representative.customer;
+        self.run_all(rulebook, (ELIGIBLE, at), representative, None)
+            .into_iter()
+            .map(|result| {
+                let result = result.unwrap_or(Ok(Dynamic::FALSE))?;
+                result
+                    .as_bool()
+                    .map_err(|_| invalid(ELIGIBLE, customer, &result, "bool"))
+            })
+            .collect()
+    }
+
+    /// `affinity` for `representative` against the `wanted` managers (0 without the rule).
+    fn affinity(
+        &mut self,
+        rulebook: &Rulebook,
+        representative: &Representative<'_>,
+        wanted: &[bool],
+    ) -> AffinityRow {
+        let Some(at) = rulebook.pair_rules().affinity else {
+            return vec![Some(Ok(0)); self.managers.len()];
+        };
+        let customer = representative.customer;
+        self.run_all(rulebook, (AFFINITY, at), representative, Some(wanted))
+            .into_iter()
+            .map(|result| {
+                result.map(|result| {
+                    let result = result?;
+                    result
+                        .as_int()
+                        .map_err(|_| invalid(AFFINITY, customer, &result, "int"))
+                })
+            })
+            .collect()
     }
 
     /// `rule` for `representative` against every manager (only the `wanted` ones, if given;

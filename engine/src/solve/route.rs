@@ -30,7 +30,7 @@ use crate::plan::{Plan, UnassignedReason};
 use crate::profile::{Evaluator, ProfileOptions, Worker};
 use crate::rules::Rulebook;
 use crate::rules::keys::{KeyMaker, KeyPart};
-use crate::rules::pair::{self, Eligible, Representative};
+use crate::rules::pair::{self, Eligible, PairEvaluator, Representative};
 
 /// Options of a router.
 #[derive(Debug, Clone, Copy)]
@@ -206,6 +206,8 @@ pub struct Router {
     keys: KeyMaker,
     segment: SegmentOf,
     classes: RwLock<ClassTable>,
+    /// Kept for classes met one at a time, rebuilt when a manager joins.
+    pair: Mutex<Option<PairEvaluator>>,
     state: Mutex<State>,
 }
 
@@ -256,6 +258,7 @@ impl Router {
             keys: KeyMaker::new(rulebook, &book.customers.schema, &pair.customer_reads),
             segment: SegmentOf::new(rulebook, &book.customers.schema),
             classes: RwLock::new(ClassTable::default()),
+            pair: Mutex::new(None),
             state: Mutex::new(state),
         };
         let known = router.learn(&book.customers)?;
@@ -710,14 +713,30 @@ impl Router {
                 representatives.push(Representative { customer, derived });
             }
         }
-        let results = pair::evaluate(
-            &self.rulebook,
-            &self.customer_schema,
-            &managers,
-            &representatives,
-            self.options.as_of,
-            None,
-        );
+        let results = match representatives.as_slice() {
+            [one] => {
+                let mut kept = lock(&self.pair);
+                let evaluator = match kept.take() {
+                    Some(evaluator) if evaluator.managers() == managers.records.len() => evaluator,
+                    _ => PairEvaluator::new(
+                        &self.rulebook,
+                        &self.customer_schema,
+                        &managers,
+                        self.options.as_of,
+                    ),
+                };
+                let evaluator = kept.insert(evaluator);
+                vec![evaluator.class(&self.rulebook, one)]
+            }
+            _ => pair::evaluate(
+                &self.rulebook,
+                &self.customer_schema,
+                &managers,
+                &representatives,
+                self.options.as_of,
+                None,
+            ),
+        };
         for (representative, eligible) in representatives.iter().zip(results) {
             let key = self
                 .keys

@@ -588,3 +588,47 @@ fn leads_built_and_dropped_one_at_a_time_are_each_read_as_themselves() {
         assert_eq!(decision.manager, id(expected), "lead {i} ({kind})");
     }
 }
+
+#[test]
+fn classes_met_one_at_a_time_are_judged_as_in_a_batch() {
+    let managers = staff(&[
+        ("M-1", 4, &[("HNW", 1)], &["private_banking"], &["en"]),
+        ("M-2", 4, &[], &[], &["fr"]),
+        ("M-3", 4, &[], &["private_banking"], &["fr", "en"]),
+        ("M-S", 4, &[], &["private_banking"], &["en"]),
+    ]);
+    let leads: Vec<Customer> = (0..12)
+        .map(|i| {
+            lead(
+                &format!("L-{i}"),
+                [10, 5_000_000][i % 2],
+                ["en", "fr", "de"][i % 3],
+            )
+        })
+        .collect();
+    // One router meets each class as its first lead arrives; the other learns them all
+    // up front from a book holding the same people without managers.
+    let fresh = router_for(managers.clone());
+    let rows: Vec<_> = leads
+        .iter()
+        .map(|l| {
+            let assets = match l.attributes[1] {
+                Value::Int(a) => a,
+                _ => 0,
+            };
+            let language = match &l.attributes[2] {
+                Value::Str(s) => s.to_string(),
+                _ => String::new(),
+            };
+            (format!("P-{}", l.id), assets, language)
+        })
+        .collect();
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(id, assets, language)| (id.as_str(), None, *assets, language.as_str()))
+        .collect();
+    let learned = router(&book(&rows, managers));
+    for lead in &leads {
+        assert_eq!(fresh.route(lead).unwrap(), learned.route(lead).unwrap());
+    }
+}
