@@ -220,21 +220,9 @@ fn skip_errors_reports_and_continues() {
 
 /// `apportion assign` of the example bank as of 2026-06-30, writing the plan to `out`.
 fn assign_example(out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "assign",
-        "--customers",
-        "examples/data/customers.csv",
-        "--managers",
-        "examples/data/managers.csv",
-        "--rules",
-        "examples/rules/bank.rhai",
-        "--as-of",
-        "2026-06-30",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = vec!["--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
-    apportion(&args)
+    with_book("assign", &args)
 }
 
 #[test]
@@ -500,4 +488,17 @@ fn private_fields_are_refused_and_errors_withhold_values() {
     assert!(!text(&withheld.stderr).contains("2500000"));
     let revealed = run(&divides, &["--reveal-values"]);
     assert!(text(&revealed.stderr).contains("2500000 / 0"));
+}
+
+#[test]
+fn a_rulebook_that_is_not_utf8_is_a_syntax_error_at_its_position() {
+    let rules = scratch("utf8").join("rules.rhai");
+    std::fs::write(&rules, b"fn t(c) {\n  \"caf\xe9\"\n}\n").unwrap();
+    let output = apportion(&["check", rules.to_str().unwrap()]);
+    assert_fails(&output, 4, "rule_syntax");
+    assert!(
+        text(&output.stderr).contains("line 2, column 7"),
+        "{}",
+        text(&output.stderr)
+    );
 }

@@ -61,8 +61,11 @@ impl Rulebook {
         private: Vec<String>,
         reveal_values: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let source = std::fs::read_to_string(&path)
+        let bytes = std::fs::read(&path)
             .map_err(|e| errors::input("io_error", format!("`{}`: {e}", path.display())))?;
+        let source = apportion::rules::source_text(&bytes)
+            .map_err(|e| errors::to_py(e.into()))?
+            .to_owned();
         let options = PyDict::new(cls.py());
         options.set_item("private", private)?;
         options.set_item("reveal_values", reveal_values)?;

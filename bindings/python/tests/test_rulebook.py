@@ -100,3 +100,12 @@ def test_a_rulebook_pickles_with_its_privacy_options():
     with pytest.raises(apportion.RuleError) as unreadable:
         again.profile([{"id": "C-1", "phone": "+44 7700 900123"}], as_of="2026-06-30")
     assert unreadable.value.code == "rule_failed"
+
+
+def test_a_rulebook_file_that_is_not_utf8_is_a_syntax_error(tmp_path):
+    path = tmp_path / "rules.rhai"
+    path.write_bytes(b'fn t(c) {\n  "caf\xe9"\n}\n')
+    with pytest.raises(apportion.RuleError) as raised:
+        apportion.Rulebook.from_file(path)
+    assert raised.value.code == "rule_syntax"
+    assert "line 2, column 7" in str(raised.value)

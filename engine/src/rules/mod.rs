@@ -77,6 +77,11 @@ pub struct Rulebook {
 }
 
 impl Rulebook {
+    /// Compiles rulebook source read as bytes (a file): see [`source_text`].
+    pub fn compile_bytes(source: &[u8]) -> Result<Rulebook> {
+        Rulebook::compile(source_text(source)?)
+    }
+
     /// Compiles and validates `source` with the default [`Limits`].
     pub fn compile(source: &str) -> Result<Rulebook> {
         Rulebook::compile_with(source, Limits::default())
@@ -269,6 +274,24 @@ impl Rulebook {
     pub(crate) fn order(&self) -> &[usize] {
         &self.order
     }
+}
+
+/// Rulebook source read as bytes, as text: bytes that are not UTF-8 are a syntax error at the
+/// line and column of the first bad one.
+pub fn source_text(source: &[u8]) -> Result<&str, RuleError> {
+    std::str::from_utf8(source).map_err(|error| {
+        let valid = &source[..error.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
+        RuleError::Syntax {
+            message: "the rulebook is not valid UTF-8 text".to_owned(),
+            position: Some(Position {
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
+            }),
+        }
+    })
 }
 
 fn is_helper(name: &str) -> bool {
