@@ -16,7 +16,9 @@ use crate::run::{Rulebook, load_options, parse_date, plan_tuple};
 use crate::{errors, tables_in};
 
 /// A decision as a tuple: (customer, manager, runner_up, basis, cost, affinity, ineligible,
-/// skipped as (manager, why, segment), reason code).
+/// managers passed over as full, as full for the segment (manager, segment), as away,
+/// reason code). Grouped by why, so a decision passing over many managers costs one Python
+/// string each.
 type DecisionTuple = (
     String,
     Option<String>,
@@ -25,7 +27,9 @@ type DecisionTuple = (
     Option<i64>,
     Option<i64>,
     usize,
-    Vec<(String, &'static str, Option<String>)>,
+    Vec<String>,
+    Vec<(String, String)>,
+    Vec<String>,
     Option<&'static str>,
 );
 
@@ -216,15 +220,15 @@ fn decision_tuple(decision: Decision) -> DecisionTuple {
         apportion::Basis::Marginal => "marginal",
         apportion::Basis::Unplaced => "unplaced",
     };
-    let skipped = decision
-        .skipped
-        .into_iter()
-        .map(|s| match s.why {
-            Skip::Full => (s.manager.to_string(), "full", None),
-            Skip::Away => (s.manager.to_string(), "away", None),
-            Skip::SegmentFull { segment } => (s.manager.to_string(), "segment_full", Some(segment)),
-        })
-        .collect();
+    let (mut full, mut segment_full, mut away) = (Vec::new(), Vec::new(), Vec::new());
+    for skipped in decision.skipped {
+        let manager = skipped.manager.0;
+        match skipped.why {
+            Skip::Full => full.push(manager),
+            Skip::Away => away.push(manager),
+            Skip::SegmentFull { segment } => segment_full.push((manager, segment)),
+        }
+    }
     (
         decision.customer.to_string(),
         decision.manager.map(|m| m.to_string()),
@@ -233,7 +237,9 @@ fn decision_tuple(decision: Decision) -> DecisionTuple {
         decision.cost,
         decision.affinity,
         decision.ineligible,
-        skipped,
+        full,
+        segment_full,
+        away,
         decision.reason.as_ref().map(|r| r.code()),
     )
 }

@@ -138,3 +138,21 @@ def test_the_same_leads_get_the_same_decisions_from_fresh_routers(rulebook, bank
         router = apportion.Router(customers.slice(0, 0), managers, rulebook, as_of=AS_OF, types=TYPES)
         runs.append([router.route(lead) for lead in leads])
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_a_decision_names_the_managers_passed_over_and_why():
+    rules = apportion.Rulebook("fn segment(c) { c.kind }\nfn eligible(c, m) { true }")
+    book = [{"id": "C-1", "kind": "HNW", "manager": "M-2"}]
+    managers = [
+        {"id": "M-1", "capacity": 0},
+        {"id": "M-2", "capacity": 5, "segment_caps": "HNW=1"},
+        {"id": "M-3", "capacity": 5},
+        {"id": "M-4", "capacity": 5},
+    ]
+    router = apportion.Router(book, managers, rules, as_of=AS_OF)
+    router.start_leave("M-4")
+    decision = router.route({"id": "L-1", "kind": "HNW"})
+    assert decision.manager == "M-3"
+    assert decision.full == ["M-1"]
+    assert decision.segment_full == [("M-2", "HNW")]
+    assert decision.away == ["M-4"]

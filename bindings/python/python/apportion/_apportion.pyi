@@ -79,7 +79,9 @@ _Decision = tuple[
     int | None,
     int | None,
     int,
-    list[tuple[str, str, str | None]],
+    list[str],
+    list[tuple[str, str]],
+    list[str],
     str | None,
 ]
 

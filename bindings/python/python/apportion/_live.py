@@ -20,9 +20,8 @@ class Decision:
     ``basis`` is ``quota`` (a place the forecast plan held for leads like it), ``marginal``
     (the smallest marginal cost of the objective) or ``unplaced`` (see ``reason``:
     ``no_eligible_manager`` or ``capacity_exhausted``). ``cost`` is the chosen manager's
-    marginal cost, ``ineligible`` how many managers the pair rules ruled out, ``skipped`` the
-    eligible managers passed over as (manager, why, segment) with why ``full``,
-    ``segment_full`` or ``away``.
+    marginal cost, ``ineligible`` how many managers the pair rules ruled out; ``full``,
+    ``segment_full`` (manager, segment) and ``away`` the eligible managers passed over, and why.
     """
 
     customer: str
@@ -32,7 +31,9 @@ class Decision:
     cost: int | None
     affinity: int | None
     ineligible: int
-    skipped: list[tuple[str, str, str | None]]
+    full: list[str]
+    segment_full: list[tuple[str, str]]
+    away: list[str]
     reason: str | None
 
 
