@@ -5,6 +5,8 @@
 //! - every top-level `fn name(c)` with one parameter defines the derived field `name`;
 //! - functions whose name starts with `_` are helpers and may take any parameters;
 //! - `eligible(c, m)` and `affinity(c, m)` are pair rules for assignment;
+//! - `route_ticket(t)` names the queue for a service ticket (it is not a field);
+//! - a function may not take the name of a built-in (`days_since`);
 //! - a rule reads the customer's input attributes and other derived fields as `c.name`
 //!   (or `c["name"]` for input attributes whose name is not an identifier), the id as `c.id`
 //!   and the current manager as `c.manager`;
