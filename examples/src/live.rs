@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use apportion::solve::balance_term;
 use apportion::{
     AssignOptions, Book, Customers, Plan, Policy, Router, RouterOptions, Rulebook, Value, assign,
 };
@@ -120,7 +121,7 @@ pub fn held_out_gap(customers: usize, seed: u64) -> Result<Gap, String> {
         let balance: i64 = loads
             .managers
             .iter()
-            .map(|(_, load, _, target, _)| balance_term(*load, *target))
+            .map(|(_, load, _, target, _)| balance_term(policy().balance, *load, *target))
             .sum();
         let unassigned = book.customers.records.len() - final_book.len();
         Ok((
@@ -144,14 +145,6 @@ pub fn router_options(bank: &GeneratedBank) -> RouterOptions {
         policy: policy(),
         ..RouterOptions::new(bank.config.as_of)
     }
-}
-
-/// λ·Σ_{k≤load} ⌈1000·k/target⌉ with λ = 1, the design's balance term of one manager.
-fn balance_term(load: u32, target: u32) -> i64 {
-    let target = i64::from(target.max(1));
-    (1..=i64::from(load))
-        .map(|k| (1000 * k + target - 1) / target)
-        .sum()
 }
 
 /// The day's forecast: the leads' share of a bank generated like this one with another seed,

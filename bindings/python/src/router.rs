@@ -102,12 +102,13 @@ impl Router {
     /// them take those places first. Returns the places held.
     fn follow_forecast(&self, py: Python<'_>, forecast: &Bound<'_, PyAny>) -> PyResult<usize> {
         let columns = tables_in::read(forecast, "forecast")?;
-        let options = load_options(None)?;
-        let forecast = load::customers_from_columns("forecast", columns, &options)
-            .map_err(|e| errors::to_py(e.into()))?;
-        let forecast = conform(forecast, &self.schema)?;
-        py.detach(|| self.inner.follow_forecast(&forecast))
-            .map_err(errors::to_py)
+        let options = load::typed_like(&self.schema, &load_options(None)?);
+        py.detach(|| {
+            let forecast = load::customers_from_columns("forecast", columns, &options)?;
+            let forecast = load::conform(forecast, &self.schema, "forecast")?;
+            self.inner.follow_forecast(&forecast)
+        })
+        .map_err(errors::to_py)
     }
 
     /// A customer leaves the book; returns the manager they had.
@@ -242,43 +243,6 @@ fn decision_tuple(decision: Decision) -> DecisionTuple {
         away,
         decision.reason.as_ref().map(|r| r.code()),
     )
-}
-
-/// Customers read with their own types, in the book's columns and types.
-fn conform(customers: apportion::Customers, schema: &Schema) -> PyResult<apportion::Customers> {
-    let mut records = Vec::with_capacity(customers.records.len());
-    for customer in customers.records {
-        let mut values: HashMap<&str, &Value> = HashMap::new();
-        for (field, value) in customers.schema.fields().iter().zip(&customer.attributes) {
-            if schema.position(&field.name).is_none() {
-                return Err(unknown_column("forecast", &field.name));
-            }
-            values.insert(&field.name, value);
-        }
-        let mut attributes = Vec::with_capacity(schema.len());
-        for field in schema.fields() {
-            let value = values
-                .get(field.name.as_str())
-                .map_or(Value::Null, |v| (*v).clone());
-            if value.value_type().is_some_and(|t| t != field.value_type) {
-                return Err(invalid(
-                    &customer.id.to_string(),
-                    &field.name,
-                    field.value_type,
-                    "forecast",
-                ));
-            }
-            attributes.push(value);
-        }
-        records.push(Customer {
-            attributes,
-            ..customer
-        });
-    }
-    Ok(apportion::Customers {
-        schema: schema.clone(),
-        records,
-    })
 }
 
 /// A lead from a dict in the book's columns and types.

@@ -156,3 +156,15 @@ def test_a_decision_names_the_managers_passed_over_and_why():
     assert decision.full == ["M-1"]
     assert decision.segment_full == [("M-2", "HNW")]
     assert decision.away == ["M-4"]
+
+
+def test_a_lead_takes_the_place_its_forecast_held(router):
+    places = router.follow_forecast([{**LEAD, "id": "F-1"}])
+    assert places == 1
+    decision = router.route(LEAD)
+    assert decision.basis == "quota"
+    # The place is taken: a second lead like it goes by marginal cost.
+    assert router.route({**LEAD, "id": "L-2"}).basis == "marginal"
+    with pytest.raises(apportion.InputError) as foreign:
+        router.follow_forecast([{**LEAD, "id": "F-2", "colour": "red"}])
+    assert foreign.value.code == "unknown_column"

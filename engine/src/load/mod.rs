@@ -121,8 +121,8 @@ pub fn parse_managers(
 }
 
 /// Parses customers in the columns and types of `schema` (leads arriving for an existing
-/// book): each value is read as its book column's type, a column the lead lacks is null, and
-/// a column the book does not have is an error (nothing is silently dropped).
+/// book): each value is read as its book column's type, then the records are
+/// [`conform`]ed to the book.
 pub fn parse_customers_like(
     bytes: &[u8],
     format: Format,
@@ -130,6 +130,12 @@ pub fn parse_customers_like(
     schema: &Schema,
     options: &LoadOptions,
 ) -> Result<Customers, InputError> {
+    let parsed = parse_customers(bytes, format, source_name, &typed_like(schema, options))?;
+    conform(parsed, schema, source_name)
+}
+
+/// `options` with every column of `schema` read as its type there.
+pub fn typed_like(schema: &Schema, options: &LoadOptions) -> LoadOptions {
     let mut options = options.clone();
     options.types.extend(
         schema
@@ -137,8 +143,18 @@ pub fn parse_customers_like(
             .iter()
             .map(|f| (f.name.clone(), f.value_type)),
     );
-    let parsed = parse_customers(bytes, format, source_name, &options)?;
-    if let Some(extra) = parsed
+    options
+}
+
+/// Customers rearranged into the columns of `schema`: a column they lack is null, and a
+/// column the book does not have is an error (nothing is silently dropped). Read them with
+/// [`typed_like`] so their values already have the book's types.
+pub fn conform(
+    customers: Customers,
+    schema: &Schema,
+    source_name: &str,
+) -> Result<Customers, InputError> {
+    if let Some(extra) = customers
         .schema
         .fields()
         .iter()
@@ -152,9 +168,9 @@ pub fn parse_customers_like(
     let positions: Vec<Option<usize>> = schema
         .fields()
         .iter()
-        .map(|f| parsed.schema.position(&f.name))
+        .map(|f| customers.schema.position(&f.name))
         .collect();
-    let records = parsed
+    let records = customers
         .records
         .into_iter()
         .map(|mut customer| {

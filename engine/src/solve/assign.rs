@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::build::{Built, balance_cost, build_network};
+use super::build::{Built, balance_term, build_network};
 use super::classes::{self, Group};
 use super::network::{ArcId, Network, NetworkError};
 use crate::cancel::Cancel;
@@ -368,10 +368,7 @@ fn plan(
         });
     }
     for (load, manager) in loads.iter_mut().zip(managers) {
-        let target = i64::from(manager.target_load().max(1));
-        objective.balance += (1..=i64::from(load.load))
-            .map(|k| balance_cost(policy.balance, k, target).unwrap_or(0))
-            .sum::<i64>();
+        objective.balance += balance_term(policy.balance, load.load, manager.target_load());
         load.utilisation = if load.capacity == 0 {
             0.0
         } else {

@@ -40,6 +40,16 @@ fn policy_error(message: String) -> Error {
     Error::Solve(SolveError::InvalidPolicy { message })
 }
 
+/// The objective's balance term for one manager: λ·Σ_{k=1..load} ⌈1000·k / target⌉ (a target
+/// of 0 counts as 1), saturating instead of overflowing. What a plan reports, and what a caller
+/// scoring a book of their own (live routing, say) adds up.
+pub fn balance_term(balance: i64, load: u32, target: u32) -> i64 {
+    let target = i64::from(target.max(1));
+    (1..=i64::from(load))
+        .map(|k| balance_cost(balance, k, target).unwrap_or(i64::MAX))
+        .fold(0i64, i64::saturating_add)
+}
+
 /// λ·⌈1000·k / target⌉, the cost of a manager's k-th customer.
 pub(super) fn balance_cost(balance: i64, k: i64, target: i64) -> Option<i64> {
     balance.checked_mul((1000 * k + target - 1) / target)

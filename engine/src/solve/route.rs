@@ -3,9 +3,9 @@
 //! The router keeps the book's loads. `route(lead)` profiles the lead, finds its pair class
 //! (pair rules run once per class, then are remembered), and picks a manager among the
 //! eligible ones with room:
-//! 1. **Guided**: if the latest batch plan was made with a forecast of leads, each forecast
-//!    lead's placement is a quota for its (class, segment) and manager; a lead takes a quota
-//!    of its own class where one is left.
+//! 1. **Guided**: once the router follows a plan of forecast leads ([`Router::follow_forecast`]
+//!    plans them into the room the book leaves), each forecast lead's placement is a quota for
+//!    its (class, segment) and manager; a lead takes a quota of its own class where one is left.
 //! 2. **Marginal**: otherwise the design's online rule, the smallest
 //!    −a_ij + λ·⌈1000·(L_j+1)/t_j⌉, ties to the earliest manager — first among managers with
 //!    room that no quota has reserved, then among any with room.
