@@ -1,7 +1,8 @@
 //! Builds the example bank's assignment network at a given size, solves it with apportion's
 //! network simplex (timed), and writes it in the format of `benches/compare/README.md` for
 //! other solvers. Prints `network <kind> <file> <seconds>` per network. `--only aggregated` (or
-//! `per_customer`) skips the other kind.
+//! `per_customer`) skips the other kind; `--runs N` times N solves of each network and reports
+//! the median (a single solve of a small network is at the mercy of a noisy machine).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,10 @@ use std::time::Instant;
 use apportion::solve::network::{ArcId, Network, NodeId};
 use apportion::{AssignOptions, Rulebook};
 use apportion_examples::{BankConfig, generate, load_book};
+
+/// The allocator the CLI uses, so the solve is timed as users run it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     match run() {
@@ -25,6 +30,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let (mut customers, mut managers, mut out) = (100_000, 500, PathBuf::from("target"));
+    let mut runs = 1usize;
     let mut kinds = vec![("aggregated", true), ("per_customer", false)];
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -33,6 +39,7 @@ fn run() -> Result<(), String> {
             "--managers" => managers = value.parse().map_err(|_| "bad --managers")?,
             "--out" => out = PathBuf::from(value),
             "--only" => kinds.retain(|(kind, _)| *kind == value),
+            "--runs" => runs = value.parse().ok().filter(|&n| n > 0).ok_or("bad --runs")?,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -51,11 +58,18 @@ fn run() -> Result<(), String> {
         };
         let network = apportion::solve::assignment_network(&book, &rules, &options)
             .map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let solution = network.solve().map_err(|e| e.to_string())?;
-        let seconds = started.elapsed().as_secs_f64();
+        let mut times = Vec::with_capacity(runs);
+        let mut solution = None;
+        for _ in 0..runs {
+            let started = Instant::now();
+            solution = Some(network.solve().map_err(|e| e.to_string())?);
+            times.push(started.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        let seconds = times[runs / 2];
+        let cost = solution.map_or(0, |s| s.cost);
         let file = out.join(format!("{kind}-{customers}x{managers}.apnet"));
-        write(&network, solution.cost, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+        write(&network, cost, &file).map_err(|e| format!("{}: {e}", file.display()))?;
         println!("network {kind} {} {seconds:.6}", file.display());
     }
     Ok(())

@@ -7,16 +7,21 @@
 //! than the real cost). Once solved, the flow on a run is spread over its pieces cheapest first
 //! and every piece is checked against the potentials (complementary slackness). If every piece
 //! passes, the flow is optimal for the real network: the potentials prove it. If not, the
-//! failing runs are cut back into single pieces around their flow, wider each time, and the
-//! solve goes on from the last basis (the split arcs keep their flow and the tree). A run cut
-//! into all its pieces is the real one, so this ends.
+//! segments around where a failing run's flow ends are cut into a few finer ones, and the solve
+//! goes on from the last basis (the split arcs keep their flow and the tree). Each round zooms
+//! in by that factor, so a run of k pieces is resolved in about log(k) cheap rounds instead of
+//! one round over many small segments, whose boundaries the simplex would cross one pivot at a
+//! time. A run cut into all its pieces is the real one, so this ends.
 
 use super::simplex::{Outcome, Solver};
 use super::{Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 
 /// Segments per run in the first, coarsest round.
-const FIRST_SEGMENTS: usize = 16;
+const FIRST_SEGMENTS: usize = 2;
+
+/// Into how many finer segments a segment near a failing run's flow end is cut per round.
+const REFINE_FACTOR: usize = 6;
 
 /// A run of parallel arcs `start..end` of the network with non-decreasing costs, and where it
 /// is cut into segments for the current round.
@@ -25,8 +30,6 @@ struct Run {
     end: usize,
     /// `cut[i]`: a segment starts at piece `start + i`. Always true for the first piece.
     cut: Vec<bool>,
-    /// Half-width, in pieces, of the window cut into single pieces at the next failure.
-    window: usize,
 }
 
 impl Run {
@@ -38,7 +41,6 @@ impl Run {
             start,
             end,
             cut: (0..pieces).map(|i| i % width == 0).collect(),
-            window: width,
         }
     }
 
@@ -54,23 +56,48 @@ impl Run {
         starts.into_iter().zip(ends)
     }
 
-    /// Cuts every piece within the window around `piece` into its own segment, widening the
-    /// window until something new is cut. Returns false when the run was already fully cut.
+    /// Where the segment starting at `first` ends.
+    fn segment_end(&self, first: usize) -> usize {
+        (first + 1..self.cut.len())
+            .find(|&i| self.cut[i])
+            .unwrap_or(self.cut.len())
+    }
+
+    /// Where the segment before the one starting at `first` starts (0 for the first segment).
+    fn previous_segment(&self, first: usize) -> usize {
+        (0..first).rev().find(|&i| self.cut[i]).unwrap_or(0)
+    }
+
+    /// Cuts the segment holding `piece` and its neighbours into `REFINE_FACTOR` finer segments
+    /// each (single pieces once they are that short), reaching further out until something
+    /// new is cut. Returns false when the run was already fully cut.
     fn refine_around(&mut self, piece: usize) -> bool {
         let pieces = self.cut.len();
+        let holding = (0..=piece).rev().find(|&i| self.cut[i]).unwrap_or(0);
+        let mut reach = 1;
         loop {
-            let from = piece.saturating_sub(self.window);
-            let to = (piece + self.window + 1).min(pieces);
-            let mut changed = false;
-            for cut in &mut self.cut[from..to] {
-                changed |= !*cut;
-                *cut = true;
+            let (mut from, mut to) = (holding, self.segment_end(holding));
+            for _ in 0..reach {
+                from = self.previous_segment(from);
+                if to < pieces {
+                    to = self.segment_end(to);
+                }
             }
-            let whole = from == 0 && to == pieces;
-            self.window = self.window.saturating_mul(2);
-            if changed || whole {
+            let mut changed = false;
+            let mut first = from;
+            while first < to {
+                let end = self.segment_end(first);
+                let width = (end - first).div_ceil(REFINE_FACTOR);
+                for cut in self.cut[first..end].iter_mut().step_by(width).skip(1) {
+                    changed |= !*cut;
+                    *cut = true;
+                }
+                first = end;
+            }
+            if changed || (from == 0 && to == pieces) {
                 return changed;
             }
+            reach *= 2;
         }
     }
 }
@@ -267,11 +294,36 @@ mod tests {
     }
 
     #[test]
+    fn refining_zooms_in_on_the_flow_end_and_ends_fully_cut() {
+        let mut run = Run::new(0, 1_200);
+        assert_eq!(run.segments().count(), 2);
+        // The segment holding piece 700 (600..1200) and its neighbour (0..600) are cut into
+        // six each: 100 pieces wide.
+        assert!(run.refine_around(700));
+        let segments: Vec<_> = run.segments().collect();
+        assert_eq!(segments.len(), 12);
+        assert!(segments.iter().all(|(first, end)| end - first == 100));
+        // Next round only the neighbourhood of the end: 600..700, 700..800 and 800..900 are
+        // cut into 17-piece segments; the rest stays 100 wide.
+        assert!(run.refine_around(750));
+        assert_eq!(run.segment_end(700), 717);
+        assert_eq!(run.segment_end(0), 100);
+        assert_eq!(run.segment_end(900), 1_000);
+        // Refining on ends with every piece cut, and then reports that nothing changed.
+        let mut rounds = 0;
+        while run.refine_around(750) {
+            rounds += 1;
+        }
+        assert!(run.cut.iter().all(|&cut| cut), "after {rounds} more rounds");
+        assert!(!run.refine_around(0));
+    }
+
+    #[test]
     fn a_coarse_round_that_overshoots_is_caught_and_refined() {
         let net = steep_run();
         let runs = [Run::new(1, 1_601)];
         let (coarse, layout) = coarsen(&net, &runs);
-        assert_eq!(layout.segments[0].len(), 16);
+        assert_eq!(layout.segments[0].len(), FIRST_SEGMENTS);
         let solution = coarse
             .solve_plain(coarse.validate().unwrap(), None)
             .unwrap();

@@ -77,46 +77,55 @@ fn parts(network: &Network) -> Option<Vec<Part>> {
         let demand: i64 = part.network.supply.iter().sum();
         part.network.supply.push(-demand);
     }
-    let sink_of = |part: &Part| part.nodes.len() as u32;
-    let mut run_of_arc = vec![None; network.arc_count()];
-    for (run, &(start, end)) in network.convex.iter().enumerate() {
-        for arc in start..end {
-            run_of_arc[arc as usize] = Some(run);
-        }
+    // An arc goes with the piece of its end that is not the sink; an arc from the sink to
+    // itself cannot carry anything useful and goes with piece 0.
+    let piece_of_arc: Vec<u32> = network
+        .source
+        .iter()
+        .zip(&network.target)
+        .map(|(&u, &v)| match (u != sink, v != sink) {
+            (true, _) => piece_of[u as usize],
+            (false, true) => piece_of[v as usize],
+            (false, false) => 0,
+        })
+        .collect();
+    let mut arc_counts = vec![0usize; pieces.len()];
+    for &piece in &piece_of_arc {
+        arc_counts[piece as usize] += 1;
     }
-    let mut runs: Vec<Option<(usize, u32, u32)>> = vec![None; network.convex.len()];
-    for (arc, run) in run_of_arc.into_iter().enumerate() {
-        let (u, v) = (network.source[arc], network.target[arc]);
-        // An arc from the sink to itself cannot carry anything useful: it goes with piece 0.
-        let piece = if u != sink {
-            piece_of[u as usize]
-        } else if v != sink {
-            piece_of[v as usize]
-        } else {
-            0
-        };
+    for (part, &count) in pieces.iter_mut().zip(&arc_counts) {
+        let net = &mut part.network;
+        net.source.reserve_exact(count);
+        net.target.reserve_exact(count);
+        net.capacity.reserve_exact(count);
+        net.cost.reserve_exact(count);
+        part.arcs.reserve_exact(count);
+    }
+    let mut local_arc = vec![0u32; network.arc_count()];
+    for (arc, &piece) in piece_of_arc.iter().enumerate() {
         let part = &mut pieces[piece as usize];
+        let sink_here = part.nodes.len() as u32;
         let here = |w: u32| {
             if w == sink {
-                sink_of(part)
+                sink_here
             } else {
                 local[w as usize]
             }
         };
-        let (lu, lv) = (here(u), here(v));
-        let id = part.network.arc_count() as u32;
-        part.network.source.push(lu);
-        part.network.target.push(lv);
+        local_arc[arc] = part.network.arc_count() as u32;
+        part.network.source.push(here(network.source[arc]));
+        part.network.target.push(here(network.target[arc]));
         part.network.capacity.push(network.capacity[arc]);
         part.network.cost.push(network.cost[arc]);
         part.arcs.push(arc as u32);
-        if let Some(run) = run {
-            let entry = runs[run].get_or_insert((piece as usize, id, id));
-            entry.2 = id + 1;
-        }
     }
-    for (piece, start, end) in runs.into_iter().flatten() {
-        pieces[piece].network.convex.push((start, end));
+    // A run's arcs share their ends, so they land in one piece, consecutively and in order.
+    for &(start, end) in &network.convex {
+        let (piece, first) = (piece_of_arc[start as usize], local_arc[start as usize]);
+        pieces[piece as usize]
+            .network
+            .convex
+            .push((first, first + (end - start)));
     }
     Some(pieces)
 }
@@ -129,10 +138,17 @@ pub(super) fn solve(
     cancel: Option<&Cancel>,
 ) -> Option<Result<Solution, NetworkError>> {
     let parts = parts(network)?;
-    let solved: Vec<Result<Solution, NetworkError>> = parts
-        .par_iter()
-        .map(|part| part.network.solve_whole(bounds, cancel))
+    // Largest first, each idle thread taking the next: one large region then shares the
+    // threads' time with the small ones instead of landing last on a busy thread.
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(parts[i].network.arc_count()));
+    let mut solved: Vec<(usize, Result<Solution, NetworkError>)> = order
+        .into_iter()
+        .par_bridge()
+        .map(|i| (i, parts[i].network.solve_whole(bounds, cancel)))
         .collect();
+    solved.sort_by_key(|&(i, _)| i);
+    let solved = solved.into_iter().map(|(_, solution)| solution);
     let mut flow = vec![0i64; network.arc_count()];
     let mut potential = vec![0i64; network.node_count()];
     for (part, solution) in parts.iter().zip(solved) {
