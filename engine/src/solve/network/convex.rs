@@ -3,15 +3,16 @@
 //! A convex arc is a run of parallel arcs with non-decreasing costs (in an assignment network,
 //! a manager's k-th customer costs more than the (k−1)-th). Given one unit arc per customer,
 //! the simplex moves load one unit at a time, which is most of its pivots. So each run is first
-//! merged into a few segments, each priced at its cheapest piece (a relaxation: never dearer
-//! than the real cost). Once solved, the flow on a run is spread over its pieces cheapest first
-//! and every piece is checked against the potentials (complementary slackness). If every piece
-//! passes, the flow is optimal for the real network: the potentials prove it. If not, the
-//! segments around where a failing run's flow ends are cut into a few finer ones, and the solve
-//! goes on from the last basis (the split arcs keep their flow and the tree). Each round zooms
-//! in by that factor, so a run of k pieces is resolved in about log(k) cheap rounds instead of
-//! one round over many small segments, whose boundaries the simplex would cross one pivot at a
-//! time. A run cut into all its pieces is the real one, so this ends.
+//! merged into a few segments, each priced at its middle piece (near what the flow will meet
+//! there; the pricing only guides, the check below proves). Once solved, the flow on a run is
+//! spread over its pieces cheapest first and every piece is checked against the potentials
+//! (complementary slackness). If every piece passes, the flow is optimal for the real network:
+//! the potentials prove it. If not, the segments around where a failing run's flow ends are
+//! cut into a few finer ones, and the solve goes on from the last basis (the split arcs keep
+//! their flow and the tree). Each round zooms in by that factor, so a run of k pieces is
+//! resolved in about log(k) cheap rounds instead of one round over many small segments, whose
+//! boundaries the simplex would cross one pivot at a time. A run cut into all its pieces is
+//! the real one, so this ends.
 
 use super::simplex::{Outcome, Solver};
 use super::{Network, NetworkError, Solution};
@@ -149,8 +150,9 @@ pub(super) fn solve(
             Outcome::Infeasible => return Err(NetworkError::Infeasible),
             Outcome::Cancelled => return Err(NetworkError::Cancelled),
         };
-        let (flow, ends) = spread(network, &runs, &layout, &coarse_flow, &potential);
+        let ends = check(network, &runs, &layout, &coarse_flow, &potential);
         if ends.iter().all(|&(_, optimal)| optimal) {
+            let flow = real_flow(network, &runs, &layout, &coarse_flow);
             return network.solution_from(flow, potential);
         }
         // After the first, coarsest round every run is cut around its flow: most flows end
@@ -181,6 +183,7 @@ pub(super) fn solve(
         // is exactly the real one, which the simplex solved optimally: the check cannot fail
         // for it, so this is unreachable in exact arithmetic and only guards the loop.
         if splits.is_empty() {
+            let flow = real_flow(network, &runs, &layout, &coarse_flow);
             return network.solution_from(flow, potential);
         }
         let ids = solver.split(&splits);
@@ -197,13 +200,14 @@ pub(super) fn solve(
     }
 }
 
-/// The coarse arc of pieces `first..end` of `run`: their total capacity at the first piece's
-/// cost (the cheapest, so never dearer than the real cost).
+/// The coarse arc of pieces `first..end` of `run`: their total capacity at the middle piece's
+/// cost. Priced at the cheapest piece instead, the first rounds overshoot every load and the
+/// later rounds spend their pivots taking it back (1M × 2,000: 15% slower).
 fn segment_arc(network: &Network, run: &Run, first: usize, end: usize) -> (i64, i64) {
     let capacity = network.capacity[run.start + first..run.start + end]
         .iter()
         .fold(0i64, |sum, &u| sum.saturating_add(u));
-    (capacity, network.cost[run.start + first])
+    (capacity, network.cost[run.start + (first + end - 1) / 2])
 }
 
 /// The network with each run replaced by its segments, and where every arc went.
@@ -244,38 +248,60 @@ fn coarsen(network: &Network, runs: &[Run]) -> (Network, Layout) {
     (coarse, layout)
 }
 
-/// The coarse solution's flow on the real arcs (each run's flow spread over its pieces cheapest
-/// first), and per run the piece where its flow ends and whether its pieces keep complementary
-/// slackness.
-fn spread(
+/// Each run's flow spread over its pieces cheapest first, piece by piece: `(arc, flow)`.
+fn spread_run<'a>(
+    network: &'a Network,
+    run: &Run,
+    segments: &[Segment],
+    coarse_flow: &[i64],
+) -> impl Iterator<Item = (usize, i64)> + 'a {
+    let flow_of = |arc: u32| coarse_flow.get(arc as usize).copied().unwrap_or(0);
+    let mut left: i64 = segments.iter().map(|s| flow_of(s.arc)).sum();
+    (run.start..run.end).map(move |a| {
+        let f = left.min(network.capacity[a]);
+        left -= f;
+        (a, f)
+    })
+}
+
+/// Per run, the piece where its spread flow ends and whether its pieces keep complementary
+/// slackness with `potential`. Reads only the runs, so a round that fails costs nothing more.
+fn check(
     network: &Network,
     runs: &[Run],
     layout: &Layout,
     coarse_flow: &[i64],
     potential: &[i64],
-) -> (Vec<i64>, Vec<(usize, bool)>) {
+) -> Vec<(usize, bool)> {
+    runs.iter()
+        .zip(&layout.segments)
+        .map(|(run, segments)| {
+            let (from, to) = (network.source[run.start], network.target[run.start]);
+            let price = potential[from as usize] - potential[to as usize];
+            let mut last_used = 0;
+            let mut optimal = true;
+            for (piece, (a, f)) in spread_run(network, run, segments, coarse_flow).enumerate() {
+                if f > 0 {
+                    last_used = piece;
+                }
+                let reduced = network.cost[a] - price;
+                optimal &= (f == network.capacity[a] || reduced >= 0) && (f == 0 || reduced <= 0);
+            }
+            (last_used, optimal)
+        })
+        .collect()
+}
+
+/// The coarse solution's flow on the real arcs, each run's spread over its pieces.
+fn real_flow(network: &Network, runs: &[Run], layout: &Layout, coarse_flow: &[i64]) -> Vec<i64> {
     let flow_of = |arc: u32| coarse_flow.get(arc as usize).copied().unwrap_or(0);
     let mut flow: Vec<i64> = layout.plain.iter().map(|&arc| flow_of(arc)).collect();
-    let mut ends = Vec::with_capacity(runs.len());
     for (run, segments) in runs.iter().zip(&layout.segments) {
-        let mut left: i64 = segments.iter().map(|s| flow_of(s.arc)).sum();
-        let (from, to) = (network.source[run.start], network.target[run.start]);
-        let price = potential[from as usize] - potential[to as usize];
-        let mut last_used = 0;
-        let mut optimal = true;
-        for (piece, a) in (run.start..run.end).enumerate() {
-            let f = left.min(network.capacity[a]);
-            left -= f;
-            if f > 0 {
-                last_used = piece;
-            }
-            let reduced = network.cost[a] - price;
-            optimal &= (f == network.capacity[a] || reduced >= 0) && (f == 0 || reduced <= 0);
+        for (a, f) in spread_run(network, run, segments, coarse_flow) {
             flow[a] = f;
         }
-        ends.push((last_used, optimal));
     }
-    (flow, ends)
+    flow
 }
 
 #[cfg(test)]
@@ -319,7 +345,7 @@ mod tests {
     }
 
     #[test]
-    fn a_coarse_round_that_overshoots_is_caught_and_refined() {
+    fn a_coarse_round_that_misses_is_caught_and_refined() {
         let net = steep_run();
         let runs = [Run::new(1, 1_601)];
         let (coarse, layout) = coarsen(&net, &runs);
@@ -327,11 +353,13 @@ mod tests {
         let solution = coarse
             .solve_plain(coarse.validate().unwrap(), None)
             .unwrap();
-        let (flow, ends) = spread(&net, &runs, &layout, &solution.flow, &solution.potential);
-        // Segments cost their first piece, so the coarse optimum fills the whole segment that
-        // starts below 250, beyond the real optimum: the certificate must fail.
+        let ends = check(&net, &runs, &layout, &solution.flow, &solution.potential);
+        let flow = real_flow(&net, &runs, &layout, &solution.flow);
+        // The first segment (units 1..=800) is priced at its middle, 400, above the direct
+        // arc, so the coarse optimum leaves the run empty although its first 250 units are
+        // cheaper: the certificate must fail.
         let used: i64 = flow[1..].iter().sum();
-        assert!(used > 250, "{used}");
+        assert_eq!(used, 0);
         assert!(!ends[0].1);
         // Refined, it stops where the next unit would cost more than the direct arc.
         let exact = solve(&net, &net.convex, net.validate().unwrap(), None).unwrap();
@@ -339,6 +367,8 @@ mod tests {
             exact.cost,
             net.solve_plain(net.validate().unwrap(), None).unwrap().cost
         );
-        assert_eq!(exact.flow(ArcId(0)), 1_000 - 250);
+        // The run's 250th unit costs as much as the direct arc: either side of it is optimal.
+        let direct = exact.flow(ArcId(0));
+        assert!((750..=751).contains(&direct), "{direct}");
     }
 }

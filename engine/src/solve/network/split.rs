@@ -89,21 +89,23 @@ fn parts(network: &Network) -> Option<Vec<Part>> {
             (false, false) => 0,
         })
         .collect();
-    let mut arc_counts = vec![0usize; pieces.len()];
+    // Each piece's arcs, in their original order (a counting sort), then every piece's arrays
+    // gathered in parallel.
+    let mut arc_start = vec![0usize; pieces.len() + 1];
     for &piece in &piece_of_arc {
-        arc_counts[piece as usize] += 1;
+        arc_start[piece as usize + 1] += 1;
     }
-    for (part, &count) in pieces.iter_mut().zip(&arc_counts) {
-        let net = &mut part.network;
-        net.source.reserve_exact(count);
-        net.target.reserve_exact(count);
-        net.capacity.reserve_exact(count);
-        net.cost.reserve_exact(count);
-        part.arcs.reserve_exact(count);
+    for p in 0..pieces.len() {
+        arc_start[p + 1] += arc_start[p];
     }
-    let mut local_arc = vec![0u32; network.arc_count()];
+    let mut fill = arc_start.clone();
+    let mut arcs_by_piece = vec![0u32; network.arc_count()];
     for (arc, &piece) in piece_of_arc.iter().enumerate() {
-        let part = &mut pieces[piece as usize];
+        arcs_by_piece[fill[piece as usize]] = arc as u32;
+        fill[piece as usize] += 1;
+    }
+    pieces.par_iter_mut().enumerate().for_each(|(p, part)| {
+        let arcs = &arcs_by_piece[arc_start[p]..arc_start[p + 1]];
         let sink_here = part.nodes.len() as u32;
         let here = |w: u32| {
             if w == sink {
@@ -112,20 +114,26 @@ fn parts(network: &Network) -> Option<Vec<Part>> {
                 local[w as usize]
             }
         };
-        local_arc[arc] = part.network.arc_count() as u32;
-        part.network.source.push(here(network.source[arc]));
-        part.network.target.push(here(network.target[arc]));
-        part.network.capacity.push(network.capacity[arc]);
-        part.network.cost.push(network.cost[arc]);
-        part.arcs.push(arc as u32);
-    }
+        let net = &mut part.network;
+        net.source = arcs
+            .iter()
+            .map(|&a| here(network.source[a as usize]))
+            .collect();
+        net.target = arcs
+            .iter()
+            .map(|&a| here(network.target[a as usize]))
+            .collect();
+        net.capacity = arcs.iter().map(|&a| network.capacity[a as usize]).collect();
+        net.cost = arcs.iter().map(|&a| network.cost[a as usize]).collect();
+        part.arcs = arcs.to_vec();
+    });
     // A run's arcs share their ends, so they land in one piece, consecutively and in order.
     for &(start, end) in &network.convex {
-        let (piece, first) = (piece_of_arc[start as usize], local_arc[start as usize]);
-        pieces[piece as usize]
-            .network
-            .convex
-            .push((first, first + (end - start)));
+        let piece = piece_of_arc[start as usize] as usize;
+        let part = &mut pieces[piece];
+        // The piece's arcs are in increasing order, and the run's first arc is among them.
+        let first = part.arcs.partition_point(|&a| a < start) as u32;
+        part.network.convex.push((first, first + (end - start)));
     }
     Some(pieces)
 }
