@@ -14,7 +14,7 @@ use arrow_array::types::{
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray, RecordBatch};
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateTime, PyDict, PyList, PyTuple};
 use pyo3_arrow::input::AnyRecordBatch;
@@ -38,8 +38,7 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
             ),
         ));
     }
-    let reader = table.extract::<AnyRecordBatch>()?.into_reader()?;
-    let schema = reader.schema();
+    let (schema, batches) = arrow_batches(table, what)?;
     let mut columns: Vec<Column> = schema
         .fields()
         .iter()
@@ -51,9 +50,6 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
             })
         })
         .collect::<PyResult<_>>()?;
-    let batches = reader
-        .collect::<Result<Vec<RecordBatch>, _>>()
-        .map_err(|e| errors::input("malformed_input", format!("{what}: {e}")))?;
     // Columns convert independently: in parallel, without the GIL. Of several bad columns,
     // the first in column order is reported, whatever the threads.
     let outcomes: Vec<PyResult<()>> = table.py().detach(|| {
@@ -80,6 +76,33 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
     });
     outcomes.into_iter().collect::<PyResult<()>>()?;
     Ok(columns)
+}
+
+/// The schema and record batches of an Arrow table, as its producer exports them through the
+/// C stream interface: the batches point into the producer's own buffers.
+fn arrow_batches(table: &Bound<'_, PyAny>, what: &str) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
+    let reader = table.extract::<AnyRecordBatch>()?.into_reader()?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<RecordBatch>, _>>()
+        .map_err(|e| errors::input("malformed_input", format!("{what}: {e}")))?;
+    Ok((schema, batches))
+}
+
+/// A probe for the tests: per column, the address of every Arrow buffer the reader receives
+/// (all batches), so a test can check they are the producer's own memory, not copies.
+#[pyfunction]
+pub(crate) fn _buffer_addresses(table: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<usize>>> {
+    let (schema, batches) = arrow_batches(table, "table")?;
+    Ok((0..schema.fields().len())
+        .map(|column| {
+            batches
+                .iter()
+                .flat_map(|batch| batch.column(column).to_data().buffers().to_vec())
+                .map(|buffer| buffer.as_ptr() as usize)
+                .collect()
+        })
+        .collect())
 }
 
 /// Where values come from, for errors.

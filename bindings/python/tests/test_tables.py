@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 import apportion
+from apportion import _apportion
 
 from conftest import AS_OF, TYPES
 
@@ -119,6 +120,23 @@ def test_reading_a_pyarrow_table_copies_no_column(bank_arrow, rulebook):
     copied = big.combine_chunks()
     assert pa.total_allocated_bytes() - before > 1024 * 1024
     del copied
+
+
+def test_reading_polars_and_pyarrow_uses_their_own_buffers():
+    """The reader receives the producers' own buffers of a large column: nothing copied."""
+    rows = 1_000_000
+    frame = pl.DataFrame({"assets": pl.int_range(0, rows, eager=True)})
+    assert _apportion._buffer_addresses(frame)[0].count(
+        frame.get_column("assets")._s.as_single_ptr()
+    ) == 1
+    table = pa.table({"assets": pa.array(range(rows), pa.int64())})
+    values = table.column("assets").chunk(0).buffers()[1]
+    assert values.address in _apportion._buffer_addresses(table)[0]
+    # The probe does tell copies apart: a computed column lives elsewhere.
+    changed = frame.with_columns(pl.col("assets") + 0)
+    assert frame.get_column("assets")._s.as_single_ptr() not in _apportion._buffer_addresses(
+        changed
+    )[0]
 
 
 @pytest.mark.parametrize(

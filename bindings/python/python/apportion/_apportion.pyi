@@ -14,6 +14,7 @@ __all__ = [
     "RuleError",
     "Rulebook",
     "SolveError",
+    "_buffer_addresses",
     "assign",
     "rebalance",
 ]
@@ -123,3 +124,5 @@ def rebalance(
     int,
     list[tuple[int, int]],
 ]: ...
+
+def _buffer_addresses(table: Any) -> list[list[int]]: ...
