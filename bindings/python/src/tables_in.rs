@@ -105,6 +105,9 @@ pub(crate) fn _buffer_addresses(table: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<us
         .collect())
 }
 
+/// Rows of a text column looked at before deciding whether its values repeat enough to share.
+const SHARING_SAMPLE: usize = 4096;
+
 /// Where values come from, for errors.
 struct Place<'a> {
     what: &'a str,
@@ -207,11 +210,22 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
             cells.extend(values.iter().map(|v| v.map_or(Datum::Null, Datum::Float)));
         }
         D::Utf8 | D::LargeUtf8 | D::Utf8View => {
-            // Repeated text (regions, kinds, branches) shares one allocation.
+            // Repeated text (regions, kinds, branches) shares one allocation. A column of
+            // mostly distinct text (ids, names) would only fill the map: sharing stops once
+            // more than half of the first rows differ.
             let mut seen: HashMap<&str, Arc<str>> = HashMap::new();
-            for text in strings(array).ok_or_else(mismatch)? {
+            let mut sharing = true;
+            for (row, text) in strings(array).ok_or_else(mismatch)?.into_iter().enumerate() {
+                if sharing && row == SHARING_SAMPLE && seen.len() > SHARING_SAMPLE / 2 {
+                    sharing = false;
+                    seen = HashMap::new();
+                }
                 cells.push(text.map_or(Datum::Null, |t| {
-                    Datum::Str(Arc::clone(seen.entry(t).or_insert_with(|| Arc::from(t))))
+                    if sharing {
+                        Datum::Str(Arc::clone(seen.entry(t).or_insert_with(|| Arc::from(t))))
+                    } else {
+                        Datum::Str(Arc::from(t))
+                    }
                 }));
             }
         }

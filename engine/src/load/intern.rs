@@ -10,7 +10,7 @@ use super::table::Cell;
 use crate::model::{Value, ValueType};
 
 /// Distinct values remembered per column before sharing is given up as not worth it.
-const MAX_DISTINCT: usize = 1 << 16;
+pub(crate) const MAX_DISTINCT: usize = 1 << 16;
 
 /// Converted values of one column, by the cell text they came from.
 #[derive(Debug)]
