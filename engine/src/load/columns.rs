@@ -194,7 +194,7 @@ fn attribute_values(
     for (field, values) in converted {
         fields.push(field);
         match values {
-            Ok(values) => columns.push(values.into_iter()),
+            Ok(values) => columns.push(values),
             Err((row, error)) => {
                 if first_error.as_ref().is_none_or(|(first, _)| row < *first) {
                     first_error = Some((row, error));
@@ -205,18 +205,45 @@ fn attribute_values(
     if let Some((_, error)) = first_error {
         return Err(error);
     }
-    let values = ids
-        .iter()
-        .map(|_| {
-            columns
-                .iter_mut()
-                .map(|column| column.next().unwrap_or(Value::Null))
-                .collect()
-        })
-        .collect();
+    let values = records_of(columns, ids.len());
     // Names were checked to be unique.
     let schema = Schema::new(fields).unwrap_or_default();
     Ok((schema, values))
+}
+
+/// Rows regrouped into records per block of rows.
+const RECORD_BLOCK: usize = 4096;
+
+/// Column-major values regrouped into one `Vec` per record, blocks of rows in parallel (each
+/// value moved, not cloned).
+fn records_of(mut columns: Vec<Vec<Value>>, rows: usize) -> Vec<Vec<Value>> {
+    let mut blocks: Vec<Vec<&mut [Value]>> = (0..rows.div_ceil(RECORD_BLOCK))
+        .map(|_| Vec::with_capacity(columns.len()))
+        .collect();
+    for column in &mut columns {
+        for (block, part) in blocks.iter_mut().zip(column.chunks_mut(RECORD_BLOCK)) {
+            block.push(part);
+        }
+    }
+    let per_block: Vec<Vec<Vec<Value>>> = blocks
+        .into_par_iter()
+        .enumerate()
+        .map(|(block, mut parts)| {
+            let len = (rows - block * RECORD_BLOCK).min(RECORD_BLOCK);
+            (0..len)
+                .map(|row| {
+                    parts
+                        .iter_mut()
+                        .map(|part| {
+                            part.get_mut(row)
+                                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null))
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    per_block.into_iter().flatten().collect()
 }
 
 /// One column as values of its type: the type given in the options, else the declared one
@@ -345,6 +372,25 @@ mod tests {
     use super::*;
     use crate::error::RecordKind;
     use crate::model::Value;
+
+    #[test]
+    fn records_are_regrouped_in_row_order_across_blocks() {
+        let rows = RECORD_BLOCK * 2 + 5;
+        let ints: Vec<Value> = (0..rows as i64).map(Value::Int).collect();
+        let texts: Vec<Value> = (0..rows)
+            .map(|row| Value::Str(format!("t{row}").into()))
+            .collect();
+        let records = records_of(vec![ints, texts], rows);
+        assert_eq!(records.len(), rows);
+        for (row, record) in records.iter().enumerate() {
+            assert_eq!(
+                record,
+                &[Value::Int(row as i64), Value::Str(format!("t{row}").into())]
+            );
+        }
+        // Without attribute columns every record is empty.
+        assert_eq!(records_of(Vec::new(), 3), vec![Vec::<Value>::new(); 3]);
+    }
 
     fn column(name: &str, value_type: Option<ValueType>, cells: Vec<Datum>) -> Column {
         Column {
