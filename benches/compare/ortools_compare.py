@@ -39,7 +39,7 @@ def read(path):
 def main():
     path, apportion_seconds = sys.argv[1], float(sys.argv[2])
     label = sys.argv[3] if len(sys.argv) > 3 else path
-    runs = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    runs = max(1, int(sys.argv[4])) if len(sys.argv) > 4 else 1
     expected, supplies, tails, heads, capacities, costs = read(path)
     times = []
     for _ in range(runs):

@@ -18,8 +18,8 @@ pyspark_sql = pytest.importorskip("pyspark.sql")
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java 17 or later, which this machine lacks", allow_module_level=True)
 
-# PySpark 4.3 warns on every Arrow export that it does not fully support pandas 3 (which the
-# suite pins for the pandas tests), although its export here does not go through pandas.
+# PySpark 4.3 warns on every Arrow export that it does not fully support pandas 3, which the
+# suite pins for the pandas tests; warnings are errors here, so that one is let through.
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 
 

@@ -2,14 +2,13 @@
 //! (Arrow tables, DataFrames, lists of dicts), through the same checks as files: ids and their
 //! duplicates, the structural columns, and strict conversion to each column's type.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::LoadOptions;
 use super::infer::{self, Problem};
-use super::intern::MAX_DISTINCT;
+use super::intern::Interner;
 use super::json::Json;
 use super::records;
 use super::table::{Cell, Rows, Table};
@@ -269,24 +268,16 @@ fn convert_column(
     let separator = options.list_separator;
     let mut values = Vec::with_capacity(cells.len());
     let mut failure = None;
-    // Text converted to another type (`a;b` text to a list) repeats as often as the text does:
-    // each distinct text is converted once.
-    let mut converted: HashMap<Arc<str>, Value> = HashMap::new();
+    // Text converted to a list (`a;b`) repeats as often as the text does: each distinct text
+    // is converted once and its list shared, as when reading a file. (Text kept as text is
+    // already shared by the caller.)
+    let mut shared = Interner::new(value_type);
     for (row, datum) in cells.into_iter().enumerate() {
         let outcome = match &datum {
-            Datum::Str(text) if value_type != ValueType::Str => match converted.get(&**text) {
-                Some(value) => Ok(value.clone()),
-                None => {
-                    let text = Arc::clone(text);
-                    let outcome = value(datum, value_type, overridden, separator);
-                    if let Ok(value) = &outcome
-                        && converted.len() < MAX_DISTINCT
-                    {
-                        converted.insert(text, value.clone());
-                    }
-                    outcome
-                }
-            },
+            Datum::Str(text) if value_type != ValueType::Str => {
+                let text = Arc::clone(text);
+                shared.share(text, || value(datum, value_type, overridden, separator))
+            }
             _ => value(datum, value_type, overridden, separator),
         };
         match outcome {

@@ -2,7 +2,9 @@
 //! of values a million times, and one allocation per distinct value saves most of the memory
 //! and time of loading it. Columns with too many distinct values stop being shared.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use super::infer::Problem;
 use super::json::Json;
@@ -10,49 +12,62 @@ use super::table::Cell;
 use crate::model::{Value, ValueType};
 
 /// Distinct values remembered per column before sharing is given up as not worth it.
-pub(crate) const MAX_DISTINCT: usize = 1 << 16;
+const MAX_DISTINCT: usize = 1 << 16;
 
-/// Converted values of one column, by the cell text they came from.
+/// Converted values of one column, by the text they came from: borrowed cell text (`&str`)
+/// when reading a file, the shared text of an in-memory column (`Arc<str>`) otherwise.
 #[derive(Debug)]
-pub(crate) struct Interner<'t> {
-    seen: HashMap<&'t str, Value>,
+pub(crate) struct Interner<K> {
+    seen: HashMap<K, Value>,
     enabled: bool,
 }
 
-impl<'t> Interner<'t> {
+impl<K: Borrow<str> + Hash + Eq> Interner<K> {
     /// An interner for a column of `value_type`; only strings and lists are worth sharing.
-    pub(crate) fn new(value_type: ValueType) -> Interner<'t> {
+    pub(crate) fn new(value_type: ValueType) -> Interner<K> {
         Interner {
             seen: HashMap::new(),
             enabled: matches!(value_type, ValueType::Str | ValueType::List),
         }
     }
 
+    /// `convert()`, or a clone of the value an equal `text` converted to before.
+    pub(crate) fn share(
+        &mut self,
+        text: K,
+        convert: impl FnOnce() -> Result<Value, Problem>,
+    ) -> Result<Value, Problem> {
+        let key: &str = text.borrow();
+        if !self.enabled || key.is_empty() {
+            return convert();
+        }
+        if let Some(value) = self.seen.get(key) {
+            return Ok(value.clone());
+        }
+        let value = convert()?;
+        if self.seen.len() < MAX_DISTINCT {
+            self.seen.insert(text, value.clone());
+        } else {
+            self.enabled = false;
+            self.seen = HashMap::new();
+        }
+        Ok(value)
+    }
+}
+
+impl<'t> Interner<&'t str> {
     /// `convert(cell)`, or a clone of the value an equal text cell converted to before.
     pub(crate) fn convert(
         &mut self,
         cell: Cell<'t>,
         convert: impl FnOnce(Cell<'t>) -> Result<Value, Problem>,
     ) -> Result<Value, Problem> {
-        let key: &'t str = match cell {
+        let text: &'t str = match cell {
             Cell::Text(text) => text,
             Cell::Json(Json::Str(text)) => text,
             Cell::Json(_) => return convert(cell),
         };
-        if !self.enabled || key.is_empty() {
-            return convert(cell);
-        }
-        if let Some(value) = self.seen.get(key) {
-            return Ok(value.clone());
-        }
-        let value = convert(cell)?;
-        if self.seen.len() < MAX_DISTINCT {
-            self.seen.insert(key, value.clone());
-        } else {
-            self.enabled = false;
-            self.seen = HashMap::new();
-        }
-        Ok(value)
+        self.share(text, || convert(cell))
     }
 }
 
@@ -63,7 +78,11 @@ mod tests {
     use super::*;
     use crate::load::infer::from_text;
 
-    fn text(interner: &mut Interner<'static>, cell: &'static str, value_type: ValueType) -> Value {
+    fn text(
+        interner: &mut Interner<&'static str>,
+        cell: &'static str,
+        value_type: ValueType,
+    ) -> Value {
         interner
             .convert(Cell::Text(cell), |_| from_text(cell, value_type, ';'))
             .unwrap()

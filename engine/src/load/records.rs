@@ -191,7 +191,7 @@ struct Attributes<'t> {
     /// Table column, type, and whether the type was given rather than inferred.
     columns: Vec<(usize, ValueType, bool)>,
     /// Per column, converted strings and lists to share.
-    interners: Vec<Interner<'t>>,
+    interners: Vec<Interner<&'t str>>,
     schema: Schema,
     separator: char,
 }

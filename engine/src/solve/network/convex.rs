@@ -64,7 +64,7 @@ impl Run {
             .unwrap_or(self.cut.len())
     }
 
-    /// Where the segment before the one starting at `first` starts (0 for the first segment).
+    /// Where the last segment starting before `first` starts (0 if none does).
     fn previous_segment(&self, first: usize) -> usize {
         (0..first).rev().find(|&i| self.cut[i]).unwrap_or(0)
     }
@@ -74,7 +74,7 @@ impl Run {
     /// new is cut. Returns false when the run was already fully cut.
     fn refine_around(&mut self, piece: usize) -> bool {
         let pieces = self.cut.len();
-        let holding = (0..=piece).rev().find(|&i| self.cut[i]).unwrap_or(0);
+        let holding = self.previous_segment(piece + 1);
         let mut reach = 1;
         loop {
             let (mut from, mut to) = (holding, self.segment_end(holding));
@@ -265,7 +265,8 @@ fn spread_run<'a>(
 }
 
 /// Per run, the piece where its spread flow ends and whether its pieces keep complementary
-/// slackness with `potential`. Reads only the runs, so a round that fails costs nothing more.
+/// slackness with `potential`. Reads only the runs' pieces: the flow on every arc is built once,
+/// by `real_flow`, when the check passes.
 fn check(
     network: &Network,
     runs: &[Run],
