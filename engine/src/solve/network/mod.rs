@@ -221,9 +221,11 @@ impl Network {
     }
 
     fn solve_until(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
-        let bounds = self.validate()?;
-        match split::solve(self, bounds, cancel) {
-            Some(solved) => solved,
+        // Cutting the network into parts does not need the bounds: it runs beside validation.
+        let (bounds, parts) = rayon::join(|| self.validate(), || split::parts(self));
+        let bounds = bounds?;
+        match parts {
+            Some(parts) => split::solve(self, parts, bounds, cancel),
             None => self.solve_whole(bounds, cancel),
         }
     }

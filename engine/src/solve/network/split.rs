@@ -6,13 +6,15 @@
 //! The pieces are solved in parallel; each solve is deterministic, so the result does not
 //! depend on the threads.
 
+use std::sync::{Mutex, PoisonError};
+
 use rayon::prelude::*;
 
 use super::{Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 
 /// One piece: a network on some of the original nodes, the last of them the sink's copy.
-struct Part {
+pub(super) struct Part {
     network: Network,
     /// Original node of each local node but the last (the sink).
     nodes: Vec<u32>,
@@ -21,14 +23,23 @@ struct Part {
 }
 
 /// The network's pieces once its single demand node is taken away, or `None` when it has more
-/// than one demand node or stays in one piece.
-fn parts(network: &Network) -> Option<Vec<Part>> {
+/// than one demand node or stays in one piece. Runs beside validation, so a network that will
+/// fail it (too large, an arc to an unknown node) is left whole, never read out of bounds.
+pub(super) fn parts(network: &Network) -> Option<Vec<Part>> {
+    let n = network.node_count();
+    let known = |&w: &u32| (w as usize) < n;
+    if n > super::MAX_NODES
+        || network.arc_count() > super::MAX_NODES - n
+        || !network.source.iter().all(known)
+        || !network.target.iter().all(known)
+    {
+        return None;
+    }
     let mut demands = network.supply.iter().enumerate().filter(|(_, b)| **b < 0);
     let sink = u32::try_from(demands.next()?.0).ok()?;
     if demands.next().is_some() {
         return None;
     }
-    let n = network.node_count();
     let mut parent: Vec<u32> = (0..n as u32).collect();
     fn root(parent: &mut [u32], mut u: u32) -> u32 {
         while parent[u as usize] != u {
@@ -81,7 +92,7 @@ fn parts(network: &Network) -> Option<Vec<Part>> {
     // itself cannot carry anything useful and goes with piece 0.
     let piece_of_arc: Vec<u32> = network
         .source
-        .iter()
+        .par_iter()
         .zip(&network.target)
         .map(|(&u, &v)| match (u != sink, v != sink) {
             (true, _) => piece_of[u as usize],
@@ -138,40 +149,52 @@ fn parts(network: &Network) -> Option<Vec<Part>> {
     Some(pieces)
 }
 
-/// Solves `network` piece by piece in parallel, if it falls apart at its sink.
-/// `bounds` are those proven for `network`; they hold for its parts too.
+/// Solves `network` through its `parts` in parallel. `bounds` are those proven for `network`;
+/// they hold for its parts too. Each part's flows and potentials are written back, and its
+/// arrays freed, as soon as it is solved, so no serial pass over the whole network follows.
 pub(super) fn solve(
     network: &Network,
+    parts: Vec<Part>,
     bounds: (i64, u64),
     cancel: Option<&Cancel>,
-) -> Option<Result<Solution, NetworkError>> {
-    let parts = parts(network)?;
+) -> Result<Solution, NetworkError> {
     // Largest first, each idle thread taking the next: one large region then shares the
     // threads' time with the small ones instead of landing last on a busy thread.
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(parts[i].network.arc_count()));
-    let mut solved: Vec<(usize, Result<Solution, NetworkError>)> = order
+    let mut largest_first: Vec<(usize, Part)> = parts.into_iter().enumerate().collect();
+    largest_first.sort_by_key(|(_, part)| std::cmp::Reverse(part.network.arc_count()));
+    let solution = Mutex::new((
+        vec![0i64; network.arc_count()],
+        vec![0i64; network.node_count()],
+    ));
+    let mut errors: Vec<(usize, NetworkError)> = largest_first
         .into_iter()
         .par_bridge()
-        .map(|i| (i, parts[i].network.solve_whole(bounds, cancel)))
+        .filter_map(|(i, part)| {
+            let solved = match part.network.solve_whole(bounds, cancel) {
+                Ok(solved) => solved,
+                Err(error) => return Some((i, error)),
+            };
+            // Potentials are defined up to a constant per piece: put every sink at 0.
+            let shift = solved.potential.last().copied().unwrap_or(0);
+            // A poisoned lock only means another part panicked; the arrays are plain numbers.
+            let mut guard = solution.lock().unwrap_or_else(PoisonError::into_inner);
+            let (flow, potential) = &mut *guard;
+            for (&node, &p) in part.nodes.iter().zip(&solved.potential) {
+                potential[node as usize] = p - shift;
+            }
+            for (&arc, &f) in part.arcs.iter().zip(&solved.flow) {
+                flow[arc as usize] = f;
+            }
+            None
+        })
         .collect();
-    solved.sort_by_key(|&(i, _)| i);
-    let solved = solved.into_iter().map(|(_, solution)| solution);
-    let mut flow = vec![0i64; network.arc_count()];
-    let mut potential = vec![0i64; network.node_count()];
-    for (part, solution) in parts.iter().zip(solved) {
-        let solution = match solution {
-            Ok(solution) => solution,
-            Err(error) => return Some(Err(error)),
-        };
-        // Potentials are defined up to a constant per piece: put every sink at 0.
-        let shift = solution.potential.last().copied().unwrap_or(0);
-        for (&node, &p) in part.nodes.iter().zip(&solution.potential) {
-            potential[node as usize] = p - shift;
-        }
-        for (&arc, &f) in part.arcs.iter().zip(&solution.flow) {
-            flow[arc as usize] = f;
-        }
+    // The first failing part in part order, whichever thread met it first.
+    errors.sort_by_key(|&(i, _)| i);
+    if let Some((_, error)) = errors.into_iter().next() {
+        return Err(error);
     }
-    Some(network.solution_from(flow, potential))
+    let (flow, potential) = solution
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    network.solution_from(flow, potential)
 }

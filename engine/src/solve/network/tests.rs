@@ -591,9 +591,8 @@ fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
             net.add_arc(ids[from.0 as usize], ids[to.0 as usize], capacity, cost);
         }
     }
-    let apart = split::solve(&net, net.validate().unwrap(), None)
-        .expect("three regions")
-        .unwrap();
+    let parts = split::parts(&net).expect("three regions");
+    let apart = split::solve(&net, parts, net.validate().unwrap(), None).unwrap();
     assert_optimal(&net, &apart);
     assert_eq!(
         apart.cost,
@@ -607,7 +606,7 @@ fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
 #[test]
 fn a_network_in_one_piece_or_with_two_demand_nodes_is_not_split() {
     let (connected, _) = assignment_shaped(30, 3, 12);
-    assert!(split::solve(&connected, connected.validate().unwrap(), None).is_none());
+    assert!(split::parts(&connected).is_none());
     let mut two_sinks = Network::new();
     let a = two_sinks.add_node(2);
     let b = two_sinks.add_node(2);
@@ -615,6 +614,28 @@ fn a_network_in_one_piece_or_with_two_demand_nodes_is_not_split() {
     let y = two_sinks.add_node(-2);
     two_sinks.add_arc(a, x, 2, 1);
     two_sinks.add_arc(b, y, 2, 1);
-    assert!(split::solve(&two_sinks, two_sinks.validate().unwrap(), None).is_none());
+    assert!(split::parts(&two_sinks).is_none());
     assert_eq!(solved(&two_sinks).cost, 4);
+}
+
+/// Cutting runs beside validation, so it must leave a network validation rejects whole
+/// instead of reading past its nodes; the solve then reports the bad arc.
+#[test]
+fn a_network_with_an_arc_to_an_unknown_node_is_not_split_and_is_rejected() {
+    let mut net = Network::new();
+    let a = net.add_node(1);
+    let b = net.add_node(1);
+    let sink = net.add_node(-2);
+    net.add_arc(a, sink, 1, 1);
+    net.add_arc(b, sink, 1, 1);
+    assert_eq!(split::parts(&net).map(|parts| parts.len()), Some(2));
+    let bad = net.add_arc(a, NodeId(7), 1, 1);
+    assert!(split::parts(&net).is_none());
+    assert_eq!(
+        net.solve(),
+        Err(NetworkError::InvalidArc {
+            arc: bad.0,
+            reason: "unknown node"
+        })
+    );
 }
