@@ -247,14 +247,18 @@ impl Network {
     /// Checks everything [`Network::solve`] checks before solving; returns big M and the
     /// potential bound (see [`Network::check_overflow`]).
     fn validate(&self) -> Result<(i64, u64), NetworkError> {
-        let nodes = self.node_count();
-        let arcs = self.arc_count();
-        // Arc ids of the solver include one artificial arc per node, and `u32::MAX` is "none".
-        if nodes > MAX_NODES || arcs > MAX_NODES - nodes {
+        if !self.ids_fit() {
             return Err(NetworkError::Overflow);
         }
         self.validate_arcs()?;
         self.check_overflow(self.total_supply()?)
+    }
+
+    /// Whether every node and arc the solver numbers, one artificial arc per node included,
+    /// has a 32-bit id (`u32::MAX` is "none").
+    fn ids_fit(&self) -> bool {
+        let nodes = self.node_count();
+        nodes <= MAX_NODES && self.arc_count() <= MAX_NODES - nodes
     }
 
     /// Solves with every arc as it is, convex runs included (see `solve_whole` for `bounds`).

@@ -28,10 +28,7 @@ pub(super) struct Part {
 pub(super) fn parts(network: &Network) -> Option<Vec<Part>> {
     let n = network.node_count();
     let known = |&w: &u32| (w as usize) < n;
-    if n > super::MAX_NODES
-        || network.arc_count() > super::MAX_NODES - n
-        || !network.source.iter().all(known)
-        || !network.target.iter().all(known)
+    if !network.ids_fit() || !network.source.iter().all(known) || !network.target.iter().all(known)
     {
         return None;
     }
@@ -166,7 +163,7 @@ pub(super) fn solve(
         vec![0i64; network.arc_count()],
         vec![0i64; network.node_count()],
     ));
-    let mut errors: Vec<(usize, NetworkError)> = largest_first
+    let errors: Vec<(usize, NetworkError)> = largest_first
         .into_iter()
         .par_bridge()
         .filter_map(|(i, part)| {
@@ -189,8 +186,7 @@ pub(super) fn solve(
         })
         .collect();
     // The first failing part in part order, whichever thread met it first.
-    errors.sort_by_key(|&(i, _)| i);
-    if let Some((_, error)) = errors.into_iter().next() {
+    if let Some((_, error)) = errors.into_iter().min_by_key(|&(i, _)| i) {
         return Err(error);
     }
     let (flow, potential) = solution
