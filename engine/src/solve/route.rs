@@ -191,8 +191,9 @@ struct State {
     /// Per manager, the balance cost of one more customer, or `None` if they cannot take one
     /// (full or away): one flat array, so choosing among thousands of managers stays cheap.
     next_cost: Vec<Option<i64>>,
-    /// Per manager, whether any segment is capped.
-    capped: Vec<bool>,
+    /// Per segment some manager caps, per manager: whether they are at that cap (never for a
+    /// manager without one). Looked up once per decision, then read like `next_cost`.
+    at_cap: HashMap<Arc<str>, Vec<bool>>,
 }
 
 /// Routes leads one at a time, consistently with the batch objective. `Send + Sync`.
@@ -242,10 +243,7 @@ impl Router {
             reserved: vec![0; managers.len()],
             balance: options.policy.balance,
             next_cost: vec![None; managers.len()],
-            capped: managers
-                .iter()
-                .map(|m| !m.segment_caps.is_empty())
-                .collect(),
+            at_cap: HashMap::new(),
         };
         let pair = rulebook.pair_rules();
         let router = Router {
@@ -567,7 +565,6 @@ impl Router {
             .collect();
         table.classes = classes;
         drop(table);
-        state.capped.push(!manager.segment_caps.is_empty());
         state.managers.push(manager);
         state.loads.push(0);
         state.segment_loads.push(HashMap::new());
@@ -575,6 +572,9 @@ impl Router {
         state.gone.push(false);
         state.reserved.push(0);
         state.next_cost.push(None);
+        for flags in state.at_cap.values_mut() {
+            flags.push(false);
+        }
         state.refresh(j as usize);
         Ok(())
     }
@@ -787,12 +787,12 @@ impl State {
     fn add(&mut self, customer: CustomerId, placement: Placement) {
         let j = placement.manager as usize;
         self.loads[j] += 1;
-        self.refresh(j);
         if let Some(segment) = &placement.segment {
             *self.segment_loads[j]
                 .entry(Arc::clone(segment))
                 .or_default() += 1;
         }
+        self.refresh(j);
         self.placed.insert(customer, placement);
     }
 
@@ -805,12 +805,12 @@ impl State {
             })?;
         let j = placement.manager as usize;
         self.loads[j] -= 1;
-        self.refresh(j);
         if let Some(segment) = &placement.segment
             && let Some(n) = self.segment_loads[j].get_mut(segment)
         {
             *n -= 1;
         }
+        self.refresh(j);
         Ok(placement)
     }
 
@@ -841,8 +841,25 @@ impl State {
         Ok(j)
     }
 
-    /// Recomputes what one more customer costs manager `j`.
+    /// Recomputes what one more customer costs manager `j`, and which of their segment caps
+    /// they are at.
     fn refresh(&mut self, j: usize) {
+        let n = self.managers.len();
+        for (segment, &cap) in &self.managers[j].segment_caps {
+            let full = self.segment_loads[j]
+                .get(segment.as_str())
+                .copied()
+                .unwrap_or(0)
+                >= cap;
+            match self.at_cap.get_mut(segment.as_str()) {
+                Some(flags) => flags[j] = full,
+                None => {
+                    let mut flags = vec![false; n];
+                    flags[j] = full;
+                    self.at_cap.insert(Arc::from(segment.as_str()), flags);
+                }
+            }
+        }
         let manager = &self.managers[j];
         self.next_cost[j] = if self.away[j] || self.loads[j] >= manager.capacity {
             None
@@ -856,19 +873,24 @@ impl State {
         };
     }
 
-    /// Whether manager `j` can take one more customer of `segment`: the balance cost of it.
-    fn room(&self, j: u32, segment: Option<&Arc<str>>) -> Result<i64, Skip> {
+    /// The caps on `segment`: its name and who is at their cap for it, if anyone caps it.
+    fn caps_on<'a>(&'a self, segment: Option<&'a Arc<str>>) -> Option<(&'a str, &'a [bool])> {
+        let segment = segment?;
+        Some((segment, self.at_cap.get(segment)?))
+    }
+
+    /// Whether manager `j` can take one more customer of the segment whose `caps` are given:
+    /// the balance cost of it.
+    fn room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Result<i64, Skip> {
         let j = j as usize;
         let Some(cost) = self.next_cost[j] else {
             return Err(if self.away[j] { Skip::Away } else { Skip::Full });
         };
-        if self.capped[j]
-            && let Some(segment) = segment
-            && let Some(&cap) = self.managers[j].segment_caps.get(&**segment)
-            && self.segment_loads[j].get(segment).copied().unwrap_or(0) >= cap
+        if let Some((segment, at_cap)) = caps
+            && at_cap[j]
         {
             return Err(Skip::SegmentFull {
-                segment: segment.to_string(),
+                segment: segment.to_owned(),
             });
         }
         Ok(cost)
@@ -888,8 +910,9 @@ impl State {
         let mut best: Option<(i64, u32, i64)> = None;
         let mut second: Option<(i64, u32, i64)> = None;
         let mut best_free: Option<(i64, u32, i64)> = None;
+        let caps = self.caps_on(segment);
         for &(j, affinity) in eligible {
-            let balance = match self.room(j, segment) {
+            let balance = match self.room(j, caps) {
                 Ok(balance) => balance,
                 Err(skip) => {
                     skipped.push((j, skip));
@@ -974,12 +997,13 @@ impl State {
         eligible: &[(u32, i64)],
     ) -> Option<(i64, u32, i64)> {
         let places = self.quotas.get(&(class, segment.cloned()))?;
+        let caps = self.caps_on(segment);
         let (at, choice) = places
             .iter()
             .enumerate()
             .filter(|(_, (_, left))| *left > 0)
             .filter_map(|(at, &(j, _))| {
-                let balance = self.room(j, segment).ok()?;
+                let balance = self.room(j, caps).ok()?;
                 let a = eligible.iter().find(|(m, _)| *m == j)?.1;
                 Some((at, (balance.saturating_sub(a), j, a)))
             })

@@ -165,6 +165,52 @@ fn equal_costs_go_to_the_earliest_manager_and_a_full_book_names_who_is_full() {
     assert_eq!(decision.reason, Some(UnassignedReason::NoEligibleManager));
 }
 
+#[test]
+fn a_segment_cap_fills_as_leads_arrive_frees_on_release_and_binds_a_joiner() {
+    let managers = staff(&[
+        ("M-1", 5, &[("HNW", 1)], &["private_banking"], &[]),
+        ("M-2", 5, &[], &["private_banking"], &[]),
+    ]);
+    let router = router(&book(&[], managers));
+    let hnw = |id: &str| lead(id, 2_000_000, "en");
+    let segment_full = |manager: &str| Skipped {
+        manager: ManagerId::from(manager),
+        why: Skip::SegmentFull {
+            segment: "HNW".to_owned(),
+        },
+    };
+    // Equal costs: the first HNW lead goes to M-1, which is then at its HNW cap.
+    assert_eq!(router.route(&hnw("L-1")).unwrap().manager, id("M-1"));
+    let second = router.route(&hnw("L-2")).unwrap();
+    assert_eq!(second.manager, id("M-2"));
+    assert_eq!(second.skipped, vec![segment_full("M-1")]);
+    // The cap is on HNW only: a mass lead ties at one customer each and goes to M-1.
+    let mass = router.route(&lead("L-3", 10, "en")).unwrap();
+    assert_eq!((mass.manager, mass.skipped), (id("M-1"), vec![]));
+    // Releasing M-1's HNW customer frees the cap: the next HNW lead ties and goes to M-1.
+    router.release(&CustomerId::from("L-1")).unwrap();
+    let fourth = router.route(&hnw("L-4")).unwrap();
+    assert_eq!((fourth.manager, fourth.skipped), (id("M-1"), vec![]));
+
+    // A joiner with a cap of one HNW customer: empty, so the cheapest, until the cap binds.
+    router
+        .join(apportion::Manager {
+            id: ManagerId::from("M-5"),
+            capacity: 5,
+            target: None,
+            segment_caps: [("HNW".to_owned(), 1)].into_iter().collect(),
+            attributes: vec![s("north"), list(&["private_banking"]), list(&[])],
+        })
+        .unwrap();
+    assert_eq!(router.route(&hnw("L-5")).unwrap().manager, id("M-5"));
+    let sixth = router.route(&hnw("L-6")).unwrap();
+    assert_eq!(sixth.manager, id("M-2"));
+    assert_eq!(
+        sixth.skipped,
+        vec![segment_full("M-1"), segment_full("M-5")]
+    );
+}
+
 fn router_for(managers: apportion::Managers) -> Router {
     router(&book(&[], managers))
 }
