@@ -3,6 +3,7 @@
 
 pub(crate) mod convert;
 mod memo;
+mod native;
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::rules::Rulebook;
 use crate::rules::sandbox::{self, Record, RecordData, Slots};
 use convert::Converter;
 use memo::Memo;
+use native::NativeRules;
 
 /// What to do when a rule fails for a customer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -186,6 +188,8 @@ pub(crate) struct Evaluator {
     needs_manager: bool,
     /// Record slot of each derived field, in field order.
     field_slots: Vec<usize>,
+    /// The fields whose rules run natively, and how (rhai runs the others).
+    native: Arc<NativeRules>,
 }
 
 /// Everything shared by the workers of one run.
@@ -282,7 +286,10 @@ impl Evaluator {
             .iter()
             .map(|field| is_read(&field.name) && !rulebook.is_private(&field.name))
             .collect();
+        let names: Vec<&str> = rulebook.fields().iter().map(|f| f.name.as_str()).collect();
+        let native = NativeRules::new(rulebook.ast(), &names, &slots, &rulebook.limits(), as_of);
         Evaluator {
+            native: Arc::new(native),
             rulebook: rulebook.clone(),
             as_of,
             slots,
@@ -354,23 +361,27 @@ impl Evaluator {
                 match remembered {
                     Some(remembered) => remembered,
                     None => {
-                        let result: Dynamic = worker
-                            .engine
-                            .call_fn_with_options(
-                                CallFnOptions::new().eval_ast(false).rewind_scope(true),
-                                &mut worker.scope,
-                                &worker.ast,
-                                name,
-                                (record.clone(),),
-                            )
-                            .map_err(|e| {
-                                sandbox::runtime_error(
-                                    *e,
-                                    (&rule.name, rule.position),
-                                    customer.id.as_str(),
-                                    &self.rulebook,
+                        let native = self.native.field(field, &record);
+                        let result: Dynamic = match native {
+                            Some(value) => value,
+                            None => worker
+                                .engine
+                                .call_fn_with_options(
+                                    CallFnOptions::new().eval_ast(false).rewind_scope(true),
+                                    &mut worker.scope,
+                                    &worker.ast,
+                                    name,
+                                    (record.clone(),),
                                 )
-                            })?;
+                                .map_err(|e| {
+                                    sandbox::runtime_error(
+                                        *e,
+                                        (&rule.name, rule.position),
+                                        customer.id.as_str(),
+                                        &self.rulebook,
+                                    )
+                                })?,
+                        };
                         let value = worker.convert.output(&result).ok_or_else(|| {
                             RuleError::InvalidResult {
                                 rule: name.to_owned(),

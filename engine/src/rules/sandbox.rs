@@ -311,7 +311,7 @@ fn register_as_of(engine: &mut Engine, as_of: Date) {
 }
 
 /// Whole years from `from` to `to` (an age), negative if `to` is earlier.
-fn full_years_between(from: Date, to: Date) -> INT {
+pub(crate) fn full_years_between(from: Date, to: Date) -> INT {
     if to < from {
         return -full_years_between(to, from);
     }
