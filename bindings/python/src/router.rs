@@ -223,7 +223,7 @@ fn decision_tuple(decision: Decision) -> DecisionTuple {
     };
     let (mut full, mut segment_full, mut away) = (Vec::new(), Vec::new(), Vec::new());
     for skipped in decision.skipped {
-        let manager = skipped.manager.0;
+        let manager = skipped.manager.to_string();
         match skipped.why {
             Skip::Full => full.push(manager),
             Skip::Away => away.push(manager),

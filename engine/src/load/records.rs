@@ -2,6 +2,7 @@
 //! (a customer's manager; a manager's capacity, target and caps) and typed attributes.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -40,7 +41,7 @@ pub(crate) fn customers(table: &Table<'_>, options: &LoadOptions) -> Result<Cust
             Some(column) => id_text(table.cell(row, column))
                 .map_err(|_| InputError::InvalidValue {
                     at: place(table, row)
-                        .in_record(id.as_str())
+                        .in_record(&*id)
                         .in_column(options.manager_column.as_str()),
                     expected: ValueType::Str,
                 })?
@@ -81,7 +82,7 @@ pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Manag
     let mut records = Vec::with_capacity(ids.len());
     for (row, id) in ids.into_iter().enumerate() {
         let invalid = |column: &str| {
-            let at = place(table, row).in_record(id.as_str()).in_column(column);
+            let at = place(table, row).in_record(&*id).in_column(column);
             move |message| InputError::InvalidCapacity { at, message }
         };
         let capacity = capacity::count(table.cell(row, capacity_column), CAPACITY)
@@ -138,7 +139,7 @@ fn read_ids(
     column: usize,
     name: &str,
     kind: RecordKind,
-) -> Result<Vec<String>, InputError> {
+) -> Result<Vec<Arc<str>>, InputError> {
     let mut ids = Vec::with_capacity(table.len());
     for row in 0..table.len() {
         let at = || Location {
@@ -158,11 +159,11 @@ fn read_ids(
     }
     let mut seen = HashSet::with_capacity(ids.len());
     for (row, id) in ids.iter().enumerate() {
-        if !seen.insert(id.as_str()) {
+        if !seen.insert(&**id) {
             return Err(InputError::DuplicateId {
                 kind,
-                id: id.clone(),
-                at: place(table, row).in_record(id.as_str()).in_column(name),
+                id: id.to_string(),
+                at: place(table, row).in_record(&**id).in_column(name),
             });
         }
     }
@@ -170,20 +171,20 @@ fn read_ids(
 }
 
 /// An id (or a reference to one) as trimmed text; JSON numbers become their text. `None` if blank.
-fn id_text(cell: Cell<'_>) -> Result<Option<String>, Problem> {
+fn id_text(cell: Cell<'_>) -> Result<Option<Arc<str>>, Problem> {
     let text: &str = match cell {
         Cell::Text(text) => text,
         Cell::Json(Json::Str(text)) => text,
         Cell::Json(Json::Null) => "",
         Cell::Json(json @ (Json::Int(_) | Json::BigInt(_) | Json::Float(_))) => {
-            return Ok(Some(infer::scalar_text(json)));
+            return Ok(Some(Arc::from(infer::scalar_text(json))));
         }
         Cell::Json(Json::Bool(_) | Json::Array(_) | Json::Object(_)) => {
             return Err(Problem::Invalid);
         }
     };
     let text = text.trim();
-    Ok((!text.is_empty()).then(|| text.to_owned()))
+    Ok((!text.is_empty()).then(|| Arc::from(text)))
 }
 
 /// The attribute columns: every column that is not structural, with its type.
@@ -350,7 +351,7 @@ mod tests {
             .unwrap()
             .records
             .into_iter()
-            .map(|c| c.id.0)
+            .map(|c| c.id.to_string())
             .collect();
         assert_eq!(ids, ["7", "8"]);
 
