@@ -926,9 +926,11 @@ impl State {
             } else if second.is_none_or(|s| candidate < s) {
                 second = Some(candidate);
             }
-            let manager = &self.managers[j as usize];
-            if self.loads[j as usize] + self.reserved[j as usize] < manager.capacity
-                && best_free.is_none_or(|b| candidate < b)
+            // The manager's record is only read for a candidate that would be the best yet:
+            // at thousands of managers, reading every one costs more than the rest of the loop.
+            if best_free.is_none_or(|b| candidate < b)
+                && self.loads[j as usize] + self.reserved[j as usize]
+                    < self.managers[j as usize].capacity
             {
                 best_free = Some(candidate);
             }
