@@ -172,6 +172,8 @@ pub(crate) struct Worker {
     convert: Converter,
     /// Per derived field, in field order.
     memos: Vec<Memo>,
+    /// The native rules' locals, kept between evaluations.
+    stack: Vec<Dynamic>,
     scope: Scope<'static>,
 }
 
@@ -314,6 +316,7 @@ impl Evaluator {
             ast,
             convert: Converter::default(),
             scope: Scope::new(),
+            stack: Vec::new(),
             memos: self
                 .rulebook
                 .fields()
@@ -361,7 +364,7 @@ impl Evaluator {
                 match remembered {
                     Some(remembered) => remembered,
                     None => {
-                        let native = self.native.field(field, &record);
+                        let native = self.native.field(field, &record, &mut worker.stack);
                         let result: Dynamic = match native {
                             Some(value) => value,
                             None => worker

@@ -196,15 +196,26 @@ impl NativeRules {
     }
 
     /// Field `field`'s value for `record`, or `None` where rhai must decide.
-    pub(crate) fn field(&self, field: usize, record: &Record) -> Option<Dynamic> {
+    /// `stack` is scratch space a caller keeps from one evaluation to the next.
+    pub(crate) fn field(
+        &self,
+        field: usize,
+        record: &Record,
+        stack: &mut Vec<Dynamic>,
+    ) -> Option<Dynamic> {
         let function = (*self.fields.get(field)?)?;
+        stack.clear();
+        stack.push(Dynamic::from(record.clone()));
         let mut run = Run {
             rules: self,
-            locals: Vec::new(),
+            locals: std::mem::take(stack),
             steps: 0,
             depth: 0,
         };
-        run.call(function, vec![Dynamic::from(record.clone())])
+        let value = run.call(function, 0);
+        *stack = run.locals;
+        stack.clear();
+        value
     }
 }
 
@@ -466,17 +477,16 @@ impl Run<'_> {
         (self.steps <= self.rules.budget.steps).then_some(())
     }
 
-    fn call(&mut self, id: usize, args: Vec<Dynamic>) -> Option<Dynamic> {
+    /// Calls function `id` with the arguments on top of the locals, from `base` on.
+    fn call(&mut self, id: usize, base: usize) -> Option<Dynamic> {
         let function = self.rules.functions.get(id)?.as_ref()?;
         self.depth += 1;
-        let base = self.locals.len();
         if self.depth > self.rules.budget.depth
-            || args.len() != function.params
+            || self.locals.len() != base + function.params
             || base + function.locals > self.rules.budget.variables
         {
             return None;
         }
-        self.locals.extend(args);
         self.locals.resize(base + function.locals, Dynamic::UNIT);
         let value = match self.steps(base, &function.body)? {
             Flow::Value(value) | Flow::Return(value) => value,
@@ -535,33 +545,42 @@ impl Run<'_> {
         Some(Flow::Value(last))
     }
 
+    /// Calls `f` with the value of `node`, borrowed where it sits when it is a local or a
+    /// field of a local record: copying a record or a list allocates.
+    fn with<R>(
+        &mut self,
+        base: usize,
+        node: &Node,
+        f: impl FnOnce(&Dynamic) -> Option<R>,
+    ) -> Option<R> {
+        self.tick()?;
+        let budget = self.rules.budget;
+        match node {
+            Node::Local(slot) => f(self.locals.get(base + slot)?),
+            Node::Field(of, getter) => match &**of {
+                Node::Local(slot) => field(self.locals.get(base + slot)?, *getter, budget, f),
+                of => {
+                    let record = self.value(base, of)?;
+                    field(&record, *getter, budget, f)
+                }
+            },
+            _ => {
+                let value = self.value(base, node)?;
+                f(&value)
+            }
+        }
+    }
+
     fn value(&mut self, base: usize, node: &Node) -> Option<Dynamic> {
         self.tick()?;
         let budget = self.rules.budget;
         Some(match node {
             Node::Const(value) => value.clone(),
-            Node::Local(slot) => self.locals.get(base + slot)?.clone(),
-            Node::Field(of, getter) => {
-                let record = self.value(base, of)?;
-                let record = record.read_lock::<Record>()?;
-                let value = match getter {
-                    Getter::Slot(slot) => record.0.values.get(*slot)?.clone(),
-                    Getter::Id => record.0.id.clone().into(),
-                    Getter::Manager => record.0.manager.clone(),
-                };
-                if value.is_array() && !fits(&value.as_array_ref().ok()?, budget) {
-                    return None;
-                }
-                if value.is_string()
-                    && !text_fits(value.as_immutable_string_ref().ok()?.len(), budget)
-                {
-                    return None;
-                }
-                value
+            Node::Local(_) | Node::Field(..) => {
+                self.with(base, node, |value| Some(value.clone()))?
             }
             Node::Len(of) => {
-                let value = self.value(base, of)?;
-                let items = value.as_array_ref().ok()?.len();
+                let items = self.with(base, of, |value| Some(value.as_array_ref().ok()?.len()))?;
                 INT::try_from(items).ok()?.into()
             }
             Node::Array(items) => {
@@ -604,8 +623,8 @@ impl Run<'_> {
             }
             Node::In(item, collection) => {
                 let item = self.value(base, item)?;
-                let collection = self.value(base, collection)?;
-                contains(&collection, &item)?.into()
+                self.with(base, collection, |collection| contains(collection, &item))?
+                    .into()
             }
             Node::Min(a, b) => {
                 let (a, b) = (
@@ -632,11 +651,13 @@ impl Run<'_> {
                 .into()
             }
             Node::Call(id, args) => {
-                let args = args
-                    .iter()
-                    .map(|a| self.value(base, a))
-                    .collect::<Option<Vec<_>>>()?;
-                self.call(*id, args)?
+                // The arguments go straight onto the locals, where the call's frame starts.
+                let frame = self.locals.len();
+                for arg in args {
+                    let value = self.value(base, arg)?;
+                    self.locals.push(value);
+                }
+                self.call(*id, frame)?
             }
             Node::Block(steps) => match self.steps(base, steps)? {
                 Flow::Value(value) => value,
@@ -732,6 +753,33 @@ fn fits(items: &[Dynamic], budget: Budget) -> bool {
     text_fits(bytes, budget)
 }
 
+/// Calls `f` with a field of `record`, if it is a record and the field stays well inside the
+/// size limits.
+fn field<R>(
+    record: &Dynamic,
+    getter: Getter,
+    budget: Budget,
+    f: impl FnOnce(&Dynamic) -> Option<R>,
+) -> Option<R> {
+    let record = record.read_lock::<Record>()?;
+    match getter {
+        Getter::Slot(slot) => f(within(record.0.values.get(slot)?, budget)?),
+        Getter::Manager => f(within(&record.0.manager, budget)?),
+        Getter::Id => f(within(&record.0.id.clone().into(), budget)?),
+    }
+}
+
+/// `value` if it stays well inside the size limits rhai checks on what a getter returns.
+fn within(value: &Dynamic, budget: Budget) -> Option<&Dynamic> {
+    if value.is_array() && !fits(&value.as_array_ref().ok()?, budget) {
+        return None;
+    }
+    if value.is_string() && !text_fits(value.as_immutable_string_ref().ok()?.len(), budget) {
+        return None;
+    }
+    Some(value)
+}
+
 fn text_fits(bytes: usize, budget: Budget) -> bool {
     budget.text_bytes == 0 || bytes <= budget.text_bytes
 }
@@ -765,12 +813,13 @@ mod tests {
         let native = NativeRules::new(rulebook.ast(), &names, &slots, &rulebook.limits(), as_of());
         let mut convert = Converter::default();
         let (mut taken, mut all) = (0, 0);
+        let mut stack = Vec::new();
         for customer in &customers.records {
             let blank = vec![Value::Null; names.len()];
             let mut record = Record::of(customer, &blank, &slots, &mut convert);
             for &field in rulebook.order() {
                 let name = names[field];
-                let fast = native.field(field, &record);
+                let fast = native.field(field, &record, &mut stack);
                 let slow = engine.call_fn::<Dynamic>(
                     &mut Scope::new(),
                     rulebook.ast(),
