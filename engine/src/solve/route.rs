@@ -879,21 +879,27 @@ impl State {
         Some((segment, self.at_cap.get(segment)?))
     }
 
-    /// Whether manager `j` can take one more customer of the segment whose `caps` are given:
-    /// the balance cost of it.
-    fn room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Result<i64, Skip> {
+    /// The balance cost of one more customer of the segment whose `caps` are given for manager
+    /// `j`, or `None` if they have no room for one (see [`State::no_room`] for why).
+    fn room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Option<i64> {
         let j = j as usize;
-        let Some(cost) = self.next_cost[j] else {
-            return Err(if self.away[j] { Skip::Away } else { Skip::Full });
-        };
-        if let Some((segment, at_cap)) = caps
-            && at_cap[j]
-        {
-            return Err(Skip::SegmentFull {
-                segment: segment.to_owned(),
-            });
+        let cost = self.next_cost[j]?;
+        match caps {
+            Some((_, at_cap)) if at_cap[j] => None,
+            _ => Some(cost),
         }
-        Ok(cost)
+    }
+
+    /// Why manager `j` has no room, where [`State::room`] found none.
+    fn no_room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Skip {
+        let j = j as usize;
+        match (self.next_cost[j], caps) {
+            (None, _) if self.away[j] => Skip::Away,
+            (Some(_), Some((segment, _))) => Skip::SegmentFull {
+                segment: segment.to_owned(),
+            },
+            _ => Skip::Full,
+        }
     }
 
     /// Chooses a manager for one customer of `class` and `segment` among `eligible`, taking a
@@ -912,12 +918,10 @@ impl State {
         let mut best_free: Option<(i64, u32, i64)> = None;
         let caps = self.caps_on(segment);
         for &(j, affinity) in eligible {
-            let balance = match self.room(j, caps) {
-                Ok(balance) => balance,
-                Err(skip) => {
-                    skipped.push((j, skip));
-                    continue;
-                }
+            // Why a manager is passed over is only worked out for those that are, below.
+            let Some(balance) = self.room(j, caps) else {
+                skipped.push(j);
+                continue;
             };
             let candidate = (balance.saturating_sub(affinity), j, affinity);
             if best.is_none_or(|b| candidate < b) {
@@ -935,6 +939,10 @@ impl State {
                 best_free = Some(candidate);
             }
         }
+        let skipped: Vec<(u32, Skip)> = skipped
+            .into_iter()
+            .map(|j| (j, self.no_room(j, caps)))
+            .collect();
         let quota = if guided {
             self.take_quota((class, segment), eligible)
         } else {
@@ -1005,7 +1013,7 @@ impl State {
             .enumerate()
             .filter(|(_, (_, left))| *left > 0)
             .filter_map(|(at, &(j, _))| {
-                let balance = self.room(j, caps).ok()?;
+                let balance = self.room(j, caps)?;
                 let a = eligible.iter().find(|(m, _)| *m == j)?.1;
                 Some((at, (balance.saturating_sub(a), j, a)))
             })
