@@ -262,6 +262,9 @@ impl Compiler<'_> {
                 locals: params.len(),
             })
             .collect();
+        // A statement no body claims (one without a position) could belong to any: then no
+        // function is compiled, rather than one with a statement missing.
+        let mut unclaimed = false;
         ast.walk(&mut |nodes: &[ASTNode]| {
             if let [ASTNode::Stmt(statement)] = nodes {
                 let at = key(statement.position());
@@ -269,6 +272,7 @@ impl Compiler<'_> {
                     .iter()
                     .find(|(start, end, _)| *start <= at && at <= *end)
                     .map(|&(.., i)| i);
+                unclaimed |= owner.is_none();
                 if let Some(body) = owner.and_then(|i| bodies.get_mut(i)) {
                     let step = self.step(body, statement);
                     body.steps = body.steps.take().zip(step).map(|(mut steps, step)| {
@@ -279,6 +283,11 @@ impl Compiler<'_> {
             }
             true
         });
+        if unclaimed {
+            for body in &mut bodies {
+                body.steps = None;
+            }
+        }
         bodies
     }
 
