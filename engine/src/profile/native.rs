@@ -131,15 +131,6 @@ impl Op {
     }
 }
 
-/// The functions the fast path evaluates itself, by name and arity, unless a script function
-/// of that name and arity takes precedence (as it does in rhai).
-fn builtin(name: &str, arity: usize) -> bool {
-    matches!(
-        (name, arity),
-        ("contains" | "min" | "max", 2) | ("days_since" | "days_until" | "years_since", 1)
-    )
-}
-
 impl NativeRules {
     /// Compiles what can be compiled of `ast`'s functions; `fields` names the derived fields'
     /// functions in field order.
@@ -418,41 +409,37 @@ impl Compiler<'_> {
         }
     }
 
+    /// An operator, a call of another script function (which takes precedence, as in rhai),
+    /// or one of the few built-in functions evaluated natively.
     fn call(&self, body: &mut Body, call: &FnCallExpr) -> Option<Node> {
-        let mut args: Vec<Node> = call
+        let args: Vec<Node> = call
             .args
             .iter()
             .map(|a| self.node(body, a))
             .collect::<Option<_>>()?;
         let name = call.name.as_str();
-        if call.op_token.is_some() {
-            return Some(match (name, args.len()) {
-                ("!", 1) => Node::Not(Box::new(args.pop()?)),
-                ("-", 1) => Node::Negate(Box::new(args.pop()?)),
-                (_, 2) => {
-                    let right = args.pop()?;
-                    let left = args.pop()?;
-                    Node::Binary(Op::of(name)?, Box::new(left), Box::new(right))
-                }
-                _ => return None,
-            });
-        }
-        if let Some(&id) = self.ids.get(&(name, args.len())) {
+        let arity = args.len();
+        if call.op_token.is_none()
+            && let Some(&id) = self.ids.get(&(name, arity))
+        {
             return Some(Node::Call(id, args));
         }
-        if !builtin(name, args.len()) {
-            return None;
-        }
-        let second = if args.len() == 2 { args.pop() } else { None };
-        let first = Box::new(args.pop()?);
-        Some(match (name, second) {
+        let mut args = args.into_iter().map(Box::new);
+        let mut next = || args.next();
+        Some(match (call.op_token.is_some(), name, arity) {
+            (true, "!", 1) => Node::Not(next()?),
+            (true, "-", 1) => Node::Negate(next()?),
+            (true, _, 2) => Node::Binary(Op::of(name)?, next()?, next()?),
             // `item in collection` is `contains(collection, item)`.
-            ("contains", Some(item)) => Node::In(Box::new(item), first),
-            ("min", Some(b)) => Node::Min(first, Box::new(b)),
-            ("max", Some(b)) => Node::Max(first, Box::new(b)),
-            ("days_since", None) => Node::Date(DateFn::DaysSince, first),
-            ("days_until", None) => Node::Date(DateFn::DaysUntil, first),
-            ("years_since", None) => Node::Date(DateFn::YearsSince, first),
+            (false, "contains", 2) => {
+                let collection = next()?;
+                Node::In(next()?, collection)
+            }
+            (false, "min", 2) => Node::Min(next()?, next()?),
+            (false, "max", 2) => Node::Max(next()?, next()?),
+            (false, "days_since", 1) => Node::Date(DateFn::DaysSince, next()?),
+            (false, "days_until", 1) => Node::Date(DateFn::DaysUntil, next()?),
+            (false, "years_since", 1) => Node::Date(DateFn::YearsSince, next()?),
             _ => return None,
         })
     }

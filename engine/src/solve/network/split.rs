@@ -26,12 +26,10 @@ pub(super) struct Part {
 /// than one demand node or stays in one piece. Runs beside validation, so a network that will
 /// fail it (too large, an arc to an unknown node) is left whole, never read out of bounds.
 pub(super) fn parts(network: &Network) -> Option<Vec<Part>> {
-    let n = network.node_count();
-    let known = |&w: &u32| (w as usize) < n;
-    if !network.ids_fit() || !network.source.iter().all(known) || !network.target.iter().all(known)
-    {
+    if !network.ids_fit() || network.validate_arcs().is_err() {
         return None;
     }
+    let n = network.node_count();
     let mut demands = network.supply.iter().enumerate().filter(|(_, b)| **b < 0);
     let sink = u32::try_from(demands.next()?.0).ok()?;
     if demands.next().is_some() {
