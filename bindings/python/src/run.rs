@@ -138,7 +138,10 @@ impl Rulebook {
         let rulebook = &self.inner;
         let profile = interruptible(py, &cancel, || {
             let customers = load::customers_from_columns("customers", columns, &load_options)?;
-            rulebook.profile(&customers, &options)
+            let profile = rulebook.profile(&customers, &options);
+            let records = customers.records.len();
+            free_later(customers, records);
+            profile
         })?;
         callback.raise_if_failed()?;
         let profile = profile.map_err(errors::to_py)?;
@@ -153,7 +156,10 @@ impl Rulebook {
                 Ok(row)
             })
             .collect::<PyResult<_>>()?;
-        Ok((tables_out::profile_table(py, &profile)?, skipped))
+        let table = tables_out::profile_table(py, &profile)?;
+        let records = profile.customers.len();
+        free_later(profile, records);
+        Ok((table, skipped))
     }
 
     /// Pickles as (class, (source,), options): the rulebook compiles again on load.
@@ -252,11 +258,32 @@ pub(crate) fn assign<'py>(
             customers: load::customers_from_columns("customers", customer_columns, &load_options)?,
             managers: load::managers_from_columns("managers", manager_columns, &load_options)?,
         };
-        apportion::assign(&book, rulebook, &options)
+        let plan = apportion::assign(&book, rulebook, &options);
+        let records = book.customers.records.len();
+        free_later(book, records);
+        plan
     })?;
     callback.raise_if_failed()?;
     let plan = plan.map_err(errors::to_py)?;
-    plan_tuple(py, &plan)
+    let tuple = plan_tuple(py, &plan);
+    let records = plan.assignments.len() + plan.unassigned.len();
+    free_later(plan, records);
+    tuple
+}
+
+/// Records from which freeing is worth a thread: dropping 100,000 customers (a `Vec` of
+/// values each) takes 15–30 ms the caller need not wait for; a thread costs about 50 µs.
+/// Inputs, profiles and plans are freed this way.
+const FREE_LATER_FROM: usize = 10_000;
+
+/// Drops `value` on a thread of its own when it holds at least [`FREE_LATER_FROM`] records,
+/// so a call returns while its inputs are freed. (Should no thread start, it drops here.)
+fn free_later<T: Send + 'static>(value: T, records: usize) {
+    if records >= FREE_LATER_FROM {
+        let _freeing = std::thread::Builder::new()
+            .name("apportion-free".to_owned())
+            .spawn(move || drop(value));
+    }
 }
 
 /// A plan as (assignments, unassigned, loads, orphans, objective, stats) for the Python
