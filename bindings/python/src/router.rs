@@ -222,12 +222,12 @@ fn decision_tuple(decision: Decision) -> DecisionTuple {
         apportion::Basis::Unplaced => "unplaced",
     };
     let (mut full, mut segment_full, mut away) = (Vec::new(), Vec::new(), Vec::new());
-    for skipped in decision.skipped {
+    for skipped in decision.skipped.iter() {
         let manager = skipped.manager.to_string();
-        match skipped.why {
+        match &skipped.why {
             Skip::Full => full.push(manager),
             Skip::Away => away.push(manager),
-            Skip::SegmentFull { segment } => segment_full.push((manager, segment)),
+            Skip::SegmentFull { segment } => segment_full.push((manager, segment.clone())),
         }
     }
     (

@@ -105,8 +105,9 @@ pub struct Decision {
     pub affinity: Option<i64>,
     /// How many managers `eligible` ruled out.
     pub ineligible: usize,
-    /// Eligible managers passed over, and why.
-    pub skipped: Vec<Skipped>,
+    /// Eligible managers passed over, and why: shared by the decisions made while no
+    /// manager's room changed.
+    pub skipped: Arc<[Skipped]>,
     /// Why the lead was not placed.
     pub reason: Option<UnassignedReason>,
 }
@@ -194,6 +195,31 @@ struct State {
     /// Per segment some manager caps, per manager: whether they are at that cap (never for a
     /// manager without one). Looked up once per decision, then read like `next_cost`.
     at_cap: HashMap<Arc<str>, Vec<bool>>,
+    /// Per manager, whether they had room when last refreshed (caps aside).
+    room: Vec<Room>,
+    /// Counts changes of who has room (a manager filling, freeing, reaching or leaving a cap,
+    /// going away or coming back, joining): the lists below hold while it stands.
+    room_changes: u64,
+    /// Per class, the eligible managers a decision passes over, per segment: the same for
+    /// every lead until someone's room changes, so they are listed once, not per lead.
+    passed_over: Vec<Vec<PassedOver>>,
+}
+
+/// Whether a manager can take one more customer, caps aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Room {
+    Open,
+    Full,
+    Away,
+}
+
+/// The managers passed over for leads of one class and segment, as of `room_changes`.
+struct PassedOver {
+    segment: Option<Arc<str>>,
+    room_changes: u64,
+    /// How many managers were eligible: a class a manager joined since has one more.
+    eligible: usize,
+    skipped: Arc<[Skipped]>,
 }
 
 /// Routes leads one at a time, consistently with the batch objective. `Send + Sync`.
@@ -244,6 +270,9 @@ impl Router {
             balance: options.policy.balance,
             next_cost: vec![None; managers.len()],
             at_cap: HashMap::new(),
+            room: vec![Room::Open; managers.len()],
+            room_changes: 0,
+            passed_over: Vec::new(),
         };
         let pair = rulebook.pair_rules();
         let router = Router {
@@ -575,6 +604,8 @@ impl Router {
         for flags in state.at_cap.values_mut() {
             flags.push(false);
         }
+        state.room.push(Room::Open);
+        state.room_changes += 1;
         state.refresh(j as usize);
         Ok(())
     }
@@ -845,6 +876,7 @@ impl State {
     /// they are at.
     fn refresh(&mut self, j: usize) {
         let n = self.managers.len();
+        let mut changed = false;
         for (segment, &cap) in &self.managers[j].segment_caps {
             let full = self.segment_loads[j]
                 .get(segment.as_str())
@@ -852,8 +884,12 @@ impl State {
                 .unwrap_or(0)
                 >= cap;
             match self.at_cap.get_mut(segment.as_str()) {
-                Some(flags) => flags[j] = full,
+                Some(flags) => {
+                    changed |= flags[j] != full;
+                    flags[j] = full;
+                }
                 None => {
+                    changed |= full;
                     let mut flags = vec![false; n];
                     flags[j] = full;
                     self.at_cap.insert(Arc::from(segment.as_str()), flags);
@@ -861,7 +897,18 @@ impl State {
             }
         }
         let manager = &self.managers[j];
-        self.next_cost[j] = if self.away[j] || self.loads[j] >= manager.capacity {
+        let room = if self.away[j] {
+            Room::Away
+        } else if self.loads[j] >= manager.capacity {
+            Room::Full
+        } else {
+            Room::Open
+        };
+        if changed || room != self.room[j] {
+            self.room[j] = room;
+            self.room_changes += 1;
+        }
+        self.next_cost[j] = if room != Room::Open {
             None
         } else {
             let target = i64::from(manager.target_load().max(1));
@@ -902,6 +949,48 @@ impl State {
         }
     }
 
+    /// The managers passed over for a lead of `class` and `segment`, if listed since the last
+    /// change of who has room.
+    fn passed_over(
+        &self,
+        (class, segment): (u32, Option<&Arc<str>>),
+        eligible: usize,
+    ) -> Option<Arc<[Skipped]>> {
+        self.passed_over
+            .get(class as usize)?
+            .iter()
+            .find(|p| {
+                p.segment.as_ref() == segment
+                    && p.room_changes == self.room_changes
+                    && p.eligible == eligible
+            })
+            .map(|p| Arc::clone(&p.skipped))
+    }
+
+    /// Keeps the managers passed over for `class` and `segment`, as of now.
+    fn remember_passed_over(
+        &mut self,
+        (class, segment): (u32, Option<&Arc<str>>),
+        eligible: usize,
+        skipped: &Arc<[Skipped]>,
+    ) {
+        let class = class as usize;
+        if self.passed_over.len() <= class {
+            self.passed_over.resize_with(class + 1, Vec::new);
+        }
+        let kept = PassedOver {
+            segment: segment.cloned(),
+            room_changes: self.room_changes,
+            eligible,
+            skipped: Arc::clone(skipped),
+        };
+        let entries = &mut self.passed_over[class];
+        match entries.iter_mut().find(|p| p.segment.as_ref() == segment) {
+            Some(entry) => *entry = kept,
+            None => entries.push(kept),
+        }
+    }
+
     /// Chooses a manager for one customer of `class` and `segment` among `eligible`, taking a
     /// quota place first when `guided`. Books nothing: the caller adds the placement.
     fn decide(
@@ -911,6 +1000,7 @@ impl State {
         eligible: &[(u32, i64)],
         guided: bool,
     ) -> (Decision, Option<u32>) {
+        let listed = self.passed_over((class, segment), eligible.len());
         let mut skipped = Vec::new();
         // (cost, manager, affinity): the best two with room, and the best with unreserved room.
         let mut best: Option<(i64, u32, i64)> = None;
@@ -920,7 +1010,9 @@ impl State {
         for &(j, affinity) in eligible {
             // Why a manager is passed over is only worked out for those that are, below.
             let Some(balance) = self.room(j, caps) else {
-                skipped.push(j);
+                if listed.is_none() {
+                    skipped.push(j);
+                }
                 continue;
             };
             let candidate = (balance.saturating_sub(affinity), j, affinity);
@@ -939,10 +1031,20 @@ impl State {
                 best_free = Some(candidate);
             }
         }
-        let skipped: Vec<(u32, Skip)> = skipped
-            .into_iter()
-            .map(|j| (j, self.no_room(j, caps)))
-            .collect();
+        let skipped = match listed {
+            Some(listed) => listed,
+            None => {
+                let skipped: Arc<[Skipped]> = skipped
+                    .into_iter()
+                    .map(|j| Skipped {
+                        manager: self.managers[j as usize].id.clone(),
+                        why: self.no_room(j, caps),
+                    })
+                    .collect();
+                self.remember_passed_over((class, segment), eligible.len(), &skipped);
+                skipped
+            }
+        };
         let quota = if guided {
             self.take_quota((class, segment), eligible)
         } else {
@@ -967,13 +1069,13 @@ impl State {
             None => Some(UnassignedReason::CapacityExhausted {
                 managers: skipped
                     .iter()
-                    .filter(|(_, s)| *s == Skip::Full)
-                    .map(|(j, _)| id(*j))
+                    .filter(|s| s.why == Skip::Full)
+                    .map(|s| s.manager.clone())
                     .collect(),
                 segments: skipped
                     .iter()
-                    .filter_map(|(j, s)| match s {
-                        Skip::SegmentFull { segment } => Some((id(*j), segment.clone())),
+                    .filter_map(|s| match &s.why {
+                        Skip::SegmentFull { segment } => Some((s.manager.clone(), segment.clone())),
                         _ => None,
                     })
                     .collect(),
@@ -987,13 +1089,7 @@ impl State {
             cost: chosen.map(|c| c.0),
             affinity: chosen.map(|c| c.2),
             ineligible: self.managers.len() - eligible.len(),
-            skipped: skipped
-                .into_iter()
-                .map(|(j, why)| Skipped {
-                    manager: id(j),
-                    why,
-                })
-                .collect(),
+            skipped,
             reason,
         };
         (decision, chosen.map(|c| c.1))

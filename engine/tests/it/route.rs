@@ -125,7 +125,7 @@ fn a_lead_goes_to_the_smallest_marginal_cost_and_the_decision_says_why() {
     assert_eq!(decision.affinity, Some(30));
     assert_eq!(decision.ineligible, 1, "M-S serves another region");
     assert_eq!(
-        decision.skipped,
+        decision.skipped.to_vec(),
         vec![Skipped {
             manager: ManagerId::from("M-3"),
             why: Skip::Full
@@ -183,14 +183,17 @@ fn a_segment_cap_fills_as_leads_arrive_frees_on_release_and_binds_a_joiner() {
     assert_eq!(router.route(&hnw("L-1")).unwrap().manager, id("M-1"));
     let second = router.route(&hnw("L-2")).unwrap();
     assert_eq!(second.manager, id("M-2"));
-    assert_eq!(second.skipped, vec![segment_full("M-1")]);
+    assert_eq!(second.skipped.to_vec(), vec![segment_full("M-1")]);
     // The cap is on HNW only: a mass lead ties at one customer each and goes to M-1.
     let mass = router.route(&lead("L-3", 10, "en")).unwrap();
-    assert_eq!((mass.manager, mass.skipped), (id("M-1"), vec![]));
+    assert_eq!((mass.manager, mass.skipped.to_vec()), (id("M-1"), vec![]));
     // Releasing M-1's HNW customer frees the cap: the next HNW lead ties and goes to M-1.
     router.release(&CustomerId::from("L-1")).unwrap();
     let fourth = router.route(&hnw("L-4")).unwrap();
-    assert_eq!((fourth.manager, fourth.skipped), (id("M-1"), vec![]));
+    assert_eq!(
+        (fourth.manager, fourth.skipped.to_vec()),
+        (id("M-1"), vec![])
+    );
 
     // A joiner with a cap of one HNW customer: empty, so the cheapest, until the cap binds.
     router
@@ -206,7 +209,7 @@ fn a_segment_cap_fills_as_leads_arrive_frees_on_release_and_binds_a_joiner() {
     let sixth = router.route(&hnw("L-6")).unwrap();
     assert_eq!(sixth.manager, id("M-2"));
     assert_eq!(
-        sixth.skipped,
+        sixth.skipped.to_vec(),
         vec![segment_full("M-1"), segment_full("M-5")]
     );
 }
@@ -269,6 +272,69 @@ fn quotas_from_a_forecast_plan_keep_room_for_the_pickier_leads() {
     assert_eq!(decisions[2].manager, id("M-1"));
     assert_eq!(decisions[3].manager, id("M-1"));
     assert_eq!(guided.snapshot().quotas_left, 0);
+}
+
+#[test]
+fn the_managers_passed_over_are_those_a_router_fresh_from_the_same_book_passes_over() {
+    // Small books and HNW caps, so managers fill, free and reach caps as leads come and go;
+    // the passed-over lists a router keeps between changes must never go stale.
+    let mut managers = staff(&[
+        ("M-1", 4, &[("HNW", 1)], &["private_banking"], &["en"]),
+        ("M-2", 3, &[], &[], &["fr"]),
+        ("M-3", 5, &[("HNW", 2)], &["private_banking"], &["fr"]),
+        ("M-4", 2, &[], &[], &["en"]),
+    ]);
+    let live = router_for(managers.clone());
+    // The leads in the book: (id, assets, language).
+    let mut placed: Vec<(String, i64, &str)> = Vec::new();
+    for i in 0..48_i64 {
+        if i == 24 {
+            let joiner = staff(&[("M-5", 3, &[("HNW", 1)], &["private_banking"], &["en"])]);
+            live.join(joiner.records[0].clone()).unwrap();
+            managers.records.extend(joiner.records);
+        }
+        let (assets, language) = if i % 3 == 0 {
+            (2_000_000, "en")
+        } else {
+            (1_000, ["en", "fr"][(i % 2) as usize])
+        };
+        let name = format!("L-{i:02}");
+        let book_now = live.book();
+        let rows: Vec<(&str, Option<&str>, i64, &str)> = placed
+            .iter()
+            .map(|(id, assets, language)| {
+                let manager = book_now.get(&CustomerId::from(id.as_str()));
+                (
+                    id.as_str(),
+                    manager.map(ManagerId::as_str),
+                    *assets,
+                    *language,
+                )
+            })
+            .collect();
+        let fresh = router(&book(&rows, managers.clone()));
+        let expected = fresh.route(&lead(&name, assets, language)).unwrap();
+        let decision = live.route(&lead(&name, assets, language)).unwrap();
+        assert_eq!(decision.skipped, expected.skipped, "lead {name}");
+        assert_eq!(decision.manager, expected.manager, "lead {name}");
+        if decision.manager.is_some() {
+            placed.push((name, assets, language));
+        }
+        // Every third lead, the oldest customer in the book leaves.
+        if i % 3 == 2 && !placed.is_empty() {
+            let (gone, _, _) = placed.remove(0);
+            live.release(&CustomerId::from(gone.as_str())).unwrap();
+        }
+    }
+    let full = |d: &apportion::Decision| d.skipped.iter().any(|s| s.why == Skip::Full);
+    let capped = |d: &apportion::Decision| {
+        d.skipped
+            .iter()
+            .any(|s| matches!(s.why, Skip::SegmentFull { .. }))
+    };
+    // The sequence did reach full managers and caps (or the comparison proved little).
+    let probe = live.route(&lead("L-probe", 2_000_000, "en")).unwrap();
+    assert!(full(&probe) || capped(&probe), "{probe:?}");
 }
 
 #[test]
