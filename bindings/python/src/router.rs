@@ -2,12 +2,12 @@
 //! live path) and decisions come out as tuples the Python wrapper turns into `Decision`s.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use apportion::load;
 use apportion::{
-    AssignOptions, Book, Customer, CustomerId, Decision, ManagerId, Policy, Schema, Skip, Value,
-    ValueType,
+    AssignOptions, Book, Customer, CustomerId, Decision, ManagerId, Policy, Schema, Skip, Skipped,
+    Value, ValueType,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateAccess, PyDict, PyList, PyTuple};
@@ -17,9 +17,8 @@ use crate::{errors, tables_in};
 
 /// A decision as a tuple: (customer, manager, runner_up, basis, cost, affinity, ineligible,
 /// managers passed over as full, as full for the segment (manager, segment), as away,
-/// reason code). Grouped by why, so a decision passing over many managers costs one Python
-/// string each.
-type DecisionTuple = (
+/// reason code).
+type DecisionTuple<'py> = (
     String,
     Option<String>,
     Option<String>,
@@ -27,11 +26,21 @@ type DecisionTuple = (
     Option<i64>,
     Option<i64>,
     usize,
-    Vec<String>,
-    Vec<(String, String)>,
-    Vec<String>,
+    Bound<'py, PyList>,
+    Bound<'py, PyList>,
+    Bound<'py, PyList>,
     Option<&'static str>,
 );
+
+/// The managers passed over, as Python lists grouped by why: (full, segment full, away).
+type PassedOverLists = [Py<PyList>; 3];
+
+/// Passed-over lists made so far, by the address of the list they were made from (kept
+/// alive with them, so the address is not reused).
+type KeptLists = HashMap<usize, (Arc<[Skipped]>, PassedOverLists)>;
+
+/// Passed-over lists kept before they are dropped and made anew.
+const PASSED_OVER_KEPT: usize = 4096;
 
 /// A rebalance as (plan tuple, move penalty, moves, (penalty, moves) tried).
 type RebalanceTuple<'py> = (Bound<'py, PyTuple>, i64, usize, Vec<(i64, usize)>);
@@ -41,6 +50,9 @@ type RebalanceTuple<'py> = (Bound<'py, PyTuple>, i64, usize, Vec<(i64, usize)>);
 pub(crate) struct Router {
     inner: apportion::Router,
     schema: Schema,
+    /// Leads of one class share one passed-over list until a manager's room changes: its
+    /// names become Python strings once, and each decision gets its own copy of the lists.
+    passed_over: Mutex<KeptLists>,
 }
 
 #[pymethods]
@@ -83,19 +95,26 @@ impl Router {
                 ..apportion::RouterOptions::new(as_of)
             };
             let schema = book.customers.schema.clone();
-            apportion::Router::new(rulebook, &book, router_options)
-                .map(|inner| Router { inner, schema })
+            apportion::Router::new(rulebook, &book, router_options).map(|inner| Router {
+                inner,
+                schema,
+                passed_over: Mutex::new(HashMap::new()),
+            })
         })
         .map_err(errors::to_py)
     }
 
     /// Routes one lead, a dict with `id` and the book's columns (missing ones are null).
-    fn route(&self, py: Python<'_>, lead: &Bound<'_, PyDict>) -> PyResult<DecisionTuple> {
+    fn route<'py>(
+        &self,
+        py: Python<'py>,
+        lead: &Bound<'_, PyDict>,
+    ) -> PyResult<DecisionTuple<'py>> {
         let lead = lead_from_dict(lead, &self.schema)?;
         let decision = py
             .detach(|| self.inner.route(&lead))
             .map_err(errors::to_py)?;
-        Ok(decision_tuple(decision))
+        self.decision_tuple(py, decision)
     }
 
     /// Plans `forecast` (a table of expected leads) into the room the book leaves; leads like
@@ -120,11 +139,18 @@ impl Router {
     }
 
     /// A manager goes on leave: their customers are covered by peers.
-    fn start_leave(&self, py: Python<'_>, manager: &str) -> PyResult<Vec<DecisionTuple>> {
+    fn start_leave<'py>(
+        &self,
+        py: Python<'py>,
+        manager: &str,
+    ) -> PyResult<Vec<DecisionTuple<'py>>> {
         let decisions = py
             .detach(|| self.inner.start_leave(&ManagerId::from(manager)))
             .map_err(errors::to_py)?;
-        Ok(decisions.into_iter().map(decision_tuple).collect())
+        decisions
+            .into_iter()
+            .map(|d| self.decision_tuple(py, d))
+            .collect()
     }
 
     /// A manager is back: returns how many covered customers were handed back.
@@ -135,11 +161,14 @@ impl Router {
     }
 
     /// A manager leaves for good: only their customers are placed again.
-    fn depart(&self, py: Python<'_>, manager: &str) -> PyResult<Vec<DecisionTuple>> {
+    fn depart<'py>(&self, py: Python<'py>, manager: &str) -> PyResult<Vec<DecisionTuple<'py>>> {
         let decisions = py
             .detach(|| self.inner.depart(&ManagerId::from(manager)))
             .map_err(errors::to_py)?;
-        Ok(decisions.into_iter().map(decision_tuple).collect())
+        decisions
+            .into_iter()
+            .map(|d| self.decision_tuple(py, d))
+            .collect()
     }
 
     /// Per manager (id, load, capacity, target, away).
@@ -215,34 +244,89 @@ pub(crate) fn rebalance<'py>(
     ))
 }
 
-fn decision_tuple(decision: Decision) -> DecisionTuple {
-    let basis = match decision.basis {
-        apportion::Basis::Quota => "quota",
-        apportion::Basis::Marginal => "marginal",
-        apportion::Basis::Unplaced => "unplaced",
-    };
-    let (mut full, mut segment_full, mut away) = (Vec::new(), Vec::new(), Vec::new());
-    for skipped in decision.skipped.iter() {
-        let manager = skipped.manager.to_string();
+impl Router {
+    fn decision_tuple<'py>(
+        &self,
+        py: Python<'py>,
+        decision: Decision,
+    ) -> PyResult<DecisionTuple<'py>> {
+        let basis = match decision.basis {
+            apportion::Basis::Quota => "quota",
+            apportion::Basis::Marginal => "marginal",
+            apportion::Basis::Unplaced => "unplaced",
+        };
+        let [full, segment_full, away] = self.passed_over_lists(py, &decision.skipped)?;
+        Ok((
+            decision.customer.to_string(),
+            decision.manager.map(|m| m.to_string()),
+            decision.runner_up.map(|m| m.to_string()),
+            basis,
+            decision.cost,
+            decision.affinity,
+            decision.ineligible,
+            full,
+            segment_full,
+            away,
+            decision.reason.as_ref().map(|r| r.code()),
+        ))
+    }
+
+    /// Fresh copies of the Python lists made from `skipped`, made first if need be. (No
+    /// Python runs while the kept lists are locked: it could call back into the router.)
+    fn passed_over_lists<'py>(
+        &self,
+        py: Python<'py>,
+        skipped: &Arc<[Skipped]>,
+    ) -> PyResult<[Bound<'py, PyList>; 3]> {
+        let address = skipped.as_ptr() as usize;
+        let kept = self
+            .passed_over
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&address)
+            .map(|(_, lists)| lists.each_ref().map(|list| list.clone_ref(py)));
+        let lists = match kept {
+            Some(lists) => lists,
+            None => {
+                let lists = grouped(py, skipped)?;
+                let kept = lists.each_ref().map(|list| list.clone_ref(py));
+                let mut all = self
+                    .passed_over
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if all.len() >= PASSED_OVER_KEPT {
+                    all.clear();
+                }
+                all.insert(address, (Arc::clone(skipped), kept));
+                lists
+            }
+        };
+        let [full, segment_full, away] = lists;
+        Ok([
+            copy(full.bind(py)),
+            copy(segment_full.bind(py)),
+            copy(away.bind(py)),
+        ])
+    }
+}
+
+/// The managers passed over as Python lists, grouped by why.
+fn grouped(py: Python<'_>, skipped: &[Skipped]) -> PyResult<PassedOverLists> {
+    let (full, segment_full, away) = (PyList::empty(py), PyList::empty(py), PyList::empty(py));
+    for skipped in skipped {
+        let manager = skipped.manager.as_str();
         match &skipped.why {
-            Skip::Full => full.push(manager),
-            Skip::Away => away.push(manager),
-            Skip::SegmentFull { segment } => segment_full.push((manager, segment.clone())),
+            Skip::Full => full.append(manager)?,
+            Skip::Away => away.append(manager)?,
+            Skip::SegmentFull { segment } => segment_full.append((manager, segment))?,
         }
     }
-    (
-        decision.customer.to_string(),
-        decision.manager.map(|m| m.to_string()),
-        decision.runner_up.map(|m| m.to_string()),
-        basis,
-        decision.cost,
-        decision.affinity,
-        decision.ineligible,
-        full,
-        segment_full,
-        away,
-        decision.reason.as_ref().map(|r| r.code()),
-    )
+    Ok([full.unbind(), segment_full.unbind(), away.unbind()])
+}
+
+/// A shallow copy of `list`: the same strings, in a list of the caller's own.
+fn copy<'py>(list: &Bound<'py, PyList>) -> Bound<'py, PyList> {
+    list.get_slice(0, list.len())
 }
 
 /// A lead from a dict in the book's columns and types.
