@@ -272,7 +272,8 @@ pub(crate) fn assign<'py>(
 }
 
 /// Records from which freeing is worth a thread: dropping 100,000 customers (a `Vec` of
-/// values each) takes 15–30 ms the caller need not wait for; a thread costs about 50 µs.
+/// values each) takes 15–30 ms the caller need not wait for; below this, starting a thread
+/// would cost a noticeable part of the call.
 /// Inputs, profiles and plans are freed this way.
 const FREE_LATER_FROM: usize = 10_000;
 

@@ -157,6 +157,16 @@ def test_a_decision_names_the_managers_passed_over_and_why():
     assert decision.segment_full == [("M-2", "HNW")]
     assert decision.away == ["M-4"]
 
+    # Leads of one class share what is passed over, yet each decision owns its lists.
+    decision.full.clear()
+    same = router.route({"id": "L-2", "kind": "HNW"})
+    assert (same.full, same.segment_full, same.away) == (["M-1"], [("M-2", "HNW")], ["M-4"])
+    # Freeing M-2's HNW place and M-4's return change who is passed over.
+    router.release("C-1")
+    router.end_leave("M-4")
+    after = router.route({"id": "L-3", "kind": "HNW"})
+    assert (after.full, after.segment_full, after.away) == (["M-1"], [], [])
+
 
 def test_a_lead_takes_the_place_its_forecast_held(router):
     places = router.follow_forecast([{**LEAD, "id": "F-1"}])
