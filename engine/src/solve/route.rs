@@ -189,9 +189,10 @@ struct State {
     reserved: Vec<u32>,
     /// λ, the balance weight.
     balance: i64,
-    /// Per manager, the balance cost of one more customer, or `None` if they cannot take one
-    /// (full or away): one flat array, so choosing among thousands of managers stays cheap.
-    next_cost: Vec<Option<i64>>,
+    /// Per manager, the balance cost of one more customer, or [`NO_ROOM`] if they cannot take
+    /// one (full or away): one flat array of plain numbers, so that choosing among thousands
+    /// of managers is a subtraction and a comparison for most of them.
+    next_cost: Vec<i64>,
     /// Per segment some manager caps, per manager: whether they are at that cap (never for a
     /// manager without one). Looked up once per decision, then read like `next_cost`.
     at_cap: HashMap<Arc<str>, Vec<bool>>,
@@ -204,6 +205,10 @@ struct State {
     /// every lead until someone's room changes, so they are listed once, not per lead.
     passed_over: Vec<Vec<PassedOver>>,
 }
+
+/// The next cost of a manager who cannot take one more customer: above every real cost,
+/// which is at most `i64::MAX / 2`.
+const NO_ROOM: i64 = i64::MAX;
 
 /// Whether a manager can take one more customer, caps aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,7 +273,7 @@ impl Router {
             quotas: HashMap::new(),
             reserved: vec![0; managers.len()],
             balance: options.policy.balance,
-            next_cost: vec![None; managers.len()],
+            next_cost: vec![NO_ROOM; managers.len()],
             at_cap: HashMap::new(),
             room: vec![Room::Open; managers.len()],
             room_changes: 0,
@@ -600,7 +605,7 @@ impl Router {
         state.away.push(false);
         state.gone.push(false);
         state.reserved.push(0);
-        state.next_cost.push(None);
+        state.next_cost.push(NO_ROOM);
         for flags in state.at_cap.values_mut() {
             flags.push(false);
         }
@@ -909,14 +914,11 @@ impl State {
             self.room_changes += 1;
         }
         self.next_cost[j] = if room != Room::Open {
-            None
+            NO_ROOM
         } else {
             let target = i64::from(manager.target_load().max(1));
             // Above every real cost if it would overflow: such a manager is chosen last.
-            Some(
-                balance_cost(self.balance, i64::from(self.loads[j]) + 1, target)
-                    .unwrap_or(i64::MAX / 2),
-            )
+            balance_cost(self.balance, i64::from(self.loads[j]) + 1, target).unwrap_or(i64::MAX / 2)
         };
     }
 
@@ -930,19 +932,16 @@ impl State {
     /// `j`, or `None` if they have no room for one (see [`State::no_room`] for why).
     fn room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Option<i64> {
         let j = j as usize;
-        let cost = self.next_cost[j]?;
-        match caps {
-            Some((_, at_cap)) if at_cap[j] => None,
-            _ => Some(cost),
-        }
+        let cost = self.next_cost[j];
+        let capped = caps.is_some_and(|(_, at_cap)| at_cap[j]);
+        (cost != NO_ROOM && !capped).then_some(cost)
     }
 
     /// Why manager `j` has no room, where [`State::room`] found none.
     fn no_room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Skip {
-        let j = j as usize;
-        match (self.next_cost[j], caps) {
-            (None, _) if self.away[j] => Skip::Away,
-            (Some(_), Some((segment, _))) => Skip::SegmentFull {
+        match (self.room[j as usize], caps) {
+            (Room::Away, _) => Skip::Away,
+            (Room::Open, Some((segment, _))) => Skip::SegmentFull {
                 segment: segment.to_owned(),
             },
             _ => Skip::Full,
@@ -1007,7 +1006,15 @@ impl State {
         let mut second: Option<(i64, u32, i64)> = None;
         let mut best_free: Option<(i64, u32, i64)> = None;
         let caps = self.caps_on(segment);
+        // Once who is passed over is known, a manager costing more than both the second best
+        // and the best with unreserved room cannot change the decision: most managers are
+        // then screened out by a subtraction and a comparison. (Those without room cost about
+        // `NO_ROOM`, above any bound but `i64::MAX`, the bound while nothing is known yet.)
+        let mut bound = i64::MAX;
         for &(j, affinity) in eligible {
+            if self.next_cost[j as usize].saturating_sub(affinity) > bound {
+                continue;
+            }
             // Why a manager is passed over is only worked out for those that are, below.
             let Some(balance) = self.room(j, caps) else {
                 if listed.is_none() {
@@ -1029,6 +1036,10 @@ impl State {
                     < self.managers[j as usize].capacity
             {
                 best_free = Some(candidate);
+            }
+            if listed.is_some() {
+                let cost = |choice: Option<(i64, u32, i64)>| choice.map_or(i64::MAX, |c| c.0);
+                bound = cost(second).max(cost(best_free));
             }
         }
         let skipped = match listed {

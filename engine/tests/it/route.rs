@@ -275,9 +275,45 @@ fn quotas_from_a_forecast_plan_keep_room_for_the_pickier_leads() {
 }
 
 #[test]
-fn the_managers_passed_over_are_those_a_router_fresh_from_the_same_book_passes_over() {
-    // Small books and HNW caps, so managers fill, free and reach caps as leads come and go;
-    // the passed-over lists a router keeps between changes must never go stale.
+fn leads_without_a_quota_take_unreserved_room_though_reserved_room_costs_less() {
+    // M-1 and M-2 speak German and have one place each, both held by the plan for the
+    // forecast's German MASS leads; M-3 has room to spare but costs more (a target of one).
+    let mut managers = staff(&[
+        ("M-1", 1, &[], &["private_banking"], &["de"]),
+        ("M-2", 1, &[], &["private_banking"], &["de"]),
+        ("M-3", 5, &[], &["private_banking"], &[]),
+    ]);
+    managers.records[2].target = Some(1);
+    let empty = book(&[], managers.clone());
+    let forecast = book(
+        &[("F-1", None, 10, "de"), ("F-2", None, 10, "de")],
+        managers,
+    );
+    let rules = Rulebook::compile(RULES).unwrap();
+    let plan = apportion::assign(
+        &forecast,
+        &rules,
+        &apportion::AssignOptions::new(date("2026-06-30")),
+    )
+    .unwrap();
+    let guided = router(&empty);
+    assert_eq!(guided.follow(&plan, &forecast.customers).unwrap(), 2);
+    // German HNW leads have no quota: both go to M-3, the second with its class's
+    // passed-over list already known (where managers are screened out by cost).
+    for name in ["L-1", "L-2"] {
+        let decision = guided.route(&lead(name, 2_000_000, "de")).unwrap();
+        assert_eq!(decision.manager, id("M-3"), "{name}");
+        assert_eq!(decision.basis, Basis::Marginal);
+        assert_eq!(decision.runner_up, id("M-1"), "the cheapest, if held");
+    }
+    assert_eq!(guided.snapshot().quotas_left, 2);
+}
+
+#[test]
+fn a_router_decides_as_one_fresh_from_the_same_book_would() {
+    // Small books and HNW caps, so managers fill, free and reach caps as leads come and go:
+    // neither the passed-over lists a router keeps between changes nor the managers it
+    // screens out once those are known may change a decision.
     let mut managers = staff(&[
         ("M-1", 4, &[("HNW", 1)], &["private_banking"], &["en"]),
         ("M-2", 3, &[], &[], &["fr"]),
@@ -316,7 +352,8 @@ fn the_managers_passed_over_are_those_a_router_fresh_from_the_same_book_passes_o
         let expected = fresh.route(&lead(&name, assets, language)).unwrap();
         let decision = live.route(&lead(&name, assets, language)).unwrap();
         assert_eq!(decision.skipped, expected.skipped, "lead {name}");
-        assert_eq!(decision.manager, expected.manager, "lead {name}");
+        let choice = |d: &apportion::Decision| (d.manager.clone(), d.runner_up.clone(), d.cost);
+        assert_eq!(choice(&decision), choice(&expected), "lead {name}");
         if decision.manager.is_some() {
             placed.push((name, assets, language));
         }
