@@ -128,8 +128,9 @@ impl Records for Managers {
 }
 
 /// The structural columns go through the same path as a file's (ids, capacities, caps); the
-/// attribute columns convert straight to values, each column on its own thread.
-fn from_columns<R: Records>(
+/// attribute columns convert straight to values, each column on its own thread, while the
+/// structural ones are read. A bad structural cell is reported before a bad attribute.
+fn from_columns<R: Records + Send>(
     source: &str,
     columns: Vec<Column>,
     options: &LoadOptions,
@@ -137,13 +138,33 @@ fn from_columns<R: Records>(
     read: fn(&Table<'_>, &LoadOptions) -> Result<R, InputError>,
 ) -> Result<R, InputError> {
     check_shape(source, &columns)?;
+    let rows = columns.first().map_or(0, |c| c.cells.len());
     let (structural, attributes): (Vec<Column>, Vec<Column>) = columns
         .into_iter()
         .partition(|c| structural.contains(&c.name.as_str()));
-    let (table, table_options) = table(source, structural, options)?;
-    let mut records = read(&table, &table_options)?;
-    let (schema, values) = attribute_values(source, attributes, options, &records.ids())?;
-    records.attach(schema, values);
+    let (records, attributes) = rayon::join(
+        || {
+            let (table, table_options) = table(source, structural, options)?;
+            read(&table, &table_options)
+        },
+        || attribute_values(attributes, rows, options),
+    );
+    let mut records = records?;
+    match attributes {
+        Ok((schema, values)) => records.attach(schema, values),
+        Err(BadCell {
+            row,
+            column,
+            value_type,
+            problem,
+        }) => {
+            let ids = records.ids();
+            let at = Location::in_source(source)
+                .in_record(ids.get(row).copied().unwrap_or_default())
+                .in_column(column.as_str());
+            return Err(problem.at(at, value_type));
+        }
+    }
     Ok(records)
 }
 
@@ -171,40 +192,50 @@ fn check_shape(source: &str, columns: &[Column]) -> Result<(), InputError> {
     Ok(())
 }
 
-/// A column's values, or the row of its first bad cell and the error.
-type ColumnValues = Result<Vec<Value>, (usize, InputError)>;
+/// The first cell of an attribute column that is not of its type; the error names the record
+/// once the ids are read.
+struct BadCell {
+    row: usize,
+    column: String,
+    value_type: ValueType,
+    problem: Problem,
+}
 
 /// The attribute columns converted to their types, column by column in parallel, and handed
 /// out per record (`values[row]`). Of several bad cells, the first in row order is reported
 /// (then in column order), as when reading a file.
 fn attribute_values(
-    source: &str,
     columns: Vec<Column>,
+    rows: usize,
     options: &LoadOptions,
-    ids: &[&str],
-) -> Result<(Schema, Vec<Vec<Value>>), InputError> {
-    let converted: Vec<(Field, ColumnValues)> = columns
+) -> Result<(Schema, Vec<Vec<Value>>), BadCell> {
+    let converted: Vec<(Field, Result<Vec<Value>, (usize, Problem)>)> = columns
         .into_par_iter()
-        .map(|column| convert_column(source, column, options, ids))
+        .map(|column| convert_column(column, options))
         .collect();
     let mut fields = Vec::with_capacity(converted.len());
     let mut columns = Vec::with_capacity(converted.len());
-    let mut first_error: Option<(usize, InputError)> = None;
+    let mut first_error: Option<BadCell> = None;
     for (field, values) in converted {
-        fields.push(field);
         match values {
             Ok(values) => columns.push(values),
-            Err((row, error)) => {
-                if first_error.as_ref().is_none_or(|(first, _)| row < *first) {
-                    first_error = Some((row, error));
+            Err((row, problem)) => {
+                if first_error.as_ref().is_none_or(|first| row < first.row) {
+                    first_error = Some(BadCell {
+                        row,
+                        column: field.name.clone(),
+                        value_type: field.value_type,
+                        problem,
+                    });
                 }
             }
         }
+        fields.push(field);
     }
-    if let Some((_, error)) = first_error {
+    if let Some(error) = first_error {
         return Err(error);
     }
-    let values = records_of(columns, ids.len());
+    let values = records_of(columns, rows);
     // Names were checked to be unique.
     let schema = Schema::new(fields).unwrap_or_default();
     Ok((schema, values))
@@ -248,11 +279,9 @@ fn records_of(mut columns: Vec<Vec<Value>>, rows: usize) -> Vec<Vec<Value>> {
 /// One column as values of its type: the type given in the options, else the declared one
 /// (both read strictly), else one inferred as for JSON.
 fn convert_column(
-    source: &str,
     column: Column,
     options: &LoadOptions,
-    ids: &[&str],
-) -> (Field, ColumnValues) {
+) -> (Field, Result<Vec<Value>, (usize, Problem)>) {
     let given = options
         .types
         .get(&column.name)
@@ -283,11 +312,7 @@ fn convert_column(
         match outcome {
             Ok(value) => values.push(value),
             Err(problem) => {
-                let at = Location::in_source(source)
-                    .in_record(ids.get(row).copied().unwrap_or_default())
-                    .in_column(column.name.as_str());
-                let error = problem.at(at, value_type);
-                failure = Some((row, error));
+                failure = Some((row, problem));
                 break;
             }
         }
@@ -458,6 +483,24 @@ mod tests {
             message.contains("`C-2`") && message.contains("`assets`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_bad_id_is_reported_before_a_bad_attribute_read_beside_it() {
+        let error = customers_from_columns(
+            "customers",
+            vec![
+                column("id", None, vec![text("C-1"), text("C-2"), Datum::Null]),
+                column(
+                    "assets",
+                    Some(ValueType::Int),
+                    vec![text("lots"), Datum::Int(2), Datum::Int(3)],
+                ),
+            ],
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "empty_id", "{error}");
     }
 
     #[test]
