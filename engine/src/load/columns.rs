@@ -192,6 +192,9 @@ fn check_shape(source: &str, columns: &[Column]) -> Result<(), InputError> {
     Ok(())
 }
 
+/// A column's values, or the row of its first bad cell and what is wrong with it.
+type ColumnValues = Result<Vec<Value>, (usize, Problem)>;
+
 /// The first cell of an attribute column that is not of its type; the error names the record
 /// once the ids are read.
 struct BadCell {
@@ -209,7 +212,7 @@ fn attribute_values(
     rows: usize,
     options: &LoadOptions,
 ) -> Result<(Schema, Vec<Vec<Value>>), BadCell> {
-    let converted: Vec<(Field, Result<Vec<Value>, (usize, Problem)>)> = columns
+    let converted: Vec<(Field, ColumnValues)> = columns
         .into_par_iter()
         .map(|column| convert_column(column, options))
         .collect();
@@ -278,10 +281,7 @@ fn records_of(mut columns: Vec<Vec<Value>>, rows: usize) -> Vec<Vec<Value>> {
 
 /// One column as values of its type: the type given in the options, else the declared one
 /// (both read strictly), else one inferred as for JSON.
-fn convert_column(
-    column: Column,
-    options: &LoadOptions,
-) -> (Field, Result<Vec<Value>, (usize, Problem)>) {
+fn convert_column(column: Column, options: &LoadOptions) -> (Field, ColumnValues) {
     let given = options
         .types
         .get(&column.name)
