@@ -612,16 +612,30 @@ impl Run<'_> {
                 }
                 false.into()
             }
-            Node::Binary(op, left, right) => {
-                let left = self.value(base, left)?;
-                let right = self.value(base, right)?;
-                binary(*op, &left, &right)?
+            // Against a constant (`c.kind == "sme"`, `"loan" in c.products`), the commonest
+            // case, both sides are read where they sit: copying text touches its shared count.
+            Node::Binary(op, left, right) => match &**right {
+                Node::Const(right) => {
+                    self.tick()?;
+                    self.with(base, left, |left| binary(*op, left, right))?
+                }
+                right => {
+                    let left = self.value(base, left)?;
+                    let right = self.value(base, right)?;
+                    binary(*op, &left, &right)?
+                }
+            },
+            Node::In(item, collection) => match &**item {
+                Node::Const(item) => {
+                    self.tick()?;
+                    self.with(base, collection, |collection| contains(collection, item))?
+                }
+                item => {
+                    let item = self.value(base, item)?;
+                    self.with(base, collection, |collection| contains(collection, &item))?
+                }
             }
-            Node::In(item, collection) => {
-                let item = self.value(base, item)?;
-                self.with(base, collection, |collection| contains(collection, &item))?
-                    .into()
-            }
+            .into(),
             Node::Min(a, b) => {
                 let (a, b) = (
                     self.value(base, a)?.as_int().ok()?,
