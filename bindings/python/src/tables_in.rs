@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use apportion::load::{Column, Datum};
-use apportion::{Date, ValueType};
+use apportion::load::{Cells, Column, Datum};
+use apportion::{Date, Value, ValueType};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Date32Type, Date64Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
@@ -39,43 +39,91 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
         ));
     }
     let (schema, batches) = arrow_batches(table, what)?;
-    let mut columns: Vec<Column> = schema
+    let declared: Vec<(String, Option<ValueType>)> = schema
         .fields()
         .iter()
         .map(|field| {
-            Ok(Column {
-                name: field.name().clone(),
-                value_type: value_type(field.data_type(), field.name(), what)?,
-                cells: Vec::new(),
-            })
+            let value_type = value_type(field.data_type(), field.name(), what)?;
+            Ok((field.name().clone(), value_type))
         })
         .collect::<PyResult<_>>()?;
     // Columns convert independently: in parallel, without the GIL. Of several bad columns,
-    // the first in column order is reported, whatever the threads.
-    let outcomes: Vec<PyResult<()>> = table.py().detach(|| {
-        columns
-            .par_iter_mut()
+    // the first in column order is reported, whatever the threads. A column of a type
+    // apportion has is read straight into values of it; the rest (all null, mappings) into
+    // cells for the loader to make out.
+    let cells: Vec<PyResult<Cells>> = table.py().detach(|| {
+        declared
+            .par_iter()
             .enumerate()
-            .map(|(index, column)| {
-                column
-                    .cells
-                    .reserve(batches.iter().map(RecordBatch::num_rows).sum());
-                let mut first_row = 0;
-                for batch in &batches {
-                    let at = Place {
-                        what,
-                        column: &column.name,
-                        first_row,
-                    };
-                    append(batch.column(index).as_ref(), &at, &mut column.cells)?;
-                    first_row += batch.num_rows();
-                }
-                Ok(())
+            .map(|(index, (name, value_type))| {
+                let source = Source {
+                    batches: &batches,
+                    index,
+                    what,
+                    column: name,
+                };
+                Ok(match value_type {
+                    Some(_) => Cells::Values(source.read()?),
+                    None => Cells::Data(source.read()?),
+                })
             })
             .collect()
     });
-    outcomes.into_iter().collect::<PyResult<()>>()?;
-    Ok(columns)
+    declared
+        .into_iter()
+        .zip(cells)
+        .map(|((name, value_type), cells)| {
+            Ok(Column {
+                name,
+                value_type,
+                cells: cells?,
+            })
+        })
+        .collect()
+}
+
+/// One column of a table's record batches.
+struct Source<'a> {
+    batches: &'a [RecordBatch],
+    index: usize,
+    what: &'a str,
+    column: &'a str,
+}
+
+impl Source<'_> {
+    /// The column's cells, batch after batch.
+    fn read<C: Cell>(&self) -> PyResult<Vec<C>> {
+        let mut cells = Vec::with_capacity(self.batches.iter().map(RecordBatch::num_rows).sum());
+        let mut first_row = 0;
+        for batch in self.batches {
+            let at = Place {
+                what: self.what,
+                column: self.column,
+                first_row,
+            };
+            append(batch.column(self.index).as_ref(), &at, &mut cells)?;
+            first_row += batch.num_rows();
+        }
+        Ok(cells)
+    }
+}
+
+/// What a column is read into: cells as they come, or values of the column's type.
+trait Cell: Clone {
+    fn of(datum: Datum, at: &Place<'_>) -> PyResult<Self>;
+}
+
+impl Cell for Datum {
+    fn of(datum: Datum, _: &Place<'_>) -> PyResult<Datum> {
+        Ok(datum)
+    }
+}
+
+impl Cell for Value {
+    /// Only mappings hold no value, and their columns are read as cells.
+    fn of(datum: Datum, at: &Place<'_>) -> PyResult<Value> {
+        datum.into_value().ok_or_else(|| at.mismatch())
+    }
 }
 
 /// The schema and record batches of an Arrow table, as its producer exports them through the
@@ -176,38 +224,45 @@ fn value_type(data_type: &DataType, column: &str, what: &str) -> PyResult<Option
 }
 
 /// Appends the cells of `array` to `cells`.
-fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<()> {
+fn append<C: Cell>(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<C>) -> PyResult<()> {
     use DataType as D;
     let mismatch = || at.mismatch();
     match array.data_type() {
-        D::Null => cells.extend((0..array.len()).map(|_| Datum::Null)),
+        D::Null => {
+            for _ in 0..array.len() {
+                cells.push(C::of(Datum::Null, at)?);
+            }
+        }
         D::Boolean => {
             let values = array.as_boolean_opt().ok_or_else(mismatch)?;
-            cells.extend(values.iter().map(|v| v.map_or(Datum::Null, Datum::Bool)));
+            for value in values.iter() {
+                cells.push(C::of(value.map_or(Datum::Null, Datum::Bool), at)?);
+            }
         }
-        D::Int8 => integers::<Int8Type>(array, at, cells)?,
-        D::Int16 => integers::<Int16Type>(array, at, cells)?,
-        D::Int32 => integers::<Int32Type>(array, at, cells)?,
-        D::Int64 => integers::<Int64Type>(array, at, cells)?,
-        D::UInt8 => integers::<UInt8Type>(array, at, cells)?,
-        D::UInt16 => integers::<UInt16Type>(array, at, cells)?,
-        D::UInt32 => integers::<UInt32Type>(array, at, cells)?,
-        D::UInt64 => integers::<UInt64Type>(array, at, cells)?,
+        D::Int8 => integers::<Int8Type, C>(array, at, cells)?,
+        D::Int16 => integers::<Int16Type, C>(array, at, cells)?,
+        D::Int32 => integers::<Int32Type, C>(array, at, cells)?,
+        D::Int64 => integers::<Int64Type, C>(array, at, cells)?,
+        D::UInt8 => integers::<UInt8Type, C>(array, at, cells)?,
+        D::UInt16 => integers::<UInt16Type, C>(array, at, cells)?,
+        D::UInt32 => integers::<UInt32Type, C>(array, at, cells)?,
+        D::UInt64 => integers::<UInt64Type, C>(array, at, cells)?,
         D::Float32 => {
             let values = array
                 .as_primitive_opt::<Float32Type>()
                 .ok_or_else(mismatch)?;
-            cells.extend(
-                values
-                    .iter()
-                    .map(|v| v.map_or(Datum::Null, |v| Datum::Float(f64::from(v)))),
-            );
+            for value in values.iter() {
+                let datum = value.map_or(Datum::Null, |v| Datum::Float(f64::from(v)));
+                cells.push(C::of(datum, at)?);
+            }
         }
         D::Float64 => {
             let values = array
                 .as_primitive_opt::<Float64Type>()
                 .ok_or_else(mismatch)?;
-            cells.extend(values.iter().map(|v| v.map_or(Datum::Null, Datum::Float)));
+            for value in values.iter() {
+                cells.push(C::of(value.map_or(Datum::Null, Datum::Float), at)?);
+            }
         }
         D::Utf8 | D::LargeUtf8 | D::Utf8View => {
             // Repeated text (regions, kinds, branches) shares one allocation. A column of
@@ -220,13 +275,14 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
                     sharing = false;
                     seen = HashMap::new();
                 }
-                cells.push(text.map_or(Datum::Null, |t| {
+                let datum = text.map_or(Datum::Null, |t| {
                     if sharing {
                         Datum::Str(Arc::clone(seen.entry(t).or_insert_with(|| Arc::from(t))))
                     } else {
                         Datum::Str(Arc::from(t))
                     }
-                }));
+                });
+                cells.push(C::of(datum, at)?);
             }
         }
         D::Date32 => {
@@ -234,7 +290,7 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
                 .as_primitive_opt::<Date32Type>()
                 .ok_or_else(mismatch)?;
             for (row, days) in values.iter().enumerate() {
-                cells.push(date(days.map(i64::from), row, at)?);
+                cells.push(C::of(date(days.map(i64::from), row, at)?, at)?);
             }
         }
         D::Date64 => {
@@ -242,7 +298,10 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
                 .as_primitive_opt::<Date64Type>()
                 .ok_or_else(mismatch)?;
             for (row, millis) in values.iter().enumerate() {
-                cells.push(date(millis.map(|ms| ms.div_euclid(86_400_000)), row, at)?);
+                cells.push(C::of(
+                    date(millis.map(|ms| ms.div_euclid(86_400_000)), row, at)?,
+                    at,
+                )?);
             }
         }
         D::Timestamp(unit, None) => {
@@ -254,17 +313,17 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
                     }
                     tick => tick.map(|t| t.div_euclid(per_day)),
                 };
-                cells.push(date(days, row, at)?);
+                cells.push(C::of(date(days, row, at)?, at)?);
             }
         }
         D::Dictionary(..) => {
             let dictionary = array.as_any_dictionary_opt().ok_or_else(mismatch)?;
             // Each distinct value is read once and shared by every row that has it.
-            let mut values = Vec::with_capacity(dictionary.values().len());
+            let mut values: Vec<C> = Vec::with_capacity(dictionary.values().len());
             append(dictionary.values().as_ref(), at, &mut values)?;
             for (row, key) in dictionary.normalized_keys().into_iter().enumerate() {
                 cells.push(if dictionary.is_null(row) {
-                    Datum::Null
+                    C::of(Datum::Null, at)?
                 } else {
                     values.get(key).cloned().ok_or_else(mismatch)?
                 });
@@ -277,12 +336,12 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
             let structs = array.as_struct_opt().ok_or_else(mismatch)?;
             let mut fields = Vec::new();
             for (name, column) in structs.column_names().into_iter().zip(structs.columns()) {
-                let mut values = Vec::with_capacity(column.len());
+                let mut values: Vec<Datum> = Vec::with_capacity(column.len());
                 append(column.as_ref(), at, &mut values)?;
                 fields.push((name.to_owned(), values));
             }
             for row in 0..structs.len() {
-                cells.push(if structs.is_null(row) {
+                let datum = if structs.is_null(row) {
                     Datum::Null
                 } else {
                     Datum::Map(
@@ -292,18 +351,19 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
                             .map(|(name, values)| (name.clone(), values[row].clone()))
                             .collect(),
                     )
-                });
+                };
+                cells.push(C::of(datum, at)?);
             }
         }
         D::Map(..) => {
             let maps = array.as_map_opt().ok_or_else(mismatch)?;
-            let (mut keys, mut values) = (Vec::new(), Vec::new());
+            let (mut keys, mut values): (Vec<Datum>, Vec<Datum>) = (Vec::new(), Vec::new());
             append(maps.keys().as_ref(), at, &mut keys)?;
             append(maps.values().as_ref(), at, &mut values)?;
             let offsets = maps.value_offsets();
             for row in 0..maps.len() {
                 if maps.is_null(row) {
-                    cells.push(Datum::Null);
+                    cells.push(C::of(Datum::Null, at)?);
                     continue;
                 }
                 let range = offsets[row] as usize..offsets[row + 1] as usize;
@@ -313,7 +373,7 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
                         _ => Err(at.error(row, "map keys must be text")),
                     })
                     .collect::<PyResult<_>>()?;
-                cells.push(Datum::Map(entries));
+                cells.push(C::of(Datum::Map(entries), at)?);
             }
         }
         other => {
@@ -329,23 +389,24 @@ fn append(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult
     Ok(())
 }
 
-fn integers<T: ArrowPrimitiveType>(
+fn integers<T: ArrowPrimitiveType, C: Cell>(
     array: &dyn Array,
     at: &Place<'_>,
-    cells: &mut Vec<Datum>,
+    cells: &mut Vec<C>,
 ) -> PyResult<()>
 where
     T::Native: TryInto<i64>,
 {
     let values: &PrimitiveArray<T> = array.as_primitive_opt::<T>().ok_or_else(|| at.mismatch())?;
     for (row, value) in values.iter().enumerate() {
-        cells.push(match value {
+        let datum = match value {
             None => Datum::Null,
             Some(v) => Datum::Int(
                 v.try_into()
                     .map_err(|_| at.error(row, "the integer is too large for 64 bits"))?,
             ),
-        });
+        };
+        cells.push(C::of(datum, at)?);
     }
     Ok(())
 }
@@ -407,7 +468,7 @@ fn date(days: Option<i64>, row: usize, at: &Place<'_>) -> PyResult<Datum> {
 }
 
 /// Lists of text; a null item inside a list is an error, a null list is a missing value.
-fn lists(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<()> {
+fn lists<C: Cell>(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<C>) -> PyResult<()> {
     let rows: Vec<Option<arrow_array::ArrayRef>> = if let Some(lists) = array.as_list_opt::<i32>() {
         lists.iter().collect()
     } else if let Some(lists) = array.as_list_opt::<i64>() {
@@ -421,7 +482,7 @@ fn lists(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<
     };
     for (row, list) in rows.into_iter().enumerate() {
         let Some(list) = list else {
-            cells.push(Datum::Null);
+            cells.push(C::of(Datum::Null, at)?);
             continue;
         };
         let items =
@@ -433,7 +494,7 @@ fn lists(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<
                     .ok_or_else(|| at.error(row, "a list item is missing (null)"))
             })
             .collect::<PyResult<_>>()?;
-        cells.push(Datum::List(items));
+        cells.push(C::of(Datum::List(items), at)?);
     }
     Ok(())
 }
@@ -441,7 +502,7 @@ fn lists(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<Datum>) -> PyResult<
 /// Columns from a list of dicts, in order of first appearance; a key a record lacks is a
 /// missing value. Types are inferred as for JSON.
 fn from_dicts(rows: &Bound<'_, PyList>, what: &str) -> PyResult<Vec<Column>> {
-    let mut columns: Vec<Column> = Vec::new();
+    let mut columns: Vec<(String, Vec<Datum>)> = Vec::new();
     for (row, record) in rows.iter().enumerate() {
         let record = record.cast::<PyDict>().map_err(|_| {
             errors::input("invalid_record", format!("{what}: row {row} is not a dict"))
@@ -459,26 +520,29 @@ fn from_dicts(rows: &Bound<'_, PyList>, what: &str) -> PyResult<Vec<Column>> {
                 first_row: 0,
             };
             let datum = python_value(&value, row, &at)?;
-            let index = match columns.iter().position(|c| c.name == name) {
+            let index = match columns.iter().position(|(known, _)| *known == name) {
                 Some(index) => index,
                 None => {
-                    columns.push(Column {
-                        name: name.clone(),
-                        value_type: None,
-                        cells: Vec::with_capacity(rows.len()),
-                    });
+                    columns.push((name.clone(), Vec::with_capacity(rows.len())));
                     columns.len() - 1
                 }
             };
-            let cells = &mut columns[index].cells;
+            let cells = &mut columns[index].1;
             cells.resize(row, Datum::Null);
             cells.push(datum);
         }
     }
-    for column in &mut columns {
-        column.cells.resize(rows.len(), Datum::Null);
-    }
-    Ok(columns)
+    Ok(columns
+        .into_iter()
+        .map(|(name, mut cells)| {
+            cells.resize(rows.len(), Datum::Null);
+            Column {
+                name,
+                value_type: None,
+                cells: Cells::Data(cells),
+            }
+        })
+        .collect())
 }
 
 /// A Python value as a cell.

@@ -57,6 +57,36 @@ impl Datum {
     }
 }
 
+impl Datum {
+    /// The value this cell holds as it stands; a mapping is none.
+    pub fn into_value(self) -> Option<Value> {
+        Some(match self {
+            Datum::Null => Value::Null,
+            Datum::Bool(v) => Value::Bool(v),
+            Datum::Int(v) => Value::Int(v),
+            Datum::Float(v) => Value::Float(v),
+            Datum::Str(v) => Value::Str(v),
+            Datum::Date(v) => Value::Date(v),
+            Datum::List(items) => Value::List(items.into()),
+            Datum::Map(_) => return None,
+        })
+    }
+}
+
+impl From<Value> for Datum {
+    fn from(value: Value) -> Datum {
+        match value {
+            Value::Null => Datum::Null,
+            Value::Int(v) => Datum::Int(v),
+            Value::Float(v) => Datum::Float(v),
+            Value::Bool(v) => Datum::Bool(v),
+            Value::Date(v) => Datum::Date(v),
+            Value::Str(v) => Datum::Str(v),
+            Value::List(items) => Datum::List(items.to_vec()),
+        }
+    }
+}
+
 /// A named column: its cells, and the type its source declares (`None` to infer one, as for
 /// JSON). A type in [`LoadOptions::types`] wins over the declared one.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +96,46 @@ pub struct Column {
     /// The declared type.
     pub value_type: Option<ValueType>,
     /// One cell per record, in record order.
-    pub cells: Vec<Datum>,
+    pub cells: Cells,
+}
+
+/// A column's cells, one per record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cells {
+    /// Cells as read, converted to the column's type while loading.
+    Data(Vec<Datum>),
+    /// Values a typed source (an Arrow array) already holds in the declared type. They are
+    /// checked where they are, not copied; a column with a value that is not ready as it is
+    /// (blank or untrimmed text, a non-finite float, another type given) is converted as data.
+    Values(Vec<Value>),
+}
+
+impl Cells {
+    /// How many cells.
+    pub fn len(&self) -> usize {
+        match self {
+            Cells::Data(cells) => cells.len(),
+            Cells::Values(values) => values.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn into_data(self) -> Vec<Datum> {
+        match self {
+            Cells::Data(cells) => cells,
+            Cells::Values(values) => values.into_iter().map(Datum::from).collect(),
+        }
+    }
+}
+
+impl From<Vec<Datum>> for Cells {
+    fn from(cells: Vec<Datum>) -> Cells {
+        Cells::Data(cells)
+    }
 }
 
 /// Customers from columns; `source` names the input in errors (e.g. `customers (DataFrame)`).
@@ -287,11 +356,23 @@ fn convert_column(column: Column, options: &LoadOptions) -> (Field, ColumnValues
         .get(&column.name)
         .copied()
         .or(column.value_type);
-    let (value_type, overridden, cells) = match given {
-        Some(value_type) => (value_type, true, column.cells),
+    let field = |value_type| Field {
+        name: column.name.clone(),
+        value_type,
+    };
+    let cells = match (column.cells, given) {
+        (Cells::Values(values), Some(value_type))
+            if values.iter().all(|value| ready(value, value_type)) =>
+        {
+            return (field(value_type), Ok(values));
+        }
+        (cells, _) => cells.into_data(),
+    };
+    let (value_type, overridden) = match given {
+        Some(value_type) => (value_type, true),
         None => {
-            let json: Vec<Json> = column.cells.iter().cloned().map(Datum::into_json).collect();
-            (infer::infer_json(json.iter()), false, column.cells)
+            let json: Vec<Json> = cells.iter().cloned().map(Datum::into_json).collect();
+            (infer::infer_json(json.iter()), false)
         }
     };
     let separator = options.list_separator;
@@ -317,11 +398,27 @@ fn convert_column(column: Column, options: &LoadOptions) -> (Field, ColumnValues
             }
         }
     }
-    let field = Field {
-        name: column.name,
-        value_type,
-    };
-    (field, failure.map_or(Ok(values), Err))
+    (field(value_type), failure.map_or(Ok(values), Err))
+}
+
+/// Whether `value` is already what [`value`] makes of its cell as `value_type`.
+fn ready(value: &Value, value_type: ValueType) -> bool {
+    use ValueType as T;
+    match (value, value_type) {
+        (Value::Null, _)
+        | (Value::Int(_), T::Int)
+        | (Value::Bool(_), T::Bool)
+        | (Value::Date(_), T::Date)
+        | (Value::List(_), T::List) => true,
+        (Value::Float(v), T::Float) => v.is_finite(),
+        (Value::Str(text), T::Str) => plain_text(text),
+        _ => false,
+    }
+}
+
+/// Text kept as it is: not blank, not too large, no surrounding spaces.
+fn plain_text(text: &str) -> bool {
+    !text.is_empty() && text.len() <= infer::MAX_CELL_BYTES && text.trim().len() == text.len()
 }
 
 /// A cell as `value_type`: the common cases directly, the rest as a JSON cell would be read.
@@ -338,13 +435,7 @@ fn value(
         (Datum::Float(v), T::Float) if v.is_finite() => Value::Float(v),
         (Datum::Bool(v), T::Bool) => Value::Bool(v),
         (Datum::Date(v), T::Date) => Value::Date(v),
-        (Datum::Str(text), T::Str)
-            if !text.is_empty()
-                && text.len() <= infer::MAX_CELL_BYTES
-                && text.trim().len() == text.len() =>
-        {
-            Value::Str(text)
-        }
+        (Datum::Str(text), T::Str) if plain_text(&text) => Value::Str(text),
         (Datum::List(items), T::List) => Value::List(items.into()),
         (datum, _) => {
             let json = datum.into_json();
@@ -370,7 +461,14 @@ fn table<'a>(
                 .or_insert(value_type);
         }
         names.push(column.name);
-        cells.push(column.cells.into_iter().map(Datum::into_json).collect());
+        cells.push(
+            column
+                .cells
+                .into_data()
+                .into_iter()
+                .map(Datum::into_json)
+                .collect(),
+        );
     }
     let table = Table {
         source,
@@ -412,7 +510,7 @@ mod tests {
         Column {
             name: name.to_owned(),
             value_type,
-            cells,
+            cells: cells.into(),
         }
     }
 
@@ -483,6 +581,69 @@ mod tests {
             message.contains("`C-2`") && message.contains("`assets`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn typed_values_load_as_their_cells_would() {
+        // Ready values are kept; blank or padded text, a NaN, or another type given in the
+        // options make the column go the way of cells: the outcome must be the same.
+        let cases: Vec<(Option<ValueType>, Vec<Value>)> = vec![
+            (Some(ValueType::Int), vec![Value::Int(5), Value::Null]),
+            (
+                Some(ValueType::Str),
+                vec![Value::Str("a".into()), Value::Null],
+            ),
+            (
+                Some(ValueType::Str),
+                vec![Value::Str(" a ".into()), Value::Str("".into())],
+            ),
+            (
+                Some(ValueType::Str),
+                vec![Value::Str("x;y".into()), Value::Str("z".into())],
+            ),
+            (
+                Some(ValueType::Float),
+                vec![Value::Float(1.5), Value::Float(f64::NAN)],
+            ),
+            (
+                Some(ValueType::List),
+                vec![Value::List(vec![Arc::from("a")].into()), Value::Null],
+            ),
+            (
+                Some(ValueType::Int),
+                vec![Value::Str("lots".into()), Value::Int(1)],
+            ),
+            (None, vec![Value::Int(1), Value::Float(2.5)]),
+        ];
+        for given in [None, Some(ValueType::List)] {
+            let mut options = LoadOptions::default();
+            if let Some(value_type) = given {
+                options.types.insert("a".to_owned(), value_type);
+            }
+            for (declared, values) in &cases {
+                let load = |cells: Cells| {
+                    customers_from_columns(
+                        "customers",
+                        vec![
+                            column("id", None, vec![text("C-1"), text("C-2")]),
+                            Column {
+                                name: "a".to_owned(),
+                                value_type: *declared,
+                                cells,
+                            },
+                        ],
+                        &options,
+                    )
+                    .map_err(|e| e.to_string())
+                };
+                let data = values.iter().cloned().map(Datum::from).collect();
+                assert_eq!(
+                    load(Cells::Values(values.clone())),
+                    load(Cells::Data(data)),
+                    "{declared:?} {values:?} given {given:?}"
+                );
+            }
+        }
     }
 
     #[test]
