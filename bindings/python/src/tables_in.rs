@@ -56,15 +56,9 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
             .par_iter()
             .enumerate()
             .map(|(index, (name, value_type))| {
-                let source = Source {
-                    batches: &batches,
-                    index,
-                    what,
-                    column: name,
-                };
                 Ok(match value_type {
-                    Some(_) => Cells::Values(source.read()?),
-                    None => Cells::Data(source.read()?),
+                    Some(_) => Cells::Values(column_cells(&batches, index, what, name)?),
+                    None => Cells::Data(column_cells(&batches, index, what, name)?),
                 })
             })
             .collect()
@@ -82,30 +76,25 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
         .collect()
 }
 
-/// One column of a table's record batches.
-struct Source<'a> {
-    batches: &'a [RecordBatch],
+/// The cells of column `index` (named `column`), batch after batch.
+fn column_cells<C: Cell>(
+    batches: &[RecordBatch],
     index: usize,
-    what: &'a str,
-    column: &'a str,
-}
-
-impl Source<'_> {
-    /// The column's cells, batch after batch.
-    fn read<C: Cell>(&self) -> PyResult<Vec<C>> {
-        let mut cells = Vec::with_capacity(self.batches.iter().map(RecordBatch::num_rows).sum());
-        let mut first_row = 0;
-        for batch in self.batches {
-            let at = Place {
-                what: self.what,
-                column: self.column,
-                first_row,
-            };
-            append(batch.column(self.index).as_ref(), &at, &mut cells)?;
-            first_row += batch.num_rows();
-        }
-        Ok(cells)
+    what: &str,
+    column: &str,
+) -> PyResult<Vec<C>> {
+    let mut cells = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+    let mut first_row = 0;
+    for batch in batches {
+        let at = Place {
+            what,
+            column,
+            first_row,
+        };
+        append(batch.column(index).as_ref(), &at, &mut cells)?;
+        first_row += batch.num_rows();
     }
+    Ok(cells)
 }
 
 /// What a column is read into: cells as they come, or values of the column's type.
@@ -122,7 +111,7 @@ impl Cell for Datum {
 impl Cell for Value {
     /// Only mappings hold no value, and their columns are read as cells.
     fn of(datum: Datum, at: &Place<'_>) -> PyResult<Value> {
-        datum.into_value().ok_or_else(|| at.mismatch())
+        datum.into_value().map_err(|_| at.mismatch())
     }
 }
 

@@ -55,12 +55,11 @@ impl Datum {
             ),
         }
     }
-}
 
-impl Datum {
-    /// The value this cell holds as it stands; a mapping is none.
-    pub fn into_value(self) -> Option<Value> {
-        Some(match self {
+    /// The value this cell holds as it stands, unchecked; a mapping holds none and is given
+    /// back.
+    pub fn into_value(self) -> Result<Value, Datum> {
+        Ok(match self {
             Datum::Null => Value::Null,
             Datum::Bool(v) => Value::Bool(v),
             Datum::Int(v) => Value::Int(v),
@@ -68,7 +67,7 @@ impl Datum {
             Datum::Str(v) => Value::Str(v),
             Datum::Date(v) => Value::Date(v),
             Datum::List(items) => Value::List(items.into()),
-            Datum::Map(_) => return None,
+            map @ Datum::Map(_) => return Err(map),
         })
     }
 }
@@ -411,37 +410,31 @@ fn ready(value: &Value, value_type: ValueType) -> bool {
         | (Value::Date(_), T::Date)
         | (Value::List(_), T::List) => true,
         (Value::Float(v), T::Float) => v.is_finite(),
-        (Value::Str(text), T::Str) => plain_text(text),
+        // Text is kept as it is when not blank, not too large and without surrounding spaces.
+        (Value::Str(text), T::Str) => {
+            !text.is_empty()
+                && text.len() <= infer::MAX_CELL_BYTES
+                && text.trim().len() == text.len()
+        }
         _ => false,
     }
 }
 
-/// Text kept as it is: not blank, not too large, no surrounding spaces.
-fn plain_text(text: &str) -> bool {
-    !text.is_empty() && text.len() <= infer::MAX_CELL_BYTES && text.trim().len() == text.len()
-}
-
-/// A cell as `value_type`: the common cases directly, the rest as a JSON cell would be read.
+/// A cell as `value_type`: a value ready as it stands directly, the rest as a JSON cell would
+/// be read.
 fn value(
     datum: Datum,
     value_type: ValueType,
     overridden: bool,
     separator: char,
 ) -> Result<Value, Problem> {
-    use ValueType as T;
-    Ok(match (datum, value_type) {
-        (Datum::Null, _) => Value::Null,
-        (Datum::Int(v), T::Int) => Value::Int(v),
-        (Datum::Float(v), T::Float) if v.is_finite() => Value::Float(v),
-        (Datum::Bool(v), T::Bool) => Value::Bool(v),
-        (Datum::Date(v), T::Date) => Value::Date(v),
-        (Datum::Str(text), T::Str) if plain_text(&text) => Value::Str(text),
-        (Datum::List(items), T::List) => Value::List(items.into()),
-        (datum, _) => {
-            let json = datum.into_json();
-            return infer::convert(Cell::Json(&json), value_type, overridden, separator);
-        }
-    })
+    let datum = match datum.into_value() {
+        Ok(value) if ready(&value, value_type) => return Ok(value),
+        Ok(value) => Datum::from(value),
+        Err(map) => map,
+    };
+    let json = datum.into_json();
+    infer::convert(Cell::Json(&json), value_type, overridden, separator)
 }
 
 /// The structural columns as a table, and the options with their declared types added.
@@ -643,6 +636,44 @@ mod tests {
                     "{declared:?} {values:?} given {given:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn text_and_floats_not_ready_as_they_stand_are_read_as_in_files() {
+        // Padded text is trimmed, blank text is missing and a NaN is refused, whether the
+        // column comes as values or as cells.
+        let load = |declared, cells: Cells| {
+            customers_from_columns(
+                "customers",
+                vec![
+                    column("id", None, vec![text("C-1"), text("C-2")]),
+                    Column {
+                        name: "a".to_owned(),
+                        value_type: Some(declared),
+                        cells,
+                    },
+                ],
+                &LoadOptions::default(),
+            )
+        };
+        let padded = vec![Value::Str(" a ".into()), Value::Str("".into())];
+        let nan = vec![Value::Float(1.5), Value::Float(f64::NAN)];
+        for cells in [
+            Cells::Values(padded.clone()),
+            Cells::Data(padded.iter().cloned().map(Datum::from).collect()),
+        ] {
+            let customers = load(ValueType::Str, cells).unwrap();
+            assert_eq!(customers.value(0, "a"), Some(&Value::Str("a".into())));
+            assert_eq!(customers.value(1, "a"), Some(&Value::Null));
+        }
+        for cells in [
+            Cells::Values(nan.clone()),
+            Cells::Data(nan.iter().cloned().map(Datum::from).collect()),
+        ] {
+            let error = load(ValueType::Float, cells).unwrap_err();
+            assert_eq!(error.code(), "non_finite_number", "{error}");
+            assert!(error.to_string().contains("`C-2`"), "{error}");
         }
     }
 

@@ -196,8 +196,9 @@ struct State {
     /// Per segment some manager caps, per manager: whether they are at that cap (never for a
     /// manager without one). Looked up once per decision, then read like `next_cost`.
     at_cap: HashMap<Arc<str>, Vec<bool>>,
-    /// Per manager, whether they had room when last refreshed (caps aside).
-    room: Vec<Room>,
+    /// Per manager, whether they had room when last refreshed (caps aside): kept to notice
+    /// a change, which `away` and `next_cost` alone cannot show once updated.
+    status: Vec<Room>,
     /// Counts changes of who has room (a manager filling, freeing, reaching or leaving a cap,
     /// going away or coming back, joining): the lists below hold while it stands.
     room_changes: u64,
@@ -275,7 +276,7 @@ impl Router {
             balance: options.policy.balance,
             next_cost: vec![NO_ROOM; managers.len()],
             at_cap: HashMap::new(),
-            room: vec![Room::Open; managers.len()],
+            status: vec![Room::Open; managers.len()],
             room_changes: 0,
             passed_over: Vec::new(),
         };
@@ -609,7 +610,7 @@ impl Router {
         for flags in state.at_cap.values_mut() {
             flags.push(false);
         }
-        state.room.push(Room::Open);
+        state.status.push(Room::Open);
         state.room_changes += 1;
         state.refresh(j as usize);
         Ok(())
@@ -909,8 +910,8 @@ impl State {
         } else {
             Room::Open
         };
-        if changed || room != self.room[j] {
-            self.room[j] = room;
+        if changed || room != self.status[j] {
+            self.status[j] = room;
             self.room_changes += 1;
         }
         self.next_cost[j] = if room != Room::Open {
@@ -939,7 +940,7 @@ impl State {
 
     /// Why manager `j` has no room, where [`State::room`] found none.
     fn no_room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Skip {
-        match (self.room[j as usize], caps) {
+        match (self.status[j as usize], caps) {
             (Room::Away, _) => Skip::Away,
             (Room::Open, Some((segment, _))) => Skip::SegmentFull {
                 segment: segment.to_owned(),
