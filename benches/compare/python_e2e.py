@@ -1,6 +1,6 @@
 """End to end from Python: apportion on pandas DataFrames against OR-Tools fed by numpy.
 
-Usage: python_e2e.py BANK_DIR RUST_BENCH_SECONDS
+Usage: python_e2e.py BANK_DIR RUST_BENCH_COMMAND...
 
 Both paths start from the same pandas DataFrames of the generated bank and end with an
 optimal plan. apportion runs its rulebook and solver (`apportion.assign`, pandas in, pandas
@@ -10,10 +10,14 @@ points) vectorised with pandas and numpy, one arc per eligible (customer, manage
 arcs for the balance term and an overflow arc per customer, solved with SimpleMinCostFlow. It
 is handed apportion's derived fields (tier, segment, priority, main need) for free: only the
 assignment is compared. Prints both times, checks the objectives are equal, and compares the
-Python path with the Rust bench of the same bank.
+Python path with the Rust bench of the same bank: RUST_BENCH_COMMAND runs that criterion bench,
+and runs between the Python rounds, so that each round's ratio is of two times taken minutes
+apart at most.
 """
 
+import re
 import statistics
+import subprocess
 import sys
 import time
 
@@ -26,7 +30,7 @@ import apportion
 AS_OF = "2026-06-30"
 LISTS = {"products": "list", "languages": "list", "certifications": "list"}
 MOVE_PENALTY, BALANCE, UNASSIGNED = 500, 1, 1_000_000_000
-WARM_UP_SECONDS, SAMPLES = 3.0, 10
+WARM_UP_SECONDS, SAMPLES, ROUNDS = 3.0, 10, 3
 
 
 def ortools_plan(customers, managers, derived):
@@ -117,8 +121,18 @@ def ortools_plan(customers, managers, derived):
     return flow.optimal_cost(), len(pairs)
 
 
+def rust_bench_seconds(command):
+    """Criterion's estimate (`time: [low estimate high]`) printed by the Rust bench command."""
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    found = re.search(r"time:\s+\[\S+ \S+ (\S+) (ms|s) ", out)
+    if not found:
+        raise SystemExit(f"no criterion estimate in the output of {' '.join(command)}:\n{out}")
+    value, unit = float(found.group(1)), found.group(2)
+    return value / 1000 if unit == "ms" else value
+
+
 def main():
-    bank, rust_seconds = sys.argv[1], float(sys.argv[2])
+    bank, rust_command = sys.argv[1], sys.argv[2:]
     customers = pd.read_csv(f"{bank}/customers.csv", parse_dates=["last_txn_date", "onboarded"])
     managers = pd.read_csv(f"{bank}/managers.csv")
     rules = apportion.Rulebook.from_file("examples/rules/bank.rhai")
@@ -129,14 +143,27 @@ def main():
         plan = apportion.assign(customers, managers, rules, unassigned_penalty=UNASSIGNED, **options)
         return plan, time.perf_counter() - started
 
-    # Timed as criterion times the Rust bench (benches/benches/assign.rs): warm up for three
-    # seconds, then the median of ten runs. The first call, before any warm-up, is shown too.
+    def python_seconds():
+        """Timed as criterion times the Rust bench (benches/benches/assign.rs): warm up for
+        three seconds, then the median of ten runs."""
+        warm_until = time.perf_counter() + WARM_UP_SECONDS
+        while time.perf_counter() < warm_until:
+            run()
+        return statistics.median(run()[1] for _ in range(SAMPLES))
+
+    # The first call, before any warm-up, is shown too.
     plan, first = run()
-    warm_until = time.perf_counter() + WARM_UP_SECONDS
-    while time.perf_counter() < warm_until:
-        run()
-    runs = [run()[1] for _ in range(SAMPLES)]
-    ours = statistics.median(runs)
+    rounds = []
+    for number in range(1, ROUNDS + 1):
+        ours, rust = python_seconds(), rust_bench_seconds(rust_command)
+        rounds.append((ours, rust))
+        print(
+            f"round {number}: Python path {ours:.3f} s, Rust bench {rust:.3f} s: "
+            f"{ours / rust:.2f}x its time",
+            flush=True,
+        )
+    ours = statistics.median(python for python, _ in rounds)
+    ratio = statistics.median(python / rust for python, rust in rounds)
 
     derived = rules.profile(customers, as_of=AS_OF, types=LISTS).customers
     started = time.perf_counter()
@@ -149,13 +176,13 @@ def main():
         f"objective {plan.objective.total} {same}"
     )
     print(
-        f"apportion from pandas to pandas {ours:.3f} s (median of {SAMPLES} after warming up; "
-        f"first call {first:.3f} s); OR-Tools path {theirs:.3f} s; apportion is "
-        f"{theirs / ours:.1f}x faster"
+        f"apportion from pandas to pandas {ours:.3f} s (median of {ROUNDS} rounds, each the "
+        f"median of {SAMPLES} after warming up; first call {first:.3f} s); OR-Tools path "
+        f"{theirs:.3f} s; apportion is {theirs / ours:.1f}x faster"
     )
     print(
-        f"Rust bench of the same bank {rust_seconds:.3f} s: the Python path takes "
-        f"{ours / rust_seconds:.2f}x its time"
+        f"against the Rust bench of the same bank, round by round: the Python path takes "
+        f"{ratio:.2f}x its time (median of {ROUNDS} rounds)"
     )
     if cost != plan.objective.total:
         raise SystemExit(1)
