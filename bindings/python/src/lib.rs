@@ -3,6 +3,7 @@
 //! table flavour; see `python/apportion`.
 
 mod errors;
+mod in_place;
 mod router;
 mod run;
 mod tables_in;

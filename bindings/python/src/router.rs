@@ -79,8 +79,9 @@ impl Router {
         }
         let as_of = parse_date(as_of)?;
         let options = load_options(types)?;
-        let customer_columns = tables_in::read(customers, "customers")?;
-        let manager_columns = tables_in::read(managers, "managers")?;
+        let customers = tables_in::read(customers, "customers")?;
+        let managers = tables_in::read(managers, "managers")?;
+        let (customer_columns, manager_columns) = (customers.columns, managers.columns);
         let rulebook = rulebook.get().inner();
         py.detach(|| {
             let book = Book {
@@ -120,7 +121,8 @@ impl Router {
     /// Plans `forecast` (a table of expected leads) into the room the book leaves; leads like
     /// them take those places first. Returns the places held.
     fn follow_forecast(&self, py: Python<'_>, forecast: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let columns = tables_in::read(forecast, "forecast")?;
+        let read = tables_in::read(forecast, "forecast")?;
+        let columns = read.columns;
         let options = load::typed_like(&self.schema, &load_options(None)?);
         py.detach(|| {
             let forecast = load::customers_from_columns("forecast", columns, &options)?;
@@ -215,8 +217,9 @@ pub(crate) fn rebalance<'py>(
 ) -> PyResult<RebalanceTuple<'py>> {
     let as_of = parse_date(as_of)?;
     let options = load_options(types)?;
-    let customer_columns = tables_in::read(customers, "customers")?;
-    let manager_columns = tables_in::read(managers, "managers")?;
+    let customers = tables_in::read(customers, "customers")?;
+    let managers = tables_in::read(managers, "managers")?;
+    let (customer_columns, manager_columns) = (customers.columns, managers.columns);
     let rulebook = rulebook.get().inner();
     let assign_options = AssignOptions {
         policy: Policy {

@@ -125,7 +125,8 @@ impl Rulebook {
         let as_of = parse_date(as_of)?;
         let load_options = load_options(types)?;
         let threads = check_threads(threads)?;
-        let columns = tables_in::read(customers, "customers")?;
+        let read = tables_in::read(customers, "customers")?;
+        let columns = read.columns;
         let callback = Callback::new(progress);
         let cancel = Cancel::new();
         let options = ProfileOptions {
@@ -236,8 +237,9 @@ pub(crate) fn assign<'py>(
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
-    let customer_columns = tables_in::read(customers, "customers")?;
-    let manager_columns = tables_in::read(managers, "managers")?;
+    let customers = tables_in::read(customers, "customers")?;
+    let managers = tables_in::read(managers, "managers")?;
+    let (customer_columns, manager_columns) = (customers.columns, managers.columns);
     let callback = Callback::new(progress);
     let cancel = Cancel::new();
     let options = AssignOptions {
@@ -377,13 +379,15 @@ fn read_customers(
     table: &Bound<'_, PyAny>,
     options: &LoadOptions,
 ) -> PyResult<apportion::Customers> {
-    let columns = tables_in::read(table, "customers")?;
-    load::customers_from_columns("customers", columns, options).map_err(|e| errors::to_py(e.into()))
+    let read = tables_in::read(table, "customers")?;
+    load::customers_from_columns("customers", read.columns, options)
+        .map_err(|e| errors::to_py(e.into()))
 }
 
 fn read_managers(table: &Bound<'_, PyAny>, options: &LoadOptions) -> PyResult<apportion::Managers> {
-    let columns = tables_in::read(table, "managers")?;
-    load::managers_from_columns("managers", columns, options).map_err(|e| errors::to_py(e.into()))
+    let read = tables_in::read(table, "managers")?;
+    load::managers_from_columns("managers", read.columns, options)
+        .map_err(|e| errors::to_py(e.into()))
 }
 
 /// Load options with column type overrides (`{"postcode": "string"}`), which win over the

@@ -21,11 +21,26 @@ use pyo3_arrow::input::AnyRecordBatch;
 use rayon::prelude::*;
 
 use crate::errors;
+use crate::in_place::{self, SHARING_SAMPLE};
+
+/// A table's columns, and the producer's Arrow data that columns read in place point into.
+///
+/// That memory may only be released with the GIL held (pyarrow's release callbacks take it),
+/// while the columns are loaded and dropped on threads without it. So `_arrow` is kept by the
+/// caller, on its own thread, until the columns are loaded: the columns then never hold the
+/// last reference, and dropping them never waits for the GIL.
+pub(crate) struct Read {
+    pub(crate) columns: Vec<Column>,
+    pub(crate) _arrow: Vec<RecordBatch>,
+}
 
 /// The columns of `table`; `what` names it in errors ("customers", "managers").
-pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>> {
+pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
     if let Ok(rows) = table.cast::<PyList>() {
-        return from_dicts(rows, what);
+        return Ok(Read {
+            columns: from_dicts(rows, what)?,
+            _arrow: Vec::new(),
+        });
     }
     let arrow = table.hasattr("__arrow_c_stream__")? || table.hasattr("__arrow_c_array__")?;
     if !arrow {
@@ -48,22 +63,26 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
         })
         .collect::<PyResult<_>>()?;
     // Columns convert independently: in parallel, without the GIL. Of several bad columns,
-    // the first in column order is reported, whatever the threads. A column of a type
-    // apportion has is read straight into values of it; the rest (all null, mappings) into
-    // cells for the loader to make out.
+    // the first in column order is reported, whatever the threads. A column whose every value
+    // reads as it is (booleans, integers, floats, text) is left for the loader to read in
+    // place; another of a type apportion has (dates, lists, dictionaries) is read straight
+    // into values of it; the rest (all null, mappings) into cells for the loader to make out.
     let cells: Vec<PyResult<Cells>> = table.py().detach(|| {
         declared
             .par_iter()
             .enumerate()
             .map(|(index, (name, value_type))| {
                 Ok(match value_type {
-                    Some(_) => Cells::Values(column_cells(&batches, index, what, name)?),
+                    Some(_) => match in_place::cells(&batches, index) {
+                        Some(cells) => cells,
+                        None => Cells::Values(column_cells(&batches, index, what, name)?),
+                    },
                     None => Cells::Data(column_cells(&batches, index, what, name)?),
                 })
             })
             .collect()
     });
-    declared
+    let columns = declared
         .into_iter()
         .zip(cells)
         .map(|((name, value_type), cells)| {
@@ -73,7 +92,11 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Column>
                 cells: cells?,
             })
         })
-        .collect()
+        .collect::<PyResult<_>>()?;
+    Ok(Read {
+        columns,
+        _arrow: batches,
+    })
 }
 
 /// The cells of column `index` (named `column`), batch after batch.
@@ -91,7 +114,8 @@ fn column_cells<C: Cell>(
             column,
             first_row,
         };
-        append(batch.column(index).as_ref(), &at, &mut cells)?;
+        let array = batch.columns().get(index).ok_or_else(|| at.mismatch())?;
+        append(array.as_ref(), &at, &mut cells)?;
         first_row += batch.num_rows();
     }
     Ok(cells)
@@ -103,6 +127,7 @@ trait Cell: Clone {
 }
 
 impl Cell for Datum {
+    #[inline]
     fn of(datum: Datum, _: &Place<'_>) -> PyResult<Datum> {
         Ok(datum)
     }
@@ -110,6 +135,7 @@ impl Cell for Datum {
 
 impl Cell for Value {
     /// Only mappings hold no value, and their columns are read as cells.
+    #[inline]
     fn of(datum: Datum, at: &Place<'_>) -> PyResult<Value> {
         datum.into_value().map_err(|_| at.mismatch())
     }
@@ -141,9 +167,6 @@ pub(crate) fn _buffer_addresses(table: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<us
         })
         .collect())
 }
-
-/// Rows of a text column looked at before deciding whether its values repeat enough to share.
-const SHARING_SAMPLE: usize = 4096;
 
 /// Where values come from, for errors.
 struct Place<'a> {
@@ -259,7 +282,7 @@ fn append<C: Cell>(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<C>) -> PyR
             // more than half of the first rows differ.
             let mut seen: HashMap<&str, Arc<str>> = HashMap::new();
             let mut sharing = true;
-            for (row, text) in strings(array).ok_or_else(mismatch)?.into_iter().enumerate() {
+            for (row, text) in strings(array).ok_or_else(mismatch)?.enumerate() {
                 if sharing && row == SHARING_SAMPLE && seen.len() > SHARING_SAMPLE / 2 {
                     sharing = false;
                     seen = HashMap::new();
@@ -295,7 +318,7 @@ fn append<C: Cell>(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<C>) -> PyR
         }
         D::Timestamp(unit, None) => {
             let (ticks, per_day) = timestamps(array, *unit).ok_or_else(mismatch)?;
-            for (row, tick) in ticks.into_iter().enumerate() {
+            for (row, tick) in ticks.enumerate() {
                 let days = match tick {
                     Some(t) if t.rem_euclid(per_day) != 0 => {
                         return Err(at.error(row, "the timestamp has a time of day: not a date"));
@@ -400,51 +423,42 @@ where
     Ok(())
 }
 
-/// A timestamp array's raw values and how many of its units make a day.
-fn timestamps(array: &dyn Array, unit: TimeUnit) -> Option<(Vec<Option<i64>>, i64)> {
+/// A timestamp array's raw values, row by row.
+type Ticks<'a> = Box<dyn Iterator<Item = Option<i64>> + 'a>;
+
+/// A timestamp array's raw values, row by row, and how many of its units make a day.
+fn timestamps(array: &dyn Array, unit: TimeUnit) -> Option<(Ticks<'_>, i64)> {
     Some(match unit {
         TimeUnit::Second => (
-            array
-                .as_primitive_opt::<TimestampSecondType>()?
-                .iter()
-                .collect(),
+            Box::new(array.as_primitive_opt::<TimestampSecondType>()?.iter()),
             86_400,
         ),
         TimeUnit::Millisecond => (
-            array
-                .as_primitive_opt::<TimestampMillisecondType>()?
-                .iter()
-                .collect(),
+            Box::new(array.as_primitive_opt::<TimestampMillisecondType>()?.iter()),
             86_400_000,
         ),
         TimeUnit::Microsecond => (
-            array
-                .as_primitive_opt::<TimestampMicrosecondType>()?
-                .iter()
-                .collect(),
+            Box::new(array.as_primitive_opt::<TimestampMicrosecondType>()?.iter()),
             86_400_000_000,
         ),
         TimeUnit::Nanosecond => (
-            array
-                .as_primitive_opt::<TimestampNanosecondType>()?
-                .iter()
-                .collect(),
+            Box::new(array.as_primitive_opt::<TimestampNanosecondType>()?.iter()),
             86_400_000_000_000,
         ),
     })
 }
 
-/// The texts of a string array of any layout.
-fn strings(array: &dyn Array) -> Option<Vec<Option<&str>>> {
+/// The texts of a string array of any layout, row by row.
+fn strings(array: &dyn Array) -> Option<Box<dyn Iterator<Item = Option<&str>> + '_>> {
     if let Some(values) = array.as_string_opt::<i32>() {
-        return Some(values.iter().collect());
+        return Some(Box::new(values.iter()));
     }
     if let Some(values) = array.as_string_opt::<i64>() {
-        return Some(values.iter().collect());
+        return Some(Box::new(values.iter()));
     }
     array
         .as_string_view_opt()
-        .map(|values| values.iter().collect())
+        .map(|values| Box::new(values.iter()) as Box<dyn Iterator<Item = Option<&str>>>)
 }
 
 fn date(days: Option<i64>, row: usize, at: &Place<'_>) -> PyResult<Datum> {
@@ -474,10 +488,8 @@ fn lists<C: Cell>(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<C>) -> PyRe
             cells.push(C::of(Datum::Null, at)?);
             continue;
         };
-        let items =
-            strings(list.as_ref()).ok_or_else(|| at.error(row, "list items must be text"))?;
-        let items = items
-            .into_iter()
+        let items = strings(list.as_ref())
+            .ok_or_else(|| at.error(row, "list items must be text"))?
             .map(|item| {
                 item.map(Arc::from)
                     .ok_or_else(|| at.error(row, "a list item is missing (null)"))

@@ -4,6 +4,8 @@ caller's flavour."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import pandas as pd
 import polars as pl
@@ -120,6 +122,44 @@ def test_reading_a_pyarrow_table_copies_no_column(bank_arrow, rulebook):
     copied = big.combine_chunks()
     assert pa.total_allocated_bytes() - before > 1024 * 1024
     del copied
+
+
+def test_tables_of_uneven_batches_read_as_one(bank_arrow, rulebook):
+    # Columns are read in place a block of rows at a time, straight into the records; blocks
+    # and the producer's batches need not line up.
+    customers, managers = bank_arrow
+    big = pa.concat_tables([customers] * 3)
+    big = big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
+    whole = big.combine_chunks()
+    uneven = pa.Table.from_batches(whole.to_batches(max_chunksize=997))
+    assert uneven.column("assets").num_chunks == 10
+    one = rulebook.profile(whole, as_of=AS_OF, types=TYPES).customers
+    many = rulebook.profile(uneven, as_of=AS_OF, types=TYPES).customers
+    assert many.num_rows == 9_000
+    assert many.equals(one)
+    plans = [
+        apportion.assign(table, managers, rulebook, as_of=AS_OF, types=TYPES)
+        for table in (whole, uneven)
+    ]
+    assert plans[1].objective == plans[0].objective
+    assert plans[1].assignments.equals(plans[0].assignments)
+
+
+def test_pandas_memory_read_in_place_is_released_with_the_gil():
+    # pandas' numpy columns reach apportion as pyarrow buffers whose release takes the GIL.
+    # `check` loads while holding it, so the loader's threads must never drop the last
+    # reference. Were they to, this would hang, holding the GIL: so it runs in a child.
+    code = f"""
+import numpy as np, pandas as pd, apportion
+rules = apportion.Rulebook("fn rich(c) {{ c.assets > 5000 }}")
+for _ in range(3):
+    n = 20_000
+    frame = pd.DataFrame({{"id": [f"C-{{i}}" for i in range(n)], "assets": np.arange(n)}})
+    rules.check(frame)
+    out = rules.profile(frame, as_of={AS_OF!r}).customers
+    assert int(out["rich"].sum()) == n - 5001
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_reading_polars_and_pyarrow_uses_their_own_buffers():

@@ -2,7 +2,10 @@
 //! (Arrow tables, DataFrames, lists of dicts), through the same checks as files: ids and their
 //! duplicates, the structural columns, and strict conversion to each column's type.
 
+use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -58,6 +61,7 @@ impl Datum {
 
     /// The value this cell holds as it stands, unchecked; a mapping holds none and is given
     /// back.
+    #[inline]
     pub fn into_value(self) -> Result<Value, Datum> {
         Ok(match self {
             Datum::Null => Value::Null,
@@ -99,7 +103,7 @@ pub struct Column {
 }
 
 /// A column's cells, one per record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Cells {
     /// Cells as read, converted to the column's type while loading.
     Data(Vec<Datum>),
@@ -107,6 +111,39 @@ pub enum Cells {
     /// checked where they are, not copied; a column with a value that is not ready as it is
     /// (blank or untrimmed text, a non-finite float, another type given) is converted as data.
     Values(Vec<Value>),
+    /// `len` values of the declared type that a source reads a block of rows at a time straight
+    /// into the records being built, so that no column of values is made first. Checked as
+    /// [`Cells::Values`] are, and converted from the source's cells when not ready.
+    Blocks {
+        /// How many rows the source has.
+        len: usize,
+        /// Where the values come from.
+        source: Arc<dyn BlockSource>,
+    },
+}
+
+/// A typed column read in blocks of rows (an Arrow array read in place).
+pub trait BlockSource: Send + Sync + fmt::Debug {
+    /// Pushes the value of each row of `rows`, in the column's declared type, onto the record
+    /// of that row: `records` holds one record per row of `rows`, in order.
+    fn push_rows(&self, rows: Range<usize>, records: &mut [Vec<Value>]);
+
+    /// Every cell as it comes, for a column converted rather than taken as it stands.
+    fn cells(&self) -> Vec<Datum>;
+}
+
+impl PartialEq for Cells {
+    /// Cells are equal when they hold equal cells, or are the same source.
+    fn eq(&self, other: &Cells) -> bool {
+        match (self, other) {
+            (Cells::Data(a), Cells::Data(b)) => a == b,
+            (Cells::Values(a), Cells::Values(b)) => a == b,
+            (Cells::Blocks { len, source }, Cells::Blocks { len: l, source: s }) => {
+                len == l && Arc::ptr_eq(source, s)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Cells {
@@ -115,6 +152,7 @@ impl Cells {
         match self {
             Cells::Data(cells) => cells.len(),
             Cells::Values(values) => values.len(),
+            Cells::Blocks { len, .. } => *len,
         }
     }
 
@@ -127,6 +165,7 @@ impl Cells {
         match self {
             Cells::Data(cells) => cells,
             Cells::Values(values) => values.into_iter().map(Datum::from).collect(),
+            Cells::Blocks { source, .. } => source.cells(),
         }
     }
 }
@@ -272,76 +311,199 @@ struct BadCell {
     problem: Problem,
 }
 
-/// The attribute columns converted to their types, column by column in parallel, and handed
-/// out per record (`values[row]`). Of several bad cells, the first in row order is reported
-/// (then in column order), as when reading a file.
+/// An attribute column on its way into the records.
+enum Attribute {
+    /// Converted as a whole first: its values, or the row of its first bad cell.
+    Converted(ColumnValues),
+    /// Read a block of rows at a time straight into the records; `not_ready` is set when a
+    /// value read is not ready as it stands, and the column is then converted from its cells.
+    Read {
+        source: Arc<dyn BlockSource>,
+        not_ready: AtomicBool,
+    },
+}
+
+/// The attribute columns as values of their types, handed out per record (`values[row]`).
+/// Columns convert in parallel, then blocks of rows are put together in parallel, reading the
+/// columns that come in blocks as they go. Of several bad cells, the first in row order is
+/// reported (then in column order), as when reading a file.
 fn attribute_values(
     columns: Vec<Column>,
     rows: usize,
     options: &LoadOptions,
 ) -> Result<(Schema, Vec<Vec<Value>>), BadCell> {
-    let converted: Vec<(Field, ColumnValues)> = columns
+    let (fields, mut attributes): (Vec<Field>, Vec<Attribute>) = columns
         .into_par_iter()
-        .map(|column| convert_column(column, options))
-        .collect();
-    let mut fields = Vec::with_capacity(converted.len());
-    let mut columns = Vec::with_capacity(converted.len());
-    let mut first_error: Option<BadCell> = None;
-    for (field, values) in converted {
-        match values {
-            Ok(values) => columns.push(values),
-            Err((row, problem)) => {
-                if first_error.as_ref().is_none_or(|first| row < first.row) {
-                    first_error = Some(BadCell {
-                        row,
-                        column: field.name.clone(),
-                        value_type: field.value_type,
-                        problem,
-                    });
-                }
+        .map(|column| attribute(column, options))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .unzip();
+    // With a bad cell already found, no records are made, and every column read in blocks is
+    // converted from its cells so that the first bad cell of all is the one reported.
+    let failed = attributes
+        .iter()
+        .any(|attribute| matches!(attribute, Attribute::Converted(Err(_))));
+    let mut values = if failed {
+        Vec::new()
+    } else {
+        records_of(&mut attributes, &fields, rows)
+    };
+    let outcomes: Vec<Option<ColumnValues>> = attributes
+        .into_par_iter()
+        .zip(&fields)
+        .map(|(attribute, field)| match attribute {
+            Attribute::Converted(Ok(_)) => None,
+            Attribute::Converted(Err(bad)) => Some(Err(bad)),
+            Attribute::Read { source, not_ready } => {
+                (failed || not_ready.into_inner()).then(|| {
+                    let column = Column {
+                        name: field.name.clone(),
+                        value_type: Some(field.value_type),
+                        cells: Cells::Data(source.cells()),
+                    };
+                    convert_column(column, options).1
+                })
             }
+        })
+        .collect();
+    let mut first_error: Option<BadCell> = None;
+    let mut converted = Vec::new();
+    for ((index, field), outcome) in fields.iter().enumerate().zip(outcomes) {
+        match outcome {
+            Some(Ok(column)) => converted.push((index, column)),
+            Some(Err((row, problem)))
+                if first_error.as_ref().is_none_or(|first| row < first.row) =>
+            {
+                first_error = Some(BadCell {
+                    row,
+                    column: field.name.clone(),
+                    value_type: field.value_type,
+                    problem,
+                });
+            }
+            Some(Err(_)) | None => {}
         }
-        fields.push(field);
     }
     if let Some(error) = first_error {
         return Err(error);
     }
-    let values = records_of(columns, rows);
+    for (index, column) in converted {
+        for (record, value) in values.iter_mut().zip(column) {
+            if let Some(slot) = record.get_mut(index) {
+                *slot = value;
+            }
+        }
+    }
     // Names were checked to be unique.
     let schema = Schema::new(fields).unwrap_or_default();
     Ok((schema, values))
 }
 
-/// Rows regrouped into records per block of rows.
-const RECORD_BLOCK: usize = 4096;
-
-/// Column-major values regrouped into one `Vec` per record, blocks of rows in parallel (each
-/// value moved, not cloned).
-fn records_of(mut columns: Vec<Vec<Value>>, rows: usize) -> Vec<Vec<Value>> {
-    let mut blocks: Vec<Vec<&mut [Value]>> = (0..rows.div_ceil(RECORD_BLOCK))
-        .map(|_| Vec::with_capacity(columns.len()))
-        .collect();
-    for column in &mut columns {
-        for (block, part) in blocks.iter_mut().zip(column.chunks_mut(RECORD_BLOCK)) {
-            block.push(part);
+/// A column converted first, or read in blocks: a source whose declared type stands (no
+/// other type given) is read in blocks.
+fn attribute(column: Column, options: &LoadOptions) -> (Field, Attribute) {
+    let given = options.types.get(&column.name).copied();
+    match (column.cells, column.value_type) {
+        (Cells::Blocks { source, .. }, Some(declared))
+            if given.is_none_or(|given| given == declared) =>
+        {
+            let field = Field {
+                name: column.name,
+                value_type: declared,
+            };
+            let not_ready = AtomicBool::new(false);
+            (field, Attribute::Read { source, not_ready })
+        }
+        (cells, value_type) => {
+            let column = Column {
+                name: column.name,
+                value_type,
+                cells,
+            };
+            let (field, values) = convert_column(column, options);
+            (field, Attribute::Converted(values))
         }
     }
-    let per_block: Vec<Vec<Vec<Value>>> = blocks
+}
+
+/// Rows put together into records per block of rows.
+const RECORD_BLOCK: usize = 4096;
+
+/// One column's share of a block of rows.
+enum Part<'a> {
+    /// Converted values, each moved into its record.
+    Moved(&'a mut [Value]),
+    /// A source to read the block's rows from, the column's type and its not-ready flag.
+    Read(&'a dyn BlockSource, ValueType, &'a AtomicBool),
+}
+
+/// The records, one `Vec` per row in column order, made a block of rows at a time in
+/// parallel: converted values are moved (not cloned), sources are read for the block's rows.
+fn records_of(attributes: &mut [Attribute], fields: &[Field], rows: usize) -> Vec<Vec<Value>> {
+    let blocks = rows.div_ceil(RECORD_BLOCK);
+    let mut parts: Vec<Vec<Part<'_>>> = (0..blocks)
+        .map(|_| Vec::with_capacity(attributes.len()))
+        .collect();
+    for (attribute, field) in attributes.iter_mut().zip(fields) {
+        match attribute {
+            Attribute::Converted(Ok(values)) => {
+                let mut rest: &mut [Value] = values;
+                for block in &mut parts {
+                    let (part, after) = rest.split_at_mut(rest.len().min(RECORD_BLOCK));
+                    block.push(Part::Moved(part));
+                    rest = after;
+                }
+            }
+            Attribute::Converted(Err(_)) => {
+                for block in &mut parts {
+                    block.push(Part::Moved(&mut []));
+                }
+            }
+            Attribute::Read { source, not_ready } => {
+                for block in &mut parts {
+                    block.push(Part::Read(&**source, field.value_type, not_ready));
+                }
+            }
+        }
+    }
+    let per_block: Vec<Vec<Vec<Value>>> = parts
         .into_par_iter()
         .enumerate()
-        .map(|(block, mut parts)| {
-            let len = (rows - block * RECORD_BLOCK).min(RECORD_BLOCK);
-            (0..len)
-                .map(|row| {
-                    parts
-                        .iter_mut()
-                        .map(|part| {
-                            part.get_mut(row)
-                                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null))
-                        })
-                        .collect()
-                })
-                .collect()
+        .map(|(block, parts)| {
+            let start = block * RECORD_BLOCK;
+            let len = (rows - start).min(RECORD_BLOCK);
+            let mut records: Vec<Vec<Value>> =
+                (0..len).map(|_| Vec::with_capacity(parts.len())).collect();
+            for (index, part) in parts.into_iter().enumerate() {
+                match part {
+                    Part::Moved(values) => {
+                        for (row, record) in records.iter_mut().enumerate() {
+                            let value = values
+                                .get_mut(row)
+                                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
+                            record.push(value);
+                        }
+                    }
+                    Part::Read(source, value_type, not_ready) => {
+                        source.push_rows(start..start + len, &mut records);
+                        // One value per record, ready as it stands; else the column is
+                        // converted from its cells, and those values replace these.
+                        let mut ready_here = true;
+                        for record in &mut records {
+                            if record.len() != index + 1 {
+                                record.resize(index + 1, Value::Null);
+                                ready_here = false;
+                            } else if !record.last().is_some_and(|v| ready(v, value_type)) {
+                                ready_here = false;
+                            }
+                        }
+                        if !ready_here {
+                            not_ready.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            records
         })
         .collect();
     per_block.into_iter().flatten().collect()
@@ -487,7 +649,21 @@ mod tests {
         let texts: Vec<Value> = (0..rows)
             .map(|row| Value::Str(format!("t{row}").into()))
             .collect();
-        let records = records_of(vec![ints, texts], rows);
+        let fields = [
+            Field {
+                name: "n".to_owned(),
+                value_type: ValueType::Int,
+            },
+            Field {
+                name: "t".to_owned(),
+                value_type: ValueType::Str,
+            },
+        ];
+        let mut attributes = [
+            Attribute::Converted(Ok(ints)),
+            Attribute::Converted(Ok(texts)),
+        ];
+        let records = records_of(&mut attributes, &fields, rows);
         assert_eq!(records.len(), rows);
         for (row, record) in records.iter().enumerate() {
             assert_eq!(
@@ -496,7 +672,7 @@ mod tests {
             );
         }
         // Without attribute columns every record is empty.
-        assert_eq!(records_of(Vec::new(), 3), vec![Vec::<Value>::new(); 3]);
+        assert_eq!(records_of(&mut [], &[], 3), vec![Vec::<Value>::new(); 3]);
     }
 
     fn column(name: &str, value_type: Option<ValueType>, cells: Vec<Datum>) -> Column {
@@ -630,13 +806,127 @@ mod tests {
                     .map_err(|e| e.to_string())
                 };
                 let data = values.iter().cloned().map(Datum::from).collect();
+                let expected = load(Cells::Data(data));
+                let case = format!("{declared:?} {values:?} given {given:?}");
+                assert_eq!(load(Cells::Values(values.clone())), expected, "{case}");
+                assert_eq!(load(in_blocks(values.clone(), None)), expected, "{case}");
+            }
+        }
+    }
+
+    /// A source of values read in blocks, which can be made to leave out one row.
+    #[derive(Debug)]
+    struct Source {
+        values: Vec<Value>,
+        leave_out: Option<usize>,
+    }
+
+    impl BlockSource for Source {
+        fn push_rows(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
+            let values = rows.filter(|row| Some(*row) != self.leave_out);
+            for (value, record) in values.map(|row| self.values[row].clone()).zip(records) {
+                record.push(value);
+            }
+        }
+
+        fn cells(&self) -> Vec<Datum> {
+            self.values.iter().cloned().map(Datum::from).collect()
+        }
+    }
+
+    fn in_blocks(values: Vec<Value>, leave_out: Option<usize>) -> Cells {
+        let len = values.len();
+        let source = Arc::new(Source { values, leave_out });
+        Cells::Blocks { len, source }
+    }
+
+    fn many(rows: usize, f: impl Fn(usize) -> String) -> Vec<Value> {
+        (0..rows).map(|row| Value::Str(f(row).into())).collect()
+    }
+
+    #[test]
+    fn columns_read_in_blocks_fill_records_in_order_between_converted_ones() {
+        // Three blocks of rows; `products` is text made a list (converted first), between
+        // columns read in blocks. One source leaves out a row: its column is then read again
+        // from its cells, and no value is lost or shifted.
+        let rows = RECORD_BLOCK * 2 + 5;
+        let mut options = LoadOptions::default();
+        options.types.insert("products".to_owned(), ValueType::List);
+        for leave_out in [None, Some(3), Some(RECORD_BLOCK + 7)] {
+            let ids = many(rows, |row| format!("C-{row}"));
+            let kinds = many(rows, |row| ["retail", "sme"][row % 2].to_owned());
+            let products = many(rows, |row| format!("p{row};q"));
+            let amounts: Vec<Value> = (0..rows as i64).map(Value::Int).collect();
+            let column = |name: &str, value_type, cells| Column {
+                name: name.to_owned(),
+                value_type: Some(value_type),
+                cells,
+            };
+            let customers = customers_from_columns(
+                "customers",
+                vec![
+                    column("id", ValueType::Str, in_blocks(ids, None)),
+                    column("kind", ValueType::Str, in_blocks(kinds, leave_out)),
+                    column("products", ValueType::Str, in_blocks(products, None)),
+                    column("amount", ValueType::Int, in_blocks(amounts, None)),
+                ],
+                &options,
+            )
+            .unwrap();
+            assert_eq!(customers.records.len(), rows);
+            for (row, customer) in customers.records.iter().enumerate() {
+                assert_eq!(customer.id.as_str(), format!("C-{row}"));
+                let list: Arc<[Arc<str>]> = vec![Arc::from(format!("p{row}")), "q".into()].into();
                 assert_eq!(
-                    load(Cells::Values(values.clone())),
-                    load(Cells::Data(data)),
-                    "{declared:?} {values:?} given {given:?}"
+                    customer.attributes,
+                    [
+                        Value::Str(["retail", "sme"][row % 2].into()),
+                        Value::List(list),
+                        Value::Int(row as i64),
+                    ],
+                    "row {row}, leaving out {leave_out:?}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_first_bad_cell_is_found_across_columns_read_in_blocks_and_converted() {
+        // A NaN read in blocks at row 9000 and text that is no integer at row 9500 in a
+        // converted column: the NaN, first in row order, is reported, and then the text alone.
+        let rows = RECORD_BLOCK * 3;
+        let ids = many(rows, |row| format!("C-{row}"));
+        let mut floats: Vec<Value> = (0..rows).map(|row| Value::Float(row as f64)).collect();
+        let mut ints: Vec<Datum> = (0..rows as i64).map(Datum::Int).collect();
+        ints[9500] = text("lots");
+        let load = |floats: Vec<Value>| {
+            customers_from_columns(
+                "customers",
+                vec![
+                    Column {
+                        name: "id".to_owned(),
+                        value_type: Some(ValueType::Str),
+                        cells: in_blocks(ids.clone(), None),
+                    },
+                    column("n", Some(ValueType::Int), ints.clone()),
+                    Column {
+                        name: "x".to_owned(),
+                        value_type: Some(ValueType::Float),
+                        cells: in_blocks(floats, None),
+                    },
+                ],
+                &LoadOptions::default(),
+            )
+            .unwrap_err()
+        };
+        floats[9000] = Value::Float(f64::NAN);
+        let error = load(floats.clone());
+        assert_eq!(error.code(), "non_finite_number");
+        assert!(error.to_string().contains("C-9000"), "{error}");
+        floats[9000] = Value::Float(1.0);
+        let error = load(floats);
+        assert_eq!(error.code(), "invalid_value");
+        assert!(error.to_string().contains("C-9500"), "{error}");
     }
 
     #[test]

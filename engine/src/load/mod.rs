@@ -23,7 +23,9 @@ use crate::model::{Customers, Managers, Schema, Value, ValueType};
 
 use table::Table;
 
-pub use columns::{Cells, Column, Datum, customers_from_columns, managers_from_columns};
+pub use columns::{
+    BlockSource, Cells, Column, Datum, customers_from_columns, managers_from_columns,
+};
 
 /// An input format; files are told apart by extension so a CLI user never has to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,268 @@
+//! Arrow columns whose every value reads as it is (booleans, integers that fit in 64 bits,
+//! floats, text), handed to the loader to read in place, a block of rows at a time, straight
+//! into the records it builds: no column of values is made first.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::ops::Range;
+use std::sync::Arc;
+
+use apportion::Value;
+use apportion::load::{BlockSource, Cells, Datum};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
+    UInt32Type,
+};
+use arrow_array::{
+    Array, ArrowPrimitiveType, BooleanArray, GenericStringArray, OffsetSizeTrait, PrimitiveArray,
+    RecordBatch, StringViewArray,
+};
+use arrow_schema::DataType;
+
+/// Rows of a text array looked at before deciding whether its values repeat enough to share.
+pub(crate) const SHARING_SAMPLE: usize = 4096;
+
+/// Column `index` of `batches` to be read in place, when its Arrow type is one whose every
+/// value reads as it is. `None` for any other type, or for an array not laid out as its type
+/// says: the caller reads those cell by cell, and reports what is wrong.
+pub(crate) fn cells(batches: &[RecordBatch], index: usize) -> Option<Cells> {
+    let mut parts = Vec::with_capacity(batches.len());
+    let mut start = 0;
+    for batch in batches {
+        let array = batch.columns().get(index)?;
+        parts.push((start, part(array.as_ref())?));
+        start += array.len();
+    }
+    Some(Cells::Blocks {
+        len: start,
+        source: Arc::new(InPlace { parts }),
+    })
+}
+
+/// A column's arrays, one per batch, with the table row of each one's first row.
+#[derive(Debug)]
+struct InPlace {
+    parts: Vec<(usize, Box<dyn Part>)>,
+}
+
+impl BlockSource for InPlace {
+    fn push_rows(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
+        let mut records = records;
+        for (start, part) in &self.parts {
+            let from = rows.start.max(*start);
+            let to = rows.end.min(start + part.len());
+            if from >= to {
+                continue;
+            }
+            let (these, rest) = records.split_at_mut((to - from).min(records.len()));
+            part.push(from - start..to - start, these);
+            records = rest;
+        }
+    }
+
+    fn cells(&self) -> Vec<Datum> {
+        let mut cells = Vec::with_capacity(self.parts.iter().map(|(_, part)| part.len()).sum());
+        for (_, part) in &self.parts {
+            part.cells(&mut cells);
+        }
+        cells
+    }
+}
+
+/// One batch's array of a type whose every value reads as it is.
+trait Part: Send + Sync + Debug {
+    fn len(&self) -> usize;
+
+    /// Pushes the value of each of `rows` (of this array) onto the next of `records`.
+    fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]);
+
+    /// Appends every cell of the array.
+    fn cells(&self, cells: &mut Vec<Datum>);
+}
+
+/// The array as a part, or `None` for another type (or an array not laid out as its type says).
+fn part(array: &dyn Array) -> Option<Box<dyn Part>> {
+    use DataType as D;
+    Some(match array.data_type() {
+        D::Boolean => Box::new(Bools(array.as_boolean_opt()?.clone())),
+        D::Int8 => Box::new(Ints(array.as_primitive_opt::<Int8Type>()?.clone())),
+        D::Int16 => Box::new(Ints(array.as_primitive_opt::<Int16Type>()?.clone())),
+        D::Int32 => Box::new(Ints(array.as_primitive_opt::<Int32Type>()?.clone())),
+        D::Int64 => Box::new(Ints(array.as_primitive_opt::<Int64Type>()?.clone())),
+        D::UInt8 => Box::new(Ints(array.as_primitive_opt::<UInt8Type>()?.clone())),
+        D::UInt16 => Box::new(Ints(array.as_primitive_opt::<UInt16Type>()?.clone())),
+        D::UInt32 => Box::new(Ints(array.as_primitive_opt::<UInt32Type>()?.clone())),
+        D::Float32 => Box::new(Floats(array.as_primitive_opt::<Float32Type>()?.clone())),
+        D::Float64 => Box::new(Floats(array.as_primitive_opt::<Float64Type>()?.clone())),
+        D::Utf8 => Box::new(Texts::new(array.as_string_opt::<i32>()?.clone())),
+        D::LargeUtf8 => Box::new(Texts::new(array.as_string_opt::<i64>()?.clone())),
+        D::Utf8View => Box::new(Texts::new(array.as_string_view_opt()?.clone())),
+        _ => return None,
+    })
+}
+
+/// `rows` cut to an array of `len` rows, so that no row read is out of bounds.
+fn within(rows: Range<usize>, len: usize) -> Range<usize> {
+    let end = rows.end.min(len);
+    rows.start.min(end)..end
+}
+
+#[derive(Debug)]
+struct Bools(BooleanArray);
+
+impl Part for Bools {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
+        for (row, record) in within(rows, self.0.len()).zip(records) {
+            let valid = self.0.is_valid(row);
+            record.push(if valid {
+                Value::Bool(self.0.value(row))
+            } else {
+                Value::Null
+            });
+        }
+    }
+
+    fn cells(&self, cells: &mut Vec<Datum>) {
+        cells.extend(self.0.iter().map(|v| v.map_or(Datum::Null, Datum::Bool)));
+    }
+}
+
+/// Integers of a type that fits in 64 bits.
+#[derive(Debug)]
+struct Ints<T: ArrowPrimitiveType>(PrimitiveArray<T>);
+
+impl<T: ArrowPrimitiveType + Debug> Part for Ints<T>
+where
+    T::Native: Into<i64>,
+{
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
+        for (row, record) in within(rows, self.0.len()).zip(records) {
+            let valid = self.0.is_valid(row);
+            record.push(if valid {
+                Value::Int(self.0.value(row).into())
+            } else {
+                Value::Null
+            });
+        }
+    }
+
+    fn cells(&self, cells: &mut Vec<Datum>) {
+        cells.extend(
+            self.0
+                .iter()
+                .map(|v| v.map_or(Datum::Null, |v| Datum::Int(v.into()))),
+        );
+    }
+}
+
+#[derive(Debug)]
+struct Floats<T: ArrowPrimitiveType>(PrimitiveArray<T>);
+
+impl<T: ArrowPrimitiveType + Debug> Part for Floats<T>
+where
+    T::Native: Into<f64>,
+{
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
+        for (row, record) in within(rows, self.0.len()).zip(records) {
+            let valid = self.0.is_valid(row);
+            record.push(if valid {
+                Value::Float(self.0.value(row).into())
+            } else {
+                Value::Null
+            });
+        }
+    }
+
+    fn cells(&self, cells: &mut Vec<Datum>) {
+        cells.extend(
+            self.0
+                .iter()
+                .map(|v| v.map_or(Datum::Null, |v| Datum::Float(v.into()))),
+        );
+    }
+}
+
+/// A text array of any layout.
+trait TextArray: Array + Debug + 'static {
+    /// The text at `row` (within bounds), `None` when missing.
+    fn text(&self, row: usize) -> Option<&str>;
+}
+
+impl<O: OffsetSizeTrait> TextArray for GenericStringArray<O> {
+    fn text(&self, row: usize) -> Option<&str> {
+        self.is_valid(row).then(|| self.value(row))
+    }
+}
+
+impl TextArray for StringViewArray {
+    fn text(&self, row: usize) -> Option<&str> {
+        self.is_valid(row).then(|| self.value(row))
+    }
+}
+
+/// Text, and whether its values repeat enough to share one allocation per distinct text
+/// (regions, kinds, branches). A column of mostly distinct text (ids, names) would only fill
+/// the map: it is not shared when more than half of its first rows differ.
+#[derive(Debug)]
+struct Texts<A> {
+    array: A,
+    share: bool,
+}
+
+impl<A: TextArray> Texts<A> {
+    fn new(array: A) -> Texts<A> {
+        let sample = array.len().min(SHARING_SAMPLE);
+        let distinct: std::collections::HashSet<&str> =
+            (0..sample).filter_map(|row| array.text(row)).collect();
+        let share = distinct.len() <= SHARING_SAMPLE / 2;
+        Texts { array, share }
+    }
+
+    /// The texts of `rows` as values, each shared with the same text before it when sharing.
+    fn each(&self, rows: Range<usize>, mut f: impl FnMut(Option<Arc<str>>)) {
+        let mut seen: HashMap<&str, Arc<str>> = HashMap::new();
+        for row in within(rows, self.array.len()) {
+            f(self.array.text(row).map(|text| {
+                if self.share {
+                    Arc::clone(seen.entry(text).or_insert_with(|| Arc::from(text)))
+                } else {
+                    Arc::from(text)
+                }
+            }));
+        }
+    }
+}
+
+impl<A: TextArray> Part for Texts<A> {
+    fn len(&self) -> usize {
+        self.array.len()
+    }
+
+    fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
+        let mut records = records.iter_mut();
+        self.each(rows, |text| {
+            if let Some(record) = records.next() {
+                record.push(text.map_or(Value::Null, Value::Str));
+            }
+        });
+    }
+
+    fn cells(&self, cells: &mut Vec<Datum>) {
+        self.each(0..self.array.len(), |text| {
+            cells.push(text.map_or(Datum::Null, Datum::Str));
+        });
+    }
+}
