@@ -2,8 +2,9 @@
 //! floats, text), handed to the loader to read in place, a block of rows at a time, straight
 //! into the records it builds: no column of values is made first.
 
-use std::collections::HashMap;
 use std::fmt::Debug;
+
+use foldhash::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -225,15 +226,14 @@ struct Texts<A> {
 impl<A: TextArray> Texts<A> {
     fn new(array: A) -> Texts<A> {
         let sample = array.len().min(SHARING_SAMPLE);
-        let distinct: std::collections::HashSet<&str> =
-            (0..sample).filter_map(|row| array.text(row)).collect();
+        let distinct: HashSet<&str> = (0..sample).filter_map(|row| array.text(row)).collect();
         let share = distinct.len() <= SHARING_SAMPLE / 2;
         Texts { array, share }
     }
 
     /// The texts of `rows` as values, each shared with the same text before it when sharing.
     fn each(&self, rows: Range<usize>, mut f: impl FnMut(Option<Arc<str>>)) {
-        let mut seen: HashMap<&str, Arc<str>> = HashMap::new();
+        let mut seen: HashMap<&str, Arc<str>> = HashMap::default();
         for row in within(rows, self.array.len()) {
             f(self.array.text(row).map(|text| {
                 if self.share {

@@ -2,8 +2,9 @@
 //! polars, pandas, Spark), read straight from its buffers, or a list of dicts. Each column
 //! keeps its declared type; a value that cannot be read is an error naming the column and row.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use foldhash::HashMap;
 
 use apportion::load::{Cells, Column, Datum};
 use apportion::{Date, Value, ValueType};
@@ -280,12 +281,12 @@ fn append<C: Cell>(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<C>) -> PyR
             // Repeated text (regions, kinds, branches) shares one allocation. A column of
             // mostly distinct text (ids, names) would only fill the map: sharing stops once
             // more than half of the first rows differ.
-            let mut seen: HashMap<&str, Arc<str>> = HashMap::new();
+            let mut seen: HashMap<&str, Arc<str>> = HashMap::default();
             let mut sharing = true;
             for (row, text) in strings(array).ok_or_else(mismatch)?.enumerate() {
                 if sharing && row == SHARING_SAMPLE && seen.len() > SHARING_SAMPLE / 2 {
                     sharing = false;
-                    seen = HashMap::new();
+                    seen = HashMap::default();
                 }
                 let datum = text.map_or(Datum::Null, |t| {
                     if sharing {

@@ -3,8 +3,9 @@
 //! and time of loading it. Columns with too many distinct values stop being shared.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::infer::Problem;
 use super::json::Json;

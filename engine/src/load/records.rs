@@ -157,7 +157,7 @@ fn read_ids(
             }
         }
     }
-    let mut seen = HashSet::with_capacity(ids.len());
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(ids.len(), Default::default());
     for (row, id) in ids.iter().enumerate() {
         if !seen.insert(&**id) {
             return Err(InputError::DuplicateId {
