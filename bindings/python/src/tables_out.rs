@@ -21,26 +21,36 @@ pub(crate) fn to_pyarrow<'py>(
     py: Python<'py>,
     columns: Vec<(&str, ArrayRef)>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let batch = RecordBatch::try_from_iter(columns).map_err(|e| errors::internal(e.to_string()))?;
+    batch_to_pyarrow(py, batch(columns).map_err(errors::internal)?)
+}
+
+/// A pyarrow table of one record batch.
+fn batch_to_pyarrow(py: Python<'_>, batch: RecordBatch) -> PyResult<Bound<'_, PyAny>> {
     let schema = batch.schema();
     PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
 }
 
+/// A record batch of `columns`, in order; columns of unequal lengths are apportion's bug.
+fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch, String> {
+    RecordBatch::try_from_iter(columns).map_err(|e| e.to_string())
+}
+
 fn text<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
-    let mut builder = StringBuilder::new();
+    let mut builder = StringBuilder::with_capacity(values.size_hint().0, 0);
     values.for_each(|v| builder.append_option(v));
     Arc::new(builder.finish())
 }
 
 /// Text with few distinct values, dictionary-encoded.
 fn categories<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
-    let mut builder = StringDictionaryBuilder::<Int32Type>::new();
+    let mut builder =
+        StringDictionaryBuilder::<Int32Type>::with_capacity(values.size_hint().0, 0, 0);
     values.for_each(|v| builder.append_option(v));
     Arc::new(builder.finish())
 }
 
 fn integers(values: impl Iterator<Item = i64>) -> ArrayRef {
-    let mut builder = Int64Builder::new();
+    let mut builder = Int64Builder::with_capacity(values.size_hint().0);
     values.for_each(|v| builder.append_value(v));
     Arc::new(builder.finish())
 }
@@ -56,35 +66,68 @@ fn text_lists<'a>(rows: impl Iterator<Item = Vec<&'a str>>) -> ArrayRef {
     Arc::new(builder.finish())
 }
 
-/// The plan's tables: assignments, unassigned, loads and orphans.
+/// The plan's tables: assignments, unassigned, loads and orphans. They are built in
+/// parallel with the GIL released, then handed to pyarrow.
 pub(crate) fn plan_tables<'py>(py: Python<'py>, plan: &Plan) -> PyResult<[Bound<'py, PyAny>; 4]> {
-    let a = &plan.assignments;
-    let mut moved = BooleanBuilder::new();
-    a.iter().for_each(|a| moved.append_value(a.moved));
-    let assignments = to_pyarrow(
-        py,
-        vec![
-            (
-                "customer",
-                text(a.iter().map(|a| Some(a.customer.as_str()))),
-            ),
-            (
-                "manager",
-                categories(a.iter().map(|a| Some(a.manager.as_str()))),
-            ),
-            (
-                "previous_manager",
-                categories(
-                    a.iter()
-                        .map(|a| a.previous_manager.as_ref().map(|m| m.as_str())),
-                ),
-            ),
-            ("moved", Arc::new(moved.finish())),
-            ("affinity", integers(a.iter().map(|a| a.affinity))),
-            ("move_penalty", integers(a.iter().map(|a| a.move_penalty))),
-        ],
-    )?;
+    let (first, second) = py.detach(|| {
+        rayon::join(
+            || rayon::join(|| assignments(plan), || unassigned(plan)),
+            || rayon::join(|| loads(plan), || orphans(plan)),
+        )
+    });
+    let [assignments, unassigned, loads, orphans] =
+        [first.0, first.1, second.0, second.1].map(|batch| batch.map_err(errors::internal));
+    Ok([
+        batch_to_pyarrow(py, assignments?)?,
+        batch_to_pyarrow(py, unassigned?)?,
+        batch_to_pyarrow(py, loads?)?,
+        batch_to_pyarrow(py, orphans?)?,
+    ])
+}
 
+/// Who serves whom; the columns are built in parallel (a plan has a row per customer).
+fn assignments(plan: &Plan) -> Result<RecordBatch, String> {
+    let a = &plan.assignments;
+    let ((customer, manager), (previous_manager, (moved, affinity, move_penalty))) = rayon::join(
+        || {
+            rayon::join(
+                || text(a.iter().map(|a| Some(a.customer.as_str()))),
+                || categories(a.iter().map(|a| Some(a.manager.as_str()))),
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    categories(
+                        a.iter()
+                            .map(|a| a.previous_manager.as_ref().map(|m| m.as_str())),
+                    )
+                },
+                || {
+                    let mut moved = BooleanBuilder::with_capacity(a.len());
+                    a.iter().for_each(|a| moved.append_value(a.moved));
+                    let moved: ArrayRef = Arc::new(moved.finish());
+                    (
+                        moved,
+                        integers(a.iter().map(|a| a.affinity)),
+                        integers(a.iter().map(|a| a.move_penalty)),
+                    )
+                },
+            )
+        },
+    );
+    batch(vec![
+        ("customer", customer),
+        ("manager", manager),
+        ("previous_manager", previous_manager),
+        ("moved", moved),
+        ("affinity", affinity),
+        ("move_penalty", move_penalty),
+    ])
+}
+
+/// Who is left out, and why.
+fn unassigned(plan: &Plan) -> Result<RecordBatch, String> {
     let u = &plan.unassigned;
     let full_managers = |reason: &'_ apportion::UnassignedReason| -> Vec<String> {
         match reason {
@@ -110,44 +153,44 @@ pub(crate) fn plan_tables<'py>(py: Python<'py>, plan: &Plan) -> PyResult<[Bound<
         _ => None,
     };
     let messages: Vec<Option<String>> = u.iter().map(|u| message(&u.reason)).collect();
-    let unassigned = to_pyarrow(
-        py,
-        vec![
-            (
-                "customer",
-                text(u.iter().map(|u| Some(u.customer.as_str()))),
+    batch(vec![
+        (
+            "customer",
+            text(u.iter().map(|u| Some(u.customer.as_str()))),
+        ),
+        (
+            "previous_manager",
+            categories(
+                u.iter()
+                    .map(|u| u.previous_manager.as_ref().map(|m| m.as_str())),
             ),
-            (
-                "previous_manager",
-                categories(
-                    u.iter()
-                        .map(|u| u.previous_manager.as_ref().map(|m| m.as_str())),
-                ),
+        ),
+        (
+            "reason",
+            categories(u.iter().map(|u| Some(u.reason.code()))),
+        ),
+        (
+            "full_managers",
+            text_lists(
+                managers
+                    .iter()
+                    .map(|m| m.iter().map(String::as_str).collect()),
             ),
-            (
-                "reason",
-                categories(u.iter().map(|u| Some(u.reason.code()))),
+        ),
+        (
+            "full_segments",
+            text_lists(
+                segments
+                    .iter()
+                    .map(|s| s.iter().map(String::as_str).collect()),
             ),
-            (
-                "full_managers",
-                text_lists(
-                    managers
-                        .iter()
-                        .map(|m| m.iter().map(String::as_str).collect()),
-                ),
-            ),
-            (
-                "full_segments",
-                text_lists(
-                    segments
-                        .iter()
-                        .map(|s| s.iter().map(String::as_str).collect()),
-                ),
-            ),
-            ("message", text(messages.iter().map(Option::as_deref))),
-        ],
-    )?;
+        ),
+        ("message", text(messages.iter().map(Option::as_deref))),
+    ])
+}
 
+/// Each manager's load after the plan.
+fn loads(plan: &Plan) -> Result<RecordBatch, String> {
     let l = &plan.loads;
     let mut utilisation = Float64Builder::new();
     l.iter()
@@ -162,39 +205,35 @@ pub(crate) fn plan_tables<'py>(py: Python<'py>, plan: &Plan) -> PyResult<[Bound<
                 .join(";")
         })
         .collect();
-    let loads = to_pyarrow(
-        py,
-        vec![
-            ("manager", text(l.iter().map(|l| Some(l.manager.as_str())))),
-            ("load", integers(l.iter().map(|l| i64::from(l.load)))),
-            (
-                "capacity",
-                integers(l.iter().map(|l| i64::from(l.capacity))),
-            ),
-            ("target", integers(l.iter().map(|l| i64::from(l.target)))),
-            ("utilisation", Arc::new(utilisation.finish())),
-            (
-                "segments",
-                text(segment_counts.iter().map(|s| Some(s.as_str()))),
-            ),
-        ],
-    )?;
+    batch(vec![
+        ("manager", text(l.iter().map(|l| Some(l.manager.as_str())))),
+        ("load", integers(l.iter().map(|l| i64::from(l.load)))),
+        (
+            "capacity",
+            integers(l.iter().map(|l| i64::from(l.capacity))),
+        ),
+        ("target", integers(l.iter().map(|l| i64::from(l.target)))),
+        ("utilisation", Arc::new(utilisation.finish())),
+        (
+            "segments",
+            text(segment_counts.iter().map(|s| Some(s.as_str()))),
+        ),
+    ])
+}
 
+/// Customers whose current manager is not in the book.
+fn orphans(plan: &Plan) -> Result<RecordBatch, String> {
     let o = &plan.orphans;
-    let orphans = to_pyarrow(
-        py,
-        vec![
-            (
-                "customer",
-                text(o.iter().map(|o| Some(o.customer.as_str()))),
-            ),
-            (
-                "former_manager",
-                categories(o.iter().map(|o| Some(o.former_manager.as_str()))),
-            ),
-        ],
-    )?;
-    Ok([assignments, unassigned, loads, orphans])
+    batch(vec![
+        (
+            "customer",
+            text(o.iter().map(|o| Some(o.customer.as_str()))),
+        ),
+        (
+            "former_manager",
+            categories(o.iter().map(|o| Some(o.former_manager.as_str()))),
+        ),
+    ])
 }
 
 /// The profile as a table: `id`, then one column per derived field, typed by its values.
