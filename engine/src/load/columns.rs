@@ -986,6 +986,42 @@ mod tests {
     }
 
     #[test]
+    fn ids_and_managers_held_as_text_are_trimmed_and_shared() {
+        // Trimmed text is kept as it is held (customers of one manager share its id); padded
+        // text is trimmed, and blank text is a missing id.
+        let manager: Arc<str> = Arc::from("M-1");
+        let customers = customers_from_columns(
+            "customers",
+            vec![
+                column("id", None, vec![text("C-1"), text(" C-2 ")]),
+                column(
+                    "manager",
+                    None,
+                    vec![Datum::Str(Arc::clone(&manager)), text(" M-1")],
+                ),
+            ],
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let ids: Vec<&str> = customers.records.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["C-1", "C-2"]);
+        let managers: Vec<&Arc<str>> = customers
+            .records
+            .iter()
+            .map(|c| &c.manager.as_ref().unwrap().0)
+            .collect();
+        assert!(Arc::ptr_eq(managers[0], &manager));
+        assert_eq!(&**managers[1], "M-1");
+        let error = customers_from_columns(
+            "customers",
+            vec![column("id", None, vec![text("C-1"), text("  ")])],
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, InputError::EmptyId { .. }), "{error}");
+    }
+
+    #[test]
     fn missing_ids_name_the_row() {
         let error = customers_from_columns(
             "customers",

@@ -174,6 +174,11 @@ fn read_ids(
 fn id_text(cell: Cell<'_>) -> Result<Option<Arc<str>>, Problem> {
     let text: &str = match cell {
         Cell::Text(text) => text,
+        // Text already held as shared text is kept when it stands trimmed (as ids do): no copy
+        // per record, and customers of one manager share its id.
+        Cell::Json(Json::Str(text)) if !text.is_empty() && text.trim().len() == text.len() => {
+            return Ok(Some(Arc::clone(text)));
+        }
         Cell::Json(Json::Str(text)) => text,
         Cell::Json(Json::Null) => "",
         Cell::Json(json @ (Json::Int(_) | Json::BigInt(_) | Json::Float(_))) => {
