@@ -17,9 +17,12 @@ def flavour_of(table: Any) -> str:
 
 
 def to_flavour(table: pa.Table, flavour: str) -> Any:
-    """`table` as the given flavour; dictionary-encoded columns become categoricals."""
+    """`table` as the given flavour; dictionary-encoded columns become categoricals.
+
+    pandas gets one block per column: consolidating them would only copy (about a fifth of
+    the conversion of a 100,000-row plan)."""
     if flavour == "pandas":
-        return table.to_pandas()
+        return table.to_pandas(split_blocks=True)
     if flavour == "polars":
         import polars as pl
 
