@@ -3,6 +3,7 @@
 //! into the records it builds: no column of values is made first.
 
 use std::fmt::Debug;
+use std::marker::PhantomData;
 
 use foldhash::{HashMap, HashSet};
 use std::ops::Range;
@@ -86,21 +87,26 @@ trait Part: Send + Sync + Debug {
 fn part(array: &dyn Array) -> Option<Box<dyn Part>> {
     use DataType as D;
     Some(match array.data_type() {
-        D::Boolean => Box::new(Bools(array.as_boolean_opt()?.clone())),
-        D::Int8 => Box::new(Ints(array.as_primitive_opt::<Int8Type>()?.clone())),
-        D::Int16 => Box::new(Ints(array.as_primitive_opt::<Int16Type>()?.clone())),
-        D::Int32 => Box::new(Ints(array.as_primitive_opt::<Int32Type>()?.clone())),
-        D::Int64 => Box::new(Ints(array.as_primitive_opt::<Int64Type>()?.clone())),
-        D::UInt8 => Box::new(Ints(array.as_primitive_opt::<UInt8Type>()?.clone())),
-        D::UInt16 => Box::new(Ints(array.as_primitive_opt::<UInt16Type>()?.clone())),
-        D::UInt32 => Box::new(Ints(array.as_primitive_opt::<UInt32Type>()?.clone())),
-        D::Float32 => Box::new(Floats(array.as_primitive_opt::<Float32Type>()?.clone())),
-        D::Float64 => Box::new(Floats(array.as_primitive_opt::<Float64Type>()?.clone())),
+        D::Boolean => read::<_, AsBool>(array.as_boolean_opt()?),
+        D::Int8 => read::<_, AsInt>(array.as_primitive_opt::<Int8Type>()?),
+        D::Int16 => read::<_, AsInt>(array.as_primitive_opt::<Int16Type>()?),
+        D::Int32 => read::<_, AsInt>(array.as_primitive_opt::<Int32Type>()?),
+        D::Int64 => read::<_, AsInt>(array.as_primitive_opt::<Int64Type>()?),
+        D::UInt8 => read::<_, AsInt>(array.as_primitive_opt::<UInt8Type>()?),
+        D::UInt16 => read::<_, AsInt>(array.as_primitive_opt::<UInt16Type>()?),
+        D::UInt32 => read::<_, AsInt>(array.as_primitive_opt::<UInt32Type>()?),
+        D::Float32 => read::<_, AsFloat>(array.as_primitive_opt::<Float32Type>()?),
+        D::Float64 => read::<_, AsFloat>(array.as_primitive_opt::<Float64Type>()?),
         D::Utf8 => Box::new(Texts::new(array.as_string_opt::<i32>()?.clone())),
         D::LargeUtf8 => Box::new(Texts::new(array.as_string_opt::<i64>()?.clone())),
         D::Utf8View => Box::new(Texts::new(array.as_string_view_opt()?.clone())),
         _ => return None,
     })
+}
+
+/// `array` read as `R` makes its items.
+fn read<A: Scalars + Clone, R: Reading<A::Item> + 'static>(array: &A) -> Box<dyn Part> {
+    Box::new(ScalarPart::<A, R>(array.clone(), PhantomData))
 }
 
 /// `rows` cut to an array of `len` rows, so that no row read is out of bounds.
@@ -109,90 +115,87 @@ fn within(rows: Range<usize>, len: usize) -> Range<usize> {
     rows.start.min(end)..end
 }
 
-#[derive(Debug)]
-struct Bools(BooleanArray);
+/// An array of booleans or numbers: the value at a row (within bounds), valid or not.
+trait Scalars: Array + Debug + 'static {
+    type Item;
+    fn at(&self, row: usize) -> Self::Item;
+}
 
-impl Part for Bools {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
-        for (row, record) in within(rows, self.0.len()).zip(records) {
-            let valid = self.0.is_valid(row);
-            record.push(if valid {
-                Value::Bool(self.0.value(row))
-            } else {
-                Value::Null
-            });
-        }
-    }
-
-    fn cells(&self, cells: &mut Vec<Datum>) {
-        cells.extend(self.0.iter().map(|v| v.map_or(Datum::Null, Datum::Bool)));
+impl Scalars for BooleanArray {
+    type Item = bool;
+    fn at(&self, row: usize) -> bool {
+        self.value(row)
     }
 }
 
-/// Integers of a type that fits in 64 bits.
+impl<T: ArrowPrimitiveType + Debug> Scalars for PrimitiveArray<T> {
+    type Item = T::Native;
+    fn at(&self, row: usize) -> T::Native {
+        self.value(row)
+    }
+}
+
+/// How the items of an array become values: booleans, integers (of types that fit in 64
+/// bits) or floats.
+trait Reading<N>: Send + Sync + Debug {
+    fn value(item: N) -> Value;
+}
+
 #[derive(Debug)]
-struct Ints<T: ArrowPrimitiveType>(PrimitiveArray<T>);
+struct AsBool;
 
-impl<T: ArrowPrimitiveType + Debug> Part for Ints<T>
-where
-    T::Native: Into<i64>,
-{
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
-        for (row, record) in within(rows, self.0.len()).zip(records) {
-            let valid = self.0.is_valid(row);
-            record.push(if valid {
-                Value::Int(self.0.value(row).into())
-            } else {
-                Value::Null
-            });
-        }
-    }
-
-    fn cells(&self, cells: &mut Vec<Datum>) {
-        cells.extend(
-            self.0
-                .iter()
-                .map(|v| v.map_or(Datum::Null, |v| Datum::Int(v.into()))),
-        );
+impl Reading<bool> for AsBool {
+    fn value(item: bool) -> Value {
+        Value::Bool(item)
     }
 }
 
 #[derive(Debug)]
-struct Floats<T: ArrowPrimitiveType>(PrimitiveArray<T>);
+struct AsInt;
 
-impl<T: ArrowPrimitiveType + Debug> Part for Floats<T>
-where
-    T::Native: Into<f64>,
-{
+impl<N: Into<i64>> Reading<N> for AsInt {
+    fn value(item: N) -> Value {
+        Value::Int(item.into())
+    }
+}
+
+#[derive(Debug)]
+struct AsFloat;
+
+impl<N: Into<f64>> Reading<N> for AsFloat {
+    fn value(item: N) -> Value {
+        Value::Float(item.into())
+    }
+}
+
+/// Booleans or numbers, read as `R` makes them.
+#[derive(Debug)]
+struct ScalarPart<A, R>(A, PhantomData<R>);
+
+impl<A: Scalars, R: Reading<A::Item>> ScalarPart<A, R> {
+    /// The value at `row` (within bounds).
+    fn value(&self, row: usize) -> Value {
+        if self.0.is_valid(row) {
+            R::value(self.0.at(row))
+        } else {
+            Value::Null
+        }
+    }
+}
+
+impl<A: Scalars, R: Reading<A::Item>> Part for ScalarPart<A, R> {
     fn len(&self) -> usize {
         self.0.len()
     }
 
     fn push(&self, rows: Range<usize>, records: &mut [Vec<Value>]) {
         for (row, record) in within(rows, self.0.len()).zip(records) {
-            let valid = self.0.is_valid(row);
-            record.push(if valid {
-                Value::Float(self.0.value(row).into())
-            } else {
-                Value::Null
-            });
+            record.push(self.value(row));
         }
     }
 
     fn cells(&self, cells: &mut Vec<Datum>) {
-        cells.extend(
-            self.0
-                .iter()
-                .map(|v| v.map_or(Datum::Null, |v| Datum::Float(v.into()))),
-        );
+        cells.extend((0..self.0.len()).map(|row| Datum::from(self.value(row))));
     }
 }
 
