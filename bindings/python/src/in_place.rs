@@ -23,7 +23,7 @@ use arrow_array::{
 use arrow_schema::DataType;
 
 /// Rows of a text array looked at before deciding whether its values repeat enough to share.
-pub(crate) const SHARING_SAMPLE: usize = 4096;
+const SHARING_SAMPLE: usize = 4096;
 
 /// Column `index` of `batches` to be read in place, when its Arrow type is one whose every
 /// value reads as it is. `None` for any other type, or for an array not laid out as its type

@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use foldhash::HashMap;
-
 use apportion::load::{Cells, Column, Datum};
 use apportion::{Date, Value, ValueType};
 use arrow_array::cast::AsArray;
@@ -22,7 +20,7 @@ use pyo3_arrow::input::AnyRecordBatch;
 use rayon::prelude::*;
 
 use crate::errors;
-use crate::in_place::{self, SHARING_SAMPLE};
+use crate::in_place;
 
 /// A table's columns, and the producer's Arrow data that columns read in place point into.
 ///
@@ -278,24 +276,13 @@ fn append<C: Cell>(array: &dyn Array, at: &Place<'_>, cells: &mut Vec<C>) -> PyR
             }
         }
         D::Utf8 | D::LargeUtf8 | D::Utf8View => {
-            // Repeated text (regions, kinds, branches) shares one allocation. A column of
-            // mostly distinct text (ids, names) would only fill the map: sharing stops once
-            // more than half of the first rows differ.
-            let mut seen: HashMap<&str, Arc<str>> = HashMap::default();
-            let mut sharing = true;
-            for (row, text) in strings(array).ok_or_else(mismatch)?.enumerate() {
-                if sharing && row == SHARING_SAMPLE && seen.len() > SHARING_SAMPLE / 2 {
-                    sharing = false;
-                    seen = HashMap::default();
-                }
-                let datum = text.map_or(Datum::Null, |t| {
-                    if sharing {
-                        Datum::Str(Arc::clone(seen.entry(t).or_insert_with(|| Arc::from(t))))
-                    } else {
-                        Datum::Str(Arc::from(t))
-                    }
-                });
-                cells.push(C::of(datum, at)?);
+            // Text here is a dictionary's distinct values or the fields of mappings: text
+            // columns are read in place (see `in_place`), where repeated text is shared.
+            for text in strings(array).ok_or_else(mismatch)? {
+                cells.push(C::of(
+                    text.map_or(Datum::Null, |t| Datum::Str(Arc::from(t))),
+                    at,
+                )?);
             }
         }
         D::Date32 => {

@@ -367,10 +367,10 @@ fn attribute_values(
         })
         .collect();
     let mut first_error: Option<BadCell> = None;
-    let mut converted = Vec::new();
+    let mut reread = Vec::new();
     for ((index, field), outcome) in fields.iter().enumerate().zip(outcomes) {
         match outcome {
-            Some(Ok(column)) => converted.push((index, column)),
+            Some(Ok(column)) => reread.push((index, column)),
             Some(Err((row, problem)))
                 if first_error.as_ref().is_none_or(|first| row < first.row) =>
             {
@@ -387,7 +387,8 @@ fn attribute_values(
     if let Some(error) = first_error {
         return Err(error);
     }
-    for (index, column) in converted {
+    // Columns read in blocks but then converted from their cells replace what was read.
+    for (index, column) in reread {
         for (record, value) in values.iter_mut().zip(column) {
             if let Some(slot) = record.get_mut(index) {
                 *slot = value;
