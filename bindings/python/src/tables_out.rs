@@ -13,6 +13,7 @@ use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, RecordBatch};
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
+use rayon::prelude::*;
 
 use crate::errors;
 
@@ -236,16 +237,35 @@ fn orphans(plan: &Plan) -> Result<RecordBatch, String> {
     ])
 }
 
-/// The profile as a table: `id`, then one column per derived field, typed by its values.
+/// The profile as a table: `id`, then one column per derived field, typed by its values. The
+/// columns are built in parallel with the GIL released, then handed to pyarrow.
 pub(crate) fn profile_table<'py>(
     py: Python<'py>,
     profile: &Profile,
 ) -> PyResult<Bound<'py, PyAny>> {
     let rows = &profile.customers;
-    let mut columns = vec![("id", text(rows.iter().map(|r| Some(r.id.as_str()))))];
-    for (i, field) in profile.fields.iter().enumerate() {
-        let values = rows.iter().map(|r| r.values.get(i).unwrap_or(&Value::Null));
-        columns.push((field.as_str(), derived_column(field, values)?));
+    let (ids, derived) = py.detach(|| {
+        rayon::join(
+            || text(rows.iter().map(|r| Some(r.id.as_str()))),
+            || {
+                profile
+                    .fields
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, field)| {
+                        let values = rows
+                            .iter()
+                            .map(move |r| r.values.get(i).unwrap_or(&Value::Null));
+                        derived_column(field, values)
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+    });
+    let mut columns = vec![("id", ids)];
+    for (field, column) in profile.fields.iter().zip(derived) {
+        let column = column.map_err(|message| errors::input("mixed_field_types", message))?;
+        columns.push((field.as_str(), column));
     }
     to_pyarrow(py, columns)
 }
@@ -254,7 +274,7 @@ pub(crate) fn profile_table<'py>(
 fn derived_column<'a>(
     field: &str,
     values: impl Iterator<Item = &'a Value> + Clone,
-) -> PyResult<ArrayRef> {
+) -> Result<ArrayRef, String> {
     let mut kinds = values
         .clone()
         .filter_map(Value::value_type)
@@ -274,12 +294,9 @@ fn derived_column<'a>(
         }
         _ => {
             let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
-            return Err(errors::input(
-                "mixed_field_types",
-                format!(
-                    "rule `{field}` returns values of several types ({}): make it return one",
-                    names.join(", ")
-                ),
+            return Err(format!(
+                "rule `{field}` returns values of several types ({}): make it return one",
+                names.join(", ")
             ));
         }
     };

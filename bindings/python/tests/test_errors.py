@@ -52,6 +52,18 @@ def test_a_rule_reading_a_missing_column_is_refused_before_running():
     assert "`nope`" in str(caught.value)
 
 
+def test_a_rule_returning_several_types_is_named():
+    # A profile column has one type: a rule giving text for one customer and a number for
+    # another is named. Given one type, it comes out as a column.
+    rules = apportion.Rulebook('fn mixed(c) { if c.n > 1 { "many" } else { c.n } }\nfn n2(c) { c.n * 2 }')
+    rows = [{"id": "C-1", "n": 1}, {"id": "C-2", "n": 5}]
+    with pytest.raises(apportion.InputError) as caught:
+        rules.profile(rows, as_of=AS_OF)
+    assert caught.value.code == "mixed_field_types"
+    assert "`mixed`" in str(caught.value) and "int" in str(caught.value)
+    assert rules.profile(rows[:1], as_of=AS_OF).customers == [{"id": "C-1", "mixed": 1, "n2": 2}]
+
+
 def test_input_errors_name_the_record_and_column():
     rules = apportion.Rulebook("fn x(c) { 1 }")
     with pytest.raises(apportion.InputError) as caught:
