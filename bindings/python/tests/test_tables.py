@@ -145,6 +145,22 @@ def test_tables_of_uneven_batches_read_as_one(bank_arrow, rulebook):
     assert plans[1].assignments.equals(plans[0].assignments)
 
 
+def test_sliced_arrays_with_nulls_read_as_their_rows(bank_arrow, rulebook):
+    # Arrays read in place may start at an offset into their buffers and carry nulls: they
+    # must read as the same rows given as dicts (read by another path altogether).
+    customers, _ = bank_arrow
+    assets = customers.column("assets").to_pylist()
+    assets[7] = None
+    at = customers.schema.get_field_index("assets")
+    customers = customers.set_column(at, "assets", pa.array(assets, pa.int64()))
+    sliced = pa.Table.from_batches(customers.slice(5, 2_000).to_batches(max_chunksize=333))
+    assert sliced.column("assets").chunk(0).offset == 5
+    in_place = rulebook.profile(sliced, as_of=AS_OF, types=TYPES).customers
+    as_dicts = rulebook.profile(sliced.to_pylist(), as_of=AS_OF, types=TYPES).customers
+    assert in_place.num_rows == 2_000
+    assert in_place.to_pylist() == as_dicts
+
+
 def test_pandas_memory_read_in_place_is_released_with_the_gil():
     # pandas' numpy columns reach apportion as pyarrow buffers whose release takes the GIL.
     # `check` loads while holding it, so the loader's threads must never drop the last
