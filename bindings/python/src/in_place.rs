@@ -4,8 +4,6 @@
 
 use std::fmt::Debug;
 use std::marker::PhantomData;
-
-use foldhash::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -21,6 +19,7 @@ use arrow_array::{
     RecordBatch, StringViewArray,
 };
 use arrow_schema::DataType;
+use foldhash::{HashMap, HashSet};
 
 /// Rows of a text array looked at before deciding whether its values repeat enough to share.
 const SHARING_SAMPLE: usize = 4096;
@@ -217,9 +216,10 @@ impl TextArray for StringViewArray {
     }
 }
 
-/// Text, and whether its values repeat enough to share one allocation per distinct text
-/// (regions, kinds, branches). A column of mostly distinct text (ids, names) would only fill
-/// the map: it is not shared when more than half of its first rows differ.
+/// Text, and whether its values repeat enough to share one allocation per distinct text in
+/// each block of rows read (regions, kinds, branches). An array of mostly distinct text (ids,
+/// names) would only fill the map: it is not shared when more than half of its first rows
+/// differ.
 #[derive(Debug)]
 struct Texts<A> {
     array: A,
