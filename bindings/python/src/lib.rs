@@ -26,5 +26,6 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<router::Router>()?;
     module.add_function(wrap_pyfunction!(router::rebalance, module)?)?;
     module.add_function(wrap_pyfunction!(tables_in::_buffer_addresses, module)?)?;
+    module.add_function(wrap_pyfunction!(tables_in::_read_in_blocks, module)?)?;
     Ok(())
 }

@@ -167,6 +167,47 @@ pub(crate) fn _buffer_addresses(table: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<us
         .collect())
 }
 
+/// A probe for the tests: the columns read in place, each with whether reading its rows
+/// `block` at a time gives exactly one value per row, equal to its cell read whole. A read
+/// that miscounted would not show in results: the loader would fall back to the cells.
+#[pyfunction]
+pub(crate) fn _read_in_blocks(
+    table: &Bound<'_, PyAny>,
+    block: usize,
+) -> PyResult<Vec<(String, bool)>> {
+    let (schema, batches) = arrow_batches(table, "table")?;
+    let block = block.max(1);
+    Ok(schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, field)| match in_place::cells(&batches, index)? {
+            Cells::Blocks { len, source } => {
+                let cells = source.cells();
+                let mut records = vec![Vec::new(); len];
+                for start in (0..len).step_by(block) {
+                    let end = (start + block).min(len);
+                    source.push_rows(start..end, &mut records[start..end]);
+                }
+                let agrees = cells.len() == len
+                    && records.into_iter().zip(&cells).all(|(record, cell)| {
+                        matches!(record.as_slice(), [value] if same(&Datum::from(value.clone()), cell))
+                    });
+                Some((field.name().clone(), agrees))
+            }
+            Cells::Data(_) | Cells::Values(_) => None,
+        })
+        .collect())
+}
+
+/// Equal cells, a float equal to itself even when NaN.
+fn same(a: &Datum, b: &Datum) -> bool {
+    match (a, b) {
+        (Datum::Float(a), Datum::Float(b)) => a.to_bits() == b.to_bits(),
+        _ => a == b,
+    }
+}
+
 /// Where values come from, for errors.
 struct Place<'a> {
     what: &'a str,

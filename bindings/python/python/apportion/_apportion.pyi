@@ -15,6 +15,7 @@ __all__ = [
     "Rulebook",
     "SolveError",
     "_buffer_addresses",
+    "_read_in_blocks",
     "assign",
     "rebalance",
 ]
@@ -126,3 +127,4 @@ def rebalance(
 ]: ...
 
 def _buffer_addresses(table: Any) -> list[list[int]]: ...
+def _read_in_blocks(table: Any, block: int) -> list[tuple[str, bool]]: ...
