@@ -189,10 +189,11 @@ pub(crate) fn _read_in_blocks(
                     let end = (start + block).min(len);
                     source.push_rows(start..end, &mut records[start..end]);
                 }
-                let agrees = cells.len() == len
-                    && records.into_iter().zip(&cells).all(|(record, cell)| {
-                        matches!(record.as_slice(), [value] if same(&Datum::from(value.clone()), cell))
-                    });
+                let one_equal = |(record, cell): (Vec<Value>, &Datum)| match record.as_slice() {
+                    [value] => same(&Datum::from(value.clone()), cell),
+                    _ => false,
+                };
+                let agrees = cells.len() == len && records.into_iter().zip(&cells).all(one_equal);
                 Some((field.name().clone(), agrees))
             }
             Cells::Data(_) | Cells::Values(_) => None,

@@ -640,6 +640,8 @@ fn table<'a>(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
     use super::*;
     use crate::error::RecordKind;
     use crate::model::Value;
@@ -825,7 +827,7 @@ mod tests {
     struct Source {
         values: Vec<Value>,
         leave_out: Option<usize>,
-        read_whole: std::sync::atomic::AtomicUsize,
+        read_whole: AtomicUsize,
     }
 
     impl BlockSource for Source {
