@@ -189,9 +189,8 @@ pub(crate) fn _read_in_blocks(
                     let end = (start + block).min(len);
                     source.push_rows(start..end, &mut records[start..end]);
                 }
-                let one_equal = |(record, cell): (Vec<Value>, &Datum)| match record.as_slice() {
-                    [value] => same(&Datum::from(value.clone()), cell),
-                    _ => false,
+                let one_equal = |(record, cell): (Vec<Value>, &Datum)| {
+                    <[Value; 1]>::try_from(record).is_ok_and(|[value]| same(&value.into(), cell))
                 };
                 let agrees = cells.len() == len && records.into_iter().zip(&cells).all(one_equal);
                 Some((field.name().clone(), agrees))
