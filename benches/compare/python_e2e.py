@@ -30,7 +30,7 @@ import apportion
 AS_OF = "2026-06-30"
 LISTS = {"products": "list", "languages": "list", "certifications": "list"}
 MOVE_PENALTY, BALANCE, UNASSIGNED = 500, 1, 1_000_000_000
-WARM_UP_SECONDS, SAMPLES, ROUNDS = 3.0, 10, 3
+WARM_UP_SECONDS, SAMPLES, ROUNDS = 3.0, 10, 5
 
 
 def ortools_plan(customers, managers, derived):
