@@ -337,7 +337,7 @@ pub(crate) fn plan_tuple<'py>(
 /// (it checks the flag between chunks of customers and every few thousand pivots) and raises
 /// the KeyboardInterrupt. A pool worker lives from call to call and keeps its allocator's
 /// memory warm; a thread started per call began with none, and a 100,000-customer assignment
-/// took about 6% longer on it.
+/// took 4–9% longer on it.
 fn interruptible<T: Send>(
     py: Python<'_>,
     cancel: &Cancel,
