@@ -7,9 +7,10 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apportion::load::{self, LoadOptions};
+use apportion::load::{self, Column, LoadOptions};
 use apportion::{
-    AssignOptions, Book, Cancel, Date, OnRuleError, Policy, ProfileOptions, Progress, ValueType,
+    AssignOptions, Book, Cancel, Date, InputError, OnRuleError, Policy, ProfileOptions, Progress,
+    Schema, ValueType,
 };
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyTuple, PyType};
@@ -94,13 +95,15 @@ impl Rulebook {
         types: Option<HashMap<String, String>>,
     ) -> PyResult<()> {
         let options = load_options(types)?;
-        let customers = read_customers(customers, &options)?;
-        self.inner.check(&customers.schema).map_err(errors::to_py)?;
+        let schema = loaded_schema(customers, "customers", |columns| {
+            load::customers_from_columns("customers", columns, &options).map(|c| c.schema)
+        })?;
+        self.inner.check(&schema).map_err(errors::to_py)?;
         if let Some(managers) = managers {
-            let managers = read_managers(managers, &options)?;
-            self.inner
-                .check_managers(&managers.schema)
-                .map_err(errors::to_py)?;
+            let schema = loaded_schema(managers, "managers", |columns| {
+                load::managers_from_columns("managers", columns, &options).map(|m| m.schema)
+            })?;
+            self.inner.check_managers(&schema).map_err(errors::to_py)?;
         }
         Ok(())
     }
@@ -377,18 +380,19 @@ fn interruptible<T: Send>(
     })
 }
 
-fn read_customers(
+/// The schema of `table` (`what` names it in errors) as `load` makes it from the table's
+/// columns. Loading and freeing the records run with the GIL released: a large table takes tens
+/// of milliseconds, which other Python threads need not wait for.
+fn loaded_schema(
     table: &Bound<'_, PyAny>,
-    options: &LoadOptions,
-) -> PyResult<apportion::Customers> {
-    let read = tables_in::read(table, "customers")?;
-    load::customers_from_columns("customers", read.columns, options)
-        .map_err(|e| errors::to_py(e.into()))
-}
-
-fn read_managers(table: &Bound<'_, PyAny>, options: &LoadOptions) -> PyResult<apportion::Managers> {
-    let read = tables_in::read(table, "managers")?;
-    load::managers_from_columns("managers", read.columns, options)
+    what: &str,
+    load: impl FnOnce(Vec<Column>) -> Result<Schema, InputError> + Send,
+) -> PyResult<Schema> {
+    let read = tables_in::read(table, what)?;
+    let columns = read.columns;
+    table
+        .py()
+        .detach(|| load(columns))
         .map_err(|e| errors::to_py(e.into()))
 }
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import pathlib
+import threading
+import time
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -17,6 +20,36 @@ RULES = ROOT / "examples" / "rules" / "bank.rhai"
 AS_OF = "2026-06-30"
 # The CSV loader reads `a;b` text as lists; tables carry text, so say which columns are lists.
 TYPES = {"products": "list", "languages": "list", "certifications": "list"}
+
+
+def repeated(customers: pa.Table, times: int) -> pa.Table:
+    """`customers` `times` over with ids of their own: a table long enough to take a while."""
+    big = pa.concat_tables([customers] * times)
+    return big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
+
+
+def ticks_during(work: Callable[[], object]) -> tuple[int, float]:
+    """How often a Python thread that ticks once a millisecond ticked while `work` ran, and
+    how many seconds `work` took. Were the GIL held all along, the thread could not tick."""
+    ticks = 0
+    running = True
+
+    def count() -> None:
+        nonlocal ticks
+        while running:
+            ticks += 1
+            time.sleep(0.001)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    started = time.perf_counter()
+    try:
+        work()
+    finally:
+        elapsed = time.perf_counter() - started
+        running = False
+        counter.join()
+    return ticks, elapsed
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,13 @@ from __future__ import annotations
 import _thread
 import io
 import signal
-import threading
-import time
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import tqdm
 
 import apportion
 
-from conftest import AS_OF, TYPES
+from conftest import AS_OF, TYPES, repeated, ticks_during
 
 
 def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
@@ -81,33 +78,18 @@ def test_an_exception_in_the_progress_callback_is_raised_after_the_run(rulebook,
 
 def test_the_gil_is_released_while_solving(rulebook, bank_arrow):
     customers, managers = bank_arrow
-    big = pa.concat_tables([customers] * 3)
-    big = big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
-    ticks = 0
-    running = True
-
-    def count() -> None:
-        nonlocal ticks
-        while running:
-            ticks += 1
-            time.sleep(0.001)
-
-    counter = threading.Thread(target=count)
-    counter.start()
-    started = time.perf_counter()
-    apportion.assign(big, managers, rulebook, as_of=AS_OF, types=TYPES, threads=1)
-    elapsed = time.perf_counter() - started
-    running = False
-    counter.join()
-    # With the GIL held for the whole run the counter could not move; released, it ticks
-    # about once a millisecond (allow a wide margin for a busy machine).
+    big = repeated(customers, 3)
+    ticks, elapsed = ticks_during(
+        lambda: apportion.assign(big, managers, rulebook, as_of=AS_OF, types=TYPES, threads=1)
+    )
+    # Released, the GIL lets the counter tick about once a millisecond (allow a wide margin
+    # for a busy machine).
     assert ticks > elapsed * 100, (ticks, elapsed)
 
 
 def test_ctrl_c_stops_a_run_promptly(rulebook, bank_arrow):
     customers, _ = bank_arrow
-    big = pa.concat_tables([customers] * 10)
-    big = big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
+    big = repeated(customers, 10)
     seen: list[int] = []
 
     def interrupt_on_first_report(done: int, total: int) -> None:

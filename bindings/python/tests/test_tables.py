@@ -15,7 +15,7 @@ import pytest
 import apportion
 from apportion import _apportion
 
-from conftest import AS_OF, TYPES
+from conftest import AS_OF, TYPES, repeated
 
 
 def as_rows(table: object) -> list[dict[str, object]]:
@@ -111,8 +111,7 @@ def test_typed_columns_arrive_as_their_types():
 
 def test_reading_a_pyarrow_table_copies_no_column(bank_arrow, rulebook):
     customers, _ = bank_arrow
-    big = pa.concat_tables([customers] * 20)
-    big = big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
+    big = repeated(customers, 20)
     before = pa.total_allocated_bytes()
     rulebook.check(big, types=TYPES)
     # Reading goes through the Arrow C stream straight from pyarrow's buffers: pyarrow
@@ -128,9 +127,7 @@ def test_tables_of_uneven_batches_read_as_one(bank_arrow, rulebook):
     # Columns are read in place a block of rows at a time, straight into the records; blocks
     # and the producer's batches need not line up.
     customers, managers = bank_arrow
-    big = pa.concat_tables([customers] * 3)
-    big = big.set_column(0, "id", pa.array([f"C-{i}" for i in range(big.num_rows)]))
-    whole = big.combine_chunks()
+    whole = repeated(customers, 3).combine_chunks()
     uneven = pa.Table.from_batches(whole.to_batches(max_chunksize=997))
     assert uneven.column("assets").num_chunks == 10
     one = rulebook.profile(whole, as_of=AS_OF, types=TYPES).customers
@@ -183,8 +180,8 @@ def test_columns_read_in_place_give_one_value_per_row_in_any_blocks(bank_arrow):
 
 def test_pandas_memory_read_in_place_is_released_with_the_gil():
     # pandas' numpy columns reach apportion as pyarrow buffers whose release takes the GIL.
-    # `check` loads while holding it, so the loader's threads must never drop the last
-    # reference. Were they to, this would hang, holding the GIL: so it runs in a child.
+    # The caller keeps them until loading is done, so the loader's threads never release them;
+    # were one to while a caller loaded holding the GIL, this would hang: so it runs in a child.
     code = f"""
 import numpy as np, pandas as pd, apportion
 rules = apportion.Rulebook("fn rich(c) {{ c.assets > 5000 }}")
