@@ -218,8 +218,8 @@ impl TextArray for StringViewArray {
 
 /// Text, and whether its values repeat enough to share one allocation per distinct text in
 /// each block of rows read (regions, kinds, branches). An array of mostly distinct text (ids,
-/// names) would only fill the map: it is not shared when more than half of its first rows
-/// differ.
+/// names) would only fill the map: it is not shared when more than half of its first rows (up
+/// to [`SHARING_SAMPLE`]) hold distinct text, however short the array.
 #[derive(Debug)]
 struct Texts<A> {
     array: A,
@@ -230,7 +230,7 @@ impl<A: TextArray> Texts<A> {
     fn new(array: A) -> Texts<A> {
         let sample = array.len().min(SHARING_SAMPLE);
         let distinct: HashSet<&str> = (0..sample).filter_map(|row| array.text(row)).collect();
-        let share = distinct.len() <= SHARING_SAMPLE / 2;
+        let share = distinct.len() <= sample / 2;
         Texts { array, share }
     }
 
