@@ -31,14 +31,17 @@ pub struct Assignment {
 pub enum UnassignedReason {
     /// `eligible(c, m)` is false for every manager.
     NoEligibleManager,
-    /// Every eligible manager is full, or full for the customer's segment.
+    /// Every eligible manager is full, or full for the customer's segment, and no chain of
+    /// moves can make room.
     CapacityExhausted {
         /// Eligible managers at capacity.
         managers: Vec<ManagerId>,
         /// Eligible managers at their cap for the customer's segment, with the segment.
         segments: Vec<(ManagerId, String)>,
     },
-    /// Placing the customer would cost more than the unassigned penalty allows.
+    /// There was room for the customer, directly or through a chain of moves, but using it
+    /// would cost more than the unassigned penalty: a smaller penalty than the default, or a
+    /// move penalty so high that the chain costs more.
     CostAboveUnassignedPenalty,
     /// A rule failed for this customer (only when rule errors are skipped).
     RuleError {
@@ -119,8 +122,13 @@ pub struct BalanceStats {
     pub assigned: usize,
     /// Customers left unassigned.
     pub unassigned: usize,
-    /// Customers who had a manager and get a different one (including those whose manager left).
+    /// Customers who had a manager and get a different one: `paid_moves + rehomed`.
     pub moved: usize,
+    /// Customers taken from a manager who is still in the book: each pays the move penalty,
+    /// so the objective's `moves` part is this times the penalty.
+    pub paid_moves: usize,
+    /// Customers whose manager has left, placed with a new one: no penalty.
+    pub rehomed: usize,
     /// Lowest utilisation among managers with capacity.
     pub min_utilisation: f64,
     /// Highest utilisation among managers with capacity.
@@ -151,7 +159,7 @@ impl BalanceStats {
         loads: &[ManagerLoad],
         assigned: usize,
         unassigned: usize,
-        moved: usize,
+        (paid_moves, rehomed): (usize, usize),
     ) -> BalanceStats {
         let utilisations: Vec<f64> = loads
             .iter()
@@ -180,7 +188,9 @@ impl BalanceStats {
         BalanceStats {
             assigned,
             unassigned,
-            moved,
+            moved: paid_moves + rehomed,
+            paid_moves,
+            rehomed,
             min_utilisation: min,
             max_utilisation: max,
             utilisation_std_dev: std_dev,

@@ -79,8 +79,12 @@ pub(crate) fn report(plan: &Plan) -> String {
     let s = &plan.stats;
     let _ = writeln!(
         text,
-        "moves: {} customers change manager; utilisation min {:.1}%, max {:.1}%, std dev {:.1} points",
+        "moves: {} customers change manager ({} taken from a manager still here, each paying the \
+         move penalty; {} re-homed from managers who left); utilisation min {:.1}%, max {:.1}%, \
+         std dev {:.1} points",
         s.moved,
+        s.paid_moves,
+        s.rehomed,
         100.0 * s.min_utilisation,
         100.0 * s.max_utilisation,
         100.0 * s.utilisation_std_dev

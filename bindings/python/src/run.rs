@@ -313,6 +313,8 @@ pub(crate) fn plan_tuple<'py>(
         ("assigned", s.assigned),
         ("unassigned", s.unassigned),
         ("moved", s.moved),
+        ("paid_moves", s.paid_moves),
+        ("rehomed", s.rehomed),
     ]
     .into_py_dict(py)?;
     for (name, value) in [

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::build::{Built, balance_term, build_network};
 use super::classes::{self, Group};
-use super::network::{ArcId, Network, NetworkError};
+use super::network::{ArcId, Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError, SolveError};
@@ -201,7 +201,36 @@ pub(super) fn solve_prepared(
             }
         }
     }
-    Ok(plan(book, prepared, &placed, &built, policy))
+    let placeable = placeable_groups(prepared, &placed, &built, &solution);
+    Ok(plan(book, prepared, &placed, &built, policy, &placeable))
+}
+
+/// Per group, whether one more of its customers could be placed by some chain of moves: its
+/// free node still reaches the sink in the residual network without leaving anyone out. A
+/// customer of such a group was left out on cost (the unassigned penalty was the cheaper),
+/// not for want of room. Only searched when someone was left out.
+fn placeable_groups(
+    prepared: &Prepared,
+    placed: &[Option<(u32, i64)>],
+    built: &Built,
+    solution: &Solution,
+) -> Vec<bool> {
+    let left_out = prepared.groups.iter().any(|g| {
+        g.free
+            .iter()
+            .chain(g.staying.values().flatten())
+            .any(|&row| placed[row].is_none())
+    });
+    if !left_out {
+        return vec![false; prepared.groups.len()];
+    }
+    let is_overflow = |arc: ArcId| built.overflow.binary_search_by_key(&arc.0, |a| a.0).is_ok();
+    let reaching = built.network.reaching(solution, built.sink, is_overflow);
+    built
+        .groups
+        .iter()
+        .map(|g| reaching.get(g.free.0 as usize).copied().unwrap_or(false))
+        .collect()
 }
 
 pub(super) fn prepare(
@@ -313,6 +342,7 @@ fn plan(
     placed: &[Option<(u32, i64)>],
     built: &Built,
     policy: &Policy,
+    placeable: &[bool],
 ) -> Plan {
     let customers = &book.customers.records;
     let managers = &book.managers.records;
@@ -334,6 +364,7 @@ fn plan(
         .collect();
     let mut assignments = Vec::new();
     let mut objective = Objective::default();
+    let (mut paid_moves, mut rehomed) = (0, 0);
     for (row, customer) in customers.iter().enumerate() {
         let Some((manager, affinity)) = placed[row] else {
             continue;
@@ -348,21 +379,21 @@ fn plan(
             .as_ref()
             .and_then(|m| known.get(m))
             .copied();
-        let move_penalty = if current.is_some_and(|c| c != manager) {
-            policy.move_penalty
-        } else {
-            0
-        };
+        let moved = customer
+            .manager
+            .as_ref()
+            .is_some_and(|m| *m != managers[manager as usize].id);
+        let paid = current.is_some_and(|c| c != manager);
+        paid_moves += usize::from(paid);
+        rehomed += usize::from(moved && !paid);
+        let move_penalty = if paid { policy.move_penalty } else { 0 };
         objective.affinity -= affinity;
         objective.moves += move_penalty;
         assignments.push(Assignment {
             customer: customer.id.clone(),
             manager: managers[manager as usize].id.clone(),
             previous_manager: customer.manager.clone(),
-            moved: customer
-                .manager
-                .as_ref()
-                .is_some_and(|m| *m != managers[manager as usize].id),
+            moved,
             affinity,
             move_penalty,
         });
@@ -394,7 +425,11 @@ fn plan(
                 .entry(group_of[row])
                 .or_insert_with(|| {
                     let group = &prepared.groups[group_of[row]];
-                    capacity_reason(book, group, prepared.eligible(group), &loads)
+                    if placeable[group_of[row]] {
+                        UnassignedReason::CostAboveUnassignedPenalty
+                    } else {
+                        capacity_reason(book, group, prepared.eligible(group), &loads)
+                    }
                 })
                 .clone(),
         };
@@ -407,8 +442,12 @@ fn plan(
     objective.unassigned = built.unassigned_penalty * unassigned.len() as i64;
     objective.total =
         objective.affinity + objective.moves + objective.balance + objective.unassigned;
-    let moved = assignments.iter().filter(|a| a.moved).count();
-    let stats = BalanceStats::of(&loads, assignments.len(), unassigned.len(), moved);
+    let stats = BalanceStats::of(
+        &loads,
+        assignments.len(),
+        unassigned.len(),
+        (paid_moves, rehomed),
+    );
     Plan {
         assignments,
         unassigned,
@@ -419,6 +458,8 @@ fn plan(
     }
 }
 
+/// Why a group that no chain of moves can make room for was left out: its eligible managers
+/// at capacity, and those at their cap for its segment.
 fn capacity_reason(
     book: &Book,
     group: &Group,
@@ -432,17 +473,12 @@ fn capacity_reason(
         let load = &loads[manager as usize];
         if load.load >= load.capacity {
             full.push(load.manager.clone());
-            continue;
-        }
-        if let Some(segment) = &group.segment
+        } else if let Some(segment) = &group.segment
             && let Some(&cap) = managers[manager as usize].segment_caps.get(&**segment)
             && load.segments.get(&**segment).copied().unwrap_or(0) >= cap
         {
             segments.push((load.manager.clone(), segment.to_string()));
-            continue;
         }
-        // An eligible manager with room: the customer was left out on cost.
-        return UnassignedReason::CostAboveUnassignedPenalty;
     }
     UnassignedReason::CapacityExhausted {
         managers: full,

@@ -16,6 +16,8 @@ use crate::model::Book;
 
 /// The arcs of one group that carry customers somewhere.
 pub(super) struct GroupArcs {
+    /// The group's free node, where its movers and new customers start.
+    pub(super) free: NodeId,
     /// (manager, affinity, arc from the free node).
     pub(super) to_managers: Vec<(u32, i64, ArcId)>,
     /// Per current manager, in the group's order.
@@ -34,6 +36,10 @@ pub(super) struct Built {
     pub(super) network: Network,
     pub(super) groups: Vec<GroupArcs>,
     pub(super) unassigned_penalty: i64,
+    /// Where every customer's flow ends.
+    pub(super) sink: NodeId,
+    /// The arcs that leave customers unassigned (supply node to sink at the penalty).
+    pub(super) overflow: Vec<ArcId>,
 }
 
 fn policy_error(message: String) -> Error {
@@ -55,17 +61,32 @@ pub(super) fn balance_cost(balance: i64, k: i64, target: i64) -> Option<i64> {
     balance.checked_mul((1000 * k + target - 1) / target)
 }
 
+/// The capacity that matters for a book of `customers`: no manager can take more customers
+/// than there are, so a larger capacity is the same as that number. Building the network by
+/// this keeps its size and the time to build it bounded by the book, not by the numbers in it.
+pub(super) fn usable_capacity(capacity: u32, customers: usize) -> u32 {
+    capacity.min(u32::try_from(customers).unwrap_or(u32::MAX))
+}
+
 /// The balance term of one manager as convex pieces `(capacity, cost)`: the k-th customer costs
-/// `balance_cost(k)`, and consecutive customers of equal cost share one piece.
+/// `balance_cost(k)`, and consecutive customers of equal cost share one piece. Each piece is
+/// found in one step (the last k of cost v = ⌈1000·k/t⌉ is ⌊v·t/1000⌋), so the work is the
+/// number of pieces, at most `capacity`.
 fn balance_pieces(balance: i64, capacity: u32, target: i64) -> Vec<(i64, i64)> {
+    let capacity = i64::from(capacity);
     let mut pieces: Vec<(i64, i64)> = Vec::new();
-    for k in 1..=i64::from(capacity) {
+    let mut k = 1;
+    while k <= capacity {
+        let level = (1000 * k + target - 1) / target;
+        let last = (level * target / 1000).clamp(k, capacity);
         // The caller has checked that the largest cost fits.
-        let cost = balance_cost(balance, k, target).unwrap_or(i64::MAX);
+        let cost = balance.checked_mul(level).unwrap_or(i64::MAX);
         match pieces.last_mut() {
-            Some((width, last)) if *last == cost => *width += 1,
-            _ => pieces.push((1, cost)),
+            // λ = 0 makes every level cost the same: one piece.
+            Some((width, previous)) if *previous == cost => *width += last - k + 1,
+            _ => pieces.push((last - k + 1, cost)),
         }
+        k = last + 1;
     }
     pieces
 }
@@ -81,6 +102,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
         ));
     }
     let total: usize = groups.iter().map(Group::size).sum();
+    let capacity_of = |m: &crate::model::Manager| usable_capacity(m.capacity, total);
     let max_affinity = groups
         .iter()
         .flat_map(|g| eligible_of(g).iter().map(|(_, a)| a.unsigned_abs()))
@@ -91,7 +113,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
         .map(|m| {
             balance_cost(
                 policy.balance,
-                i64::from(m.capacity),
+                i64::from(capacity_of(m)),
                 i64::from(m.target_load().max(1)),
             )
         })
@@ -107,18 +129,25 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
         }
         Some(u) => u,
         // Above the cost of any augmenting path, so the optimum places as many as possible.
-        None => i64::try_from(max_affinity)
-            .ok()
-            .and_then(|a| {
-                a.checked_add(policy.move_penalty)?
-                    .checked_add(max_balance)?
-                    .checked_add(1)
-            })
-            .and_then(|path| path.checked_mul(2 * managers.len() as i64 + 4))
-            .map(|u| u.max(1_000_000))
-            .ok_or_else(|| {
-                policy_error("the policy's costs are too large: they overflow".to_owned())
-            })?,
+        // A simple path enters each manager-side node (a manager, or a capped (manager,
+        // segment) pair) at most once, and pays at most two arcs of `path` per entry; capped
+        // pairs count too, since a chain of displacements can run through every one of them.
+        None => {
+            let capped: usize = managers.iter().map(|m| m.segment_caps.len()).sum();
+            let entries = i64::try_from(managers.len().saturating_add(capped)).unwrap_or(i64::MAX);
+            i64::try_from(max_affinity)
+                .ok()
+                .and_then(|a| {
+                    a.checked_add(policy.move_penalty)?
+                        .checked_add(max_balance)?
+                        .checked_add(1)
+                })
+                .and_then(|path| path.checked_mul(entries.checked_mul(2)?.checked_add(4)?))
+                .map(|u| u.max(1_000_000))
+                .ok_or_else(|| {
+                    policy_error("the policy's costs are too large: they overflow".to_owned())
+                })?
+        }
     };
 
     let mut network = Network::new();
@@ -129,7 +158,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
         network.add_convex_arcs(
             node,
             sink,
-            balance_pieces(policy.balance, manager.capacity, target),
+            balance_pieces(policy.balance, capacity_of(manager), target),
         );
     }
     let mut segment_nodes: HashMap<(u32, Arc<str>), NodeId> = HashMap::new();
@@ -149,6 +178,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
     };
 
     let mut arcs = Vec::with_capacity(groups.len());
+    let mut overflow = Vec::new();
     for group in groups {
         let eligible = eligible_of(group);
         let size = group.size() as i64;
@@ -164,7 +194,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
                 )
             })
             .collect();
-        network.add_arc(free, sink, size, unassigned_penalty);
+        overflow.push(network.add_arc(free, sink, size, unassigned_penalty));
         let staying = group
             .staying
             .iter()
@@ -177,7 +207,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
                     network.add_arc(node, to, n, -affinity)
                 });
                 let to_free = network.add_arc(node, free, n, policy.move_penalty);
-                network.add_arc(node, sink, n, unassigned_penalty);
+                overflow.push(network.add_arc(node, sink, n, unassigned_penalty));
                 StayArcs {
                     to_manager,
                     to_free,
@@ -186,6 +216,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
             })
             .collect();
         arcs.push(GroupArcs {
+            free,
             to_managers,
             staying,
         });
@@ -194,5 +225,49 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
         network,
         groups: arcs,
         unassigned_penalty,
+        sink,
+        overflow,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pieces one customer at a time, as the objective defines them.
+    fn pieces_one_by_one(balance: i64, capacity: u32, target: i64) -> Vec<(i64, i64)> {
+        let mut pieces: Vec<(i64, i64)> = Vec::new();
+        for k in 1..=i64::from(capacity) {
+            let cost = balance_cost(balance, k, target).unwrap_or(i64::MAX);
+            match pieces.last_mut() {
+                Some((width, last)) if *last == cost => *width += 1,
+                _ => pieces.push((1, cost)),
+            }
+        }
+        pieces
+    }
+
+    #[test]
+    fn balance_pieces_found_a_piece_at_a_time_equal_those_found_a_customer_at_a_time() {
+        for balance in [0, 1, 7] {
+            for capacity in [0, 1, 2, 3, 10, 999, 1000, 1001, 2500] {
+                for target in [1, 2, 3, 7, 999, 1000, 1001, 1999, 2000, 3000, 5000] {
+                    assert_eq!(
+                        balance_pieces(balance, capacity, target),
+                        pieces_one_by_one(balance, capacity, target),
+                        "λ {balance}, capacity {capacity}, target {target}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_capacity_above_the_book_counts_as_the_book() {
+        assert_eq!(usable_capacity(u32::MAX, 3), 3);
+        assert_eq!(usable_capacity(2, 3), 2);
+        assert_eq!(usable_capacity(7, 0), 0);
+        // Pieces for a huge target stay few, whatever the capacity.
+        assert_eq!(balance_pieces(1, u32::MAX, i64::from(u32::MAX)).len(), 1000);
+    }
 }

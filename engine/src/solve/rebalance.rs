@@ -11,12 +11,10 @@
 
 use serde::Serialize;
 
-use std::collections::HashSet;
-
 use super::assign::{AssignOptions, prepare, solve_prepared};
-use super::build::balance_cost;
+use super::build::{balance_cost, usable_capacity};
 use crate::error::{BookError, Result};
-use crate::model::{Book, ManagerId};
+use crate::model::Book;
 use crate::plan::Plan;
 use crate::rules::Rulebook;
 
@@ -45,7 +43,6 @@ pub fn rebalance(
     max_moves: usize,
 ) -> Result<Rebalance> {
     let prepared = prepare(book, rulebook, options)?;
-    let managers: HashSet<&ManagerId> = book.managers.records.iter().map(|m| &m.id).collect();
     let mut probes = Vec::new();
     let mut solve = |move_penalty: i64| -> Result<(Plan, usize)> {
         let policy = super::Policy {
@@ -53,7 +50,7 @@ pub fn rebalance(
             ..options.policy
         };
         let plan = solve_prepared(book, &prepared, &policy, options.cancel.as_ref())?;
-        let moves = moves_from_managers(&plan, &managers);
+        let moves = plan.stats.paid_moves;
         probes.push((move_penalty, moves));
         Ok((plan, moves))
     };
@@ -72,7 +69,8 @@ pub fn rebalance(
         .iter()
         .filter_map(|m| {
             let target = i64::from(m.target_load().max(1));
-            balance_cost(options.policy.balance, i64::from(m.capacity), target)
+            let capacity = usable_capacity(m.capacity, book.customers.records.len());
+            balance_cost(options.policy.balance, i64::from(capacity), target)
         })
         .max()
         .unwrap_or(0);
@@ -109,18 +107,4 @@ pub fn rebalance(
         moves,
         probes,
     })
-}
-
-/// Customers the plan takes from a manager still in the book: the moves a budget counts.
-/// Customers of a manager who has left must move anyway and are not counted.
-fn moves_from_managers(plan: &Plan, managers: &HashSet<&ManagerId>) -> usize {
-    plan.assignments
-        .iter()
-        .filter(|a| {
-            a.moved
-                && a.previous_manager
-                    .as_ref()
-                    .is_some_and(|p| managers.contains(p))
-        })
-        .count()
 }

@@ -96,6 +96,11 @@ fn a_rebalance_moves_only_what_is_worth_the_move_penalty() {
     sorted.sort_unstable();
     assert_eq!(sorted, [3, 4, 5]);
     assert_eq!(rebalanced.stats.moved, 2);
+    assert_eq!(rebalanced.stats.paid_moves, 2);
+    assert_eq!(
+        rebalanced.objective.moves,
+        150 * rebalanced.stats.paid_moves as i64
+    );
     assert!(
         rebalanced.assignments.iter().filter(|a| a.moved).all(|a| a
             .previous_manager
@@ -125,6 +130,12 @@ fn when_a_manager_leaves_only_their_book_moves_spread_across_peers() {
     let plan = run(&book, 500);
     assert_eq!(plan.orphans.len(), 6);
     assert_eq!(loads(&plan), [6, 6, 6]);
+    // The six orphans are re-homed at no penalty; nobody else pays a move.
+    assert_eq!(
+        (plan.stats.moved, plan.stats.paid_moves, plan.stats.rehomed),
+        (6, 0, 6)
+    );
+    assert_eq!(plan.objective.moves, 0);
     for assignment in &plan.assignments {
         let previous = assignment.previous_manager.as_ref().unwrap().as_str();
         assert_eq!(assignment.moved, previous == "M-4", "{assignment:?}");
@@ -305,4 +316,159 @@ fn a_cancelled_run_stops_with_its_own_error() {
         assign(&book, &rules, &unraised).unwrap().stats.assigned,
         2_000
     );
+}
+
+#[test]
+fn a_huge_capacity_costs_no_more_than_the_book_it_serves() {
+    // Capacity 4,294,967,295 used to mean one balance piece per unit of capacity (69 GB).
+    let book = book(
+        &[(None, 500, 3)],
+        &[("M-1", u32::MAX, &[]), ("M-2", u32::MAX, &[])],
+    );
+    let rules = Rulebook::compile(RULES).unwrap();
+    let options = AssignOptions::new(date("2026-06-30"));
+    let network = apportion::solve::assignment_network(&book, &rules, &options).unwrap();
+    assert!(network.arc_count() < 40, "{} arcs", network.arc_count());
+    let plan = run(&book, 500);
+    assert!(plan.unassigned.is_empty());
+    assert_eq!(loads(&plan).iter().sum::<u32>(), 3);
+    // With the default target (the capacity) each customer costs ⌈1000k/t⌉ = 1.
+    assert_eq!(plan.objective.balance, 3);
+
+    // A small target with a huge capacity: each customer costs more than the last.
+    let mut book = book;
+    for manager in &mut book.managers.records {
+        manager.target = Some(1);
+    }
+    let plan = assign(&book, &rules, &options).unwrap();
+    assert_eq!(loads(&plan), [2, 1]);
+    assert_eq!(plan.objective.balance, 1000 + 2000 + 1000);
+}
+
+/// Managers of capacity `capacity` each, and customers `(id, current manager, allowed
+/// managers, segment)`, under rules that make each customer eligible for its allowed list.
+fn allowed_book(
+    staff: &[(&str, u32, &[(&str, u32)])],
+    people: &[(&str, Option<&str>, &[&str], &str)],
+) -> Book {
+    let rows: Vec<_> = people
+        .iter()
+        .map(|&(id, manager, allowed, segment)| (id, manager, vec![list(allowed), s(segment)]))
+        .collect();
+    let staff: Vec<_> = staff
+        .iter()
+        .map(|&(id, capacity, caps)| (id, capacity, caps, vec![]))
+        .collect();
+    Book {
+        customers: customers(
+            &[("allowed", ValueType::List), ("group", ValueType::Str)],
+            &rows,
+        ),
+        managers: managers(&[], &staff),
+    }
+}
+
+const ALLOWED: &str = "fn segment(c) { c.group }
+fn eligible(c, m) { m.id in c.allowed }
+fn affinity(c, m) { if c.manager == m.id { 50 } else { 0 } }";
+
+fn reasons(plan: &Plan) -> Vec<(String, &'static str)> {
+    plan.unassigned
+        .iter()
+        .map(|u| (u.customer.as_str().to_owned(), u.reason.code()))
+        .collect()
+}
+
+#[test]
+fn a_customer_left_out_on_cost_says_so_even_when_room_needs_a_move() {
+    // X fits only with M-1, which is full with Y; Y could move to M-2, which has room.
+    let staff: &[(&str, u32, &[(&str, u32)])] = &[("M-1", 1, &[]), ("M-2", 1, &[])];
+    let people: &[(&str, Option<&str>, &[&str], &str)] = &[
+        ("Y", Some("M-1"), &["M-1", "M-2"], "A"),
+        ("X", None, &["M-1"], "A"),
+    ];
+    let rules = Rulebook::compile(ALLOWED).unwrap();
+    let with = |unassigned_penalty| AssignOptions {
+        policy: Policy {
+            move_penalty: 500,
+            balance: 0,
+            unassigned_penalty,
+        },
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    // Moving Y costs 500, leaving X out 100 (and Y keeps an affinity of 50 by staying): X is
+    // left out, and not for want of room.
+    let plan = assign(&allowed_book(staff, people), &rules, &with(Some(100))).unwrap();
+    assert_eq!(
+        reasons(&plan),
+        [("X".to_owned(), "cost_above_unassigned_penalty")]
+    );
+    // By default placing beats leaving out: Y moves.
+    let plan = assign(&allowed_book(staff, people), &rules, &with(None)).unwrap();
+    assert!(plan.unassigned.is_empty());
+    assert_eq!(plan.stats.moved, 1);
+    // Without room at M-2 no chain helps: capacity, naming the full manager.
+    let staff: &[(&str, u32, &[(&str, u32)])] = &[("M-1", 1, &[]), ("M-2", 0, &[])];
+    let plan = assign(&allowed_book(staff, people), &rules, &with(Some(100))).unwrap();
+    assert_eq!(
+        plan.unassigned[0].reason,
+        UnassignedReason::CapacityExhausted {
+            managers: vec!["M-1".into()],
+            segments: vec![],
+        }
+    );
+}
+
+#[test]
+fn by_default_a_customer_is_placed_even_through_a_chain_of_twenty_moves() {
+    // Six managers capping each of six segments at 1. X fits only at M5, full for X's segment;
+    // making room takes a chain through every segment: segment k's customers sit at M5 down to
+    // M(k+1), each allowed one manager lower, where M(k) has room for segment k but is full,
+    // with a customer W(k+1) of the next segment who may go up to M5. M5 has one place left.
+    // 20 moves at 100,000 each: more than a bound counting managers only allowed.
+    let segments = ["S0", "S1", "S2", "S3", "S4", "S5"];
+    let name = |j: usize| format!("M{j}");
+    let mut people: Vec<(String, Option<String>, Vec<String>, &str)> =
+        vec![("X".into(), None, vec![name(5)], segments[0])];
+    for (k, segment) in segments.iter().enumerate().take(5) {
+        for j in (k + 1..=5).rev() {
+            let allowed = vec![name(j), name(j - 1)];
+            people.push((format!("Y{k}{j}"), Some(name(j)), allowed, segment));
+        }
+        let allowed = vec![name(k), name(5)];
+        people.push((
+            format!("W{}", k + 1),
+            Some(name(k)),
+            allowed,
+            segments[k + 1],
+        ));
+    }
+    assert_eq!(people.len(), 21);
+    let caps: Vec<(&str, u32)> = segments.iter().map(|s| (*s, 1)).collect();
+    let staff: Vec<(String, u32)> = (0..6).map(|j| (name(j), j as u32 + 1)).collect();
+    let staff: Vec<(&str, u32, &[(&str, u32)])> = staff
+        .iter()
+        .map(|(id, capacity)| (id.as_str(), *capacity, &caps[..]))
+        .collect();
+    let allowed: Vec<Vec<&str>> = people
+        .iter()
+        .map(|p| p.2.iter().map(String::as_str).collect())
+        .collect();
+    let people: Vec<(&str, Option<&str>, &[&str], &str)> = people
+        .iter()
+        .zip(&allowed)
+        .map(|(p, allowed)| (p.0.as_str(), p.1.as_deref(), &allowed[..], p.3))
+        .collect();
+    let options = AssignOptions {
+        policy: Policy {
+            move_penalty: 100_000,
+            balance: 0,
+            unassigned_penalty: None,
+        },
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    let rules = Rulebook::compile(ALLOWED).unwrap();
+    let plan = assign(&allowed_book(&staff, &people), &rules, &options).unwrap();
+    assert_eq!(reasons(&plan), []);
+    assert_eq!(plan.stats.moved, 20);
 }

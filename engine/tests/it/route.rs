@@ -621,6 +621,7 @@ fn a_rebalance_keeps_exactly_within_its_churn_budget() {
         let result = apportion::rebalance(&book, &rules, &options, budget).unwrap();
         assert_eq!(result.moves, budget.min(5), "budget {budget}");
         assert_eq!(result.plan.stats.moved, result.moves);
+        assert_eq!(result.plan.stats.paid_moves, result.moves);
         // The penalty is the smallest that keeps within the budget.
         if result.move_penalty > 0 {
             let below = result
@@ -631,6 +632,30 @@ fn a_rebalance_keeps_exactly_within_its_churn_budget() {
             assert!(below.is_some_and(|m| m > budget), "{:?}", result.probes);
         }
     }
+}
+
+#[test]
+fn a_rebalance_counts_re_homed_orphans_apart_from_the_moves_it_pays_for() {
+    // Ten customers with M-1 and three whose manager M-9 has left; M-2 joins empty.
+    let managers = staff(&[("M-1", 20, &[], &[], &[]), ("M-2", u32::MAX, &[], &[], &[])]);
+    let rows: Vec<(String, Option<&str>)> = (0..13)
+        .map(|i| (format!("C-{i}"), Some(if i < 10 { "M-1" } else { "M-9" })))
+        .collect();
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(id, manager)| (id.as_str(), *manager, 10, "en"))
+        .collect();
+    let book = book(&rows, managers);
+    let rules = Rulebook::compile(RULES).unwrap();
+    let options = apportion::AssignOptions::new(date("2026-06-30"));
+    let result = apportion::rebalance(&book, &rules, &options, 2).unwrap();
+    let stats = result.plan.stats;
+    assert_eq!((stats.paid_moves, stats.rehomed, stats.moved), (2, 3, 5));
+    assert_eq!(result.moves, 2);
+    assert_eq!(
+        result.plan.objective.moves,
+        result.move_penalty * stats.paid_moves as i64
+    );
 }
 
 #[test]

@@ -25,6 +25,11 @@ class Stats:
     assigned: int
     unassigned: int
     moved: int
+    """Customers who had a manager and get another: ``paid_moves + rehomed``."""
+    paid_moves: int
+    """Customers taken from a manager still here; each pays the move penalty."""
+    rehomed: int
+    """Customers whose manager left, placed anew at no penalty."""
     min_utilisation: float
     max_utilisation: float
     utilisation_std_dev: float

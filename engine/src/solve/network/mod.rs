@@ -204,6 +204,56 @@ impl Network {
         }
     }
 
+    /// The nodes that can still send a unit to `target` under `solution`: those with a path
+    /// of residual arcs (below capacity forward, carrying flow backward) to it, leaving out
+    /// the arcs `excluded` says to. One breadth-first search backward from `target`, in time
+    /// linear in the network.
+    pub fn reaching(
+        &self,
+        solution: &Solution,
+        target: NodeId,
+        excluded: impl Fn(ArcId) -> bool,
+    ) -> Vec<bool> {
+        let nodes = self.node_count();
+        // For each node, the nodes with a residual arc into it.
+        let mut into: Vec<Vec<u32>> = vec![Vec::new(); nodes];
+        for arc in 0..self.arc_count() {
+            let id = ArcId(u32::try_from(arc).unwrap_or(u32::MAX));
+            if excluded(id) {
+                continue;
+            }
+            let (from, to) = (self.source[arc], self.target[arc]);
+            let flow = solution.flow(id);
+            if flow < self.capacity[arc]
+                && let Some(list) = into.get_mut(to as usize)
+            {
+                list.push(from);
+            }
+            if flow > 0
+                && let Some(list) = into.get_mut(from as usize)
+            {
+                list.push(to);
+            }
+        }
+        let mut reached = vec![false; nodes];
+        let mut queue = std::collections::VecDeque::new();
+        if let Some(seen) = reached.get_mut(target.0 as usize) {
+            *seen = true;
+            queue.push_back(target.0);
+        }
+        while let Some(node) = queue.pop_front() {
+            for &before in &into[node as usize] {
+                if let Some(seen) = reached.get_mut(before as usize)
+                    && !*seen
+                {
+                    *seen = true;
+                    queue.push_back(before);
+                }
+            }
+        }
+        reached
+    }
+
     /// Finds a minimum-cost flow meeting every supply and demand within the capacities.
     ///
     /// Checks, in order: the network's size, each arc ([`NetworkError::InvalidArc`]), that the
