@@ -314,6 +314,8 @@ pub enum Limit {
     Variables,
     /// Expressions nested too deeply.
     ExpressionDepth,
+    /// Arrays and maps nested in each other too deeply in one value.
+    ValueDepth,
 }
 
 impl fmt::Display for Limit {
@@ -326,6 +328,7 @@ impl fmt::Display for Limit {
             Limit::MapSize => "map size limit",
             Limit::Variables => "variable limit",
             Limit::ExpressionDepth => "expression depth limit",
+            Limit::ValueDepth => "value nesting limit",
         })
     }
 }
@@ -334,6 +337,14 @@ impl fmt::Display for Limit {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuleError {
+    /// The source is larger than the limit allows (`Limits::max_source_size`).
+    #[error("the rulebook is {size} bytes, above the limit of {limit}")]
+    SourceTooLarge {
+        /// Its size in bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The source does not parse.
     #[error("syntax error{}: {message}", At(*position))]
     Syntax {
@@ -469,6 +480,7 @@ impl RuleError {
     /// A stable, snake_case code.
     pub fn code(&self) -> &'static str {
         match self {
+            RuleError::SourceTooLarge { .. } => "rulebook_too_large",
             RuleError::Syntax { .. } => "rule_syntax",
             RuleError::PrivateField { .. } => "private_field",
             RuleError::Forbidden { .. } => "forbidden_construct",

@@ -266,17 +266,20 @@ struct TicketWorker {
 
 impl TicketWorker {
     fn new(rulebook: &Rulebook, slots: &Slots, schema: &Schema, as_of: Date) -> TicketWorker {
-        let mut engine = sandbox::run_engine(&rulebook.limits(), slots, as_of);
+        let mut engine = sandbox::run_engine(&rulebook.limits(), slots, as_of, None);
         engine
             .register_type_with_name::<TicketRecord>("ticket")
             .register_get("id", |t: &mut TicketRecord| t.0.id.clone())
             .register_get("customer", |t: &mut TicketRecord| t.0.customer.clone());
         let mut by_name = HashMap::new();
         for (slot, field) in schema.fields().iter().enumerate() {
+            if rulebook.is_private(&field.name) {
+                continue;
+            }
             by_name.insert(field.name.clone(), slot);
             if !TICKET_PROPERTIES.contains(&field.name.as_str()) {
                 engine.register_get(&field.name, move |t: &mut TicketRecord| {
-                    t.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)
+                    sandbox::read(t.0.values.get(slot))
                 });
             }
         }
@@ -285,14 +288,12 @@ impl TicketWorker {
                   name: ImmutableString|
                   -> Result<Dynamic, Box<EvalAltResult>> {
                 match by_name.get(name.as_str()) {
-                    Some(&slot) => Ok(t.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)),
+                    Some(&slot) => Ok(sandbox::read(t.0.values.get(slot))),
                     None => Err(format!("no ticket field `{name}`").into()),
                 }
             },
         );
-        // The validated source compiles again; if it somehow did not, the rule is reported
-        // missing for every ticket rather than run from another engine's AST.
-        let ast = engine.compile(rulebook.source()).unwrap_or_default();
+        let ast = sandbox::worker_ast(rulebook);
         TicketWorker {
             engine,
             ast,
@@ -321,11 +322,12 @@ impl TicketWorker {
         let record = TicketRecord(Arc::new(TicketData {
             id: ticket.id.as_str().into(),
             customer,
-            values: ticket
-                .attributes
-                .iter()
-                .map(|v| self.convert.input(v))
-                .collect(),
+            values: sandbox::visible_values(
+                schema,
+                &ticket.attributes,
+                rulebook,
+                &mut self.convert,
+            ),
         }));
         let result: Dynamic = self
             .engine

@@ -818,7 +818,7 @@ mod tests {
     fn agree(rules: &str, customers: &Customers) -> (usize, usize) {
         let rulebook = Rulebook::compile(rules).unwrap();
         let slots = Slots::for_customers(&customers.schema, &rulebook);
-        let engine = sandbox::run_engine(&rulebook.limits(), &slots, as_of());
+        let engine = sandbox::run_engine(&rulebook.limits(), &slots, as_of(), None);
         let names: Vec<&str> = rulebook.fields().iter().map(|f| f.name.as_str()).collect();
         let native = NativeRules::new(rulebook.ast(), &names, &slots, &rulebook.limits(), as_of());
         let mut convert = Converter::default();

@@ -254,7 +254,7 @@ fn visit(nodes: &[ASTNode], facts: &mut FunctionFacts) {
         ASTNode::Expr(Expr::ThisPtr(at)) => {
             facts.forbidden.push(("this".to_owned(), position(*at)))
         }
-        // `Fn("name")` and closures are folded into function-pointer constants when parsed.
+        // Closures are function-pointer constants once parsed.
         ASTNode::Expr(Expr::DynamicConstant(value, at)) if value.is_fnptr() => {
             facts
                 .forbidden
@@ -266,7 +266,11 @@ fn visit(nodes: &[ASTNode], facts: &mut FunctionFacts) {
             let name = call.name.as_str();
             let arity =
                 call.args.len() + usize::from(matches!(node, ASTNode::Expr(Expr::MethodCall(..))));
-            if FORBIDDEN_CALLS.contains(&name) {
+            if name == "Fn" {
+                facts
+                    .forbidden
+                    .push(("function pointers".to_owned(), position(*at)));
+            } else if FORBIDDEN_CALLS.contains(&name) {
                 facts.forbidden.push((name.to_owned(), position(*at)));
             } else if is_identifier(name) {
                 facts.calls.push((name.to_owned(), arity, position(*at)));

@@ -13,7 +13,9 @@
 //! - dates are compared with the run's `as_of` date (`days_since(c.onboarded)`), never the clock.
 
 mod analysis;
+pub(crate) mod fuel;
 pub(crate) mod keys;
+mod metered;
 mod order;
 pub(crate) mod pair;
 pub(crate) mod sandbox;
@@ -93,7 +95,16 @@ impl Rulebook {
     /// (`eval`, function pointers, printing; `import` is not even in the language), unknown functions, rule signatures and
     /// dependency cycles between derived fields.
     pub fn compile_with(source: &str, limits: Limits) -> Result<Rulebook> {
-        let engine = sandbox::base_engine(&limits);
+        if source.len() > limits.max_source_size {
+            return Err(RuleError::SourceTooLarge {
+                size: source.len(),
+                limit: limits.max_source_size,
+            }
+            .into());
+        }
+        let mut engine = sandbox::base_engine(&limits);
+        // The parser bounds text constants by the engine's string size.
+        engine.set_max_string_size(limits.max_text_constant.min(limits.max_string_size));
         let ast = engine
             .compile(source)
             .map_err(|e| sandbox::syntax_error(&e))?;
@@ -155,24 +166,39 @@ impl Rulebook {
         })
     }
 
-    /// Marks input fields no rule may read, such as a national id or a phone number. Fails,
-    /// naming the rule and position, if a rule reads one; a rule reading by a computed key
-    /// (`c[key]`) cannot reach one either, and their values never enter the sandbox.
+    /// Marks input fields no rule may read, such as a national id or a phone number, on
+    /// customers, managers and tickets alike. Fails, naming the rule and position, if a rule
+    /// reads one; a rule reading by a computed key (`c[key]`, `m[key]`) cannot reach one
+    /// either, and their values never enter the sandbox.
     pub fn with_private_fields<I, S>(mut self, fields: I) -> Result<Rulebook>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let private: BTreeSet<String> = fields.into_iter().map(Into::into).collect();
+        let refuse = |rule: &str, field: &str, position| {
+            Err(RuleError::PrivateField {
+                rule: rule.to_owned(),
+                field: field.to_owned(),
+                position,
+            }
+            .into())
+        };
         for (function, field, position) in self.analysis.direct_reads() {
             if private.contains(field) {
-                return Err(RuleError::PrivateField {
-                    rule: function.name.clone(),
-                    field: field.clone(),
-                    position,
-                }
-                .into());
+                return refuse(&function.name, field, position);
             }
+        }
+        // The mark holds for managers' and tickets' fields of that name too.
+        for field in &private {
+            if let Some((rule, position)) = self.pair.manager_read(field) {
+                return refuse(rule, field, position);
+            }
+        }
+        if let Some(ticket) = self.ticket_rule()
+            && let Some((field, position)) = ticket.reads.iter().find(|(f, _)| private.contains(f))
+        {
+            return refuse(TICKET_RULE, field, *position);
         }
         self.private = Arc::new(private);
         Ok(self)

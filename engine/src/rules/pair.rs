@@ -84,6 +84,14 @@ impl PairRules {
         self.eligible.is_none() && self.affinity.is_none()
     }
 
+    /// Where a pair rule reads `field` of a manager, if anywhere.
+    pub(crate) fn manager_read(&self, field: &str) -> Option<(&str, Option<Position>)> {
+        self.manager_read_sites
+            .iter()
+            .find(|(_, read, _)| read == field)
+            .map(|(rule, _, position)| (rule.as_str(), *position))
+    }
+
     pub(crate) fn check_managers(&self, schema: &Schema) -> Result<()> {
         for (rule, field, position) in &self.manager_read_sites {
             if schema.position(field).is_none() && !MANAGER_PROPERTIES.contains(&field.as_str()) {
@@ -145,7 +153,7 @@ pub(crate) fn evaluate(
     };
     let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
     let (affinity_of, affinity_first) = classes_by(&pair.affinity_reads);
-    let new_worker = || Worker::new(rulebook, &slots, managers, as_of);
+    let new_worker = || Worker::new(rulebook, &slots, managers, as_of, cancel);
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
 
     // eligible[e][m] for each class of eligible's reads.
@@ -230,7 +238,7 @@ impl PairEvaluator {
     ) -> PairEvaluator {
         let slots = Slots::for_customers(customer_schema, rulebook);
         PairEvaluator {
-            worker: Worker::new(rulebook, &slots, managers, as_of),
+            worker: Worker::new(rulebook, &slots, managers, as_of, None),
             managers: managers.records.len(),
         }
     }
@@ -288,10 +296,16 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(rulebook: &Rulebook, slots: &Slots, managers: &Managers, as_of: Date) -> Worker {
-        let mut engine = sandbox::run_engine(&rulebook.limits(), slots, as_of);
-        sandbox::register_managers(&mut engine, &managers.schema);
-        let ast = engine.compile(rulebook.source()).unwrap_or_default();
+    fn new(
+        rulebook: &Rulebook,
+        slots: &Slots,
+        managers: &Managers,
+        as_of: Date,
+        cancel: Option<&Cancel>,
+    ) -> Worker {
+        let mut engine = sandbox::run_engine(&rulebook.limits(), slots, as_of, cancel);
+        sandbox::register_managers(&mut engine, &managers.schema, rulebook);
+        let ast = sandbox::worker_ast(rulebook);
         let mut convert = Converter::default();
         let managers = managers
             .records
@@ -301,7 +315,12 @@ impl Worker {
                     id: m.id.as_str().into(),
                     capacity: i64::from(m.capacity),
                     target: i64::from(m.target_load()),
-                    values: m.attributes.iter().map(|v| convert.input(v)).collect(),
+                    values: sandbox::visible_values(
+                        &managers.schema,
+                        &m.attributes,
+                        rulebook,
+                        &mut convert,
+                    ),
                 }))
             })
             .collect();

@@ -11,7 +11,8 @@ use rhai::packages::{
 };
 use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, ParseError};
 
-use super::Rulebook;
+use super::{Rulebook, fuel, metered};
+use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Limit, Position, RuleError};
 
@@ -19,7 +20,10 @@ use crate::error::{Limit, Position, RuleError};
 /// milliseconds and keep memory per evaluation to a few megabytes; callers can change them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Operations per rule evaluation (one customer, one rule).
+    /// Fuel per rule evaluation (one customer, one rule): one unit per operation, and for
+    /// every read of a variable or a field as much again as the data it holds (16 per array
+    /// or map item, 1 per 16 bytes of text), so that built-ins working through large values
+    /// cannot run for long on one operation. Deterministic: it counts work, not time.
     pub max_operations: u64,
     /// Nested function calls.
     pub max_call_depth: usize,
@@ -33,6 +37,13 @@ pub struct Limits {
     pub max_map_size: usize,
     /// Variables alive at once.
     pub max_variables: usize,
+    /// Levels of arrays and maps nested in each other in one value (each copy walks them all).
+    pub max_value_depth: usize,
+    /// Bytes of rulebook source, checked when it is compiled.
+    pub max_source_size: usize,
+    /// Bytes of one text constant in the source. Built-ins working through text cost time
+    /// in its length, and a constant, unlike a variable, is read without paying fuel for it.
+    pub max_text_constant: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +56,9 @@ impl Default for Limits {
             max_array_size: 4_096,
             max_map_size: 1_024,
             max_variables: 256,
+            max_value_depth: 32,
+            max_source_size: 1024 * 1024,
+            max_text_constant: 256,
         }
     }
 }
@@ -156,8 +170,13 @@ pub(crate) struct ManagerData {
 /// Structural manager properties that are not attributes.
 pub(crate) const MANAGER_PROPERTIES: &[&str] = &["id", "capacity", "target"];
 
-/// Adds the manager type to a run's engine, with a getter per attribute of `schema`.
-pub(crate) fn register_managers(engine: &mut Engine, schema: &crate::model::Schema) {
+/// Adds the manager type to a run's engine, with a getter per attribute of `schema` that the
+/// rulebook does not mark private (a private one has no getter and no computed key reaches it).
+pub(crate) fn register_managers(
+    engine: &mut Engine,
+    schema: &crate::model::Schema,
+    rulebook: &Rulebook,
+) {
     engine
         .register_type_with_name::<ManagerRecord>("manager")
         .register_get("id", |m: &mut ManagerRecord| m.0.id.clone())
@@ -165,10 +184,13 @@ pub(crate) fn register_managers(engine: &mut Engine, schema: &crate::model::Sche
         .register_get("target", |m: &mut ManagerRecord| m.0.target);
     let mut by_name = HashMap::new();
     for (slot, field) in schema.fields().iter().enumerate() {
+        if rulebook.is_private(&field.name) {
+            continue;
+        }
         by_name.insert(field.name.clone(), slot);
         if !MANAGER_PROPERTIES.contains(&field.name.as_str()) {
             engine.register_get(&field.name, move |m: &mut ManagerRecord| {
-                m.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)
+                read(m.0.values.get(slot))
             });
         }
     }
@@ -177,11 +199,44 @@ pub(crate) fn register_managers(engine: &mut Engine, schema: &crate::model::Sche
               name: ImmutableString|
               -> Result<Dynamic, Box<EvalAltResult>> {
             match by_name.get(name.as_str()) {
-                Some(&slot) => Ok(m.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)),
+                Some(&slot) => Ok(read(m.0.values.get(slot))),
                 None => Err(format!("no manager attribute `{name}`").into()),
             }
         },
     );
+}
+
+/// A record's input values as rules see them: those of private fields stay `()`, so their
+/// values never enter the sandbox.
+pub(crate) fn visible_values(
+    schema: &crate::model::Schema,
+    values: &[crate::model::Value],
+    rulebook: &Rulebook,
+    convert: &mut crate::profile::convert::Converter,
+) -> Vec<Dynamic> {
+    schema
+        .fields()
+        .iter()
+        .zip(values)
+        .map(|(field, value)| {
+            if rulebook.is_private(&field.name) {
+                Dynamic::UNIT
+            } else {
+                convert.input(value)
+            }
+        })
+        .collect()
+}
+
+/// A copy of the rulebook's functions for one worker thread, made without parsing the source
+/// again: its own nodes, so threads do not contend on shared reference counts, at a cost
+/// linear in the rulebook however it was written.
+pub(crate) fn worker_ast(rulebook: &Rulebook) -> rhai::AST {
+    let mut functions = rhai::Module::new();
+    for function in rulebook.ast().iter_fn_def() {
+        functions.set_script_fn(function.as_ref().clone());
+    }
+    rhai::AST::new_from_module(functions)
 }
 
 /// Reserved record properties that are not attributes.
@@ -192,6 +247,9 @@ pub(crate) const RECORD_MANAGER: &str = "manager";
 /// Used to compile and validate a rulebook.
 pub(crate) fn base_engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new_raw();
+    // Rhai's optimiser takes time quadratic in some constructs (23 s for a 100,000-arm
+    // `switch`) and gains rules nothing measurable: parsing alone is linear.
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
     for package in [
         ArithmeticPackage::new().as_shared_module(),
         LogicPackage::new().as_shared_module(),
@@ -222,14 +280,35 @@ pub(crate) fn base_engine(limits: &Limits) -> Engine {
     engine
 }
 
-/// Builds the engine for one run: the base engine plus getters for the record's fields and
-/// the date helpers bound to `as_of`.
-pub(crate) fn run_engine(limits: &Limits, slots: &Slots, as_of: Date) -> Engine {
+/// A record's field as a rule reads it: a copy, paid for in fuel by its size (an input list
+/// can be long).
+pub(crate) fn read(value: Option<&Dynamic>) -> Dynamic {
+    match value {
+        Some(value) => {
+            // Input values are flat: they cannot nest too deeply.
+            fuel::charge(fuel::read_cost(value).unwrap_or(0));
+            value.clone()
+        }
+        None => Dynamic::UNIT,
+    }
+}
+
+/// Builds the engine for one run: the base engine plus getters for the record's fields, the
+/// date helpers bound to `as_of`, and the fuel meter, which also stops an evaluation soon
+/// after `cancel` is raised.
+pub(crate) fn run_engine(
+    limits: &Limits,
+    slots: &Slots,
+    as_of: Date,
+    cancel: Option<&Cancel>,
+) -> Engine {
     let mut engine = base_engine(limits);
+    fuel::install(&mut engine, limits, cancel.cloned());
+    metered::register(&mut engine);
     for (name, &slot) in &slots.by_name {
         if name != RECORD_ID && name != RECORD_MANAGER {
             engine.register_get(name, move |record: &mut Record| {
-                record.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)
+                read(record.0.values.get(slot))
             });
         }
     }
@@ -247,7 +326,7 @@ pub(crate) fn run_engine(limits: &Limits, slots: &Slots, as_of: Date) -> Engine 
                 RECORD_ID => Ok(record.0.id.clone().into()),
                 RECORD_MANAGER => Ok(record.0.manager.clone()),
                 _ => match inputs.get(name.as_str()) {
-                    Some(&slot) => Ok(record.0.values.get(slot).cloned().unwrap_or(Dynamic::UNIT)),
+                    Some(&slot) => Ok(read(record.0.values.get(slot))),
                     None => Err(format!(
                         "no input attribute `{name}` (derived fields are read as `c.name`)"
                     )
@@ -377,6 +456,11 @@ pub(crate) fn runtime_error(
             Some((Limit::Variables, limits.max_variables as u64))
         }
         EvalAltResult::ErrorDataTooLarge(what, _) => Some(data_limit(what, &limits)),
+        EvalAltResult::ErrorTerminated(why, _) if why.to_string() == fuel::TOO_DEEP => {
+            Some((Limit::ValueDepth, limits.max_value_depth as u64))
+        }
+        // Out of fuel, or cancelled (the caller sees the cancel flag and reports that).
+        EvalAltResult::ErrorTerminated(..) => Some((Limit::Operations, limits.max_operations)),
         _ => None,
     };
     match limit {
@@ -405,20 +489,20 @@ pub(crate) fn runtime_error(
 }
 
 /// What went wrong, without the values involved: rhai's messages quote operands, thrown
-/// values and indexes, which come from customers' data. Names and types are kept.
+/// values, indexes and keys, which come from customers' data. Only what cannot be data is
+/// kept (an allow-list): names written in the script and types.
 fn without_values(error: &EvalAltResult) -> String {
     const WITHHELD: &str = "(values withheld)";
     match error {
         EvalAltResult::ErrorArithmetic(message, _) => {
-            let kind = message.split(':').next().unwrap_or("arithmetic error");
-            format!("{kind} {WITHHELD}")
+            format!("{} {WITHHELD}", leading_words(message, "arithmetic error"))
         }
         EvalAltResult::ErrorRuntime(..) => format!("the rule threw an error {WITHHELD}"),
         EvalAltResult::ErrorArrayBounds(..) => format!("array index out of bounds {WITHHELD}"),
         EvalAltResult::ErrorStringBounds(..) => format!("string index out of bounds {WITHHELD}"),
         EvalAltResult::ErrorBitFieldBounds(..) => format!("bit index out of bounds {WITHHELD}"),
         EvalAltResult::ErrorIndexNotFound(..) => format!("index not found {WITHHELD}"),
-        EvalAltResult::ErrorPropertyNotFound(name, _) if is_name(name) => error.to_string(),
+        // The key may be computed from a customer's data (`m[c.name]`).
         EvalAltResult::ErrorPropertyNotFound(..) => format!("property not found {WITHHELD}"),
         EvalAltResult::ErrorFunctionNotFound(..)
         | EvalAltResult::ErrorMismatchDataType(..)
@@ -432,13 +516,17 @@ fn without_values(error: &EvalAltResult) -> String {
     }
 }
 
-/// Whether `text` is an identifier as a script writes it (so a name, not a value).
-fn is_name(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+/// The words `message` starts with, up to the first character that is not a letter or a
+/// space (`Error parsing integer number 'Ada': ...` gives `Error parsing integer number`), or
+/// `fallback` if there are none.
+fn leading_words<'a>(message: &'a str, fallback: &'a str) -> &'a str {
+    let end = message
+        .find(|c: char| !(c.is_ascii_alphabetic() || c == ' '))
+        .unwrap_or(message.len());
+    match message[..end].trim() {
+        "" => fallback,
+        words => words,
+    }
 }
 
 fn data_limit(what: &str, limits: &Limits) -> (Limit, u64) {

@@ -696,7 +696,7 @@ impl Router {
     fn profile(&self, lead: &Customer) -> Result<Vec<Value>> {
         let mut worker = lock(&self.workers)
             .pop()
-            .unwrap_or_else(|| self.evaluator.worker());
+            .unwrap_or_else(|| self.evaluator.worker(None));
         let result = self.evaluator.customer(&mut worker, lead);
         lock(&self.workers).push(worker);
         Ok(result?)

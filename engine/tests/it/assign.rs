@@ -345,12 +345,15 @@ fn a_huge_capacity_costs_no_more_than_the_book_it_serves() {
     assert_eq!(plan.objective.balance, 1000 + 2000 + 1000);
 }
 
+/// A manager: id, capacity and segment caps.
+type Staff<'a> = (&'a str, u32, &'a [(&'a str, u32)]);
+
+/// A customer: id, current manager, the managers allowed, segment.
+type Person<'a> = (&'a str, Option<&'a str>, &'a [&'a str], &'a str);
+
 /// Managers of capacity `capacity` each, and customers `(id, current manager, allowed
 /// managers, segment)`, under rules that make each customer eligible for its allowed list.
-fn allowed_book(
-    staff: &[(&str, u32, &[(&str, u32)])],
-    people: &[(&str, Option<&str>, &[&str], &str)],
-) -> Book {
+fn allowed_book(staff: &[Staff], people: &[Person]) -> Book {
     let rows: Vec<_> = people
         .iter()
         .map(|&(id, manager, allowed, segment)| (id, manager, vec![list(allowed), s(segment)]))
@@ -382,8 +385,8 @@ fn reasons(plan: &Plan) -> Vec<(String, &'static str)> {
 #[test]
 fn a_customer_left_out_on_cost_says_so_even_when_room_needs_a_move() {
     // X fits only with M-1, which is full with Y; Y could move to M-2, which has room.
-    let staff: &[(&str, u32, &[(&str, u32)])] = &[("M-1", 1, &[]), ("M-2", 1, &[])];
-    let people: &[(&str, Option<&str>, &[&str], &str)] = &[
+    let staff: &[Staff] = &[("M-1", 1, &[]), ("M-2", 1, &[])];
+    let people: &[Person] = &[
         ("Y", Some("M-1"), &["M-1", "M-2"], "A"),
         ("X", None, &["M-1"], "A"),
     ];
@@ -408,7 +411,7 @@ fn a_customer_left_out_on_cost_says_so_even_when_room_needs_a_move() {
     assert!(plan.unassigned.is_empty());
     assert_eq!(plan.stats.moved, 1);
     // Without room at M-2 no chain helps: capacity, naming the full manager.
-    let staff: &[(&str, u32, &[(&str, u32)])] = &[("M-1", 1, &[]), ("M-2", 0, &[])];
+    let staff: &[Staff] = &[("M-1", 1, &[]), ("M-2", 0, &[])];
     let plan = assign(&allowed_book(staff, people), &rules, &with(Some(100))).unwrap();
     assert_eq!(
         plan.unassigned[0].reason,
@@ -446,7 +449,7 @@ fn by_default_a_customer_is_placed_even_through_a_chain_of_twenty_moves() {
     assert_eq!(people.len(), 21);
     let caps: Vec<(&str, u32)> = segments.iter().map(|s| (*s, 1)).collect();
     let staff: Vec<(String, u32)> = (0..6).map(|j| (name(j), j as u32 + 1)).collect();
-    let staff: Vec<(&str, u32, &[(&str, u32)])> = staff
+    let staff: Vec<Staff> = staff
         .iter()
         .map(|(id, capacity)| (id.as_str(), *capacity, &caps[..]))
         .collect();
@@ -454,7 +457,7 @@ fn by_default_a_customer_is_placed_even_through_a_chain_of_twenty_moves() {
         .iter()
         .map(|p| p.2.iter().map(String::as_str).collect())
         .collect();
-    let people: Vec<(&str, Option<&str>, &[&str], &str)> = people
+    let people: Vec<Person> = people
         .iter()
         .zip(&allowed)
         .map(|(p, allowed)| (p.0.as_str(), p.1.as_deref(), &allowed[..], p.3))

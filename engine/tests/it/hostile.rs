@@ -180,3 +180,142 @@ fn rule_errors_quote_no_customer_values_unless_asked() {
         );
     }
 }
+
+/// One customer named Ada: a value that reads like a name in a message.
+fn named_ada() -> apportion::Customers {
+    crate::support::customers(
+        &[("name", apportion::ValueType::Str)],
+        &[("C-1", None, vec![crate::support::s("Ada")])],
+    )
+}
+
+#[test]
+fn values_that_read_like_names_are_withheld_too() {
+    for (source, kind) in [
+        (
+            "fn t(c) { parse_int(c.name) }",
+            "Error parsing integer number",
+        ),
+        ("fn t(c) { let m = #{}; m[c.name] }", "property not found"),
+        ("fn t(c) { #{a: 1}[c.name] }", "property not found"),
+    ] {
+        let error = Rulebook::compile(source)
+            .unwrap()
+            .profile(&named_ada(), &ProfileOptions::new(date("2026-06-30")))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(kind), "{source}: {error}");
+        assert!(error.contains("values withheld"), "{source}: {error}");
+        assert!(!error.contains("Ada"), "{source}: {error}");
+    }
+}
+
+/// A book of one customer and one manager with a phone number.
+fn book_with_manager_phone() -> apportion::Book {
+    use apportion::ValueType;
+    apportion::Book {
+        customers: crate::support::customers(
+            &[("region", ValueType::Str)],
+            &[("C-1", None, vec![crate::support::s("north")])],
+        ),
+        managers: crate::support::managers(
+            &[("region", ValueType::Str), ("phone", ValueType::Str)],
+            &[(
+                "M-1",
+                5,
+                &[],
+                vec![
+                    crate::support::s("north"),
+                    crate::support::s("+44 7700 900123"),
+                ],
+            )],
+        ),
+    }
+}
+
+#[test]
+fn private_fields_hold_for_managers_too() {
+    let direct = Rulebook::compile("fn eligible(c, m) { m.phone != \"\" }")
+        .unwrap()
+        .with_private_fields(["phone"])
+        .unwrap_err();
+    assert_eq!(direct.code(), "private_field");
+    assert!(direct.to_string().contains("`phone`"), "{direct}");
+
+    let source = "fn eligible(c, m) { let k = \"pho\"; m[k + \"ne\"] == c.region }";
+    let computed = Rulebook::compile(source)
+        .unwrap()
+        .with_private_fields(["phone"])
+        .unwrap();
+    let options = apportion::AssignOptions::new(date("2026-06-30"));
+    let error = apportion::assign(&book_with_manager_phone(), &computed, &options).unwrap_err();
+    assert_eq!(error.code(), "rule_failed");
+    assert!(!error.to_string().contains("7700"), "{error}");
+    // Without the mark the same rule reads it (and finds no match): the mark is what stops it.
+    let open = Rulebook::compile(source).unwrap();
+    let plan = apportion::assign(&book_with_manager_phone(), &open, &options).unwrap();
+    assert_eq!(plan.unassigned.len(), 1);
+}
+
+#[test]
+fn a_rule_stops_inside_its_evaluation_when_the_run_is_cancelled() {
+    // No operation limit at all: only the cancel flag can stop this rule.
+    let limits = apportion::Limits {
+        max_operations: 0,
+        ..apportion::Limits::default()
+    };
+    let rules = Rulebook::compile_with("fn t(c) { loop { } }", limits).unwrap();
+    let cancel = apportion::Cancel::new();
+    let options = ProfileOptions {
+        cancel: Some(cancel.clone()),
+        ..ProfileOptions::new(date("2026-06-30"))
+    };
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(rules.profile(&small_bank(), &options).map(|_| ()));
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    cancel.cancel();
+    // A guard against hanging the suite, not a timing claim.
+    let outcome = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the cancelled run never returned");
+    assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+}
+
+#[test]
+fn a_rulebook_too_large_is_refused_before_it_is_parsed() {
+    let arms: String = (0..120_000).map(|i| format!("{i} => {i},\n")).collect();
+    let source = format!("fn t(c) {{ switch c.assets {{\n{arms} _ => 0 }} }}");
+    let error = Rulebook::compile(&source).unwrap_err();
+    assert_eq!(error.code(), "rulebook_too_large");
+    assert!(
+        error.to_string().contains("above the limit of 1048576"),
+        "{error}"
+    );
+    // A large switch within the limit compiles, and runs.
+    let arms: String = (0..40_000).map(|i| format!("{i} => {i},\n")).collect();
+    let source = format!("fn t(c) {{ switch c.assets {{\n{arms} _ => -1 }} }}");
+    let rules = Rulebook::compile(&source).unwrap();
+    let profile = rules
+        .profile(&small_bank(), &ProfileOptions::new(date("2026-06-30")))
+        .unwrap();
+    assert_eq!(profile.customers[2].values, [apportion::Value::Int(900)]);
+}
+
+#[test]
+fn a_value_nested_too_deeply_names_the_limit() {
+    let rules =
+        Rulebook::compile("fn t(c) {\n  let a = [];\n  for i in 0..40 { a = [a]; }\n  1\n}")
+            .unwrap();
+    let error = rules
+        .profile(&small_bank(), &ProfileOptions::new(date("2026-06-30")))
+        .unwrap_err();
+    assert_eq!(error.code(), "rule_limit_exceeded");
+    assert!(
+        error
+            .to_string()
+            .contains("value nesting limit 32 exceeded"),
+        "{error}"
+    );
+}
