@@ -469,7 +469,13 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn tick(&mut self) -> Option<()> {
-        self.steps += 1;
+        self.spend(1)
+    }
+
+    /// Spends `steps` of the budget: one per step, and one per item a step goes through, so
+    /// that a scan of a long array costs what it does (as fuel does in rhai).
+    fn spend(&mut self, steps: usize) -> Option<()> {
+        self.steps = self.steps.saturating_add(steps as u64);
         (self.steps <= self.rules.budget.steps).then_some(())
     }
 
@@ -580,6 +586,7 @@ impl Run<'_> {
                 INT::try_from(items).ok()?.into()
             }
             Node::Array(items) => {
+                self.spend(items.len())?;
                 let items: rhai::Array = items
                     .iter()
                     .map(|item| self.value(base, item))
@@ -625,17 +632,19 @@ impl Run<'_> {
                     binary(*op, &left, &right)?
                 }
             },
-            Node::In(item, collection) => match &**item {
-                Node::Const(item) => {
-                    self.tick()?;
-                    self.with(base, collection, |collection| contains(collection, item))?
-                }
-                item => {
-                    let item = self.value(base, item)?;
-                    self.with(base, collection, |collection| contains(collection, &item))?
-                }
+            Node::In(item, collection) => {
+                let item = match &**item {
+                    Node::Const(item) => {
+                        self.tick()?;
+                        item.clone()
+                    }
+                    item => self.value(base, item)?,
+                };
+                let (found, scanned) =
+                    self.with(base, collection, |collection| contains(collection, &item))?;
+                self.spend(scanned)?;
+                found.into()
             }
-            .into(),
             Node::Min(a, b) => {
                 let (a, b) = (
                     self.value(base, a)?.as_int().ok()?,
@@ -727,12 +736,12 @@ fn binary(op: Op, left: &Dynamic, right: &Dynamic) -> Option<Dynamic> {
 }
 
 /// `item in collection` for an array whose items are all of the item's kind (integer, text or
-/// boolean), or text in text.
-fn contains(collection: &Dynamic, item: &Dynamic) -> Option<bool> {
+/// boolean), or text in text; with the number of items it went through.
+fn contains(collection: &Dynamic, item: &Dynamic) -> Option<(bool, usize)> {
     if collection.is_string() {
         let text = collection.as_immutable_string_ref().ok()?;
         let part = item.as_immutable_string_ref().ok()?;
-        return Some(text.contains(part.as_str()));
+        return Some((text.contains(part.as_str()), 1));
     }
     let items = collection.as_array_ref().ok()?;
     let mut found = false;
@@ -742,7 +751,7 @@ fn contains(collection: &Dynamic, item: &Dynamic) -> Option<bool> {
             Err(_) => return None,
         }
     }
-    Some(found)
+    Some((found, items.len()))
 }
 
 /// Whether an array stays well inside the size limits rhai checks: its items, and the bytes
