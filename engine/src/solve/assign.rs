@@ -51,7 +51,9 @@ pub struct AssignOptions {
     pub policy: Policy,
     /// Fail on a rule error, or leave that customer unassigned with the error as its reason.
     pub on_error: OnRuleError,
-    /// Worker threads; `None` uses rayon's global pool. The plan never depends on it.
+    /// Worker threads, 1 to [`MAX_THREADS`](crate::MAX_THREADS) (else
+    /// [`InputError::InvalidThreads`](crate::InputError::InvalidThreads)); `None` uses rayon's
+    /// global pool. The plan never depends on it.
     pub threads: Option<usize>,
     /// Merge interchangeable customers into one supply node (exact; off only to check that).
     pub aggregate: bool,
@@ -111,14 +113,7 @@ pub fn assign_timed(
     rulebook: &Rulebook,
     options: &AssignOptions,
 ) -> Result<(Plan, Timings)> {
-    match options
-        .threads
-        .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
-    {
-        Some(Ok(pool)) => pool.install(|| run(book, rulebook, options)),
-        // A pool that cannot be built changes speed, never results.
-        Some(Err(_)) | None => run(book, rulebook, options),
-    }
+    crate::threads::run(options.threads, || run(book, rulebook, options))
 }
 
 /// Everything decided before the solver: who is placeable, in which groups, with which

@@ -44,6 +44,18 @@ pub fn rebalance(
     options: &AssignOptions,
     max_moves: usize,
 ) -> Result<Rebalance> {
+    crate::threads::run(options.threads, || {
+        rebalance_here(book, rulebook, options, max_moves)
+    })
+}
+
+/// [`rebalance`] on the current thread pool.
+fn rebalance_here(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+    max_moves: usize,
+) -> Result<Rebalance> {
     let prepared = prepare(book, rulebook, options)?;
     let managers: HashSet<&ManagerId> = book.managers.records.iter().map(|m| &m.id).collect();
     let mut probes = Vec::new();

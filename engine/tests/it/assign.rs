@@ -306,3 +306,36 @@ fn a_cancelled_run_stops_with_its_own_error() {
         2_000
     );
 }
+
+#[test]
+fn thread_counts_outside_one_to_the_bound_are_refused_by_every_run() {
+    use apportion::{MAX_THREADS, ProfileOptions, rebalance};
+
+    let book = book(&[(Some("M-1"), 500, 3)], &[("M-1", 10, &[])]);
+    let rules = Rulebook::compile(RULES).unwrap();
+    for threads in [0, MAX_THREADS + 1, 100_000] {
+        let options = AssignOptions {
+            threads: Some(threads),
+            ..AssignOptions::new(date("2026-06-30"))
+        };
+        let mut profile_options = ProfileOptions::new(date("2026-06-30"));
+        profile_options.threads = Some(threads);
+        let errors = [
+            assign(&book, &rules, &options).unwrap_err(),
+            rebalance(&book, &rules, &options, 1).unwrap_err(),
+            rules.profile(&book.customers, &profile_options).unwrap_err(),
+        ];
+        for error in errors {
+            assert_eq!(error.code(), "invalid_threads", "{threads}: {error}");
+            assert_eq!(
+                error.to_string(),
+                format!("invalid thread count `{threads}`: use 1 to 256 worker threads")
+            );
+        }
+    }
+    let most = AssignOptions {
+        threads: Some(MAX_THREADS),
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    assert_eq!(assign(&book, &rules, &most).unwrap().stats.assigned, 3);
+}
