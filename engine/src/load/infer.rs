@@ -238,7 +238,8 @@ fn from_json(
         (Json::Str(text), _) if overridden => from_text(text, value_type, separator),
         (Json::Int(v), T::Int) => Ok(Value::Int(*v)),
         (Json::Int(v), T::Float) => Ok(Value::Float(*v as f64)),
-        (Json::BigInt(v), T::Float) => Ok(Value::Float(*v as f64)),
+        // As CSV text would be: a float column takes a large integer as a float.
+        (Json::BigInt(digits), T::Float) => from_text(digits, value_type, separator),
         (Json::Float(v), T::Float) => Ok(Value::Float(*v)),
         (Json::Bool(v), T::Bool) => Ok(Value::Bool(*v)),
         (Json::Array(items), T::List) => items
@@ -262,7 +263,7 @@ pub(crate) fn scalar_text(json: &Json) -> String {
     match json {
         Json::Bool(v) => v.to_string(),
         Json::Int(v) => v.to_string(),
-        Json::BigInt(v) => v.to_string(),
+        Json::BigInt(digits) => digits.to_string(),
         Json::Float(v) => v.to_string(),
         Json::Null | Json::Str(_) | Json::Array(_) | Json::Object(_) => String::new(),
     }
@@ -394,7 +395,11 @@ mod tests {
     #[test]
     fn json_columns_follow_their_first_kind() {
         assert_eq!(
-            json_type(&[Json::Null, Json::Int(1), Json::BigInt(u64::MAX)]),
+            json_type(&[
+                Json::Null,
+                Json::Int(1),
+                Json::BigInt("18446744073709551616".into())
+            ]),
             ValueType::Int
         );
         assert_eq!(
@@ -435,7 +440,12 @@ mod tests {
             no
         );
         assert_eq!(
-            from_json(&Json::BigInt(u64::MAX), ValueType::Int, false, ';'),
+            from_json(
+                &Json::BigInt("-9223372036854775809".into()),
+                ValueType::Int,
+                false,
+                ';'
+            ),
             no
         );
         assert_eq!(from_json(&Json::Float(1.0), ValueType::Int, false, ';'), no);

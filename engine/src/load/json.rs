@@ -19,8 +19,9 @@ pub(crate) enum Json {
     Bool(bool),
     /// An integer that fits `i64`.
     Int(i64),
-    /// An integer above `i64::MAX`.
-    BigInt(u64),
+    /// An integer outside `i64`, as its digits (with its sign): never turned into a float, so
+    /// a column of integers with one too large is an error, as in CSV, not a float column.
+    BigInt(Box<str>),
     /// Any other number (always finite: serde_json rejects what is not).
     Float(f64),
     /// A string, shared so a string attribute can keep it without copying.
@@ -60,8 +61,105 @@ impl Strings {
     }
 }
 
-/// Reads any JSON value, sharing its strings through a column's [`Strings`].
-struct JsonSeed<'s>(&'s mut Strings);
+/// The numbers serde_json reads as floats of magnitude 2^63 or more, in input order: the
+/// integer literals among them (too large for 64 bits; serde_json, without arbitrary
+/// precision, makes them floats) with their digits, the float literals (`1e19`) as `None`.
+/// Found by a pass over the text before parsing, and taken in turn as the parser meets them.
+#[derive(Debug, Default)]
+struct LargeNumbers {
+    found: Vec<Option<Box<str>>>,
+    next: usize,
+}
+
+/// 2^63: below it, serde_json reads every integer literal as `i64` or `u64`.
+const TWO_TO_THE_63: f64 = 9_223_372_036_854_775_808.0;
+
+impl LargeNumbers {
+    /// The large numbers of `text` (JSON, or JSON Lines).
+    fn of(text: &[u8]) -> LargeNumbers {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while let Some(&byte) = text.get(i) {
+            match byte {
+                b'"' => {
+                    i += 1;
+                    while let Some(&byte) = text.get(i) {
+                        i += if byte == b'\\' { 2 } else { 1 };
+                        if byte == b'"' {
+                            break;
+                        }
+                    }
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    while text.get(i).is_some_and(|b| {
+                        matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    }) {
+                        i += 1;
+                    }
+                    if let Some(large) = large_number(&text[start..i]) {
+                        found.push(large);
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        LargeNumbers { found, next: 0 }
+    }
+
+    /// What serde_json read as `value`: the digits of an integer literal too large for 64
+    /// bits, or `None` for a float.
+    fn digits_of(&mut self, value: f64) -> Option<Box<str>> {
+        if value.abs() < TWO_TO_THE_63 {
+            return None;
+        }
+        let large = self.found.get_mut(self.next)?.take();
+        self.next += 1;
+        large
+    }
+}
+
+/// For a number token that serde_json reads as a float of magnitude 2^63 or more: `Some` with
+/// its digits if it is an integer literal, `Some(None)` if a float literal.
+fn large_number(token: &[u8]) -> Option<Option<Box<str>>> {
+    let (negative, digits) = match token.strip_prefix(b"-") {
+        Some(digits) => (true, digits),
+        None => (false, token),
+    };
+    if digits.iter().all(u8::is_ascii_digit) {
+        // Integers within these magnitudes are read as i64 or u64 (leading zeros are invalid).
+        let most: &[u8] = if negative {
+            b"9223372036854775808"
+        } else {
+            b"18446744073709551615"
+        };
+        let beyond = digits.len() > most.len() || (digits.len() == most.len() && digits > most);
+        if !beyond {
+            return None;
+        }
+        return Some(std::str::from_utf8(token).ok().map(Box::from));
+    }
+    // A float literal is below 10^(integer digits + exponent); only one that may reach 2^63
+    // (about 9.2e18) is parsed, by serde_json itself so that both reads agree.
+    let (mantissa, exponent) = match digits.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(at) => (&digits[..at], &digits[at + 1..]),
+        None => (digits, &b""[..]),
+    };
+    let whole_digits = mantissa.iter().take_while(|b| b.is_ascii_digit()).count() as i64;
+    let exponent = std::str::from_utf8(exponent)
+        .ok()
+        .and_then(|e| e.parse::<i64>().ok())
+        .unwrap_or(if exponent.is_empty() { 0 } else { i64::MAX });
+    if whole_digits.saturating_add(exponent) <= 18 {
+        return None;
+    }
+    let value: f64 = serde_json::from_slice(token).ok()?;
+    (value.abs() >= TWO_TO_THE_63).then_some(None)
+}
+
+/// Reads any JSON value, sharing its strings through a column's [`Strings`] and telling large
+/// integers from floats through [`LargeNumbers`].
+struct JsonSeed<'s>(&'s mut Strings, &'s mut LargeNumbers);
 
 impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
     type Value = Json;
@@ -90,17 +188,20 @@ impl<'de> Visitor<'de> for JsonSeed<'_> {
         Ok(Json::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(i64::try_from(v).map_or(Json::BigInt(v), Json::Int))
+        Ok(i64::try_from(v).map_or_else(|_| Json::BigInt(v.to_string().into()), Json::Int))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(Json::Float(v))
+        Ok(match self.1.digits_of(v) {
+            Some(digits) => Json::BigInt(digits),
+            None => Json::Float(v),
+        })
     }
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
         Ok(Json::Str(self.0.get(v)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(JsonSeed(&mut *self.0))? {
+        while let Some(item) = seq.next_element_seed(JsonSeed(&mut *self.0, &mut *self.1))? {
             items.push(item);
         }
         Ok(Json::Array(items.into_boxed_slice()))
@@ -108,7 +209,10 @@ impl<'de> Visitor<'de> for JsonSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Box<str>>()? {
-            entries.push((key, map.next_value_seed(JsonSeed(&mut *self.0))?));
+            entries.push((
+                key,
+                map.next_value_seed(JsonSeed(&mut *self.0, &mut *self.1))?,
+            ));
         }
         Ok(Json::Object(entries.into_boxed_slice()))
     }
@@ -132,6 +236,8 @@ struct Columns {
     seen: Vec<usize>,
     /// Per column, its strings.
     strings: Vec<Strings>,
+    /// The input's numbers too large for 64 bits.
+    large: LargeNumbers,
     /// The 1-based number of the record being read.
     record: usize,
     /// The column after the last key read: records usually repeat the same order.
@@ -146,6 +252,7 @@ impl Columns {
     fn for_input(bytes: &[u8]) -> Columns {
         Columns {
             max_cells: bytes.len().saturating_mul(8).max(1 << 24),
+            large: LargeNumbers::of(bytes),
             ..Columns::default()
         }
     }
@@ -205,7 +312,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
             let Some(strings) = columns.strings.get_mut(column) else {
                 return Err(de::Error::custom("unknown column"));
             };
-            let value = map.next_value_seed(JsonSeed(strings))?;
+            let value = map.next_value_seed(JsonSeed(strings, &mut columns.large))?;
             if columns.names.get(column).is_some_and(String::is_empty) {
                 columns.defect = Some(Defect::EmptyKey);
                 return Err(de::Error::custom("empty key"));
@@ -516,13 +623,57 @@ mod tests {
                 Json::Null,
                 Json::Bool(true),
                 Json::Int(-3),
-                Json::BigInt(u64::MAX),
+                Json::BigInt("18446744073709551615".into()),
                 Json::Float(1.5),
                 Json::Str("x".into()),
                 Json::Array(Box::new([Json::Str("y".into())])),
                 Json::Object(Box::new([("k".into(), Json::Int(1))])),
             ]
         );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_stay_integers_and_floats_stay_floats() {
+        let line = br#"{"a": 123456789012345678901234567890, "b": -9223372036854775809, "c": 1e19, "d": 1.5, "e": 20000000000000000000.0, "f": "-99999999999999999999 \" 1e30", "g": [18446744073709551616, 1E+19], "h": -9223372036854775808, "i": 1e3, "j": -0}"#;
+        let expected = [
+            Json::BigInt("123456789012345678901234567890".into()),
+            Json::BigInt("-9223372036854775809".into()),
+            Json::Float(1e19),
+            Json::Float(1.5),
+            Json::Float(2e19),
+            Json::Str("-99999999999999999999 \" 1e30".into()),
+            Json::Array(Box::new([
+                Json::BigInt("18446744073709551616".into()),
+                Json::Float(1e19),
+            ])),
+            Json::Int(i64::MIN),
+            Json::Float(1000.0),
+            Json::Float(-0.0),
+        ];
+        // The same values on one line, and spread over the records of an array.
+        let array: Vec<u8> = {
+            let text = std::str::from_utf8(line).unwrap();
+            let fields: Vec<&str> = text[1..text.len() - 1].split(", \"").collect();
+            let records: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{{\"{}}}", f.trim_start_matches('"')))
+                .collect();
+            format!("[{}]", records.join(",\n")).into_bytes()
+        };
+        let lines = read_lines(line, "t.jsonl").unwrap();
+        let spread = read_array(&array, "t.json").unwrap();
+        for (column, expected) in expected.iter().enumerate() {
+            assert!(
+                matches!(lines.cell(0, column), Cell::Json(json) if json == expected),
+                "{column}: {:?}",
+                lines.cell(0, column)
+            );
+            assert!(
+                matches!(spread.cell(column, column), Cell::Json(json) if json == expected),
+                "{column}: {:?}",
+                spread.cell(column, column)
+            );
+        }
     }
 
     #[test]

@@ -323,7 +323,9 @@ fn thread_counts_outside_one_to_the_bound_are_refused_by_every_run() {
         let errors = [
             assign(&book, &rules, &options).unwrap_err(),
             rebalance(&book, &rules, &options, 1).unwrap_err(),
-            rules.profile(&book.customers, &profile_options).unwrap_err(),
+            rules
+                .profile(&book.customers, &profile_options)
+                .unwrap_err(),
         ];
         for error in errors {
             assert_eq!(error.code(), "invalid_threads", "{threads}: {error}");
