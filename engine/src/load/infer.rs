@@ -42,6 +42,15 @@ impl Problem {
     }
 }
 
+/// A cell checked to hold at most [`MAX_CELL_BYTES`]: every cell read, structural (ids,
+/// managers, capacities) or not, goes through here.
+pub(crate) fn check_size(cell: Cell<'_>) -> Result<Cell<'_>, Problem> {
+    if size(cell) > MAX_CELL_BYTES {
+        return Err(Problem::TooLarge);
+    }
+    Ok(cell)
+}
+
 /// The bytes of text a cell holds.
 fn size(cell: Cell<'_>) -> usize {
     fn json_size(json: &Json) -> usize {
@@ -172,10 +181,7 @@ pub(crate) fn convert(
     overridden: bool,
     separator: char,
 ) -> Result<Value, Problem> {
-    if size(cell) > MAX_CELL_BYTES {
-        return Err(Problem::TooLarge);
-    }
-    match cell {
+    match check_size(cell)? {
         Cell::Text(text) => from_text(text, value_type, separator),
         Cell::Json(json) => from_json(json, value_type, overridden, separator),
     }
