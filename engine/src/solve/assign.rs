@@ -42,6 +42,26 @@ impl Default for Policy {
     }
 }
 
+impl Policy {
+    /// Checks the weights' signs: the move penalty and the balance weight 0 or more, the
+    /// unassigned penalty (when given) positive. Every run that takes a policy (assign,
+    /// rebalance, a router) checks it before any rule runs; weights so large that costs would
+    /// overflow are found once the book's sizes are known.
+    pub fn check(&self) -> Result<()> {
+        let message = if self.move_penalty < 0 || self.balance < 0 {
+            "the move penalty and the balance weight must be 0 or more"
+        } else if self.unassigned_penalty.is_some_and(|u| u <= 0) {
+            "the unassigned penalty must be positive"
+        } else {
+            return Ok(());
+        };
+        Err(SolveError::InvalidPolicy {
+            message: message.to_owned(),
+        }
+        .into())
+    }
+}
+
 /// Options of an assignment run.
 #[derive(Clone)]
 pub struct AssignOptions {
@@ -113,6 +133,7 @@ pub fn assign_timed(
     rulebook: &Rulebook,
     options: &AssignOptions,
 ) -> Result<(Plan, Timings)> {
+    options.policy.check()?;
     crate::threads::run(options.threads, || run(book, rulebook, options))
 }
 

@@ -44,6 +44,7 @@ pub fn rebalance(
     options: &AssignOptions,
     max_moves: usize,
 ) -> Result<Rebalance> {
+    options.policy.check()?;
     crate::threads::run(options.threads, || {
         rebalance_here(book, rulebook, options, max_moves)
     })

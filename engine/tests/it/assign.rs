@@ -341,3 +341,32 @@ fn thread_counts_outside_one_to_the_bound_are_refused_by_every_run() {
     };
     assert_eq!(assign(&book, &rules, &most).unwrap().stats.assigned, 3);
 }
+
+#[test]
+fn a_bad_policy_is_refused_before_any_rule_runs() {
+    use apportion::rebalance;
+
+    // The rule fails for every customer: a policy checked only at the solve would report that.
+    let book = book(&[(Some("M-1"), 500, 3)], &[("M-1", 10, &[])]);
+    let rules = Rulebook::compile("fn tier(c) { throw \"no\" }").unwrap();
+    let options = AssignOptions {
+        policy: Policy {
+            balance: -1,
+            ..Policy::default()
+        },
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    assert_eq!(
+        assign(&book, &rules, &options).unwrap_err().code(),
+        "invalid_policy"
+    );
+    assert_eq!(
+        rebalance(&book, &rules, &options, 1).unwrap_err().code(),
+        "invalid_policy"
+    );
+    let fine = AssignOptions::new(date("2026-06-30"));
+    assert_eq!(
+        assign(&book, &rules, &fine).unwrap_err().code(),
+        "rule_failed"
+    );
+}
