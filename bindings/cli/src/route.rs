@@ -63,9 +63,11 @@ struct Tally {
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    if args.balance < 0 {
-        return Err(Failure::usage("--balance must be 0 or more".to_owned()));
-    }
+    let policy = Policy {
+        balance: args.balance,
+        ..Policy::default()
+    };
+    policy.check()?;
     let options = LoadOptions {
         types: args.types.iter().cloned().collect(),
         ..LoadOptions::default()
@@ -77,10 +79,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     };
     let as_of = args.as_of.unwrap_or_else(crate::run_args::today);
     let router_options = RouterOptions {
-        policy: Policy {
-            balance: args.balance,
-            ..Policy::default()
-        },
+        policy,
         ..RouterOptions::new(as_of)
     };
     let router = Router::new(&rules, &book, router_options)?;
@@ -105,7 +104,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             Ok(Some(json)) => sink.line(&json),
             Ok(None) => Ok(()),
             Err(failure) if args.skip_errors => {
-                eprintln!("error[{}]: {}", failure.code, failure.message);
+                eprintln!("{}", failure.line());
                 tally.failed += 1;
                 Ok(())
             }
@@ -134,11 +133,10 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     drop(sink);
     eprint!("{}", report(&tally, &router));
     if tally.failed > 0 {
-        return Err(Failure {
-            exit: 3,
-            code: "leads_failed",
-            message: format!("{} leads could not be routed (see above)", tally.failed),
-        });
+        return Err(Failure::new(
+            "leads_failed",
+            format!("{} leads could not be routed (see above)", tally.failed),
+        ));
     }
     Ok(())
 }
