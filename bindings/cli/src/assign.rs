@@ -30,7 +30,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
-    let format = run.format()?;
+    let format = run.format(Some(&args.book.managers))?;
     let policy = args.book.policy(args.move_penalty)?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();

@@ -58,6 +58,7 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "unknown_type",
             "invalid_threads",
             "invalid_policy",
+            "output_is_input",
         ],
     ),
     // Invalid input data: customers, managers, leads or a forecast.
@@ -119,6 +120,8 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "thread_pool_failed",
         ],
     ),
+    // Stopped by Ctrl-C (or a termination signal); no partial output is left.
+    (130, &["interrupted"]),
 ];
 
 /// The exit code of an error code, by [`EXIT_CODES`].
@@ -230,6 +233,7 @@ fn main() -> ExitCode {
         Err(error) if !error.use_stderr() => error.exit(),
         Err(error) => return fail(&usage_failure(&error)),
     };
+    output::remove_temporaries_on_interrupt();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Profile(args) => profile::run(&args),

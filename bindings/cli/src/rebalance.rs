@@ -25,7 +25,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
-    let format = run.format()?;
+    let format = run.format(Some(&args.book.managers))?;
     // The move penalty is searched; the default stands in for it in the check.
     let policy = args.book.policy(Policy::default().move_penalty)?;
     let rules = compile_rules(&run.rules, &run.privacy)?;

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use apportion::load::{self, Format, LoadOptions};
 use apportion::{Basis, Book, Date, Policy, Router, RouterOptions, ValueType};
 
+use crate::output::{self, Sink};
 use crate::run_args::{parse_date, parse_type_override};
 use crate::{Failure, compile_rules};
 
@@ -68,6 +69,21 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         ..Policy::default()
     };
     policy.check()?;
+    if let Some(out) = &args.out {
+        let mut inputs = vec![
+            ("--customers", args.customers.as_path()),
+            ("--managers", args.managers.as_path()),
+            ("--rules", args.rules.as_path()),
+        ];
+        inputs.extend(args.forecast.as_deref().map(|path| ("--forecast", path)));
+        inputs.extend(
+            args.leads
+                .as_deref()
+                .filter(|path| path.as_os_str() != "-")
+                .map(|path| ("--leads", path)),
+        );
+        output::check_not_an_input(out, &inputs)?;
+    }
     let options = LoadOptions {
         types: args.types.iter().cloned().collect(),
         ..LoadOptions::default()
@@ -97,11 +113,16 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         eprintln!("following a forecast plan: {places} places held for leads like the forecast");
     }
     let mut sink = Sink::open(args.out.as_deref())?;
+    let streamed = !matches!(sink, Sink::Replace { .. });
     let mut tally = Tally::default();
     let mut route_line = |number: usize, line: &str| -> Result<(), Failure> {
         let result = route_one(&router, &book, &options, number, line, &mut tally);
         match result {
-            Ok(Some(json)) => sink.line(&json),
+            Ok(Some(json)) => sink.write_with(|writer| {
+                writeln!(writer, "{json}")?;
+                // Decisions reach standard output, a pipe or a device as they are made.
+                if streamed { writer.flush() } else { Ok(()) }
+            }),
             Ok(None) => Ok(()),
             Err(failure) if args.skip_errors => {
                 eprintln!("{}", failure.line());
@@ -218,75 +239,4 @@ fn report(tally: &Tally, router: &Router) -> String {
         100.0 * snapshot.utilisation_std_dev(),
         snapshot.quotas_left,
     )
-}
-
-/// Where decisions go: standard output line by line, or a temporary file put in place at
-/// the end, so a failed run leaves no partial file.
-enum Sink {
-    Stdout(io::Stdout),
-    File {
-        out: PathBuf,
-        temporary: PathBuf,
-        writer: Option<BufWriter<fs::File>>,
-    },
-}
-
-impl Sink {
-    fn open(out: Option<&Path>) -> Result<Sink, Failure> {
-        let Some(out) = out else {
-            return Ok(Sink::Stdout(io::stdout()));
-        };
-        let temporary = crate::output::temporary_path(out);
-        let file = fs::File::create(&temporary).map_err(|e| Failure::output(out, &e))?;
-        Ok(Sink::File {
-            out: out.to_owned(),
-            temporary,
-            writer: Some(BufWriter::new(file)),
-        })
-    }
-
-    fn line(&mut self, json: &str) -> Result<(), Failure> {
-        match self {
-            Sink::Stdout(stdout) => {
-                let mut lock = stdout.lock();
-                writeln!(lock, "{json}")
-                    .and_then(|()| lock.flush())
-                    .map_err(|e| Failure::output(Path::new("<stdout>"), &e))
-            }
-            Sink::File { out, writer, .. } => match writer {
-                Some(writer) => writeln!(writer, "{json}").map_err(|e| Failure::output(out, &e)),
-                None => Ok(()),
-            },
-        }
-    }
-
-    /// Puts the file in place.
-    fn finish(&mut self) -> Result<(), Failure> {
-        let Sink::File {
-            out,
-            temporary,
-            writer,
-        } = self
-        else {
-            return Ok(());
-        };
-        let Some(writer) = writer.take() else {
-            return Ok(());
-        };
-        writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|file| file.sync_all())
-            .and_then(|()| fs::rename(&*temporary, &*out))
-            .map_err(|e| Failure::output(out, &e))
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        if let Sink::File { temporary, .. } = self {
-            // After a rename this finds nothing; after a failure it removes the partial file.
-            let _ = fs::remove_file(temporary);
-        }
-    }
 }

@@ -7,7 +7,7 @@ use apportion::load::LoadOptions;
 use apportion::{Date, OnRuleError, Policy, ValueType};
 
 use crate::Failure;
-use crate::output::Format;
+use crate::output::{self, Format};
 
 /// Inputs, output and run options common to `profile` and `assign`.
 #[derive(clap::Args)]
@@ -77,8 +77,15 @@ impl BookArgs {
 }
 
 impl RunArgs {
-    /// The output format, after checking the options make sense together.
-    pub(crate) fn format(&self) -> Result<Format, Failure> {
+    /// The output format, after checking the options make sense together: `--out` is none
+    /// of the inputs (`managers` too, when given).
+    pub(crate) fn format(&self, managers: Option<&std::path::Path>) -> Result<Format, Failure> {
+        if let Some(out) = &self.out {
+            let mut inputs = vec![("--customers", self.customers.as_path())];
+            inputs.push(("--rules", self.rules.as_path()));
+            inputs.extend(managers.map(|path| ("--managers", path)));
+            output::check_not_an_input(out, &inputs)?;
+        }
         Format::choose(self.format, self.out.as_deref()).map_err(Failure::usage)
     }
 

@@ -573,3 +573,226 @@ fn the_same_bad_value_gets_the_same_code_and_exit_in_every_command() {
     // Help is not an error.
     assert!(apportion(&["--help"]).status.success());
 }
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = scratch("out-is-input");
+    let customers = dir.join("customers.csv");
+    let rules = dir.join("rules.rhai");
+    let managers = dir.join("managers.csv");
+    let leads = dir.join("leads.jsonl");
+    std::fs::copy(root().join("examples/data/customers.csv"), &customers).unwrap();
+    std::fs::copy(root().join("examples/rules/bank.rhai"), &rules).unwrap();
+    std::fs::copy(root().join("examples/data/managers.csv"), &managers).unwrap();
+    std::fs::write(&leads, format!("{LEAD}\n")).unwrap();
+    let symlink = dir.join("link.csv");
+    std::os::unix::fs::symlink(&customers, &symlink).unwrap();
+    let hard_link = dir.join("hard.csv");
+    std::fs::hard_link(&customers, &hard_link).unwrap();
+    // `x/../customers.csv` names the same file by another path.
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let roundabout = sub.join("../customers.csv");
+    let before: Vec<Vec<u8>> = [&customers, &rules, &managers, &leads]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let (c, r, m, l) = (
+        path(&customers),
+        path(&rules),
+        path(&managers),
+        path(&leads),
+    );
+    let base = |command: &str| -> Vec<String> {
+        let mut args = vec![command.to_owned(), "--customers".into(), c.clone()];
+        args.extend([
+            "--rules".into(),
+            r.clone(),
+            "--as-of".into(),
+            "2026-06-30".into(),
+        ]);
+        if command != "profile" {
+            args.extend(["--managers".into(), m.clone()]);
+        }
+        match command {
+            "rebalance" => args.extend(["--max-moves".into(), "400".into()]),
+            "route" => args.extend(["--leads".into(), l.clone()]),
+            _ => {}
+        }
+        args
+    };
+    let runs: Vec<(&str, String, &str)> = vec![
+        ("profile", c.clone(), "--customers"),
+        ("profile", path(&symlink), "--customers"),
+        ("profile", path(&hard_link), "--customers"),
+        ("profile", path(&roundabout), "--customers"),
+        ("profile", r.clone(), "--rules"),
+        ("assign", m.clone(), "--managers"),
+        ("rebalance", c.clone(), "--customers"),
+        ("route", l.clone(), "--leads"),
+        ("route", m.clone(), "--managers"),
+    ];
+    for (command, out, input) in runs {
+        let mut args = base(command);
+        args.extend(["--out".into(), out.clone(), "--format".into(), "csv".into()]);
+        if command == "route" {
+            args.truncate(args.len() - 2);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = apportion(&args);
+        assert_fails(&output, 2, "output_is_input");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(&format!("the {input} input")), "{stderr}");
+    }
+    let after: Vec<Vec<u8>> = [&customers, &rules, &managers, &leads]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(before == after, "an input was changed");
+    assert!(
+        std::fs::symlink_metadata(&symlink)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn out_follows_symlinks_keeps_modes_and_streams_to_devices_and_fifos() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    let dir = scratch("out-kinds");
+    let profile_to = |out: &Path| {
+        let output = profile_example(
+            "examples/rules/bank.rhai",
+            &["--out", out.to_str().unwrap(), "--format", "csv"],
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    };
+    let expected_start = "id,tier,segment,lifecycle,tags,lead_score,priority,main_need\n";
+
+    // A 0600 file stays 0600.
+    let private = dir.join("private.csv");
+    std::fs::write(&private, "old").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    profile_to(&private);
+    let mode = std::fs::metadata(&private).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        std::fs::read_to_string(&private)
+            .unwrap()
+            .starts_with(expected_start)
+    );
+
+    // A symlink stays a symlink; its file gets the output, also one that does not exist yet.
+    let elsewhere = scratch("out-kinds-target");
+    for (link_name, target_name, exists) in [
+        ("link.csv", "real.csv", true),
+        ("dangling.csv", "new.csv", false),
+    ] {
+        let target = elsewhere.join(target_name);
+        if exists {
+            std::fs::write(&target, "old").unwrap();
+        }
+        let link = dir.join(link_name);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        profile_to(&link);
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            std::fs::read_to_string(&target)
+                .unwrap()
+                .starts_with(expected_start)
+        );
+    }
+    // No temporary file is left beside either.
+    for folder in [&dir, &elsewhere] {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let name = entry.unwrap().file_name();
+            assert!(!name.to_string_lossy().ends_with(".tmp"), "{name:?}");
+        }
+    }
+
+    // A character device is written, not replaced.
+    profile_to(Path::new("/dev/null"));
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+
+    // A FIFO is written as the output is made; a reader gets all of it.
+    let fifo = dir.join("fifo.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    profile_to(&fifo);
+    let read = reader.join().unwrap();
+    assert!(read.starts_with(expected_start));
+    assert_eq!(read.lines().count(), 3_001);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+    // A directory is an output error, and stays a directory.
+    let folder = dir.join("folder.csv");
+    std::fs::create_dir_all(&folder).unwrap();
+    let output = profile_example(
+        "examples/rules/bank.rhai",
+        &["--out", folder.to_str().unwrap()],
+    );
+    assert_fails(&output, 5, "output_error");
+    assert!(folder.is_dir());
+}
+
+#[test]
+fn ctrl_c_during_route_leaves_no_temporary_file() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    // Ctrl-C, and the signals a service manager or a closed terminal sends.
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        let dir = scratch(&format!("interrupt{signal}"));
+        let out = dir.join("decisions.jsonl");
+        let mut args: Vec<&str> = vec!["route"];
+        args.extend_from_slice(&BOOK);
+        let out_arg = out.to_str().unwrap().to_owned();
+        args.extend(["--leads", "-", "--out", &out_arg]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_apportion"))
+            .args(&args)
+            .current_dir(root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // One lead routed, then the leads stay open: the run waits for more, its file unfinished.
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{LEAD}").unwrap();
+        stdin.flush().unwrap();
+        let temporary = dir.join(format!("decisions.jsonl.{}.tmp", child.id()));
+        let mut polls = 0;
+        while !temporary.exists() {
+            assert!(polls < 6_000, "the temporary file never appeared");
+            polls += 1;
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let interrupted = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let output = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_fails(&output, 130, "interrupted");
+        assert!(!temporary.exists());
+        assert!(!out.exists());
+    }
+}
