@@ -115,8 +115,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let mut sink = Sink::open(args.out.as_deref())?;
     let streamed = !matches!(sink, Sink::Replace { .. });
     let mut tally = Tally::default();
-    let mut route_line = |number: usize, line: &str| -> Result<(), Failure> {
-        let result = route_one(&router, &book, &options, number, line, &mut tally);
+    let mut route_line = |number: usize, line: Result<&[u8], Failure>| -> Result<(), Failure> {
+        let result =
+            line.and_then(|line| route_one(&router, &book, &options, number, line, &mut tally));
         match result {
             Ok(Some(json)) => sink.write_with(|writer| {
                 writeln!(writer, "{json}")?;
@@ -133,20 +134,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
     };
     match (&args.lead, &args.leads) {
-        (Some(lead), _) => route_line(1, lead)?,
+        (Some(lead), _) => route_line(1, Ok(lead.as_bytes()))?,
         (None, Some(path)) if path.as_os_str() == "-" => {
-            for (index, line) in io::stdin().lock().lines().enumerate() {
-                let line = line.map_err(|e| input_error("<stdin>", &e))?;
-                route_line(index + 1, &line)?;
-            }
+            route_lines(io::stdin().lock(), "<stdin>", &mut route_line)?;
         }
         (None, Some(path)) => {
-            let file =
-                fs::File::open(path).map_err(|e| input_error(&path.display().to_string(), &e))?;
-            for (index, line) in io::BufReader::new(file).lines().enumerate() {
-                let line = line.map_err(|e| input_error(&path.display().to_string(), &e))?;
-                route_line(index + 1, &line)?;
-            }
+            let source = path.display().to_string();
+            let file = fs::File::open(path).map_err(|e| input_error(&source, &e))?;
+            route_lines(io::BufReader::new(file), &source, &mut route_line)?;
         }
         (None, None) => return Err(Failure::usage("give --leads or --lead".to_owned())),
     }
@@ -162,21 +157,87 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Calls `route_line` with each line of `reader` and its number: its bytes, or the error of
+/// a line longer than a cell may be, which is skipped without being held. Bytes that are not
+/// UTF-8 are the JSON reader's to report, as for any bad lead. Only a failure to read at all
+/// (or one `route_line` returns) stops.
+fn route_lines(
+    mut reader: impl BufRead,
+    source: &str,
+    route_line: &mut impl FnMut(usize, Result<&[u8], Failure>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut line = Vec::new();
+    for number in 1.. {
+        match read_line(&mut reader, &mut line, load::MAX_CELL_BYTES) {
+            Ok(None) => break,
+            Ok(Some(true)) => route_line(number, Ok(&line))?,
+            Ok(Some(false)) => {
+                let too_long = apportion::InputError::CellTooLarge {
+                    at: apportion::Location::in_source(format!("lead line {number}")),
+                    limit: load::MAX_CELL_BYTES,
+                };
+                route_line(number, Err(too_long.into()))?;
+            }
+            Err(error) => return Err(input_error(source, &error)),
+        }
+    }
+    Ok(())
+}
+
+/// Reads the next line of `reader` into `line`, without its `\n`: `None` at the end,
+/// `Some(true)` for a line, `Some(false)` for a line longer than `limit` bytes, read to its end
+/// but not kept (`line` is then empty), so memory stays bounded whatever the input.
+fn read_line(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<Option<bool>> {
+    line.clear();
+    let mut read_any = false;
+    let mut fits = true;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
+            return Ok(read_any.then_some(fits));
+        }
+        read_any = true;
+        let (part, end) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (&available[..at], Some(at + 1)),
+            None => (available, None),
+        };
+        if fits && line.len() + part.len() <= limit {
+            line.extend_from_slice(part);
+        } else {
+            fits = false;
+            line.clear();
+        }
+        let used = end.unwrap_or(available.len());
+        reader.consume(used);
+        if end.is_some() {
+            return Ok(Some(fits));
+        }
+    }
+}
+
 /// Routes the lead on one line; `None` for a blank line.
 fn route_one(
     router: &Router,
     book: &Book,
     options: &LoadOptions,
     number: usize,
-    line: &str,
+    line: &[u8],
     tally: &mut Tally,
 ) -> Result<Option<String>, Failure> {
-    if line.trim().is_empty() {
+    if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     let source = format!("lead line {number}");
     let leads = load::parse_customers_like(
-        line.as_bytes(),
+        line,
         Format::JsonLines,
         &source,
         &book.customers.schema,

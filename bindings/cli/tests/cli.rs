@@ -796,3 +796,67 @@ fn ctrl_c_during_route_leaves_no_temporary_file() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn route_skips_lines_that_are_not_utf8_or_too_long_and_goes_on() {
+    let dir = scratch("route-lines");
+    let leads = dir.join("leads.jsonl");
+    let mut bytes = format!("{LEAD}\n").into_bytes();
+    // Line 2: a lead whose name is Latin-1, not UTF-8.
+    bytes.extend_from_slice(b"{\"id\":\"L-9\",\"region\":\"caf\xe9\"}\n");
+    // Line 3: two mebibytes on one line, more than a cell may hold.
+    bytes.extend_from_slice(
+        format!(
+            "{{\"id\":\"L-8\",\"region\":\"{}\"}}\n",
+            "x".repeat(2 << 20)
+        )
+        .as_bytes(),
+    );
+    bytes.extend_from_slice(format!("{}\n", LEAD.replace("L-1", "L-2")).as_bytes());
+    std::fs::write(&leads, &bytes).unwrap();
+    let out = dir.join("decisions.jsonl");
+    let run = |leads_arg: &str, stdin: Option<&[u8]>| {
+        let mut args: Vec<&str> = vec!["route"];
+        args.extend_from_slice(&BOOK);
+        let out_arg = out.to_str().unwrap();
+        args.extend(["--leads", leads_arg, "--out", out_arg, "--skip-errors"]);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_apportion"));
+        command.args(&args).current_dir(root());
+        let output = match stdin {
+            None => command.output().unwrap(),
+            Some(input) => {
+                use std::io::Write;
+                command
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                let mut child = command.spawn().unwrap();
+                let mut pipe = child.stdin.take().unwrap();
+                pipe.write_all(input).unwrap();
+                drop(pipe);
+                child.wait_with_output().unwrap()
+            }
+        };
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("error[leads_failed]: 2 leads"), "{stderr}");
+        assert!(
+            stderr.contains("error[malformed_input]: malformed input at `lead line 2`"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("error[cell_too_large]: cell too large at `lead line 3`"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("xxxx"), "the long line is not repeated");
+        let customers: Vec<String> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["customer"].to_string())
+            .collect();
+        assert_eq!(customers, ["\"L-1\"", "\"L-2\""]);
+    };
+    run(leads.to_str().unwrap(), None);
+    std::fs::remove_file(&out).unwrap();
+    run("-", Some(&bytes));
+}

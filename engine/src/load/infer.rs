@@ -23,7 +23,7 @@ pub(crate) enum Problem {
 
 /// Bytes one cell may hold. A customer attribute is a tier, an amount or a note, never a
 /// document; a larger cell is a broken export, and refusing it keeps memory per record bounded.
-pub(crate) const MAX_CELL_BYTES: usize = 1 << 20;
+pub const MAX_CELL_BYTES: usize = 1 << 20;
 
 impl Problem {
     /// The input error for this problem with a cell at `at` of a column of `value_type`.
