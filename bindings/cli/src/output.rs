@@ -72,11 +72,11 @@ pub(crate) fn report(text: &str, table_in_file: bool) {
 
 /// Refuses an output that is one of `inputs` (named by their option): writing it would destroy
 /// the input. The same file is found through symlinks and hard links (same device and inode
-/// when both exist, else the same canonical path). Only a regular file (or none yet) can be
-/// destroyed so: a device or pipe given as both is left to the system.
+/// when both exist, else the same canonical path). Only a file that is replaced can be
+/// destroyed so: a device, a pipe or a path under `/dev` is written in place and left alone.
 pub(crate) fn check_not_an_input(out: &Path, inputs: &[(&str, &Path)]) -> Result<(), Failure> {
     let out_file = fs::metadata(out).ok();
-    if out_file.as_ref().is_some_and(|m| !m.is_file()) {
+    if out_file.as_ref().is_some_and(|m| !m.is_file()) || is_device_path(out) {
         return Ok(());
     }
     for &(option, input) in inputs {
@@ -118,6 +118,11 @@ fn canonical(path: &Path) -> Option<PathBuf> {
     }
 }
 
+/// Whether `path` names something under `/dev` or `/proc` (`/dev/stdout`, `/dev/fd/3`).
+fn is_device_path(path: &Path) -> bool {
+    path.starts_with("/dev") || path.starts_with("/proc")
+}
+
 /// Where output goes: standard output, a device or pipe written in place, or a regular file
 /// replaced atomically at [`Sink::finish`].
 pub(crate) enum Sink {
@@ -146,9 +151,13 @@ impl Sink {
         let failed = |e: io::Error| Failure::output(out, &e);
         match fs::metadata(out) {
             Ok(existing) if existing.is_dir() => Err(failed(io::ErrorKind::IsADirectory.into())),
-            Ok(existing) if !existing.is_file() => {
+            // `/dev/stdout` and its kin stand for a stream even when it leads to a regular file
+            // (`>> log`): that file is written through it, never replaced.
+            Ok(existing) if !existing.is_file() || is_device_path(out) => {
+                // Appending: opening `/dev/stdout` reopens the file behind it, and a file
+                // opened afresh would be written from its start, over what was there.
                 let file = fs::OpenOptions::new()
-                    .write(true)
+                    .append(true)
                     .open(out)
                     .map_err(failed)?;
                 Ok(Sink::Stream {

@@ -727,6 +727,31 @@ fn out_follows_symlinks_keeps_modes_and_streams_to_devices_and_fifos() {
             .is_char_device()
     );
 
+    // `/dev/stdout` appending to a file writes through it: the file is not replaced.
+    let log = dir.join("log.txt");
+    std::fs::write(&log, "kept\n").unwrap();
+    let appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let mut args = vec!["profile", "--customers", "examples/data/customers.csv"];
+    args.extend([
+        "--rules",
+        "examples/rules/bank.rhai",
+        "--as-of",
+        "2026-06-30",
+    ]);
+    args.extend(["--out", "/dev/stdout", "--format", "csv"]);
+    let status = Command::new(env!("CARGO_BIN_EXE_apportion"))
+        .args(&args)
+        .current_dir(root())
+        .stdout(appended)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.starts_with(&format!("kept\n{expected_start}")),
+        "{logged:.200}"
+    );
+
     // A FIFO is written as the output is made; a reader gets all of it.
     let fifo = dir.join("fifo.csv");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
