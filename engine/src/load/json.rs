@@ -64,19 +64,30 @@ impl Strings {
 /// The numbers serde_json reads as floats of magnitude 2^63 or more, in input order: the
 /// integer literals among them (too large for 64 bits; serde_json, without arbitrary
 /// precision, makes them floats) with their digits, the float literals (`1e19`) as `None`.
-/// Found by a pass over the text before parsing, and taken in turn as the parser meets them.
+/// Found by a pass over the text the first time the parser meets such a number (in most
+/// inputs, never), and taken in turn as it meets them.
 #[derive(Debug, Default)]
-struct LargeNumbers {
-    found: Vec<Option<Box<str>>>,
+struct LargeNumbers<'t> {
+    text: &'t [u8],
+    found: Option<Vec<Option<Box<str>>>>,
     next: usize,
 }
 
 /// 2^63: below it, serde_json reads every integer literal as `i64` or `u64`.
 const TWO_TO_THE_63: f64 = 9_223_372_036_854_775_808.0;
 
-impl LargeNumbers {
-    /// The large numbers of `text` (JSON, or JSON Lines).
-    fn of(text: &[u8]) -> LargeNumbers {
+impl<'t> LargeNumbers<'t> {
+    /// The large numbers of `text` (JSON, or JSON Lines), found when first needed.
+    fn of(text: &'t [u8]) -> LargeNumbers<'t> {
+        LargeNumbers {
+            text,
+            found: None,
+            next: 0,
+        }
+    }
+
+    /// The large numbers of `text`, in order.
+    fn scan(text: &[u8]) -> Vec<Option<Box<str>>> {
         let mut found = Vec::new();
         let mut i = 0;
         while let Some(&byte) = text.get(i) {
@@ -104,7 +115,7 @@ impl LargeNumbers {
                 _ => i += 1,
             }
         }
-        LargeNumbers { found, next: 0 }
+        found
     }
 
     /// What serde_json read as `value`: the digits of an integer literal too large for 64
@@ -113,7 +124,9 @@ impl LargeNumbers {
         if value.abs() < TWO_TO_THE_63 {
             return None;
         }
-        let large = self.found.get_mut(self.next)?.take();
+        let text = self.text;
+        let found = self.found.get_or_insert_with(|| LargeNumbers::scan(text));
+        let large = found.get_mut(self.next)?.take();
         self.next += 1;
         large
     }
@@ -159,9 +172,9 @@ fn large_number(token: &[u8]) -> Option<Option<Box<str>>> {
 
 /// Reads any JSON value, sharing its strings through a column's [`Strings`] and telling large
 /// integers from floats through [`LargeNumbers`].
-struct JsonSeed<'s>(&'s mut Strings, &'s mut LargeNumbers);
+struct JsonSeed<'s, 't>(&'s mut Strings, &'s mut LargeNumbers<'t>);
 
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
+impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_> {
     type Value = Json;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
@@ -169,7 +182,7 @@ impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for JsonSeed<'_> {
+impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     type Value = Json;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -229,7 +242,7 @@ enum Defect {
 
 /// Column names in order of first appearance, shared by all records of a file.
 #[derive(Debug, Default)]
-struct Columns {
+struct Columns<'t> {
     names: Vec<String>,
     index: HashMap<String, usize>,
     /// Per column, the 1-based number of the last record that had it (to catch repeated keys).
@@ -237,7 +250,7 @@ struct Columns {
     /// Per column, its strings.
     strings: Vec<Strings>,
     /// The input's numbers too large for 64 bits.
-    large: LargeNumbers,
+    large: LargeNumbers<'t>,
     /// The 1-based number of the record being read.
     record: usize,
     /// The column after the last key read: records usually repeat the same order.
@@ -248,8 +261,8 @@ struct Columns {
     max_cells: usize,
 }
 
-impl Columns {
-    fn for_input(bytes: &[u8]) -> Columns {
+impl<'t> Columns<'t> {
+    fn for_input(bytes: &'t [u8]) -> Columns<'t> {
         Columns {
             max_cells: bytes.len().saturating_mul(8).max(1 << 24),
             large: LargeNumbers::of(bytes),
@@ -278,9 +291,9 @@ impl Columns {
 }
 
 /// Reads one record into cells indexed by column.
-struct RecordSeed<'c>(&'c mut Columns);
+struct RecordSeed<'c, 't>(&'c mut Columns<'t>);
 
-impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
     type Value = Vec<Json>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Json>, D::Error> {
@@ -290,16 +303,16 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
     }
 }
 
-struct RecordVisitor<'c>(&'c mut Columns);
+struct RecordVisitor<'c, 't>(&'c mut Columns<'t>);
 
-impl RecordVisitor<'_> {
+impl RecordVisitor<'_, '_> {
     fn not_object<T, E: de::Error>(self) -> Result<T, E> {
         self.0.defect = Some(Defect::NotObject);
         Err(E::custom("record is not an object"))
     }
 }
 
-impl<'de> Visitor<'de> for RecordVisitor<'_> {
+impl<'de> Visitor<'de> for RecordVisitor<'_, '_> {
     type Value = Vec<Json>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -361,9 +374,9 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
 }
 
 /// Reads a key as its column number.
-struct KeySeed<'c>(&'c mut Columns);
+struct KeySeed<'c, 't>(&'c mut Columns<'t>);
 
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
     type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
@@ -371,7 +384,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed<'_> {
+impl<'de> Visitor<'de> for KeySeed<'_, '_> {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -383,9 +396,9 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 }
 
 /// Reads a top-level array of records.
-struct ArrayVisitor<'c>(&'c mut Columns);
+struct ArrayVisitor<'c, 't>(&'c mut Columns<'t>);
 
-impl<'de> Visitor<'de> for ArrayVisitor<'_> {
+impl<'de> Visitor<'de> for ArrayVisitor<'_, '_> {
     type Value = Vec<JsonRow>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -487,7 +500,7 @@ pub(crate) fn read_lines<'a>(bytes: &'a [u8], source: &'a str) -> Result<Table<'
 }
 
 /// The error for a record that failed to parse: its defect if it has one, else the syntax error.
-fn malformed(mut at: Location, columns: &Columns, error: &serde_json::Error) -> InputError {
+fn malformed(mut at: Location, columns: &Columns<'_>, error: &serde_json::Error) -> InputError {
     let message = match &columns.defect {
         Some(Defect::NotObject) => "record is not a JSON object".to_owned(),
         Some(Defect::EmptyKey) => "record has an empty key".to_owned(),
@@ -662,6 +675,16 @@ mod tests {
         };
         let lines = read_lines(line, "t.jsonl").unwrap();
         let spread = read_array(&array, "t.json").unwrap();
+        // A large float met first, before the large integer.
+        let float_first = read_lines(
+            b"{\"x\": 1}\n{\"x\": -1e19, \"y\": 99999999999999999999}",
+            "t.jsonl",
+        )
+        .unwrap();
+        assert!(matches!(float_first.cell(1, 0), Cell::Json(Json::Float(v)) if *v == -1e19));
+        assert!(
+            matches!(float_first.cell(1, 1), Cell::Json(Json::BigInt(digits)) if &**digits == "99999999999999999999")
+        );
         for (column, expected) in expected.iter().enumerate() {
             assert!(
                 matches!(lines.cell(0, column), Cell::Json(json) if json == expected),
