@@ -73,10 +73,10 @@ pub(crate) fn report(text: &str, table_in_file: bool) {
 /// Refuses an output that is one of `inputs` (named by their option): writing it would destroy
 /// the input. The same file is found through symlinks and hard links (same device and inode
 /// when both exist, else the same canonical path). Only a file that is replaced can be
-/// destroyed so: a device, a pipe or a path under `/dev` is written in place and left alone.
+/// destroyed so: a device, a pipe or a descriptor (`/dev/stdout`) is written in place.
 pub(crate) fn check_not_an_input(out: &Path, inputs: &[(&str, &Path)]) -> Result<(), Failure> {
     let out_file = fs::metadata(out).ok();
-    if out_file.as_ref().is_some_and(|m| !m.is_file()) || is_device_path(out) {
+    if out_file.as_ref().is_some_and(|m| !m.is_file()) || is_descriptor(out) {
         return Ok(());
     }
     for &(option, input) in inputs {
@@ -118,9 +118,12 @@ fn canonical(path: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Whether `path` names something under `/dev` or `/proc` (`/dev/stdout`, `/dev/fd/3`).
-fn is_device_path(path: &Path) -> bool {
-    path.starts_with("/dev") || path.starts_with("/proc")
+/// Whether `path` names an open file descriptor (`/dev/stdout`, `/dev/fd/3`,
+/// `/proc/self/fd/1`): what it leads to is written through it, never replaced.
+fn is_descriptor(path: &Path) -> bool {
+    path.starts_with("/proc")
+        || path.starts_with("/dev/fd")
+        || fs::read_link(path).is_ok_and(|target| target.starts_with("/proc"))
 }
 
 /// Where output goes: standard output, a device or pipe written in place, or a regular file
@@ -151,9 +154,9 @@ impl Sink {
         let failed = |e: io::Error| Failure::output(out, &e);
         match fs::metadata(out) {
             Ok(existing) if existing.is_dir() => Err(failed(io::ErrorKind::IsADirectory.into())),
-            // `/dev/stdout` and its kin stand for a stream even when it leads to a regular file
+            // `/dev/stdout` and its kin stand for an open file even when it is a regular file
             // (`>> log`): that file is written through it, never replaced.
-            Ok(existing) if !existing.is_file() || is_device_path(out) => {
+            Ok(existing) if !existing.is_file() || is_descriptor(out) => {
                 // Appending: opening `/dev/stdout` reopens the file behind it, and a file
                 // opened afresh would be written from its start, over what was there.
                 let file = fs::OpenOptions::new()

@@ -752,6 +752,19 @@ fn out_follows_symlinks_keeps_modes_and_streams_to_devices_and_fifos() {
         "{logged:.200}"
     );
 
+    // A regular file under /dev (tmpfs) is replaced like any other.
+    let shm = PathBuf::from(format!("/dev/shm/apportion-cli-{}.csv", std::process::id()));
+    if Path::new("/dev/shm").is_dir() {
+        std::fs::write(&shm, "old content, longer than nothing\n").unwrap();
+        profile_to(&shm);
+        assert!(
+            std::fs::read_to_string(&shm)
+                .unwrap()
+                .starts_with(expected_start)
+        );
+        std::fs::remove_file(&shm).unwrap();
+    }
+
     // A FIFO is written as the output is made; a reader gets all of it.
     let fifo = dir.join("fifo.csv");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
