@@ -24,6 +24,14 @@ pub enum Error {
     /// The run was stopped through its [`Cancel`](crate::Cancel) flag.
     #[error("the run was cancelled")]
     Cancelled,
+    /// The system could not start the worker threads asked for.
+    #[error("cannot start {threads} worker threads: {message}")]
+    ThreadPool {
+        /// The threads asked for.
+        threads: usize,
+        /// What the system said.
+        message: String,
+    },
 }
 
 impl Error {
@@ -35,6 +43,7 @@ impl Error {
             Error::Solve(e) => e.code(),
             Error::Book(e) => e.code(),
             Error::Cancelled => "cancelled",
+            Error::ThreadPool { .. } => "thread_pool_failed",
         }
     }
 }
@@ -222,6 +231,12 @@ pub enum InputError {
         /// The column.
         column: String,
     },
+    /// A run asked for no worker threads, or for more than [`MAX_THREADS`](crate::MAX_THREADS).
+    #[error("invalid thread count `{threads}`: use 1 to {max} worker threads", max = crate::MAX_THREADS)]
+    InvalidThreads {
+        /// The count asked for.
+        threads: usize,
+    },
     /// A type override names an unknown type.
     #[error(
         "unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date"
@@ -266,6 +281,7 @@ impl InputError {
             InputError::UnknownType { .. } => "unknown_type",
             InputError::UnknownColumn { .. } => "unknown_column",
             InputError::CellTooLarge { .. } => "cell_too_large",
+            InputError::InvalidThreads { .. } => "invalid_threads",
         }
     }
 }

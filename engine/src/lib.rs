@@ -10,6 +10,7 @@ pub mod plan;
 pub mod profile;
 pub mod rules;
 pub mod solve;
+mod threads;
 pub mod tickets;
 
 pub use cancel::Cancel;
@@ -26,4 +27,5 @@ pub use solve::{
     AssignOptions, Basis, BookSnapshot, Decision, Policy, Rebalance, Router, RouterOptions, Skip,
     Skipped, assign, assign_timed, rebalance,
 };
+pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketPlan, Tickets, Unroutable, route_tickets};

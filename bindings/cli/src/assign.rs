@@ -30,17 +30,14 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
-    let format = run.format()?;
+    let format = run.format(Some(&args.book.managers))?;
+    let policy = args.book.policy(args.move_penalty)?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
     let book = args.book.load(run)?;
     let loaded = started.elapsed();
     let mut assign_options = AssignOptions {
-        policy: Policy {
-            move_penalty: args.move_penalty,
-            balance: args.book.balance,
-            unassigned_penalty: args.book.unassigned_penalty,
-        },
+        policy,
         on_error: run.on_error(),
         threads: run.threads,
         ..AssignOptions::new(run.as_of())

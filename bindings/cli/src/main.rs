@@ -1,8 +1,8 @@
 //! `apportion`: check rulebooks, profile customers, assign them to managers, rebalance the
 //! book under a churn budget and route leads one at a time.
 //!
-//! Exit codes: 0 success, 2 bad usage, 3 invalid input data, 4 invalid rulebook or a rule
-//! that failed, 5 output could not be written. Errors go to stderr as `error[code]: message`.
+//! Errors go to stderr as `error[code]: message`, argument errors included, and the exit code
+//! follows from the error code by one table, [`EXIT_CODES`], the same in every command.
 
 mod assign;
 mod check;
@@ -46,44 +46,137 @@ enum Command {
     Route(route::Args),
 }
 
-/// A failure with its exit code and stable error code.
+/// Exit codes by error code: the one table every command goes by (the README's command-line
+/// section lists it too). A code not listed, which a newer engine may add, exits with 1.
+pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
+    // Bad usage: an argument, or an option's value, that makes no sense, whatever the data.
+    (
+        2,
+        &[
+            "usage",
+            "invalid_date",
+            "unknown_type",
+            "invalid_threads",
+            "invalid_policy",
+            "output_is_input",
+        ],
+    ),
+    // Invalid input data: customers, managers, leads or a forecast.
+    (
+        3,
+        &[
+            "io_error",
+            "malformed_input",
+            "unknown_format",
+            "missing_column",
+            "duplicate_column",
+            "empty_id",
+            "duplicate_customer_id",
+            "duplicate_manager_id",
+            "invalid_value",
+            "non_finite_number",
+            "invalid_capacity",
+            "cell_too_large",
+            "unknown_column",
+            "duplicate_queue",
+            "duplicate_ticket_id",
+            "schema_mismatch",
+            "already_in_book",
+            "unknown_customer",
+            "unknown_manager",
+            "manager_on_leave",
+            "manager_not_on_leave",
+            "leads_failed",
+        ],
+    ),
+    // An invalid rulebook, or a rule that failed.
+    (
+        4,
+        &[
+            "rulebook_too_large",
+            "rule_syntax",
+            "forbidden_construct",
+            "private_field",
+            "unknown_field",
+            "unknown_function",
+            "dependency_cycle",
+            "field_conflict",
+            "invalid_rule_signature",
+            "rule_limit_exceeded",
+            "rule_failed",
+            "invalid_rule_result",
+        ],
+    ),
+    // The output could not be written.
+    (5, &["output_error"]),
+    // The request cannot be met with these inputs.
+    (
+        6,
+        &[
+            "churn_budget_too_small",
+            "cost_overflow",
+            "unbalanced_network",
+            "infeasible_network",
+            "invalid_arc",
+            "thread_pool_failed",
+        ],
+    ),
+    // Stopped by Ctrl-C (or a termination signal); no partial output is left.
+    (130, &["interrupted"]),
+];
+
+/// The exit code of an error code, by [`EXIT_CODES`].
+pub(crate) fn exit_code(code: &str) -> u8 {
+    EXIT_CODES
+        .iter()
+        .find(|(_, codes)| codes.contains(&code))
+        .map_or(1, |&(exit, _)| exit)
+}
+
+/// A failure with its stable error code; the exit code follows from the code.
+#[derive(Debug)]
 pub(crate) struct Failure {
-    exit: u8,
     code: &'static str,
     message: String,
 }
 
 impl Failure {
+    /// A failure with `code`.
+    pub(crate) fn new(code: &'static str, message: String) -> Failure {
+        Failure { code, message }
+    }
+
     /// Output that could not be written.
     pub(crate) fn output(path: &std::path::Path, error: &std::io::Error) -> Failure {
-        Failure {
-            exit: 5,
-            code: "output_error",
-            message: format!("cannot write `{}`: {error}", path.display()),
-        }
+        Failure::new(
+            "output_error",
+            format!("cannot write `{}`: {error}", path.display()),
+        )
     }
 
     /// A command-line value that makes no sense.
     pub(crate) fn usage(message: String) -> Failure {
-        Failure {
-            exit: 2,
-            code: "usage",
-            message,
-        }
+        Failure::new("usage", message)
+    }
+
+    /// The line printed for this failure.
+    pub(crate) fn line(&self) -> String {
+        format!("error[{}]: {}", self.code, self.message)
     }
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A value parser's failure keeps its code through clap ([`usage_failure`] finds it).
+impl std::error::Error for Failure {}
+
 impl From<apportion::Error> for Failure {
     fn from(error: apportion::Error) -> Failure {
-        let exit = match error {
-            apportion::Error::Input(_) => 3,
-            _ => 4,
-        };
-        Failure {
-            exit,
-            code: error.code(),
-            message: error.to_string(),
-        }
+        Failure::new(error.code(), error.to_string())
     }
 }
 
@@ -91,6 +184,21 @@ impl From<apportion::InputError> for Failure {
     fn from(error: apportion::InputError) -> Failure {
         apportion::Error::from(error).into()
     }
+}
+
+/// An argument error from clap as a failure: the code a value parser gave (`invalid_date`,
+/// `invalid_threads`, ...), else `usage`; clap's explanation and usage lines follow.
+fn usage_failure(error: &clap::Error) -> Failure {
+    let code = std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<Failure>())
+        .map_or("usage", |failure| failure.code);
+    let rendered = error.render().to_string();
+    let message = match rendered.strip_prefix("error: ") {
+        Some(message) => message.trim_end().to_owned(),
+        // Help shown for a missing command.
+        None => format!("a command is required\n{}", rendered.trim_end()),
+    };
+    Failure::new(code, message)
 }
 
 /// Who may see what: fields no rule may read, and whether rule errors may quote values.
@@ -120,7 +228,13 @@ pub(crate) fn compile_rules(
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to standard output with success.
+        Err(error) if !error.use_stderr() => error.exit(),
+        Err(error) => return fail(&usage_failure(&error)),
+    };
+    output::remove_temporaries_on_interrupt();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Profile(args) => profile::run(&args),
@@ -130,9 +244,72 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("error[{}]: {}", failure.code, failure.message);
-            ExitCode::from(failure.exit)
+        Err(failure) => fail(&failure),
+    }
+}
+
+fn fail(failure: &Failure) -> ExitCode {
+    eprintln!("{}", failure.line());
+    ExitCode::from(exit_code(failure.code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_one_exit_code() {
+        let mut seen = std::collections::HashSet::new();
+        for (_, codes) in EXIT_CODES {
+            for code in *codes {
+                assert!(seen.insert(*code), "`{code}` is listed twice");
+            }
+        }
+        assert_eq!(exit_code("invalid_policy"), 2);
+        assert_eq!(exit_code("rule_failed"), 4);
+        assert_eq!(exit_code("something_new"), 1);
+    }
+
+    /// Every error code the engine can give has its exit code here: the codes are read from
+    /// the engine's sources (`=> "code"` in its `code()` functions).
+    #[test]
+    fn every_engine_error_code_is_in_the_table() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../engine/src/");
+        let mut missing = Vec::new();
+        for file in ["error.rs", "solve/network/mod.rs"] {
+            let text = std::fs::read_to_string(format!("{root}{file}")).unwrap_or_default();
+            assert!(!text.is_empty(), "{file}");
+            let bodies = text
+                .split("pub fn code(&self) -> &'static str {")
+                .skip(1)
+                .filter_map(|rest| rest.split("\n    }\n").next());
+            for code in bodies.flat_map(|body| {
+                body.split("=> \"")
+                    .skip(1)
+                    .filter_map(|rest| rest.split('"').next())
+            }) {
+                // `cancelled` is never raised by the CLI, which cancels no run.
+                if exit_code(code) == 1 && code != "cancelled" {
+                    missing.push(code.to_owned());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    /// The README's table of exit codes is this one.
+    #[test]
+    fn the_readme_lists_the_same_exit_codes() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .unwrap_or_default();
+        for (exit, codes) in EXIT_CODES {
+            let row = readme
+                .lines()
+                .find(|line| line.starts_with(&format!("| {exit} |")))
+                .unwrap_or_default();
+            let listed: Vec<&str> = row.split('`').skip(1).step_by(2).collect();
+            assert_eq!(listed, *codes, "exit {exit}: {row}");
         }
     }
 }

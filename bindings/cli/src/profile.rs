@@ -24,7 +24,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
-    let format = run.format()?;
+    let format = run.format(args.managers.as_deref())?;
     let options = run.load_options();
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();

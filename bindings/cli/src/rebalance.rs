@@ -25,15 +25,13 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
-    let format = run.format()?;
+    let format = run.format(Some(&args.book.managers))?;
+    // The move penalty is searched; the default stands in for it in the check.
+    let policy = args.book.policy(Policy::default().move_penalty)?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let book = args.book.load(run)?;
     let assign_options = AssignOptions {
-        policy: Policy {
-            balance: args.book.balance,
-            unassigned_penalty: args.book.unassigned_penalty,
-            ..Policy::default()
-        },
+        policy,
         on_error: run.on_error(),
         threads: run.threads,
         ..AssignOptions::new(run.as_of())

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use apportion::load::{self, Format, LoadOptions};
 use apportion::{Basis, Book, Date, Policy, Router, RouterOptions, ValueType};
 
+use crate::output::{self, Sink};
 use crate::run_args::{parse_date, parse_type_override};
 use crate::{Failure, compile_rules};
 
@@ -63,8 +64,25 @@ struct Tally {
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    if args.balance < 0 {
-        return Err(Failure::usage("--balance must be 0 or more".to_owned()));
+    let policy = Policy {
+        balance: args.balance,
+        ..Policy::default()
+    };
+    policy.check()?;
+    if let Some(out) = &args.out {
+        let mut inputs = vec![
+            ("--customers", args.customers.as_path()),
+            ("--managers", args.managers.as_path()),
+            ("--rules", args.rules.as_path()),
+        ];
+        inputs.extend(args.forecast.as_deref().map(|path| ("--forecast", path)));
+        inputs.extend(
+            args.leads
+                .as_deref()
+                .filter(|path| path.as_os_str() != "-")
+                .map(|path| ("--leads", path)),
+        );
+        output::check_not_an_input(out, &inputs)?;
     }
     let options = LoadOptions {
         types: args.types.iter().cloned().collect(),
@@ -77,10 +95,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     };
     let as_of = args.as_of.unwrap_or_else(crate::run_args::today);
     let router_options = RouterOptions {
-        policy: Policy {
-            balance: args.balance,
-            ..Policy::default()
-        },
+        policy,
         ..RouterOptions::new(as_of)
     };
     let router = Router::new(&rules, &book, router_options)?;
@@ -98,14 +113,20 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         eprintln!("following a forecast plan: {places} places held for leads like the forecast");
     }
     let mut sink = Sink::open(args.out.as_deref())?;
+    let streamed = !matches!(sink, Sink::Replace { .. });
     let mut tally = Tally::default();
-    let mut route_line = |number: usize, line: &str| -> Result<(), Failure> {
-        let result = route_one(&router, &book, &options, number, line, &mut tally);
+    let mut route_line = |number: usize, line: Result<&[u8], Failure>| -> Result<(), Failure> {
+        let result =
+            line.and_then(|line| route_one(&router, &book, &options, number, line, &mut tally));
         match result {
-            Ok(Some(json)) => sink.line(&json),
+            Ok(Some(json)) => sink.write_with(|writer| {
+                writeln!(writer, "{json}")?;
+                // Decisions reach standard output, a pipe or a device as they are made.
+                if streamed { writer.flush() } else { Ok(()) }
+            }),
             Ok(None) => Ok(()),
             Err(failure) if args.skip_errors => {
-                eprintln!("error[{}]: {}", failure.code, failure.message);
+                eprintln!("{}", failure.line());
                 tally.failed += 1;
                 Ok(())
             }
@@ -113,20 +134,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
     };
     match (&args.lead, &args.leads) {
-        (Some(lead), _) => route_line(1, lead)?,
+        (Some(lead), _) => route_line(1, Ok(lead.as_bytes()))?,
         (None, Some(path)) if path.as_os_str() == "-" => {
-            for (index, line) in io::stdin().lock().lines().enumerate() {
-                let line = line.map_err(|e| input_error("<stdin>", &e))?;
-                route_line(index + 1, &line)?;
-            }
+            route_lines(io::stdin().lock(), "<stdin>", &mut route_line)?;
         }
         (None, Some(path)) => {
-            let file =
-                fs::File::open(path).map_err(|e| input_error(&path.display().to_string(), &e))?;
-            for (index, line) in io::BufReader::new(file).lines().enumerate() {
-                let line = line.map_err(|e| input_error(&path.display().to_string(), &e))?;
-                route_line(index + 1, &line)?;
-            }
+            let source = path.display().to_string();
+            let file = fs::File::open(path).map_err(|e| input_error(&source, &e))?;
+            route_lines(io::BufReader::new(file), &source, &mut route_line)?;
         }
         (None, None) => return Err(Failure::usage("give --leads or --lead".to_owned())),
     }
@@ -134,13 +149,78 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     drop(sink);
     eprint!("{}", report(&tally, &router));
     if tally.failed > 0 {
-        return Err(Failure {
-            exit: 3,
-            code: "leads_failed",
-            message: format!("{} leads could not be routed (see above)", tally.failed),
-        });
+        return Err(Failure::new(
+            "leads_failed",
+            format!("{} leads could not be routed (see above)", tally.failed),
+        ));
     }
     Ok(())
+}
+
+/// Calls `route_line` with each line of `reader` and its number: its bytes, or the error of
+/// a line longer than a cell may be, which is skipped without being held. Bytes that are not
+/// UTF-8 are the JSON reader's to report, as for any bad lead. Only a failure to read at all
+/// (or one `route_line` returns) stops.
+fn route_lines(
+    mut reader: impl BufRead,
+    source: &str,
+    route_line: &mut impl FnMut(usize, Result<&[u8], Failure>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut line = Vec::new();
+    for number in 1.. {
+        match read_line(&mut reader, &mut line, load::MAX_CELL_BYTES) {
+            Ok(None) => break,
+            Ok(Some(true)) => route_line(number, Ok(&line))?,
+            Ok(Some(false)) => {
+                let too_long = apportion::InputError::CellTooLarge {
+                    at: apportion::Location::in_source(format!("lead line {number}")),
+                    limit: load::MAX_CELL_BYTES,
+                };
+                route_line(number, Err(too_long.into()))?;
+            }
+            Err(error) => return Err(input_error(source, &error)),
+        }
+    }
+    Ok(())
+}
+
+/// Reads the next line of `reader` into `line`, without its `\n`: `None` at the end,
+/// `Some(true)` for a line, `Some(false)` for a line longer than `limit` bytes, read to its end
+/// but not kept (`line` is then empty), so memory stays bounded whatever the input.
+fn read_line(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<Option<bool>> {
+    line.clear();
+    let mut read_any = false;
+    let mut fits = true;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
+            return Ok(read_any.then_some(fits));
+        }
+        read_any = true;
+        let (part, end) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (&available[..at], Some(at + 1)),
+            None => (available, None),
+        };
+        if fits && line.len() + part.len() <= limit {
+            line.extend_from_slice(part);
+        } else {
+            fits = false;
+            line.clear();
+        }
+        let used = end.unwrap_or(available.len());
+        reader.consume(used);
+        if end.is_some() {
+            return Ok(Some(fits));
+        }
+    }
 }
 
 /// Routes the lead on one line; `None` for a blank line.
@@ -149,15 +229,15 @@ fn route_one(
     book: &Book,
     options: &LoadOptions,
     number: usize,
-    line: &str,
+    line: &[u8],
     tally: &mut Tally,
 ) -> Result<Option<String>, Failure> {
-    if line.trim().is_empty() {
+    if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     let source = format!("lead line {number}");
     let leads = load::parse_customers_like(
-        line.as_bytes(),
+        line,
         Format::JsonLines,
         &source,
         &book.customers.schema,
@@ -220,75 +300,4 @@ fn report(tally: &Tally, router: &Router) -> String {
         100.0 * snapshot.utilisation_std_dev(),
         snapshot.quotas_left,
     )
-}
-
-/// Where decisions go: standard output line by line, or a temporary file put in place at
-/// the end, so a failed run leaves no partial file.
-enum Sink {
-    Stdout(io::Stdout),
-    File {
-        out: PathBuf,
-        temporary: PathBuf,
-        writer: Option<BufWriter<fs::File>>,
-    },
-}
-
-impl Sink {
-    fn open(out: Option<&Path>) -> Result<Sink, Failure> {
-        let Some(out) = out else {
-            return Ok(Sink::Stdout(io::stdout()));
-        };
-        let temporary = crate::output::temporary_path(out);
-        let file = fs::File::create(&temporary).map_err(|e| Failure::output(out, &e))?;
-        Ok(Sink::File {
-            out: out.to_owned(),
-            temporary,
-            writer: Some(BufWriter::new(file)),
-        })
-    }
-
-    fn line(&mut self, json: &str) -> Result<(), Failure> {
-        match self {
-            Sink::Stdout(stdout) => {
-                let mut lock = stdout.lock();
-                writeln!(lock, "{json}")
-                    .and_then(|()| lock.flush())
-                    .map_err(|e| Failure::output(Path::new("<stdout>"), &e))
-            }
-            Sink::File { out, writer, .. } => match writer {
-                Some(writer) => writeln!(writer, "{json}").map_err(|e| Failure::output(out, &e)),
-                None => Ok(()),
-            },
-        }
-    }
-
-    /// Puts the file in place.
-    fn finish(&mut self) -> Result<(), Failure> {
-        let Sink::File {
-            out,
-            temporary,
-            writer,
-        } = self
-        else {
-            return Ok(());
-        };
-        let Some(writer) = writer.take() else {
-            return Ok(());
-        };
-        writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|file| file.sync_all())
-            .and_then(|()| fs::rename(&*temporary, &*out))
-            .map_err(|e| Failure::output(out, &e))
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        if let Sink::File { temporary, .. } = self {
-            // After a rename this finds nothing; after a failure it removes the partial file.
-            let _ = fs::remove_file(temporary);
-        }
-    }
 }

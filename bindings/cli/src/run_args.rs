@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use apportion::load::LoadOptions;
-use apportion::{Date, OnRuleError, ValueType};
+use apportion::{Date, OnRuleError, Policy, ValueType};
 
 use crate::Failure;
-use crate::output::Format;
+use crate::output::{self, Format};
 
 /// Inputs, output and run options common to `profile` and `assign`.
 #[derive(clap::Args)]
@@ -33,8 +33,8 @@ pub(crate) struct RunArgs {
     /// Column type overrides, e.g. `--type postcode=string` (int, float, bool, string, list, date).
     #[arg(long = "type", value_parser = parse_type_override)]
     pub(crate) types: Vec<(String, ValueType)>,
-    /// Worker threads (default: one per core). The result never depends on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: one per core). The result never depends on it.
+    #[arg(long, value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
     #[command(flatten)]
     pub(crate) privacy: crate::Privacy,
@@ -55,6 +55,17 @@ pub(crate) struct BookArgs {
 }
 
 impl BookArgs {
+    /// The policy of these weights and `move_penalty`, checked before anything is read.
+    pub(crate) fn policy(&self, move_penalty: i64) -> Result<Policy, Failure> {
+        let policy = Policy {
+            move_penalty,
+            balance: self.balance,
+            unassigned_penalty: self.unassigned_penalty,
+        };
+        policy.check()?;
+        Ok(policy)
+    }
+
     /// The customers of `run` and these managers, loaded with `run`'s options.
     pub(crate) fn load(&self, run: &RunArgs) -> Result<apportion::Book, Failure> {
         let options = run.load_options();
@@ -66,10 +77,14 @@ impl BookArgs {
 }
 
 impl RunArgs {
-    /// The output format, after checking the options make sense together.
-    pub(crate) fn format(&self) -> Result<Format, Failure> {
-        if self.threads == Some(0) {
-            return Err(Failure::usage("--threads must be at least 1".to_owned()));
+    /// The output format, after checking the options make sense together: `--out` is none
+    /// of the inputs (`managers` too, when given).
+    pub(crate) fn format(&self, managers: Option<&std::path::Path>) -> Result<Format, Failure> {
+        if let Some(out) = &self.out {
+            let mut inputs = vec![("--customers", self.customers.as_path())];
+            inputs.push(("--rules", self.rules.as_path()));
+            inputs.extend(managers.map(|path| ("--managers", path)));
+            output::check_not_an_input(out, &inputs)?;
         }
         Format::choose(self.format, self.out.as_deref()).map_err(Failure::usage)
     }
@@ -102,17 +117,39 @@ impl RunArgs {
     }
 }
 
-pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
-    text.parse()
-        .map_err(|_| format!("`{text}` is not a date as YYYY-MM-DD"))
+/// `--as-of`: a date, else `invalid_date` (the code Python gives a bad `as_of`).
+pub(crate) fn parse_date(text: &str) -> Result<Date, Failure> {
+    text.parse().map_err(|_| {
+        Failure::new(
+            "invalid_date",
+            format!("`{text}` is not a date as YYYY-MM-DD"),
+        )
+    })
 }
 
-pub(crate) fn parse_type_override(text: &str) -> Result<(String, ValueType), String> {
-    let (column, type_name) = text.split_once('=').ok_or("expected COLUMN=TYPE")?;
+/// `--type COLUMN=TYPE`: an unknown type is the engine's `unknown_type`.
+pub(crate) fn parse_type_override(text: &str) -> Result<(String, ValueType), Failure> {
+    let (column, type_name) = text
+        .split_once('=')
+        .ok_or_else(|| Failure::usage("expected COLUMN=TYPE".to_owned()))?;
     let value_type = ValueType::from_name(type_name).ok_or_else(|| {
-        format!("unknown type `{type_name}`: use int, float, bool, string, list or date")
+        Failure::from(apportion::InputError::UnknownType {
+            column: column.to_owned(),
+            type_name: type_name.to_owned(),
+        })
     })?;
     Ok((column.to_owned(), value_type))
+}
+
+/// `--threads`: 1 to [`apportion::MAX_THREADS`], else the engine's `invalid_threads`.
+pub(crate) fn parse_threads(text: &str) -> Result<usize, Failure> {
+    let threads: usize = text
+        .parse()
+        .map_err(|_| Failure::usage(format!("`{text}` is not a number of threads")))?;
+    if threads == 0 || threads > apportion::MAX_THREADS {
+        return Err(apportion::InputError::InvalidThreads { threads }.into());
+    }
+    Ok(threads)
 }
 
 /// Today in UTC: the default `as_of` when none is given (and then printed).

@@ -426,11 +426,12 @@ pub(crate) fn parse_date(text: &str) -> PyResult<Date> {
     })
 }
 
+/// `threads` within 1 to [`apportion::MAX_THREADS`], checked before the call starts; `None`
+/// is one per core. The error is the engine's own (code `invalid_threads`).
 fn check_threads(threads: Option<usize>) -> PyResult<Option<usize>> {
     match threads {
-        Some(0) => Err(errors::input(
-            "invalid_threads",
-            "threads must be at least 1 (or None for one per core)".to_owned(),
+        Some(n) if n == 0 || n > apportion::MAX_THREADS => Err(errors::to_py(
+            apportion::InputError::InvalidThreads { threads: n }.into(),
         )),
         threads => Ok(threads),
     }

@@ -571,8 +571,11 @@ fn ready(value: &Value, value_type: ValueType) -> bool {
         (Value::Null, _)
         | (Value::Int(_), T::Int)
         | (Value::Bool(_), T::Bool)
-        | (Value::Date(_), T::Date)
-        | (Value::List(_), T::List) => true,
+        | (Value::Date(_), T::Date) => true,
+        // A list is kept as it is when not too large (else the conversion reports it).
+        (Value::List(items), T::List) => {
+            items.iter().map(|item| item.len()).sum::<usize>() <= infer::MAX_CELL_BYTES
+        }
         (Value::Float(v), T::Float) => v.is_finite(),
         // Text is kept as it is when not blank, not too large and without surrounding spaces.
         (Value::Str(text), T::Str) => {
@@ -996,6 +999,55 @@ mod tests {
             let error = load(ValueType::Float, cells).unwrap_err();
             assert_eq!(error.code(), "non_finite_number", "{error}");
             assert!(error.to_string().contains("`C-2`"), "{error}");
+        }
+    }
+
+    #[test]
+    fn every_cell_is_held_to_the_size_limit_structural_or_typed() {
+        let huge = "x".repeat(infer::MAX_CELL_BYTES + 1);
+        let half = "y".repeat(infer::MAX_CELL_BYTES / 2 + 1);
+        let options = LoadOptions::default();
+        let too_large = |error: InputError, column: &str| {
+            assert_eq!(error.code(), "cell_too_large", "{error}");
+            assert!(
+                error.to_string().contains(&format!("column `{column}`")),
+                "{error}"
+            );
+            assert!(!error.to_string().contains("xxxx"), "{error}");
+        };
+        let id = column("id", None, vec![text("C-1"), text(&huge)]);
+        too_large(
+            customers_from_columns("customers", vec![id], &options).unwrap_err(),
+            "id",
+        );
+        let ids = column("id", None, vec![text("C-1"), text("C-2")]);
+        let manager = column("manager", None, vec![text("M-1"), text(&huge)]);
+        too_large(
+            customers_from_columns("customers", vec![ids.clone(), manager], &options).unwrap_err(),
+            "manager",
+        );
+        // A typed list is taken as it stands only within the limit, its items counted together.
+        let list = Value::List(vec![Arc::from(half.as_str()), Arc::from(half.as_str())].into());
+        let tags = Column {
+            name: "tags".to_owned(),
+            value_type: Some(ValueType::List),
+            cells: Cells::Values(vec![Value::Null, list]),
+        };
+        too_large(
+            customers_from_columns("customers", vec![ids, tags], &options).unwrap_err(),
+            "tags",
+        );
+        for (name, cell) in [("capacity", text(&huge)), ("segment_caps", text(&huge))] {
+            let mut columns = vec![
+                column("id", None, vec![text("M-1")]),
+                column("capacity", None, vec![Datum::Int(3)]),
+            ];
+            columns.retain(|c| c.name != name);
+            columns.push(column(name, None, vec![cell]));
+            too_large(
+                managers_from_columns("managers", columns, &options).unwrap_err(),
+                name,
+            );
         }
     }
 

@@ -23,7 +23,7 @@ pub(crate) enum Problem {
 
 /// Bytes one cell may hold. A customer attribute is a tier, an amount or a note, never a
 /// document; a larger cell is a broken export, and refusing it keeps memory per record bounded.
-pub(crate) const MAX_CELL_BYTES: usize = 1 << 20;
+pub const MAX_CELL_BYTES: usize = 1 << 20;
 
 impl Problem {
     /// The input error for this problem with a cell at `at` of a column of `value_type`.
@@ -40,6 +40,15 @@ impl Problem {
             },
         }
     }
+}
+
+/// A cell checked to hold at most [`MAX_CELL_BYTES`]: every cell read, structural (ids,
+/// managers, capacities) or not, goes through here.
+pub(crate) fn check_size(cell: Cell<'_>) -> Result<Cell<'_>, Problem> {
+    if size(cell) > MAX_CELL_BYTES {
+        return Err(Problem::TooLarge);
+    }
+    Ok(cell)
 }
 
 /// The bytes of text a cell holds.
@@ -172,10 +181,7 @@ pub(crate) fn convert(
     overridden: bool,
     separator: char,
 ) -> Result<Value, Problem> {
-    if size(cell) > MAX_CELL_BYTES {
-        return Err(Problem::TooLarge);
-    }
-    match cell {
+    match check_size(cell)? {
         Cell::Text(text) => from_text(text, value_type, separator),
         Cell::Json(json) => from_json(json, value_type, overridden, separator),
     }
@@ -238,7 +244,8 @@ fn from_json(
         (Json::Str(text), _) if overridden => from_text(text, value_type, separator),
         (Json::Int(v), T::Int) => Ok(Value::Int(*v)),
         (Json::Int(v), T::Float) => Ok(Value::Float(*v as f64)),
-        (Json::BigInt(v), T::Float) => Ok(Value::Float(*v as f64)),
+        // As CSV text would be: a float column takes a large integer as a float.
+        (Json::BigInt(digits), T::Float) => from_text(digits, value_type, separator),
         (Json::Float(v), T::Float) => Ok(Value::Float(*v)),
         (Json::Bool(v), T::Bool) => Ok(Value::Bool(*v)),
         (Json::Array(items), T::List) => items
@@ -262,7 +269,7 @@ pub(crate) fn scalar_text(json: &Json) -> String {
     match json {
         Json::Bool(v) => v.to_string(),
         Json::Int(v) => v.to_string(),
-        Json::BigInt(v) => v.to_string(),
+        Json::BigInt(digits) => digits.to_string(),
         Json::Float(v) => v.to_string(),
         Json::Null | Json::Str(_) | Json::Array(_) | Json::Object(_) => String::new(),
     }
@@ -394,7 +401,11 @@ mod tests {
     #[test]
     fn json_columns_follow_their_first_kind() {
         assert_eq!(
-            json_type(&[Json::Null, Json::Int(1), Json::BigInt(u64::MAX)]),
+            json_type(&[
+                Json::Null,
+                Json::Int(1),
+                Json::BigInt("18446744073709551616".into())
+            ]),
             ValueType::Int
         );
         assert_eq!(
@@ -435,7 +446,12 @@ mod tests {
             no
         );
         assert_eq!(
-            from_json(&Json::BigInt(u64::MAX), ValueType::Int, false, ';'),
+            from_json(
+                &Json::BigInt("-9223372036854775809".into()),
+                ValueType::Int,
+                false,
+                ';'
+            ),
             no
         );
         assert_eq!(from_json(&Json::Float(1.0), ValueType::Int, false, ';'), no);

@@ -19,8 +19,9 @@ pub(crate) enum Json {
     Bool(bool),
     /// An integer that fits `i64`.
     Int(i64),
-    /// An integer above `i64::MAX`.
-    BigInt(u64),
+    /// An integer outside `i64`, as its digits (with its sign): never turned into a float, so
+    /// a column of integers with one too large is an error, as in CSV, not a float column.
+    BigInt(Box<str>),
     /// Any other number (always finite: serde_json rejects what is not).
     Float(f64),
     /// A string, shared so a string attribute can keep it without copying.
@@ -60,10 +61,120 @@ impl Strings {
     }
 }
 
-/// Reads any JSON value, sharing its strings through a column's [`Strings`].
-struct JsonSeed<'s>(&'s mut Strings);
+/// The numbers serde_json reads as floats of magnitude 2^63 or more, in input order: the
+/// integer literals among them (too large for 64 bits; serde_json, without arbitrary
+/// precision, makes them floats) with their digits, the float literals (`1e19`) as `None`.
+/// Found by a pass over the text the first time the parser meets such a number (in most
+/// inputs, never), and taken in turn as it meets them.
+#[derive(Debug, Default)]
+struct LargeNumbers<'t> {
+    text: &'t [u8],
+    found: Option<Vec<Option<Box<str>>>>,
+    next: usize,
+}
 
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
+/// 2^63: below it, serde_json reads every integer literal as `i64` or `u64`.
+const TWO_TO_THE_63: f64 = 9_223_372_036_854_775_808.0;
+
+impl<'t> LargeNumbers<'t> {
+    /// The large numbers of `text` (JSON, or JSON Lines), found when first needed.
+    fn of(text: &'t [u8]) -> LargeNumbers<'t> {
+        LargeNumbers {
+            text,
+            found: None,
+            next: 0,
+        }
+    }
+
+    /// The large numbers of `text`, in order.
+    fn scan(text: &[u8]) -> Vec<Option<Box<str>>> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while let Some(&byte) = text.get(i) {
+            match byte {
+                b'"' => {
+                    i += 1;
+                    while let Some(&byte) = text.get(i) {
+                        i += if byte == b'\\' { 2 } else { 1 };
+                        if byte == b'"' {
+                            break;
+                        }
+                    }
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    while text.get(i).is_some_and(|b| {
+                        matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    }) {
+                        i += 1;
+                    }
+                    if let Some(large) = large_number(&text[start..i]) {
+                        found.push(large);
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        found
+    }
+
+    /// What serde_json read as `value`: the digits of an integer literal too large for 64
+    /// bits, or `None` for a float.
+    fn digits_of(&mut self, value: f64) -> Option<Box<str>> {
+        if value.abs() < TWO_TO_THE_63 {
+            return None;
+        }
+        let text = self.text;
+        let found = self.found.get_or_insert_with(|| LargeNumbers::scan(text));
+        let large = found.get_mut(self.next)?.take();
+        self.next += 1;
+        large
+    }
+}
+
+/// For a number token that serde_json reads as a float of magnitude 2^63 or more: `Some` with
+/// its digits if it is an integer literal, `Some(None)` if a float literal.
+fn large_number(token: &[u8]) -> Option<Option<Box<str>>> {
+    let (negative, digits) = match token.strip_prefix(b"-") {
+        Some(digits) => (true, digits),
+        None => (false, token),
+    };
+    if digits.iter().all(u8::is_ascii_digit) {
+        // Integers within these magnitudes are read as i64 or u64 (leading zeros are invalid).
+        let most: &[u8] = if negative {
+            b"9223372036854775808"
+        } else {
+            b"18446744073709551615"
+        };
+        let beyond = digits.len() > most.len() || (digits.len() == most.len() && digits > most);
+        if !beyond {
+            return None;
+        }
+        return Some(std::str::from_utf8(token).ok().map(Box::from));
+    }
+    // A float literal is below 10^(integer digits + exponent); only one that may reach 2^63
+    // (about 9.2e18) is parsed, by serde_json itself so that both reads agree.
+    let (mantissa, exponent) = match digits.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(at) => (&digits[..at], &digits[at + 1..]),
+        None => (digits, &b""[..]),
+    };
+    let whole_digits = mantissa.iter().take_while(|b| b.is_ascii_digit()).count() as i64;
+    let exponent = std::str::from_utf8(exponent)
+        .ok()
+        .and_then(|e| e.parse::<i64>().ok())
+        .unwrap_or(if exponent.is_empty() { 0 } else { i64::MAX });
+    if whole_digits.saturating_add(exponent) <= 18 {
+        return None;
+    }
+    let value: f64 = serde_json::from_slice(token).ok()?;
+    (value.abs() >= TWO_TO_THE_63).then_some(None)
+}
+
+/// Reads any JSON value, sharing its strings through a column's [`Strings`] and telling large
+/// integers from floats through [`LargeNumbers`].
+struct JsonSeed<'s, 't>(&'s mut Strings, &'s mut LargeNumbers<'t>);
+
+impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_> {
     type Value = Json;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
@@ -71,7 +182,7 @@ impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for JsonSeed<'_> {
+impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     type Value = Json;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,17 +201,20 @@ impl<'de> Visitor<'de> for JsonSeed<'_> {
         Ok(Json::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(i64::try_from(v).map_or(Json::BigInt(v), Json::Int))
+        Ok(i64::try_from(v).map_or_else(|_| Json::BigInt(v.to_string().into()), Json::Int))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(Json::Float(v))
+        Ok(match self.1.digits_of(v) {
+            Some(digits) => Json::BigInt(digits),
+            None => Json::Float(v),
+        })
     }
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
         Ok(Json::Str(self.0.get(v)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(JsonSeed(&mut *self.0))? {
+        while let Some(item) = seq.next_element_seed(JsonSeed(&mut *self.0, &mut *self.1))? {
             items.push(item);
         }
         Ok(Json::Array(items.into_boxed_slice()))
@@ -108,7 +222,10 @@ impl<'de> Visitor<'de> for JsonSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Box<str>>()? {
-            entries.push((key, map.next_value_seed(JsonSeed(&mut *self.0))?));
+            entries.push((
+                key,
+                map.next_value_seed(JsonSeed(&mut *self.0, &mut *self.1))?,
+            ));
         }
         Ok(Json::Object(entries.into_boxed_slice()))
     }
@@ -125,13 +242,15 @@ enum Defect {
 
 /// Column names in order of first appearance, shared by all records of a file.
 #[derive(Debug, Default)]
-struct Columns {
+struct Columns<'t> {
     names: Vec<String>,
     index: HashMap<String, usize>,
     /// Per column, the 1-based number of the last record that had it (to catch repeated keys).
     seen: Vec<usize>,
     /// Per column, its strings.
     strings: Vec<Strings>,
+    /// The input's numbers too large for 64 bits.
+    large: LargeNumbers<'t>,
     /// The 1-based number of the record being read.
     record: usize,
     /// The column after the last key read: records usually repeat the same order.
@@ -142,10 +261,11 @@ struct Columns {
     max_cells: usize,
 }
 
-impl Columns {
-    fn for_input(bytes: &[u8]) -> Columns {
+impl<'t> Columns<'t> {
+    fn for_input(bytes: &'t [u8]) -> Columns<'t> {
         Columns {
             max_cells: bytes.len().saturating_mul(8).max(1 << 24),
+            large: LargeNumbers::of(bytes),
             ..Columns::default()
         }
     }
@@ -171,9 +291,9 @@ impl Columns {
 }
 
 /// Reads one record into cells indexed by column.
-struct RecordSeed<'c>(&'c mut Columns);
+struct RecordSeed<'c, 't>(&'c mut Columns<'t>);
 
-impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
     type Value = Vec<Json>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Json>, D::Error> {
@@ -183,16 +303,16 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
     }
 }
 
-struct RecordVisitor<'c>(&'c mut Columns);
+struct RecordVisitor<'c, 't>(&'c mut Columns<'t>);
 
-impl RecordVisitor<'_> {
+impl RecordVisitor<'_, '_> {
     fn not_object<T, E: de::Error>(self) -> Result<T, E> {
         self.0.defect = Some(Defect::NotObject);
         Err(E::custom("record is not an object"))
     }
 }
 
-impl<'de> Visitor<'de> for RecordVisitor<'_> {
+impl<'de> Visitor<'de> for RecordVisitor<'_, '_> {
     type Value = Vec<Json>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -205,7 +325,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
             let Some(strings) = columns.strings.get_mut(column) else {
                 return Err(de::Error::custom("unknown column"));
             };
-            let value = map.next_value_seed(JsonSeed(strings))?;
+            let value = map.next_value_seed(JsonSeed(strings, &mut columns.large))?;
             if columns.names.get(column).is_some_and(String::is_empty) {
                 columns.defect = Some(Defect::EmptyKey);
                 return Err(de::Error::custom("empty key"));
@@ -254,9 +374,9 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
 }
 
 /// Reads a key as its column number.
-struct KeySeed<'c>(&'c mut Columns);
+struct KeySeed<'c, 't>(&'c mut Columns<'t>);
 
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
     type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
@@ -264,7 +384,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed<'_> {
+impl<'de> Visitor<'de> for KeySeed<'_, '_> {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -276,9 +396,9 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 }
 
 /// Reads a top-level array of records.
-struct ArrayVisitor<'c>(&'c mut Columns);
+struct ArrayVisitor<'c, 't>(&'c mut Columns<'t>);
 
-impl<'de> Visitor<'de> for ArrayVisitor<'_> {
+impl<'de> Visitor<'de> for ArrayVisitor<'_, '_> {
     type Value = Vec<JsonRow>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -380,7 +500,7 @@ pub(crate) fn read_lines<'a>(bytes: &'a [u8], source: &'a str) -> Result<Table<'
 }
 
 /// The error for a record that failed to parse: its defect if it has one, else the syntax error.
-fn malformed(mut at: Location, columns: &Columns, error: &serde_json::Error) -> InputError {
+fn malformed(mut at: Location, columns: &Columns<'_>, error: &serde_json::Error) -> InputError {
     let message = match &columns.defect {
         Some(Defect::NotObject) => "record is not a JSON object".to_owned(),
         Some(Defect::EmptyKey) => "record has an empty key".to_owned(),
@@ -516,13 +636,67 @@ mod tests {
                 Json::Null,
                 Json::Bool(true),
                 Json::Int(-3),
-                Json::BigInt(u64::MAX),
+                Json::BigInt("18446744073709551615".into()),
                 Json::Float(1.5),
                 Json::Str("x".into()),
                 Json::Array(Box::new([Json::Str("y".into())])),
                 Json::Object(Box::new([("k".into(), Json::Int(1))])),
             ]
         );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_stay_integers_and_floats_stay_floats() {
+        let line = br#"{"a": 123456789012345678901234567890, "b": -9223372036854775809, "c": 1e19, "d": 1.5, "e": 20000000000000000000.0, "f": "-99999999999999999999 \" 1e30", "g": [18446744073709551616, 1E+19], "h": -9223372036854775808, "i": 1e3, "j": -0}"#;
+        let expected = [
+            Json::BigInt("123456789012345678901234567890".into()),
+            Json::BigInt("-9223372036854775809".into()),
+            Json::Float(1e19),
+            Json::Float(1.5),
+            Json::Float(2e19),
+            Json::Str("-99999999999999999999 \" 1e30".into()),
+            Json::Array(Box::new([
+                Json::BigInt("18446744073709551616".into()),
+                Json::Float(1e19),
+            ])),
+            Json::Int(i64::MIN),
+            Json::Float(1000.0),
+            Json::Float(-0.0),
+        ];
+        // The same values on one line, and spread over the records of an array.
+        let array: Vec<u8> = {
+            let text = std::str::from_utf8(line).unwrap();
+            let fields: Vec<&str> = text[1..text.len() - 1].split(", \"").collect();
+            let records: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{{\"{}}}", f.trim_start_matches('"')))
+                .collect();
+            format!("[{}]", records.join(",\n")).into_bytes()
+        };
+        let lines = read_lines(line, "t.jsonl").unwrap();
+        let spread = read_array(&array, "t.json").unwrap();
+        // A large float met first, before the large integer.
+        let float_first = read_lines(
+            b"{\"x\": 1}\n{\"x\": -1e19, \"y\": 99999999999999999999}",
+            "t.jsonl",
+        )
+        .unwrap();
+        assert!(matches!(float_first.cell(1, 0), Cell::Json(Json::Float(v)) if *v == -1e19));
+        assert!(
+            matches!(float_first.cell(1, 1), Cell::Json(Json::BigInt(digits)) if &**digits == "99999999999999999999")
+        );
+        for (column, expected) in expected.iter().enumerate() {
+            assert!(
+                matches!(lines.cell(0, column), Cell::Json(json) if json == expected),
+                "{column}: {:?}",
+                lines.cell(0, column)
+            );
+            assert!(
+                matches!(spread.cell(column, column), Cell::Json(json) if json == expected),
+                "{column}: {:?}",
+                spread.cell(column, column)
+            );
+        }
     }
 
     #[test]

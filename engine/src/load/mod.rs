@@ -23,6 +23,8 @@ use crate::model::{Customers, Managers, Schema, Value, ValueType};
 
 use table::Table;
 
+pub use infer::MAX_CELL_BYTES;
+
 pub use columns::{
     BlockSource, Cells, Column, Datum, customers_from_columns, managers_from_columns,
 };

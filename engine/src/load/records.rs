@@ -39,11 +39,11 @@ pub(crate) fn customers(table: &Table<'_>, options: &LoadOptions) -> Result<Cust
     for (row, id) in ids.into_iter().enumerate() {
         let manager = match manager_column {
             Some(column) => id_text(table.cell(row, column))
-                .map_err(|_| InputError::InvalidValue {
-                    at: place(table, row)
+                .map_err(|problem| {
+                    let at = place(table, row)
                         .in_record(&*id)
-                        .in_column(options.manager_column.as_str()),
-                    expected: ValueType::Str,
+                        .in_column(options.manager_column.as_str());
+                    problem.at(at, ValueType::Str)
                 })?
                 .map(ManagerId),
             None => None,
@@ -85,16 +85,24 @@ pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Manag
             let at = place(table, row).in_record(&*id).in_column(column);
             move |message| InputError::InvalidCapacity { at, message }
         };
-        let capacity = capacity::count(table.cell(row, capacity_column), CAPACITY)
+        let cell = |column: usize, name: &str| {
+            infer::check_size(table.cell(row, column)).map_err(|problem| {
+                let at = place(table, row).in_record(&*id).in_column(name);
+                problem.at(at, ValueType::Int)
+            })
+        };
+        let capacity = capacity::count(cell(capacity_column, CAPACITY)?, CAPACITY)
             .and_then(|capacity| capacity.ok_or_else(|| "capacity is required".to_owned()))
             .map_err(invalid(CAPACITY))?;
         let target = match target_column {
-            Some(column) => capacity::target(table.cell(row, column)).map_err(invalid(TARGET))?,
+            Some(column) => capacity::target(cell(column, TARGET)?).map_err(invalid(TARGET))?,
             None => None,
         };
         let segment_caps = match caps_column {
-            Some(column) => capacity::segment_caps(table.cell(row, column), options.list_separator)
-                .map_err(invalid(SEGMENT_CAPS))?,
+            Some(column) => {
+                capacity::segment_caps(cell(column, SEGMENT_CAPS)?, options.list_separator)
+                    .map_err(invalid(SEGMENT_CAPS))?
+            }
             None => BTreeMap::new(),
         };
         if let Some((segment, cap)) = segment_caps.iter().find(|(_, cap)| **cap > capacity) {
@@ -149,12 +157,7 @@ fn read_ids(
         match id_text(table.cell(row, column)) {
             Ok(Some(id)) => ids.push(id),
             Ok(None) => return Err(InputError::EmptyId { kind, at: at() }),
-            Err(_) => {
-                return Err(InputError::InvalidValue {
-                    at: at(),
-                    expected: ValueType::Str,
-                });
-            }
+            Err(problem) => return Err(problem.at(at(), ValueType::Str)),
         }
     }
     let mut seen = foldhash::HashSet::with_capacity_and_hasher(ids.len(), Default::default());
@@ -172,7 +175,7 @@ fn read_ids(
 
 /// An id (or a reference to one) as trimmed text; JSON numbers become their text. `None` if blank.
 fn id_text(cell: Cell<'_>) -> Result<Option<Arc<str>>, Problem> {
-    let text: &str = match cell {
+    let text: &str = match infer::check_size(cell)? {
         Cell::Text(text) => text,
         // Text already held as shared text is kept when it stands trimmed (as ids do): no copy
         // per record, and customers of one manager share its id.

@@ -43,7 +43,9 @@ pub struct ProfileOptions {
     pub as_of: Date,
     /// Fail the run on a rule error, or skip and report the customer.
     pub on_error: OnRuleError,
-    /// Worker threads; `None` uses rayon's global pool. The result never depends on it.
+    /// Worker threads, 1 to [`MAX_THREADS`](crate::MAX_THREADS) (else
+    /// [`InputError::InvalidThreads`](crate::InputError::InvalidThreads)); `None` uses rayon's
+    /// global pool. The result never depends on it.
     pub threads: Option<usize>,
     /// Progress callback, called from worker threads.
     pub progress: Option<Progress>,
@@ -127,14 +129,7 @@ impl Rulebook {
     pub fn profile(&self, customers: &Customers, options: &ProfileOptions) -> Result<Profile> {
         self.check(&customers.schema)?;
         let run = Run::new(self, customers, options);
-        let outcomes = match options
-            .threads
-            .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
-        {
-            Some(Ok(pool)) => pool.install(|| run.all()),
-            // A pool that cannot be built changes speed, never results: use the global one.
-            Some(Err(_)) | None => run.all(),
-        };
+        let outcomes = crate::threads::run(options.threads, || Ok(run.all()))?;
         let mut profile = Profile {
             fields: self.fields().iter().map(|f| f.name.clone()).collect(),
             customers: Vec::with_capacity(customers.records.len()),

@@ -83,6 +83,8 @@ pub struct Rulebook {
 impl Rulebook {
     /// Compiles rulebook source read as bytes (a file): see [`source_text`].
     pub fn compile_bytes(source: &[u8]) -> Result<Rulebook> {
+        // Without its byte-order mark, so a bad byte on the first line is at its own column.
+        let source = source.strip_prefix("\u{feff}".as_bytes()).unwrap_or(source);
         Rulebook::compile(source_text(source)?)
     }
 
@@ -95,6 +97,9 @@ impl Rulebook {
     /// (`eval`, function pointers, printing; `import` is not even in the language), unknown functions, rule signatures and
     /// dependency cycles between derived fields.
     pub fn compile_with(source: &str, limits: Limits) -> Result<Rulebook> {
+        // A UTF-8 byte-order mark (some editors write one) is not part of the rules; stripped,
+        // positions count from the first character a reader sees, as without one.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
         if source.len() > limits.max_source_size {
             return Err(RuleError::SourceTooLarge {
                 size: source.len(),

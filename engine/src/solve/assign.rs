@@ -42,6 +42,26 @@ impl Default for Policy {
     }
 }
 
+impl Policy {
+    /// Checks the weights' signs: the move penalty and the balance weight 0 or more, the
+    /// unassigned penalty (when given) positive. Every run that takes a policy (assign,
+    /// rebalance, a router) checks it before any rule runs; weights so large that costs would
+    /// overflow are found once the book's sizes are known.
+    pub fn check(&self) -> Result<()> {
+        let message = if self.move_penalty < 0 || self.balance < 0 {
+            "the move penalty and the balance weight must be 0 or more"
+        } else if self.unassigned_penalty.is_some_and(|u| u <= 0) {
+            "the unassigned penalty must be positive"
+        } else {
+            return Ok(());
+        };
+        Err(SolveError::InvalidPolicy {
+            message: message.to_owned(),
+        }
+        .into())
+    }
+}
+
 /// Options of an assignment run.
 #[derive(Clone)]
 pub struct AssignOptions {
@@ -51,7 +71,9 @@ pub struct AssignOptions {
     pub policy: Policy,
     /// Fail on a rule error, or leave that customer unassigned with the error as its reason.
     pub on_error: OnRuleError,
-    /// Worker threads; `None` uses rayon's global pool. The plan never depends on it.
+    /// Worker threads, 1 to [`MAX_THREADS`](crate::MAX_THREADS) (else
+    /// [`InputError::InvalidThreads`](crate::InputError::InvalidThreads)); `None` uses rayon's
+    /// global pool. The plan never depends on it.
     pub threads: Option<usize>,
     /// Merge interchangeable customers into one supply node (exact; off only to check that).
     pub aggregate: bool,
@@ -111,14 +133,8 @@ pub fn assign_timed(
     rulebook: &Rulebook,
     options: &AssignOptions,
 ) -> Result<(Plan, Timings)> {
-    match options
-        .threads
-        .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build())
-    {
-        Some(Ok(pool)) => pool.install(|| run(book, rulebook, options)),
-        // A pool that cannot be built changes speed, never results.
-        Some(Err(_)) | None => run(book, rulebook, options),
-    }
+    options.policy.check()?;
+    crate::threads::run(options.threads, || run(book, rulebook, options))
 }
 
 /// Everything decided before the solver: who is placeable, in which groups, with which

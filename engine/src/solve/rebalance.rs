@@ -42,6 +42,19 @@ pub fn rebalance(
     options: &AssignOptions,
     max_moves: usize,
 ) -> Result<Rebalance> {
+    options.policy.check()?;
+    crate::threads::run(options.threads, || {
+        rebalance_here(book, rulebook, options, max_moves)
+    })
+}
+
+/// [`rebalance`] on the current thread pool.
+fn rebalance_here(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+    max_moves: usize,
+) -> Result<Rebalance> {
     let prepared = prepare(book, rulebook, options)?;
     let mut probes = Vec::new();
     let mut solve = |move_penalty: i64| -> Result<(Plan, usize)> {

@@ -260,6 +260,7 @@ impl Router {
     /// A router over `book`: its managers, and its customers with their current managers as
     /// the starting loads. Profiles the book once to know every customer's class and segment.
     pub fn new(rulebook: &Rulebook, book: &Book, options: RouterOptions) -> Result<Router> {
+        options.policy.check()?;
         super::assign::check_unique_ids(book)?;
         rulebook.check(&book.customers.schema)?;
         rulebook.check_managers(&book.managers.schema)?;

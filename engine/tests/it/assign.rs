@@ -475,3 +475,67 @@ fn by_default_a_customer_is_placed_even_through_a_chain_of_twenty_moves() {
     assert_eq!(reasons(&plan), []);
     assert_eq!(plan.stats.moved, 20);
 }
+
+#[test]
+fn thread_counts_outside_one_to_the_bound_are_refused_by_every_run() {
+    use apportion::{MAX_THREADS, ProfileOptions, rebalance};
+
+    let book = book(&[(Some("M-1"), 500, 3)], &[("M-1", 10, &[])]);
+    let rules = Rulebook::compile(RULES).unwrap();
+    for threads in [0, MAX_THREADS + 1, 100_000] {
+        let options = AssignOptions {
+            threads: Some(threads),
+            ..AssignOptions::new(date("2026-06-30"))
+        };
+        let mut profile_options = ProfileOptions::new(date("2026-06-30"));
+        profile_options.threads = Some(threads);
+        let errors = [
+            assign(&book, &rules, &options).unwrap_err(),
+            rebalance(&book, &rules, &options, 1).unwrap_err(),
+            rules
+                .profile(&book.customers, &profile_options)
+                .unwrap_err(),
+        ];
+        for error in errors {
+            assert_eq!(error.code(), "invalid_threads", "{threads}: {error}");
+            assert_eq!(
+                error.to_string(),
+                format!("invalid thread count `{threads}`: use 1 to 256 worker threads")
+            );
+        }
+    }
+    let most = AssignOptions {
+        threads: Some(MAX_THREADS),
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    assert_eq!(assign(&book, &rules, &most).unwrap().stats.assigned, 3);
+}
+
+#[test]
+fn a_bad_policy_is_refused_before_any_rule_runs() {
+    use apportion::rebalance;
+
+    // The rule fails for every customer: a policy checked only at the solve would report that.
+    let book = book(&[(Some("M-1"), 500, 3)], &[("M-1", 10, &[])]);
+    let rules = Rulebook::compile("fn tier(c) { throw \"no\" }").unwrap();
+    let options = AssignOptions {
+        policy: Policy {
+            balance: -1,
+            ..Policy::default()
+        },
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    assert_eq!(
+        assign(&book, &rules, &options).unwrap_err().code(),
+        "invalid_policy"
+    );
+    assert_eq!(
+        rebalance(&book, &rules, &options, 1).unwrap_err().code(),
+        "invalid_policy"
+    );
+    let fine = AssignOptions::new(date("2026-06-30"));
+    assert_eq!(
+        assign(&book, &rules, &fine).unwrap_err().code(),
+        "rule_failed"
+    );
+}

@@ -806,3 +806,33 @@ fn classes_met_one_at_a_time_are_judged_as_in_a_batch() {
         assert_eq!(fresh.route(lead).unwrap(), learned.route(lead).unwrap());
     }
 }
+
+#[test]
+fn a_router_refuses_a_policy_assign_would_refuse() {
+    let book = book(
+        &[("C-1", Some("M-1"), 10, "en")],
+        staff(&[("M-1", 5, &[], &[], &["en"])]),
+    );
+    let rules = Rulebook::compile(RULES).unwrap();
+    for policy in [
+        Policy {
+            balance: -1,
+            ..Policy::default()
+        },
+        Policy {
+            move_penalty: -1,
+            ..Policy::default()
+        },
+        Policy {
+            unassigned_penalty: Some(0),
+            ..Policy::default()
+        },
+    ] {
+        let options = RouterOptions {
+            policy,
+            ..RouterOptions::new(date("2026-06-30"))
+        };
+        let error = Router::new(&rules, &book, options).err().unwrap();
+        assert_eq!(error.code(), "invalid_policy", "{policy:?}: {error}");
+    }
+}

@@ -166,3 +166,43 @@ fn the_compiled_rulebook_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Rulebook>();
 }
+
+#[test]
+fn a_leading_byte_order_mark_is_not_part_of_the_rules() {
+    const BOM: &str = "\u{feff}";
+    let valid = "fn tier(c) { if c.assets > 1 { \"HNW\" } else { \"MASS\" } }\n";
+    let with_mark = Rulebook::compile(&format!("{BOM}{valid}")).unwrap();
+    let fields: Vec<&str> = with_mark.fields().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(fields, ["tier"]);
+    assert_eq!(
+        with_mark.fields()[0].position,
+        Rulebook::compile(valid).unwrap().fields()[0].position
+    );
+    // Errors on the first line and later ones are where they are without the mark.
+    for source in [
+        "fn tier(c) { let x = ; }",
+        "fn tier(c) {\n  let x = ;\n}",
+        "fn tier(c) { nope(c) }",
+        "fn tier(c) { eval(\"1\") }",
+    ] {
+        let without = compile_error(source);
+        assert_eq!(
+            compile_error(&format!("{BOM}{source}")),
+            without,
+            "{source}"
+        );
+    }
+    // From bytes too, including a byte that is not UTF-8 on the first line.
+    let bytes = |source: &[u8]| [BOM.as_bytes(), source].concat();
+    assert!(Rulebook::compile_bytes(&bytes(valid.as_bytes())).is_ok());
+    let not_utf8 = b"fn t(c) { \"caf\xe9\" }";
+    assert_eq!(
+        Rulebook::compile_bytes(&bytes(not_utf8)).unwrap_err(),
+        Rulebook::compile_bytes(not_utf8).unwrap_err()
+    );
+    // Only a leading mark: one further in is still a syntax error.
+    assert_eq!(
+        compile_error(&format!("{valid}{BOM}")).code(),
+        "rule_syntax"
+    );
+}
