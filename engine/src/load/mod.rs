@@ -24,7 +24,7 @@ use crate::model::{Customers, Managers, Schema, Value, ValueType};
 use table::Table;
 
 pub use columns::{
-    BlockSource, Cells, Column, Datum, customers_from_columns, managers_from_columns,
+    BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, managers_from_columns,
 };
 
 /// An input format; files are told apart by extension so a CLI user never has to say.
