@@ -251,3 +251,85 @@ def test_not_a_table_is_refused():
     with pytest.raises(apportion.InputError) as caught:
         apportion.Rulebook("fn x(c) { 1 }").profile("customers.csv", as_of=AS_OF)
     assert caught.value.code == "unsupported_input"
+
+
+NESTED = """
+import sys
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import apportion
+
+rules = apportion.Rulebook("fn one(c) { 1 }")
+
+
+def nested(depth):
+    cell = 1
+    for _ in range(depth):
+        cell = {"a": cell}
+    return cell
+
+
+def struct(depth):
+    dtype = pa.int64()
+    for _ in range(depth):
+        dtype = pa.struct([("a", dtype)])
+    return dtype
+
+
+def polars_struct(depth):
+    dtype = pl.Int64
+    for _ in range(depth):
+        dtype = pl.Struct({"a": dtype})
+    return dtype
+
+
+def outcome(run):
+    try:
+        run()
+        return "ok"
+    except apportion.ApportionError as error:
+        return f"{error.code}: {error}"
+
+
+depth = int(sys.argv[1])
+cell = nested(depth)
+as_of = "2026-06-30"
+customers = pa.table({"id": ["C-1"], "x": pa.nulls(1, struct(min(depth, 2000)))})
+cases = {
+    "dicts": lambda: rules.profile([{"id": "C-1", "x": cell}], as_of=as_of),
+    "check": lambda: rules.check([{"id": "C-1", "x": cell}]),
+    "caps": lambda: apportion.assign(
+        [{"id": "C-1"}], [{"id": "M-1", "capacity": 3, "segment_caps": cell}], rules, as_of=as_of
+    ),
+    "pyarrow": lambda: rules.profile(customers, as_of=as_of),
+    "pandas": lambda: rules.profile(
+        pd.DataFrame({"id": ["C-1"], "x": pd.Series(customers["x"].chunk(0), dtype=pd.ArrowDtype(customers["x"].type))}),
+        as_of=as_of,
+    ),
+    "polars": lambda: rules.profile(
+        pl.DataFrame({"id": ["C-1"], "x": pl.Series([None], dtype=polars_struct(min(depth, 140)))}),
+        as_of=as_of,
+    ),
+}
+for name, run in cases.items():
+    print(f"{name}: {outcome(run)}", flush=True)
+"""
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_cells_nested_deeper_than_the_limit_are_invalid_values_at_any_depth(depth):
+    # Every walk over a cell or a column type is bounded or iterative: the depth is turned down
+    # before anything recurses over it. A stack overflow kills the process, so it runs in a
+    # child, whose crash then fails the test.
+    child = subprocess.run(
+        [sys.executable, "-c", NESTED, str(depth)], capture_output=True, text=True, timeout=300
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    outcomes = dict(line.split(": ", 1) for line in child.stdout.splitlines())
+    assert list(outcomes) == ["dicts", "check", "caps", "pyarrow", "pandas", "polars"]
+    for name, outcome in outcomes.items():
+        assert outcome.startswith("invalid_value: "), (name, outcome)
+        column = "`segment_caps`" if name == "caps" else "`x`"
+        assert column in outcome and "nested more than" in outcome, (name, outcome)
+

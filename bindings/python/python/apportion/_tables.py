@@ -30,3 +30,53 @@ def to_flavour(table: pa.Table, flavour: str) -> Any:
     if flavour == "list":
         return table.to_pylist()
     return table
+
+
+def too_deep(table: Any, limit: int) -> str | None:
+    """The first column of `table` whose type nests more than `limit` levels deep (structs,
+    maps, lists, dictionaries), as the table's own schema says; None when none does or its
+    schema cannot be seen without exporting it. Importing a schema over the C interface
+    recurses once per level, so a type nested thousands deep must be turned down before.
+    Walked without recursion."""
+    for name, dtype in _column_types(table):
+        stack = [(dtype, 0)]
+        while stack:
+            dtype, depth = stack.pop()
+            children = _children(dtype)
+            if children and depth == limit:
+                return str(name)
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def _column_types(table: Any) -> list[tuple[Any, Any]]:
+    """(name, type) per column, for the tables whose schema can be read as it is: pyarrow's
+    (Arrow types), polars' (its types) and pandas' (Arrow-backed columns; an object column is
+    inferred by pyarrow on export)."""
+    library = type(table).__module__.partition(".")[0]
+    if library == "pandas":
+        dtypes = getattr(table, "dtypes", None)
+        if dtypes is None or not hasattr(dtypes, "items"):
+            return []
+        return [(name, getattr(dtype, "pyarrow_dtype", None)) for name, dtype in dtypes.items()]
+    if library == "polars":
+        schema = getattr(table, "schema", None)
+        return list(schema.items()) if schema is not None and hasattr(schema, "items") else []
+    schema = getattr(table, "schema", None)
+    if isinstance(schema, pa.Schema):
+        return [(field.name, field.type) for field in schema]
+    return []
+
+
+def _children(dtype: Any) -> list[Any]:
+    """The types nested directly in `dtype`, an Arrow or polars type."""
+    if isinstance(dtype, pa.DataType):
+        if pa.types.is_dictionary(dtype):
+            return [dtype.value_type]
+        return [dtype.field(i).type for i in range(dtype.num_fields)]
+    fields = getattr(dtype, "fields", None)
+    if isinstance(fields, list):
+        return [getattr(field, "dtype", None) for field in fields]
+    inner = getattr(dtype, "inner", None)
+    return [inner] if inner is not None else []
+
