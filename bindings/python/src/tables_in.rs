@@ -643,7 +643,13 @@ fn python_value(
     if let Ok(v) = value.extract::<bool>() {
         return Ok(Datum::Bool(v));
     }
-    if value.is_instance_of::<pyo3::types::PyInt>() {
+    // An integer of any kind (NumPy's too: they are not `int`s) has `__index__`; no float has.
+    if value.is_instance_of::<pyo3::types::PyInt>()
+        || (!value.is_instance_of::<pyo3::types::PyFloat>()
+            && value
+                .get_type()
+                .hasattr(pyo3::intern!(value.py(), "__index__"))?)
+    {
         return value
             .extract::<i64>()
             .map(Datum::Int)

@@ -7,6 +7,7 @@ import datetime as dt
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -332,4 +333,26 @@ def test_cells_nested_deeper_than_the_limit_are_invalid_values_at_any_depth(dept
         assert outcome.startswith("invalid_value: "), (name, outcome)
         column = "`segment_caps`" if name == "caps" else "`x`"
         assert column in outcome and "nested more than" in outcome, (name, outcome)
+
+
+def test_numpy_scalars_in_dicts_keep_their_kind():
+    # NumPy's integers are not `int`s, but they are integers: `age / 10` divides whole numbers.
+    rules = apportion.Rulebook(
+        "fn decade(c) { c.age / 10 }\nfn half(c) { c.score / 2 }\nfn flag(c) { if c.vip { 1 } else { 2 } }"
+    )
+    integers = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+    rows = [
+        {"id": f"C-{i}", "age": kind(55), "score": np.float64(5.0), "vip": np.bool_(i % 2 == 0)}
+        for i, kind in enumerate(integers)
+    ]
+    rows.append({"id": "C-f32", "age": 55, "score": np.float32(5.0), "vip": True})
+    out = rules.profile(rows, as_of=AS_OF).customers
+    assert [row["decade"] for row in out] == [5] * len(rows)
+    assert all(type(row["decade"]) is int for row in out)
+    assert [row["half"] for row in out] == [2.5] * len(rows)
+    assert [row["flag"] for row in out] == [1, 2, 1, 2, 1, 2, 1, 2, 1]
+    # Beyond 64 bits, a NumPy integer is too large like a Python one.
+    with pytest.raises(apportion.InputError, match="too large") as caught:
+        rules.profile([{"id": "C-1", "age": np.uint64(2**64 - 1)}], as_of=AS_OF)
+    assert caught.value.code == "invalid_value" and "`age`" in str(caught.value)
 
