@@ -171,12 +171,59 @@ impl Cell for Value {
 /// The schema and record batches of an Arrow table, as its producer exports them through the
 /// C stream interface: the batches point into the producer's own buffers.
 fn arrow_batches(table: &Bound<'_, PyAny>, what: &str) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
-    let reader = table.extract::<AnyRecordBatch>()?.into_reader()?;
+    let reader = table
+        .extract::<AnyRecordBatch>()
+        .and_then(AnyRecordBatch::into_reader)
+        .map_err(|error| export_failed(table, what, error))?;
     let schema = reader.schema();
+    // The producer's message may quote a value: it is not repeated.
     let batches = reader
         .collect::<Result<Vec<RecordBatch>, _>>()
-        .map_err(|e| errors::input("malformed_input", format!("{what}: {e}")))?;
+        .map_err(|_| {
+            errors::input(
+                "malformed_input",
+                format!("{what}: the table's Arrow stream failed while it was read"),
+            )
+        })?;
     Ok((schema, batches))
+}
+
+/// The error for a table its producer could not export as Arrow data (pandas converting an
+/// object column of mixed types, or an integer beyond 64 bits, through pyarrow): an input error
+/// naming the column where it can be told, never the producer's own exception, whose message
+/// may quote a value. An interrupt, an exit or running out of memory goes on as it is.
+fn export_failed(table: &Bound<'_, PyAny>, what: &str, error: PyErr) -> PyErr {
+    let py = table.py();
+    if error.is_instance_of::<errors::ApportionError>(py)
+        || !error.is_instance_of::<pyo3::exceptions::PyException>(py)
+        || error.is_instance_of::<pyo3::exceptions::PyMemoryError>(py)
+    {
+        return error;
+    }
+    let column = py
+        .import(pyo3::intern!(py, "apportion._tables"))
+        .and_then(|module| module.getattr(pyo3::intern!(py, "unconvertible_column")))
+        .and_then(|find| find.call1((table,)))
+        .and_then(|column| column.extract::<Option<String>>())
+        .ok()
+        .flatten();
+    let kind = error
+        .get_type(py)
+        .name()
+        .map_or_else(|_| "an exception".to_owned(), |name| format!("`{name}`"));
+    match column {
+        Some(column) => errors::input(
+            "invalid_value",
+            format!(
+                "{what}: column `{column}`: its values cannot be converted to one Arrow type \
+                 (mixed types, or an integer beyond 64 bits?): the conversion raised {kind}"
+            ),
+        ),
+        None => errors::input(
+            "malformed_input",
+            format!("{what}: the table could not be exported as Arrow data: it raised {kind}"),
+        ),
+    }
 }
 
 /// A probe for the tests: per column, the address of every Arrow buffer the reader receives

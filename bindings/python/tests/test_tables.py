@@ -356,3 +356,47 @@ def test_numpy_scalars_in_dicts_keep_their_kind():
         rules.profile([{"id": "C-1", "age": np.uint64(2**64 - 1)}], as_of=AS_OF)
     assert caught.value.code == "invalid_value" and "`age`" in str(caught.value)
 
+
+@pytest.mark.parametrize(
+    "values, raised",
+    [
+        ([1, "Ada"], "ArrowInvalid"),
+        (["Ada", 1], "ArrowTypeError"),
+        ([1.5, "Ada"], "ArrowInvalid"),
+        ([{"a": 1}, "Ada"], "ArrowInvalid"),
+        ([dt.date(2026, 1, 1), "Ada"], "ArrowTypeError"),
+        ([2**70, 1], "OverflowError"),
+    ],
+)
+def test_a_pandas_column_pyarrow_cannot_convert_is_an_invalid_value(values, raised):
+    # pandas hands its columns over through pyarrow, whose exceptions quote the value.
+    frame = pd.DataFrame({"id": ["C-1", "C-2"], "name": ["x", "y"], "mixed": values})
+    rules = apportion.Rulebook("fn one(c) { 1 }")
+    for run in (
+        lambda: rules.profile(frame, as_of=AS_OF),
+        lambda: rules.check(frame),
+        lambda: apportion.assign([{"id": "C-1"}], frame.assign(capacity=3), rules, as_of=AS_OF),
+    ):
+        with pytest.raises(apportion.InputError) as caught:
+            run()
+        assert caught.value.code == "invalid_value"
+        message = str(caught.value)
+        assert "column `mixed`" in message and f"`{raised}`" in message, message
+        assert "Ada" not in message and str(2**70) not in message and "'" not in message
+        assert caught.value.__cause__ is None and caught.value.__context__ is None
+
+
+def test_any_table_that_fails_to_export_is_an_input_error():
+    class Broken:
+        def __arrow_c_stream__(self, requested_schema=None):
+            raise ValueError("could not convert 'Ada'")
+
+    with pytest.raises(apportion.InputError) as caught:
+        apportion.Rulebook("fn one(c) { 1 }").profile(Broken(), as_of=AS_OF)
+    assert caught.value.code == "malformed_input"
+    assert "`ValueError`" in str(caught.value) and "Ada" not in str(caught.value)
+    # A polars column of Python objects exports as bytes apportion turns down by type.
+    frame = pl.DataFrame({"id": ["C-1", "C-2"], "mixed": pl.Series([1, "Ada"], dtype=pl.Object)})
+    with pytest.raises(apportion.InputError) as caught:
+        apportion.Rulebook("fn one(c) { 1 }").profile(frame, as_of=AS_OF)
+    assert caught.value.code == "unsupported_column_type" and "`mixed`" in str(caught.value)

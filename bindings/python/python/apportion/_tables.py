@@ -80,3 +80,16 @@ def _children(dtype: Any) -> list[Any]:
     inner = getattr(dtype, "inner", None)
     return [inner] if inner is not None else []
 
+
+def unconvertible_column(table: Any) -> str | None:
+    """The first column of a pandas DataFrame that pyarrow cannot convert (an object column
+    of mixed types, an integer beyond 64 bits), to name it when exporting the frame failed;
+    None for another table, or when every column converts on its own."""
+    if type(table).__module__.partition(".")[0] != "pandas":
+        return None
+    for index, name in enumerate(getattr(table, "columns", [])):
+        try:
+            pa.array(table.iloc[:, index], from_pandas=True)
+        except Exception:
+            return str(name)
+    return None
