@@ -56,8 +56,10 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
             ),
         ));
     }
-    // Importing a schema recurses once per level of nesting: a type nested thousands deep
-    // would overflow the stack there, so it is turned down from the table's own schema first.
+    // Importing a schema recurses once per level of nesting, and so does pyarrow inferring
+    // the type of a pandas column of Python objects: a column nested thousands deep would
+    // overflow the stack there, so it is turned down from the table's own schema (or those
+    // objects) first.
     let too_deep = table
         .py()
         .import(pyo3::intern!(table.py(), "apportion._tables"))?
@@ -66,9 +68,7 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
     if let Ok(column) = too_deep.extract::<String>() {
         return Err(errors::input(
             "invalid_value",
-            format!(
-                "{what}: column `{column}`: its type is nested more than {MAX_TYPE_NESTING} levels deep"
-            ),
+            format!("{what}: column `{column}`: nested more than {MAX_TYPE_NESTING} levels deep"),
         ));
     }
     let (schema, batches) = arrow_batches(table, what)?;

@@ -304,6 +304,7 @@ cases = {
         [{"id": "C-1"}], [{"id": "M-1", "capacity": 3, "segment_caps": cell}], rules, as_of=as_of
     ),
     "pyarrow": lambda: rules.profile(customers, as_of=as_of),
+    "pandas objects": lambda: rules.profile(pd.DataFrame({"id": ["C-1"], "x": [cell]}), as_of=as_of),
     "pandas": lambda: rules.profile(
         pd.DataFrame({"id": ["C-1"], "x": pd.Series(customers["x"].chunk(0), dtype=pd.ArrowDtype(customers["x"].type))}),
         as_of=as_of,
@@ -328,7 +329,7 @@ def test_cells_nested_deeper_than_the_limit_are_invalid_values_at_any_depth(dept
     )
     assert child.returncode == 0, child.stderr[-2000:]
     outcomes = dict(line.split(": ", 1) for line in child.stdout.splitlines())
-    assert list(outcomes) == ["dicts", "check", "caps", "pyarrow", "pandas", "polars"]
+    assert list(outcomes) == ["dicts", "check", "caps", "pyarrow", "pandas objects", "pandas", "polars"]
     for name, outcome in outcomes.items():
         assert outcome.startswith("invalid_value: "), (name, outcome)
         column = "`segment_caps`" if name == "caps" else "`x`"

@@ -3,7 +3,7 @@ of dicts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 
@@ -34,19 +34,55 @@ def to_flavour(table: pa.Table, flavour: str) -> Any:
 
 def too_deep(table: Any, limit: int) -> str | None:
     """The first column of `table` whose type nests more than `limit` levels deep (structs,
-    maps, lists, dictionaries), as the table's own schema says; None when none does or its
-    schema cannot be seen without exporting it. Importing a schema over the C interface
-    recurses once per level, so a type nested thousands deep must be turned down before.
-    Walked without recursion."""
+    maps, lists, dictionaries), as the table's own schema says, or, in a pandas column of
+    Python objects, whose values do (dicts, lists); None when none does or its schema cannot
+    be seen without exporting it. Exporting such values (pyarrow infers their type) and
+    importing such a schema over the C interface recurse once per level, so a column nested
+    thousands deep must be turned down before. Walked without recursion."""
     for name, dtype in _column_types(table):
-        stack = [(dtype, 0)]
-        while stack:
-            dtype, depth = stack.pop()
-            children = _children(dtype)
-            if children and depth == limit:
+        if _nests_deeper(dtype, limit, _children):
+            return str(name)
+    for name, values in _object_columns(table):
+        for value in values:
+            if isinstance(value, (dict, list, tuple)) and _nests_deeper(value, limit, _items):
                 return str(name)
-            stack.extend((child, depth + 1) for child in children)
     return None
+
+
+def _nests_deeper(node: Any, limit: int, children_of: Callable[[Any], list[Any]]) -> bool:
+    """Whether `node` has children more than `limit` levels down."""
+    stack = [(node, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = children_of(node)
+        if children and depth == limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _items(value: Any) -> list[Any]:
+    """The values directly inside a Python value: a dict's values, a list's items."""
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return []
+
+
+def _object_columns(table: Any) -> list[tuple[Any, Any]]:
+    """(name, values) per pandas column of Python objects, whose type pyarrow infers from
+    the values when the frame is exported."""
+    if type(table).__module__.partition(".")[0] != "pandas":
+        return []
+    dtypes = getattr(table, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return []
+    return [
+        (name, table.iloc[:, index])
+        for index, (name, dtype) in enumerate(dtypes.items())
+        if dtype == object
+    ]
 
 
 def _column_types(table: Any) -> list[tuple[Any, Any]]:
