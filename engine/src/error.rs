@@ -201,6 +201,14 @@ pub enum InputError {
         /// The column's type.
         expected: ValueType,
     },
+    /// A cell nests mappings deeper than the loader reads (an invalid value too).
+    #[error("invalid value at {at}: mappings nested more than {limit} deep")]
+    NestedTooDeep {
+        /// Where.
+        at: Location,
+        /// The deepest nesting read.
+        limit: usize,
+    },
     /// A number is NaN or infinite.
     #[error("non-finite number at {at}: NaN and infinity are not allowed")]
     NonFinite {
@@ -275,7 +283,7 @@ impl InputError {
                 kind: RecordKind::Ticket,
                 ..
             } => "duplicate_ticket_id",
-            InputError::InvalidValue { .. } => "invalid_value",
+            InputError::InvalidValue { .. } | InputError::NestedTooDeep { .. } => "invalid_value",
             InputError::NonFinite { .. } => "non_finite_number",
             InputError::InvalidCapacity { .. } => "invalid_capacity",
             InputError::UnknownType { .. } => "unknown_type",

@@ -66,6 +66,11 @@ pub(crate) fn input(code: &str, message: String) -> PyErr {
     raise::<InputError>(code, message)
 }
 
+/// A call apportion cannot take in the state it is made in (nested too deep in callbacks).
+pub(crate) fn usage(code: &str, message: String) -> PyErr {
+    raise::<ApportionError>(code, message)
+}
+
 /// A failure that is apportion's fault, not the caller's (it should never happen).
 pub(crate) fn internal(message: String) -> PyErr {
     raise::<ApportionError>("internal_error", message)

@@ -384,18 +384,19 @@ fn value_of(item: &Bound<'_, PyAny>, value_type: ValueType) -> Option<PyResult<V
     if item.is_none() {
         return Some(Ok(Value::Null));
     }
+    // A boolean (Python's or NumPy's) is no number, though it converts to one.
+    let boolean = item.extract::<bool>().ok();
     let value = match value_type {
-        ValueType::Int if !item.is_instance_of::<pyo3::types::PyBool>() => {
-            Value::Int(item.extract::<i64>().ok()?)
-        }
-        ValueType::Float if !item.is_instance_of::<pyo3::types::PyBool>() => {
+        // Integers of any kind (NumPy's too) convert through `__index__`, floats do not.
+        ValueType::Int if boolean.is_none() => Value::Int(item.extract::<i64>().ok()?),
+        ValueType::Float if boolean.is_none() => {
             let v = item.extract::<f64>().ok()?;
             if !v.is_finite() {
                 return None;
             }
             Value::Float(v)
         }
-        ValueType::Bool => Value::Bool(item.cast::<pyo3::types::PyBool>().ok()?.is_true()),
+        ValueType::Bool => Value::Bool(boolean?),
         ValueType::Str => Value::Str(Arc::from(item.extract::<String>().ok()?.as_str())),
         ValueType::Date => {
             if let Ok(date) = item.cast::<PyDate>() {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use apportion::load::{Cells, Column, Datum};
+use apportion::load::{Cells, Column, Datum, MAX_NESTING};
 use apportion::{Date, Value, ValueType};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -33,6 +33,10 @@ pub(crate) struct Read {
     pub(crate) _arrow: Vec<RecordBatch>,
 }
 
+/// How many levels of nested types (structs, maps, lists, dictionaries) a column's type may
+/// have: room for [`MAX_NESTING`] mappings, a map being a list of structs of two levels.
+const MAX_TYPE_NESTING: usize = 2 * MAX_NESTING + 1;
+
 /// The columns of `table`; `what` names it in errors ("customers", "managers").
 pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
     if let Ok(rows) = table.cast::<PyList>() {
@@ -52,11 +56,35 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
             ),
         ));
     }
+    // Importing a schema recurses once per level of nesting, and so does pyarrow inferring
+    // the type of a pandas column of Python objects: a column nested thousands deep would
+    // overflow the stack there, so it is turned down from the table's own schema (or those
+    // objects) first.
+    let too_deep = table
+        .py()
+        .import(pyo3::intern!(table.py(), "apportion._tables"))?
+        .getattr(pyo3::intern!(table.py(), "too_deep"))?
+        .call1((table, MAX_TYPE_NESTING))?;
+    if let Ok(column) = too_deep.extract::<String>() {
+        return Err(errors::input(
+            "invalid_value",
+            format!("{what}: column `{column}`: nested more than {MAX_TYPE_NESTING} levels deep"),
+        ));
+    }
     let (schema, batches) = arrow_batches(table, what)?;
     let declared: Vec<(String, Option<ValueType>)> = schema
         .fields()
         .iter()
         .map(|field| {
+            if nests_deeper_than(field.data_type(), MAX_NESTING) {
+                return Err(errors::input(
+                    "invalid_value",
+                    format!(
+                        "{what}: column `{}`: mappings nested more than {MAX_NESTING} deep",
+                        field.name()
+                    ),
+                ));
+            }
             let value_type = value_type(field.data_type(), field.name(), what)?;
             Ok((field.name().clone(), value_type))
         })
@@ -143,12 +171,59 @@ impl Cell for Value {
 /// The schema and record batches of an Arrow table, as its producer exports them through the
 /// C stream interface: the batches point into the producer's own buffers.
 fn arrow_batches(table: &Bound<'_, PyAny>, what: &str) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
-    let reader = table.extract::<AnyRecordBatch>()?.into_reader()?;
+    let reader = table
+        .extract::<AnyRecordBatch>()
+        .and_then(AnyRecordBatch::into_reader)
+        .map_err(|error| export_failed(table, what, error))?;
     let schema = reader.schema();
+    // The producer's message may quote a value: it is not repeated.
     let batches = reader
         .collect::<Result<Vec<RecordBatch>, _>>()
-        .map_err(|e| errors::input("malformed_input", format!("{what}: {e}")))?;
+        .map_err(|_| {
+            errors::input(
+                "malformed_input",
+                format!("{what}: the table's Arrow stream failed while it was read"),
+            )
+        })?;
     Ok((schema, batches))
+}
+
+/// The error for a table its producer could not export as Arrow data (pandas converting an
+/// object column of mixed types, or an integer beyond 64 bits, through pyarrow): an input error
+/// naming the column where it can be told, never the producer's own exception, whose message
+/// may quote a value. An interrupt, an exit or running out of memory goes on as it is.
+fn export_failed(table: &Bound<'_, PyAny>, what: &str, error: PyErr) -> PyErr {
+    let py = table.py();
+    if error.is_instance_of::<errors::ApportionError>(py)
+        || !error.is_instance_of::<pyo3::exceptions::PyException>(py)
+        || error.is_instance_of::<pyo3::exceptions::PyMemoryError>(py)
+    {
+        return error;
+    }
+    let column = py
+        .import(pyo3::intern!(py, "apportion._tables"))
+        .and_then(|module| module.getattr(pyo3::intern!(py, "unconvertible_column")))
+        .and_then(|find| find.call1((table,)))
+        .and_then(|column| column.extract::<Option<String>>())
+        .ok()
+        .flatten();
+    let kind = error
+        .get_type(py)
+        .name()
+        .map_or_else(|_| "an exception".to_owned(), |name| format!("`{name}`"));
+    match column {
+        Some(column) => errors::input(
+            "invalid_value",
+            format!(
+                "{what}: column `{column}`: its values cannot be converted to one Arrow type \
+                 (mixed types, or an integer beyond 64 bits?): the conversion raised {kind}"
+            ),
+        ),
+        None => errors::input(
+            "malformed_input",
+            format!("{what}: the table could not be exported as Arrow data: it raised {kind}"),
+        ),
+    }
 }
 
 /// A probe for the tests: per column, the address of every Arrow buffer the reader receives
@@ -239,6 +314,31 @@ impl Place<'_> {
             ),
         )
     }
+}
+
+/// Whether structs, maps (or dictionaries) nest more than `limit` deep in `data_type`, found
+/// without recursion. Reading a column recurses once per level of them; it reads no other
+/// nested type, so those are not walked.
+fn nests_deeper_than(data_type: &DataType, limit: usize) -> bool {
+    use DataType as D;
+    let mut stack = vec![(data_type, 0)];
+    while let Some((data_type, depth)) = stack.pop() {
+        match data_type {
+            D::Struct(_) | D::Map(..) | D::Dictionary(..) if depth == limit => return true,
+            D::Dictionary(_, values) => stack.push((values, depth + 1)),
+            D::Struct(fields) => {
+                stack.extend(fields.iter().map(|f| (f.data_type(), depth + 1)));
+            }
+            D::Map(entries, _) => match entries.data_type() {
+                D::Struct(fields) => {
+                    stack.extend(fields.iter().map(|f| (f.data_type(), depth + 1)));
+                }
+                other => stack.push((other, depth + 1)),
+            },
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The apportion type of an Arrow type; `None` for an all-null column, an error for a type
@@ -549,7 +649,7 @@ fn from_dicts(rows: &Bound<'_, PyList>, what: &str) -> PyResult<Vec<Column>> {
                 column: &name,
                 first_row: 0,
             };
-            let datum = python_value(&value, row, &at)?;
+            let datum = python_value(&value, row, &at, 0)?;
             let index = match columns.iter().position(|(known, _)| *known == name) {
                 Some(index) => index,
                 None => {
@@ -575,8 +675,14 @@ fn from_dicts(rows: &Bound<'_, PyList>, what: &str) -> PyResult<Vec<Column>> {
         .collect())
 }
 
-/// A Python value as a cell.
-fn python_value(value: &Bound<'_, PyAny>, row: usize, at: &Place<'_>) -> PyResult<Datum> {
+/// A Python value as a cell; `depth` is how many mappings it is inside. Mappings nested more
+/// than [`MAX_NESTING`] deep are an error, found before the recursion goes deeper.
+fn python_value(
+    value: &Bound<'_, PyAny>,
+    row: usize,
+    at: &Place<'_>,
+    depth: usize,
+) -> PyResult<Datum> {
     if value.is_none() {
         return Ok(Datum::Null);
     }
@@ -584,7 +690,13 @@ fn python_value(value: &Bound<'_, PyAny>, row: usize, at: &Place<'_>) -> PyResul
     if let Ok(v) = value.extract::<bool>() {
         return Ok(Datum::Bool(v));
     }
-    if value.is_instance_of::<pyo3::types::PyInt>() {
+    // An integer of any kind (NumPy's too: they are not `int`s) has `__index__`; no float has.
+    if value.is_instance_of::<pyo3::types::PyInt>()
+        || (!value.is_instance_of::<pyo3::types::PyFloat>()
+            && value
+                .get_type()
+                .hasattr(pyo3::intern!(value.py(), "__index__"))?)
+    {
         return value
             .extract::<i64>()
             .map(Datum::Int)
@@ -619,13 +731,19 @@ fn python_value(value: &Bound<'_, PyAny>, row: usize, at: &Place<'_>) -> PyResul
         return Ok(Datum::List(items));
     }
     if let Ok(map) = value.cast::<PyDict>() {
+        if depth == MAX_NESTING {
+            return Err(at.error(
+                row,
+                &format!("mappings nested more than {MAX_NESTING} deep"),
+            ));
+        }
         let entries = map
             .iter()
             .map(|(key, value)| {
                 let key: String = key
                     .extract()
                     .map_err(|_| at.error(row, "mapping keys must be text"))?;
-                Ok((key, python_value(&value, row, at)?))
+                Ok((key, python_value(&value, row, at, depth + 1)?))
             })
             .collect::<PyResult<_>>()?;
         return Ok(Datum::Map(entries));

@@ -5,13 +5,15 @@ from __future__ import annotations
 import _thread
 import io
 import signal
+import subprocess
+import sys
 
 import pyarrow.compute as pc
 import tqdm
 
 import apportion
 
-from conftest import AS_OF, TYPES, repeated, ticks_during
+from conftest import AS_OF, BANK, RULES, TYPES, repeated, ticks_during
 
 
 def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
@@ -110,3 +112,55 @@ def test_ctrl_c_stops_a_run_promptly(rulebook, bank_arrow):
         signal.signal(signal.SIGINT, previous)
     # The run stopped early: it never got near the last of its 30,000 customers.
     assert max(seen) < big.num_rows / 2, max(seen)
+
+
+REENTRANT = f"""
+import pyarrow.csv as pacsv
+import apportion
+
+customers = pacsv.read_csv({str(BANK / "customers.csv")!r})
+managers = pacsv.read_csv({str(BANK / "managers.csv")!r})
+rules = apportion.Rulebook.from_file({str(RULES)!r})
+kw = dict(as_of={AS_OF!r}, types={TYPES!r})
+expected = apportion.assign(customers, managers, rules, **kw).assignments
+
+# A progress callback that calls apportion, whose own callback calls it again: each run
+# calls on its first report only, so the runs make one chain.
+inner = []
+def nested(depth):
+    fired = []
+    def report(done, total):
+        if not fired and len(inner) < depth:
+            fired.append(None)
+            inner.append(None)
+            if len(inner) % 2:
+                plan = apportion.assign(customers, managers, rules, progress=nested(depth), **kw)
+                assert plan.assignments.equals(expected)
+            else:
+                rules.profile(customers, progress=nested(depth), **kw)
+    return report
+
+plan = apportion.assign(customers, managers, rules, progress=nested(3), **kw)
+assert plan.assignments.equals(expected) and len(inner) == 3
+inner.clear()
+rules.profile(customers, threads=1, progress=nested(3), **kw)
+assert len(inner) == 3
+
+# Nesting without end stops at the limit, with a stable code.
+inner.clear()
+try:
+    rules.profile(customers, progress=nested(1_000), **kw)
+except apportion.ApportionError as error:
+    # Each worker thread takes a few nested runs: how many in all depends on which ran which.
+    print(error.code, len(inner) > 4)
+"""
+
+
+def test_a_progress_callback_may_call_apportion_again():
+    # Every worker of the pool waited for a free worker, for ever, deaf to Ctrl-C: the run goes
+    # in a child, so a hang fails the test at its timeout instead of hanging the suite.
+    child = subprocess.run(
+        [sys.executable, "-c", REENTRANT], capture_output=True, text=True, timeout=120
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.split() == ["nested_call_limit", "True"]

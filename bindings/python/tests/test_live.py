@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -178,3 +179,19 @@ def test_a_lead_takes_the_place_its_forecast_held(router):
     with pytest.raises(apportion.InputError) as foreign:
         router.follow_forecast([{**LEAD, "id": "F-2", "colour": "red"}])
     assert foreign.value.code == "unknown_column"
+
+
+def test_a_lead_of_numpy_scalars_routes_as_one_of_python_values():
+    rules = apportion.Rulebook("fn decade(c) { c.age / 10 }\nfn half(c) { c.score / 2 }\nfn star(c) { if c.vip { 1 } else { 2 } }")
+    book = [{"id": "C-1", "manager": "M-1", "age": 30, "score": 1.0, "vip": False}]
+    managers = [{"id": "M-1", "capacity": 5}, {"id": "M-2", "capacity": 5}]
+    plain = {"id": "L-1", "age": 55, "score": 5.0, "vip": True}
+    numpy = {"id": "L-1", "age": np.int64(55), "score": np.float32(5.0), "vip": np.bool_(True)}
+    decisions = [
+        apportion.Router(book, managers, rules, as_of=AS_OF).route(lead) for lead in (plain, numpy)
+    ]
+    assert decisions[0] == decisions[1]
+    # A NumPy boolean is no number, as Python's is not.
+    with pytest.raises(apportion.InputError) as caught:
+        apportion.Router(book, managers, rules, as_of=AS_OF).route({**plain, "score": np.True_})
+    assert caught.value.code == "invalid_value" and "`score`" in str(caught.value)

@@ -7,6 +7,7 @@ import datetime as dt
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -251,3 +252,152 @@ def test_not_a_table_is_refused():
     with pytest.raises(apportion.InputError) as caught:
         apportion.Rulebook("fn x(c) { 1 }").profile("customers.csv", as_of=AS_OF)
     assert caught.value.code == "unsupported_input"
+
+
+NESTED = """
+import sys
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import apportion
+
+rules = apportion.Rulebook("fn one(c) { 1 }")
+
+
+def nested(depth):
+    cell = 1
+    for _ in range(depth):
+        cell = {"a": cell}
+    return cell
+
+
+def struct(depth):
+    dtype = pa.int64()
+    for _ in range(depth):
+        dtype = pa.struct([("a", dtype)])
+    return dtype
+
+
+def polars_struct(depth):
+    dtype = pl.Int64
+    for _ in range(depth):
+        dtype = pl.Struct({"a": dtype})
+    return dtype
+
+
+def outcome(run):
+    try:
+        run()
+        return "ok"
+    except apportion.ApportionError as error:
+        return f"{error.code}: {error}"
+
+
+depth = int(sys.argv[1])
+cell = nested(depth)
+as_of = "2026-06-30"
+customers = pa.table({"id": ["C-1"], "x": pa.nulls(1, struct(min(depth, 2000)))})
+cases = {
+    "dicts": lambda: rules.profile([{"id": "C-1", "x": cell}], as_of=as_of),
+    "check": lambda: rules.check([{"id": "C-1", "x": cell}]),
+    "caps": lambda: apportion.assign(
+        [{"id": "C-1"}], [{"id": "M-1", "capacity": 3, "segment_caps": cell}], rules, as_of=as_of
+    ),
+    "pyarrow": lambda: rules.profile(customers, as_of=as_of),
+    "pandas objects": lambda: rules.profile(pd.DataFrame({"id": ["C-1"], "x": [cell]}), as_of=as_of),
+    "pandas": lambda: rules.profile(
+        pd.DataFrame({"id": ["C-1"], "x": pd.Series(customers["x"].chunk(0), dtype=pd.ArrowDtype(customers["x"].type))}),
+        as_of=as_of,
+    ),
+    "polars": lambda: rules.profile(
+        pl.DataFrame({"id": ["C-1"], "x": pl.Series([None], dtype=polars_struct(min(depth, 140)))}),
+        as_of=as_of,
+    ),
+}
+for name, run in cases.items():
+    print(f"{name}: {outcome(run)}", flush=True)
+"""
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_cells_nested_deeper_than_the_limit_are_invalid_values_at_any_depth(depth):
+    # Every walk over a cell or a column type is bounded or iterative: the depth is turned down
+    # before anything recurses over it. A stack overflow kills the process, so it runs in a
+    # child, whose crash then fails the test.
+    child = subprocess.run(
+        [sys.executable, "-c", NESTED, str(depth)], capture_output=True, text=True, timeout=300
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    outcomes = dict(line.split(": ", 1) for line in child.stdout.splitlines())
+    assert list(outcomes) == ["dicts", "check", "caps", "pyarrow", "pandas objects", "pandas", "polars"]
+    for name, outcome in outcomes.items():
+        assert outcome.startswith("invalid_value: "), (name, outcome)
+        column = "`segment_caps`" if name == "caps" else "`x`"
+        assert column in outcome and "nested more than" in outcome, (name, outcome)
+
+
+def test_numpy_scalars_in_dicts_keep_their_kind():
+    # NumPy's integers are not `int`s, but they are integers: `age / 10` divides whole numbers.
+    rules = apportion.Rulebook(
+        "fn decade(c) { c.age / 10 }\nfn half(c) { c.score / 2 }\nfn flag(c) { if c.vip { 1 } else { 2 } }"
+    )
+    integers = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+    rows = [
+        {"id": f"C-{i}", "age": kind(55), "score": np.float64(5.0), "vip": np.bool_(i % 2 == 0)}
+        for i, kind in enumerate(integers)
+    ]
+    rows.append({"id": "C-f32", "age": 55, "score": np.float32(5.0), "vip": True})
+    out = rules.profile(rows, as_of=AS_OF).customers
+    assert [row["decade"] for row in out] == [5] * len(rows)
+    assert all(type(row["decade"]) is int for row in out)
+    assert [row["half"] for row in out] == [2.5] * len(rows)
+    assert [row["flag"] for row in out] == [1, 2, 1, 2, 1, 2, 1, 2, 1]
+    # Beyond 64 bits, a NumPy integer is too large like a Python one.
+    with pytest.raises(apportion.InputError, match="too large") as caught:
+        rules.profile([{"id": "C-1", "age": np.uint64(2**64 - 1)}], as_of=AS_OF)
+    assert caught.value.code == "invalid_value" and "`age`" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "values, raised",
+    [
+        ([1, "Ada"], "ArrowInvalid"),
+        (["Ada", 1], "ArrowTypeError"),
+        ([1.5, "Ada"], "ArrowInvalid"),
+        ([{"a": 1}, "Ada"], "ArrowInvalid"),
+        ([dt.date(2026, 1, 1), "Ada"], "ArrowTypeError"),
+        ([2**70, 1], "OverflowError"),
+    ],
+)
+def test_a_pandas_column_pyarrow_cannot_convert_is_an_invalid_value(values, raised):
+    # pandas hands its columns over through pyarrow, whose exceptions quote the value.
+    frame = pd.DataFrame({"id": ["C-1", "C-2"], "name": ["x", "y"], "mixed": values})
+    rules = apportion.Rulebook("fn one(c) { 1 }")
+    for run in (
+        lambda: rules.profile(frame, as_of=AS_OF),
+        lambda: rules.check(frame),
+        lambda: apportion.assign([{"id": "C-1"}], frame.assign(capacity=3), rules, as_of=AS_OF),
+    ):
+        with pytest.raises(apportion.InputError) as caught:
+            run()
+        assert caught.value.code == "invalid_value"
+        message = str(caught.value)
+        assert "column `mixed`" in message and f"`{raised}`" in message, message
+        assert "Ada" not in message and str(2**70) not in message and "'" not in message
+        assert caught.value.__cause__ is None and caught.value.__context__ is None
+
+
+def test_any_table_that_fails_to_export_is_an_input_error():
+    class Broken:
+        def __arrow_c_stream__(self, requested_schema=None):
+            raise ValueError("could not convert 'Ada'")
+
+    with pytest.raises(apportion.InputError) as caught:
+        apportion.Rulebook("fn one(c) { 1 }").profile(Broken(), as_of=AS_OF)
+    assert caught.value.code == "malformed_input"
+    assert "`ValueError`" in str(caught.value) and "Ada" not in str(caught.value)
+    # A polars column of Python objects exports as bytes apportion turns down by type.
+    frame = pl.DataFrame({"id": ["C-1", "C-2"], "mixed": pl.Series([1, "Ada"], dtype=pl.Object)})
+    with pytest.raises(apportion.InputError) as caught:
+        apportion.Rulebook("fn one(c) { 1 }").profile(frame, as_of=AS_OF)
+    assert caught.value.code == "unsupported_column_type" and "`mixed`" in str(caught.value)

@@ -40,7 +40,38 @@ pub enum Datum {
     Map(Vec<(String, Datum)>),
 }
 
+/// How deeply mappings may nest in a cell. Only segment caps take a mapping (of counts), so a
+/// deeper cell is always an error: it is reported, as an invalid value, before anything walks
+/// the cell, and every walk over a cell (conversion, cloning, dropping) stays this shallow
+/// whatever the input. (serde_json's own limit keeps a JSON file's cells shallower still.)
+pub const MAX_NESTING: usize = 64;
+
 impl Datum {
+    /// Whether mappings nest more than `limit` deep in this cell, found without recursion.
+    fn nests_deeper_than(&self, limit: usize) -> bool {
+        let mut stack = vec![(self, 0)];
+        while let Some((datum, depth)) = stack.pop() {
+            if let Datum::Map(entries) = datum {
+                if depth == limit {
+                    return true;
+                }
+                stack.extend(entries.iter().map(|(_, value)| (value, depth + 1)));
+            }
+        }
+        false
+    }
+
+    /// Drops this cell a level at a time: dropping a deeply nested cell as the compiler does
+    /// would recurse once per level.
+    fn dismantle(self) {
+        let mut stack = vec![self];
+        while let Some(datum) = stack.pop() {
+            if let Datum::Map(entries) = datum {
+                stack.extend(entries.into_iter().map(|(_, value)| value));
+            }
+        }
+    }
+
     fn into_json(self) -> Json {
         match self {
             Datum::Null => Json::Null,
@@ -244,6 +275,8 @@ fn from_columns<R: Records + Send>(
     structural: &[&str],
     read: fn(&Table<'_>, &LoadOptions) -> Result<R, InputError>,
 ) -> Result<R, InputError> {
+    // First: any other error would drop the columns, deep cells and all, by recursion.
+    let columns = check_nesting(source, columns, options)?;
     check_shape(source, &columns)?;
     let rows = columns.first().map_or(0, |c| c.cells.len());
     let (structural, attributes): (Vec<Column>, Vec<Column>) = columns
@@ -297,6 +330,56 @@ fn check_shape(source: &str, columns: &[Column]) -> Result<(), InputError> {
         }
     }
     Ok(())
+}
+
+/// No cell nests mappings more than [`MAX_NESTING`] deep; otherwise the error names the first
+/// such cell (in row order, then column order) and the columns are dropped without recursion.
+fn check_nesting(
+    source: &str,
+    columns: Vec<Column>,
+    options: &LoadOptions,
+) -> Result<Vec<Column>, InputError> {
+    let too_deep = |cell: &Datum| cell.nests_deeper_than(MAX_NESTING);
+    let first = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(index, column)| match &column.cells {
+            Cells::Data(cells) => Some((cells.iter().position(too_deep)?, index)),
+            Cells::Values(_) | Cells::Blocks { .. } => None,
+        })
+        .min();
+    let Some((row, index)) = first else {
+        return Ok(columns);
+    };
+    let mut at = Location::in_source(source);
+    let id = columns
+        .iter()
+        .find(|c| c.name == options.id_column)
+        .and_then(|c| match &c.cells {
+            Cells::Data(cells) => match cells.get(row) {
+                Some(Datum::Str(id)) => Some(Arc::clone(id)),
+                _ => None,
+            },
+            Cells::Values(values) => match values.get(row) {
+                Some(Value::Str(id)) => Some(Arc::clone(id)),
+                _ => None,
+            },
+            Cells::Blocks { .. } => None,
+        });
+    at = match id.filter(|id| !id.trim().is_empty()) {
+        Some(id) => at.in_record(id.trim()),
+        None => at.in_record(format!("#{row}")),
+    };
+    at = at.in_column(columns[index].name.as_str());
+    for column in columns {
+        if let Cells::Data(cells) = column.cells {
+            cells.into_iter().for_each(Datum::dismantle);
+        }
+    }
+    Err(InputError::NestedTooDeep {
+        at,
+        limit: MAX_NESTING,
+    })
 }
 
 /// A column's values, or the row of its first bad cell and what is wrong with it.
@@ -1117,6 +1200,67 @@ mod tests {
             ));
             assert!(error.to_string().contains("#1"), "{error}");
         }
+    }
+
+    /// A cell of mappings `depth` deep, built without recursion.
+    fn nested(depth: usize) -> Datum {
+        let mut cell = Datum::Int(1);
+        for _ in 0..depth {
+            cell = Datum::Map(vec![("a".to_owned(), cell)]);
+        }
+        cell
+    }
+
+    #[test]
+    fn cells_nested_deeper_than_the_limit_are_invalid_values_at_any_depth() {
+        // Deep enough to overflow the stack were the cell converted, cloned or dropped by
+        // recursion: the error comes from a walk that does not recurse.
+        for depth in [MAX_NESTING + 1, 100_000] {
+            let error = customers_from_columns(
+                "customers",
+                vec![
+                    column("id", None, vec![text("C-1"), text("C-2")]),
+                    column("x", None, vec![Datum::Int(1), nested(depth)]),
+                ],
+                &LoadOptions::default(),
+            )
+            .unwrap_err();
+            assert_eq!(error.code(), "invalid_value");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "invalid value at `customers`, record `C-2`, column `x`: mappings nested \
+                     more than {MAX_NESTING} deep"
+                )
+            );
+            let error = managers_from_columns(
+                "managers",
+                vec![
+                    column("id", None, vec![Datum::Null]),
+                    column("capacity", None, vec![Datum::Int(40)]),
+                    column("segment_caps", None, vec![nested(depth)]),
+                ],
+                &LoadOptions::default(),
+            )
+            .unwrap_err();
+            assert_eq!(error.code(), "invalid_value");
+            assert!(
+                error
+                    .to_string()
+                    .contains("record `#0`, column `segment_caps`")
+            );
+        }
+        // At the limit, a cell is read as before: a mapping is no attribute value.
+        let error = customers_from_columns(
+            "customers",
+            vec![
+                column("id", None, vec![text("C-1")]),
+                column("x", None, vec![nested(MAX_NESTING)]),
+            ],
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, InputError::InvalidValue { .. }), "{error}");
     }
 
     #[test]

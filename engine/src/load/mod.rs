@@ -26,7 +26,7 @@ use table::Table;
 pub use infer::MAX_CELL_BYTES;
 
 pub use columns::{
-    BlockSource, Cells, Column, Datum, customers_from_columns, managers_from_columns,
+    BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, managers_from_columns,
 };
 
 /// An input format; files are told apart by extension so a CLI user never has to say.
