@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pyarrow.compute as pc
+import pytest
 import tqdm
 
 import apportion
@@ -29,6 +30,26 @@ def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
     assert objective.moves == pc.sum(plan.assignments["move_penalty"]).as_py()
     assert plan.stats.moved == pc.sum(plan.assignments["moved"]).as_py()
     assert plan.orphans.num_rows > 0
+    # Moves are counted two ways that reconcile with the objective: paid moves pay the
+    # penalty; customers of a manager who left are re-homed for nothing.
+    assert plan.stats.moved == plan.stats.paid_moves + plan.stats.rehomed
+    assert plan.stats.rehomed > 0
+    assert objective.moves == 500 * plan.stats.paid_moves
+
+
+def test_a_private_field_of_managers_is_out_of_reach():
+    customers = [{"id": "C-1", "region": "north"}]
+    managers = [{"id": "M-1", "capacity": 5, "region": "north", "phone": "+44 7700 900123"}]
+    with pytest.raises(apportion.RuleError) as caught:
+        apportion.Rulebook('fn eligible(c, m) { m.phone != "" }', private=["phone"])
+    assert caught.value.code == "private_field"
+    computed = apportion.Rulebook(
+        'fn eligible(c, m) { let k = "pho"; m[k + "ne"] == c.region }', private=["phone"]
+    )
+    with pytest.raises(apportion.RuleError) as caught:
+        apportion.assign(customers, managers, computed, as_of=AS_OF)
+    assert caught.value.code == "rule_failed"
+    assert "7700" not in str(caught.value)
 
 
 def test_unassigned_customers_have_reasons():

@@ -85,6 +85,8 @@ def test_bad_options_are_errors():
     cases = [
         ({"as_of": "30/06/2026"}, apportion.InputError, "invalid_date"),
         ({"threads": 0}, apportion.InputError, "invalid_threads"),
+        ({"threads": 257}, apportion.InputError, "invalid_threads"),
+        ({"threads": 100_000}, apportion.InputError, "invalid_threads"),
         ({"types": {"x": "decimal"}}, apportion.InputError, "unknown_type"),
         ({"move_penalty": -1}, apportion.SolveError, "invalid_policy"),
         ({"unassigned_penalty": 0}, apportion.SolveError, "invalid_policy"),
