@@ -488,6 +488,35 @@ fn private_fields_are_refused_and_errors_withhold_values() {
     assert!(!text(&withheld.stderr).contains("2500000"));
     let revealed = run(&divides, &["--reveal-values"]);
     assert!(text(&revealed.stderr).contains("2500000 / 0"));
+
+    // `--private` holds for the managers' fields of that name too.
+    let managers = dir.join("managers.csv");
+    std::fs::write(&managers, "id,capacity,phone\nM-1,5,+44 7700 900124\n").unwrap();
+    let assign = |source: &str| {
+        let rules = dir.join("pair.rhai");
+        std::fs::write(&rules, source).unwrap();
+        apportion(&[
+            "assign",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--managers",
+            managers.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--as-of",
+            "2026-06-30",
+            "--private",
+            "phone",
+        ])
+    };
+    assert_fails(
+        &assign("fn eligible(c, m) { m.phone != \"\" }"),
+        4,
+        "private_field",
+    );
+    let computed = assign("fn eligible(c, m) { let k = \"pho\"; m[k + \"ne\"] != \"\" }");
+    assert_fails(&computed, 4, "rule_failed");
+    assert!(!text(&computed.stderr).contains("7700"));
 }
 
 #[test]
