@@ -92,7 +92,7 @@ fn stop(why: &str) -> Box<EvalAltResult> {
 /// The fuel a value costs to read: its items, at every level, and its text; `None` if it is
 /// nested deeper than `max_depth` levels. Counting stops once past `cap`, so a value never
 /// costs more to measure than the budget it exhausts.
-pub(crate) fn cost_of(value: &Dynamic, cap: u64, max_depth: usize) -> Option<u64> {
+fn cost_of(value: &Dynamic, cap: u64, max_depth: usize) -> Option<u64> {
     let mut cost = 0;
     add_cost(value, cap, max_depth, &mut cost).then_some(cost)
 }
