@@ -3,7 +3,7 @@
 
 pub(crate) mod convert;
 mod memo;
-mod native;
+pub(crate) mod native;
 
 use std::fmt;
 use std::sync::Arc;

@@ -20,11 +20,15 @@ use std::collections::HashMap;
 use rhai::{AST, ASTFlags, ASTNode, Dynamic, Expr, FnCallExpr, INT, ImmutableString, Stmt};
 
 use crate::date::Date;
-use crate::rules::sandbox::{self, Limits, RECORD_ID, RECORD_MANAGER, Record, Slots};
+use crate::rules::sandbox::{
+    self, Limits, ManagerRecord, RECORD_ID, RECORD_MANAGER, Record, Slots,
+};
 
 /// A rulebook's functions compiled to native steps where they can be.
 pub(crate) struct NativeRules {
     functions: Vec<Option<Function>>,
+    /// Each function's name and number of parameters, in the order of `functions`.
+    signatures: Vec<(String, usize)>,
     /// Per derived field, in field order: its compiled function, if it has one.
     fields: Vec<Option<usize>>,
     budget: Budget,
@@ -83,11 +87,27 @@ enum Node {
     Block(Vec<Step>),
 }
 
+/// A property read, resolved when compiled for both kinds of record a rule can be handed:
+/// which is read depends on the value at run time (a helper may take either).
 #[derive(Clone, Copy)]
-enum Getter {
+struct Getter {
+    customer: Option<CustomerGetter>,
+    manager: Option<ManagerGetter>,
+}
+
+#[derive(Clone, Copy)]
+enum CustomerGetter {
     Slot(usize),
     Id,
     Manager,
+}
+
+#[derive(Clone, Copy)]
+enum ManagerGetter {
+    Slot(usize),
+    Id,
+    Capacity,
+    Target,
 }
 
 #[derive(Clone, Copy)]
@@ -141,6 +161,19 @@ impl NativeRules {
         limits: &Limits,
         as_of: Date,
     ) -> NativeRules {
+        NativeRules::with_managers(ast, fields, slots, None, limits, as_of)
+    }
+
+    /// [`NativeRules::new`] for rules that are also handed managers, whose readable
+    /// attributes `managers` names with their slots.
+    pub(crate) fn with_managers(
+        ast: &AST,
+        fields: &[&str],
+        slots: &Slots,
+        managers: Option<&HashMap<String, usize>>,
+        limits: &Limits,
+        as_of: Date,
+    ) -> NativeRules {
         let definitions: Vec<(String, Vec<ImmutableString>)> = ast
             .iter_fn_def()
             .map(|def| (def.name.to_string(), def.params.iter().cloned().collect()))
@@ -150,7 +183,11 @@ impl NativeRules {
             .enumerate()
             .map(|(i, (name, params))| ((name.as_str(), params.len()), i))
             .collect();
-        let compiler = Compiler { ids: &ids, slots };
+        let compiler = Compiler {
+            ids: &ids,
+            slots,
+            managers,
+        };
         let functions = compiler
             .bodies(ast, &definitions)
             .into_iter()
@@ -164,6 +201,10 @@ impl NativeRules {
             .collect();
         NativeRules {
             functions,
+            signatures: definitions
+                .iter()
+                .map(|(name, params)| (name.clone(), params.len()))
+                .collect(),
             fields: fields
                 .iter()
                 .map(|name| ids.get(&(*name, 1)).copied())
@@ -195,8 +236,28 @@ impl NativeRules {
         stack: &mut Vec<Dynamic>,
     ) -> Option<Dynamic> {
         let function = (*self.fields.get(field)?)?;
+        self.call(function, [Dynamic::from(record.clone())], stack)
+    }
+
+    /// The script function `name` of `arity` parameters, if it compiled to native steps.
+    pub(crate) fn function(&self, name: &str, arity: usize) -> Option<usize> {
+        let id = self
+            .signatures
+            .iter()
+            .position(|(n, a)| n == name && *a == arity)?;
+        self.functions.get(id)?.as_ref().map(|_| id)
+    }
+
+    /// Function `function` (from [`NativeRules::function`]) called with `args`, or `None`
+    /// where rhai must decide. `stack` is scratch space kept from one call to the next.
+    pub(crate) fn call<const N: usize>(
+        &self,
+        function: usize,
+        args: [Dynamic; N],
+        stack: &mut Vec<Dynamic>,
+    ) -> Option<Dynamic> {
         stack.clear();
-        stack.push(Dynamic::from(record.clone()));
+        stack.extend(args);
         let mut run = Run {
             rules: self,
             locals: std::mem::take(stack),
@@ -215,6 +276,8 @@ impl NativeRules {
 struct Compiler<'a> {
     ids: &'a HashMap<(&'a str, usize), usize>,
     slots: &'a Slots,
+    /// Managers' readable attributes by name, when compiling pair rules.
+    managers: Option<&'a HashMap<String, usize>>,
 }
 
 /// A body being compiled: parameters, steps so far (`None` once something cannot be), names in
@@ -402,11 +465,25 @@ impl Compiler<'_> {
     }
 
     fn getter(&self, name: &str) -> Option<Getter> {
-        match name {
-            RECORD_ID => Some(Getter::Id),
-            RECORD_MANAGER => Some(Getter::Manager),
-            _ => self.slots.by_name.get(name).map(|&slot| Getter::Slot(slot)),
-        }
+        let customer = match name {
+            RECORD_ID => Some(CustomerGetter::Id),
+            RECORD_MANAGER => Some(CustomerGetter::Manager),
+            _ => self
+                .slots
+                .by_name
+                .get(name)
+                .map(|&slot| CustomerGetter::Slot(slot)),
+        };
+        let manager = match name {
+            "id" => Some(ManagerGetter::Id),
+            "capacity" => Some(ManagerGetter::Capacity),
+            "target" => Some(ManagerGetter::Target),
+            _ => self
+                .managers
+                .and_then(|slots| slots.get(name))
+                .map(|&slot| ManagerGetter::Slot(slot)),
+        };
+        (customer.is_some() || manager.is_some()).then_some(Getter { customer, manager })
     }
 
     /// An operator, a call of another script function (which takes precedence, as in rhai),
@@ -732,6 +809,15 @@ fn binary(op: Op, left: &Dynamic, right: &Dynamic) -> Option<Dynamic> {
             .into(),
         );
     }
+    // `()` equals only `()`, as in rhai (`list != ()` guards a missing list).
+    if left.is_unit() || right.is_unit() {
+        let same = left.is_unit() && right.is_unit();
+        return match op {
+            Op::Eq => Some(same.into()),
+            Op::Ne => Some((!same).into()),
+            _ => None,
+        };
+    }
     None
 }
 
@@ -780,11 +866,19 @@ fn field<R>(
     budget: Budget,
     f: impl FnOnce(&Dynamic) -> Option<R>,
 ) -> Option<R> {
-    let record = record.read_lock::<Record>()?;
-    match getter {
-        Getter::Slot(slot) => f(within(record.0.values.get(slot)?, budget)?),
-        Getter::Manager => f(within(&record.0.manager, budget)?),
-        Getter::Id => f(within(&record.0.id.clone().into(), budget)?),
+    if let Some(customer) = record.read_lock::<Record>() {
+        return match getter.customer? {
+            CustomerGetter::Slot(slot) => f(within(customer.0.values.get(slot)?, budget)?),
+            CustomerGetter::Manager => f(within(&customer.0.manager, budget)?),
+            CustomerGetter::Id => f(within(&customer.0.id.clone().into(), budget)?),
+        };
+    }
+    let manager = record.read_lock::<ManagerRecord>()?;
+    match getter.manager? {
+        ManagerGetter::Slot(slot) => f(within(manager.0.values.get(slot)?, budget)?),
+        ManagerGetter::Id => f(within(&manager.0.id.clone().into(), budget)?),
+        ManagerGetter::Capacity => f(&manager.0.capacity.into()),
+        ManagerGetter::Target => f(&manager.0.target.into()),
     }
 }
 
@@ -813,7 +907,9 @@ mod tests {
 
     use super::*;
     use crate::load::{self, LoadOptions};
-    use crate::model::{Customer, CustomerId, Customers, Field, Schema, Value, ValueType};
+    use crate::model::{
+        Customer, CustomerId, Customers, Field, Managers, Schema, Value, ValueType,
+    };
     use crate::profile::convert::Converter;
     use crate::rules::Rulebook;
 
@@ -866,6 +962,112 @@ mod tests {
             }
         }
         (taken, all)
+    }
+
+    /// Evaluates `eligible` and `affinity` of `rules` for every `every`-th customer against
+    /// every manager, natively and with rhai, and checks that wherever the fast path gives a
+    /// value, rhai gives the same one. Returns how many pairs the fast path took on, of how many.
+    fn agree_on_pairs(
+        rules: &str,
+        customers: &Customers,
+        managers: &Managers,
+        every: usize,
+    ) -> (usize, usize) {
+        let rulebook = Rulebook::compile(rules).unwrap();
+        let slots = Slots::for_customers(&customers.schema, &rulebook);
+        let mut engine = sandbox::run_engine(&rulebook.limits(), &slots, as_of(), None);
+        sandbox::register_managers(&mut engine, &managers.schema, &rulebook);
+        let manager_slots = sandbox::manager_slots(&managers.schema, &rulebook);
+        let native = NativeRules::with_managers(
+            rulebook.ast(),
+            &[],
+            &slots,
+            Some(&manager_slots),
+            &rulebook.limits(),
+            as_of(),
+        );
+        let mut convert = Converter::default();
+        let staff: Vec<ManagerRecord> = managers
+            .records
+            .iter()
+            .map(|m| {
+                ManagerRecord(Arc::new(sandbox::ManagerData {
+                    id: m.id.as_str().into(),
+                    capacity: INT::from(m.capacity),
+                    target: INT::from(m.target_load()),
+                    values: sandbox::visible_values(
+                        &managers.schema,
+                        &m.attributes,
+                        &rulebook,
+                        &mut convert,
+                    ),
+                }))
+            })
+            .collect();
+        let profile = rulebook
+            .profile(customers, &crate::profile::ProfileOptions::new(as_of()))
+            .unwrap();
+        let (mut taken, mut all) = (0, 0);
+        let mut stack = Vec::new();
+        for (customer, derived) in customers
+            .records
+            .iter()
+            .zip(&profile.customers)
+            .step_by(every)
+        {
+            let record = Record::of(customer, &derived.values, &slots, &mut convert);
+            for manager in &staff {
+                for rule in ["eligible", "affinity"] {
+                    let Some(function) = native.function(rule, 2) else {
+                        all += 1;
+                        continue;
+                    };
+                    let args = [
+                        Dynamic::from(record.clone()),
+                        Dynamic::from(manager.clone()),
+                    ];
+                    let fast = native.call(function, args, &mut stack);
+                    let slow = engine.call_fn::<Dynamic>(
+                        &mut Scope::new(),
+                        rulebook.ast(),
+                        rule,
+                        (record.clone(), manager.clone()),
+                    );
+                    all += 1;
+                    if let Some(fast) = fast {
+                        taken += 1;
+                        let slow = slow.unwrap_or_else(|e| {
+                            panic!(
+                                "{rule} for {}: native {fast:?}, rhai failed: {e}",
+                                customer.id
+                            )
+                        });
+                        assert_eq!(
+                            (fast.type_name(), format!("{fast:?}")),
+                            (slow.type_name(), format!("{slow:?}")),
+                            "{rule} for {} and {}",
+                            customer.id,
+                            manager.0.id
+                        );
+                    }
+                }
+            }
+        }
+        (taken, all)
+    }
+
+    #[test]
+    fn the_example_banks_pair_rules_run_natively_and_equal_rhai() {
+        let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/data");
+        let customers =
+            load::read_customers(&data.join("customers.csv"), &LoadOptions::default()).unwrap();
+        let managers =
+            load::read_managers(&data.join("managers.csv"), &LoadOptions::default()).unwrap();
+        let rules = include_str!("../../../examples/rules/bank.rhai");
+        let (taken, all) = agree_on_pairs(rules, &customers, &managers, 10);
+        // Both pair rules of the bank are plain enough: no pair is left to rhai.
+        assert_eq!(taken, all);
+        assert_eq!(all, 300 * 50 * 2);
     }
 
     #[test]
@@ -1037,6 +1239,45 @@ mod tests {
             .prop_map(|(n, t, l, d, b)| vec![n, t, l, d, b])
     }
 
+    /// `source` with the reads of the customer's fields whose bit is set in `mask` read from
+    /// the manager instead (`c.n` becomes `m.n`; both have the same columns).
+    fn some_reads_from_the_manager(source: &str, mask: u64) -> String {
+        let mut out = String::with_capacity(source.len());
+        let mut rest = source;
+        let mut index = 0;
+        while let Some(at) = rest.find("c.") {
+            out.push_str(&rest[..at]);
+            out.push_str(if mask >> (index % 64) & 1 == 1 {
+                "m."
+            } else {
+                "c."
+            });
+            rest = &rest[at + 2..];
+            index += 1;
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn managers_like(columns: &[(&str, ValueType)], rows: Vec<Vec<Value>>) -> Managers {
+        let customers = customers(columns, rows);
+        Managers {
+            schema: customers.schema,
+            records: customers
+                .records
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| crate::model::Manager {
+                    id: crate::model::ManagerId::from(format!("M-{i}").as_str()),
+                    capacity: 10 + i as u32,
+                    target: None,
+                    segment_caps: Default::default(),
+                    attributes: c.attributes,
+                })
+                .collect(),
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
         #[test]
@@ -1059,6 +1300,30 @@ mod tests {
             // this test's business.
             prop_assume!(Rulebook::compile(&rules).is_ok());
             agree(&rules, &customers(&columns, rows));
+        }
+
+        #[test]
+        fn random_pair_rules_run_natively_only_where_rhai_agrees(
+            condition in boolean(3),
+            score in integer(3),
+            masks in (any::<u64>(), any::<u64>()),
+            rows in proptest::collection::vec(value(), 1..6),
+            staff in proptest::collection::vec(value(), 1..5),
+        ) {
+            let columns = [
+                ("n", ValueType::Int),
+                ("t", ValueType::Str),
+                ("l", ValueType::List),
+                ("d", ValueType::Date),
+                ("b", ValueType::Bool),
+            ];
+            let rules = format!(
+                "fn eligible(c, m) {{ {} }}\nfn affinity(c, m) {{ if m.id == \"M-0\" {{ return m.capacity - c.n; }} {} }}",
+                some_reads_from_the_manager(&condition, masks.0),
+                some_reads_from_the_manager(&score, masks.1),
+            );
+            prop_assume!(Rulebook::compile(&rules).is_ok());
+            agree_on_pairs(&rules, &customers(&columns, rows), &managers_like(&columns, staff), 1);
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::date::Date;
 use crate::error::{Position, Result, RuleError};
 use crate::model::{Customer, Managers, Schema, Value};
 use crate::profile::convert::Converter;
+use crate::profile::native::NativeRules;
 
 /// The rule names.
 const ELIGIBLE: &str = "eligible";
@@ -293,6 +294,11 @@ struct Worker {
     managers: Vec<ManagerRecord>,
     convert: Converter,
     scope: Scope<'static>,
+    /// The pair rules compiled to native steps where they can be; rhai decides the rest.
+    native: NativeRules,
+    /// `eligible` and `affinity` among `native`'s functions, if they compiled.
+    native_rules: (Option<usize>, Option<usize>),
+    stack: Vec<Dynamic>,
 }
 
 impl Worker {
@@ -305,6 +311,7 @@ impl Worker {
     ) -> Worker {
         let mut engine = sandbox::run_engine(&rulebook.limits(), slots, as_of, cancel);
         sandbox::register_managers(&mut engine, &managers.schema, rulebook);
+        let manager_slots = sandbox::manager_slots(&managers.schema, rulebook);
         let ast = sandbox::worker_ast(rulebook);
         let mut convert = Converter::default();
         let managers = managers
@@ -324,6 +331,15 @@ impl Worker {
                 }))
             })
             .collect();
+        let native = NativeRules::with_managers(
+            rulebook.ast(),
+            &[],
+            slots,
+            Some(&manager_slots),
+            &rulebook.limits(),
+            as_of,
+        );
+        let native_rules = (native.function(ELIGIBLE, 2), native.function(AFFINITY, 2));
         Worker {
             slots: slots.clone(),
             engine,
@@ -331,6 +347,9 @@ impl Worker {
             managers,
             convert,
             scope: Scope::new(),
+            native,
+            native_rules,
+            stack: Vec::new(),
         }
     }
 
@@ -414,6 +433,20 @@ impl Worker {
         manager: &ManagerRecord,
         customer: &Customer,
     ) -> Result<Dynamic, RuleError> {
+        let native = if rule == ELIGIBLE {
+            self.native_rules.0
+        } else {
+            self.native_rules.1
+        };
+        if let Some(function) = native {
+            let args = [
+                Dynamic::from(record.clone()),
+                Dynamic::from(manager.clone()),
+            ];
+            if let Some(value) = self.native.call(function, args, &mut self.stack) {
+                return Ok(value);
+            }
+        }
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         self.engine
             .call_fn_with_options(

@@ -182,14 +182,10 @@ pub(crate) fn register_managers(
         .register_get("id", |m: &mut ManagerRecord| m.0.id.clone())
         .register_get("capacity", |m: &mut ManagerRecord| m.0.capacity)
         .register_get("target", |m: &mut ManagerRecord| m.0.target);
-    let mut by_name = HashMap::new();
-    for (slot, field) in schema.fields().iter().enumerate() {
-        if rulebook.is_private(&field.name) {
-            continue;
-        }
-        by_name.insert(field.name.clone(), slot);
-        if !MANAGER_PROPERTIES.contains(&field.name.as_str()) {
-            engine.register_get(&field.name, move |m: &mut ManagerRecord| {
+    let by_name = manager_slots(schema, rulebook);
+    for (name, &slot) in &by_name {
+        if !MANAGER_PROPERTIES.contains(&name.as_str()) {
+            engine.register_get(name, move |m: &mut ManagerRecord| {
                 read(m.0.values.get(slot))
             });
         }
@@ -204,6 +200,21 @@ pub(crate) fn register_managers(
             }
         },
     );
+}
+
+/// Where each manager attribute of `schema` that rules may read lives: every one the rulebook
+/// does not mark private.
+pub(crate) fn manager_slots(
+    schema: &crate::model::Schema,
+    rulebook: &Rulebook,
+) -> HashMap<String, usize> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| !rulebook.is_private(&field.name))
+        .map(|(slot, field)| (field.name.clone(), slot))
+        .collect()
 }
 
 /// A record's input values as rules see them: those of private fields stay `()`, so their
