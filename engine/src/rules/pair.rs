@@ -164,26 +164,27 @@ pub(crate) fn evaluate(
             // Once cancelled, the remaining classes are skipped; the caller checks the flag
             // and discards this result.
             if stopped() {
-                return Vec::new();
+                return EligibleRow::default();
             }
             worker.eligible(rulebook, &representatives[r])
         })
         .collect();
-    // affinity[a][m], only where some class with those affinity reads finds m eligible.
-    let mut wanted = vec![vec![false; manager_count]; affinity_first.len()];
+    // affinity for each class of affinity's reads, only against the managers some class with
+    // those reads finds eligible.
+    let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); affinity_first.len()];
     for (&e, &a) in eligible_of.iter().zip(&affinity_of) {
-        for (m, is) in eligible[e].iter().enumerate() {
-            if matches!(is, Ok(true)) {
-                wanted[a][m] = true;
-            }
-        }
+        wanted[a].extend_from_slice(&eligible[e].managers);
+    }
+    for managers in &mut wanted {
+        managers.sort_unstable();
+        managers.dedup();
     }
     let affinity: Vec<AffinityRow> = affinity_first
         .par_iter()
         .zip(&wanted)
         .map_init(new_worker, |worker, (&r, wanted)| {
             if stopped() {
-                return Vec::new();
+                return AffinityRow::default();
             }
             worker.affinity(rulebook, &representatives[r], wanted)
         })
@@ -196,31 +197,42 @@ pub(crate) fn evaluate(
         .collect()
 }
 
-/// Per manager: whether `eligible` holds, the error it raised, or nothing (not evaluated).
-type EligibleRow = Vec<Result<bool, RuleError>>;
-/// Per manager: the affinity, its error, or `None` where it was not wanted.
-type AffinityRow = Vec<Option<Result<i64, RuleError>>>;
+/// `eligible` for one class: the managers it holds for and the errors it raised, each in
+/// manager order. Kept as lists, not a row per manager: classes times managers would be the
+/// largest thing in memory.
+#[derive(Default)]
+struct EligibleRow {
+    managers: Vec<u32>,
+    errors: Vec<(u32, RuleError)>,
+}
+
+/// `affinity` for one class against the managers wanted: values and errors, in manager order.
+#[derive(Default)]
+struct AffinityRow {
+    values: Vec<(u32, i64)>,
+    errors: Vec<(u32, RuleError)>,
+}
 
 /// One class's eligible managers with their affinity, or the error of its first failing pair
 /// (in manager order).
-fn combine(
-    eligible: &[Result<bool, RuleError>],
-    affinity: &[Option<Result<i64, RuleError>>],
-) -> Result<Eligible, RuleError> {
-    let mut chosen = Vec::new();
-    for (m, is) in eligible.iter().enumerate() {
-        match is {
-            Ok(true) => {}
-            Err(error) => return Err(error.clone()),
-            Ok(false) => continue,
+fn combine(eligible: &EligibleRow, affinity: &AffinityRow) -> Result<Eligible, RuleError> {
+    let stop = eligible.errors.first();
+    let mut chosen = Vec::with_capacity(eligible.managers.len());
+    for &m in &eligible.managers {
+        if stop.is_some_and(|&(at, _)| at < m) {
+            break;
         }
-        match affinity.get(m) {
-            Some(Some(Ok(value))) => chosen.push((m as u32, *value)),
-            Some(Some(Err(error))) => return Err(error.clone()),
-            _ => {}
+        if let Ok(i) = affinity.errors.binary_search_by_key(&m, |(at, _)| *at) {
+            return Err(affinity.errors[i].1.clone());
+        }
+        if let Ok(i) = affinity.values.binary_search_by_key(&m, |&(at, _)| at) {
+            chosen.push((m, affinity.values[i].1));
         }
     }
-    Ok(chosen)
+    match stop {
+        Some((_, error)) => Err(error.clone()),
+        None => Ok(chosen),
+    }
 }
 
 /// The pair rules for one class at a time on one kept engine: a router meeting a new class
@@ -259,8 +271,9 @@ impl PairEvaluator {
             return Ok((0..self.managers as u32).map(|j| (j, 0)).collect());
         }
         let eligible = self.worker.eligible(rulebook, representative);
-        let wanted: Vec<bool> = eligible.iter().map(|e| matches!(e, Ok(true))).collect();
-        let affinity = self.worker.affinity(rulebook, representative, &wanted);
+        let affinity = self
+            .worker
+            .affinity(rulebook, representative, &eligible.managers);
         combine(&eligible, &affinity)
     }
 }
@@ -359,80 +372,85 @@ impl Worker {
         rulebook: &Rulebook,
         representative: &Representative<'_>,
     ) -> EligibleRow {
+        let mut row = EligibleRow::default();
         let Some(at) = rulebook.pair_rules().eligible else {
-            return vec![Ok(true); self.managers.len()];
+            row.managers = (0..self.managers.len() as u32).collect();
+            return row;
         };
         let customer = representative.customer;
-        self.run_all(rulebook, (ELIGIBLE, at), representative, None)
-            .into_iter()
-            .map(|result| {
-                let result = result.unwrap_or(Ok(Dynamic::FALSE))?;
-                result
-                    .as_bool()
-                    .map_err(|_| invalid(ELIGIBLE, customer, &result, "bool"))
-            })
-            .collect()
+        let record = self.record_of(representative);
+        for m in 0..self.managers.len() as u32 {
+            let outcome = self
+                .call(rulebook, (ELIGIBLE, at), &record, m, customer)
+                .and_then(|result| {
+                    result
+                        .as_bool()
+                        .map_err(|_| invalid(ELIGIBLE, customer, &result, "bool"))
+                });
+            match outcome {
+                Ok(true) => row.managers.push(m),
+                Ok(false) => {}
+                Err(error) => row.errors.push((m, error)),
+            }
+        }
+        row
     }
 
-    /// `affinity` for `representative` against the `wanted` managers (0 without the rule).
+    /// `affinity` for `representative` against the `wanted` managers, in order (0 without the
+    /// rule).
     fn affinity(
         &mut self,
         rulebook: &Rulebook,
         representative: &Representative<'_>,
-        wanted: &[bool],
+        wanted: &[u32],
     ) -> AffinityRow {
+        let mut row = AffinityRow::default();
         let Some(at) = rulebook.pair_rules().affinity else {
-            return vec![Some(Ok(0)); self.managers.len()];
+            row.values = wanted.iter().map(|&m| (m, 0)).collect();
+            return row;
         };
         let customer = representative.customer;
-        self.run_all(rulebook, (AFFINITY, at), representative, Some(wanted))
-            .into_iter()
-            .map(|result| {
-                result.map(|result| {
-                    let result = result?;
+        let record = self.record_of(representative);
+        row.values.reserve(wanted.len());
+        for &m in wanted {
+            let outcome = self
+                .call(rulebook, (AFFINITY, at), &record, m, customer)
+                .and_then(|result| {
                     result
                         .as_int()
                         .map_err(|_| invalid(AFFINITY, customer, &result, "int"))
-                })
-            })
-            .collect()
+                });
+            match outcome {
+                Ok(value) => row.values.push((m, value)),
+                Err(error) => row.errors.push((m, error)),
+            }
+        }
+        row
     }
 
-    /// `rule` for `representative` against every manager (only the `wanted` ones, if given;
-    /// the others are `None`). A result of the wrong type is an error naming the rule.
-    fn run_all(
-        &mut self,
-        rulebook: &Rulebook,
-        (rule, at): (&str, Position),
-        representative: &Representative<'_>,
-        wanted: Option<&[bool]>,
-    ) -> Vec<Option<Result<Dynamic, RuleError>>> {
-        let customer = representative.customer;
-        let record = Record::of(
-            customer,
+    /// The record pair rules see for `representative`.
+    fn record_of(&mut self, representative: &Representative<'_>) -> Record {
+        Record::of(
+            representative.customer,
             representative.derived,
             &self.slots,
             &mut self.convert,
-        );
-        (0..self.managers.len())
-            .map(|index| {
-                if wanted.is_some_and(|wanted| !wanted.get(index).copied().unwrap_or(false)) {
-                    return None;
-                }
-                let manager = self.managers[index].clone();
-                Some(self.call(rulebook, (rule, at), &record, &manager, customer))
-            })
-            .collect()
+        )
     }
 
+    /// `rule` for `record` and manager `m`: natively where the rule compiled, else by rhai.
     fn call(
         &mut self,
         rulebook: &Rulebook,
         (rule, at): (&str, Position),
         record: &Record,
-        manager: &ManagerRecord,
+        m: u32,
         customer: &Customer,
     ) -> Result<Dynamic, RuleError> {
+        let Some(manager) = self.managers.get(m as usize) else {
+            return Ok(Dynamic::UNIT);
+        };
+        let manager = manager.clone();
         let native = if rule == ELIGIBLE {
             self.native_rules.0
         } else {
@@ -454,7 +472,7 @@ impl Worker {
                 &mut self.scope,
                 &self.ast,
                 rule,
-                (record.clone(), manager.clone()),
+                (record.clone(), manager),
             )
             .map_err(|e| {
                 sandbox::runtime_error(*e, (rule, Some(at)), customer.id.as_str(), rulebook)
