@@ -51,6 +51,8 @@ struct Budget {
 
 struct Function {
     params: usize,
+    /// Whether the body assigns to a parameter (then arguments cannot be lent to it).
+    writes_params: bool,
     /// Parameters and every `let` of the body, each with a slot of its own.
     locals: usize,
     body: Vec<Step>,
@@ -194,6 +196,7 @@ impl NativeRules {
             .map(|body| {
                 Some(Function {
                     params: body.params,
+                    writes_params: body.writes_params,
                     locals: body.locals,
                     body: body.steps?,
                 })
@@ -248,6 +251,38 @@ impl NativeRules {
         self.functions.get(id)?.as_ref().map(|_| id)
     }
 
+    /// [`NativeRules::call`] with arguments lent rather than given: they are moved in and back
+    /// out, so a caller calling again and again with the same records boxes them once. A
+    /// function that assigns to a parameter gets copies instead.
+    pub(crate) fn call_lent<const N: usize>(
+        &self,
+        function: usize,
+        args: &mut [Dynamic; N],
+        stack: &mut Vec<Dynamic>,
+    ) -> Option<Dynamic> {
+        if self.functions.get(function)?.as_ref()?.writes_params {
+            return self.call(function, args.clone(), stack);
+        }
+        stack.clear();
+        stack.extend(args.iter_mut().map(std::mem::take));
+        let mut run = Run {
+            rules: self,
+            locals: std::mem::take(stack),
+            steps: 0,
+            depth: 0,
+        };
+        let value = run.call_keeping(function, 0, N);
+        *stack = run.locals;
+        // The arguments are still the first locals, unchanged, unless the call gave up early.
+        if stack.len() >= N {
+            for (arg, lent) in args.iter_mut().zip(stack.drain(..N)) {
+                *arg = lent;
+            }
+        }
+        stack.clear();
+        value
+    }
+
     /// Function `function` (from [`NativeRules::function`]) called with `args`, or `None`
     /// where rhai must decide. `stack` is scratch space kept from one call to the next.
     pub(crate) fn call<const N: usize>(
@@ -284,6 +319,7 @@ struct Compiler<'a> {
 /// scope and slots handed out.
 struct Body {
     params: usize,
+    writes_params: bool,
     steps: Option<Vec<Step>>,
     scope: Vec<(ImmutableString, usize)>,
     locals: usize,
@@ -311,6 +347,7 @@ impl Compiler<'_> {
             .iter()
             .map(|(_, params)| Body {
                 params: params.len(),
+                writes_params: false,
                 steps: Some(Vec::new()),
                 scope: params.iter().cloned().zip(0..).collect(),
                 locals: params.len(),
@@ -372,6 +409,7 @@ impl Compiler<'_> {
                     Some((.., symbol)) => Some(Op::of(symbol)?),
                     None => None,
                 };
+                body.writes_params |= slot < body.params;
                 Step::Set(slot, op, self.node(body, &target.rhs)?)
             }
             Stmt::If(flow, ..) => Step::If(
@@ -388,6 +426,7 @@ impl Compiler<'_> {
                             && !self.ids.contains_key(&("push", 2)) =>
                     {
                         let slot = lookup(body, &variable.1)?;
+                        body.writes_params |= slot < body.params;
                         Step::Push(slot, self.node(body, &call.args[0])?)
                     }
                     _ => Step::Eval(self.node(body, expr)?),
@@ -558,6 +597,11 @@ impl Run<'_> {
 
     /// Calls function `id` with the arguments on top of the locals, from `base` on.
     fn call(&mut self, id: usize, base: usize) -> Option<Dynamic> {
+        self.call_keeping(id, base, 0)
+    }
+
+    /// [`Run::call`], leaving the first `keep` arguments on the locals afterwards.
+    fn call_keeping(&mut self, id: usize, base: usize, keep: usize) -> Option<Dynamic> {
         let function = self.rules.functions.get(id)?.as_ref()?;
         self.depth += 1;
         if self.depth > self.rules.budget.depth
@@ -570,7 +614,7 @@ impl Run<'_> {
         let value = match self.steps(base, &function.body)? {
             Flow::Value(value) | Flow::Return(value) => value,
         };
-        self.locals.truncate(base);
+        self.locals.truncate(base + keep);
         self.depth -= 1;
         Some(value)
     }
@@ -1009,6 +1053,8 @@ mod tests {
             .unwrap();
         let (mut taken, mut all) = (0, 0);
         let mut stack = Vec::new();
+        // Arguments are lent, as the pair evaluation lends them: boxed once, used many times.
+        let mut lent: Vec<Dynamic> = staff.iter().cloned().map(Dynamic::from).collect();
         for (customer, derived) in customers
             .records
             .iter()
@@ -1016,17 +1062,16 @@ mod tests {
             .step_by(every)
         {
             let record = Record::of(customer, &derived.values, &slots, &mut convert);
-            for manager in &staff {
+            let mut record_arg = Dynamic::from(record.clone());
+            for (manager, manager_arg) in staff.iter().zip(&mut lent) {
                 for rule in ["eligible", "affinity"] {
                     let Some(function) = native.function(rule, 2) else {
                         all += 1;
                         continue;
                     };
-                    let args = [
-                        Dynamic::from(record.clone()),
-                        Dynamic::from(manager.clone()),
-                    ];
-                    let fast = native.call(function, args, &mut stack);
+                    let mut args = [std::mem::take(&mut record_arg), std::mem::take(manager_arg)];
+                    let fast = native.call_lent(function, &mut args, &mut stack);
+                    [record_arg, *manager_arg] = args;
                     let slow = engine.call_fn::<Dynamic>(
                         &mut Scope::new(),
                         rulebook.ast(),
@@ -1068,6 +1113,21 @@ mod tests {
         // Both pair rules of the bank are plain enough: no pair is left to rhai.
         assert_eq!(taken, all);
         assert_eq!(all, 300 * 50 * 2);
+    }
+
+    #[test]
+    fn a_pair_rule_that_assigns_to_a_parameter_leaves_the_lent_records_alone() {
+        let columns = [("n", ValueType::Int)];
+        let rows = || (0..3).map(|n| vec![Value::Int(n)]).collect::<Vec<_>>();
+        let rules = "fn eligible(c, m) { let k = m.n; m = 0; k >= c.n }\n\
+                     fn affinity(c, m) { let k = m.n * 10 + c.n; c = (); k }";
+        let (taken, all) = agree_on_pairs(
+            rules,
+            &customers(&columns, rows()),
+            &managers_like(&columns, rows()),
+            1,
+        );
+        assert_eq!((taken, all), (18, 18));
     }
 
     #[test]

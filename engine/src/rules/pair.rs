@@ -312,6 +312,9 @@ struct Worker {
     /// `eligible` and `affinity` among `native`'s functions, if they compiled.
     native_rules: (Option<usize>, Option<usize>),
     stack: Vec<Dynamic>,
+    /// The current class's record and every manager, boxed once for the native calls.
+    record_arg: Dynamic,
+    manager_args: Vec<Dynamic>,
 }
 
 impl Worker {
@@ -327,7 +330,7 @@ impl Worker {
         let manager_slots = sandbox::manager_slots(&managers.schema, rulebook);
         let ast = sandbox::worker_ast(rulebook);
         let mut convert = Converter::default();
-        let managers = managers
+        let managers: Vec<ManagerRecord> = managers
             .records
             .iter()
             .map(|m| {
@@ -353,6 +356,7 @@ impl Worker {
             as_of,
         );
         let native_rules = (native.function(ELIGIBLE, 2), native.function(AFFINITY, 2));
+        let manager_args: Vec<Dynamic> = managers.iter().cloned().map(Dynamic::from).collect();
         Worker {
             slots: slots.clone(),
             engine,
@@ -363,6 +367,8 @@ impl Worker {
             native,
             native_rules,
             stack: Vec::new(),
+            record_arg: Dynamic::UNIT,
+            manager_args,
         }
     }
 
@@ -428,14 +434,16 @@ impl Worker {
         row
     }
 
-    /// The record pair rules see for `representative`.
+    /// The record pair rules see for `representative`, also kept boxed for native calls.
     fn record_of(&mut self, representative: &Representative<'_>) -> Record {
-        Record::of(
+        let record = Record::of(
             representative.customer,
             representative.derived,
             &self.slots,
             &mut self.convert,
-        )
+        );
+        self.record_arg = Dynamic::from(record.clone());
+        record
     }
 
     /// `rule` for `record` and manager `m`: natively where the rule compiled, else by rhai.
@@ -456,12 +464,18 @@ impl Worker {
         } else {
             self.native_rules.1
         };
-        if let Some(function) = native {
-            let args = [
-                Dynamic::from(record.clone()),
-                Dynamic::from(manager.clone()),
+        if let Some(function) = native
+            && let Some(manager_arg) = self.manager_args.get_mut(m as usize)
+        {
+            let mut args = [
+                std::mem::take(&mut self.record_arg),
+                std::mem::take(manager_arg),
             ];
-            if let Some(value) = self.native.call(function, args, &mut self.stack) {
+            let value = self.native.call_lent(function, &mut args, &mut self.stack);
+            let [record_arg, manager_arg_back] = args;
+            self.record_arg = record_arg;
+            *manager_arg = manager_arg_back;
+            if let Some(value) = value {
                 return Ok(value);
             }
         }
