@@ -14,6 +14,7 @@
 //! could change between versions.
 
 pub mod bank;
+pub mod cli;
 pub mod day;
 pub mod live;
 pub mod rng;
