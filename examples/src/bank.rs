@@ -122,6 +122,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(
     /// Whether a customer is a person or a small business.
