@@ -1,5 +1,7 @@
 //! The whole assignment of a generated bank — rules, pair rules and the exact solve — at
-//! 10,000 and 100,000 customers with 500 managers.
+//! 10,000 and 100,000 customers with 500 managers, and of the example lender at 10,000
+//! borrowers with 100 managers: its pair rules read the current manager and a lead score, so
+//! nearly every borrower is a pair class of its own.
 #![allow(
     missing_docs,
     clippy::expect_used,
@@ -7,6 +9,7 @@
 )]
 
 use apportion::{AssignOptions, Book, Rulebook, assign};
+use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -39,6 +42,29 @@ fn assignment(c: &mut Criterion) {
             |b, book| b.iter(|| assign(book, &rules, &options).expect("assign")),
         );
     }
+
+    let rules = Rulebook::compile(include_str!("../../examples/rules/lender.rhai"))
+        .expect("the lender's rulebook");
+    // Without `--bench` (`cargo test --benches`) criterion runs each bench once to test it;
+    // the lender's pair rules run per borrower, so a smaller book keeps that quick.
+    let (customers, managers) = if std::env::args().any(|a| a == "--bench") {
+        (10_000, 100)
+    } else {
+        (2_000, 20)
+    };
+    let config = LenderConfig {
+        customers,
+        managers,
+        ..LenderConfig::default()
+    };
+    let book = lender::load_book(&lender::generate(&config)).expect("the lender loads");
+    let options = AssignOptions::new(config.as_of);
+    group.throughput(Throughput::Elements(config.customers as u64));
+    group.bench_with_input(
+        BenchmarkId::new(format!("lender_{managers}_managers"), customers),
+        &book,
+        |b, book| b.iter(|| assign(book, &rules, &options).expect("assign")),
+    );
     group.finish();
 }
 

@@ -1,5 +1,6 @@
 //! Profiling 100,000 generated customers with the example bank's rulebook, beside the same
-//! rules hand-written in Rust: the speed limit the sandboxed rules are compared with.
+//! rules hand-written in Rust (the speed limit the sandboxed rules are compared with), and
+//! 100,000 borrowers of the example lender with its rulebook.
 #![allow(
     missing_docs,
     clippy::expect_used,
@@ -9,6 +10,7 @@
 use apportion::load::{self, Format, LoadOptions};
 use apportion::{ProfileOptions, Rulebook};
 use apportion_benches::native_bank;
+use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, customers_csv, generate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -35,6 +37,25 @@ fn profile(c: &mut Criterion) {
     });
     group.bench_function("bank_rules_hand_written_rust", |b| {
         b.iter(|| native_bank::profile(&customers, config.as_of).expect("profile"))
+    });
+
+    // Without `--bench` (`cargo test --benches`) criterion runs each bench once to test it:
+    // a smaller lender keeps that quick.
+    let borrowers_count = if std::env::args().any(|a| a == "--bench") {
+        CUSTOMERS
+    } else {
+        10_000
+    };
+    let config = LenderConfig::sized(borrowers_count);
+    let borrowers = lender::load_book(&lender::generate(&config))
+        .expect("load the lender")
+        .customers;
+    let rules = Rulebook::compile(include_str!("../../examples/rules/lender.rhai"))
+        .expect("compile the lender's rulebook");
+    let options = ProfileOptions::new(config.as_of);
+    group.throughput(Throughput::Elements(borrowers_count as u64));
+    group.bench_function("lender_rulebook_rhai", |b| {
+        b.iter(|| rules.profile(&borrowers, &options).expect("profile"))
     });
     group.finish();
 }

@@ -4,6 +4,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 customers="${1:-100000}"
 managers="${2:-500}"
+book="${3:-bank}"  # or lender
 out="$here/target"
 mkdir -p "$out"
 if [ ! -x "$here/.venv/bin/python" ]; then
@@ -16,7 +17,7 @@ cd "$here/../.."
 : > "$out/apportion.txt"
 for kind_runs in aggregated:5 per_customer:1; do
   cargo run --quiet --release --locked -p apportion-benches --bin export-network -- \
-    --customers "$customers" --managers "$managers" --out "$out" \
+    --customers "$customers" --managers "$managers" --book "$book" --out "$out" \
     --only "${kind_runs%:*}" --runs "${kind_runs#*:}" | sed "s/\$/ ${kind_runs#*:}/" >> "$out/apportion.txt"
 done
 cat "$out/apportion.txt"

@@ -122,6 +122,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(
     /// Whether a customer is a person or a small business.
@@ -325,11 +326,11 @@ pub(crate) fn generate_parts(
     }
 }
 
-fn digits(n: usize) -> usize {
+pub(crate) fn digits(n: usize) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
-fn round_to(value: f64, step: f64) -> i64 {
+pub(crate) fn round_to(value: f64, step: f64) -> i64 {
     ((value / step).round() * step) as i64
 }
 
@@ -458,7 +459,7 @@ fn customer(
 }
 
 /// `as_of` minus `days`; callers keep `days` within the representable range.
-fn days_before(as_of: Date, days: i64) -> Date {
+pub(crate) fn days_before(as_of: Date, days: i64) -> Date {
     Date::from_days_since_epoch(as_of.days_since_epoch() - days).unwrap_or(as_of)
 }
 
@@ -594,23 +595,42 @@ const LAST_NAMES: [&str; 48] = [
     "Zhang",
 ];
 
-/// Managers per region: proportional to the region's customers, with at least two per region
-/// (one each for the private-banking and SME-credit guarantees) when there are enough managers.
-fn managers_per_region(
+/// A full name not in `used` if one turns up in eight draws (then added to `used`), else the
+/// last one drawn.
+pub(crate) fn manager_name(rng: &mut Rng, used: &mut std::collections::HashSet<String>) -> String {
+    let mut name = String::new();
+    for _ in 0..8 {
+        name = format!(
+            "{} {}",
+            FIRST_NAMES[rng.index(FIRST_NAMES.len())],
+            LAST_NAMES[rng.index(LAST_NAMES.len())]
+        );
+        if used.insert(name.clone()) {
+            break;
+        }
+    }
+    name
+}
+
+/// Managers per area (a region, a province): proportional to the area's customers (to `shares`
+/// when there are none), with at least two per area (one each for the certifications every area
+/// must have) when there are enough managers.
+pub(crate) fn managers_per_area(
     manager_count: usize,
-    per_region: &[usize; REGIONS.len()],
+    per_area: &[usize],
+    shares: &[f64],
     customer_count: usize,
 ) -> Vec<usize> {
-    let regions = REGIONS.len();
+    let regions = per_area.len();
     let minimum = match manager_count {
         n if n >= 2 * regions => 2,
         n if n >= regions => 1,
         _ => 0,
     };
     let weights: Vec<f64> = if customer_count > 0 {
-        per_region.iter().map(|&n| n as f64).collect()
+        per_area.iter().map(|&n| n as f64).collect()
     } else {
-        REGIONS.iter().map(|r| r.share).collect()
+        shares.to_vec()
     };
     let mut counts = vec![minimum; regions];
     let spare = manager_count - minimum * regions;
@@ -646,7 +666,7 @@ fn managers_per_region(
 
 /// Splits `total` into integers proportional to `weights`, each within `low..=high` where
 /// possible, summing to `total` where possible.
-fn split_capacity(total: u32, weights: &[f64], low: u32, high: u32) -> Vec<u32> {
+pub(crate) fn split_capacity(total: u32, weights: &[f64], low: u32, high: u32) -> Vec<u32> {
     let n = weights.len();
     let mut result = vec![0u32; n];
     if n == 0 {
@@ -725,7 +745,8 @@ fn managers(
     customer_count: usize,
 ) -> (Vec<ManagerRow>, Vec<usize>) {
     let mut rng = Rng::stream(seed, STREAM_MANAGERS, 0);
-    let counts = managers_per_region(manager_count, per_region, customer_count);
+    let shares: Vec<f64> = REGIONS.iter().map(|r| r.share).collect();
+    let counts = managers_per_area(manager_count, per_region, &shares, customer_count);
 
     // Manager ids are not grouped by region: shuffle the region slots.
     let mut slots: Vec<usize> = counts
@@ -735,22 +756,12 @@ fn managers(
         .collect();
     shuffle(&mut rng, &mut slots);
 
-    let width = digits(former_base(manager_count) + former_count(manager_count)).max(3);
+    let width = manager_id_width(manager_count, REGIONS.len());
     let mut used_names = std::collections::HashSet::new();
     let mut managers: Vec<ManagerRow> = Vec::with_capacity(manager_count);
     for (index, &region_index) in slots.iter().enumerate() {
         let region = &REGIONS[region_index];
-        let mut name = String::new();
-        for _ in 0..8 {
-            name = format!(
-                "{} {}",
-                FIRST_NAMES[rng.index(FIRST_NAMES.len())],
-                LAST_NAMES[rng.index(LAST_NAMES.len())]
-            );
-            if used_names.insert(name.clone()) {
-                break;
-            }
-        }
+        let name = manager_name(&mut rng, &mut used_names);
         let seniority_years = (1.0 + rng.exponential(7.0)).min(35.0) as i64;
         let mut languages = vec!["en"];
         let extra: Vec<f64> = region.languages[1..].to_vec();
@@ -882,7 +893,7 @@ fn managers(
     (managers, slots)
 }
 
-fn shuffle<T>(rng: &mut Rng, items: &mut [T]) {
+pub(crate) fn shuffle<T>(rng: &mut Rng, items: &mut [T]) {
     for i in (1..items.len()).rev() {
         let j = rng.index(i + 1);
         items.swap(i, j);
@@ -898,18 +909,33 @@ fn former_base(manager_count: usize) -> usize {
     }
 }
 
-fn former_count(manager_count: usize) -> usize {
-    (manager_count / 10).max(REGIONS.len())
+/// One former manager per ten current ones, at least one per area.
+fn former_count(manager_count: usize, areas: usize) -> usize {
+    (manager_count / 10).max(areas)
+}
+
+/// The digits in every manager id, current and former (at least three).
+pub(crate) fn manager_id_width(manager_count: usize, areas: usize) -> usize {
+    digits(former_base(manager_count) + former_count(manager_count, areas)).max(3)
+}
+
+/// The ids of the managers who have left (`M-901`, …); number `k` worked in area
+/// `k % areas`.
+pub(crate) fn former_manager_ids(manager_count: usize, areas: usize) -> Vec<String> {
+    let base = former_base(manager_count);
+    let width = manager_id_width(manager_count, areas);
+    (0..former_count(manager_count, areas))
+        .map(|k| format!("M-{:0width$}", base + k + 1, width = width))
+        .collect()
 }
 
 /// Managers who have left, spread over the regions in turn.
 fn former_managers(manager_count: usize) -> Vec<FormerManager> {
-    let base = former_base(manager_count);
-    let count = former_count(manager_count);
-    let width = digits(base + count).max(3);
-    (0..count)
-        .map(|k| FormerManager {
-            id: format!("M-{:0width$}", base + k + 1, width = width),
+    former_manager_ids(manager_count, REGIONS.len())
+        .into_iter()
+        .enumerate()
+        .map(|(k, id)| FormerManager {
+            id,
             region: REGIONS[k % REGIONS.len()].name,
         })
         .collect()

@@ -12,9 +12,14 @@
 //! The same configuration always gives byte-for-byte the same files, on every platform: the
 //! random numbers come from a generator written here ([`rng`]), not from a crate whose output
 //! could change between versions.
+//!
+//! [`lender`] is a second example, a lending firm's borrowers and account managers, for the
+//! rulebook `examples/rules/lender.rhai`.
 
 pub mod bank;
+pub mod cli;
 pub mod day;
+pub mod lender;
 pub mod live;
 pub mod rng;
 pub mod scenarios;

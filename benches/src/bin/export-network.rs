@@ -1,8 +1,9 @@
-//! Builds the example bank's assignment network at a given size, solves it with apportion's
-//! network simplex (timed), and writes it in the format of `benches/compare/README.md` for
-//! other solvers. Prints `network <kind> <file> <seconds>` per network. `--only aggregated` (or
-//! `per_customer`) skips the other kind; `--runs N` times N solves of each network and reports
-//! the median (a single solve of a small network is at the mercy of a noisy machine).
+//! Builds the example bank's (with `--book lender`, the example lender's) assignment network
+//! at a given size, solves it with apportion's network simplex (timed), and writes it in the
+//! format of `benches/compare/README.md` for other solvers. Prints `network <kind> <file>
+//! <seconds>` per network. `--only aggregated` (or `per_customer`) skips the other kind;
+//! `--runs N` times N solves of each network and reports the median (a single solve of a small
+//! network is at the mercy of a noisy machine).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::time::Instant;
 
 use apportion::solve::network::{ArcId, Network, NodeId};
 use apportion::{AssignOptions, Rulebook};
+use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book};
 
 /// The allocator the CLI uses, so the solve is timed as users run it.
@@ -31,6 +33,7 @@ fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let (mut customers, mut managers, mut out) = (100_000, 500, PathBuf::from("target"));
     let mut runs = 1usize;
+    let mut lender_book = false;
     let mut kinds = vec![("aggregated", true), ("per_customer", false)];
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -40,21 +43,45 @@ fn run() -> Result<(), String> {
             "--out" => out = PathBuf::from(value),
             "--only" => kinds.retain(|(kind, _)| *kind == value),
             "--runs" => runs = value.parse().ok().filter(|&n| n > 0).ok_or("bad --runs")?,
+            "--book" => match value.as_str() {
+                "bank" => lender_book = false,
+                "lender" => lender_book = true,
+                _ => return Err(format!("--book is `bank` or `lender`, not `{value}`")),
+            },
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
-    let config = BankConfig {
-        customers,
-        managers,
-        ..BankConfig::default()
+    let (book, rules, as_of, name) = if lender_book {
+        let config = LenderConfig {
+            customers,
+            managers,
+            ..LenderConfig::default()
+        };
+        (
+            lender::load_book(&lender::generate(&config)),
+            include_str!("../../../examples/rules/lender.rhai"),
+            config.as_of,
+            "lender-",
+        )
+    } else {
+        let config = BankConfig {
+            customers,
+            managers,
+            ..BankConfig::default()
+        };
+        (
+            load_book(&generate(&config)),
+            include_str!("../../../examples/rules/bank.rhai"),
+            config.as_of,
+            "",
+        )
     };
-    let book = load_book(&generate(&config)).map_err(|e| e.to_string())?;
-    let rules = Rulebook::compile(include_str!("../../../examples/rules/bank.rhai"))
-        .map_err(|e| e.to_string())?;
+    let book = book.map_err(|e| e.to_string())?;
+    let rules = Rulebook::compile(rules).map_err(|e| e.to_string())?;
     for (kind, aggregate) in kinds {
         let options = AssignOptions {
             aggregate,
-            ..AssignOptions::new(config.as_of)
+            ..AssignOptions::new(as_of)
         };
         let network = apportion::solve::assignment_network(&book, &rules, &options)
             .map_err(|e| e.to_string())?;
@@ -68,7 +95,7 @@ fn run() -> Result<(), String> {
         times.sort_by(f64::total_cmp);
         let seconds = times[runs / 2];
         let cost = solution.map_or(0, |s| s.cost);
-        let file = out.join(format!("{kind}-{customers}x{managers}.apnet"));
+        let file = out.join(format!("{kind}-{name}{customers}x{managers}.apnet"));
         write(&network, cost, &file).map_err(|e| format!("{}: {e}", file.display()))?;
         println!("network {kind} {} {seconds:.6}", file.display());
     }

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apportion::Date;
+use apportion_examples::cli::{GeneratorArgs, parse_generator_args};
 use apportion_examples::{BankConfig, generate, write_csv};
 
 const USAGE: &str = "\
@@ -29,64 +29,18 @@ struct Args {
     out: PathBuf,
 }
 
-fn parse_count(flag: &str, value: &str) -> Result<usize, String> {
-    value
-        .parse::<usize>()
-        .map_err(|_| format!("{flag} expects a non-negative integer, got `{value}`"))
-}
-
 /// `Ok(None)` means help was asked for.
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut customers = None;
-    let mut managers = None;
-    let mut seed = None;
-    let mut as_of = None;
-    let mut out = None;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        if arg == "-h" || arg == "--help" {
-            return Ok(None);
-        }
-        // Accept both `--flag value` and `--flag=value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg.clone(), None),
-        };
-        if !matches!(
-            flag.as_str(),
-            "--customers" | "--managers" | "--seed" | "--as-of" | "--out"
-        ) {
-            return Err(format!("unknown argument `{arg}`"));
-        }
-        let value = match inline.or_else(|| args.next()) {
-            Some(value) => value,
-            None => return Err(format!("{flag} needs a value")),
-        };
-        match flag.as_str() {
-            "--customers" => customers = Some(parse_count(&flag, &value)?),
-            "--managers" => managers = Some(parse_count(&flag, &value)?),
-            "--seed" => {
-                seed = Some(value.parse::<u64>().map_err(|_| {
-                    format!("--seed expects an unsigned 64-bit integer, got `{value}`")
-                })?);
-            }
-            "--as-of" => {
-                as_of =
-                    Some(value.parse::<Date>().map_err(|_| {
-                        format!("--as-of expects a date as YYYY-MM-DD, got `{value}`")
-                    })?);
-            }
-            _ => {
-                if value.is_empty() {
-                    return Err("--out needs a directory".to_owned());
-                }
-                out = Some(PathBuf::from(value));
-            }
-        }
-    }
-
+    let Some(GeneratorArgs {
+        customers,
+        managers,
+        seed,
+        as_of,
+        out,
+    }) = parse_generator_args(args)?
+    else {
+        return Ok(None);
+    };
     let mut config = customers.map_or_else(BankConfig::default, BankConfig::sized);
     if let Some(managers) = managers {
         config.managers = managers;
