@@ -259,6 +259,7 @@ impl NativeRules {
         function: usize,
         args: &mut [Dynamic; N],
         stack: &mut Vec<Dynamic>,
+        helper: Option<Helper<'_>>,
     ) -> Option<Dynamic> {
         if self.functions.get(function)?.as_ref()?.writes_params {
             return self.call(function, args.clone(), stack);
@@ -270,6 +271,7 @@ impl NativeRules {
             locals: std::mem::take(stack),
             steps: 0,
             depth: 0,
+            helper,
         };
         let value = run.call_keeping(function, 0, N);
         *stack = run.locals;
@@ -298,6 +300,7 @@ impl NativeRules {
             locals: std::mem::take(stack),
             steps: 0,
             depth: 0,
+            helper: None,
         };
         let value = run.call(function, 0);
         *stack = run.locals;
@@ -576,14 +579,21 @@ enum Flow {
 }
 
 /// One evaluation: the locals of every active call, one after another, and what it has spent.
-struct Run<'a> {
+struct Run<'a, 'h> {
     rules: &'a NativeRules,
     locals: Vec<Dynamic>,
     steps: u64,
     depth: usize,
+    /// Runs a script function that has no native steps through rhai, if the caller can.
+    helper: Option<Helper<'h>>,
 }
 
-impl Run<'_> {
+/// Calls a script function the native path could not compile, through rhai, by name with its
+/// arguments: its value and the fuel it spent, or `None` if it failed (then the whole rule goes
+/// to rhai, which gives the genuine error).
+pub(crate) type Helper<'h> = &'h mut dyn FnMut(&str, Vec<Dynamic>) -> Option<(Dynamic, u64)>;
+
+impl Run<'_, '_> {
     fn tick(&mut self) -> Option<()> {
         self.spend(1)
     }
@@ -790,6 +800,18 @@ impl Run<'_> {
                 }
                 .into()
             }
+            Node::Call(id, args) if self.rules.functions.get(*id).is_some_and(Option::is_none) => {
+                let values = args
+                    .iter()
+                    .map(|arg| self.value(base, arg))
+                    .collect::<Option<Vec<_>>>()?;
+                let (name, _) = self.rules.signatures.get(*id)?;
+                let (value, fuel) = (self.helper.as_mut()?)(name, values)?;
+                // Rhai counts about four operations to a native step: whatever nears the
+                // limit as a whole is left to rhai, which enforces it.
+                self.spend(usize::try_from(fuel / 4).unwrap_or(usize::MAX))?;
+                value
+            }
             Node::Call(id, args) => {
                 // The arguments go straight onto the locals, where the call's frame starts.
                 let frame = self.locals.len();
@@ -947,7 +969,7 @@ mod tests {
     use std::sync::Arc;
 
     use proptest::prelude::*;
-    use rhai::Scope;
+    use rhai::{CallFnOptions, Scope};
 
     use super::*;
     use crate::load::{self, LoadOptions};
@@ -1070,7 +1092,20 @@ mod tests {
                         continue;
                     };
                     let mut args = [std::mem::take(&mut record_arg), std::mem::take(manager_arg)];
-                    let fast = native.call_lent(function, &mut args, &mut stack);
+                    let mut helper = |name: &str, args: Vec<Dynamic>| {
+                        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+                        let value = engine
+                            .call_fn_with_options::<Dynamic>(
+                                options,
+                                &mut Scope::new(),
+                                rulebook.ast(),
+                                name,
+                                args,
+                            )
+                            .ok()?;
+                        Some((value, crate::rules::fuel::spent_by_last_evaluation()))
+                    };
+                    let fast = native.call_lent(function, &mut args, &mut stack, Some(&mut helper));
                     [record_arg, *manager_arg] = args;
                     let slow = engine.call_fn::<Dynamic>(
                         &mut Scope::new(),
@@ -1128,6 +1163,21 @@ mod tests {
             1,
         );
         assert_eq!((taken, all), (18, 18));
+    }
+
+    #[test]
+    fn a_helper_with_no_native_steps_runs_through_rhai_inside_a_native_pair_rule() {
+        let columns = [("n", ValueType::Int)];
+        let rows = || (0..4).map(|n| vec![Value::Int(n)]).collect::<Vec<_>>();
+        let rules = "fn _bonus(n) { switch n { 1 => 10, 2 => 20, _ => 0 } }\n\
+                     fn affinity(c, m) { _bonus(c.n) + m.n }";
+        let (taken, all) = agree_on_pairs(
+            rules,
+            &customers(&columns, rows()),
+            &managers_like(&columns, rows()),
+            1,
+        );
+        assert_eq!((taken, all), (16, 32));
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub(crate) const CANCELLED: &str = "cancelled";
 struct Meter {
     /// Fuel spent beyond the evaluation's operations (which rhai counts).
     spent: u64,
+    /// Operations counted so far.
+    operations: u64,
     /// The evaluation's budget (0: unlimited).
     budget: u64,
     max_depth: usize,
@@ -45,7 +47,7 @@ struct Meter {
 
 thread_local! {
     static METER: Cell<Meter> = const {
-        Cell::new(Meter { spent: 0, budget: 0, max_depth: usize::MAX })
+        Cell::new(Meter { spent: 0, operations: 0, budget: 0, max_depth: usize::MAX })
     };
 }
 
@@ -68,6 +70,12 @@ pub(crate) fn charge_before(units: u64) -> Result<(), Box<EvalAltResult>> {
         return Err(stop(OUT_OF_FUEL));
     }
     Ok(())
+}
+
+/// All the fuel the last evaluation on this thread spent: its operations and its charges.
+pub(crate) fn spent_by_last_evaluation() -> u64 {
+    let meter = METER.with(Cell::get);
+    meter.operations.saturating_add(meter.spent)
 }
 
 /// What reading `value` costs in the current evaluation; an error that stops it if the value
@@ -146,6 +154,7 @@ fn is_composite(value: &Dynamic) -> bool {
 pub(crate) fn install(engine: &mut Engine, limits: &Limits, cancel: Option<Cancel>) {
     let fresh = Meter {
         spent: 0,
+        operations: 0,
         budget: limits.max_operations,
         max_depth: limits.max_value_depth,
     };
@@ -157,13 +166,13 @@ pub(crate) fn install(engine: &mut Engine, limits: &Limits, cancel: Option<Cance
         Ok(None)
     });
     engine.on_progress(move |operations| {
-        // Rhai counts operations from 1 in every call: a new evaluation starts with no debt.
-        let meter = if operations == 1 {
-            METER.with(|meter| meter.set(fresh));
-            fresh
-        } else {
-            METER.with(Cell::get)
-        };
+        let meter = METER.with(|meter| {
+            // Rhai counts operations from 1 in every call: a new evaluation starts afresh.
+            let mut now = if operations == 1 { fresh } else { meter.get() };
+            now.operations = operations;
+            meter.set(now);
+            now
+        });
         if cancel.as_ref().is_some_and(Cancel::is_cancelled) {
             Some(CANCELLED.into())
         } else if meter.budget > 0 && operations.saturating_add(meter.spent) > meter.budget {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 
-use super::Rulebook;
 use super::analysis::Analysis;
 use super::keys::KeyMaker;
 use super::sandbox::{self, MANAGER_PROPERTIES, ManagerData, ManagerRecord, Record, Slots};
+use super::{Rulebook, fuel};
 use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Position, Result, RuleError};
@@ -471,7 +471,18 @@ impl Worker {
                 std::mem::take(&mut self.record_arg),
                 std::mem::take(manager_arg),
             ];
-            let value = self.native.call_lent(function, &mut args, &mut self.stack);
+            // A helper with no native steps (a `switch`, say) runs through rhai on its own.
+            let (engine, ast, scope) = (&self.engine, &self.ast, &mut self.scope);
+            let mut helper = |name: &str, args: Vec<Dynamic>| {
+                let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+                let value = engine
+                    .call_fn_with_options::<Dynamic>(options, scope, ast, name, args)
+                    .ok()?;
+                Some((value, fuel::spent_by_last_evaluation()))
+            };
+            let value =
+                self.native
+                    .call_lent(function, &mut args, &mut self.stack, Some(&mut helper));
             let [record_arg, manager_arg_back] = args;
             self.record_arg = record_arg;
             *manager_arg = manager_arg_back;
