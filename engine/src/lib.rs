@@ -20,7 +20,9 @@ pub use model::{
     Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
     ValueType,
 };
-pub use plan::{Assignment, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason};
+pub use plan::{
+    Assignment, ManagerLoad, NetworkStats, Objective, Plan, Unassigned, UnassignedReason,
+};
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
 pub use rules::{FieldRule, Limits, Rulebook, TicketRule};
 pub use solve::{

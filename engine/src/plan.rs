@@ -152,6 +152,22 @@ pub struct Plan {
     pub objective: Objective,
     /// Balance statistics.
     pub stats: BalanceStats,
+    /// The size of the problem the solver saw.
+    pub network: NetworkStats,
+}
+
+/// How large the assignment's network was: what aggregation made of the customers. Useful to
+/// see why a book is slow (pair classes near one per customer aggregate nothing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkStats {
+    /// Distinct customers as the pair rules see them: the pair rules ran once per class.
+    pub pair_classes: usize,
+    /// Supply nodes: groups of interchangeable customers, split by current manager.
+    pub supply_nodes: usize,
+    /// Nodes of the network.
+    pub nodes: usize,
+    /// Arcs of the network.
+    pub arcs: usize,
 }
 
 impl BalanceStats {

@@ -86,6 +86,12 @@ pub(crate) fn report(plan: &Plan) -> String {
         100.0 * s.max_utilisation,
         100.0 * s.utilisation_std_dev
     );
+    let n = &plan.network;
+    let _ = writeln!(
+        text,
+        "network: {} pair classes, {} supply nodes, {} nodes, {} arcs",
+        n.pair_classes, n.supply_nodes, n.nodes, n.arcs
+    );
     let mut ranked: Vec<_> = plan.loads.iter().filter(|l| l.capacity > 0).collect();
     ranked.sort_by(|a, b| {
         b.utilisation

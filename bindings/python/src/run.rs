@@ -213,7 +213,7 @@ impl Rulebook {
 }
 
 /// Assigns customers to managers optimally. Returns (assignments, unassigned, loads, orphans,
-/// objective, stats); the Python wrapper builds the `Plan`.
+/// objective, stats, network); the Python wrapper builds the `Plan`.
 #[pyfunction]
 #[pyo3(signature = (
     customers, managers, rulebook, *, as_of, types, move_penalty, balance, unassigned_penalty,
@@ -292,8 +292,8 @@ fn free_later<T: Send + 'static>(value: T, records: usize) {
     }
 }
 
-/// A plan as (assignments, unassigned, loads, orphans, objective, stats) for the Python
-/// wrapper's `Plan`.
+/// A plan as (assignments, unassigned, loads, orphans, objective, stats, network) for the
+/// Python wrapper's `Plan`.
 pub(crate) fn plan_tuple<'py>(
     py: Python<'py>,
     plan: &apportion::Plan,
@@ -324,6 +324,14 @@ pub(crate) fn plan_tuple<'py>(
     ] {
         stats.set_item(name, value)?;
     }
+    let n = &plan.network;
+    let network = [
+        ("pair_classes", n.pair_classes),
+        ("supply_nodes", n.supply_nodes),
+        ("nodes", n.nodes),
+        ("arcs", n.arcs),
+    ]
+    .into_py_dict(py)?;
     PyTuple::new(
         py,
         [
@@ -333,6 +341,7 @@ pub(crate) fn plan_tuple<'py>(
             orphans,
             objective.into_any(),
             stats.into_any(),
+            network.into_any(),
         ],
     )
 }

@@ -35,6 +35,10 @@ def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
     assert plan.stats.moved == plan.stats.paid_moves + plan.stats.rehomed
     assert plan.stats.rehomed > 0
     assert objective.moves == 500 * plan.stats.paid_moves
+    # The network: pair classes aggregate the 3,000 customers.
+    assert 0 < plan.network.pair_classes < customers.num_rows
+    assert plan.network.supply_nodes <= customers.num_rows
+    assert plan.network.arcs > plan.network.nodes > plan.network.supply_nodes
 
 
 def test_a_private_field_of_managers_is_out_of_reach():

@@ -14,7 +14,8 @@ use crate::date::Date;
 use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError, SolveError};
 use crate::model::{Book, ManagerId, Value};
 use crate::plan::{
-    Assignment, BalanceStats, ManagerLoad, Objective, Plan, Unassigned, UnassignedReason,
+    Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
+    UnassignedReason,
 };
 use crate::profile::{OnRuleError, ProfileOptions, Progress};
 use crate::rules::Rulebook;
@@ -140,6 +141,8 @@ pub fn assign_timed(
 /// Everything decided before the solver: who is placeable, in which groups, with which
 /// eligible managers; who is already known to stay unassigned, and why.
 pub(super) struct Prepared {
+    /// How many classes the pair rules ran for.
+    pub(super) pair_classes: usize,
     pub(super) decided: Vec<Option<UnassignedReason>>,
     pub(super) groups: Vec<Group>,
     pub(super) eligibility: Vec<Result<pair::Eligible, RuleError>>,
@@ -345,6 +348,7 @@ pub(super) fn prepare(
         };
     }
     Ok(Prepared {
+        pair_classes: pair_classes.representatives.len(),
         decided,
         groups: classes::groups(placeable.into_iter(), options.aggregate),
         eligibility,
@@ -464,6 +468,16 @@ fn plan(
         unassigned.len(),
         (paid_moves, rehomed),
     );
+    let network = NetworkStats {
+        pair_classes: prepared.pair_classes,
+        supply_nodes: built
+            .groups
+            .iter()
+            .map(|group| 1 + group.staying.len())
+            .sum(),
+        nodes: built.network.node_count(),
+        arcs: built.network.arc_count(),
+    };
     Plan {
         assignments,
         unassigned,
@@ -471,6 +485,7 @@ fn plan(
         orphans: book.orphans(),
         objective,
         stats,
+        network,
     }
 }
 

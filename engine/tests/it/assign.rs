@@ -68,6 +68,22 @@ fn a_first_allocation_spreads_an_unassigned_base_evenly() {
     let plan = run(&book, 500);
     assert_eq!(loads(&plan), [4, 4, 4]);
     assert!(plan.unassigned.is_empty());
+    // Twelve customers alike to the rules: one pair class, one supply node; without
+    // aggregation a supply node each.
+    assert_eq!(
+        (plan.network.pair_classes, plan.network.supply_nodes),
+        (1, 1)
+    );
+    let options = AssignOptions {
+        aggregate: false,
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    let apart = assign(&book, &Rulebook::compile(RULES).unwrap(), &options).unwrap();
+    assert_eq!(
+        (apart.network.pair_classes, apart.network.supply_nodes),
+        (1, 12)
+    );
+    assert!(apart.network.arcs > plan.network.arcs);
     assert_eq!(plan.stats.moved, 0, "a first manager is no move");
     // λ·Σ⌈1000k/5⌉ for k = 1..4 is 200 + 400 + 600 + 800, three times; no moves, no affinity.
     assert_eq!(plan.objective.balance, 3 * 2_000);

@@ -36,6 +36,18 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class Network:
+    """How large the assignment's network was: what aggregation made of the customers."""
+
+    pair_classes: int
+    """Distinct customers as the pair rules see them: the rules ran once per class."""
+    supply_nodes: int
+    """Groups of interchangeable customers, split by current manager."""
+    nodes: int
+    arcs: int
+
+
+@dataclass(frozen=True)
 class Plan:
     """An optimal assignment.
 
@@ -51,6 +63,7 @@ class Plan:
     orphans: Any
     objective: Objective
     stats: Stats
+    network: Network
 
 
 @dataclass(frozen=True)

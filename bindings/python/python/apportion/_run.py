@@ -8,7 +8,7 @@ import threading
 from typing import Any, Callable
 
 from . import _apportion
-from ._results import Objective, Plan, Profile, Stats
+from ._results import Network, Objective, Plan, Profile, Stats
 from ._tables import flavour_of, to_flavour
 
 ProgressCallback = Callable[[int, int], object]
@@ -121,8 +121,8 @@ def assign(
 
 def _plan(native: tuple[Any, ...], flavour: str) -> Plan:
     """A `Plan` from the native module's (assignments, unassigned, loads, orphans, objective,
-    stats), its tables in the caller's flavour."""
-    assignments, unassigned, loads, orphans, objective, stats = native
+    stats, network), its tables in the caller's flavour."""
+    assignments, unassigned, loads, orphans, objective, stats, network = native
     return Plan(
         assignments=to_flavour(assignments, flavour),
         unassigned=to_flavour(unassigned, flavour),
@@ -130,4 +130,5 @@ def _plan(native: tuple[Any, ...], flavour: str) -> Plan:
         orphans=to_flavour(orphans, flavour),
         objective=Objective(**objective),
         stats=Stats(**stats),
+        network=Network(**network),
     )
