@@ -78,3 +78,75 @@ pub fn parse_generator_args(
     }
     Ok(Some(parsed))
 }
+
+/// A generated book's settings, as the generators' shared command line fills them.
+pub trait Generator: Sized + Default {
+    /// Settings for `customers` customers, the other counts scaled to them.
+    fn sized(customers: usize) -> Self;
+    /// The counts and the seed and day, for changing what the command line gives.
+    fn settings(&mut self) -> (&mut usize, &mut usize, &mut u64, &mut Date);
+    /// Generates the book and writes its CSV files into `dir`.
+    fn write(&self, dir: &std::path::Path) -> std::io::Result<()>;
+}
+
+/// The settings and output directory the arguments ask for (`default_out` if none); `Ok(None)`
+/// means help was asked for, an error is a message for the user.
+pub fn parse<G: Generator>(
+    args: impl IntoIterator<Item = String>,
+    default_out: &str,
+) -> Result<Option<(G, PathBuf)>, String> {
+    let Some(given) = parse_generator_args(args)? else {
+        return Ok(None);
+    };
+    let mut config = given.customers.map_or_else(G::default, G::sized);
+    let (_, managers, seed, as_of) = config.settings();
+    if let Some(given) = given.managers {
+        *managers = given;
+    }
+    if let Some(given) = given.seed {
+        *seed = given;
+    }
+    if let Some(given) = given.as_of {
+        *as_of = given;
+    }
+    Ok(Some((
+        config,
+        given.out.unwrap_or_else(|| PathBuf::from(default_out)),
+    )))
+}
+
+/// A generator command: reads the arguments, writes the book, says what it wrote
+/// (`customers` names them: customers, borrowers). Exit 2 on bad arguments, 1 if the files
+/// cannot be written.
+pub fn main<G: Generator>(
+    name: &str,
+    usage: &str,
+    customers: &str,
+    default_out: &str,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let (mut config, out) = match parse::<G>(std::env::args().skip(1), default_out) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => {
+            println!("{usage}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("{name}: error: {message}\n\n{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = config.write(&out) {
+        eprintln!(
+            "{name}: error: cannot write to `{}`: {error}",
+            out.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let (count, managers, seed, as_of) = config.settings();
+    println!(
+        "wrote {count} {customers} and {managers} managers (seed {seed}, as of {as_of}) to {}",
+        out.display()
+    );
+    ExitCode::SUCCESS
+}

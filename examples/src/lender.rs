@@ -225,6 +225,25 @@ pub struct LenderConfig {
     pub as_of: Date,
 }
 
+impl crate::cli::Generator for LenderConfig {
+    fn sized(customers: usize) -> LenderConfig {
+        LenderConfig::sized(customers)
+    }
+
+    fn settings(&mut self) -> (&mut usize, &mut usize, &mut u64, &mut Date) {
+        (
+            &mut self.customers,
+            &mut self.managers,
+            &mut self.seed,
+            &mut self.as_of,
+        )
+    }
+
+    fn write(&self, dir: &Path) -> io::Result<()> {
+        write_csv(&generate(self), dir)
+    }
+}
+
 /// Borrowers per manager when only the number of borrowers is chosen (3,000 : 30).
 pub const BORROWERS_PER_MANAGER: usize = 100;
 

@@ -85,6 +85,25 @@ impl BankConfig {
     }
 }
 
+impl cli::Generator for BankConfig {
+    fn sized(customers: usize) -> BankConfig {
+        BankConfig::sized(customers)
+    }
+
+    fn settings(&mut self) -> (&mut usize, &mut usize, &mut u64, &mut Date) {
+        (
+            &mut self.customers,
+            &mut self.managers,
+            &mut self.seed,
+            &mut self.as_of,
+        )
+    }
+
+    fn write(&self, dir: &Path) -> io::Result<()> {
+        write_csv(&generate(self), dir)
+    }
+}
+
 /// A generated bank: rows ready to be written as `customers.csv` and `managers.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneratedBank {

@@ -5,11 +5,10 @@
 //!     [--customers N] [--managers N] [--seed S] [--as-of YYYY-MM-DD] [--out DIR]
 //! ```
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apportion_examples::cli::{GeneratorArgs, parse_generator_args};
-use apportion_examples::{BankConfig, generate, write_csv};
+use apportion_examples::BankConfig;
+use apportion_examples::cli;
 
 const USAGE: &str = "\
 usage: generate-bank [--customers N] [--managers N] [--seed S] [--as-of YYYY-MM-DD] [--out DIR]
@@ -24,77 +23,25 @@ Writes customers.csv and managers.csv for a seeded example bank.
   --out DIR            output directory, created if missing (default examples/data)
   -h, --help           show this help";
 
-struct Args {
-    config: BankConfig,
-    out: PathBuf,
-}
-
-/// `Ok(None)` means help was asked for.
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
-    let Some(GeneratorArgs {
-        customers,
-        managers,
-        seed,
-        as_of,
-        out,
-    }) = parse_generator_args(args)?
-    else {
-        return Ok(None);
-    };
-    let mut config = customers.map_or_else(BankConfig::default, BankConfig::sized);
-    if let Some(managers) = managers {
-        config.managers = managers;
-    }
-    if let Some(seed) = seed {
-        config.seed = seed;
-    }
-    if let Some(as_of) = as_of {
-        config.as_of = as_of;
-    }
-    Ok(Some(Args {
-        config,
-        out: out.unwrap_or_else(|| PathBuf::from("examples/data")),
-    }))
-}
-
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("generate-bank: error: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let bank = generate(&args.config);
-    if let Err(error) = write_csv(&bank, &args.out) {
-        eprintln!(
-            "generate-bank: error: cannot write to `{}`: {error}",
-            args.out.display()
-        );
-        return ExitCode::FAILURE;
-    }
-    let config = &args.config;
-    println!(
-        "wrote {} customers and {} managers (seed {}, as of {}) to {}",
-        config.customers,
-        config.managers,
-        config.seed,
-        config.as_of,
-        args.out.display()
-    );
-    ExitCode::SUCCESS
+    cli::main::<BankConfig>("generate-bank", USAGE, "customers", "examples/data")
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
+    struct Args {
+        config: BankConfig,
+        out: PathBuf,
+    }
+
     fn parse(args: &[&str]) -> Result<Option<Args>, String> {
-        parse_args(args.iter().map(|a| (*a).to_owned()))
+        let parsed =
+            cli::parse::<BankConfig>(args.iter().map(|a| (*a).to_owned()), "examples/data")?;
+        Ok(parsed.map(|(config, out)| Args { config, out }))
     }
 
     #[test]

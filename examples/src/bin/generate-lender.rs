@@ -6,11 +6,10 @@
 //!     [--customers N] [--managers N] [--seed S] [--as-of YYYY-MM-DD] [--out DIR]
 //! ```
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use apportion_examples::cli::{GeneratorArgs, parse_generator_args};
-use apportion_examples::lender::{LenderConfig, generate, write_csv};
+use apportion_examples::cli;
+use apportion_examples::lender::LenderConfig;
 
 const USAGE: &str = "\
 usage: generate-lender [--customers N] [--managers N] [--seed S] [--as-of YYYY-MM-DD] [--out DIR]
@@ -26,77 +25,25 @@ examples/rules/lender.rhai).
   --out DIR            output directory, created if missing (default target/lender)
   -h, --help           show this help";
 
-struct Args {
-    config: LenderConfig,
-    out: PathBuf,
-}
-
-/// `Ok(None)` means help was asked for.
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
-    let Some(GeneratorArgs {
-        customers,
-        managers,
-        seed,
-        as_of,
-        out,
-    }) = parse_generator_args(args)?
-    else {
-        return Ok(None);
-    };
-    let mut config = customers.map_or_else(LenderConfig::default, LenderConfig::sized);
-    if let Some(managers) = managers {
-        config.managers = managers;
-    }
-    if let Some(seed) = seed {
-        config.seed = seed;
-    }
-    if let Some(as_of) = as_of {
-        config.as_of = as_of;
-    }
-    Ok(Some(Args {
-        config,
-        out: out.unwrap_or_else(|| PathBuf::from("target/lender")),
-    }))
-}
-
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("generate-lender: error: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let lender = generate(&args.config);
-    if let Err(error) = write_csv(&lender, &args.out) {
-        eprintln!(
-            "generate-lender: error: cannot write to `{}`: {error}",
-            args.out.display()
-        );
-        return ExitCode::FAILURE;
-    }
-    let config = &args.config;
-    println!(
-        "wrote {} borrowers and {} managers (seed {}, as of {}) to {}",
-        config.customers,
-        config.managers,
-        config.seed,
-        config.as_of,
-        args.out.display()
-    );
-    ExitCode::SUCCESS
+    cli::main::<LenderConfig>("generate-lender", USAGE, "borrowers", "target/lender")
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
+    struct Args {
+        config: LenderConfig,
+        out: PathBuf,
+    }
+
     fn parse(args: &[&str]) -> Result<Option<Args>, String> {
-        parse_args(args.iter().map(|a| (*a).to_owned()))
+        let parsed =
+            cli::parse::<LenderConfig>(args.iter().map(|a| (*a).to_owned()), "target/lender")?;
+        Ok(parsed.map(|(config, out)| Args { config, out }))
     }
 
     #[test]
