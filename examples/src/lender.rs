@@ -18,7 +18,6 @@ use std::collections::HashSet;
 use std::io;
 use std::path::Path;
 
-use apportion::load::{self, Format, LoadOptions};
 use apportion::{Book, Date};
 
 use crate::bank::{
@@ -828,22 +827,20 @@ impl LenderManagerRow {
 
 /// Writes the borrowers as CSV (header first) to `writer`.
 pub fn write_borrowers<W: io::Write>(lender: &GeneratedLender, writer: W) -> io::Result<()> {
-    let mut csv = csv::Writer::from_writer(writer);
-    csv.write_record(BORROWER_COLUMNS)?;
-    for row in &lender.borrowers {
-        csv.write_record(row.record())?;
-    }
-    csv.flush()
+    crate::write_rows(
+        writer,
+        &BORROWER_COLUMNS,
+        lender.borrowers.iter().map(|row| row.record()),
+    )
 }
 
 /// Writes the managers as CSV (header first) to `writer`.
 pub fn write_managers<W: io::Write>(lender: &GeneratedLender, writer: W) -> io::Result<()> {
-    let mut csv = csv::Writer::from_writer(writer);
-    csv.write_record(MANAGER_COLUMNS)?;
-    for row in &lender.managers {
-        csv.write_record(row.record())?;
-    }
-    csv.flush()
+    crate::write_rows(
+        writer,
+        &MANAGER_COLUMNS,
+        lender.managers.iter().map(|row| row.record()),
+    )
 }
 
 /// `borrowers.csv` in memory.
@@ -864,16 +861,7 @@ pub fn managers_csv(lender: &GeneratedLender) -> io::Result<Vec<u8>> {
 pub fn load_book(
     lender: &GeneratedLender,
 ) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
-    let options = LoadOptions::default();
-    Ok(Book {
-        customers: load::parse_customers(
-            &borrowers_csv(lender)?,
-            Format::Csv,
-            "borrowers",
-            &options,
-        )?,
-        managers: load::parse_managers(&managers_csv(lender)?, Format::Csv, "managers", &options)?,
-    })
+    crate::book_from_csv(&borrowers_csv(lender)?, &managers_csv(lender)?)
 }
 
 /// Writes `borrowers.csv` and `managers.csv` into `dir`, creating it if needed.

@@ -218,22 +218,47 @@ impl ManagerRow {
 
 /// Writes the customers as CSV (header first) to `writer`.
 pub fn write_customers<W: io::Write>(bank: &GeneratedBank, writer: W) -> io::Result<()> {
+    write_rows(
+        writer,
+        &CUSTOMER_COLUMNS,
+        bank.customers.iter().map(CustomerRow::record),
+    )
+}
+
+/// Writes `header` and then `rows` as CSV to `writer`: what every generated table shares.
+pub fn write_rows<W: io::Write, const N: usize>(
+    writer: W,
+    header: &[&str],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(writer);
-    csv.write_record(CUSTOMER_COLUMNS)?;
-    for row in &bank.customers {
-        csv.write_record(row.record())?;
+    csv.write_record(header)?;
+    for row in rows {
+        csv.write_record(row)?;
     }
     csv.flush()
 }
 
+/// A book parsed from the CSV text of its customers and managers, so the values (types,
+/// interning) are exactly those a user loading the files would get.
+pub fn book_from_csv(
+    customers: &[u8],
+    managers: &[u8],
+) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
+    let options = LoadOptions::default();
+    Ok(Book {
+        customers: load::parse_customers(customers, Format::Csv, "customers", &options)?,
+        managers: load::parse_managers(managers, Format::Csv, "managers", &options)?,
+    })
+}
+
 /// Writes the managers as CSV (header first) to `writer`.
 pub fn write_managers<W: io::Write>(bank: &GeneratedBank, writer: W) -> io::Result<()> {
-    let mut csv = csv::Writer::from_writer(writer);
-    csv.write_record(MANAGER_COLUMNS)?;
-    for row in &bank.managers {
-        csv.write_record(row.record())?;
-    }
-    csv.flush()
+    write_rows(
+        writer,
+        &MANAGER_COLUMNS,
+        bank.managers.iter().map(ManagerRow::record),
+    )
 }
 
 /// `customers.csv` in memory (writing to memory cannot fail in practice).
@@ -253,16 +278,7 @@ pub fn managers_csv(bank: &GeneratedBank) -> io::Result<Vec<u8>> {
 /// The bank as apportion loads it: written to CSV in memory and parsed back, so the values
 /// (types, interning) are exactly those a user loading the files would get.
 pub fn load_book(bank: &GeneratedBank) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
-    let options = LoadOptions::default();
-    Ok(Book {
-        customers: load::parse_customers(
-            &customers_csv(bank)?,
-            Format::Csv,
-            "customers",
-            &options,
-        )?,
-        managers: load::parse_managers(&managers_csv(bank)?, Format::Csv, "managers", &options)?,
-    })
+    book_from_csv(&customers_csv(bank)?, &managers_csv(bank)?)
 }
 
 /// Writes `customers.csv` and `managers.csv` into `dir`, creating it if needed.
