@@ -666,6 +666,20 @@ pub(crate) fn managers_per_area(
 
 /// Splits `total` into integers proportional to `weights`, each within `low..=high` where
 /// possible, summing to `total` where possible.
+/// The range one manager's capacity may take: from 0.6 to 1.8 times the average, when the
+/// managers together hold `ratio` times the customers.
+pub(crate) fn capacity_band(ratio: f64, customers: usize, managers: usize) -> (u32, u32) {
+    let average = if managers > 0 {
+        ratio * customers as f64 / managers as f64
+    } else {
+        0.0
+    };
+    (
+        (0.6 * average).ceil() as u32,
+        (1.8 * average).floor() as u32,
+    )
+}
+
 pub(crate) fn split_capacity(total: u32, weights: &[f64], low: u32, high: u32) -> Vec<u32> {
     let n = weights.len();
     let mut result = vec![0u32; n];
@@ -785,15 +799,7 @@ fn managers(
         });
     }
 
-    let average = if manager_count > 0 {
-        1.1 * customer_count as f64 / manager_count as f64
-    } else {
-        0.0
-    };
-    let (low, high) = (
-        (0.6 * average).ceil() as u32,
-        (1.8 * average).floor() as u32,
-    );
+    let (low, high) = capacity_band(1.1, customer_count, manager_count);
 
     for (region_index, region) in REGIONS.iter().enumerate() {
         let mut members: Vec<usize> = (0..managers.len())

@@ -21,11 +21,11 @@ use std::path::Path;
 use apportion::{Book, Date};
 
 use crate::bank::{
-    days_before, digits, former_manager_ids, manager_id_width, manager_name, managers_per_area,
-    round_to, shuffle, split_capacity, text_enum,
+    capacity_band, days_before, digits, former_manager_ids, manager_id_width, manager_name,
+    managers_per_area, round_to, shuffle, split_capacity, text_enum,
 };
-use crate::default_as_of;
 use crate::rng::{Rng, exp, ln};
+use crate::{default_as_of, join};
 
 /// A province the lender is licensed in: its code, its share of borrowers and their languages.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -568,15 +568,7 @@ fn managers(
         });
     }
 
-    let average = if manager_count > 0 {
-        CAPACITY_RATIO * borrower_count as f64 / manager_count as f64
-    } else {
-        0.0
-    };
-    let (low, high) = (
-        (0.6 * average).ceil() as u32,
-        (1.8 * average).floor() as u32,
-    );
+    let (low, high) = capacity_band(CAPACITY_RATIO, borrower_count, manager_count);
     for (province_index, _) in PROVINCES.iter().enumerate() {
         let mut members: Vec<usize> = (0..managers.len())
             .filter(|&m| slots[m] == province_index)
@@ -777,10 +769,6 @@ pub const MANAGER_COLUMNS: [&str; 10] = [
     "target",
     "segment_caps",
 ];
-
-fn join<T, F: Fn(&T) -> String>(items: &[T], text: F) -> String {
-    items.iter().map(text).collect::<Vec<_>>().join(";")
-}
 
 impl BorrowerRow {
     /// The row's CSV cells, in [`BORROWER_COLUMNS`] order.

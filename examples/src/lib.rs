@@ -167,7 +167,8 @@ pub const MANAGER_COLUMNS: [&str; 10] = [
     "segment_caps",
 ];
 
-fn join<T, F: Fn(&T) -> String>(items: &[T], text: F) -> String {
+/// A list cell: the items' texts joined by `;`, as apportion reads lists.
+pub(crate) fn join<T, F: Fn(&T) -> String>(items: &[T], text: F) -> String {
     items.iter().map(text).collect::<Vec<_>>().join(";")
 }
 
