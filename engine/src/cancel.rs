@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A flag shared between a run and whoever may stop it. Runs check it between chunks of
-/// customers and every few thousand solver pivots, and then return
-/// [`Error::Cancelled`](crate::Error::Cancelled).
+/// A flag shared between a run and whoever may stop it. Runs check it at every operation of
+/// a rule's evaluation (through the fuel meter), between chunks of customers and every few
+/// thousand solver pivots, and then return [`crate::Error::Cancelled`].
 #[derive(Debug, Clone, Default)]
 pub struct Cancel(Arc<AtomicBool>);
 

@@ -348,7 +348,7 @@ pub(crate) fn plan_tuple<'py>(
 
 /// Runs `work` on a worker of rayon's pool with the GIL released, and looks at Python's signal
 /// handlers every 50 ms meanwhile: on Ctrl-C it raises `cancel`, waits for the run to stop
-/// (it checks the flag between chunks of customers and every few thousand pivots) and raises
+/// (it checks the flag at every operation of a rule and every few thousand pivots) and raises
 /// the KeyboardInterrupt. A pool worker lives from call to call and keeps its allocator's
 /// memory warm; a thread started per call began with none, and a 100,000-customer assignment
 /// took 4–9% longer on it.

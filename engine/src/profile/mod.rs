@@ -49,7 +49,7 @@ pub struct ProfileOptions {
     pub threads: Option<usize>,
     /// Progress callback, called from worker threads.
     pub progress: Option<Progress>,
-    /// Stops the run between chunks of customers once raised ([`Error::Cancelled`](crate::Error::Cancelled)).
+    /// Stops the run once raised, inside a rule's evaluation too ([`crate::Error::Cancelled`]).
     pub cancel: Option<Cancel>,
 }
 

@@ -3,17 +3,19 @@
 //! Most rule functions only compare a customer's fields with constants and pick a value: rhai
 //! spends far longer looking functions up and boxing values than on the rule itself. A
 //! function built only of the constructs below is compiled once into a tree of native steps:
-//! literals and arrays, parameters and `let`s, a customer's fields (`c.assets`), `if`/`else`,
-//! `return`, `&&`, `||`, `!`, integer arithmetic and comparisons, `==`/`!=` and ordering of
-//! integers and text, `in`, `min`, `max`, `len`, `push`, the date helpers and calls of other
-//! such functions. Anything else (loops, maps, indexing, text building...) keeps the function
-//! on rhai.
+//! literals and arrays, parameters and `let`s, a customer's or a manager's fields (`c.assets`,
+//! `m.region`, `m.capacity`), `if`/`else`, `return`, `&&`, `||`, `!`, integer arithmetic and
+//! comparisons, `==`/`!=` and ordering of integers and text, `in`, `min`, `max`, `len`,
+//! `push`, the date helpers and calls of other script functions. Derived fields and the pair
+//! rules run here. Anything else (loops, maps, indexing, text building...) keeps the function
+//! on rhai; a native function calling such a one has the caller run it through rhai (a
+//! [`Helper`]) and goes on with its value.
 //!
 //! The fast path never decides anything rhai would decide differently: whenever a value is not
 //! of the one kind it handles (a missing field, text compared with a number, an overflow, a
 //! division by zero) or a sandbox limit could come into reach, it gives up and the caller runs
 //! the rule through rhai, which gives the genuine result or error. Its results equal rhai's
-//! (tested on the example bank and on random rules).
+//! (tested on the example bank and on random rules, pair rules included).
 
 use std::collections::HashMap;
 

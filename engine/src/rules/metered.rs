@@ -154,15 +154,16 @@ fn charge_items(items: usize) -> Outcome<()> {
     fuel::charge_before((items as u64).saturating_mul(fuel::PER_ITEM))
 }
 
-/// Whether two values are equal by the script's `==`; values of different types without an
-/// `==` between them are unequal, as in rhai's own array functions.
-fn equal(cx: &NativeCallContext, a: &Dynamic, b: &Dynamic) -> Outcome<bool> {
-    let (mut a, mut b) = (a.clone(), b.clone());
-    match cx.call_native_fn_raw("==", true, &mut [&mut a, &mut b]) {
+/// Whether `item` equals `value` by the script's `==`; values of different types without an
+/// `==` between them are unequal, as in rhai's own array functions. Only `value` is copied
+/// (the call needs it mutable); the array's item is handed over as it is.
+fn equal(cx: &NativeCallContext, item: &mut Dynamic, value: &Dynamic) -> Outcome<bool> {
+    let mut value = value.clone();
+    match cx.call_native_fn_raw("==", true, &mut [item, &mut value]) {
         Ok(result) => Ok(result.as_bool().unwrap_or(false)),
         Err(error) => match *error {
             EvalAltResult::ErrorFunctionNotFound(ref signature, ..)
-                if signature.starts_with("==") && a.type_id() != b.type_id() =>
+                if signature.starts_with("==") && item.type_id() != value.type_id() =>
             {
                 Ok(false)
             }
@@ -174,12 +175,12 @@ fn equal(cx: &NativeCallContext, a: &Dynamic, b: &Dynamic) -> Outcome<bool> {
 /// The first index from `from` whose item equals `value`.
 fn position(
     cx: &NativeCallContext,
-    array: &Array,
+    array: &mut Array,
     value: &Dynamic,
     from: usize,
 ) -> Outcome<Option<usize>> {
     charge_items(array.len().saturating_sub(from))?;
-    for (i, item) in array.iter().enumerate().skip(from) {
+    for (i, item) in array.iter_mut().enumerate().skip(from) {
         if equal(cx, item, value)? {
             return Ok(Some(i));
         }
@@ -206,7 +207,7 @@ fn arrays_equal(cx: NativeCallContext, a: &mut Array, b: Array) -> Outcome<bool>
         return Ok(false);
     }
     charge_items(a.len())?;
-    for (x, y) in a.iter().zip(&b) {
+    for (x, y) in a.iter_mut().zip(&b) {
         if !equal(&cx, x, y)? {
             return Ok(false);
         }
@@ -219,9 +220,12 @@ fn dedup(cx: NativeCallContext, array: &mut Array) -> Outcome<()> {
     charge_items(array.len())?;
     let mut kept: Array = Vec::with_capacity(array.len());
     for item in array.drain(..) {
-        match kept.last() {
-            Some(last) if equal(&cx, last, &item)? => {}
-            _ => kept.push(item),
+        let repeat = match kept.last_mut() {
+            Some(last) => equal(&cx, last, &item)?,
+            None => false,
+        };
+        if !repeat {
+            kept.push(item);
         }
     }
     *array = kept;

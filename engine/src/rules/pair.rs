@@ -455,10 +455,6 @@ impl Worker {
         m: u32,
         customer: &Customer,
     ) -> Result<Dynamic, RuleError> {
-        let Some(manager) = self.managers.get(m as usize) else {
-            return Ok(Dynamic::UNIT);
-        };
-        let manager = manager.clone();
         let native = if rule == ELIGIBLE {
             self.native_rules.0
         } else {
@@ -490,6 +486,8 @@ impl Worker {
                 return Ok(value);
             }
         }
+        // Only reached for managers of this worker, so the record is always there.
+        let manager = self.managers.get(m as usize).cloned();
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         self.engine
             .call_fn_with_options(
@@ -497,7 +495,7 @@ impl Worker {
                 &mut self.scope,
                 &self.ast,
                 rule,
-                (record.clone(), manager),
+                (record.clone(), manager.map_or(Dynamic::UNIT, Dynamic::from)),
             )
             .map_err(|e| {
                 sandbox::runtime_error(*e, (rule, Some(at)), customer.id.as_str(), rulebook)

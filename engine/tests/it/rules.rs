@@ -1,8 +1,8 @@
 //! Compiling and validating rulebooks: conventions, analysis, ordering, errors.
 
-use apportion::{Error, RuleError, Rulebook, ValueType};
+use apportion::{Error, ProfileOptions, RuleError, Rulebook, ValueType};
 
-use crate::support::{customers, small_bank};
+use crate::support::{customers, date, small_bank};
 
 fn compile_error(source: &str) -> RuleError {
     match Rulebook::compile(source) {
@@ -205,4 +205,54 @@ fn a_leading_byte_order_mark_is_not_part_of_the_rules() {
         compile_error(&format!("{valid}{BOM}")).code(),
         "rule_syntax"
     );
+}
+
+#[test]
+fn metered_built_ins_give_rhai_s_own_results() {
+    // The sandbox replaces these built-ins with versions that pay fuel first: they must answer
+    // exactly as rhai's own do, here checked against a plain rhai engine.
+    let cases = [
+        r#"[1, "a", 2].contains("a")"#,
+        r#"[1, 2, 3].contains("2")"#,
+        "[1, [2, 3]].contains([2, 3])",
+        "let a = [1, 1, 2, 2, 1]; a.dedup(); a.len()",
+        "let a = [1, 1, 2, 2, 1]; a.dedup(); a[2]",
+        "[1, 2, 3, 2].index_of(2, -2)",
+        "[1, 2, 3, 2].index_of(2, 2)",
+        "[1, 2, 3].index_of(2, 9)",
+        "[1, 2, 3].index_of(9)",
+        "[1, [2, 3]] == [1, [2, 3]]",
+        "[1, 2] != [1, 3]",
+        r#"[1, "2"] == [1, 2]"#,
+        r#""a,b,,c".split(",").len()"#,
+        r#""a,b,c".split(",", 2)[1]"#,
+        r#""a,b,c".split(',').len()"#,
+        r#""a,b,c".split(',', 2)[1]"#,
+        r#""a,b,c".split_rev(",")[0]"#,
+        r#""a,b,c".split_rev(",", 2)[1]"#,
+        r#""a,b,c".split_rev(',', 2)[0]"#,
+        r#""a b  c".split().len()"#,
+        r#""".split().len()"#,
+        r#""abc".split("x")[0]"#,
+        r#""héllo".to_chars().len()"#,
+        r#"let s = "x"; s.pad(4, "ab"); s"#,
+        r#"let s = "xyz"; s.pad(2, '-'); s"#,
+        "let a = [1]; a.pad(3, 0); a.len()",
+        "let a = [1, 2, 3]; a.pad(1, 0); a.len()",
+    ];
+    let plain = rhai::Engine::new();
+    for expr in cases {
+        let expected = plain.eval::<rhai::Dynamic>(expr).unwrap().to_string();
+        let rules = Rulebook::compile(&format!("fn t(c) {{ {expr} }}")).unwrap();
+        let profile = rules
+            .profile(&small_bank(), &ProfileOptions::new(date("2026-06-30")))
+            .unwrap();
+        let got = match &profile.customers[0].values[0] {
+            apportion::Value::Int(i) => i.to_string(),
+            apportion::Value::Bool(b) => b.to_string(),
+            apportion::Value::Str(s) => s.to_string(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(got, expected, "{expr}");
+    }
 }
