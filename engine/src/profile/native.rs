@@ -26,6 +26,9 @@ use crate::rules::sandbox::{
     self, Limits, ManagerRecord, RECORD_ID, RECORD_MANAGER, Record, Slots,
 };
 
+mod sum;
+pub(crate) use sum::Sum;
+
 /// A rulebook's functions compiled to native steps where they can be.
 pub(crate) struct NativeRules {
     functions: Vec<Option<Function>>,
@@ -60,6 +63,7 @@ struct Function {
     body: Vec<Step>,
 }
 
+#[derive(Clone)]
 enum Step {
     Let(usize, Node),
     /// `local = value` or `local op= value`.
@@ -71,6 +75,7 @@ enum Step {
     Return(Node),
 }
 
+#[derive(Clone)]
 enum Node {
     Const(Dynamic),
     Local(usize),
@@ -256,15 +261,29 @@ impl NativeRules {
     /// [`NativeRules::call`] with arguments lent rather than given: they are moved in and back
     /// out, so a caller calling again and again with the same records boxes them once. A
     /// function that assigns to a parameter gets copies instead.
+    /// With the value, the steps the call spent: a caller adding up the parts of one rule
+    /// checks them against the budget of the whole ([`NativeRules::step_budget`]).
     pub(crate) fn call_lent<const N: usize>(
         &self,
         function: usize,
         args: &mut [Dynamic; N],
         stack: &mut Vec<Dynamic>,
         helper: Option<Helper<'_>>,
-    ) -> Option<Dynamic> {
+    ) -> Option<(Dynamic, u64)> {
         if self.functions.get(function)?.as_ref()?.writes_params {
-            return self.call(function, args.clone(), stack);
+            let mut run = Run {
+                rules: self,
+                locals: std::mem::take(stack),
+                steps: 0,
+                depth: 0,
+                helper,
+            };
+            run.locals.clear();
+            run.locals.extend(args.iter().cloned());
+            let value = run.call(function, 0);
+            *stack = run.locals;
+            stack.clear();
+            return Some((value?, run.steps));
         }
         stack.clear();
         stack.extend(args.iter_mut().map(std::mem::take));
@@ -276,6 +295,7 @@ impl NativeRules {
             helper,
         };
         let value = run.call_keeping(function, 0, N);
+        let spent = run.steps;
         *stack = run.locals;
         // The arguments are still the first locals, unchanged, unless the call gave up early.
         if stack.len() >= N {
@@ -284,7 +304,12 @@ impl NativeRules {
             }
         }
         stack.clear();
-        value
+        Some((value?, spent))
+    }
+
+    /// The most steps one native evaluation may spend before it leaves the rule to rhai.
+    pub(crate) fn step_budget(&self) -> u64 {
+        self.budget.steps
     }
 
     /// Function `function` (from [`NativeRules::function`]) called with `args`, or `None`
@@ -1107,7 +1132,9 @@ mod tests {
                             .ok()?;
                         Some((value, crate::rules::fuel::spent_by_last_evaluation()))
                     };
-                    let fast = native.call_lent(function, &mut args, &mut stack, Some(&mut helper));
+                    let fast = native
+                        .call_lent(function, &mut args, &mut stack, Some(&mut helper))
+                        .map(|(value, _)| value);
                     [record_arg, *manager_arg] = args;
                     let slow = engine.call_fn::<Dynamic>(
                         &mut Scope::new(),

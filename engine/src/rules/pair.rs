@@ -1,6 +1,7 @@
 //! Pair rules: `eligible(c, m)` and `affinity(c, m)`. Customers that agree on every field the
 //! pair rules read form a class, and the rules run once per (class, manager).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -16,7 +17,10 @@ use crate::date::Date;
 use crate::error::{Position, Result, RuleError};
 use crate::model::{Customer, Managers, Schema, Value};
 use crate::profile::convert::Converter;
-use crate::profile::native::NativeRules;
+use crate::profile::native::{NativeRules, Sum};
+
+mod terms;
+use terms::TermTables;
 
 /// The rule names.
 const ELIGIBLE: &str = "eligible";
@@ -122,24 +126,21 @@ pub(crate) struct Representative<'a> {
 ///
 /// Each rule runs once per (class of its own reads, manager): `eligible` reading region and
 /// tier sees a few dozen classes where the pair classes, which also split by what `affinity`
-/// reads, are thousands. `affinity` runs only for pairs some class finds eligible.
+/// reads, are thousands. `affinity` runs only for pairs some class finds eligible, and when
+/// it is a running score and `factorise` is on, term by term ([`terms`]).
 pub(crate) fn evaluate(
     rulebook: &Rulebook,
     customer_schema: &Schema,
     managers: &Managers,
     representatives: &[Representative<'_>],
-    as_of: Date,
+    (as_of, factorise): (Date, bool),
     cancel: Option<&Cancel>,
-) -> Vec<Result<Eligible, RuleError>> {
+) -> Verdicts {
     let slots = Slots::for_customers(customer_schema, rulebook);
     let pair = rulebook.pair_rules();
     let manager_count = managers.records.len();
     if pair.is_empty() {
-        let everyone: Eligible = (0..manager_count as u32).map(|j| (j, 0)).collect();
-        return representatives
-            .iter()
-            .map(|_| Ok(everyone.clone()))
-            .collect();
+        return Verdicts::everyone(representatives.len(), manager_count);
     }
     // Representatives by the values of `reads`: each one's class, and each class's first.
     let classes_by = |reads: &[String]| {
@@ -169,6 +170,67 @@ pub(crate) fn evaluate(
             worker.eligible(rulebook, &representatives[r])
         })
         .collect();
+    if let (true, Some(_)) = (factorise, pair.affinity) {
+        let mut first = new_worker();
+        if let Some(sum) = first.sum.take() {
+            let tables = TermTables::build(
+                &sum,
+                rulebook,
+                customer_schema,
+                representatives,
+                &eligible_of,
+                &eligible,
+                manager_count,
+                (first.native.step_budget(), &new_worker),
+                cancel,
+            );
+            // Only representatives the tables cannot answer alone are settled now; every
+            // other row is rebuilt from the tables when asked for.
+            let (max_affinity, settled) = representatives
+                .par_iter()
+                .zip(&eligible_of)
+                .enumerate()
+                .map_init(new_worker, |worker, (r, (representative, &e))| {
+                    if stopped() {
+                        return (0, None);
+                    }
+                    let row = &eligible[e];
+                    if row.errors.is_empty() && !tables.has_per_pair_terms() {
+                        let mut scores = std::mem::take(&mut worker.scores);
+                        tables.affinities(r, &row.managers, &mut NoPerPair, &mut scores);
+                        let answered = scores.iter().all(Option::is_some);
+                        let most = scores.iter().flatten().map(|a| a.unsigned_abs()).max();
+                        worker.scores = scores;
+                        if answered {
+                            return (most.unwrap_or(0), None);
+                        }
+                    }
+                    let result = worker.summed(rulebook, representative, r, row, &tables);
+                    (largest(&result), Some((r as u32, result)))
+                })
+                .fold(
+                    || (0, Vec::new()),
+                    |(most, mut settled), (largest, row)| {
+                        settled.extend(row);
+                        (most.max(largest), settled)
+                    },
+                )
+                .reduce(
+                    || (0, Vec::new()),
+                    |(a, mut left), (b, right)| {
+                        left.extend(right);
+                        (a.max(b), left)
+                    },
+                );
+            return Verdicts {
+                eligible_of: eligible_of.iter().map(|&e| e as u32).collect(),
+                eligible,
+                tables: Some(tables),
+                settled: settled.into_iter().collect(),
+                max_affinity,
+            };
+        }
+    }
     // affinity for each class of affinity's reads, only against the managers some class with
     // those reads finds eligible.
     let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); affinity_first.len()];
@@ -190,11 +252,142 @@ pub(crate) fn evaluate(
         })
         .collect();
 
-    eligible_of
+    let rows: Vec<Result<Eligible, RuleError>> = eligible_of
         .iter()
         .zip(&affinity_of)
         .map(|(&e, &a)| combine(&eligible[e], &affinity[a]))
-        .collect()
+        .collect();
+    Verdicts {
+        eligible_of: vec![0; rows.len()],
+        eligible: Vec::new(),
+        tables: None,
+        max_affinity: rows.iter().map(largest).max().unwrap_or(0),
+        settled: rows
+            .into_iter()
+            .enumerate()
+            .map(|(r, row)| (r as u32, row))
+            .collect(),
+    }
+}
+
+/// What the pair rules decided for each representative: its eligible managers with their
+/// affinity, or the error of its first failing pair. Term by term, only the rows of
+/// `eligible`'s classes and the term tables are kept, and a representative's row is rebuilt
+/// when asked for: memory follows classes and managers, not pairs.
+pub(crate) struct Verdicts {
+    /// Each representative's class of `eligible`'s reads, and each class's row.
+    eligible_of: Vec<u32>,
+    eligible: Vec<EligibleRow>,
+    tables: Option<TermTables>,
+    /// Rows decided whole: the representatives the tables cannot answer (a pair rhai
+    /// decides, a failure), or every one when `affinity` is not evaluated term by term.
+    settled: HashMap<u32, Result<Eligible, RuleError>>,
+    max_affinity: u64,
+}
+
+impl Verdicts {
+    /// Every manager eligible for each of `representatives`, with affinity 0.
+    fn everyone(representatives: usize, managers: usize) -> Verdicts {
+        Verdicts {
+            eligible_of: vec![0; representatives],
+            eligible: vec![EligibleRow {
+                managers: (0..managers as u32).collect(),
+                errors: Vec::new(),
+            }],
+            tables: None,
+            settled: HashMap::new(),
+            max_affinity: 0,
+        }
+    }
+
+    /// How many representatives it holds a verdict for.
+    pub(crate) fn len(&self) -> usize {
+        self.eligible_of.len()
+    }
+
+    /// Representative `r`'s eligible managers with their affinity, in manager order, or the
+    /// error of its first failing pair.
+    pub(crate) fn get(&self, r: usize) -> Result<Cow<'_, [(u32, i64)]>, &RuleError> {
+        if let Some(row) = self.settled.get(&(r as u32)) {
+            return row.as_deref().map(Cow::Borrowed);
+        }
+        let Some(row) = self
+            .eligible_of
+            .get(r)
+            .and_then(|&e| self.eligible.get(e as usize))
+        else {
+            return Ok(Cow::Borrowed(&[]));
+        };
+        let Some(tables) = &self.tables else {
+            return Ok(Cow::Owned(row.managers.iter().map(|&m| (m, 0)).collect()));
+        };
+        let mut scores = Vec::new();
+        tables.affinities(r, &row.managers, &mut NoPerPair, &mut scores);
+        // The evaluation settled every representative with a score the tables cannot give,
+        // so each one here is known.
+        Ok(Cow::Owned(
+            row.managers
+                .iter()
+                .zip(scores)
+                .filter_map(|(&m, score)| Some((m, score?)))
+                .collect(),
+        ))
+    }
+
+    /// Whether representative `r` has an eligible manager, or the error of its first failing
+    /// pair: [`Verdicts::get`] without rebuilding the row.
+    pub(crate) fn any_eligible(&self, r: usize) -> Result<bool, &RuleError> {
+        match self.settled.get(&(r as u32)) {
+            Some(row) => row.as_ref().map(|row| !row.is_empty()),
+            None => Ok(self
+                .eligible_of
+                .get(r)
+                .and_then(|&e| self.eligible.get(e as usize))
+                .is_some_and(|row| !row.managers.is_empty())),
+        }
+    }
+
+    /// The error of the first representative whose pair rules failed, if any.
+    pub(crate) fn first_error(&self) -> Option<&RuleError> {
+        self.settled
+            .iter()
+            .filter_map(|(&r, row)| Some((r, row.as_ref().err()?)))
+            .min_by_key(|&(r, _)| r)
+            .map(|(_, error)| error)
+    }
+
+    /// The largest affinity in absolute value over every eligible pair.
+    pub(crate) fn max_abs_affinity(&self) -> u64 {
+        self.max_affinity
+    }
+
+    /// Every representative's row, in order.
+    pub(crate) fn into_rows(self) -> Vec<Result<Eligible, RuleError>> {
+        (0..self.len())
+            .map(|r| match self.get(r) {
+                Ok(row) => Ok(row.into_owned()),
+                Err(error) => Err(error.clone()),
+            })
+            .collect()
+    }
+}
+
+/// The largest affinity of a row in absolute value (0 for a failure).
+fn largest(row: &Result<Eligible, RuleError>) -> u64 {
+    row.iter()
+        .flatten()
+        .map(|&(_, a)| a.unsigned_abs())
+        .max()
+        .unwrap_or(0)
+}
+
+/// For rows rebuilt after the evaluation: no term is evaluated per pair then.
+struct NoPerPair;
+
+impl terms::PerPair for NoPerPair {
+    fn term(&mut self, _: usize, _: u32) -> Option<(i64, u64)> {
+        None
+    }
 }
 
 /// `eligible` for one class: the managers it holds for and the errors it raised, each in
@@ -311,6 +504,10 @@ struct Worker {
     native: NativeRules,
     /// `eligible` and `affinity` among `native`'s functions, if they compiled.
     native_rules: (Option<usize>, Option<usize>),
+    /// `affinity` as a running score, if it is one.
+    sum: Option<Sum>,
+    /// Scratch space for one representative's affinities.
+    scores: Vec<Option<i64>>,
     stack: Vec<Dynamic>,
     /// The current class's record and every manager, boxed once for the native calls.
     record_arg: Dynamic,
@@ -347,7 +544,7 @@ impl Worker {
                 }))
             })
             .collect();
-        let native = NativeRules::with_managers(
+        let mut native = NativeRules::with_managers(
             rulebook.ast(),
             &[],
             slots,
@@ -356,6 +553,7 @@ impl Worker {
             as_of,
         );
         let native_rules = (native.function(ELIGIBLE, 2), native.function(AFFINITY, 2));
+        let sum = native_rules.1.and_then(|f| native.sum(f, slots));
         let manager_args: Vec<Dynamic> = managers.iter().cloned().map(Dynamic::from).collect();
         Worker {
             slots: slots.clone(),
@@ -366,6 +564,8 @@ impl Worker {
             scope: Scope::new(),
             native,
             native_rules,
+            sum,
+            scores: Vec::new(),
             stack: Vec::new(),
             record_arg: Dynamic::UNIT,
             manager_args,
@@ -434,6 +634,68 @@ impl Worker {
         row
     }
 
+    /// `representative`'s eligible managers with their affinity from the term `tables`, or
+    /// the error of its first failing pair: what [`combine`] gives from whole-rule rows.
+    fn summed(
+        &mut self,
+        rulebook: &Rulebook,
+        representative: &Representative<'_>,
+        r: usize,
+        eligible: &EligibleRow,
+        tables: &TermTables,
+    ) -> Result<Eligible, RuleError> {
+        let stop = eligible.errors.first();
+        let managers = match stop {
+            Some(&(at, _)) => &eligible.managers[..eligible.managers.partition_point(|&m| m < at)],
+            None => &eligible.managers[..],
+        };
+        if tables.has_per_pair_terms() {
+            self.record_of(representative);
+        }
+        let mut scores = std::mem::take(&mut self.scores);
+        tables.affinities(r, managers, self, &mut scores);
+        let mut chosen = Vec::with_capacity(managers.len());
+        let mut record = None;
+        for (&m, &score) in managers.iter().zip(&scores) {
+            if let Some(value) = score {
+                chosen.push((m, value));
+                continue;
+            }
+            let record = record
+                .get_or_insert_with(|| self.record_of(representative))
+                .clone();
+            let at = rulebook
+                .pair_rules()
+                .affinity
+                .unwrap_or(Position { line: 1, column: 1 });
+            let customer = representative.customer;
+            let value = self
+                .call(rulebook, (AFFINITY, at), &record, m, customer)
+                .and_then(|result| {
+                    result
+                        .as_int()
+                        .map_err(|_| invalid(AFFINITY, customer, &result, "int"))
+                });
+            match value {
+                Ok(value) => chosen.push((m, value)),
+                Err(error) => {
+                    self.scores = scores;
+                    return Err(error);
+                }
+            }
+        }
+        self.scores = scores;
+        match stop {
+            Some((_, error)) => Err(error.clone()),
+            None => Ok(chosen),
+        }
+    }
+
+    /// Lends `representative`'s record to the native calls that follow.
+    fn lend_record(&mut self, representative: &Representative<'_>) {
+        self.record_of(representative);
+    }
+
     /// The record pair rules see for `representative`, also kept boxed for native calls.
     fn record_of(&mut self, representative: &Representative<'_>) -> Record {
         let record = Record::of(
@@ -461,30 +723,9 @@ impl Worker {
             self.native_rules.1
         };
         if let Some(function) = native
-            && let Some(manager_arg) = self.manager_args.get_mut(m as usize)
+            && let Some((value, _)) = self.native_call(function, m)
         {
-            let mut args = [
-                std::mem::take(&mut self.record_arg),
-                std::mem::take(manager_arg),
-            ];
-            // A helper with no native steps (a `switch`, say) runs through rhai on its own.
-            let (engine, ast, scope) = (&self.engine, &self.ast, &mut self.scope);
-            let mut helper = |name: &str, args: Vec<Dynamic>| {
-                let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-                let value = engine
-                    .call_fn_with_options::<Dynamic>(options, scope, ast, name, args)
-                    .ok()?;
-                Some((value, fuel::spent_by_last_evaluation()))
-            };
-            let value =
-                self.native
-                    .call_lent(function, &mut args, &mut self.stack, Some(&mut helper));
-            let [record_arg, manager_arg_back] = args;
-            self.record_arg = record_arg;
-            *manager_arg = manager_arg_back;
-            if let Some(value) = value {
-                return Ok(value);
-            }
+            return Ok(value);
         }
         // Only reached for managers of this worker, so the record is always there.
         let manager = self.managers.get(m as usize).cloned();
@@ -500,6 +741,41 @@ impl Worker {
             .map_err(|e| {
                 sandbox::runtime_error(*e, (rule, Some(at)), customer.id.as_str(), rulebook)
             })
+    }
+}
+
+impl terms::PerPair for Worker {
+    fn term(&mut self, function: usize, m: u32) -> Option<(i64, u64)> {
+        let (value, spent) = self.native_call(function, m)?;
+        Some((value.as_int().ok()?, spent))
+    }
+}
+
+impl Worker {
+    /// Native `function` for the lent record and manager `m`, with the steps it spent, or
+    /// `None` where rhai must decide.
+    fn native_call(&mut self, function: usize, m: u32) -> Option<(Dynamic, u64)> {
+        let manager_arg = self.manager_args.get_mut(m as usize)?;
+        let mut args = [
+            std::mem::take(&mut self.record_arg),
+            std::mem::take(manager_arg),
+        ];
+        // A helper with no native steps (a `switch`, say) runs through rhai on its own.
+        let (engine, ast, scope) = (&self.engine, &self.ast, &mut self.scope);
+        let mut helper = |name: &str, args: Vec<Dynamic>| {
+            let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+            let value = engine
+                .call_fn_with_options::<Dynamic>(options, scope, ast, name, args)
+                .ok()?;
+            Some((value, fuel::spent_by_last_evaluation()))
+        };
+        let outcome =
+            self.native
+                .call_lent(function, &mut args, &mut self.stack, Some(&mut helper));
+        let [record_arg, manager_arg_back] = args;
+        self.record_arg = record_arg;
+        *manager_arg = manager_arg_back;
+        outcome
     }
 }
 

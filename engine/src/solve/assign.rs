@@ -1,6 +1,7 @@
 //! Batch assignment: profile, evaluate pair rules per class, build the min-cost flow network
 //! of the design's objective (`build`), solve it exactly, and turn the flow back into a plan.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -145,16 +146,16 @@ pub(super) struct Prepared {
     pub(super) pair_classes: usize,
     pub(super) decided: Vec<Option<UnassignedReason>>,
     pub(super) groups: Vec<Group>,
-    pub(super) eligibility: Vec<Result<pair::Eligible, RuleError>>,
+    pub(super) eligibility: pair::Verdicts,
     pub(super) segments: Vec<Option<Arc<str>>>,
 }
 
 impl Prepared {
-    pub(super) fn eligible(&self, group: &Group) -> &[(u32, i64)] {
-        match self.eligibility.get(group.class as usize) {
-            Some(Ok(eligible)) => eligible,
-            _ => &[],
-        }
+    /// The eligible managers of `group`'s class with their affinity (none for a failure).
+    pub(super) fn eligible(&self, group: &Group) -> Cow<'_, [(u32, i64)]> {
+        self.eligibility
+            .get(group.class as usize)
+            .unwrap_or(Cow::Borrowed(&[]))
     }
 }
 
@@ -313,14 +314,14 @@ pub(super) fn prepare(
         &book.customers.schema,
         &book.managers,
         &representatives,
-        options.as_of,
+        (options.as_of, options.aggregate),
         options.cancel.as_ref(),
     );
     if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
         return Err(Error::Cancelled);
     }
     if options.on_error == OnRuleError::Fail
-        && let Some(Err(error)) = eligibility.iter().find(|e| e.is_err())
+        && let Some(error) = eligibility.first_error()
     {
         return Err(error.clone().into());
     }
@@ -330,8 +331,8 @@ pub(super) fn prepare(
     let mut placeable = Vec::new();
     for (row, customer) in customers.iter().enumerate() {
         let class = pair_classes.class_of[row];
-        decided[row] = match (class, class.and_then(|c| eligibility.get(c as usize))) {
-            (Some(class), Some(Ok(eligible))) if !eligible.is_empty() => {
+        decided[row] = match (class, class.map(|c| eligibility.any_eligible(c as usize))) {
+            (Some(class), Some(Ok(true))) => {
                 let current = customer
                     .manager
                     .as_ref()
@@ -448,7 +449,7 @@ fn plan(
                     if placeable[group_of[row]] {
                         UnassignedReason::CostAboveUnassignedPenalty
                     } else {
-                        capacity_reason(book, group, prepared.eligible(group), &loads)
+                        capacity_reason(book, group, &prepared.eligible(group), &loads)
                     }
                 })
                 .clone(),

@@ -103,11 +103,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
     }
     let total: usize = groups.iter().map(Group::size).sum();
     let capacity_of = |m: &crate::model::Manager| usable_capacity(m.capacity, total);
-    let max_affinity = groups
-        .iter()
-        .flat_map(|g| eligible_of(g).iter().map(|(_, a)| a.unsigned_abs()))
-        .max()
-        .unwrap_or(0);
+    let max_affinity = prepared.eligibility.max_abs_affinity();
     let max_balance = managers
         .iter()
         .map(|m| {

@@ -68,14 +68,7 @@ fn rebalance_here(
         Ok((plan, moves))
     };
     // Above this penalty no move pays for itself: only the unavoidable ones remain.
-    let max_affinity = prepared
-        .eligibility
-        .iter()
-        .flatten()
-        .flatten()
-        .map(|&(_, a)| a.saturating_abs())
-        .max()
-        .unwrap_or(0);
+    let max_affinity = i64::try_from(prepared.eligibility.max_abs_affinity()).unwrap_or(i64::MAX);
     let max_balance = book
         .managers
         .records

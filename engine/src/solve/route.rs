@@ -575,9 +575,10 @@ impl Router {
             &self.customer_schema,
             &newcomer,
             &representatives,
-            self.options.as_of,
+            (self.options.as_of, true),
             None,
-        );
+        )
+        .into_rows();
         let classes: Vec<Arc<Class>> = table
             .classes
             .iter()
@@ -771,9 +772,10 @@ impl Router {
                 &self.customer_schema,
                 &managers,
                 &representatives,
-                self.options.as_of,
+                (self.options.as_of, true),
                 None,
-            ),
+            )
+            .into_rows(),
         };
         for (representative, eligible) in representatives.iter().zip(results) {
             let key = self

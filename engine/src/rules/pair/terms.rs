@@ -1,0 +1,451 @@
+//! `affinity` evaluated term by term.
+//!
+//! When `affinity` is a running score ([`Sum`]), each term is evaluated once per (class of the
+//! customer fields it reads, manager) into a table, and a pair's affinity is the start plus
+//! one table read per term, added in the rule's order with the same overflow checks. A term
+//! reading only `c.language` costs #languages × #managers evaluations however many customers
+//! there are. Whatever a table cannot answer (a term rhai must decide, an overflow, a score
+//! that could come near the sandbox's limits) sends that pair to the whole rule, so results
+//! and errors are exactly the rule's.
+
+use rayon::prelude::*;
+
+use super::{EligibleRow, Representative, Worker, sub_classes};
+use crate::cancel::Cancel;
+use crate::model::Schema;
+use crate::profile::native::Sum;
+use crate::rules::Rulebook;
+use crate::rules::keys::KeyMaker;
+
+/// A table cell no evaluation filled, or whose term must be left to the whole rule.
+const UNKNOWN: i64 = i64::MIN;
+
+/// The terms' tables for one set of representatives.
+pub(super) struct TermTables {
+    start: i64,
+    terms: Vec<Table>,
+    /// The most steps any pair's tabled terms spent together: with the steps of the terms
+    /// evaluated per pair, what the whole rule would have spent natively.
+    steps: u64,
+    budget: u64,
+}
+
+enum Table {
+    /// Contributions by (term class, manager), row after row; each representative's class.
+    Dense {
+        class_of: Vec<u32>,
+        managers: usize,
+        values: Vec<i64>,
+    },
+    /// A term whose classes are too many for a table: evaluated for each pair.
+    PerPair { function: usize },
+}
+
+/// What a pair's affinity needs beyond the tables: how to evaluate a term for it directly.
+pub(super) trait PerPair {
+    /// Term `function`'s contribution for the current representative and manager `m`, with
+    /// the steps it spent; `None` where the whole rule must decide.
+    fn term(&mut self, function: usize, m: u32) -> Option<(i64, u64)>;
+}
+
+impl TermTables {
+    /// Evaluates each term of `sum` for every (term class, manager) that some representative
+    /// of the class finds eligible.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn build(
+        sum: &Sum,
+        rulebook: &Rulebook,
+        schema: &Schema,
+        representatives: &[Representative<'_>],
+        eligible_of: &[usize],
+        eligible: &[EligibleRow],
+        managers: usize,
+        (budget, new_worker): (u64, &(dyn Fn() -> Worker + Sync)),
+        cancel: Option<&Cancel>,
+    ) -> TermTables {
+        // A table may hold a few cells per representative and manager: beyond that the term
+        // reads nearly every customer apart, and a table would cost more than it saves.
+        let limit = 4 * (representatives.len() + managers) + (1 << 20);
+        let mut steps = 0;
+        let terms = sum
+            .terms
+            .iter()
+            .map(|term| {
+                let (class_of, first) = match &term.reads {
+                    Some(reads) => {
+                        let keys = KeyMaker::new(rulebook, schema, reads);
+                        sub_classes(representatives, |r| keys.key(r.customer, r.derived))
+                    }
+                    None => {
+                        return Table::PerPair {
+                            function: term.function,
+                        };
+                    }
+                };
+                if first.len().saturating_mul(managers) > limit {
+                    return Table::PerPair {
+                        function: term.function,
+                    };
+                }
+                let wanted = wanted(&class_of, first.len(), eligible_of, eligible);
+                let rows: Vec<(Vec<i64>, u64)> = first
+                    .par_iter()
+                    .zip(&wanted)
+                    .map_init(new_worker, |worker, (&r, wanted)| {
+                        let mut row = vec![UNKNOWN; managers];
+                        if cancel.is_some_and(Cancel::is_cancelled) {
+                            return (row, 0);
+                        }
+                        worker.lend_record(&representatives[r]);
+                        let mut most = 0;
+                        for &m in wanted {
+                            if let Some((value, spent)) = worker.term(term.function, m) {
+                                row[m as usize] = value;
+                                most = most.max(spent);
+                            }
+                        }
+                        (row, most)
+                    })
+                    .collect();
+                steps += rows.iter().map(|(_, spent)| *spent).max().unwrap_or(0);
+                Table::Dense {
+                    class_of: class_of.iter().map(|&c| c as u32).collect(),
+                    managers,
+                    values: rows.into_iter().flat_map(|(row, _)| row).collect(),
+                }
+            })
+            .collect();
+        TermTables {
+            start: sum.start,
+            terms,
+            steps,
+            budget,
+        }
+    }
+
+    /// Whether some term is evaluated per pair (then the caller lends the representative's
+    /// record before asking for its pairs).
+    pub(super) fn has_per_pair_terms(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|t| matches!(t, Table::PerPair { .. }))
+    }
+
+    /// The affinity of representative `r` and each of `managers` into `scores`, `None` where
+    /// the whole rule must decide. Term by term over all the managers: each pair still adds
+    /// its terms in the rule's order, and a table row is read front to back.
+    pub(super) fn affinities(
+        &self,
+        r: usize,
+        managers: &[u32],
+        per_pair: &mut impl PerPair,
+        scores: &mut Vec<Option<i64>>,
+    ) {
+        scores.clear();
+        scores.resize(managers.len(), Some(self.start));
+        let mut spent = vec![
+            self.steps;
+            if self.has_per_pair_terms() {
+                managers.len()
+            } else {
+                0
+            }
+        ];
+        for term in &self.terms {
+            match term {
+                Table::Dense {
+                    class_of,
+                    managers: width,
+                    values,
+                } => {
+                    let row = class_of
+                        .get(r)
+                        .and_then(|&class| values.get(class as usize * width..)?.get(..*width));
+                    for (score, &m) in scores.iter_mut().zip(managers) {
+                        let value = row.and_then(|row| row.get(m as usize)).copied();
+                        *score = add(*score, value);
+                    }
+                }
+                Table::PerPair { function } => {
+                    for ((score, &m), spent) in scores.iter_mut().zip(managers).zip(&mut spent) {
+                        if score.is_none() {
+                            continue;
+                        }
+                        let value = per_pair.term(*function, m).map(|(value, steps)| {
+                            *spent = spent.saturating_add(steps);
+                            value
+                        });
+                        *score = add(*score, value);
+                    }
+                }
+            }
+        }
+        // Where the parts together spent more than the whole may, rhai decides.
+        if self.steps > self.budget {
+            scores.iter_mut().for_each(|score| *score = None);
+        }
+        for (score, spent) in scores.iter_mut().zip(&spent) {
+            if *spent > self.budget {
+                *score = None;
+            }
+        }
+    }
+}
+
+/// `score + value` with the rule's overflow check; `None` if either is unknown.
+fn add(score: Option<i64>, value: Option<i64>) -> Option<i64> {
+    match value? {
+        UNKNOWN => None,
+        value => score?.checked_add(value),
+    }
+}
+
+/// Per term class, the managers its representatives find eligible, sorted.
+fn wanted(
+    class_of: &[usize],
+    classes: usize,
+    eligible_of: &[usize],
+    eligible: &[EligibleRow],
+) -> Vec<Vec<u32>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); classes];
+    for (&class, &e) in class_of.iter().zip(eligible_of) {
+        if seen.insert((class, e)) {
+            wanted[class].extend_from_slice(&eligible[e].managers);
+        }
+    }
+    for managers in &mut wanted {
+        managers.sort_unstable();
+        managers.dedup();
+    }
+    wanted
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::super::{Representative, evaluate};
+    use crate::date::Date;
+    use crate::model::{
+        Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
+        ValueType,
+    };
+    use crate::rules::Rulebook;
+
+    fn as_of() -> Date {
+        "2026-06-30".parse().unwrap()
+    }
+
+    fn schema() -> Schema {
+        let field = |name: &str, value_type| Field {
+            name: name.to_owned(),
+            value_type,
+        };
+        Schema::new(vec![
+            field("n", ValueType::Int),
+            field("k", ValueType::Int),
+            field("t", ValueType::Str),
+        ])
+        .unwrap()
+    }
+
+    /// `n` now and then null or huge (for overflows), `k` small, `t` one of two texts or null.
+    fn attributes() -> impl Strategy<Value = Vec<Value>> {
+        (
+            prop_oneof![
+                1 => Just(Value::Null),
+                1 => Just(Value::Int(i64::MAX - 5)),
+                8 => (-3i64..9).prop_map(Value::Int),
+            ],
+            (0i64..3).prop_map(Value::Int),
+            prop_oneof![
+                1 => Just(Value::Null),
+                4 => prop_oneof![Just("a"), Just("b")].prop_map(|t| Value::Str(Arc::from(t))),
+            ],
+        )
+            .prop_map(|(n, k, t)| vec![n, k, t])
+    }
+
+    fn integer() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            (-4i64..50).prop_map(|n| n.to_string()),
+            Just("c.n".to_owned()),
+            Just("c.k".to_owned()),
+            Just("m.n".to_owned()),
+            Just("m.k".to_owned()),
+            Just("9223372036854775000".to_owned()),
+            // A helper rhai runs (a `switch` has no native steps), and one handed the record.
+            Just("_bonus(c.k)".to_owned()),
+            Just("_whole(c)".to_owned()),
+        ];
+        leaf.prop_recursive(2, 8, 2, |inner| {
+            prop_oneof![
+                (
+                    inner.clone(),
+                    prop_oneof![Just("+"), Just("-"), Just("*"), Just("/")],
+                    inner
+                )
+                    .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            ]
+        })
+    }
+
+    fn condition() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("c.manager == m.id".to_owned()),
+            Just("c.t == m.t".to_owned()),
+            Just("c.k > m.k".to_owned()),
+            Just("c.n".to_owned()),
+            (integer(), integer()).prop_map(|(a, b)| format!("{a} < {b}")),
+        ]
+    }
+
+    /// A term of a running score `s`, in one of the ways analysts write them.
+    fn term() -> impl Strategy<Value = String> {
+        prop_oneof![
+            integer().prop_map(|a| format!("s += {a};")),
+            integer().prop_map(|a| format!("s -= {a};")),
+            (condition(), integer()).prop_map(|(p, a)| format!("if {p} {{ s += {a}; }}")),
+            (condition(), integer(), integer())
+                .prop_map(|(p, a, b)| format!("if {p} {{ s -= {a}; }} else {{ s += {b}; }}")),
+            (condition(), integer(), condition(), integer()).prop_map(|(p, a, q, b)| format!(
+                "if {p} {{ s += {a}; }} else if {q} {{ s -= {b}; }}"
+            )),
+        ]
+    }
+
+    const ELIGIBLE: [&str; 3] = [
+        "true",
+        "c.k != m.k || c.t == m.t",
+        // Fails for some pairs: the first failing manager stops the class.
+        "10 / (m.k - c.k + 1) >= 0",
+    ];
+
+    fn book(rows: Vec<(Vec<Value>, Option<u8>)>, staff: Vec<Vec<Value>>) -> (Customers, Managers) {
+        let customers = Customers {
+            schema: schema(),
+            records: rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, (attributes, manager))| Customer {
+                    id: CustomerId::from(format!("C-{i}").as_str()),
+                    manager: manager.map(|m| ManagerId::from(format!("M-{m}").as_str())),
+                    attributes,
+                })
+                .collect(),
+        };
+        let managers = Managers {
+            schema: schema(),
+            records: staff
+                .into_iter()
+                .enumerate()
+                .map(|(i, attributes)| Manager {
+                    id: ManagerId::from(format!("M-{i}").as_str()),
+                    capacity: 5,
+                    target: None,
+                    segment_caps: Default::default(),
+                    attributes,
+                })
+                .collect(),
+        };
+        (customers, managers)
+    }
+
+    /// An error's text with the customer it names left out.
+    fn without_customer(error: &str) -> String {
+        let Some(at) = error.find("customer: \"") else {
+            return error.to_owned();
+        };
+        let rest = &error[at + "customer: \"".len()..];
+        let end = rest.find('"').map_or(rest.len(), |end| end + 1);
+        format!("{}{}", &error[..at], &rest[end..])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Term by term, every pair gets the whole rule's result or error, on one thread and
+        /// on two.
+        #[test]
+        fn a_running_score_term_by_term_equals_the_whole_rule(
+            start in -5i64..5,
+            terms in proptest::collection::vec(term(), 2..6),
+            eligible in 0..ELIGIBLE.len(),
+            rows in proptest::collection::vec((attributes(), proptest::option::of(0u8..4)), 1..12),
+            staff in proptest::collection::vec(attributes(), 1..5),
+        ) {
+            let rules = format!(
+                "fn _bonus(k) {{ switch k {{ 0 => 3, 1 => -2, _ => 0 }} }}\n\
+                 fn _whole(c) {{ c.k * 2 }}\n\
+                 fn eligible(c, m) {{ {} }}\n\
+                 fn affinity(c, m) {{ let s = {start}; {} s }}",
+                ELIGIBLE[eligible],
+                terms.join(" "),
+            );
+            prop_assume!(Rulebook::compile(&rules).is_ok());
+            let rulebook = Rulebook::compile(&rules).unwrap();
+            let (customers, managers) = book(rows, staff);
+            let no_fields: Vec<Value> = Vec::new();
+            let representatives: Vec<Representative<'_>> = customers
+                .records
+                .iter()
+                .map(|customer| Representative { customer, derived: &no_fields })
+                .collect();
+            let run = |factorise: bool, threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let results = pool.install(|| {
+                    evaluate(
+                        &rulebook,
+                        &customers.schema,
+                        &managers,
+                        &representatives,
+                        (as_of(), factorise),
+                        None,
+                    )
+                });
+                // Whole, a failing pair names the first customer with the same `affinity`
+                // reads; term by term, the customer itself. Both fail alike.
+                results
+                    .into_rows()
+                    .into_iter()
+                    .map(|result| result.map_err(|e| without_customer(&format!("{e:?}"))))
+                    .collect::<Vec<_>>()
+            };
+            let whole = run(false, 1);
+            prop_assert_eq!(&run(true, 1), &whole, "{}", rules);
+            prop_assert_eq!(&run(true, 2), &whole, "{}", rules);
+            prop_assert_eq!(&run(false, 2), &whole, "{}", rules);
+        }
+    }
+
+    #[test]
+    fn a_running_score_is_split_into_its_terms_with_their_own_reads() {
+        let rules = "fn _h(c) { c.k }\n\
+                     fn affinity(c, m) {\n\
+                         let score = 1;\n\
+                         if c.manager == m.id { score += 40; }\n\
+                         if c.t == m.t && c.k > 1 { score -= 5; } else { score += c.n; }\n\
+                         score += _h(c);\n\
+                         score\n\
+                     }";
+        let rulebook = Rulebook::compile(rules).unwrap();
+        let slots = crate::rules::sandbox::Slots::for_customers(&schema(), &rulebook);
+        let managers = std::collections::HashMap::from([("t".to_owned(), 2)]);
+        let mut native = crate::profile::native::NativeRules::with_managers(
+            rulebook.ast(),
+            &[],
+            &slots,
+            Some(&managers),
+            &rulebook.limits(),
+            as_of(),
+        );
+        let affinity = native.function("affinity", 2).unwrap();
+        let sum = native.sum(affinity, &slots).unwrap();
+        assert_eq!(sum.start, 1);
+        let reads: Vec<Option<Vec<String>>> = sum.terms.iter().map(|t| t.reads.clone()).collect();
+        let names = |names: &[&str]| Some(names.iter().map(|&n| n.to_owned()).collect());
+        assert_eq!(reads, [names(&["manager"]), names(&["k", "n", "t"]), None]);
+    }
+}
