@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Instant;
 
-use apportion::{AssignOptions, Plan, Policy, assign_timed};
+use apportion::{AssignOptions, DryRun, Plan, Policy, assign_timed, dry_run};
 use serde_json::Value as Json;
 
 use crate::output::{self, Table};
@@ -26,6 +26,10 @@ pub(crate) struct Args {
     /// Cost of moving a customer away from a current manager who stays (M ≥ 0).
     #[arg(long, default_value_t = Policy::default().move_penalty)]
     move_penalty: i64,
+    /// Run the rules and pair rules only and report what the solver would be given (pair
+    /// classes, supply nodes, eligible pairs, who is decided before the solve); no plan
+    #[arg(long, conflicts_with = "out")]
+    dry_run: bool,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
@@ -43,6 +47,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         ..AssignOptions::new(run.as_of())
     };
     let bar = Bar::customers(book.customers.records.len());
+    if args.dry_run {
+        assign_options.progress = bar.callback("— pair rules…");
+        let result = dry_run(&book, &rules, &assign_options);
+        bar.finish();
+        let text = dry_run_report(&result?, book.customers.records.len(), loaded);
+        output::report(&text, true);
+        return Ok(());
+    }
     assign_options.progress = bar.callback("— pair rules and the exact solve…");
     let result = assign_timed(&book, &rules, &assign_options);
     bar.finish();
@@ -62,6 +74,30 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     text.push_str(&report(&plan));
     output::report(&text, run.out.is_some());
     Ok(())
+}
+
+/// What a dry run found: the problem's size and who is decided before the solve.
+fn dry_run_report(dry: &DryRun, customers: usize, loaded: std::time::Duration) -> String {
+    let mut text = format!(
+        "dry run: the rules took {:.3} s (loading {:.3} s); {} of {} customers to place\n\
+         network: {} pair classes, {} supply nodes, {} eligible (customer, manager) pairs\n",
+        dry.rules.as_secs_f64(),
+        loaded.as_secs_f64(),
+        dry.placeable,
+        customers,
+        dry.pair_classes,
+        dry.supply_nodes,
+        dry.eligible_pairs,
+    );
+    if !dry.decided.is_empty() {
+        let reasons: Vec<String> = dry
+            .decided
+            .iter()
+            .map(|(code, count)| format!("{code} {count}"))
+            .collect();
+        let _ = writeln!(text, "decided before the solve: {}", reasons.join(", "));
+    }
+    text
 }
 
 /// The plan's summary: objective, moves, balance, extremes, unassigned by reason.

@@ -277,6 +277,40 @@ fn assign_is_identical_on_one_and_two_threads() {
 }
 
 #[test]
+fn a_dry_run_of_the_lender_reports_its_network_without_solving() {
+    let output = apportion(&[
+        "assign",
+        "--dry-run",
+        "--customers",
+        "examples/data/lender/borrowers.csv",
+        "--managers",
+        "examples/data/lender/managers.csv",
+        "--rules",
+        "examples/rules/lender.rhai",
+        "--as-of",
+        "2026-06-30",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.contains("3000 of 3000 customers to place"), "{report}");
+    // The lender's pair rules read the current manager and a lead score: nearly one pair
+    // class per borrower.
+    let classes: usize = report
+        .split("network: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(classes > 2_000 && classes <= 3_000, "{report}");
+    assert!(!report.contains("objective"), "{report}");
+    // A dry run writes no plan, so an output file is refused outright.
+    let out = scratch("dry-run").join("plan.csv");
+    let refused = with_book("assign", &["--dry-run", "--out", out.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(!out.exists());
+}
+
+#[test]
 fn assign_rejects_a_negative_policy_with_its_code() {
     let out = scratch("assign-policy").join("plan.csv");
     let output = assign_example(&out, &["--balance=-3"]);

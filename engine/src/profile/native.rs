@@ -27,6 +27,7 @@ use crate::rules::sandbox::{
 };
 
 mod sum;
+mod switch_hash;
 pub(crate) use sum::Sum;
 
 /// A rulebook's functions compiled to native steps where they can be.
@@ -73,6 +74,20 @@ enum Step {
     Block(Vec<Step>),
     Eval(Node),
     Return(Node),
+    Switch(Box<Switch>),
+}
+
+/// `switch value { case [if condition] => arm, ..., _ => default }`. Cases are found by the
+/// hash rhai keyed them with (it keeps no case values), so the native step chooses as rhai
+/// does; a value rhai would not hash is left to rhai.
+#[derive(Clone)]
+struct Switch {
+    value: Node,
+    /// Case hash → the arms with that case, in the order written.
+    cases: HashMap<u64, Vec<usize>>,
+    /// Each arm's condition (`true` without `if`) and value.
+    arms: Vec<(Node, Node)>,
+    default: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -464,6 +479,27 @@ impl Compiler<'_> {
                 _ => Step::Eval(self.node(body, expr)?),
             },
             Stmt::FnCall(call, ..) => Step::Eval(self.call(body, call)?),
+            Stmt::Switch(switch, ..) => {
+                let (value, cases) = &**switch;
+                if !cases.ranges.is_empty() || !switch_hash::agrees_with_rhai() {
+                    return None;
+                }
+                let arms = cases
+                    .expressions
+                    .iter()
+                    .map(|arm| Some((self.node(body, &arm.lhs)?, self.node(body, &arm.rhs)?)))
+                    .collect::<Option<_>>()?;
+                Step::Switch(Box::new(Switch {
+                    value: self.node(body, value)?,
+                    cases: cases
+                        .cases
+                        .iter()
+                        .map(|(&hash, list)| (hash, list.blocks.to_vec()))
+                        .collect(),
+                    arms,
+                    default: cases.def_case,
+                }))
+            }
             Stmt::Noop(..) => Step::Eval(Node::Const(Dynamic::UNIT)),
             // `throw` is a return with the break flag.
             Stmt::Return(value, flags, ..) if !flags.contains(ASTFlags::BREAK) => {
@@ -700,9 +736,30 @@ impl Run<'_, '_> {
                 },
                 Step::Eval(node) => self.value(base, node)?,
                 Step::Return(node) => return Some(Flow::Return(self.value(base, node)?)),
+                Step::Switch(switch) => self.switch(base, switch)?,
             };
         }
         Some(Flow::Value(last))
+    }
+
+    /// The chosen arm's value, as rhai chooses: the first arm of the value's case whose
+    /// condition holds, else the default, else `()`.
+    fn switch(&mut self, base: usize, switch: &Switch) -> Option<Dynamic> {
+        let value = self.value(base, &switch.value)?;
+        let mut chosen = None;
+        if let Some(arms) = switch.cases.get(&switch_hash::of(&value)?) {
+            for &arm in arms {
+                let (condition, _) = switch.arms.get(arm)?;
+                if self.value(base, condition)?.as_bool().ok()? {
+                    chosen = Some(arm);
+                    break;
+                }
+            }
+        }
+        match chosen.or(switch.default) {
+            Some(arm) => self.value(base, &switch.arms.get(arm)?.1),
+            None => Some(Dynamic::UNIT),
+        }
     }
 
     /// Calls `f` with the value of `node`, borrowed where it sits when it is a local or a
@@ -1198,7 +1255,7 @@ mod tests {
     fn a_helper_with_no_native_steps_runs_through_rhai_inside_a_native_pair_rule() {
         let columns = [("n", ValueType::Int)];
         let rows = || (0..4).map(|n| vec![Value::Int(n)]).collect::<Vec<_>>();
-        let rules = "fn _bonus(n) { switch n { 1 => 10, 2 => 20, _ => 0 } }\n\
+        let rules = "fn _bonus(n) { let s = 0; for i in 0..n { s += 10; } s }\n\
                      fn affinity(c, m) { _bonus(c.n) + m.n }";
         let (taken, all) = agree_on_pairs(
             rules,
@@ -1221,6 +1278,21 @@ mod tests {
             all,
             3_000 * Rulebook::compile(rules).unwrap().fields().len()
         );
+    }
+
+    #[test]
+    fn the_example_lenders_fields_and_pair_rules_run_natively_and_equal_rhai() {
+        let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/data/lender");
+        let options = LoadOptions::default();
+        let borrowers = load::read_customers(&data.join("borrowers.csv"), &options).unwrap();
+        let managers = load::read_managers(&data.join("managers.csv"), &options).unwrap();
+        let rules = include_str!("../../../examples/rules/lender.rhai");
+        let fields = Rulebook::compile(rules).unwrap().fields().len();
+        // Every derived field, `switch`es and all, runs natively.
+        assert_eq!(agree(rules, &borrowers), (3_000 * fields, 3_000 * fields));
+        // So do both pair rules, helpers included, for every pair.
+        let (taken, all) = agree_on_pairs(rules, &borrowers, &managers, 30);
+        assert_eq!((taken, all), (100 * 30 * 2, 100 * 30 * 2));
     }
 
     fn list(items: &[&str]) -> Value {
@@ -1346,6 +1418,13 @@ mod tests {
             2 => (boolean(2), boolean(2)).prop_map(|(a, b)| format!(
                 "let v = []; if {a} {{ v.push(\"x\"); }} if {b} {{ v.push(c.t); }} v"
             )),
+            2 => (integer(2), integer(2), boolean(1), integer(1)).prop_map(|(a, b, p, d)| format!(
+                "switch c.t {{ \"a\" => {a}, \"b\" if {p} => {b}, \"b\" => 9, () => 7, _ => {d} }}"
+            )),
+            1 => integer(2).prop_map(|a| format!(
+                "let v = switch c.n {{ 1 => {a}, 3 => 2, true => 5 }}; if v == () {{ 0 }} else {{ v }}"
+            )),
+            1 => Just("switch c.d { 1 => 1, _ => 2 }".to_owned()),
             1 => Just("c.t + \"!\"".to_owned()),
             1 => Just("c.n == c.t".to_owned()),
             1 => Just("let s = 0; for i in 0..3 { s += i; } s".to_owned()),

@@ -155,12 +155,14 @@ pub(crate) fn evaluate(
     };
     let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
     let (affinity_of, affinity_first) = classes_by(&pair.affinity_reads);
-    let new_worker = || Worker::new(rulebook, &slots, managers, as_of, cancel);
+    let records = manager_records(managers, rulebook);
+    let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
 
     // eligible[e][m] for each class of eligible's reads.
     let eligible: Vec<EligibleRow> = eligible_first
         .par_iter()
+        .with_min_len(job_size(eligible_first.len()))
         .map_init(new_worker, |worker, &r| {
             // Once cancelled, the remaining classes are skipped; the caller checks the flag
             // and discards this result.
@@ -190,6 +192,7 @@ pub(crate) fn evaluate(
                 .par_iter()
                 .zip(&eligible_of)
                 .enumerate()
+                .with_min_len(job_size(representatives.len()))
                 .map_init(new_worker, |worker, (r, (representative, &e))| {
                     if stopped() {
                         return (0, None);
@@ -244,6 +247,7 @@ pub(crate) fn evaluate(
     let affinity: Vec<AffinityRow> = affinity_first
         .par_iter()
         .zip(&wanted)
+        .with_min_len(job_size(affinity_first.len()))
         .map_init(new_worker, |worker, (&r, wanted)| {
             if stopped() {
                 return AffinityRow::default();
@@ -347,6 +351,19 @@ impl Verdicts {
         }
     }
 
+    /// How many managers representative `r` finds eligible (0 for a failure):
+    /// [`Verdicts::get`]'s length without rebuilding the row.
+    pub(crate) fn eligible_count(&self, r: usize) -> usize {
+        match self.settled.get(&(r as u32)) {
+            Some(row) => row.as_ref().map_or(0, Vec::len),
+            None => self
+                .eligible_of
+                .get(r)
+                .and_then(|&e| self.eligible.get(e as usize))
+                .map_or(0, |row| row.managers.len()),
+        }
+    }
+
     /// The error of the first representative whose pair rules failed, if any.
     pub(crate) fn first_error(&self) -> Option<&RuleError> {
         self.settled
@@ -444,7 +461,13 @@ impl PairEvaluator {
     ) -> PairEvaluator {
         let slots = Slots::for_customers(customer_schema, rulebook);
         PairEvaluator {
-            worker: Worker::new(rulebook, &slots, managers, as_of, None),
+            worker: Worker::new(
+                rulebook,
+                &slots,
+                (managers, &manager_records(managers, rulebook)),
+                as_of,
+                None,
+            ),
             managers: managers.records.len(),
         }
     }
@@ -477,7 +500,7 @@ fn sub_classes<K: std::hash::Hash + Eq>(
     representatives: &[Representative<'_>],
     key: impl Fn(&Representative<'_>) -> K,
 ) -> (Vec<usize>, Vec<usize>) {
-    let mut classes: HashMap<K, usize> = HashMap::new();
+    let mut classes: foldhash::HashMap<K, usize> = foldhash::HashMap::default();
     let mut first = Vec::new();
     let class_of = representatives
         .iter()
@@ -490,6 +513,34 @@ fn sub_classes<K: std::hash::Hash + Eq>(
         })
         .collect();
     (class_of, first)
+}
+
+/// The managers as pair rules see them, built once and shared by every worker.
+fn manager_records(managers: &Managers, rulebook: &Rulebook) -> Vec<ManagerRecord> {
+    let mut convert = Converter::default();
+    managers
+        .records
+        .iter()
+        .map(|m| {
+            ManagerRecord(Arc::new(ManagerData {
+                id: m.id.as_str().into(),
+                capacity: i64::from(m.capacity),
+                target: i64::from(m.target_load()),
+                values: sandbox::visible_values(
+                    &managers.schema,
+                    &m.attributes,
+                    rulebook,
+                    &mut convert,
+                ),
+            }))
+        })
+        .collect()
+}
+
+/// Few enough items per parallel job that each thread builds only a handful of workers (an
+/// engine and every manager's record each), many enough to balance the threads.
+fn job_size(items: usize) -> usize {
+    items.div_ceil(4 * rayon::current_num_threads()).max(1)
 }
 
 /// One thread's engine, AST and manager records.
@@ -518,7 +569,7 @@ impl Worker {
     fn new(
         rulebook: &Rulebook,
         slots: &Slots,
-        managers: &Managers,
+        (managers, records): (&Managers, &[ManagerRecord]),
         as_of: Date,
         cancel: Option<&Cancel>,
     ) -> Worker {
@@ -526,24 +577,8 @@ impl Worker {
         sandbox::register_managers(&mut engine, &managers.schema, rulebook);
         let manager_slots = sandbox::manager_slots(&managers.schema, rulebook);
         let ast = sandbox::worker_ast(rulebook);
-        let mut convert = Converter::default();
-        let managers: Vec<ManagerRecord> = managers
-            .records
-            .iter()
-            .map(|m| {
-                ManagerRecord(Arc::new(ManagerData {
-                    id: m.id.as_str().into(),
-                    capacity: i64::from(m.capacity),
-                    target: i64::from(m.target_load()),
-                    values: sandbox::visible_values(
-                        &managers.schema,
-                        &m.attributes,
-                        rulebook,
-                        &mut convert,
-                    ),
-                }))
-            })
-            .collect();
+        let convert = Converter::default();
+        let managers = records.to_vec();
         let mut native = NativeRules::with_managers(
             rulebook.ast(),
             &[],

@@ -26,7 +26,7 @@ pub(crate) fn pair_classes(
 ) -> PairClasses {
     let pair = rulebook.pair_rules();
     let keys = KeyMaker::new(rulebook, schema, &pair.customer_reads);
-    let mut classes: HashMap<Vec<KeyPart>, u32> = HashMap::new();
+    let mut classes: foldhash::HashMap<Vec<KeyPart>, u32> = foldhash::HashMap::default();
     let mut class_of = vec![None; customers.len()];
     let mut representatives = Vec::new();
     for (row, (customer, derived)) in customers.iter().zip(derived).enumerate() {

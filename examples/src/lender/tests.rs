@@ -402,3 +402,24 @@ fn a_small_lender_gets_the_same_plan_term_by_term_as_with_its_whole_rules() {
         assert_eq!(a.affinity, placed[a.customer.as_str()].1, "{}", a.customer);
     }
 }
+
+/// The shipped lender is exactly what the generator makes; after an intended change to the
+/// generator, regenerate it with the command in `examples/data/README.md`.
+#[test]
+fn the_shipped_lender_matches_the_generator() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/lender");
+    let lender = generate(&LenderConfig::default());
+    let normalise = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap().replace("\r\n", "\n");
+    for (file, expected) in [
+        ("borrowers.csv", borrowers_csv(&lender).unwrap()),
+        ("managers.csv", managers_csv(&lender).unwrap()),
+    ] {
+        let shipped = std::fs::read(data.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(
+            normalise(shipped) == normalise(expected),
+            "examples/data/lender/{file} differs from the generator's output: regenerate it \
+             with `cargo run -p apportion-examples --bin generate-lender -- --out \
+             examples/data/lender`"
+        );
+    }
+}

@@ -147,7 +147,9 @@ impl Reads {
             }
             Step::Block(steps) => steps.iter().for_each(|s| self.step(s)),
             // `adds_to` admits nothing else.
-            Step::Let(..) | Step::Push(..) | Step::Eval(_) | Step::Return(_) => self.whole = true,
+            Step::Let(..) | Step::Push(..) | Step::Eval(_) | Step::Return(_) | Step::Switch(_) => {
+                self.whole = true
+            }
         }
     }
 

@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::{EligibleRow, Representative, Worker, sub_classes};
+use super::{EligibleRow, Representative, Worker, job_size, sub_classes};
 use crate::cancel::Cancel;
 use crate::model::Schema;
 use crate::profile::native::Sum;
@@ -32,12 +32,22 @@ pub(super) struct TermTables {
 
 enum Table {
     /// Contributions by (term class, manager), row after row; each representative's class.
+    /// Chosen when every class's row over all managers fits the limit.
     Dense {
         class_of: Vec<u32>,
         managers: usize,
         values: Vec<i64>,
     },
-    /// A term whose classes are too many for a table: evaluated for each pair.
+    /// Contributions of each term class for the managers some representative of the class
+    /// finds eligible: class `c`'s managers and values are `managers[starts[c]..starts[c + 1]]`
+    /// and the same range of `values`, in manager order. Each representative's class.
+    Sparse {
+        class_of: Vec<u32>,
+        starts: Vec<usize>,
+        managers: Vec<u32>,
+        values: Vec<i64>,
+    },
+    /// A term whose cells would be too many for a table: evaluated for each pair.
     PerPair { function: usize },
 }
 
@@ -63,44 +73,41 @@ impl TermTables {
         (budget, new_worker): (u64, &(dyn Fn() -> Worker + Sync)),
         cancel: Option<&Cancel>,
     ) -> TermTables {
-        // A table may hold a few cells per representative and manager: beyond that the term
-        // reads nearly every customer apart, and a table would cost more than it saves.
-        let limit = 4 * (representatives.len() + managers) + (1 << 20);
+        // A table holds a few cells per representative and manager at most: beyond that the
+        // term tells nearly every customer apart, and a table would cost more than it saves.
+        let limit = 8 * (representatives.len() + managers) + (1 << 22);
         let mut steps = 0;
         let terms = sum
             .terms
             .iter()
             .map(|term| {
-                let (class_of, first) = match &term.reads {
-                    Some(reads) => {
-                        let keys = KeyMaker::new(rulebook, schema, reads);
-                        sub_classes(representatives, |r| keys.key(r.customer, r.derived))
-                    }
-                    None => {
-                        return Table::PerPair {
-                            function: term.function,
-                        };
-                    }
+                let per_pair = Table::PerPair {
+                    function: term.function,
                 };
-                if first.len().saturating_mul(managers) > limit {
-                    return Table::PerPair {
-                        function: term.function,
-                    };
-                }
-                let wanted = wanted(&class_of, first.len(), eligible_of, eligible);
+                let Some(reads) = &term.reads else {
+                    return per_pair;
+                };
+                let keys = KeyMaker::new(rulebook, schema, reads);
+                let (class_of, first) =
+                    sub_classes(representatives, |r| keys.key(r.customer, r.derived));
+                let Some(wanted) = wanted(&class_of, first.len(), eligible_of, eligible, limit)
+                else {
+                    return per_pair;
+                };
                 let rows: Vec<(Vec<i64>, u64)> = first
                     .par_iter()
                     .zip(&wanted)
+                    .with_min_len(job_size(first.len()))
                     .map_init(new_worker, |worker, (&r, wanted)| {
-                        let mut row = vec![UNKNOWN; managers];
+                        let mut row = vec![UNKNOWN; wanted.len()];
                         if cancel.is_some_and(Cancel::is_cancelled) {
                             return (row, 0);
                         }
                         worker.lend_record(&representatives[r]);
                         let mut most = 0;
-                        for &m in wanted {
+                        for (cell, &m) in row.iter_mut().zip(wanted) {
                             if let Some((value, spent)) = worker.term(term.function, m) {
-                                row[m as usize] = value;
+                                *cell = value;
                                 most = most.max(spent);
                             }
                         }
@@ -108,9 +115,34 @@ impl TermTables {
                     })
                     .collect();
                 steps += rows.iter().map(|(_, spent)| *spent).max().unwrap_or(0);
-                Table::Dense {
-                    class_of: class_of.iter().map(|&c| c as u32).collect(),
-                    managers,
+                let class_of = class_of.iter().map(|&c| c as u32).collect();
+                if first.len().saturating_mul(managers) <= limit {
+                    let mut values = vec![UNKNOWN; first.len() * managers];
+                    for ((row, _), (wanted, cells)) in rows
+                        .iter()
+                        .zip(wanted.iter().zip(values.chunks_mut(managers.max(1))))
+                    {
+                        for (&m, &value) in wanted.iter().zip(row) {
+                            if let Some(cell) = cells.get_mut(m as usize) {
+                                *cell = value;
+                            }
+                        }
+                    }
+                    return Table::Dense {
+                        class_of,
+                        managers,
+                        values,
+                    };
+                }
+                let mut starts = Vec::with_capacity(wanted.len() + 1);
+                starts.push(0);
+                for managers in &wanted {
+                    starts.push(starts.last().copied().unwrap_or(0) + managers.len());
+                }
+                Table::Sparse {
+                    class_of,
+                    starts,
+                    managers: wanted.into_iter().flatten().collect(),
                     values: rows.into_iter().flat_map(|(row, _)| row).collect(),
                 }
             })
@@ -166,6 +198,31 @@ impl TermTables {
                         *score = add(*score, value);
                     }
                 }
+                Table::Sparse {
+                    class_of,
+                    starts,
+                    managers: listed,
+                    values,
+                } => {
+                    let range = class_of.get(r).and_then(|&c| {
+                        let c = c as usize;
+                        Some(*starts.get(c)?..*starts.get(c + 1)?)
+                    });
+                    let listed = range.clone().and_then(|range| listed.get(range));
+                    let values = range.and_then(|range| values.get(range));
+                    let (listed, values) = listed.zip(values).unwrap_or_default();
+                    // Both in manager order, the class's a superset of the representative's.
+                    let mut at = 0;
+                    for (score, &m) in scores.iter_mut().zip(managers) {
+                        while listed.get(at).is_some_and(|&l| l < m) {
+                            at += 1;
+                        }
+                        let value = (listed.get(at) == Some(&m))
+                            .then(|| values.get(at))
+                            .flatten();
+                        *score = add(*score, value.copied());
+                    }
+                }
                 Table::PerPair { function } => {
                     for ((score, &m), spent) in scores.iter_mut().zip(managers).zip(&mut spent) {
                         if score.is_none() {
@@ -200,25 +257,42 @@ fn add(score: Option<i64>, value: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Per term class, the managers its representatives find eligible, sorted.
+/// Per term class, the managers its representatives find eligible, sorted; `None` if they
+/// come to more than `limit` in all.
 fn wanted(
     class_of: &[usize],
     classes: usize,
     eligible_of: &[usize],
     eligible: &[EligibleRow],
-) -> Vec<Vec<u32>> {
-    let mut seen = std::collections::HashSet::new();
+    limit: usize,
+) -> Option<Vec<Vec<u32>>> {
+    let mut seen = foldhash::HashSet::default();
     let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); classes];
+    let mut total = 0usize;
     for (&class, &e) in class_of.iter().zip(eligible_of) {
         if seen.insert((class, e)) {
-            wanted[class].extend_from_slice(&eligible[e].managers);
+            let managers = &eligible.get(e)?.managers;
+            wanted.get_mut(class)?.extend_from_slice(managers);
+            total += managers.len();
+            // Lists hold repeats until sorted: past twice the limit, count without them.
+            if total > 2 * limit {
+                wanted.iter_mut().for_each(dedup);
+                total = wanted.iter().map(Vec::len).sum();
+                if total > limit {
+                    return None;
+                }
+            }
         }
     }
     for managers in &mut wanted {
-        managers.sort_unstable();
-        managers.dedup();
+        dedup(managers);
     }
-    wanted
+    (wanted.iter().map(Vec::len).sum::<usize>() <= limit).then_some(wanted)
+}
+
+fn dedup(managers: &mut Vec<u32>) {
+    managers.sort_unstable();
+    managers.dedup();
 }
 
 #[cfg(test)]
@@ -277,7 +351,7 @@ mod tests {
             Just("m.n".to_owned()),
             Just("m.k".to_owned()),
             Just("9223372036854775000".to_owned()),
-            // A helper rhai runs (a `switch` has no native steps), and one handed the record.
+            // A helper rhai runs (a loop has no native steps), and one handed the record.
             Just("_bonus(c.k)".to_owned()),
             Just("_whole(c)".to_owned()),
         ];
@@ -377,7 +451,7 @@ mod tests {
             staff in proptest::collection::vec(attributes(), 1..5),
         ) {
             let rules = format!(
-                "fn _bonus(k) {{ switch k {{ 0 => 3, 1 => -2, _ => 0 }} }}\n\
+                "fn _bonus(k) {{ let b = 0; for i in 0..k {{ b -= 2; }} b }}\n\
                  fn _whole(c) {{ c.k * 2 }}\n\
                  fn eligible(c, m) {{ {} }}\n\
                  fn affinity(c, m) {{ let s = {start}; {} s }}",
