@@ -1,4 +1,5 @@
-//! Routing one lead: latency with 500 and 5,000 managers, and throughput on two threads.
+//! Routing one lead: latency with 500 and 5,000 managers, and throughput on two threads; and
+//! the example lender's leads, each first met as a new pair class.
 //!
 //! The router starts from a generated bank's book (loads from its current managers); leads
 //! are the customers of another bank generated with a different seed. Each measured call
@@ -15,6 +16,7 @@
 use std::time::{Duration, Instant};
 
 use apportion::{Customer, Router, RouterOptions, Rulebook};
+use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -131,5 +133,59 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, latency, throughput);
+/// The example lender: a book of 20 borrowers per manager, and leads from another seed. Its
+/// pair rules read the lead score, language, channel and more, so most leads are pair classes
+/// the router has not met: their first routing is what a lender's live book pays. Printed as
+/// percentiles over each lead's first routing, then measured by criterion once met.
+fn lender_latency(c: &mut Criterion) {
+    let rules = Rulebook::compile(include_str!("../../examples/rules/lender.rhai"))
+        .expect("the lender's rulebook");
+    let managers = 1_000;
+    let config = LenderConfig {
+        customers: managers * BOOK_PER_MANAGER,
+        managers,
+        ..LenderConfig::default()
+    };
+    let book = lender::load_book(&lender::generate(&config)).expect("the lender loads");
+    let router = Router::new(&rules, &book, RouterOptions::new(config.as_of)).expect("router");
+    let mut leads = lender::load_book(&lender::generate(&LenderConfig {
+        customers: LEADS,
+        seed: config.seed + 1,
+        ..config.clone()
+    }))
+    .expect("leads load")
+    .customers
+    .records;
+    for lead in &mut leads {
+        lead.id = format!("L-{}", lead.id).as_str().into();
+        lead.manager = None;
+    }
+    let mut first: Vec<Duration> = leads
+        .iter()
+        .map(|lead| timed_route(&router, lead))
+        .collect();
+    first.sort_unstable();
+    let at = |q: f64| first[((first.len() - 1) as f64 * q) as usize];
+    println!(
+        "route/lender {managers} managers, each lead's first routing: p50 {:.2} µs, p99 {:.2} µs, \
+         max {:.1} µs over {} leads",
+        at(0.50).as_secs_f64() * 1e6,
+        at(0.99).as_secs_f64() * 1e6,
+        at(1.0).as_secs_f64() * 1e6,
+        first.len()
+    );
+    let mut group = c.benchmark_group("route");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(BenchmarkId::new("lender_latency", managers), |b| {
+        let mut next = leads.iter().cycle();
+        b.iter_custom(|iterations| {
+            (0..iterations)
+                .map(|_| timed_route(&router, next.next().expect("cycle")))
+                .sum()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, latency, throughput, lender_latency);
 criterion_main!(benches);

@@ -292,7 +292,10 @@ fn a_dry_run_of_the_lender_reports_its_network_without_solving() {
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report = text(&output.stdout);
-    assert!(report.contains("3000 of 3000 customers to place"), "{report}");
+    assert!(
+        report.contains("3000 of 3000 customers to place"),
+        "{report}"
+    );
     // The lender's pair rules read the current manager and a lead score: nearly one pair
     // class per borrower.
     let classes: usize = report

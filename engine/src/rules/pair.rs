@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 
 use super::analysis::Analysis;
-use super::keys::KeyMaker;
+use super::keys::{KeyMaker, KeyPart};
 use super::sandbox::{self, MANAGER_PROPERTIES, ManagerData, ManagerRecord, Record, Slots};
 use super::{Rulebook, fuel};
 use crate::cancel::Cancel;
@@ -20,7 +20,7 @@ use crate::profile::convert::Converter;
 use crate::profile::native::{NativeRules, Sum};
 
 mod terms;
-use terms::TermTables;
+use terms::{TermCache, TermTables};
 
 /// The rule names.
 const ELIGIBLE: &str = "eligible";
@@ -410,10 +410,20 @@ impl terms::PerPair for NoPerPair {
 /// `eligible` for one class: the managers it holds for and the errors it raised, each in
 /// manager order. Kept as lists, not a row per manager: classes times managers would be the
 /// largest thing in memory.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct EligibleRow {
     managers: Vec<u32>,
     errors: Vec<(u32, RuleError)>,
+}
+
+impl EligibleRow {
+    /// The managers before the first failing pair: the row's verdict stops there.
+    fn before_first_error(&self) -> &[u32] {
+        match self.errors.first() {
+            Some(&(at, _)) => &self.managers[..self.managers.partition_point(|&m| m < at)],
+            None => &self.managers,
+        }
+    }
 }
 
 /// `affinity` for one class against the managers wanted: values and errors, in manager order.
@@ -445,11 +455,17 @@ fn combine(eligible: &EligibleRow, affinity: &AffinityRow) -> Result<Eligible, R
     }
 }
 
-/// The pair rules for one class at a time on one kept engine: a router meeting a new class
-/// pays for the rule calls, not for building and compiling an engine.
+/// The pair rules for one class at a time on one kept engine, as a router meets new classes:
+/// it pays for the rule calls, not for building an engine, and remembers `eligible`'s rows
+/// per class of its reads and, for a running-score `affinity`, each term's cells per class of
+/// the term's reads. A new lead then mostly costs a few lookups per eligible manager.
 pub(crate) struct PairEvaluator {
     worker: Worker,
     managers: usize,
+    /// `eligible`'s rows met so far, by the values of its reads (unless it reads the customer
+    /// in a way not followed).
+    eligible: Option<(KeyMaker, HashMap<Vec<KeyPart>, EligibleRow>)>,
+    terms: Option<TermCache>,
 }
 
 impl PairEvaluator {
@@ -460,15 +476,32 @@ impl PairEvaluator {
         as_of: Date,
     ) -> PairEvaluator {
         let slots = Slots::for_customers(customer_schema, rulebook);
-        PairEvaluator {
-            worker: Worker::new(
+        let mut worker = Worker::new(
+            rulebook,
+            &slots,
+            (managers, &manager_records(managers, rulebook)),
+            as_of,
+            None,
+        );
+        let pair = rulebook.pair_rules();
+        let terms = worker.sum.take().and_then(|sum| {
+            let budget = worker.native.step_budget();
+            TermCache::new(
+                &sum,
                 rulebook,
-                &slots,
-                (managers, &manager_records(managers, rulebook)),
-                as_of,
-                None,
-            ),
+                customer_schema,
+                managers.records.len(),
+                budget,
+            )
+        });
+        PairEvaluator {
+            worker,
             managers: managers.records.len(),
+            eligible: (!pair.reads_customer_dynamically).then(|| {
+                let keys = KeyMaker::new(rulebook, customer_schema, &pair.eligible_reads);
+                (keys, HashMap::new())
+            }),
+            terms,
         }
     }
 
@@ -486,11 +519,37 @@ impl PairEvaluator {
         if rulebook.pair_rules().is_empty() {
             return Ok((0..self.managers as u32).map(|j| (j, 0)).collect());
         }
-        let eligible = self.worker.eligible(rulebook, representative);
-        let affinity = self
-            .worker
-            .affinity(rulebook, representative, &eligible.managers);
-        combine(&eligible, &affinity)
+        let eligible = match &mut self.eligible {
+            Some((keys, rows)) => {
+                let key = keys.key(representative.customer, representative.derived);
+                match rows.get(&key) {
+                    Some(row) => row.clone(),
+                    None => {
+                        let row = self.worker.eligible(rulebook, representative);
+                        rows.insert(key, row.clone());
+                        row
+                    }
+                }
+            }
+            None => self.worker.eligible(rulebook, representative),
+        };
+        match &mut self.terms {
+            Some(terms) if rulebook.pair_rules().affinity.is_some() => {
+                let scores = terms.affinities(
+                    &mut self.worker,
+                    representative,
+                    eligible.before_first_error(),
+                );
+                self.worker
+                    .completed(rulebook, representative, &eligible, &scores)
+            }
+            _ => {
+                let affinity = self
+                    .worker
+                    .affinity(rulebook, representative, &eligible.managers);
+                combine(&eligible, &affinity)
+            }
+        }
     }
 }
 
@@ -679,19 +738,30 @@ impl Worker {
         eligible: &EligibleRow,
         tables: &TermTables,
     ) -> Result<Eligible, RuleError> {
-        let stop = eligible.errors.first();
-        let managers = match stop {
-            Some(&(at, _)) => &eligible.managers[..eligible.managers.partition_point(|&m| m < at)],
-            None => &eligible.managers[..],
-        };
+        let managers = eligible.before_first_error();
         if tables.has_per_pair_terms() {
             self.record_of(representative);
         }
         let mut scores = std::mem::take(&mut self.scores);
         tables.affinities(r, managers, self, &mut scores);
+        let row = self.completed(rulebook, representative, eligible, &scores);
+        self.scores = scores;
+        row
+    }
+
+    /// `eligible`'s managers with the affinities `scores` gives them, each `None` filled in
+    /// by the whole rule; or the error of the first failing pair, in manager order.
+    fn completed(
+        &mut self,
+        rulebook: &Rulebook,
+        representative: &Representative<'_>,
+        eligible: &EligibleRow,
+        scores: &[Option<i64>],
+    ) -> Result<Eligible, RuleError> {
+        let managers = eligible.before_first_error();
         let mut chosen = Vec::with_capacity(managers.len());
         let mut record = None;
-        for (&m, &score) in managers.iter().zip(&scores) {
+        for (&m, &score) in managers.iter().zip(scores) {
             if let Some(value) = score {
                 chosen.push((m, value));
                 continue;
@@ -710,17 +780,10 @@ impl Worker {
                     result
                         .as_int()
                         .map_err(|_| invalid(AFFINITY, customer, &result, "int"))
-                });
-            match value {
-                Ok(value) => chosen.push((m, value)),
-                Err(error) => {
-                    self.scores = scores;
-                    return Err(error);
-                }
-            }
+                })?;
+            chosen.push((m, value));
         }
-        self.scores = scores;
-        match stop {
+        match eligible.errors.first() {
             Some((_, error)) => Err(error.clone()),
             None => Ok(chosen),
         }

@@ -15,7 +15,7 @@ use crate::cancel::Cancel;
 use crate::model::Schema;
 use crate::profile::native::Sum;
 use crate::rules::Rulebook;
-use crate::rules::keys::KeyMaker;
+use crate::rules::keys::{KeyMaker, KeyPart};
 
 /// A table cell no evaluation filled, or whose term must be left to the whole rule.
 const UNKNOWN: i64 = i64::MIN;
@@ -249,6 +249,109 @@ impl TermTables {
     }
 }
 
+/// The terms of a running score for one representative at a time, remembering every cell
+/// evaluated: (class of the term's reads, manager) → contribution and steps spent.
+pub(super) struct TermCache {
+    start: i64,
+    budget: u64,
+    managers: usize,
+    terms: Vec<CachedTerm>,
+}
+
+struct CachedTerm {
+    function: usize,
+    keys: KeyMaker,
+    rows: std::collections::HashMap<Vec<KeyPart>, Vec<Cell>>,
+}
+
+#[derive(Clone, Copy)]
+enum Cell {
+    Pending,
+    Known(i64, u64),
+    /// The term cannot answer natively: the whole rule decides.
+    Whole,
+}
+
+impl TermCache {
+    /// A cache for `sum`'s terms, unless one hands the customer record on whole.
+    pub(super) fn new(
+        sum: &Sum,
+        rulebook: &Rulebook,
+        schema: &Schema,
+        managers: usize,
+        budget: u64,
+    ) -> Option<TermCache> {
+        let terms = sum
+            .terms
+            .iter()
+            .map(|term| {
+                Some(CachedTerm {
+                    function: term.function,
+                    keys: KeyMaker::new(rulebook, schema, term.reads.as_ref()?),
+                    rows: std::collections::HashMap::new(),
+                })
+            })
+            .collect::<Option<_>>()?;
+        Some(TermCache {
+            start: sum.start,
+            budget,
+            managers,
+            terms,
+        })
+    }
+
+    /// The affinity of `representative` with each of `managers` (in order), `None` where the
+    /// whole rule must decide; cells not met before are evaluated on `per_pair`.
+    pub(super) fn affinities(
+        &mut self,
+        worker: &mut Worker,
+        representative: &Representative<'_>,
+        managers: &[u32],
+    ) -> Vec<Option<i64>> {
+        let mut scores = vec![Some(self.start); managers.len()];
+        let mut spent = vec![0u64; managers.len()];
+        let mut lent = false;
+        for term in &mut self.terms {
+            let key = term
+                .keys
+                .key(representative.customer, representative.derived);
+            let row = term
+                .rows
+                .entry(key)
+                .or_insert_with(|| vec![Cell::Pending; self.managers]);
+            for ((score, spent), &m) in scores.iter_mut().zip(&mut spent).zip(managers) {
+                let Some(cell) = row.get_mut(m as usize) else {
+                    *score = None;
+                    continue;
+                };
+                if let Cell::Pending = cell {
+                    if !lent {
+                        worker.lend_record(representative);
+                        lent = true;
+                    }
+                    *cell = match worker.term(term.function, m) {
+                        Some((value, steps)) => Cell::Known(value, steps),
+                        None => Cell::Whole,
+                    };
+                }
+                *score = match *cell {
+                    Cell::Known(value, steps) => {
+                        *spent = spent.saturating_add(steps);
+                        add(*score, Some(value))
+                    }
+                    Cell::Pending | Cell::Whole => None,
+                };
+            }
+        }
+        for (score, &spent) in scores.iter_mut().zip(&spent) {
+            if spent > self.budget {
+                *score = None;
+            }
+        }
+        scores
+    }
+}
+
 /// `score + value` with the rule's overflow check; `None` if either is unknown.
 fn add(score: Option<i64>, value: Option<i64>) -> Option<i64> {
     match value? {
@@ -440,8 +543,8 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
-        /// Term by term, every pair gets the whole rule's result or error, on one thread and
-        /// on two.
+        /// Term by term, every pair gets the whole rule's result or error: in a batch on one
+        /// thread and on two, and one class at a time with cells remembered.
         #[test]
         fn a_running_score_term_by_term_equals_the_whole_rule(
             start in -5i64..5,
@@ -488,6 +591,18 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             let whole = run(false, 1);
+            // One class at a time, as a router meets them, remembering cells between classes.
+            let mut live = super::super::PairEvaluator::new(
+                &rulebook,
+                &customers.schema,
+                &managers,
+                as_of(),
+            );
+            let one_by_one: Vec<_> = representatives
+                .iter()
+                .map(|r| live.class(&rulebook, r).map_err(|e| without_customer(&format!("{e:?}"))))
+                .collect();
+            prop_assert_eq!(&one_by_one, &whole, "{}", rules);
             prop_assert_eq!(&run(true, 1), &whole, "{}", rules);
             prop_assert_eq!(&run(true, 2), &whole, "{}", rules);
             prop_assert_eq!(&run(false, 2), &whole, "{}", rules);
