@@ -71,17 +71,18 @@ fn timed_route(router: &Router, lead: &Customer) -> Duration {
     elapsed
 }
 
-fn percentiles(router: &Router, leads: &[Customer], managers: usize) {
+/// Routes `calls` leads cycling through `leads` and prints the p50, p99 and max of the calls.
+fn percentiles(router: &Router, leads: &[Customer], calls: usize, label: &str) {
     let mut times: Vec<Duration> = leads
         .iter()
         .cycle()
-        .take(20_000)
+        .take(calls)
         .map(|lead| timed_route(router, lead))
         .collect();
     times.sort_unstable();
     let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
     println!(
-        "route/{managers} managers: p50 {:.2} µs, p99 {:.2} µs, max {:.1} µs over {} calls",
+        "route/{label}: p50 {:.2} µs, p99 {:.2} µs, max {:.1} µs over {} calls",
         at(0.50).as_secs_f64() * 1e6,
         at(0.99).as_secs_f64() * 1e6,
         at(1.0).as_secs_f64() * 1e6,
@@ -89,22 +90,27 @@ fn percentiles(router: &Router, leads: &[Customer], managers: usize) {
     );
 }
 
-fn latency(c: &mut Criterion) {
+/// Criterion's latency of one routing, cycling through `leads`.
+fn bench_latency(c: &mut Criterion, id: BenchmarkId, router: &Router, leads: &[Customer]) {
     let mut group = c.benchmark_group("route");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(id, |b| {
+        let mut next = leads.iter().cycle();
+        b.iter_custom(|iterations| {
+            (0..iterations)
+                .map(|_| timed_route(router, next.next().expect("cycle")))
+                .sum()
+        });
+    });
+    group.finish();
+}
+
+fn latency(c: &mut Criterion) {
     for managers in [500, 5_000] {
         let (router, leads) = setup(managers);
-        percentiles(&router, &leads, managers);
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(BenchmarkId::new("latency", managers), |b| {
-            let mut next = leads.iter().cycle();
-            b.iter_custom(|iterations| {
-                (0..iterations)
-                    .map(|_| timed_route(&router, next.next().expect("cycle")))
-                    .sum()
-            });
-        });
+        percentiles(&router, &leads, 20_000, &format!("{managers} managers"));
+        bench_latency(c, BenchmarkId::new("latency", managers), &router, &leads);
     }
-    group.finish();
 }
 
 fn throughput(c: &mut Criterion) {
@@ -160,31 +166,15 @@ fn lender_latency(c: &mut Criterion) {
         lead.id = format!("L-{}", lead.id).as_str().into();
         lead.manager = None;
     }
-    let mut first: Vec<Duration> = leads
-        .iter()
-        .map(|lead| timed_route(&router, lead))
-        .collect();
-    first.sort_unstable();
-    let at = |q: f64| first[((first.len() - 1) as f64 * q) as usize];
-    println!(
-        "route/lender {managers} managers, each lead's first routing: p50 {:.2} µs, p99 {:.2} µs, \
-         max {:.1} µs over {} leads",
-        at(0.50).as_secs_f64() * 1e6,
-        at(0.99).as_secs_f64() * 1e6,
-        at(1.0).as_secs_f64() * 1e6,
-        first.len()
+    // Each lead once, in order: its first routing, mostly of a pair class not met before.
+    let label = format!("lender {managers} managers, each lead's first routing");
+    percentiles(&router, &leads, leads.len(), &label);
+    bench_latency(
+        c,
+        BenchmarkId::new("lender_latency", managers),
+        &router,
+        &leads,
     );
-    let mut group = c.benchmark_group("route");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function(BenchmarkId::new("lender_latency", managers), |b| {
-        let mut next = leads.iter().cycle();
-        b.iter_custom(|iterations| {
-            (0..iterations)
-                .map(|_| timed_route(&router, next.next().expect("cycle")))
-                .sum()
-        });
-    });
-    group.finish();
 }
 
 criterion_group!(benches, latency, throughput, lender_latency);
