@@ -4,6 +4,7 @@
 pub mod cancel;
 pub mod date;
 pub mod error;
+mod eval;
 pub mod load;
 pub mod model;
 pub mod plan;

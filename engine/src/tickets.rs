@@ -2,27 +2,24 @@
 //! goes to, from the ticket's fields and its customer's (`t.customer.tier`). Queues have
 //! capacity; tickets are taken in input order, and every ticket is either routed or reported
 //! with the reason it was not.
+//!
+//! This module is the public API and the routing itself (validation, queues, capacities); the
+//! rule runs in `eval::tickets`. The customers tickets name are profiled with
+//! [`Rulebook::profile`].
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use rayon::prelude::*;
-use rhai::{CallFnOptions, Dynamic, EvalAltResult, ImmutableString, Scope};
 use serde::Serialize;
 
 use crate::date::Date;
-use crate::error::{InputError, Location, Position, RecordKind, Result, RuleError};
+use crate::error::{InputError, Location, RecordKind, Result, RuleError};
+use crate::eval::convert::Converter;
+use crate::eval::sandbox::{Record, Slots};
+use crate::eval::tickets::TicketWorker;
 use crate::model::{Customers, Schema, Value};
 use crate::profile::ProfileOptions;
-use crate::profile::convert::Converter;
-use crate::rules::Rulebook;
-use crate::rules::sandbox::{self, Record, Slots};
-
-/// The rule's name.
-pub(crate) const TICKET_RULE: &str = "route_ticket";
-
-/// Ticket fields that are not attributes: its id and its customer's record.
-const TICKET_PROPERTIES: &[&str] = &["id", "customer"];
+use crate::rules::{Rulebook, TICKET_PROPERTIES, TICKET_RULE};
 
 /// A service ticket: an id, and attributes such as its type, channel and customer id.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,16 +97,6 @@ pub struct TicketPlan {
     pub loads: Vec<(String, u32, u32)>,
 }
 
-/// A ticket as the rule sees it.
-#[derive(Clone)]
-struct TicketRecord(Arc<TicketData>);
-
-struct TicketData {
-    id: ImmutableString,
-    customer: Dynamic,
-    values: Vec<Dynamic>,
-}
-
 /// Routes `tickets` to `queues` with the rulebook's `route_ticket(t)`. `customers` are the
 /// book's, profiled only as far as tickets name them. Fails if the rulebook has no ticket
 /// rule, the rule reads a ticket field that does not exist, or a queue name repeats.
@@ -172,7 +159,7 @@ pub fn route_tickets(
                 worker.run(
                     rulebook,
                     position,
-                    ticket,
+                    (&ticket.id, &ticket.attributes),
                     &tickets.schema,
                     &customer_records,
                 )
@@ -254,105 +241,4 @@ fn customer_records(
             (customer.id.to_string(), record)
         })
         .collect())
-}
-
-/// One thread's engine for the ticket rule.
-struct TicketWorker {
-    engine: rhai::Engine,
-    ast: rhai::AST,
-    convert: Converter,
-    scope: Scope<'static>,
-}
-
-impl TicketWorker {
-    fn new(rulebook: &Rulebook, slots: &Slots, schema: &Schema, as_of: Date) -> TicketWorker {
-        let mut engine = sandbox::run_engine(&rulebook.limits(), slots, as_of, None);
-        engine
-            .register_type_with_name::<TicketRecord>("ticket")
-            .register_get("id", |t: &mut TicketRecord| t.0.id.clone())
-            .register_get("customer", |t: &mut TicketRecord| t.0.customer.clone());
-        let mut by_name = HashMap::new();
-        for (slot, field) in schema.fields().iter().enumerate() {
-            if rulebook.is_private(&field.name) {
-                continue;
-            }
-            by_name.insert(field.name.clone(), slot);
-            if !TICKET_PROPERTIES.contains(&field.name.as_str()) {
-                engine.register_get(&field.name, move |t: &mut TicketRecord| {
-                    sandbox::read(t.0.values.get(slot))
-                });
-            }
-        }
-        engine.register_indexer_get(
-            move |t: &mut TicketRecord,
-                  name: ImmutableString|
-                  -> Result<Dynamic, Box<EvalAltResult>> {
-                match by_name.get(name.as_str()) {
-                    Some(&slot) => Ok(sandbox::read(t.0.values.get(slot))),
-                    None => Err(format!("no ticket field `{name}`").into()),
-                }
-            },
-        );
-        let ast = sandbox::worker_ast(rulebook);
-        TicketWorker {
-            engine,
-            ast,
-            convert: Converter::default(),
-            scope: Scope::new(),
-        }
-    }
-
-    /// The queue the rule names for `ticket`, or `None` if it returns `()`.
-    fn run(
-        &mut self,
-        rulebook: &Rulebook,
-        position: Option<Position>,
-        ticket: &Ticket,
-        schema: &Schema,
-        customers: &HashMap<String, Record>,
-    ) -> Result<Option<String>, RuleError> {
-        let customer = schema
-            .position("customer")
-            .and_then(|column| match ticket.attributes.get(column) {
-                Some(Value::Str(id)) => customers.get(&**id),
-                Some(Value::Int(id)) => customers.get(&id.to_string()),
-                _ => None,
-            })
-            .map_or(Dynamic::UNIT, |record| Dynamic::from(record.clone()));
-        let record = TicketRecord(Arc::new(TicketData {
-            id: ticket.id.as_str().into(),
-            customer,
-            values: sandbox::visible_values(
-                schema,
-                &ticket.attributes,
-                rulebook,
-                &mut self.convert,
-            ),
-        }));
-        let result: Dynamic = self
-            .engine
-            .call_fn_with_options(
-                CallFnOptions::new().eval_ast(false).rewind_scope(true),
-                &mut self.scope,
-                &self.ast,
-                TICKET_RULE,
-                (record,),
-            )
-            .map_err(|e| {
-                let subject = format!("ticket {}", ticket.id);
-                sandbox::runtime_error(*e, (TICKET_RULE, position), &subject, rulebook)
-            })?;
-        if result.is_unit() {
-            return Ok(None);
-        }
-        match result.into_immutable_string() {
-            Ok(queue) => Ok(Some(queue.to_string())),
-            Err(found) => Err(RuleError::Evaluation {
-                rule: TICKET_RULE.to_owned(),
-                customer: format!("ticket {}", ticket.id),
-                message: format!("returned a `{found}`; it must return a queue name or ()"),
-                position,
-            }),
-        }
-    }
 }

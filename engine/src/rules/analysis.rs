@@ -7,7 +7,6 @@ use std::ptr;
 
 use rhai::{AST, ASTNode, Expr, Stmt};
 
-use super::sandbox::position;
 use crate::error::{Position, RuleError};
 
 /// Functions a rule may not call: they evaluate code, build function pointers, print, or
@@ -340,4 +339,14 @@ fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// A position in our terms, if rhai knows one.
+pub(crate) fn position(pos: rhai::Position) -> Option<Position> {
+    let line = u32::try_from(pos.line()?).ok()?;
+    let column = pos
+        .position()
+        .and_then(|c| u32::try_from(c).ok())
+        .unwrap_or(1);
+    Some(Position { line, column })
 }

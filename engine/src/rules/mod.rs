@@ -11,14 +11,19 @@
 //!   (or `c["name"]` for input attributes whose name is not an identifier), the id as `c.id`
 //!   and the current manager as `c.manager`;
 //! - dates are compared with the run's `as_of` date (`days_since(c.onboarded)`), never the clock.
+//!
+//! This module compiles: it parses, analyses what each rule reads (`analysis`), orders the
+//! derived fields (`order`), finds what the pair rules read ([`PairRules`]), validates against
+//! the inputs, and names the rules and reserved properties (`TICKET_RULE`, `RECORD_ID`, ...).
+//! Running a rulebook is `eval`'s. The dependency goes from `eval` to here: `rules` imports
+//! nothing of `eval`, `profile` or `tickets` but `eval::parse`, since parsing needs an engine
+//! and engines are built in `eval` only.
 
 mod analysis;
-pub(crate) mod fuel;
 pub(crate) mod keys;
-mod metered;
+mod limits;
 mod order;
-pub(crate) mod pair;
-pub(crate) mod sandbox;
+mod pair_rules;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -27,17 +32,33 @@ use rhai::AST;
 
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
-use crate::tickets::TICKET_RULE;
 use analysis::Analysis;
-pub use pair::PairRules;
-pub use sandbox::Limits;
-use sandbox::{RECORD_ID, RECORD_MANAGER};
+pub(crate) use analysis::position;
+pub use limits::Limits;
+pub use pair_rules::PairRules;
 
 /// Rhai names anonymous functions (`|x| x + 1`) with this prefix.
 const ANONYMOUS_PREFIX: &str = "anon$";
 
+/// The pair rules' names.
+pub(crate) const ELIGIBLE: &str = "eligible";
+pub(crate) const AFFINITY: &str = "affinity";
+
 /// Names of the pair rules, which take a customer and a manager.
-const PAIR_RULES: &[&str] = &["eligible", "affinity"];
+const PAIR_RULES: &[&str] = &[ELIGIBLE, AFFINITY];
+
+/// The ticket rule's name.
+pub(crate) const TICKET_RULE: &str = "route_ticket";
+
+/// Ticket fields that are not attributes: its id and its customer's record.
+pub(crate) const TICKET_PROPERTIES: &[&str] = &["id", "customer"];
+
+/// Reserved record properties that are not attributes.
+pub(crate) const RECORD_ID: &str = "id";
+pub(crate) const RECORD_MANAGER: &str = "manager";
+
+/// Structural manager properties that are not attributes.
+pub(crate) const MANAGER_PROPERTIES: &[&str] = &["id", "capacity", "target"];
 
 /// The rule `route_ticket(t)`: where it is defined and the ticket fields it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,13 +128,8 @@ impl Rulebook {
             }
             .into());
         }
-        let mut engine = sandbox::base_engine(&limits);
-        // The parser bounds text constants by the engine's string size.
-        engine.set_max_string_size(limits.max_text_constant.min(limits.max_string_size));
-        let ast = engine
-            .compile(source)
-            .map_err(|e| sandbox::syntax_error(&e))?;
-        let known = sandbox::known_functions(&engine);
+        // Parsing needs an engine, and engines are built in `eval` only.
+        let (ast, known) = crate::eval::parse(source, &limits)?;
         let analysis = Analysis::of(&ast, &|name| known.contains(name), &|f| {
             !is_helper(&f.name) && f.name != TICKET_RULE
         })?;

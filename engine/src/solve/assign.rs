@@ -13,6 +13,7 @@ use super::network::{ArcId, Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError, SolveError};
+use crate::eval::pair::{self, Representative};
 use crate::model::{Book, ManagerId, Value};
 use crate::plan::{
     Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
@@ -20,7 +21,6 @@ use crate::plan::{
 };
 use crate::profile::{OnRuleError, ProfileOptions, Progress};
 use crate::rules::Rulebook;
-use crate::rules::pair::{self, Representative};
 
 /// The policy weights of the objective (all integers, so the optimum is exact).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,12 +25,13 @@ use super::build::balance_cost;
 use super::classes::SegmentOf;
 use crate::date::Date;
 use crate::error::{BookError, InputError, Location, RecordKind, Result, RuleError};
+use crate::eval::fields::{Evaluator, Worker};
+use crate::eval::pair::{self, Eligible, PairEvaluator, Representative};
 use crate::model::{Book, Customer, CustomerId, Customers, Manager, ManagerId, Managers, Value};
 use crate::plan::{Plan, UnassignedReason};
-use crate::profile::{Evaluator, ProfileOptions, Worker};
+use crate::profile::ProfileOptions;
 use crate::rules::Rulebook;
 use crate::rules::keys::{KeyMaker, KeyPart};
-use crate::rules::pair::{self, Eligible, PairEvaluator, Representative};
 
 /// Options of a router.
 #[derive(Debug, Clone, Copy)]

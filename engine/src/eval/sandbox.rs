@@ -1,6 +1,7 @@
 //! The sandbox: the only place that builds a `rhai::Engine`. It starts from
 //! `Engine::new_raw()` (no file access, no printing, no clock), registers only what rules
-//! need, and sets every limit. Rhai's error types stop here: they become [`RuleError`]s.
+//! need, and sets every limit ([`Limits`], which the compiled rulebook carries). Rhai's error
+//! types stop here: they become [`RuleError`]s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,59 +10,14 @@ use rhai::packages::{
     ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage,
     BasicStringPackage, LogicPackage, MoreStringPackage, Package,
 };
-use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, ParseError};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, INT, ImmutableString, ParseError};
 
-use super::{Rulebook, fuel, metered};
+use super::convert::Converter;
+use super::{fuel, metered};
 use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Limit, Position, RuleError};
-
-/// Bounds on what one rule evaluation may do. The defaults stop an endless loop within
-/// milliseconds and keep memory per evaluation to a few megabytes; callers can change them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Fuel per rule evaluation (one customer, one rule): one unit per operation, and for
-    /// every read of a variable or a field as much again as the data it holds (16 per array
-    /// or map item, 1 per 16 bytes of text), so that built-ins working through large values
-    /// cannot run for long on one operation. Deterministic: it counts work, not time.
-    pub max_operations: u64,
-    /// Nested function calls.
-    pub max_call_depth: usize,
-    /// Expression nesting, checked when the rulebook is compiled.
-    pub max_expr_depth: usize,
-    /// Bytes in one string.
-    pub max_string_size: usize,
-    /// Items in one array.
-    pub max_array_size: usize,
-    /// Entries in one object map.
-    pub max_map_size: usize,
-    /// Variables alive at once.
-    pub max_variables: usize,
-    /// Levels of arrays and maps nested in each other in one value (each copy walks them all).
-    pub max_value_depth: usize,
-    /// Bytes of rulebook source, checked when it is compiled.
-    pub max_source_size: usize,
-    /// Bytes of one text constant in the source. Built-ins working through text cost time
-    /// in its length, and a constant, unlike a variable, is read without paying fuel for it.
-    pub max_text_constant: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_operations: 200_000,
-            max_call_depth: 32,
-            max_expr_depth: 64,
-            max_string_size: 16 * 1024,
-            max_array_size: 4_096,
-            max_map_size: 1_024,
-            max_variables: 256,
-            max_value_depth: 32,
-            max_source_size: 1024 * 1024,
-            max_text_constant: 256,
-        }
-    }
-}
+use crate::rules::{Limits, MANAGER_PROPERTIES, RECORD_ID, RECORD_MANAGER, Rulebook, position};
 
 /// A customer as rules see it: read-only fields by slot, shared cheaply when a rule passes it
 /// to a helper function.
@@ -75,7 +31,7 @@ impl Record {
         customer: &crate::model::Customer,
         derived: &[crate::model::Value],
         slots: &Slots,
-        convert: &mut crate::profile::convert::Converter,
+        convert: &mut Converter,
     ) -> Record {
         let mut values = slots.inputs(&customer.attributes, convert);
         values.extend(derived.iter().map(|v| convert.input(v)));
@@ -139,7 +95,7 @@ impl Slots {
     pub(crate) fn inputs(
         &self,
         attributes: &[crate::model::Value],
-        convert: &mut crate::profile::convert::Converter,
+        convert: &mut Converter,
     ) -> Vec<Dynamic> {
         attributes
             .iter()
@@ -166,9 +122,6 @@ pub(crate) struct ManagerData {
     pub(crate) target: INT,
     pub(crate) values: Vec<Dynamic>,
 }
-
-/// Structural manager properties that are not attributes.
-pub(crate) const MANAGER_PROPERTIES: &[&str] = &["id", "capacity", "target"];
 
 /// Adds the manager type to a run's engine, with a getter per attribute of `schema` that the
 /// rulebook does not mark private (a private one has no getter and no computed key reaches it).
@@ -223,7 +176,7 @@ pub(crate) fn visible_values(
     schema: &crate::model::Schema,
     values: &[crate::model::Value],
     rulebook: &Rulebook,
-    convert: &mut crate::profile::convert::Converter,
+    convert: &mut Converter,
 ) -> Vec<Dynamic> {
     schema
         .fields()
@@ -250,13 +203,24 @@ pub(crate) fn worker_ast(rulebook: &Rulebook) -> rhai::AST {
     rhai::AST::new_from_module(functions)
 }
 
-/// Reserved record properties that are not attributes.
-pub(crate) const RECORD_ID: &str = "id";
-pub(crate) const RECORD_MANAGER: &str = "manager";
+/// Parses rulebook `source` for [`Rulebook::compile_with`] on an engine with the sandbox's
+/// packages and `limits`: its AST, and the names of every function the sandbox provides, for
+/// validation. The one function of this module that `rules` calls.
+pub(crate) fn parse(
+    source: &str,
+    limits: &Limits,
+) -> Result<(AST, std::collections::HashSet<String>), RuleError> {
+    let mut engine = base_engine(limits);
+    // The parser bounds text constants by the engine's string size.
+    engine.set_max_string_size(limits.max_text_constant.min(limits.max_string_size));
+    let ast = engine.compile(source).map_err(|e| syntax_error(&e))?;
+    let known = known_functions(&engine);
+    Ok((ast, known))
+}
 
 /// Builds an engine with the safe packages and limits, and nothing bound to a run.
-/// Used to compile and validate a rulebook.
-pub(crate) fn base_engine(limits: &Limits) -> Engine {
+/// Used to parse a rulebook, and as the start of every run's engine.
+fn base_engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new_raw();
     // Rhai's optimiser takes time quadratic in some constructs (23 s for a 100,000-arm
     // `switch`) and gains rules nothing measurable: parsing alone is linear.
@@ -416,25 +380,15 @@ pub(crate) fn full_years_between(from: Date, to: Date) -> INT {
 }
 
 /// The names of every function the sandbox provides, for validation.
-pub(crate) fn known_functions(engine: &Engine) -> std::collections::HashSet<String> {
+fn known_functions(engine: &Engine) -> std::collections::HashSet<String> {
     engine
         .collect_fn_metadata(None, |info| Some(info.metadata.name.to_string()), true)
         .into_iter()
         .collect()
 }
 
-/// A position in our terms, if rhai knows one.
-pub(crate) fn position(pos: rhai::Position) -> Option<Position> {
-    let line = u32::try_from(pos.line()?).ok()?;
-    let column = pos
-        .position()
-        .and_then(|c| u32::try_from(c).ok())
-        .unwrap_or(1);
-    Some(Position { line, column })
-}
-
 /// A parse error as a [`RuleError`]; expression-depth overflows are limits, not syntax.
-pub(crate) fn syntax_error(error: &ParseError) -> RuleError {
+fn syntax_error(error: &ParseError) -> RuleError {
     RuleError::Syntax {
         message: error.0.to_string(),
         position: position(error.1),

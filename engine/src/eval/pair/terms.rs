@@ -12,8 +12,8 @@ use rayon::prelude::*;
 
 use super::{EligibleRow, Representative, Worker, job_size, sub_classes};
 use crate::cancel::Cancel;
+use crate::eval::native::Sum;
 use crate::model::Schema;
-use crate::profile::native::Sum;
 use crate::rules::Rulebook;
 use crate::rules::keys::{KeyMaker, KeyPart};
 
@@ -620,9 +620,9 @@ mod tests {
                          score\n\
                      }";
         let rulebook = Rulebook::compile(rules).unwrap();
-        let slots = crate::rules::sandbox::Slots::for_customers(&schema(), &rulebook);
+        let slots = crate::eval::sandbox::Slots::for_customers(&schema(), &rulebook);
         let managers = std::collections::HashMap::from([("t".to_owned(), 2)]);
-        let mut native = crate::profile::native::NativeRules::with_managers(
+        let mut native = crate::eval::native::NativeRules::with_managers(
             rulebook.ast(),
             &[],
             &slots,

@@ -9,7 +9,8 @@
 //! and adds the contributions up per pair in the rule's order, with the same overflow checks.
 
 use super::{CustomerGetter, Function, NativeRules, Node, Op, Step};
-use crate::rules::sandbox::{RECORD_ID, RECORD_MANAGER, Slots};
+use crate::eval::sandbox::Slots;
+use crate::rules::{RECORD_ID, RECORD_MANAGER};
 
 /// A function of the shape `let s = K; <term>; <term>; ...; s` where every term only adds to
 /// or takes from `s` (`s += a`, `if p { s -= b } else { ... }`) and reads nothing but the two

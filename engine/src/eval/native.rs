@@ -21,10 +21,9 @@ use std::collections::HashMap;
 
 use rhai::{AST, ASTFlags, ASTNode, Dynamic, Expr, FnCallExpr, INT, ImmutableString, Stmt};
 
+use super::sandbox::{self, ManagerRecord, Record, Slots};
 use crate::date::Date;
-use crate::rules::sandbox::{
-    self, Limits, ManagerRecord, RECORD_ID, RECORD_MANAGER, Record, Slots,
-};
+use crate::rules::{Limits, RECORD_ID, RECORD_MANAGER};
 
 mod sum;
 mod switch_hash;
@@ -1056,11 +1055,11 @@ mod tests {
     use rhai::{CallFnOptions, Scope};
 
     use super::*;
+    use crate::eval::convert::Converter;
     use crate::load::{self, LoadOptions};
     use crate::model::{
         Customer, CustomerId, Customers, Field, Managers, Schema, Value, ValueType,
     };
-    use crate::profile::convert::Converter;
     use crate::rules::Rulebook;
 
     fn as_of() -> Date {
@@ -1155,7 +1154,7 @@ mod tests {
             })
             .collect();
         let profile = rulebook
-            .profile(customers, &crate::profile::ProfileOptions::new(as_of()))
+            .profile(customers, &crate::ProfileOptions::new(as_of()))
             .unwrap();
         let (mut taken, mut all) = (0, 0);
         let mut stack = Vec::new();
@@ -1187,7 +1186,7 @@ mod tests {
                                 args,
                             )
                             .ok()?;
-                        Some((value, crate::rules::fuel::spent_by_last_evaluation()))
+                        Some((value, crate::eval::fuel::spent_by_last_evaluation()))
                     };
                     let fast = native
                         .call_lent(function, &mut args, &mut stack, Some(&mut helper))

@@ -17,8 +17,8 @@ use std::cell::Cell;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
-use super::sandbox::Limits;
 use crate::cancel::Cancel;
+use crate::rules::Limits;
 
 /// Fuel charged per item of an array or map read. Comparing two items through rhai's dispatch
 /// costs about as much as a dozen operations; copying one, less.

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use rhai::{Array, Dynamic, ImmutableString};
 
+use super::sandbox::Slots;
 use crate::date::Date;
 use crate::model::Value;
 use crate::rules::FieldRule;
-use crate::rules::sandbox::Slots;
 
 /// Lookups after which a field is kept only if at least half of them were hits.
 const TRIAL: u32 = 1024;
