@@ -89,6 +89,21 @@ fn dry_run_report(dry: &DryRun, customers: usize, loaded: std::time::Duration) -
         dry.supply_nodes,
         dry.eligible_pairs,
     );
+    if !dry.regions.is_empty() {
+        let fields: Vec<String> = dry
+            .regions
+            .iter()
+            .map(|(field, cuts)| {
+                let cuts: Vec<String> = cuts.iter().map(i64::to_string).collect();
+                format!("{field} at {}", cuts.join(", "))
+            })
+            .collect();
+        let _ = writeln!(
+            text,
+            "fields the pair rules only compare with constants, classed by region: {}",
+            fields.join("; ")
+        );
+    }
     if !dry.decided.is_empty() {
         let reasons: Vec<String> = dry
             .decided

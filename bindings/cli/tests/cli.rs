@@ -306,6 +306,39 @@ fn a_dry_run_of_the_lender_reports_its_network_without_solving() {
         .unwrap_or_else(|| panic!("{report}"));
     assert!(classes > 2_000 && classes <= 3_000, "{report}");
     assert!(!report.contains("objective"), "{report}");
+    // A score compared only with a constant splits borrowers into its two sides, not its
+    // hundreds of values: the classes follow the rule.
+    let rules = scratch("dry-run-regions").join("score.rhai");
+    std::fs::write(
+        &rules,
+        "fn eligible(c, m) { c.province == m.province && c.credit_score >= 700 }\n",
+    )
+    .unwrap();
+    let output = apportion(&[
+        "assign",
+        "--dry-run",
+        "--customers",
+        "examples/data/lender/borrowers.csv",
+        "--managers",
+        "examples/data/lender/managers.csv",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--as-of",
+        "2026-06-30",
+    ]);
+    let report = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        report.contains("classed by region: credit_score at 700"),
+        "{report}"
+    );
+    let classes: usize = report
+        .split("network: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(classes <= 13 * 3, "{report}");
     // A dry run writes no plan, so an output file is refused outright.
     let out = scratch("dry-run").join("plan.csv");
     let refused = with_book("assign", &["--dry-run", "--out", out.to_str().unwrap()]);

@@ -25,6 +25,7 @@ use super::sandbox::{self, ManagerRecord, Record, Slots};
 use crate::date::Date;
 use crate::rules::{Limits, RECORD_ID, RECORD_MANAGER};
 
+mod regions;
 mod sum;
 mod switch_hash;
 pub(crate) use sum::Sum;

@@ -19,7 +19,7 @@ use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Position, Result, RuleError};
 use crate::model::{Customer, Managers, Schema, Value};
-use crate::rules::keys::{KeyMaker, KeyPart};
+use crate::rules::keys::{KeyMaker, KeyPart, Regions};
 use crate::rules::{AFFINITY, ELIGIBLE, Rulebook};
 
 mod terms;
@@ -39,16 +39,20 @@ pub(crate) struct Representative<'a> {
 ///
 /// Each rule runs once per (class of its own reads, manager): `eligible` reading region and
 /// tier sees a few dozen classes where the pair classes, which also split by what `affinity`
-/// reads, are thousands. `affinity` runs only for pairs some class finds eligible, and when
-/// it is a running score and `factorise` is on, term by term ([`terms`]).
+/// reads, are thousands. `affinity` runs only for pairs some class finds eligible. With
+/// `regions` (aggregation on), classes key fields by those regions and a running-score
+/// `affinity` runs term by term ([`terms`]); without, every value stands for itself and
+/// `affinity` runs whole.
 pub(crate) fn evaluate(
     rulebook: &Rulebook,
     customer_schema: &Schema,
     managers: &Managers,
     representatives: &[Representative<'_>],
-    (as_of, factorise): (Date, bool),
+    (as_of, regions): (Date, Option<&Regions>),
     cancel: Option<&Cancel>,
 ) -> Verdicts {
+    let (factorise, exact) = (regions.is_some(), Regions::none());
+    let regions = regions.unwrap_or(&exact);
     let slots = Slots::for_customers(customer_schema, rulebook);
     let pair = rulebook.pair_rules();
     let manager_count = managers.records.len();
@@ -63,7 +67,7 @@ pub(crate) fn evaluate(
                 (0..representatives.len()).collect(),
             );
         }
-        let keys = KeyMaker::new(rulebook, customer_schema, reads);
+        let keys = KeyMaker::new(rulebook, customer_schema, reads, regions);
         sub_classes(representatives, |r| keys.key(r.customer, r.derived))
     };
     let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
@@ -91,7 +95,7 @@ pub(crate) fn evaluate(
             let tables = TermTables::build(
                 &sum,
                 rulebook,
-                customer_schema,
+                (customer_schema, regions),
                 representatives,
                 &eligible_of,
                 &eligible,
@@ -185,6 +189,38 @@ pub(crate) fn evaluate(
             .map(|(r, row)| (r as u32, row))
             .collect(),
     }
+}
+
+/// The [`Regions`] pair classes key customers by: the integer fields the pair rules only
+/// compare with constants, found in their native steps. None when a pair rule runs through
+/// rhai (its uses cannot be seen) or rule errors may quote values (customers of one region
+/// would then be told apart by their messages).
+pub(crate) fn regions(
+    rulebook: &Rulebook,
+    customer_schema: &Schema,
+    manager_schema: &Schema,
+    as_of: Date,
+) -> Regions {
+    let pair = rulebook.pair_rules();
+    if pair.is_empty() || pair.reads_customer_dynamically || rulebook.reveals_values() {
+        return Regions::none();
+    }
+    let slots = Slots::for_customers(customer_schema, rulebook);
+    let manager_slots = sandbox::manager_slots(manager_schema, rulebook);
+    let native = NativeRules::with_managers(
+        rulebook.ast(),
+        &[],
+        &slots,
+        Some(&manager_slots),
+        &rulebook.limits(),
+        as_of,
+    );
+    let rules: Vec<Option<usize>> = [(ELIGIBLE, pair.eligible), (AFFINITY, pair.affinity)]
+        .into_iter()
+        .filter(|(_, defined)| defined.is_some())
+        .map(|(name, _)| native.function(name, 2))
+        .collect();
+    native.regions(&rules, &slots)
 }
 
 /// What the pair rules decided for each representative: its eligible managers with their
@@ -389,6 +425,7 @@ impl PairEvaluator {
         as_of: Date,
     ) -> PairEvaluator {
         let slots = Slots::for_customers(customer_schema, rulebook);
+        let regions = regions(rulebook, customer_schema, &managers.schema, as_of);
         let mut worker = Worker::new(
             rulebook,
             &slots,
@@ -402,7 +439,7 @@ impl PairEvaluator {
             TermCache::new(
                 &sum,
                 rulebook,
-                customer_schema,
+                (customer_schema, &regions),
                 managers.records.len(),
                 budget,
             )
@@ -411,7 +448,7 @@ impl PairEvaluator {
             worker,
             managers: managers.records.len(),
             eligible: (!pair.reads_customer_dynamically).then(|| {
-                let keys = KeyMaker::new(rulebook, customer_schema, &pair.eligible_reads);
+                let keys = KeyMaker::new(rulebook, customer_schema, &pair.eligible_reads, &regions);
                 (keys, HashMap::new())
             }),
             terms,

@@ -21,6 +21,7 @@ use crate::plan::{
 };
 use crate::profile::{OnRuleError, ProfileOptions, Progress};
 use crate::rules::Rulebook;
+use crate::rules::keys::Regions;
 
 /// The policy weights of the objective (all integers, so the optimum is exact).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,7 +299,25 @@ pub(super) fn prepare(
         .map(|(customer, derived)| segment_of.get(customer, *derived))
         .collect();
 
-    let pair_classes = classes::pair_classes(rulebook, &book.customers.schema, customers, &derived);
+    // Aggregation on, classes key integer fields the pair rules only compare with constants
+    // by their regions; off, every value stands for itself.
+    let regions = options.aggregate.then(|| {
+        pair::regions(
+            rulebook,
+            &book.customers.schema,
+            &book.managers.schema,
+            options.as_of,
+        )
+    });
+    let pair_classes = classes::pair_classes(
+        rulebook,
+        (
+            &book.customers.schema,
+            regions.as_ref().unwrap_or(&Regions::none()),
+        ),
+        customers,
+        &derived,
+    );
     let representatives: Vec<Representative<'_>> = pair_classes
         .representatives
         .iter()
@@ -314,7 +333,7 @@ pub(super) fn prepare(
         &book.customers.schema,
         &book.managers,
         &representatives,
-        (options.as_of, options.aggregate),
+        (options.as_of, regions.as_ref()),
         options.cancel.as_ref(),
     );
     if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {

@@ -1,5 +1,6 @@
 //! Grouping customers for the solver. Customers that agree on every field the pair rules read
-//! form a pair class (the rules run once per class and manager); customers of one pair class
+//! form a pair class (the rules run once per class and manager; an integer field they only
+//! compare with constants counts by its region, see [`Regions`]); customers of one pair class
 //! and segment are interchangeable to the objective and become one supply group, split by
 //! current manager. Both are exact: they only merge customers the objective cannot tell apart.
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use crate::model::{Customer, Schema, Value};
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, KeyPart};
+use crate::rules::keys::{KeyMaker, KeyPart, Regions};
 
 /// Pair classes in order of first appearance: `class_of[i]` for each profiled customer, and
 /// each class's first customer as its representative.
@@ -20,12 +21,12 @@ pub(crate) struct PairClasses {
 /// Splits the profiled customers (those with `derived` values) into pair classes.
 pub(crate) fn pair_classes(
     rulebook: &Rulebook,
-    schema: &Schema,
+    (schema, regions): (&Schema, &Regions),
     customers: &[Customer],
     derived: &[Option<&[Value]>],
 ) -> PairClasses {
     let pair = rulebook.pair_rules();
-    let keys = KeyMaker::new(rulebook, schema, &pair.customer_reads);
+    let keys = KeyMaker::new(rulebook, schema, &pair.customer_reads, regions);
     let mut classes: foldhash::HashMap<Vec<KeyPart>, u32> = foldhash::HashMap::default();
     let mut class_of = vec![None; customers.len()];
     let mut representatives = Vec::new();

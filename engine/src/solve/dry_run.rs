@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::assign::{AssignOptions, prepare};
 use crate::error::Result;
+use crate::eval::pair;
 use crate::model::Book;
 use crate::rules::Rulebook;
 
@@ -25,6 +26,9 @@ pub struct DryRun {
     /// (customer, eligible manager) pairs over the placeable customers: the arcs a network
     /// without aggregation would hold.
     pub eligible_pairs: u64,
+    /// The integer fields the pair rules only compare with constants, with those constants:
+    /// pair classes count such a field by the region its value falls into, not the value.
+    pub regions: BTreeMap<String, Vec<i64>>,
     /// How long the rules took.
     pub rules: Duration,
 }
@@ -54,6 +58,18 @@ pub fn dry_run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Res
                     g.size() as u64 * eligible as u64
                 })
                 .sum(),
+            regions: match options.aggregate {
+                true => pair::regions(
+                    rulebook,
+                    &book.customers.schema,
+                    &book.managers.schema,
+                    options.as_of,
+                )
+                .fields()
+                .map(|(field, cuts)| (field.to_owned(), cuts.to_vec()))
+                .collect(),
+                false => BTreeMap::new(),
+            },
             rules,
         })
     })

@@ -31,7 +31,7 @@ use crate::model::{Book, Customer, CustomerId, Customers, Manager, ManagerId, Ma
 use crate::plan::{Plan, UnassignedReason};
 use crate::profile::ProfileOptions;
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, KeyPart};
+use crate::rules::keys::{KeyMaker, KeyPart, Regions};
 
 /// Options of a router.
 #[derive(Debug, Clone, Copy)]
@@ -238,6 +238,8 @@ pub struct Router {
     evaluator: Evaluator,
     workers: Mutex<Vec<Worker>>,
     keys: KeyMaker,
+    /// What the class keys abstract (see [`Regions`]), for the pair rules run on new classes.
+    regions: Regions,
     segment: SegmentOf,
     classes: RwLock<ClassTable>,
     /// Kept for classes met one at a time, rebuilt when a manager joins.
@@ -283,6 +285,12 @@ impl Router {
             passed_over: Vec::new(),
         };
         let pair = rulebook.pair_rules();
+        let regions = pair::regions(
+            rulebook,
+            &book.customers.schema,
+            &book.managers.schema,
+            options.as_of,
+        );
         let router = Router {
             rulebook: rulebook.clone(),
             options,
@@ -290,7 +298,13 @@ impl Router {
             manager_schema: book.managers.schema.clone(),
             evaluator: Evaluator::new(rulebook, &book.customers.schema, options.as_of),
             workers: Mutex::new(Vec::new()),
-            keys: KeyMaker::new(rulebook, &book.customers.schema, &pair.customer_reads),
+            keys: KeyMaker::new(
+                rulebook,
+                &book.customers.schema,
+                &pair.customer_reads,
+                &regions,
+            ),
+            regions,
             segment: SegmentOf::new(rulebook, &book.customers.schema),
             classes: RwLock::new(ClassTable::default()),
             pair: Mutex::new(None),
@@ -576,7 +590,7 @@ impl Router {
             &self.customer_schema,
             &newcomer,
             &representatives,
-            (self.options.as_of, true),
+            (self.options.as_of, Some(&self.regions)),
             None,
         )
         .into_rows();
@@ -773,7 +787,7 @@ impl Router {
                 &self.customer_schema,
                 &managers,
                 &representatives,
-                (self.options.as_of, true),
+                (self.options.as_of, Some(&self.regions)),
                 None,
             )
             .into_rows(),

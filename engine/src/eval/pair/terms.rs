@@ -15,7 +15,7 @@ use crate::cancel::Cancel;
 use crate::eval::native::Sum;
 use crate::model::Schema;
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, KeyPart};
+use crate::rules::keys::{KeyMaker, KeyPart, Regions};
 
 /// A table cell no evaluation filled, or whose term must be left to the whole rule.
 const UNKNOWN: i64 = i64::MIN;
@@ -65,7 +65,7 @@ impl TermTables {
     pub(super) fn build(
         sum: &Sum,
         rulebook: &Rulebook,
-        schema: &Schema,
+        (schema, regions): (&Schema, &Regions),
         representatives: &[Representative<'_>],
         eligible_of: &[usize],
         eligible: &[EligibleRow],
@@ -87,7 +87,7 @@ impl TermTables {
                 let Some(reads) = &term.reads else {
                     return per_pair;
                 };
-                let keys = KeyMaker::new(rulebook, schema, reads);
+                let keys = KeyMaker::new(rulebook, schema, reads, regions);
                 let (class_of, first) =
                     sub_classes(representatives, |r| keys.key(r.customer, r.derived));
                 let Some(wanted) = wanted(&class_of, first.len(), eligible_of, eligible, limit)
@@ -277,7 +277,7 @@ impl TermCache {
     pub(super) fn new(
         sum: &Sum,
         rulebook: &Rulebook,
-        schema: &Schema,
+        (schema, regions): (&Schema, &Regions),
         managers: usize,
         budget: u64,
     ) -> Option<TermCache> {
@@ -287,7 +287,7 @@ impl TermCache {
             .map(|term| {
                 Some(CachedTerm {
                     function: term.function,
-                    keys: KeyMaker::new(rulebook, schema, term.reads.as_ref()?),
+                    keys: KeyMaker::new(rulebook, schema, term.reads.as_ref()?, regions),
                     rows: std::collections::HashMap::new(),
                 })
             })
@@ -570,6 +570,7 @@ mod tests {
                 .iter()
                 .map(|customer| Representative { customer, derived: &no_fields })
                 .collect();
+            let exact = crate::rules::keys::Regions::none();
             let run = |factorise: bool, threads: usize| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 let results = pool.install(|| {
@@ -578,7 +579,7 @@ mod tests {
                         &customers.schema,
                         &managers,
                         &representatives,
-                        (as_of(), factorise),
+                        (as_of(), factorise.then_some(&exact)),
                         None,
                     )
                 });

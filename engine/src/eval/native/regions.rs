@@ -1,0 +1,374 @@
+//! Finding [`Regions`]: the integer fields the pair rules only compare with constants.
+//!
+//! `c.credit_score >= 700` and `c.risk_score < 60` split a field's values into regions that
+//! every such comparison answers alike. It is exact: a field read any other way (arithmetic,
+//! handed to a helper, switched on, compared with a field or with a constant that is not an
+//! integer) gets no regions. Text is left alone: two texts alike to every comparison may
+//! still differ in what reading them costs against the sandbox's budget.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{CustomerGetter, NativeRules, Node, Op, Step};
+use crate::eval::sandbox::Slots;
+use crate::rules::keys::Regions;
+
+impl NativeRules {
+    /// The regions of the customer fields `functions` (functions of a customer and a manager,
+    /// compiled natively) only compare with integer constants. Nothing is abstracted when one
+    /// of them did not compile, or hands the customer record on whole.
+    pub(crate) fn regions(&self, functions: &[Option<usize>], slots: &Slots) -> Regions {
+        let mut uses = Uses::default();
+        for &function in functions {
+            let Some(body) = function.and_then(|f| self.functions.get(f)?.as_ref()) else {
+                return Regions::none();
+            };
+            body.body.iter().for_each(|step| uses.step(step));
+        }
+        if uses.whole_record {
+            return Regions::none();
+        }
+        let name_of = |slot: usize| {
+            slots
+                .by_name
+                .iter()
+                .find(|&(_, s)| *s == slot)
+                .map(|(name, _)| name.clone())
+        };
+        let cuts = uses
+            .compared
+            .into_iter()
+            .filter(|(slot, _)| !uses.other.contains(slot))
+            .filter_map(|(slot, cuts)| Some((name_of(slot)?, cuts.into_iter().collect())))
+            .collect();
+        Regions::new(cuts)
+    }
+}
+
+/// How a function uses its customer parameter's fields (by slot).
+#[derive(Default)]
+struct Uses {
+    /// Fields compared with integer constants, and those constants.
+    compared: BTreeMap<usize, BTreeSet<i64>>,
+    /// Fields read any other way.
+    other: BTreeSet<usize>,
+    /// The record itself used other than to read a field.
+    whole_record: bool,
+}
+
+/// The customer parameter's slot among a pair rule's locals.
+const CUSTOMER: usize = 0;
+
+impl Uses {
+    fn step(&mut self, step: &Step) {
+        match step {
+            Step::Let(_, node)
+            | Step::Set(_, _, node)
+            | Step::Push(_, node)
+            | Step::Eval(node)
+            | Step::Return(node) => self.node(node),
+            Step::If(condition, then, otherwise) => {
+                self.node(condition);
+                then.iter().chain(otherwise).for_each(|s| self.step(s));
+            }
+            Step::Block(steps) => steps.iter().for_each(|s| self.step(s)),
+            Step::Switch(switch) => {
+                self.node(&switch.value);
+                for (condition, value) in &switch.arms {
+                    self.node(condition);
+                    self.node(value);
+                }
+            }
+        }
+    }
+
+    fn node(&mut self, node: &Node) {
+        match node {
+            Node::Const(_) => {}
+            Node::Local(slot) => self.whole_record |= *slot == CUSTOMER,
+            Node::Field(of, getter) => match (&**of, getter.customer) {
+                (Node::Local(CUSTOMER), Some(CustomerGetter::Slot(slot))) => {
+                    self.other.insert(slot);
+                }
+                (Node::Local(CUSTOMER), _) => {}
+                (of, _) => self.node(of),
+            },
+            Node::Binary(op, left, right) if is_comparison(*op) => {
+                match (
+                    customer_slot(left),
+                    customer_slot(right),
+                    constant(left),
+                    constant(right),
+                ) {
+                    (Some(slot), _, _, Some(value)) | (_, Some(slot), Some(value), _) => {
+                        self.compared.entry(slot).or_default().insert(value);
+                    }
+                    _ => {
+                        self.node(left);
+                        self.node(right);
+                    }
+                }
+            }
+            Node::Len(of) | Node::Not(of) | Node::Negate(of) | Node::Date(_, of) => self.node(of),
+            Node::Array(items) | Node::And(items) | Node::Or(items) | Node::Call(_, items) => {
+                items.iter().for_each(|n| self.node(n));
+            }
+            Node::Binary(_, a, b) | Node::In(a, b) | Node::Min(a, b) | Node::Max(a, b) => {
+                self.node(a);
+                self.node(b);
+            }
+            Node::Block(steps) => steps.iter().for_each(|s| self.step(s)),
+        }
+    }
+}
+
+fn is_comparison(op: Op) -> bool {
+    matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
+}
+
+/// The slot of `c.field` read directly on the customer parameter.
+fn customer_slot(node: &Node) -> Option<usize> {
+    match node {
+        Node::Field(of, getter) if matches!(**of, Node::Local(CUSTOMER)) => {
+            match getter.customer? {
+                CustomerGetter::Slot(slot) => Some(slot),
+                CustomerGetter::Id | CustomerGetter::Manager => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An integer constant.
+fn constant(node: &Node) -> Option<i64> {
+    match node {
+        Node::Const(value) => value.as_int().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use crate::date::Date;
+    use crate::eval::pair::{self, Representative};
+    use crate::model::{
+        Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
+        ValueType,
+    };
+    use crate::rules::Rulebook;
+    use crate::rules::keys::{KeyMaker, Regions};
+
+    fn as_of() -> Date {
+        "2026-06-30".parse().unwrap()
+    }
+
+    fn schema() -> Schema {
+        let field = |name: &str, value_type| Field {
+            name: name.to_owned(),
+            value_type,
+        };
+        Schema::new(vec![
+            field("score", ValueType::Int),
+            field("n", ValueType::Int),
+            field("t", ValueType::Str),
+        ])
+        .unwrap()
+    }
+
+    fn regions_of(rules: &str) -> Regions {
+        let rulebook = Rulebook::compile(rules).unwrap();
+        pair::regions(&rulebook, &schema(), &schema(), as_of())
+    }
+
+    fn cuts(regions: &Regions) -> Vec<(String, Vec<i64>)> {
+        regions
+            .fields()
+            .map(|(field, cuts)| (field.to_owned(), cuts.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn only_integer_fields_compared_with_integer_constants_get_regions() {
+        let rules = "fn eligible(c, m) { c.score >= 700 && c.t == \"a\" && 3 != c.n }\n\
+                     fn affinity(c, m) { if c.score < 620 { 1 } else if c.score == 700 { 2 } else { 0 } }";
+        assert_eq!(
+            cuts(&regions_of(rules)),
+            [
+                ("n".to_owned(), vec![3]),
+                ("score".to_owned(), vec![620, 700])
+            ]
+        );
+        // Read any other way, a field keeps its value: arithmetic, a helper, a field.
+        for other in [
+            "c.n + 1 > 3",
+            "_h(c.n)",
+            "c.n > m.n",
+            "c.n > 2 && c.n * 2 > 3",
+        ] {
+            let rules =
+                format!("fn _h(x) {{ x > 1 }}\nfn eligible(c, m) {{ c.score >= 700 && {other} }}");
+            assert_eq!(
+                cuts(&regions_of(&rules)),
+                [("score".to_owned(), vec![700])],
+                "{other}"
+            );
+        }
+        // Nothing is abstracted when a pair rule hands the record on, or runs through rhai.
+        for opaque in [
+            "fn _h(c) { c.n > 1 }\nfn eligible(c, m) { c.score >= 700 && _h(c) }",
+            "fn eligible(c, m) { for i in 0..2 {} c.score >= 700 }",
+        ] {
+            assert_eq!(regions_of(opaque), Regions::none(), "{opaque}");
+        }
+    }
+
+    #[test]
+    fn values_fall_into_the_regions_around_and_at_each_constant() {
+        let regions = Regions::new([("score".to_owned(), vec![700, 620, 700])].into());
+        let rulebook = Rulebook::compile("fn eligible(c, m) { c.score > 1 }").unwrap();
+        let keys = KeyMaker::new(&rulebook, &schema(), &["score".to_owned()], &regions);
+        let key = |value: Value| {
+            let customer = Customer {
+                id: CustomerId::from("C"),
+                manager: None,
+                attributes: vec![value, Value::Null, Value::Null],
+            };
+            format!("{:?}", keys.key(&customer, &[]))
+        };
+        let int = |n| key(Value::Int(n));
+        assert_eq!(int(0), int(619));
+        assert_ne!(int(619), int(620));
+        assert_ne!(int(620), int(621));
+        assert_eq!(int(621), int(699));
+        assert_ne!(int(699), int(700));
+        assert_ne!(int(700), int(701));
+        assert_eq!(int(701), int(i64::MAX));
+        // A value that is not an integer stands for itself.
+        assert_ne!(key(Value::Null), int(0));
+        assert_ne!(key(Value::Float(1.0)), key(Value::Float(2.0)));
+    }
+
+    fn integer() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (-3i64..12).prop_map(|n| n.to_string()),
+            Just("c.n".to_owned()),
+            Just("m.n".to_owned()),
+            Just("(c.score / 100)".to_owned()),
+        ]
+    }
+
+    /// Conditions in the ways rules compare fields with constants, and now and then another use.
+    fn condition() -> impl Strategy<Value = String> {
+        let compare = prop_oneof![
+            Just("=="),
+            Just("!="),
+            Just("<"),
+            Just("<="),
+            Just(">"),
+            Just(">=")
+        ];
+        let leaf = prop_oneof![
+            4 => (compare.clone(), 600i64..720).prop_map(|(op, k)| format!("c.score {op} {k}")),
+            4 => (compare.clone(), -2i64..6).prop_map(|(op, k)| format!("{k} {op} c.n")),
+            1 => (integer(), compare, integer()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+            1 => Just("c.t == m.t".to_owned()),
+        ];
+        leaf.prop_recursive(2, 8, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} && {b})")),
+                (inner.clone(), inner).prop_map(|(a, b)| format!("({a} || !{b})")),
+            ]
+        })
+    }
+
+    fn attributes() -> impl Strategy<Value = Vec<Value>> {
+        (
+            prop_oneof![
+                1 => Just(Value::Null),
+                1 => Just(Value::Float(650.0)),
+                8 => (590i64..730).prop_map(Value::Int),
+            ],
+            prop_oneof![1 => Just(Value::Null), 6 => (-3i64..8).prop_map(Value::Int)],
+            prop_oneof![Just("a"), Just("b")].prop_map(|t| Value::Str(Arc::from(t))),
+        )
+            .prop_map(|(score, n, t)| vec![score, n, t])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Customers keyed alike by region get the same eligible managers, affinities and
+        /// errors from the whole rules, customer by customer.
+        #[test]
+        fn customers_of_one_region_class_get_the_same_pair_results(
+            eligible in condition(),
+            (when, then, otherwise) in (condition(), integer(), integer()),
+            rows in proptest::collection::vec(attributes(), 2..24),
+            staff in proptest::collection::vec(attributes(), 1..4),
+        ) {
+            let rules = format!(
+                "fn eligible(c, m) {{ {eligible} }}\n\
+                 fn affinity(c, m) {{ if {when} {{ {then} }} else {{ {otherwise} }} }}"
+            );
+            prop_assume!(Rulebook::compile(&rules).is_ok());
+            let rulebook = Rulebook::compile(&rules).unwrap();
+            let customers = Customers {
+                schema: schema(),
+                records: rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, attributes)| Customer {
+                        id: CustomerId::from(format!("C-{i}").as_str()),
+                        manager: None,
+                        attributes,
+                    })
+                    .collect(),
+            };
+            let managers = Managers {
+                schema: schema(),
+                records: staff
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, attributes)| Manager {
+                        id: ManagerId::from(format!("M-{i}").as_str()),
+                        capacity: 5,
+                        target: None,
+                        segment_caps: Default::default(),
+                        attributes,
+                    })
+                    .collect(),
+            };
+            let regions = pair::regions(&rulebook, &customers.schema, &managers.schema, as_of());
+            let no_fields: Vec<Value> = Vec::new();
+            let each: Vec<Representative<'_>> = customers
+                .records
+                .iter()
+                .map(|customer| Representative { customer, derived: &no_fields })
+                .collect();
+            // Every customer its own class, the rules whole: the ground truth.
+            let rows = pair::evaluate(
+                &rulebook,
+                &customers.schema,
+                &managers,
+                &each,
+                (as_of(), None),
+                None,
+            )
+            .into_rows();
+            let reads = &rulebook.pair_rules().customer_reads;
+            let keys = KeyMaker::new(&rulebook, &customers.schema, reads, &regions);
+            let mut seen = std::collections::HashMap::new();
+            for (customer, row) in customers.records.iter().zip(&rows) {
+                let row = row.as_ref().map_err(|e| e.code());
+                let key = keys.key(customer, &no_fields);
+                let first = seen.entry(key).or_insert((customer.id.clone(), row));
+                prop_assert_eq!(
+                    &first.1, &row,
+                    "{} and {} share a class under {}", first.0, customer.id, rules
+                );
+            }
+        }
+    }
+}
