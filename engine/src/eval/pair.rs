@@ -68,7 +68,7 @@ pub(crate) fn evaluate(
             );
         }
         let keys = KeyMaker::new(rulebook, customer_schema, reads, regions);
-        sub_classes(representatives, |r| keys.key(r.customer, r.derived))
+        keys.classes(representatives.iter().map(|r| (r.customer, r.derived)))
     };
     let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
     let (affinity_of, affinity_first) = classes_by(&pair.affinity_reads);
@@ -234,7 +234,7 @@ pub(crate) struct Verdicts {
     tables: Option<TermTables>,
     /// Rows decided whole: the representatives the tables cannot answer (a pair rhai
     /// decides, a failure), or every one when `affinity` is not evaluated term by term.
-    settled: HashMap<u32, Result<Eligible, RuleError>>,
+    settled: foldhash::HashMap<u32, Result<Eligible, RuleError>>,
     max_affinity: u64,
 }
 
@@ -248,7 +248,7 @@ impl Verdicts {
                 errors: Vec::new(),
             }],
             tables: None,
-            settled: HashMap::new(),
+            settled: foldhash::HashMap::default(),
             max_affinity: 0,
         }
     }
@@ -501,27 +501,6 @@ impl PairEvaluator {
             }
         }
     }
-}
-
-/// Classes of representatives by `key`, in order of first appearance: each representative's
-/// class, and each class's first representative.
-fn sub_classes<K: std::hash::Hash + Eq>(
-    representatives: &[Representative<'_>],
-    key: impl Fn(&Representative<'_>) -> K,
-) -> (Vec<usize>, Vec<usize>) {
-    let mut classes: foldhash::HashMap<K, usize> = foldhash::HashMap::default();
-    let mut first = Vec::new();
-    let class_of = representatives
-        .iter()
-        .enumerate()
-        .map(|(index, representative)| {
-            *classes.entry(key(representative)).or_insert_with(|| {
-                first.push(index);
-                first.len() - 1
-            })
-        })
-        .collect();
-    (class_of, first)
 }
 
 /// The managers as pair rules see them, built once and shared by every worker.

@@ -23,7 +23,6 @@ pub(crate) enum KeyPart {
     Date(i64),
     Str(Arc<str>),
     List(Arc<[Arc<str>]>),
-    Row(usize),
     /// An integer by its region among a field's [`Regions`].
     Region(usize),
 }
@@ -89,6 +88,14 @@ impl KeyPart {
     }
 }
 
+/// One key field's value as [`KeyMaker::classes`] compares it: a value, the id or current
+/// manager as text (a missing manager, like a missing value, is null).
+enum Field<'a> {
+    Value(&'a Value),
+    Text(&'a str),
+    Missing,
+}
+
 /// Where a field the pair rules read comes from.
 enum Source {
     Input(usize),
@@ -133,6 +140,134 @@ impl KeyMaker {
         KeyMaker { sources }
     }
 
+    /// Classes of `items` (customers with their derived values) by their keys, in order of
+    /// first appearance: each item's class, and each class's first item. Equal to grouping by
+    /// [`KeyMaker::key`], without building a key per item: a hash of the fields finds the
+    /// candidate classes and the fields themselves decide, so nothing is allocated per item.
+    pub(crate) fn classes<'a>(
+        &self,
+        items: impl IntoIterator<Item = (&'a Customer, &'a [Value])>,
+    ) -> (Vec<usize>, Vec<usize>) {
+        self.classes_hashed(items, |customer, derived| self.hash(customer, derived))
+    }
+
+    /// [`KeyMaker::classes`] with the hash given (tests force every hash to collide).
+    fn classes_hashed<'a>(
+        &self,
+        items: impl IntoIterator<Item = (&'a Customer, &'a [Value])>,
+        hash: impl Fn(&Customer, &[Value]) -> u64,
+    ) -> (Vec<usize>, Vec<usize>) {
+        // Per hash, the first class with it; per class, the next class with the same hash.
+        let mut by_hash: foldhash::HashMap<u64, u32> = foldhash::HashMap::default();
+        let mut next_same_hash: Vec<u32> = Vec::new();
+        let mut firsts: Vec<(&Customer, &[Value])> = Vec::new();
+        let mut first_items = Vec::new();
+        let class_of = items
+            .into_iter()
+            .enumerate()
+            .map(|(index, (customer, derived))| {
+                let hash = hash(customer, derived);
+                let mut candidate = by_hash.get(&hash).copied();
+                let mut last = None;
+                while let Some(class) = candidate {
+                    let (other, other_derived) = firsts[class as usize];
+                    if self.same(customer, derived, other, other_derived) {
+                        return class as usize;
+                    }
+                    last = Some(class);
+                    candidate = Some(next_same_hash[class as usize]).filter(|&c| c != u32::MAX);
+                }
+                let class = firsts.len() as u32;
+                match last {
+                    Some(last) => next_same_hash[last as usize] = class,
+                    None => {
+                        by_hash.insert(hash, class);
+                    }
+                }
+                firsts.push((customer, derived));
+                next_same_hash.push(u32::MAX);
+                first_items.push(index);
+                class as usize
+            })
+            .collect();
+        (class_of, first_items)
+    }
+
+    /// A hash of the key of `customer` with its `derived` values, the same for equal keys.
+    fn hash(&self, customer: &Customer, derived: &[Value]) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+        for (source, cuts) in &self.sources {
+            match self.value(source, customer, derived) {
+                Field::Value(value) => match (value, cuts) {
+                    (Value::Int(_), Some(cuts)) => match Regions::key(cuts, value) {
+                        KeyPart::Region(region) => (0u8, region).hash(&mut hasher),
+                        _ => 1u8.hash(&mut hasher),
+                    },
+                    (Value::Null, _) => 2u8.hash(&mut hasher),
+                    (Value::Int(v), None) => (3u8, v).hash(&mut hasher),
+                    (Value::Float(v), _) => (4u8, v.to_bits()).hash(&mut hasher),
+                    (Value::Bool(v), _) => (5u8, v).hash(&mut hasher),
+                    (Value::Date(v), _) => (6u8, v.days_since_epoch()).hash(&mut hasher),
+                    (Value::Str(v), _) => (7u8, &**v).hash(&mut hasher),
+                    (Value::List(v), _) => (8u8, &**v).hash(&mut hasher),
+                },
+                Field::Text(text) => (7u8, text).hash(&mut hasher),
+                Field::Missing => 2u8.hash(&mut hasher),
+            }
+        }
+        hasher.finish()
+    }
+
+    /// Whether two customers (with their derived values) have equal keys.
+    fn same(&self, a: &Customer, a_derived: &[Value], b: &Customer, b_derived: &[Value]) -> bool {
+        self.sources.iter().all(|(source, cuts)| {
+            match (
+                self.value(source, a, a_derived),
+                self.value(source, b, b_derived),
+            ) {
+                (Field::Value(a), Field::Value(b)) => match (a, b, cuts) {
+                    (Value::Int(_), Value::Int(_), Some(cuts)) => {
+                        Regions::key(cuts, a) == Regions::key(cuts, b)
+                    }
+                    (Value::Null, Value::Null, _) => true,
+                    (Value::Int(a), Value::Int(b), None) => a == b,
+                    (Value::Float(a), Value::Float(b), _) => a.to_bits() == b.to_bits(),
+                    (Value::Bool(a), Value::Bool(b), _) => a == b,
+                    (Value::Date(a), Value::Date(b), _) => a == b,
+                    (Value::Str(a), Value::Str(b), _) => a == b,
+                    (Value::List(a), Value::List(b), _) => a == b,
+                    _ => false,
+                },
+                (Field::Text(a), Field::Text(b)) => a == b,
+                (Field::Missing | Field::Value(Value::Null), Field::Missing)
+                | (Field::Missing, Field::Value(Value::Null)) => true,
+                _ => false,
+            }
+        })
+    }
+
+    /// Where one key field's value is for `customer`.
+    fn value<'a>(
+        &self,
+        source: &Source,
+        customer: &'a Customer,
+        derived: &'a [Value],
+    ) -> Field<'a> {
+        let value = match source {
+            Source::Input(i) => customer.attributes.get(*i),
+            Source::Derived(i) => derived.get(*i),
+            Source::Id => return Field::Text(customer.id.as_str()),
+            Source::Manager => {
+                return customer
+                    .manager
+                    .as_ref()
+                    .map_or(Field::Missing, |m| Field::Text(m.as_str()));
+            }
+        };
+        value.map_or(Field::Missing, Field::Value)
+    }
+
     /// The key of `customer` with its `derived` values.
     pub(crate) fn key(&self, customer: &Customer, derived: &[Value]) -> Vec<KeyPart> {
         let of = |value: &Value, cuts: &Option<Vec<i64>>| match cuts {
@@ -151,5 +286,79 @@ impl KeyMaker {
                     .map_or(KeyPart::Null, |m| KeyPart::Str(Arc::from(m.as_str()))),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::date::Date;
+    use crate::model::{CustomerId, Field as Column, ManagerId, ValueType};
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            (-2i64..4).prop_map(Value::Int),
+            prop_oneof![Just(0.0), Just(-0.0), Just(1.5)].prop_map(Value::Float),
+            any::<bool>().prop_map(Value::Bool),
+            (0i64..2).prop_map(|d| Value::Date(Date::from_days_since_epoch(20_000 + d).unwrap())),
+            prop_oneof![Just("a"), Just("b")].prop_map(|t| Value::Str(Arc::from(t))),
+            prop_oneof![Just(vec![]), Just(vec!["a"]), Just(vec!["a", "b"])]
+                .prop_map(|l| Value::List(l.into_iter().map(Arc::from).collect())),
+        ]
+    }
+
+    proptest! {
+        /// Classes found by hashing and comparing fields are exactly the groups of equal keys,
+        /// in order of first appearance, with and without regions.
+        #[test]
+        fn classes_group_exactly_by_key(
+            rows in proptest::collection::vec(
+                (value(), value(), proptest::option::of(0u8..3), 0u8..3),
+                1..40,
+            ),
+            cut in proptest::option::of(-1i64..3),
+        ) {
+            let schema = Schema::new(vec![
+                Column { name: "a".to_owned(), value_type: ValueType::Int },
+                Column { name: "b".to_owned(), value_type: ValueType::Str },
+            ])
+            .unwrap();
+            let rulebook = Rulebook::compile("fn d(c) { c.a }").unwrap();
+            let regions = match cut {
+                Some(cut) => Regions::new([("a".to_owned(), vec![cut])].into()),
+                None => Regions::none(),
+            };
+            let names: Vec<String> = ["a", "b", "d", "manager", "id"].map(str::to_owned).into();
+            let keys = KeyMaker::new(&rulebook, &schema, &names, &regions);
+            let customers: Vec<Customer> = rows
+                .iter()
+                .map(|(a, b, manager, id)| Customer {
+                    id: CustomerId::from(format!("C-{id}").as_str()),
+                    manager: manager.map(|m| ManagerId::from(format!("M-{m}").as_str())),
+                    attributes: vec![a.clone(), b.clone()],
+                })
+                .collect();
+            let derived: Vec<Vec<Value>> = rows.iter().map(|(a, ..)| vec![a.clone()]).collect();
+            let items = || customers.iter().zip(&derived).map(|(c, d)| (c, d.as_slice()));
+            let (class_of, firsts) = keys.classes(items());
+            // With every hash colliding, the fields alone tell classes apart.
+            prop_assert_eq!(keys.classes_hashed(items(), |_, _| 0), (class_of.clone(), firsts.clone()));
+            let mut by_key: HashMap<Vec<KeyPart>, usize> = HashMap::new();
+            let mut expected_firsts = Vec::new();
+            for (index, (customer, derived)) in customers.iter().zip(&derived).enumerate() {
+                let next = by_key.len();
+                let class = *by_key.entry(keys.key(customer, derived)).or_insert_with(|| {
+                    expected_firsts.push(index);
+                    next
+                });
+                prop_assert_eq!(class_of[index], class);
+            }
+            prop_assert_eq!(firsts, expected_firsts);
+        }
     }
 }

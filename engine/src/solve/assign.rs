@@ -206,7 +206,7 @@ pub(super) fn solve_prepared(
     let mut placed: Vec<Option<(u32, i64)>> = vec![None; book.customers.records.len()];
     for (group, arcs) in prepared.groups.iter().zip(&built.groups) {
         let mut pool = group.free.clone();
-        for ((&manager, members), stay) in group.staying.iter().zip(&arcs.staying) {
+        for (&(manager, ref members), stay) in group.staying.iter().zip(&arcs.staying) {
             let stays = stay.to_manager.map_or(0, flow).min(members.len());
             let moves = flow(stay.to_free).min(members.len() - stays);
             for &row in &members[..stays] {
@@ -239,7 +239,7 @@ fn placeable_groups(
     let left_out = prepared.groups.iter().any(|g| {
         g.free
             .iter()
-            .chain(g.staying.values().flatten())
+            .chain(g.staying.iter().flat_map(|(_, rows)| rows))
             .any(|&row| placed[row].is_none())
     });
     if !left_out {
@@ -287,7 +287,7 @@ pub(super) fn prepare(
         }
     }
 
-    let manager_index: HashMap<&ManagerId, u32> = managers
+    let manager_index: foldhash::HashMap<&ManagerId, u32> = managers
         .iter()
         .enumerate()
         .map(|(j, m)| (&m.id, j as u32))
@@ -450,7 +450,11 @@ fn plan(
     let mut reason_of_group: HashMap<usize, UnassignedReason> = HashMap::new();
     let mut group_of = vec![usize::MAX; customers.len()];
     for (g, group) in prepared.groups.iter().enumerate() {
-        for &row in group.free.iter().chain(group.staying.values().flatten()) {
+        for &row in group
+            .free
+            .iter()
+            .chain(group.staying.iter().flat_map(|(_, rows)| rows))
+        {
             group_of[row] = g;
         }
     }

@@ -194,7 +194,7 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
         let staying = group
             .staying
             .iter()
-            .map(|(&manager, members)| {
+            .map(|&(manager, ref members)| {
                 let n = members.len() as i64;
                 let node = network.add_node(n);
                 let current = eligible.iter().find(|(m, _)| *m == manager);

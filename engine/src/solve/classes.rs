@@ -4,12 +4,11 @@
 //! and segment are interchangeable to the objective and become one supply group, split by
 //! current manager. Both are exact: they only merge customers the objective cannot tell apart.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::model::{Customer, Schema, Value};
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+use crate::rules::keys::{KeyMaker, Regions};
 
 /// Pair classes in order of first appearance: `class_of[i]` for each profiled customer, and
 /// each class's first customer as its representative.
@@ -26,27 +25,32 @@ pub(crate) fn pair_classes(
     derived: &[Option<&[Value]>],
 ) -> PairClasses {
     let pair = rulebook.pair_rules();
-    let keys = KeyMaker::new(rulebook, schema, &pair.customer_reads, regions);
-    let mut classes: foldhash::HashMap<Vec<KeyPart>, u32> = foldhash::HashMap::default();
+    let profiled: Vec<(usize, &Customer, &[Value])> = customers
+        .iter()
+        .zip(derived)
+        .enumerate()
+        .filter_map(|(row, (customer, derived))| Some((row, customer, (*derived)?)))
+        .collect();
     let mut class_of = vec![None; customers.len()];
-    let mut representatives = Vec::new();
-    for (row, (customer, derived)) in customers.iter().zip(derived).enumerate() {
-        let Some(derived) = derived else { continue };
-        let key: Vec<KeyPart> = if pair.reads_customer_dynamically {
-            vec![KeyPart::Row(row)]
-        } else {
-            keys.key(customer, derived)
+    if pair.reads_customer_dynamically {
+        // Reads the analysis cannot follow: every customer is its own class.
+        for (class, &(row, ..)) in profiled.iter().enumerate() {
+            class_of[row] = Some(class as u32);
+        }
+        let representatives = profiled.iter().map(|&(row, ..)| row).collect();
+        return PairClasses {
+            class_of,
+            representatives,
         };
-        let next = classes.len() as u32;
-        let class = *classes.entry(key).or_insert_with(|| {
-            representatives.push(row);
-            next
-        });
-        class_of[row] = Some(class);
+    }
+    let keys = KeyMaker::new(rulebook, schema, &pair.customer_reads, regions);
+    let (classes, firsts) = keys.classes(profiled.iter().map(|&(_, c, d)| (c, d)));
+    for (&(row, ..), class) in profiled.iter().zip(classes) {
+        class_of[row] = Some(class as u32);
     }
     PairClasses {
         class_of,
-        representatives,
+        representatives: firsts.into_iter().map(|i| profiled[i].0).collect(),
     }
 }
 
@@ -57,13 +61,19 @@ pub(crate) struct Group {
     pub(crate) segment: Option<Arc<str>>,
     /// Customers without a current manager among the managers, in input order.
     pub(crate) free: Vec<usize>,
-    /// Customers by their current manager (index), each list in input order.
-    pub(crate) staying: BTreeMap<u32, Vec<usize>>,
+    /// Customers by their current manager (index), sorted by manager, each list in input
+    /// order. A list, not a map: most groups have one current manager or none.
+    pub(crate) staying: Vec<(u32, Vec<usize>)>,
 }
 
 impl Group {
     pub(crate) fn size(&self) -> usize {
-        self.free.len() + self.staying.values().map(Vec::len).sum::<usize>()
+        self.free.len()
+            + self
+                .staying
+                .iter()
+                .map(|(_, rows)| rows.len())
+                .sum::<usize>()
     }
 }
 
@@ -72,7 +82,7 @@ pub(crate) fn groups(
     placeable: impl Iterator<Item = (usize, u32, Option<Arc<str>>, Option<u32>)>,
     aggregate: bool,
 ) -> Vec<Group> {
-    let mut index: HashMap<(u32, Option<Arc<str>>), usize> = HashMap::new();
+    let mut index: foldhash::HashMap<(u32, Option<Arc<str>>), usize> = Default::default();
     let mut groups: Vec<Group> = Vec::new();
     for (row, class, segment, current) in placeable {
         let at = if aggregate {
@@ -94,7 +104,10 @@ pub(crate) fn groups(
         };
         let group = &mut groups[at];
         match current {
-            Some(manager) => group.staying.entry(manager).or_default().push(row),
+            Some(manager) => match group.staying.binary_search_by_key(&manager, |(m, _)| *m) {
+                Ok(at) => group.staying[at].1.push(row),
+                Err(at) => group.staying.insert(at, (manager, vec![row])),
+            },
             None => group.free.push(row),
         }
     }

@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::{EligibleRow, Representative, Worker, job_size, sub_classes};
+use super::{EligibleRow, Representative, Worker, job_size};
 use crate::cancel::Cancel;
 use crate::eval::native::Sum;
 use crate::model::Schema;
@@ -89,7 +89,7 @@ impl TermTables {
                 };
                 let keys = KeyMaker::new(rulebook, schema, reads, regions);
                 let (class_of, first) =
-                    sub_classes(representatives, |r| keys.key(r.customer, r.derived));
+                    keys.classes(representatives.iter().map(|r| (r.customer, r.derived)));
                 let Some(wanted) = wanted(&class_of, first.len(), eligible_of, eligible, limit)
                 else {
                     return per_pair;
