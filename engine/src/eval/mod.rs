@@ -29,6 +29,8 @@ mod metered;
 pub(crate) mod native;
 pub(crate) mod pair;
 pub(crate) mod sandbox;
+#[cfg(test)]
+pub(crate) mod testing;
 pub(crate) mod tickets;
 
 pub(crate) use sandbox::parse;

@@ -152,30 +152,18 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use crate::date::Date;
     use crate::eval::pair::{self, Representative};
-    use crate::model::{
-        Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
-        ValueType,
-    };
+    use crate::eval::testing::{self, as_of};
+    use crate::model::{Customer, CustomerId, Schema, Value, ValueType};
     use crate::rules::Rulebook;
     use crate::rules::keys::{KeyMaker, Regions};
 
-    fn as_of() -> Date {
-        "2026-06-30".parse().unwrap()
-    }
-
     fn schema() -> Schema {
-        let field = |name: &str, value_type| Field {
-            name: name.to_owned(),
-            value_type,
-        };
-        Schema::new(vec![
-            field("score", ValueType::Int),
-            field("n", ValueType::Int),
-            field("t", ValueType::Str),
+        testing::schema(&[
+            ("score", ValueType::Int),
+            ("n", ValueType::Int),
+            ("t", ValueType::Str),
         ])
-        .unwrap()
     }
 
     fn regions_of(rules: &str) -> Regions {
@@ -314,32 +302,8 @@ mod tests {
             );
             prop_assume!(Rulebook::compile(&rules).is_ok());
             let rulebook = Rulebook::compile(&rules).unwrap();
-            let customers = Customers {
-                schema: schema(),
-                records: rows
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, attributes)| Customer {
-                        id: CustomerId::from(format!("C-{i}").as_str()),
-                        manager: None,
-                        attributes,
-                    })
-                    .collect(),
-            };
-            let managers = Managers {
-                schema: schema(),
-                records: staff
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, attributes)| Manager {
-                        id: ManagerId::from(format!("M-{i}").as_str()),
-                        capacity: 5,
-                        target: None,
-                        segment_caps: Default::default(),
-                        attributes,
-                    })
-                    .collect(),
-            };
+            let rows = rows.into_iter().map(|attributes| (attributes, None)).collect();
+            let (customers, managers) = testing::book(&schema(), rows, staff);
             let regions = pair::regions(&rulebook, &customers.schema, &managers.schema, as_of());
             let no_fields: Vec<Value> = Vec::new();
             let each: Vec<Representative<'_>> = customers

@@ -405,28 +405,16 @@ mod tests {
     use proptest::prelude::*;
 
     use super::super::{Representative, evaluate};
-    use crate::date::Date;
-    use crate::model::{
-        Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
-        ValueType,
-    };
+    use crate::eval::testing::{self, as_of};
+    use crate::model::{Customers, Managers, Schema, Value, ValueType};
     use crate::rules::Rulebook;
 
-    fn as_of() -> Date {
-        "2026-06-30".parse().unwrap()
-    }
-
     fn schema() -> Schema {
-        let field = |name: &str, value_type| Field {
-            name: name.to_owned(),
-            value_type,
-        };
-        Schema::new(vec![
-            field("n", ValueType::Int),
-            field("k", ValueType::Int),
-            field("t", ValueType::Str),
+        testing::schema(&[
+            ("n", ValueType::Int),
+            ("k", ValueType::Int),
+            ("t", ValueType::Str),
         ])
-        .unwrap()
     }
 
     /// `n` now and then null or huge (for overflows), `k` small, `t` one of two texts or null.
@@ -502,33 +490,7 @@ mod tests {
     ];
 
     fn book(rows: Vec<(Vec<Value>, Option<u8>)>, staff: Vec<Vec<Value>>) -> (Customers, Managers) {
-        let customers = Customers {
-            schema: schema(),
-            records: rows
-                .into_iter()
-                .enumerate()
-                .map(|(i, (attributes, manager))| Customer {
-                    id: CustomerId::from(format!("C-{i}").as_str()),
-                    manager: manager.map(|m| ManagerId::from(format!("M-{m}").as_str())),
-                    attributes,
-                })
-                .collect(),
-        };
-        let managers = Managers {
-            schema: schema(),
-            records: staff
-                .into_iter()
-                .enumerate()
-                .map(|(i, attributes)| Manager {
-                    id: ManagerId::from(format!("M-{i}").as_str()),
-                    capacity: 5,
-                    target: None,
-                    segment_caps: Default::default(),
-                    attributes,
-                })
-                .collect(),
-        };
-        (customers, managers)
+        testing::book(&schema(), rows, staff)
     }
 
     /// An error's text with the customer it names left out.

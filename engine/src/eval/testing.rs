@@ -1,0 +1,59 @@
+//! Builders shared by the evaluation tests: small books of typed columns.
+
+use crate::date::Date;
+use crate::model::{
+    Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType,
+};
+
+/// The date the tests' rules compare against.
+pub(crate) fn as_of() -> Date {
+    "2026-06-30".parse().unwrap()
+}
+
+/// A schema of `columns`, in order.
+pub(crate) fn schema(columns: &[(&str, ValueType)]) -> Schema {
+    let fields = columns
+        .iter()
+        .map(|&(name, value_type)| Field {
+            name: name.to_owned(),
+            value_type,
+        })
+        .collect();
+    Schema::new(fields).unwrap()
+}
+
+/// Customers `C-0`, `C-1`... of `schema` with `rows` of attributes and, for each, the index
+/// of its current manager (`M-i`), if any.
+pub(crate) fn book(
+    schema: &Schema,
+    rows: Vec<(Vec<Value>, Option<u8>)>,
+    staff: Vec<Vec<Value>>,
+) -> (Customers, Managers) {
+    let customers = Customers {
+        schema: schema.clone(),
+        records: rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (attributes, manager))| Customer {
+                id: CustomerId::from(format!("C-{i}").as_str()),
+                manager: manager.map(|m| ManagerId::from(format!("M-{m}").as_str())),
+                attributes,
+            })
+            .collect(),
+    };
+    let managers = Managers {
+        schema: schema.clone(),
+        records: staff
+            .into_iter()
+            .enumerate()
+            .map(|(i, attributes)| Manager {
+                id: ManagerId::from(format!("M-{i}").as_str()),
+                capacity: 5,
+                target: None,
+                segment_caps: Default::default(),
+                attributes,
+            })
+            .collect(),
+    };
+    (customers, managers)
+}
