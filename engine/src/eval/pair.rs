@@ -71,7 +71,6 @@ pub(crate) fn evaluate(
         keys.classes(representatives.iter().map(|r| (r.customer, r.derived)))
     };
     let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
-    let (affinity_of, affinity_first) = classes_by(&pair.affinity_reads);
     let records = manager_records(managers, rulebook);
     let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
@@ -153,6 +152,7 @@ pub(crate) fn evaluate(
     }
     // affinity for each class of affinity's reads, only against the managers some class with
     // those reads finds eligible.
+    let (affinity_of, affinity_first) = classes_by(&pair.affinity_reads);
     let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); affinity_first.len()];
     for (&e, &a) in eligible_of.iter().zip(&affinity_of) {
         wanted[a].extend_from_slice(&eligible[e].managers);
