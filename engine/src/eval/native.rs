@@ -25,9 +25,12 @@ use super::sandbox::{self, ManagerRecord, Record, Slots};
 use crate::date::Date;
 use crate::rules::{Limits, RECORD_ID, RECORD_MANAGER};
 
+mod clauses;
+mod reads;
 mod regions;
 mod sum;
 mod switch_hash;
+pub(crate) use clauses::Clauses;
 pub(crate) use sum::Sum;
 
 /// A rulebook's functions compiled to native steps where they can be.

@@ -13,7 +13,7 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 
 use super::convert::Converter;
 use super::fuel;
-use super::native::{NativeRules, Sum};
+use super::native::{Clauses, NativeRules, Sum};
 use super::sandbox::{self, ManagerData, ManagerRecord, Record, Slots};
 use crate::cancel::Cancel;
 use crate::date::Date;
@@ -22,7 +22,9 @@ use crate::model::{Customer, Managers, Schema, Value};
 use crate::rules::keys::{KeyMaker, KeyPart, Regions};
 use crate::rules::{AFFINITY, ELIGIBLE, Rulebook};
 
+mod clauses;
 mod terms;
+use clauses::{ClauseCache, ClauseTables};
 use terms::{TermCache, TermTables};
 
 /// The eligible managers of one class, by index in the managers, with their affinity.
@@ -75,17 +77,39 @@ pub(crate) fn evaluate(
     let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
 
-    // eligible[e][m] for each class of eligible's reads.
+    // eligible[e][m] for each class of eligible's reads: clause by clause where eligible is
+    // a run of guards and aggregation is on.
+    let clause_tables = factorise
+        .then(|| {
+            let mut first = new_worker();
+            let clauses = first.clauses.take()?;
+            let firsts: Vec<&Representative<'_>> = eligible_first
+                .iter()
+                .map(|&r| &representatives[r])
+                .collect();
+            ClauseTables::build(
+                &clauses,
+                rulebook,
+                (customer_schema, regions),
+                &firsts,
+                manager_count,
+                (first.native.step_budget(), &new_worker),
+                cancel,
+            )
+        })
+        .flatten();
     let eligible: Vec<EligibleRow> = eligible_first
         .par_iter()
+        .enumerate()
         .with_min_len(job_size(eligible_first.len()))
-        .map_init(new_worker, |worker, &r| {
+        .map_init(new_worker, |worker, (e, &r)| {
             // Once cancelled, the remaining classes are skipped; the caller checks the flag
             // and discards this result.
             if stopped() {
                 return EligibleRow::default();
             }
-            worker.eligible(rulebook, &representatives[r])
+            let known = |m| clause_tables.as_ref()?.verdict(e, m);
+            worker.eligible_knowing(rulebook, &representatives[r], known)
         })
         .collect();
     if let (true, Some(_)) = (factorise, pair.affinity) {
@@ -414,6 +438,8 @@ pub(crate) struct PairEvaluator {
     /// `eligible`'s rows met so far, by the values of its reads (unless it reads the customer
     /// in a way not followed).
     eligible: Option<(KeyMaker, HashMap<Vec<KeyPart>, EligibleRow>)>,
+    /// For `eligible` written as guards, each clause's cells met so far.
+    clauses: Option<ClauseCache>,
     terms: Option<TermCache>,
 }
 
@@ -444,9 +470,20 @@ impl PairEvaluator {
                 budget,
             )
         });
+        let clauses = worker.clauses.take().and_then(|clauses| {
+            let budget = worker.native.step_budget();
+            ClauseCache::new(
+                &clauses,
+                rulebook,
+                (customer_schema, &regions),
+                managers.records.len(),
+                budget,
+            )
+        });
         PairEvaluator {
             worker,
             managers: managers.records.len(),
+            clauses,
             eligible: (!pair.reads_customer_dynamically).then(|| {
                 let keys = KeyMaker::new(rulebook, customer_schema, &pair.eligible_reads, &regions);
                 (keys, HashMap::new())
@@ -475,7 +512,15 @@ impl PairEvaluator {
                 match rows.get(&key) {
                     Some(row) => row.clone(),
                     None => {
-                        let row = self.worker.eligible(rulebook, representative);
+                        let row = match &mut self.clauses {
+                            Some(clauses) => {
+                                let known = clauses.verdicts(&mut self.worker, representative);
+                                self.worker.eligible_knowing(rulebook, representative, |m| {
+                                    known.get(m as usize).copied().flatten()
+                                })
+                            }
+                            None => self.worker.eligible(rulebook, representative),
+                        };
                         rows.insert(key, row.clone());
                         row
                     }
@@ -545,6 +590,8 @@ struct Worker {
     native_rules: (Option<usize>, Option<usize>),
     /// `affinity` as a running score, if it is one.
     sum: Option<Sum>,
+    /// `eligible` as guards and the rest, if it is written so.
+    clauses: Option<Clauses>,
     /// Scratch space for one representative's affinities.
     scores: Vec<Option<i64>>,
     stack: Vec<Dynamic>,
@@ -577,6 +624,7 @@ impl Worker {
         );
         let native_rules = (native.function(ELIGIBLE, 2), native.function(AFFINITY, 2));
         let sum = native_rules.1.and_then(|f| native.sum(f, slots));
+        let clauses = native_rules.0.and_then(|f| native.clauses(f, slots));
         let manager_args: Vec<Dynamic> = managers.iter().cloned().map(Dynamic::from).collect();
         Worker {
             slots: slots.clone(),
@@ -588,6 +636,7 @@ impl Worker {
             native,
             native_rules,
             sum,
+            clauses,
             scores: Vec::new(),
             stack: Vec::new(),
             record_arg: Dynamic::UNIT,
@@ -601,6 +650,17 @@ impl Worker {
         rulebook: &Rulebook,
         representative: &Representative<'_>,
     ) -> EligibleRow {
+        self.eligible_knowing(rulebook, representative, |_| None)
+    }
+
+    /// [`Worker::eligible`], taking the verdicts `known` gives (from clause tables) and
+    /// running the whole rule for the managers it does not know.
+    fn eligible_knowing(
+        &mut self,
+        rulebook: &Rulebook,
+        representative: &Representative<'_>,
+        known: impl Fn(u32) -> Option<bool>,
+    ) -> EligibleRow {
         let mut row = EligibleRow::default();
         let Some(at) = rulebook.pair_rules().eligible else {
             row.managers = (0..self.managers.len() as u32).collect();
@@ -609,6 +669,12 @@ impl Worker {
         let customer = representative.customer;
         let record = self.record_of(representative);
         for m in 0..self.managers.len() as u32 {
+            if let Some(verdict) = known(m) {
+                if verdict {
+                    row.managers.push(m);
+                }
+                continue;
+            }
             let outcome = self
                 .call(rulebook, (ELIGIBLE, at), &record, m, customer)
                 .and_then(|result| {
@@ -781,7 +847,7 @@ impl terms::PerPair for Worker {
 impl Worker {
     /// Native `function` for the lent record and manager `m`, with the steps it spent, or
     /// `None` where rhai must decide.
-    fn native_call(&mut self, function: usize, m: u32) -> Option<(Dynamic, u64)> {
+    pub(super) fn native_call(&mut self, function: usize, m: u32) -> Option<(Dynamic, u64)> {
         let manager_arg = self.manager_args.get_mut(m as usize)?;
         let mut args = [
             std::mem::take(&mut self.record_arg),

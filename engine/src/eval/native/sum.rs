@@ -8,9 +8,9 @@
 //! contribution; the caller evaluates each once per distinct value of its reads and manager,
 //! and adds the contributions up per pair in the rule's order, with the same overflow checks.
 
-use super::{CustomerGetter, Function, NativeRules, Node, Op, Step};
+use super::reads::{Reads, parameters_only};
+use super::{Function, NativeRules, Node, Op, Step};
 use crate::eval::sandbox::Slots;
-use crate::rules::{RECORD_ID, RECORD_MANAGER};
 
 /// A function of the shape `let s = K; <term>; <term>; ...; s` where every term only adds to
 /// or takes from `s` (`s += a`, `if p { s -= b } else { ... }`) and reads nothing but the two
@@ -28,10 +28,6 @@ pub(crate) struct Term {
     /// `id`, `manager`), sorted; `None` when it hands the customer record on whole.
     pub(crate) reads: Option<Vec<String>>,
 }
-
-/// The parameter slots: the customer, the manager.
-const CUSTOMER: usize = 0;
-const MANAGER: usize = 1;
 
 impl NativeRules {
     /// Splits function `function` (of a customer and a manager) into a [`Sum`] of terms, each
@@ -105,95 +101,5 @@ fn adds_to(step: &Step, score: usize) -> bool {
         }
         Step::Block(steps) => branch(steps),
         _ => false,
-    }
-}
-
-/// Whether `node` reads no local but the parameters (and holds no block, whose `let`s
-/// would be locals of its own).
-fn parameters_only(node: &Node) -> bool {
-    let all = |nodes: &[Node]| nodes.iter().all(parameters_only);
-    match node {
-        Node::Const(_) => true,
-        Node::Local(slot) => *slot == CUSTOMER || *slot == MANAGER,
-        Node::Field(of, _)
-        | Node::Len(of)
-        | Node::Not(of)
-        | Node::Negate(of)
-        | Node::Date(_, of) => parameters_only(of),
-        Node::Array(items) | Node::And(items) | Node::Or(items) | Node::Call(_, items) => {
-            all(items)
-        }
-        Node::Binary(_, a, b) | Node::In(a, b) | Node::Min(a, b) | Node::Max(a, b) => {
-            parameters_only(a) && parameters_only(b)
-        }
-        Node::Block(_) => false,
-    }
-}
-
-/// The customer fields a term reads: `c.field` directly; the record itself handed on (to a
-/// helper, say) reads everything.
-#[derive(Default)]
-struct Reads {
-    fields: Vec<CustomerGetter>,
-    whole: bool,
-}
-
-impl Reads {
-    fn step(&mut self, step: &Step) {
-        match step {
-            Step::Set(_, _, value) => self.node(value),
-            Step::If(condition, then, otherwise) => {
-                self.node(condition);
-                then.iter().chain(otherwise).for_each(|s| self.step(s));
-            }
-            Step::Block(steps) => steps.iter().for_each(|s| self.step(s)),
-            // `adds_to` admits nothing else.
-            Step::Let(..) | Step::Push(..) | Step::Eval(_) | Step::Return(_) | Step::Switch(_) => {
-                self.whole = true
-            }
-        }
-    }
-
-    fn node(&mut self, node: &Node) {
-        match node {
-            Node::Const(_) => {}
-            Node::Local(slot) => self.whole |= *slot == CUSTOMER,
-            Node::Field(of, getter) => match &**of {
-                Node::Local(CUSTOMER) => self.fields.extend(getter.customer),
-                of => self.node(of),
-            },
-            Node::Len(of) | Node::Not(of) | Node::Negate(of) | Node::Date(_, of) => self.node(of),
-            Node::Array(items) | Node::And(items) | Node::Or(items) | Node::Call(_, items) => {
-                items.iter().for_each(|n| self.node(n));
-            }
-            Node::Binary(_, a, b) | Node::In(a, b) | Node::Min(a, b) | Node::Max(a, b) => {
-                self.node(a);
-                self.node(b);
-            }
-            Node::Block(_) => self.whole = true,
-        }
-    }
-
-    /// The names read, sorted and without repeats; `None` for the whole record.
-    fn names(self, slots: &Slots) -> Option<Vec<String>> {
-        if self.whole {
-            return None;
-        }
-        let mut names: Vec<String> = self
-            .fields
-            .iter()
-            .map(|getter| match getter {
-                CustomerGetter::Id => Some(RECORD_ID.to_owned()),
-                CustomerGetter::Manager => Some(RECORD_MANAGER.to_owned()),
-                CustomerGetter::Slot(slot) => slots
-                    .by_name
-                    .iter()
-                    .find(|&(_, s)| s == slot)
-                    .map(|(name, _)| name.clone()),
-            })
-            .collect::<Option<_>>()?;
-        names.sort();
-        names.dedup();
-        Some(names)
     }
 }
