@@ -66,7 +66,7 @@ impl Evaluator {
             .map(|field| is_read(&field.name) && !rulebook.is_private(&field.name))
             .collect();
         let names: Vec<&str> = rulebook.fields().iter().map(|f| f.name.as_str()).collect();
-        let native = NativeRules::new(rulebook.ast(), &names, &slots, &rulebook.limits(), as_of);
+        let native = NativeRules::new(rulebook.ir(), &names, &slots, &rulebook.limits(), as_of);
         Evaluator {
             native: Arc::new(native),
             rulebook: rulebook.clone(),

@@ -19,11 +19,11 @@
 
 use std::collections::HashMap;
 
-use rhai::{AST, ASTFlags, ASTNode, Dynamic, Expr, FnCallExpr, INT, ImmutableString, Stmt};
+use rhai::{Dynamic, INT, ImmutableString};
 
 use super::sandbox::{self, ManagerRecord, Record, Slots};
 use crate::date::Date;
-use crate::rules::{Limits, RECORD_ID, RECORD_MANAGER};
+use crate::rules::{Limits, RECORD_ID, RECORD_MANAGER, ir};
 
 mod clauses;
 mod reads;
@@ -179,36 +179,33 @@ impl Op {
 }
 
 impl NativeRules {
-    /// Compiles what can be compiled of `ast`'s functions; `fields` names the derived fields'
-    /// functions in field order.
+    /// Compiles what can be compiled of `program`'s functions; `fields` names the derived
+    /// fields' functions in field order.
     pub(crate) fn new(
-        ast: &AST,
+        program: &ir::Program,
         fields: &[&str],
         slots: &Slots,
         limits: &Limits,
         as_of: Date,
     ) -> NativeRules {
-        NativeRules::with_managers(ast, fields, slots, None, limits, as_of)
+        NativeRules::with_managers(program, fields, slots, None, limits, as_of)
     }
 
     /// [`NativeRules::new`] for rules that are also handed managers, whose readable
     /// attributes `managers` names with their slots.
     pub(crate) fn with_managers(
-        ast: &AST,
+        program: &ir::Program,
         fields: &[&str],
         slots: &Slots,
         managers: Option<&HashMap<String, usize>>,
         limits: &Limits,
         as_of: Date,
     ) -> NativeRules {
-        let definitions: Vec<(String, Vec<ImmutableString>)> = ast
-            .iter_fn_def()
-            .map(|def| (def.name.to_string(), def.params.iter().cloned().collect()))
-            .collect();
-        let ids: HashMap<(&str, usize), usize> = definitions
+        let ids: HashMap<(&str, usize), usize> = program
+            .functions
             .iter()
             .enumerate()
-            .map(|(i, (name, params))| ((name.as_str(), params.len()), i))
+            .map(|(i, f)| ((f.name.as_str(), f.params.len()), i))
             .collect();
         let compiler = Compiler {
             ids: &ids,
@@ -216,7 +213,7 @@ impl NativeRules {
             managers,
         };
         let functions = compiler
-            .bodies(ast, &definitions)
+            .bodies(program)
             .into_iter()
             .map(|body| {
                 Some(Function {
@@ -229,9 +226,10 @@ impl NativeRules {
             .collect();
         NativeRules {
             functions,
-            signatures: definitions
+            signatures: program
+                .functions
                 .iter()
-                .map(|(name, params)| (name.clone(), params.len()))
+                .map(|f| (f.name.to_string(), f.params.len()))
                 .collect(),
             fields: fields
                 .iter()
@@ -354,8 +352,7 @@ impl NativeRules {
     }
 }
 
-/// Compiles function bodies, finding each function's top statements by position as the
-/// rulebook's analysis does (rhai does not name the type of a function's body).
+/// Compiles function bodies from the rules' IR.
 struct Compiler<'a> {
     ids: &'a HashMap<(&'a str, usize), usize>,
     slots: &'a Slots,
@@ -373,56 +370,32 @@ struct Body {
     locals: usize,
 }
 
-/// A position in the rules as a comparable (line, column).
-type Place = (usize, usize);
-
 impl Compiler<'_> {
-    fn bodies(&self, ast: &AST, definitions: &[(String, Vec<ImmutableString>)]) -> Vec<Body> {
-        let key = |at: rhai::Position| (at.line().unwrap_or(0), at.position().unwrap_or(0));
-        let mut spans: Vec<(Place, Place, usize)> = ast
-            .iter_fn_def()
-            .enumerate()
-            .map(|(i, def)| {
-                (
-                    key(def.body.start_position()),
-                    key(def.body.end_position()),
-                    i,
-                )
-            })
-            .collect();
-        spans.sort();
-        let mut bodies: Vec<Body> = definitions
+    fn bodies(&self, program: &ir::Program) -> Vec<Body> {
+        let mut bodies: Vec<Body> = program
+            .functions
             .iter()
-            .map(|(_, params)| Body {
-                params: params.len(),
-                writes_params: false,
-                steps: Some(Vec::new()),
-                scope: params.iter().cloned().zip(0..).collect(),
-                locals: params.len(),
-            })
-            .collect();
-        // A statement no body claims (one without a position) could belong to any: then no
-        // function is compiled, rather than one with a statement missing.
-        let mut unclaimed = false;
-        ast.walk(&mut |nodes: &[ASTNode]| {
-            if let [ASTNode::Stmt(statement)] = nodes {
-                let at = key(statement.position());
-                let owner = spans
-                    .iter()
-                    .find(|(start, end, _)| *start <= at && at <= *end)
-                    .map(|&(.., i)| i);
-                unclaimed |= owner.is_none();
-                if let Some(body) = owner.and_then(|i| bodies.get_mut(i)) {
-                    let step = self.step(body, statement);
+            .map(|function| {
+                let mut body = Body {
+                    params: function.params.len(),
+                    writes_params: false,
+                    steps: Some(Vec::new()),
+                    scope: function.params.iter().cloned().zip(0..).collect(),
+                    locals: function.params.len(),
+                };
+                for statement in &function.body {
+                    let step = self.step(&mut body, statement);
                     body.steps = body.steps.take().zip(step).map(|(mut steps, step)| {
                         steps.push(step);
                         steps
                     });
                 }
-            }
-            true
-        });
-        if unclaimed {
+                body
+            })
+            .collect();
+        // A statement outside every body (one without a position) could belong to any: then no
+        // function is compiled, rather than one with a statement missing or misplaced.
+        if program.misplaced || !program.statements.is_empty() {
             for body in &mut bodies {
                 body.steps = None;
             }
@@ -430,50 +403,56 @@ impl Compiler<'_> {
         bodies
     }
 
-    fn block(&self, body: &mut Body, statements: &[Stmt]) -> Option<Vec<Step>> {
+    fn block(&self, body: &mut Body, statements: &[ir::Stmt]) -> Option<Vec<Step>> {
         let depth = body.scope.len();
         let steps = statements.iter().map(|s| self.step(body, s)).collect();
         body.scope.truncate(depth);
         steps
     }
 
-    fn step(&self, body: &mut Body, statement: &Stmt) -> Option<Step> {
+    fn step(&self, body: &mut Body, statement: &ir::Stmt) -> Option<Step> {
+        use ir::{Expr, Stmt};
         Some(match statement {
-            Stmt::Var(declaration, ..) => {
-                let (name, value, _) = &**declaration;
+            Stmt::Let { name, value, .. } => {
                 let value = self.node(body, value)?;
                 let slot = body.locals;
                 body.locals += 1;
-                body.scope.push((name.name.clone(), slot));
+                body.scope.push((name.clone(), slot));
                 Step::Let(slot, value)
             }
-            Stmt::Assignment(assignment) => {
-                let (op, target) = &**assignment;
-                let Expr::Variable(variable, ..) = &target.lhs else {
+            Stmt::Assign {
+                target, op, value, ..
+            } => {
+                let Expr::Var(name, _) = target else {
                     return None;
                 };
-                let slot = lookup(body, &variable.1)?;
-                let op = match op.get_op_assignment_info() {
-                    Some((.., symbol)) => Some(Op::of(symbol)?),
+                let slot = lookup(body, name)?;
+                let op = match op {
+                    Some(symbol) => Some(Op::of(symbol)?),
                     None => None,
                 };
                 body.writes_params |= slot < body.params;
-                Step::Set(slot, op, self.node(body, &target.rhs)?)
+                Step::Set(slot, op, self.node(body, value)?)
             }
-            Stmt::If(flow, ..) => Step::If(
-                self.node(body, &flow.expr)?,
-                self.block(body, flow.body.statements())?,
-                self.block(body, flow.branch.statements())?,
+            Stmt::If {
+                condition,
+                then,
+                otherwise,
+                ..
+            } => Step::If(
+                self.node(body, condition)?,
+                self.block(body, then)?,
+                self.block(body, otherwise)?,
             ),
-            Stmt::Block(block) => Step::Block(self.block(body, block.statements())?),
-            Stmt::Expr(expr) => match &**expr {
-                Expr::Dot(dot, ..) => match (&dot.lhs, &dot.rhs) {
-                    (Expr::Variable(variable, ..), Expr::MethodCall(call, ..))
+            Stmt::Block(statements, _) => Step::Block(self.block(body, statements)?),
+            Stmt::Expr(expr, _) => match expr {
+                Expr::Dot(lhs, rhs, _) => match (&**lhs, &**rhs) {
+                    (Expr::Var(name, _), Expr::MethodCall(call))
                         if call.name == "push"
                             && call.args.len() == 1
                             && !self.ids.contains_key(&("push", 2)) =>
                     {
-                        let slot = lookup(body, &variable.1)?;
+                        let slot = lookup(body, name)?;
                         body.writes_params |= slot < body.params;
                         Step::Push(slot, self.node(body, &call.args[0])?)
                     }
@@ -481,92 +460,90 @@ impl Compiler<'_> {
                 },
                 _ => Step::Eval(self.node(body, expr)?),
             },
-            Stmt::FnCall(call, ..) => Step::Eval(self.call(body, call)?),
-            Stmt::Switch(switch, ..) => {
-                let (value, cases) = &**switch;
-                if !cases.ranges.is_empty() || !switch_hash::agrees_with_rhai() {
+            Stmt::Switch(switch) => {
+                if !switch.ranges.is_empty() || !switch_hash::agrees_with_rhai() {
                     return None;
                 }
-                let arms = cases
-                    .expressions
+                let arms = switch
+                    .arms
                     .iter()
-                    .map(|arm| Some((self.node(body, &arm.lhs)?, self.node(body, &arm.rhs)?)))
+                    .map(|(condition, value)| {
+                        Some((self.node(body, condition)?, self.node(body, value)?))
+                    })
                     .collect::<Option<_>>()?;
                 Step::Switch(Box::new(Switch {
-                    value: self.node(body, value)?,
-                    cases: cases
-                        .cases
-                        .iter()
-                        .map(|(&hash, list)| (hash, list.blocks.to_vec()))
-                        .collect(),
+                    value: self.node(body, &switch.value)?,
+                    cases: switch.cases.iter().cloned().collect(),
                     arms,
-                    default: cases.def_case,
+                    default: switch.default,
                 }))
             }
-            Stmt::Noop(..) => Step::Eval(Node::Const(Dynamic::UNIT)),
-            // `throw` is a return with the break flag.
-            Stmt::Return(value, flags, ..) if !flags.contains(ASTFlags::BREAK) => {
-                Step::Return(match value {
-                    Some(value) => self.node(body, value)?,
-                    None => Node::Const(Dynamic::UNIT),
-                })
-            }
-            _ => return None,
+            Stmt::Noop(_) => Step::Eval(Node::Const(Dynamic::UNIT)),
+            Stmt::Return { value, .. } => Step::Return(match value {
+                Some(value) => self.node(body, value)?,
+                None => Node::Const(Dynamic::UNIT),
+            }),
+            Stmt::Throw { .. }
+            | Stmt::Loop { .. }
+            | Stmt::Try { .. }
+            | Stmt::Break { .. }
+            | Stmt::Unsupported { .. } => return None,
         })
     }
 
-    fn node(&self, body: &mut Body, expr: &Expr) -> Option<Node> {
+    fn node(&self, body: &mut Body, expr: &ir::Expr) -> Option<Node> {
+        use ir::Expr;
         Some(match expr {
-            Expr::DynamicConstant(value, ..) => Node::Const((**value).clone()),
-            Expr::BoolConstant(value, ..) => Node::Const((*value).into()),
-            Expr::IntegerConstant(value, ..) => Node::Const((*value).into()),
-            Expr::StringConstant(value, ..) => Node::Const(value.clone().into()),
-            Expr::Unit(..) => Node::Const(Dynamic::UNIT),
-            Expr::Array(items, ..) => Node::Array(
+            Expr::Const(value, _) => Node::Const(value.clone()),
+            Expr::Array(items, _) => Node::Array(
                 items
                     .iter()
                     .map(|item| self.node(body, item))
                     .collect::<Option<_>>()?,
             ),
-            Expr::Variable(variable, ..) => Node::Local(lookup(body, &variable.1)?),
-            Expr::Stmt(block) => Node::Block(self.block(body, block.statements())?),
-            Expr::FnCall(call, ..) => self.call(body, call)?,
-            Expr::And(operands, ..) => Node::And(
+            Expr::Var(name, _) => Node::Local(lookup(body, name)?),
+            Expr::Block(statements, _) => Node::Block(self.block(body, statements)?),
+            Expr::Call(call) => self.call(body, call)?,
+            Expr::And(operands, _) => Node::And(
                 operands
                     .iter()
                     .map(|o| self.node(body, o))
                     .collect::<Option<_>>()?,
             ),
-            Expr::Or(operands, ..) => Node::Or(
+            Expr::Or(operands, _) => Node::Or(
                 operands
                     .iter()
                     .map(|o| self.node(body, o))
                     .collect::<Option<_>>()?,
             ),
-            Expr::Dot(dot, ..) => {
-                let base = self.node(body, &dot.lhs)?;
-                self.chain(base, &dot.rhs)?
+            Expr::Dot(lhs, rhs, _) => {
+                let base = self.node(body, lhs)?;
+                self.chain(base, rhs)?
             }
-            _ => return None,
+            Expr::This(_)
+            | Expr::Property(..)
+            | Expr::Index(..)
+            | Expr::MethodCall(_)
+            | Expr::Map(..)
+            | Expr::Opaque { .. } => return None,
         })
     }
 
     /// `base.rest`: properties of a customer and `len()`, left to right.
-    fn chain(&self, base: Node, rest: &Expr) -> Option<Node> {
+    fn chain(&self, base: Node, rest: &ir::Expr) -> Option<Node> {
+        use ir::Expr;
         match rest {
-            Expr::Property(property, ..) => {
-                Some(Node::Field(Box::new(base), self.getter(&property.2)?))
-            }
-            Expr::MethodCall(call, ..)
+            Expr::Property(name, _) => Some(Node::Field(Box::new(base), self.getter(name)?)),
+            Expr::MethodCall(call)
                 if call.name == "len"
                     && call.args.is_empty()
                     && !self.ids.contains_key(&("len", 1)) =>
             {
                 Some(Node::Len(Box::new(base)))
             }
-            Expr::Dot(dot, ..) => {
-                let inner = self.chain(base, &dot.lhs)?;
-                self.chain(inner, &dot.rhs)
+            Expr::Dot(lhs, rhs, _) => {
+                let inner = self.chain(base, lhs)?;
+                self.chain(inner, rhs)
             }
             _ => None,
         }
@@ -596,7 +573,7 @@ impl Compiler<'_> {
 
     /// An operator, a call of another script function (which takes precedence, as in rhai),
     /// or one of the few built-in functions evaluated natively.
-    fn call(&self, body: &mut Body, call: &FnCallExpr) -> Option<Node> {
+    fn call(&self, body: &mut Body, call: &ir::Call) -> Option<Node> {
         let args: Vec<Node> = call
             .args
             .iter()
@@ -604,14 +581,14 @@ impl Compiler<'_> {
             .collect::<Option<_>>()?;
         let name = call.name.as_str();
         let arity = args.len();
-        if call.op_token.is_none()
+        if !call.is_operator
             && let Some(&id) = self.ids.get(&(name, arity))
         {
             return Some(Node::Call(id, args));
         }
         let mut args = args.into_iter().map(Box::new);
         let mut next = || args.next();
-        Some(match (call.op_token.is_some(), name, arity) {
+        Some(match (call.is_operator, name, arity) {
             (true, "!", 1) => Node::Not(next()?),
             (true, "-", 1) => Node::Negate(next()?),
             (true, _, 2) => Node::Binary(Op::of(name)?, next()?, next()?),
@@ -1078,7 +1055,7 @@ mod tests {
         let slots = Slots::for_customers(&customers.schema, &rulebook);
         let engine = sandbox::run_engine(&rulebook.limits(), &slots, as_of(), None);
         let names: Vec<&str> = rulebook.fields().iter().map(|f| f.name.as_str()).collect();
-        let native = NativeRules::new(rulebook.ast(), &names, &slots, &rulebook.limits(), as_of());
+        let native = NativeRules::new(rulebook.ir(), &names, &slots, &rulebook.limits(), as_of());
         let mut convert = Converter::default();
         let (mut taken, mut all) = (0, 0);
         let mut stack = Vec::new();
@@ -1132,7 +1109,7 @@ mod tests {
         sandbox::register_managers(&mut engine, &managers.schema, &rulebook);
         let manager_slots = sandbox::manager_slots(&managers.schema, &rulebook);
         let native = NativeRules::with_managers(
-            rulebook.ast(),
+            rulebook.ir(),
             &[],
             &slots,
             Some(&manager_slots),

@@ -232,7 +232,7 @@ pub(crate) fn regions(
     let slots = Slots::for_customers(customer_schema, rulebook);
     let manager_slots = sandbox::manager_slots(manager_schema, rulebook);
     let native = NativeRules::with_managers(
-        rulebook.ast(),
+        rulebook.ir(),
         &[],
         &slots,
         Some(&manager_slots),
@@ -615,7 +615,7 @@ impl Worker {
         let convert = Converter::default();
         let managers = records.to_vec();
         let mut native = NativeRules::with_managers(
-            rulebook.ast(),
+            rulebook.ir(),
             &[],
             slots,
             Some(&manager_slots),

@@ -1,12 +1,10 @@
 //! Static analysis of a compiled rulebook: which customer fields each function reads, which
 //! functions it calls, and whether it uses anything the sandbox forbids. Found by walking the
-//! AST, before any rule runs.
+//! rules' IR (`ir`), before any rule runs.
 
 use std::collections::{BTreeMap, HashSet};
-use std::ptr;
 
-use rhai::{AST, ASTNode, Expr, Stmt};
-
+use super::ir::{Call, Expr, Program, Stmt};
 use crate::error::{Position, RuleError};
 
 /// Functions a rule may not call: they evaluate code, build function pointers, print, or
@@ -60,20 +58,21 @@ pub(crate) struct Reads {
 }
 
 impl Analysis {
-    /// Walks every function of `ast`. `is_known` says whether a native function name exists.
+    /// Walks every function of `program`. `is_known` says whether a native function name
+    /// exists.
     pub(crate) fn of(
-        ast: &AST,
+        program: &Program,
         is_known: &dyn Fn(&str) -> bool,
         customer_fns: &dyn Fn(&FunctionFacts) -> bool,
     ) -> Result<Analysis, RuleError> {
-        if let Some(stmt) = ast.statements().first() {
+        if let Some(stmt) = program.statements.first() {
             return Err(RuleError::Forbidden {
                 rule: "<top level>".to_owned(),
                 construct: "statements outside a function".to_owned(),
-                position: position(stmt.position()),
+                position: stmt.position(),
             });
         }
-        let functions = walk_functions(ast);
+        let functions = walk_functions(program);
         let defined: HashSet<(&str, usize)> = functions
             .iter()
             .map(|f| (f.name.as_str(), f.params.len()))
@@ -199,98 +198,174 @@ fn customer_params(
 }
 
 /// The facts of every script function, in declaration order.
-fn walk_functions(ast: &AST) -> Vec<FunctionFacts> {
-    let mut functions: Vec<(Span, FunctionFacts)> = ast
-        .iter_fn_def()
-        .map(|def| {
-            let params: Vec<String> = def.params.iter().map(|p| p.to_string()).collect();
-            let span = (key(def.body.start_position()), key(def.body.end_position()));
-            let facts = FunctionFacts {
-                name: def.name.to_string(),
-                position: position(def.body.start_position()),
+fn walk_functions(program: &Program) -> Vec<FunctionFacts> {
+    program
+        .functions
+        .iter()
+        .map(|function| {
+            let params: Vec<String> = function.params.iter().map(|p| p.to_string()).collect();
+            let mut facts = FunctionFacts {
+                name: function.name.to_string(),
+                position: function.position,
                 reads: vec![BTreeMap::new(); params.len()],
                 dynamic: vec![false; params.len()],
                 params,
                 ..FunctionFacts::default()
             };
-            (span, facts)
+            for statement in &function.body {
+                statement_facts(statement, &mut facts);
+            }
+            facts
         })
-        .collect();
-    functions.sort_by_key(|(span, _)| *span);
-    // The walk visits function bodies statement by statement; each top statement belongs to
-    // the function whose body spans its position.
-    let mut current = None;
-    ast.walk(&mut |nodes: &[ASTNode]| {
-        if let [statement] = nodes {
-            let at = key(statement.position());
-            if let Some(i) = functions
+        .collect()
+}
+
+/// Records what `statement` and everything in it mean, each node before its parts (in the
+/// order rhai's own walk went).
+fn statement_facts(statement: &Stmt, facts: &mut FunctionFacts) {
+    let expr = |e: &Expr, facts: &mut FunctionFacts| expr_facts(e, Parent::Other, facts);
+    match statement {
+        Stmt::Let { value, .. } => expr(value, facts),
+        Stmt::Assign { target, value, .. } => {
+            expr(target, facts);
+            expr(value, facts);
+        }
+        Stmt::If {
+            condition,
+            then,
+            otherwise,
+            ..
+        } => {
+            expr(condition, facts);
+            then.iter()
+                .chain(otherwise)
+                .for_each(|s| statement_facts(s, facts));
+        }
+        Stmt::Switch(switch) => {
+            expr(&switch.value, facts);
+            let arms = switch
+                .cases
                 .iter()
-                .position(|((start, end), _)| *start <= at && at <= *end)
-            {
-                current = Some(i);
+                .flat_map(|(_, arms)| arms.iter())
+                .chain(&switch.ranges)
+                .chain(&switch.default);
+            for &arm in arms {
+                if let Some((condition, value)) = switch.arms.get(arm) {
+                    expr(condition, facts);
+                    expr(value, facts);
+                }
             }
         }
-        if let Some(i) = current {
-            visit(nodes, &mut functions[i].1);
+        Stmt::Loop { head, body, .. } => {
+            expr(head, facts);
+            body.iter().for_each(|s| statement_facts(s, facts));
         }
-        true
-    });
-    functions.into_iter().map(|(_, facts)| facts).collect()
+        Stmt::Try { body, catch, .. } => {
+            body.iter()
+                .chain(catch)
+                .for_each(|s| statement_facts(s, facts));
+        }
+        Stmt::Return {
+            value: Some(value), ..
+        }
+        | Stmt::Throw {
+            value: Some(value), ..
+        } => expr(value, facts),
+        Stmt::Expr(value, _) => expr(value, facts),
+        Stmt::Block(statements, _) => statements.iter().for_each(|s| statement_facts(s, facts)),
+        // A break's value was never looked into.
+        Stmt::Break { .. }
+        | Stmt::Return { value: None, .. }
+        | Stmt::Throw { value: None, .. }
+        | Stmt::Noop(_)
+        | Stmt::Unsupported { .. } => {}
+    }
 }
 
-/// A function body's first and last position, as comparable (line, column) pairs.
-type Span = ((usize, usize), (usize, usize));
-
-fn key(at: rhai::Position) -> (usize, usize) {
-    (at.line().unwrap_or(0), at.position().unwrap_or(0))
+/// The expression around a parameter's use, as far as it matters.
+#[derive(Clone, Copy)]
+enum Parent<'a> {
+    /// The left side of `lhs.rhs`.
+    DotBase(&'a Expr),
+    /// The left side of `lhs[rhs]`.
+    IndexBase(&'a Expr),
+    /// Argument `arg` of a call by name.
+    Argument(&'a Call, usize),
+    Other,
 }
 
-/// Records what one node of the walk means; `nodes` is the path from the statement down.
-fn visit(nodes: &[ASTNode], facts: &mut FunctionFacts) {
-    let Some(node) = nodes.last() else { return };
-    let parent = nodes.len().checked_sub(2).and_then(|i| nodes.get(i));
+/// Records what `node` means where it stands, then what its parts mean.
+fn expr_facts(node: &Expr, parent: Parent<'_>, facts: &mut FunctionFacts) {
     match node {
-        ASTNode::Expr(Expr::ThisPtr(at)) => {
-            facts.forbidden.push(("this".to_owned(), position(*at)))
-        }
+        Expr::This(at) => facts.forbidden.push(("this".to_owned(), *at)),
         // Closures are function-pointer constants once parsed.
-        ASTNode::Expr(Expr::DynamicConstant(value, at)) if value.is_fnptr() => {
+        Expr::Const(value, at) if value.is_fnptr() => {
             facts
                 .forbidden
-                .push(("function pointers and closures".to_owned(), position(*at)));
+                .push(("function pointers and closures".to_owned(), *at));
         }
-        ASTNode::Stmt(Stmt::FnCall(call, at))
-        | ASTNode::Expr(Expr::FnCall(call, at))
-        | ASTNode::Expr(Expr::MethodCall(call, at)) => {
+        Expr::Call(call) | Expr::MethodCall(call) => {
             let name = call.name.as_str();
-            let arity =
-                call.args.len() + usize::from(matches!(node, ASTNode::Expr(Expr::MethodCall(..))));
+            let arity = call.args.len() + usize::from(matches!(node, Expr::MethodCall(_)));
             if name == "Fn" {
                 facts
                     .forbidden
-                    .push(("function pointers".to_owned(), position(*at)));
+                    .push(("function pointers".to_owned(), call.position));
             } else if FORBIDDEN_CALLS.contains(&name) {
-                facts.forbidden.push((name.to_owned(), position(*at)));
+                facts.forbidden.push((name.to_owned(), call.position));
             } else if is_identifier(name) {
-                facts.calls.push((name.to_owned(), arity, position(*at)));
+                facts.calls.push((name.to_owned(), arity, call.position));
             }
         }
-        ASTNode::Expr(var @ Expr::Variable(x, ..)) => {
-            if let Some(param) = facts.params.iter().position(|p| p.as_str() == x.1.as_str()) {
-                use_of_param(var, parent, param, facts);
+        Expr::Var(name, _) => {
+            if let Some(param) = facts
+                .params
+                .iter()
+                .position(|p| p.as_str() == name.as_str())
+            {
+                use_of_param(parent, param, facts);
             }
         }
         _ => {}
     }
+    let other = |e: &Expr, facts: &mut FunctionFacts| expr_facts(e, Parent::Other, facts);
+    match node {
+        Expr::Dot(lhs, rhs, _) => {
+            expr_facts(lhs, Parent::DotBase(rhs), facts);
+            other(rhs, facts);
+        }
+        Expr::Index(lhs, rhs, _) => {
+            expr_facts(lhs, Parent::IndexBase(rhs), facts);
+            other(rhs, facts);
+        }
+        Expr::Call(call) => {
+            for (i, arg) in call.args.iter().enumerate() {
+                let parent = if is_identifier(&call.name) {
+                    Parent::Argument(call, i)
+                } else {
+                    Parent::Other
+                };
+                expr_facts(arg, parent, facts);
+            }
+        }
+        Expr::MethodCall(call) => call.args.iter().for_each(|a| other(a, facts)),
+        Expr::And(parts, _)
+        | Expr::Or(parts, _)
+        | Expr::Array(parts, _)
+        | Expr::Opaque { parts, .. } => parts.iter().for_each(|p| other(p, facts)),
+        Expr::Map(entries, _) => entries.iter().for_each(|(_, v)| other(v, facts)),
+        Expr::Block(statements, _) => statements.iter().for_each(|s| statement_facts(s, facts)),
+        Expr::Const(..) | Expr::Var(..) | Expr::This(_) | Expr::Property(..) => {}
+    }
 }
 
 /// Classifies one use of parameter `param` by the expression around it.
-fn use_of_param(var: &Expr, parent: Option<&ASTNode>, param: usize, facts: &mut FunctionFacts) {
+fn use_of_param(parent: Parent<'_>, param: usize, facts: &mut FunctionFacts) {
     match parent {
-        Some(ASTNode::Expr(Expr::Dot(dot, ..))) if ptr::eq(&dot.lhs, var) => {
-            match property_of(&dot.rhs) {
+        Parent::DotBase(rhs) => {
+            match property_of(rhs) {
                 Some((name, at)) => {
-                    facts.reads[param].entry(name).or_insert(position(at));
+                    facts.reads[param].entry(name).or_insert(at);
                 }
                 None => {
                     // A method called on the record itself (`c.len()`): no field is read, and the
@@ -298,37 +373,24 @@ fn use_of_param(var: &Expr, parent: Option<&ASTNode>, param: usize, facts: &mut 
                 }
             }
         }
-        Some(ASTNode::Expr(Expr::Index(index, ..))) if ptr::eq(&index.lhs, var) => match &index.rhs
-        {
-            Expr::StringConstant(name, at) => {
-                facts.reads[param]
-                    .entry(name.to_string())
-                    .or_insert(position(*at));
-            }
-            _ => facts.dynamic[param] = true,
-        },
-        Some(ASTNode::Expr(Expr::FnCall(call, _)) | ASTNode::Stmt(Stmt::FnCall(call, _)))
-            if is_identifier(&call.name) =>
-        {
-            match call.args.iter().position(|arg| ptr::eq(arg, var)) {
-                Some(arg) => {
-                    facts
-                        .passes
-                        .push((call.name.to_string(), call.args.len(), arg, param))
-                }
-                None => facts.dynamic[param] = true,
-            }
+        Parent::IndexBase(Expr::Const(key, at)) if key.is_string() => {
+            facts.reads[param].entry(key.to_string()).or_insert(*at);
         }
-        _ => facts.dynamic[param] = true,
+        Parent::Argument(call, arg) => {
+            facts
+                .passes
+                .push((call.name.to_string(), call.args.len(), arg, param))
+        }
+        Parent::IndexBase(_) | Parent::Other => facts.dynamic[param] = true,
     }
 }
 
 /// The property named on the right of a dot: `c.assets`, `c.products.len()`, `c.tags[0]`.
-fn property_of(rhs: &Expr) -> Option<(String, rhai::Position)> {
+fn property_of(rhs: &Expr) -> Option<(String, Option<Position>)> {
     match rhs {
-        Expr::Property(p, at) => Some((p.2.to_string(), *at)),
-        Expr::Dot(inner, ..) | Expr::Index(inner, ..) => match &inner.lhs {
-            Expr::Property(p, at) => Some((p.2.to_string(), *at)),
+        Expr::Property(name, at) => Some((name.to_string(), *at)),
+        Expr::Dot(inner, ..) | Expr::Index(inner, ..) => match &**inner {
+            Expr::Property(name, at) => Some((name.to_string(), *at)),
             _ => None,
         },
         _ => None,
@@ -339,14 +401,4 @@ fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
-}
-
-/// A position in our terms, if rhai knows one.
-pub(crate) fn position(pos: rhai::Position) -> Option<Position> {
-    let line = u32::try_from(pos.line()?).ok()?;
-    let column = pos
-        .position()
-        .and_then(|c| u32::try_from(c).ok())
-        .unwrap_or(1);
-    Some(Position { line, column })
 }

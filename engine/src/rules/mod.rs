@@ -12,7 +12,8 @@
 //!   and the current manager as `c.manager`;
 //! - dates are compared with the run's `as_of` date (`days_since(c.onboarded)`), never the clock.
 //!
-//! This module compiles: it parses, analyses what each rule reads (`analysis`), orders the
+//! This module compiles: it parses, lowers rhai's AST once to the rules' own IR (`ir`, the one
+//! module that reads rhai's AST), analyses what each rule reads (`analysis`), orders the
 //! derived fields (`order`), finds what the pair rules read ([`PairRules`]), validates against
 //! the inputs, and names the rules and reserved properties (`TICKET_RULE`, `RECORD_ID`, ...).
 //! Running a rulebook is `eval`'s. The dependency goes from `eval` to here: `rules` imports
@@ -20,6 +21,7 @@
 //! and engines are built in `eval` only.
 
 mod analysis;
+pub(crate) mod ir;
 pub(crate) mod keys;
 mod limits;
 mod order;
@@ -33,7 +35,7 @@ use rhai::AST;
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
 use analysis::Analysis;
-pub(crate) use analysis::position;
+pub(crate) use ir::position;
 pub use limits::Limits;
 pub use pair_rules::PairRules;
 
@@ -91,6 +93,8 @@ pub struct Rulebook {
     source: Arc<str>,
     limits: Limits,
     ast: Arc<AST>,
+    /// The AST lowered to the rules' own terms, for the analysis and the native evaluator.
+    ir: Arc<ir::Program>,
     fields: Vec<FieldRule>,
     order: Vec<usize>,
     pair: PairRules,
@@ -130,7 +134,8 @@ impl Rulebook {
         }
         // Parsing needs an engine, and engines are built in `eval` only.
         let (ast, known) = crate::eval::parse(source, &limits)?;
-        let analysis = Analysis::of(&ast, &|name| known.contains(name), &|f| {
+        let ir = ir::Program::lower(&ast);
+        let analysis = Analysis::of(&ir, &|name| known.contains(name), &|f| {
             !is_helper(&f.name) && f.name != TICKET_RULE
         })?;
         if let Some(function) = analysis.functions.iter().find(|f| known.contains(&f.name)) {
@@ -178,6 +183,7 @@ impl Rulebook {
             source: source.into(),
             limits,
             ast: Arc::new(ast),
+            ir: Arc::new(ir),
             fields,
             order,
             pair,
@@ -318,6 +324,11 @@ impl Rulebook {
 
     pub(crate) fn ast(&self) -> &AST {
         &self.ast
+    }
+
+    /// The rules lowered to the IR.
+    pub(crate) fn ir(&self) -> &ir::Program {
+        &self.ir
     }
 
     pub(crate) fn order(&self) -> &[usize] {

@@ -8,7 +8,9 @@
 use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
-use rhai::{ASTNode, Dynamic, Engine, Stmt};
+use rhai::{Dynamic, Engine};
+
+use crate::rules::ir;
 
 /// The hash rhai gives `value` as a switch case, for the kinds of value the native path
 /// handles (text, integers, booleans, `()`); `None` for anything else.
@@ -30,18 +32,19 @@ pub(super) fn agrees_with_rhai() -> bool {
             return false;
         };
         let expected: Vec<Dynamic> = vec!["probe".into(), 42_i64.into(), true.into(), ().into()];
-        let mut agrees = false;
-        ast.walk(&mut |nodes: &[ASTNode]| {
-            if let Some(ASTNode::Stmt(Stmt::Switch(switch, ..))) = nodes.last() {
-                let cases = &switch.1.cases;
-                agrees = cases.len() == expected.len()
-                    && expected
-                        .iter()
-                        .all(|value| of(value).is_some_and(|hash| cases.contains_key(&hash)));
-            }
-            true
-        });
-        agrees
+        // The probe's cases as the rules' IR keeps them, hashes and all.
+        let program = ir::Program::lower(&ast);
+        let Some(ir::Stmt::Switch(switch)) = program
+            .functions
+            .first()
+            .and_then(|function| function.body.first())
+        else {
+            return false;
+        };
+        switch.cases.len() == expected.len()
+            && expected.iter().all(|value| {
+                of(value).is_some_and(|hash| switch.cases.iter().any(|(case, _)| *case == hash))
+            })
     })
 }
 

@@ -586,7 +586,7 @@ mod tests {
         let slots = crate::eval::sandbox::Slots::for_customers(&schema(), &rulebook);
         let managers = std::collections::HashMap::from([("t".to_owned(), 2)]);
         let mut native = crate::eval::native::NativeRules::with_managers(
-            rulebook.ast(),
+            rulebook.ir(),
             &[],
             &slots,
             Some(&managers),
