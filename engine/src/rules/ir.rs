@@ -82,11 +82,9 @@ pub(crate) enum Stmt {
         catch: Vec<Stmt>,
         position: At,
     },
-    /// `break` or `continue`. The analysis does not look into a break's value, as rhai's own
-    /// walk never did.
+    /// `break` or `continue`. Its value is not kept: the analysis never looked into it, as
+    /// rhai's own walk never did, and nothing runs natively with it.
     Break {
-        #[allow(dead_code, reason = "kept so the IR says all a rule says")]
-        value: Option<Expr>,
         position: At,
     },
     Return {
@@ -100,10 +98,8 @@ pub(crate) enum Stmt {
     /// An expression as a statement, with the statement's place (where the expression starts).
     Expr(Expr, At),
     Block(Vec<Stmt>, At),
-    /// Anything else (a statement a rhai upgrade might add), by what it is.
+    /// Anything else (a statement a rhai upgrade might add).
     Unsupported {
-        #[allow(dead_code, reason = "names the construct when debugging")]
-        what: &'static str,
         position: At,
     },
 }
@@ -188,9 +184,11 @@ impl Stmt {
 
 impl Expr {
     /// Where the expression is (for a call or an operator, where its name or symbol is).
+    /// Every node keeps its place for the errors that need one (explaining a failed clause by
+    /// line and column); nothing in the engine asks yet.
     #[allow(
         dead_code,
-        reason = "every node keeps its place for the errors that need one, read or not yet"
+        reason = "positions are part of the IR's contract, read or not yet"
     )]
     pub(crate) fn position(&self) -> At {
         match self {
@@ -349,8 +347,7 @@ fn stmt(statement: &RStmt) -> Stmt {
         RStmt::FnCall(call_expr, at) => Stmt::Expr(Expr::Call(call(call_expr, *at)), position(*at)),
         RStmt::Block(statements) => Stmt::Block(block(statements), position(statements.position())),
         RStmt::Expr(value) => Stmt::Expr(expr(value), position(statement.position())),
-        RStmt::BreakLoop(value, _, at) => Stmt::Break {
-            value: boxed(value),
+        RStmt::BreakLoop(_, _, at) => Stmt::Break {
             position: position(*at),
         },
         // `throw` is a return with the break flag.
@@ -364,7 +361,6 @@ fn stmt(statement: &RStmt) -> Stmt {
         },
         #[allow(unreachable_patterns)]
         other => Stmt::Unsupported {
-            what: "statement",
             position: position(other.position()),
         },
     }
