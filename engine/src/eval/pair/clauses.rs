@@ -263,7 +263,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig::with_cases(120))]
         /// Clause by clause, every representative gets the whole rule's eligible managers or
         /// error: in a batch on one and two threads, and one class at a time.
         #[test]

@@ -504,7 +504,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig::with_cases(120))]
         /// Term by term, every pair gets the whole rule's result or error: in a batch on one
         /// thread and on two, and one class at a time with cells remembered.
         #[test]
