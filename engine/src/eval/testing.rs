@@ -22,6 +22,15 @@ pub(crate) fn schema(columns: &[(&str, ValueType)]) -> Schema {
     Schema::new(fields).unwrap()
 }
 
+/// The columns the pair-rule property tests read: integers `n` and `k`, text `t`.
+pub(crate) fn pair_schema() -> Schema {
+    schema(&[
+        ("n", ValueType::Int),
+        ("k", ValueType::Int),
+        ("t", ValueType::Str),
+    ])
+}
+
 /// Customers `C-0`, `C-1`... of `schema` with `rows` of attributes and, for each, the index
 /// of its current manager (`M-i`), if any.
 pub(crate) fn book(

@@ -218,17 +218,11 @@ mod tests {
 
     use super::super::{PairEvaluator, Representative, evaluate};
     use crate::eval::testing::{self, as_of};
-    use crate::model::{Schema, Value, ValueType};
+    use crate::model::Value;
     use crate::rules::Rulebook;
     use crate::rules::keys::Regions;
 
-    fn schema() -> Schema {
-        testing::schema(&[
-            ("n", ValueType::Int),
-            ("k", ValueType::Int),
-            ("t", ValueType::Str),
-        ])
-    }
+    use crate::eval::testing::pair_schema as schema;
 
     fn attributes() -> impl Strategy<Value = Vec<Value>> {
         (

@@ -406,16 +406,10 @@ mod tests {
 
     use super::super::{Representative, evaluate};
     use crate::eval::testing::{self, as_of};
-    use crate::model::{Customers, Managers, Schema, Value, ValueType};
+    use crate::model::{Customers, Managers, Value};
     use crate::rules::Rulebook;
 
-    fn schema() -> Schema {
-        testing::schema(&[
-            ("n", ValueType::Int),
-            ("k", ValueType::Int),
-            ("t", ValueType::Str),
-        ])
-    }
+    use crate::eval::testing::pair_schema as schema;
 
     /// `n` now and then null or huge (for overflows), `k` small, `t` one of two texts or null.
     fn attributes() -> impl Strategy<Value = Vec<Value>> {
