@@ -22,6 +22,7 @@ use crate::model::{Customer, Managers, Schema, Value};
 use crate::rules::keys::{KeyMaker, KeyPart, Regions};
 use crate::rules::{AFFINITY, ELIGIBLE, Rulebook};
 
+mod cells;
 mod clauses;
 mod terms;
 use clauses::{ClauseCache, ClauseTables};

@@ -10,12 +10,13 @@
 
 use rayon::prelude::*;
 
+use super::cells::PartCells;
 use super::{Representative, Worker, job_size};
 use crate::cancel::Cancel;
 use crate::eval::native::Clauses;
 use crate::model::Schema;
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+use crate::rules::keys::{KeyMaker, Regions};
 
 /// A cell's verdicts: the pair passes the clause, fails it, or the whole rule must decide.
 const PASSES: i8 = 1;
@@ -103,26 +104,11 @@ impl ClauseTables {
     }
 }
 
-/// The clauses for one representative at a time, remembering every cell evaluated:
-/// (class of the clause's reads, manager) → verdict and steps spent.
+/// The clauses for one representative at a time, remembering every cell evaluated.
 pub(super) struct ClauseCache {
     budget: u64,
     managers: usize,
-    clauses: Vec<CachedClause>,
-}
-
-struct CachedClause {
-    function: usize,
-    keys: KeyMaker,
-    rows: std::collections::HashMap<Vec<KeyPart>, Vec<Cell>>,
-}
-
-#[derive(Clone, Copy)]
-enum Cell {
-    Pending,
-    Known(bool, u64),
-    /// The clause cannot answer natively: the whole rule decides.
-    Whole,
+    clauses: Vec<PartCells<bool>>,
 }
 
 impl ClauseCache {
@@ -130,7 +116,7 @@ impl ClauseCache {
     pub(super) fn new(
         clauses: &Clauses,
         rulebook: &Rulebook,
-        (schema, regions): (&Schema, &Regions),
+        keyed: (&Schema, &Regions),
         managers: usize,
         budget: u64,
     ) -> Option<ClauseCache> {
@@ -138,11 +124,8 @@ impl ClauseCache {
             .clauses
             .iter()
             .map(|clause| {
-                Some(CachedClause {
-                    function: clause.function,
-                    keys: KeyMaker::new(rulebook, schema, clause.reads.as_ref()?, regions),
-                    rows: std::collections::HashMap::new(),
-                })
+                let part = (clause.function, clause.reads.as_ref());
+                PartCells::new(part, rulebook, keyed, managers, |v| v.as_bool().ok())
             })
             .collect::<Option<_>>()?;
         Some(ClauseCache {
@@ -164,41 +147,17 @@ impl ClauseCache {
         let mut spent = vec![0u64; self.managers];
         let mut lent = false;
         for clause in &mut self.clauses {
-            let key = clause
-                .keys
-                .key(representative.customer, representative.derived);
-            let row = clause
-                .rows
-                .entry(key)
-                .or_insert_with(|| vec![Cell::Pending; self.managers]);
-            for (m, (verdict, spent)) in verdicts.iter_mut().zip(&mut spent).enumerate() {
+            let mut row = clause.row(representative);
+            for (m, (verdict, spent)) in (0u32..).zip(verdicts.iter_mut().zip(&mut spent)) {
                 if *verdict != Some(true) {
                     continue;
                 }
-                let Some(cell) = row.get_mut(m) else {
-                    *verdict = None;
-                    continue;
-                };
-                if let Cell::Pending = cell {
-                    if !lent {
-                        worker.lend_record(representative);
-                        lent = true;
-                    }
-                    *cell = match worker.native_call(clause.function, m as u32) {
-                        Some((value, steps)) => match value.as_bool() {
-                            Ok(passes) => Cell::Known(passes, steps),
-                            Err(_) => Cell::Whole,
-                        },
-                        None => Cell::Whole,
-                    };
-                }
-                *verdict = match *cell {
-                    Cell::Known(passes, steps) => {
-                        *spent = spent.saturating_add(steps);
-                        Some(passes)
-                    }
-                    Cell::Pending | Cell::Whole => None,
-                };
+                *verdict =
+                    row.get(m, worker, (representative, &mut lent))
+                        .map(|(passes, steps)| {
+                            *spent = spent.saturating_add(steps);
+                            passes
+                        });
             }
         }
         for (verdict, &spent) in verdicts.iter_mut().zip(&spent) {

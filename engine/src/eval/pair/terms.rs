@@ -10,12 +10,13 @@
 
 use rayon::prelude::*;
 
+use super::cells::PartCells;
 use super::{EligibleRow, Representative, Worker, job_size};
 use crate::cancel::Cancel;
 use crate::eval::native::Sum;
 use crate::model::Schema;
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+use crate::rules::keys::{KeyMaker, Regions};
 
 /// A table cell no evaluation filled, or whose term must be left to the whole rule.
 const UNKNOWN: i64 = i64::MIN;
@@ -250,26 +251,11 @@ impl TermTables {
 }
 
 /// The terms of a running score for one representative at a time, remembering every cell
-/// evaluated: (class of the term's reads, manager) → contribution and steps spent.
+/// evaluated.
 pub(super) struct TermCache {
     start: i64,
     budget: u64,
-    managers: usize,
-    terms: Vec<CachedTerm>,
-}
-
-struct CachedTerm {
-    function: usize,
-    keys: KeyMaker,
-    rows: std::collections::HashMap<Vec<KeyPart>, Vec<Cell>>,
-}
-
-#[derive(Clone, Copy)]
-enum Cell {
-    Pending,
-    Known(i64, u64),
-    /// The term cannot answer natively: the whole rule decides.
-    Whole,
+    terms: Vec<PartCells<i64>>,
 }
 
 impl TermCache {
@@ -277,7 +263,7 @@ impl TermCache {
     pub(super) fn new(
         sum: &Sum,
         rulebook: &Rulebook,
-        (schema, regions): (&Schema, &Regions),
+        keyed: (&Schema, &Regions),
         managers: usize,
         budget: u64,
     ) -> Option<TermCache> {
@@ -285,23 +271,19 @@ impl TermCache {
             .terms
             .iter()
             .map(|term| {
-                Some(CachedTerm {
-                    function: term.function,
-                    keys: KeyMaker::new(rulebook, schema, term.reads.as_ref()?, regions),
-                    rows: std::collections::HashMap::new(),
-                })
+                let part = (term.function, term.reads.as_ref());
+                PartCells::new(part, rulebook, keyed, managers, |v| v.as_int().ok())
             })
             .collect::<Option<_>>()?;
         Some(TermCache {
             start: sum.start,
             budget,
-            managers,
             terms,
         })
     }
 
     /// The affinity of `representative` with each of `managers` (in order), `None` where the
-    /// whole rule must decide; cells not met before are evaluated on `per_pair`.
+    /// whole rule must decide; cells not met before are evaluated on `worker`.
     pub(super) fn affinities(
         &mut self,
         worker: &mut Worker,
@@ -312,35 +294,15 @@ impl TermCache {
         let mut spent = vec![0u64; managers.len()];
         let mut lent = false;
         for term in &mut self.terms {
-            let key = term
-                .keys
-                .key(representative.customer, representative.derived);
-            let row = term
-                .rows
-                .entry(key)
-                .or_insert_with(|| vec![Cell::Pending; self.managers]);
+            let mut row = term.row(representative);
             for ((score, spent), &m) in scores.iter_mut().zip(&mut spent).zip(managers) {
-                let Some(cell) = row.get_mut(m as usize) else {
-                    *score = None;
-                    continue;
-                };
-                if let Cell::Pending = cell {
-                    if !lent {
-                        worker.lend_record(representative);
-                        lent = true;
-                    }
-                    *cell = match worker.term(term.function, m) {
-                        Some((value, steps)) => Cell::Known(value, steps),
-                        None => Cell::Whole,
-                    };
-                }
-                *score = match *cell {
-                    Cell::Known(value, steps) => {
-                        *spent = spent.saturating_add(steps);
-                        add(*score, Some(value))
-                    }
-                    Cell::Pending | Cell::Whole => None,
-                };
+                let value =
+                    row.get(m, worker, (representative, &mut lent))
+                        .map(|(value, steps)| {
+                            *spent = spent.saturating_add(steps);
+                            value
+                        });
+                *score = add(*score, value);
             }
         }
         for (score, &spent) in scores.iter_mut().zip(&spent) {

@@ -1,0 +1,102 @@
+//! A rule's parts (the terms of `affinity`, the clauses of `eligible`) remembered cell by cell
+//! for a router meeting classes one at a time: each part's value per (class of the customer
+//! fields it reads, manager), evaluated the first time a representative of that class needs
+//! it.
+
+use std::collections::HashMap;
+
+use rhai::Dynamic;
+
+use super::{Representative, Worker};
+use crate::model::Schema;
+use crate::rules::Rulebook;
+use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+
+/// One part: its native function, the keys of its reads, and its cells met so far.
+pub(super) struct PartCells<T> {
+    function: usize,
+    keys: KeyMaker,
+    rows: HashMap<Vec<KeyPart>, Vec<Cell<T>>>,
+    managers: usize,
+    /// The part's value from what its function returned, `None` for a value of the wrong
+    /// kind (the whole rule then decides).
+    read: fn(&Dynamic) -> Option<T>,
+}
+
+/// A cell: not evaluated yet, its value with the steps it spent, or left to the whole rule.
+#[derive(Clone, Copy)]
+enum Cell<T> {
+    Pending,
+    Known(T, u64),
+    Whole,
+}
+
+impl<T: Copy> PartCells<T> {
+    /// Cells of the part `function` reading `reads`; `None` when it hands the record on whole.
+    pub(super) fn new(
+        (function, reads): (usize, Option<&Vec<String>>),
+        rulebook: &Rulebook,
+        (schema, regions): (&Schema, &Regions),
+        managers: usize,
+        read: fn(&Dynamic) -> Option<T>,
+    ) -> Option<PartCells<T>> {
+        Some(PartCells {
+            function,
+            keys: KeyMaker::new(rulebook, schema, reads?, regions),
+            rows: HashMap::new(),
+            managers,
+            read,
+        })
+    }
+
+    /// The cells of `representative`'s class, to read with [`Row::get`].
+    pub(super) fn row(&mut self, representative: &Representative<'_>) -> Row<'_, T> {
+        let key = self
+            .keys
+            .key(representative.customer, representative.derived);
+        let managers = self.managers;
+        Row {
+            function: self.function,
+            read: self.read,
+            cells: self
+                .rows
+                .entry(key)
+                .or_insert_with(|| vec![Cell::Pending; managers]),
+        }
+    }
+}
+
+/// One class's cells of a part.
+pub(super) struct Row<'a, T> {
+    function: usize,
+    read: fn(&Dynamic) -> Option<T>,
+    cells: &'a mut Vec<Cell<T>>,
+}
+
+impl<T: Copy> Row<'_, T> {
+    /// The part's value for manager `m` with the steps it spent, evaluating it on `worker`
+    /// the first time (lending `representative`'s record once, tracked by `lent`); `None`
+    /// where the whole rule must decide.
+    pub(super) fn get(
+        &mut self,
+        m: u32,
+        worker: &mut Worker,
+        (representative, lent): (&Representative<'_>, &mut bool),
+    ) -> Option<(T, u64)> {
+        let cell = self.cells.get_mut(m as usize)?;
+        if let Cell::Pending = cell {
+            if !*lent {
+                worker.lend_record(representative);
+                *lent = true;
+            }
+            *cell = worker
+                .native_call(self.function, m)
+                .and_then(|(value, steps)| Some(Cell::Known((self.read)(&value)?, steps)))
+                .unwrap_or(Cell::Whole);
+        }
+        match *cell {
+            Cell::Known(value, steps) => Some((value, steps)),
+            Cell::Pending | Cell::Whole => None,
+        }
+    }
+}
