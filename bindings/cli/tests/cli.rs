@@ -276,8 +276,9 @@ fn assign_is_identical_on_one_and_two_threads() {
     assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
 }
 
-#[test]
-fn a_dry_run_of_the_lender_reports_its_network_without_solving() {
+/// `apportion assign --dry-run` of the shipped lender with `rules`: its report (after
+/// checking it succeeded) and the pair classes it counts.
+fn lender_dry_run(rules: &str) -> (String, usize) {
     let output = apportion(&[
         "assign",
         "--dry-run",
@@ -286,24 +287,30 @@ fn a_dry_run_of_the_lender_reports_its_network_without_solving() {
         "--managers",
         "examples/data/lender/managers.csv",
         "--rules",
-        "examples/rules/lender.rhai",
+        rules,
         "--as-of",
         "2026-06-30",
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report = text(&output.stdout);
+    let classes: Option<usize> = report
+        .split("network: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok());
+    assert!(classes.is_some(), "{report}");
+    (report, classes.unwrap())
+}
+
+#[test]
+fn a_dry_run_of_the_lender_reports_its_network_without_solving() {
+    let (report, classes) = lender_dry_run("examples/rules/lender.rhai");
     assert!(
         report.contains("3000 of 3000 customers to place"),
         "{report}"
     );
     // The lender's pair rules read the current manager and a lead score: nearly one pair
     // class per borrower.
-    let classes: usize = report
-        .split("network: ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{report}"));
     assert!(classes > 2_000 && classes <= 3_000, "{report}");
     assert!(!report.contains("objective"), "{report}");
     // A score compared only with a constant splits borrowers into its two sides, not its
@@ -314,30 +321,11 @@ fn a_dry_run_of_the_lender_reports_its_network_without_solving() {
         "fn eligible(c, m) { c.province == m.province && c.credit_score >= 700 }\n",
     )
     .unwrap();
-    let output = apportion(&[
-        "assign",
-        "--dry-run",
-        "--customers",
-        "examples/data/lender/borrowers.csv",
-        "--managers",
-        "examples/data/lender/managers.csv",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--as-of",
-        "2026-06-30",
-    ]);
-    let report = text(&output.stdout);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (report, classes) = lender_dry_run(rules.to_str().unwrap());
     assert!(
         report.contains("classed by region: credit_score at 700"),
         "{report}"
     );
-    let classes: usize = report
-        .split("network: ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{report}"));
     assert!(classes <= 13 * 3, "{report}");
     // A dry run writes no plan, so an output file is refused outright.
     let out = scratch("dry-run").join("plan.csv");

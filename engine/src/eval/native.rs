@@ -1117,23 +1117,7 @@ mod tests {
             as_of(),
         );
         let mut convert = Converter::default();
-        let staff: Vec<ManagerRecord> = managers
-            .records
-            .iter()
-            .map(|m| {
-                ManagerRecord(Arc::new(sandbox::ManagerData {
-                    id: m.id.as_str().into(),
-                    capacity: INT::from(m.capacity),
-                    target: INT::from(m.target_load()),
-                    values: sandbox::visible_values(
-                        &managers.schema,
-                        &m.attributes,
-                        &rulebook,
-                        &mut convert,
-                    ),
-                }))
-            })
-            .collect();
+        let staff = crate::eval::pair::manager_records(managers, &rulebook);
         let profile = rulebook
             .profile(customers, &crate::ProfileOptions::new(as_of()))
             .unwrap();

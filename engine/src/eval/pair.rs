@@ -550,7 +550,7 @@ impl PairEvaluator {
 }
 
 /// The managers as pair rules see them, built once and shared by every worker.
-fn manager_records(managers: &Managers, rulebook: &Rulebook) -> Vec<ManagerRecord> {
+pub(crate) fn manager_records(managers: &Managers, rulebook: &Rulebook) -> Vec<ManagerRecord> {
     let mut convert = Converter::default();
     managers
         .records

@@ -9,25 +9,62 @@ use crate::rules::{RECORD_ID, RECORD_MANAGER};
 pub(super) const CUSTOMER: usize = 0;
 pub(super) const MANAGER: usize = 1;
 
-/// Whether `node` reads no local but the parameters (and holds no block, whose `let`s
-/// would be locals of its own).
-pub(super) fn parameters_only(node: &Node) -> bool {
-    let all = |nodes: &[Node]| nodes.iter().all(parameters_only);
+/// Calls `visit` with every node directly in `step`, and in the steps nested in it.
+pub(super) fn step_nodes(step: &Step, visit: &mut dyn FnMut(&Node)) {
+    match step {
+        Step::Let(_, node)
+        | Step::Set(_, _, node)
+        | Step::Push(_, node)
+        | Step::Eval(node)
+        | Step::Return(node) => visit(node),
+        Step::If(condition, then, otherwise) => {
+            visit(condition);
+            then.iter()
+                .chain(otherwise)
+                .for_each(|s| step_nodes(s, visit));
+        }
+        Step::Block(steps) => steps.iter().for_each(|s| step_nodes(s, visit)),
+        Step::Switch(switch) => {
+            visit(&switch.value);
+            for (condition, value) in &switch.arms {
+                visit(condition);
+                visit(value);
+            }
+        }
+    }
+}
+
+/// Calls `visit` with every node directly under `node`, a block's included.
+pub(super) fn child_nodes(node: &Node, visit: &mut dyn FnMut(&Node)) {
     match node {
-        Node::Const(_) => true,
-        Node::Local(slot) => *slot == CUSTOMER || *slot == MANAGER,
+        Node::Const(_) | Node::Local(_) => {}
         Node::Field(of, _)
         | Node::Len(of)
         | Node::Not(of)
         | Node::Negate(of)
-        | Node::Date(_, of) => parameters_only(of),
+        | Node::Date(_, of) => visit(of),
         Node::Array(items) | Node::And(items) | Node::Or(items) | Node::Call(_, items) => {
-            all(items)
+            items.iter().for_each(visit);
         }
         Node::Binary(_, a, b) | Node::In(a, b) | Node::Min(a, b) | Node::Max(a, b) => {
-            parameters_only(a) && parameters_only(b)
+            visit(a);
+            visit(b);
         }
+        Node::Block(steps) => steps.iter().for_each(|s| step_nodes(s, visit)),
+    }
+}
+
+/// Whether `node` reads no local but the parameters (and holds no block, whose `let`s
+/// would be locals of its own).
+pub(super) fn parameters_only(node: &Node) -> bool {
+    match node {
+        Node::Local(slot) => *slot == CUSTOMER || *slot == MANAGER,
         Node::Block(_) => false,
+        node => {
+            let mut only = true;
+            child_nodes(node, &mut |child| only &= parameters_only(child));
+            only
+        }
     }
 }
 
@@ -41,44 +78,16 @@ pub(super) struct Reads {
 
 impl Reads {
     pub(super) fn step(&mut self, step: &Step) {
-        match step {
-            Step::Let(_, value)
-            | Step::Set(_, _, value)
-            | Step::Push(_, value)
-            | Step::Eval(value)
-            | Step::Return(value) => self.node(value),
-            Step::If(condition, then, otherwise) => {
-                self.node(condition);
-                then.iter().chain(otherwise).for_each(|s| self.step(s));
-            }
-            Step::Block(steps) => steps.iter().for_each(|s| self.step(s)),
-            Step::Switch(switch) => {
-                self.node(&switch.value);
-                for (condition, value) in &switch.arms {
-                    self.node(condition);
-                    self.node(value);
-                }
-            }
-        }
+        step_nodes(step, &mut |node| self.node(node));
     }
 
     pub(super) fn node(&mut self, node: &Node) {
         match node {
-            Node::Const(_) => {}
             Node::Local(slot) => self.whole |= *slot == CUSTOMER,
-            Node::Field(of, getter) => match &**of {
-                Node::Local(CUSTOMER) => self.fields.extend(getter.customer),
-                of => self.node(of),
-            },
-            Node::Len(of) | Node::Not(of) | Node::Negate(of) | Node::Date(_, of) => self.node(of),
-            Node::Array(items) | Node::And(items) | Node::Or(items) | Node::Call(_, items) => {
-                items.iter().for_each(|n| self.node(n));
+            Node::Field(of, getter) if matches!(**of, Node::Local(CUSTOMER)) => {
+                self.fields.extend(getter.customer);
             }
-            Node::Binary(_, a, b) | Node::In(a, b) | Node::Min(a, b) | Node::Max(a, b) => {
-                self.node(a);
-                self.node(b);
-            }
-            Node::Block(steps) => steps.iter().for_each(|s| self.step(s)),
+            node => child_nodes(node, &mut |child| self.node(child)),
         }
     }
 

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::reads::{CUSTOMER, child_nodes, step_nodes};
 use super::{CustomerGetter, NativeRules, Node, Op, Step};
 use crate::eval::sandbox::Slots;
 use crate::rules::keys::Regions;
@@ -55,43 +56,19 @@ struct Uses {
     whole_record: bool,
 }
 
-/// The customer parameter's slot among a pair rule's locals.
-const CUSTOMER: usize = 0;
-
 impl Uses {
     fn step(&mut self, step: &Step) {
-        match step {
-            Step::Let(_, node)
-            | Step::Set(_, _, node)
-            | Step::Push(_, node)
-            | Step::Eval(node)
-            | Step::Return(node) => self.node(node),
-            Step::If(condition, then, otherwise) => {
-                self.node(condition);
-                then.iter().chain(otherwise).for_each(|s| self.step(s));
-            }
-            Step::Block(steps) => steps.iter().for_each(|s| self.step(s)),
-            Step::Switch(switch) => {
-                self.node(&switch.value);
-                for (condition, value) in &switch.arms {
-                    self.node(condition);
-                    self.node(value);
-                }
-            }
-        }
+        step_nodes(step, &mut |node| self.node(node));
     }
 
     fn node(&mut self, node: &Node) {
         match node {
-            Node::Const(_) => {}
             Node::Local(slot) => self.whole_record |= *slot == CUSTOMER,
-            Node::Field(of, getter) => match (&**of, getter.customer) {
-                (Node::Local(CUSTOMER), Some(CustomerGetter::Slot(slot))) => {
+            Node::Field(of, getter) if matches!(**of, Node::Local(CUSTOMER)) => {
+                if let Some(CustomerGetter::Slot(slot)) = getter.customer {
                     self.other.insert(slot);
                 }
-                (Node::Local(CUSTOMER), _) => {}
-                (of, _) => self.node(of),
-            },
+            }
             Node::Binary(op, left, right) if is_comparison(*op) => {
                 match (
                     customer_slot(left),
@@ -102,21 +79,10 @@ impl Uses {
                     (Some(slot), _, _, Some(value)) | (_, Some(slot), Some(value), _) => {
                         self.compared.entry(slot).or_default().insert(value);
                     }
-                    _ => {
-                        self.node(left);
-                        self.node(right);
-                    }
+                    _ => child_nodes(node, &mut |child| self.node(child)),
                 }
             }
-            Node::Len(of) | Node::Not(of) | Node::Negate(of) | Node::Date(_, of) => self.node(of),
-            Node::Array(items) | Node::And(items) | Node::Or(items) | Node::Call(_, items) => {
-                items.iter().for_each(|n| self.node(n));
-            }
-            Node::Binary(_, a, b) | Node::In(a, b) | Node::Min(a, b) | Node::Max(a, b) => {
-                self.node(a);
-                self.node(b);
-            }
-            Node::Block(steps) => steps.iter().for_each(|s| self.step(s)),
+            node => child_nodes(node, &mut |child| self.node(child)),
         }
     }
 }
