@@ -20,7 +20,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Rule evaluation allocates small values on worker threads that are freed elsewhere; glibc's
-/// allocator handles that pattern poorly (measured in the commit that added this).
+/// allocator handles that pattern poorly (measured in the commit that added this). Built
+/// without its transparent-huge-page advice (`no_thp`): a large book is touched once, and on
+/// virtual machines a huge page's first touch cost 4-7x as much as small pages (measured in
+/// the commit that turned it off).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
