@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
@@ -129,49 +129,29 @@ pub(crate) fn evaluate(
             );
             // Only representatives the tables cannot answer alone are settled now; every
             // other row is rebuilt from the tables when asked for.
-            let (max_affinity, settled) = representatives
+            let settled: Vec<(u32, Result<Eligible, RuleError>)> = representatives
                 .par_iter()
                 .zip(&eligible_of)
                 .enumerate()
                 .with_min_len(job_size(representatives.len()))
                 .map_init(new_worker, |worker, (r, (representative, &e))| {
-                    if stopped() {
-                        return (0, None);
-                    }
                     let row = &eligible[e];
-                    if row.errors.is_empty() && !tables.has_per_pair_terms() {
-                        let mut scores = std::mem::take(&mut worker.scores);
-                        tables.affinities(r, &row.managers, &mut NoPerPair, &mut scores);
-                        let answered = scores.iter().all(Option::is_some);
-                        let most = scores.iter().flatten().map(|a| a.unsigned_abs()).max();
-                        worker.scores = scores;
-                        if answered {
-                            return (most.unwrap_or(0), None);
-                        }
+                    if stopped() || (row.errors.is_empty() && tables.answers(r)) {
+                        return None;
                     }
-                    let result = worker.summed(rulebook, representative, r, row, &tables);
-                    (largest(&result), Some((r as u32, result)))
+                    Some((
+                        r as u32,
+                        worker.summed(rulebook, representative, r, row, &tables),
+                    ))
                 })
-                .fold(
-                    || (0, Vec::new()),
-                    |(most, mut settled), (largest, row)| {
-                        settled.extend(row);
-                        (most.max(largest), settled)
-                    },
-                )
-                .reduce(
-                    || (0, Vec::new()),
-                    |(a, mut left), (b, right)| {
-                        left.extend(right);
-                        (a.max(b), left)
-                    },
-                );
+                .flatten()
+                .collect();
             return Verdicts {
                 eligible_of: eligible_of.iter().map(|&e| e as u32).collect(),
                 eligible,
                 tables: Some(tables),
                 settled: settled.into_iter().collect(),
-                max_affinity,
+                max_affinity: OnceLock::new(),
             };
         }
     }
@@ -207,7 +187,7 @@ pub(crate) fn evaluate(
         eligible_of: vec![0; rows.len()],
         eligible: Vec::new(),
         tables: None,
-        max_affinity: rows.iter().map(largest).max().unwrap_or(0),
+        max_affinity: rows.iter().map(largest).max().unwrap_or(0).into(),
         settled: rows
             .into_iter()
             .enumerate()
@@ -260,7 +240,8 @@ pub(crate) struct Verdicts {
     /// Rows decided whole: the representatives the tables cannot answer (a pair rhai
     /// decides, a failure), or every one when `affinity` is not evaluated term by term.
     settled: foldhash::HashMap<u32, Result<Eligible, RuleError>>,
-    max_affinity: u64,
+    /// Found on first use: it takes a pass over every pair, which only the solver needs.
+    max_affinity: OnceLock<u64>,
 }
 
 impl Verdicts {
@@ -274,7 +255,7 @@ impl Verdicts {
             }],
             tables: None,
             settled: foldhash::HashMap::default(),
-            max_affinity: 0,
+            max_affinity: 0.into(),
         }
     }
 
@@ -349,7 +330,36 @@ impl Verdicts {
 
     /// The largest affinity in absolute value over every eligible pair.
     pub(crate) fn max_abs_affinity(&self) -> u64 {
-        self.max_affinity
+        *self.max_affinity.get_or_init(|| {
+            (0..self.len())
+                .into_par_iter()
+                .with_min_len(job_size(self.len()))
+                .map_init(Vec::new, |scores, r| self.largest(r, scores))
+                .max()
+                .unwrap_or(0)
+        })
+    }
+
+    /// The largest affinity of representative `r`'s row in absolute value, rebuilding it in
+    /// `scores` rather than in a new row.
+    fn largest(&self, r: usize, scores: &mut Vec<Option<i64>>) -> u64 {
+        if let Some(row) = self.settled.get(&(r as u32)) {
+            return largest(row);
+        }
+        let row = self
+            .eligible_of
+            .get(r)
+            .and_then(|&e| self.eligible.get(e as usize));
+        let (Some(row), Some(tables)) = (row, &self.tables) else {
+            return 0;
+        };
+        tables.affinities(r, &row.managers, &mut NoPerPair, scores);
+        scores
+            .iter()
+            .flatten()
+            .map(|a| a.unsigned_abs())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Every representative's row, in order.

@@ -38,6 +38,7 @@ enum Table {
         class_of: Vec<u32>,
         managers: usize,
         values: Vec<i64>,
+        bounds: Vec<u64>,
     },
     /// Contributions of each term class for the managers some representative of the class
     /// finds eligible: class `c`'s managers and values are `managers[starts[c]..starts[c + 1]]`
@@ -47,6 +48,7 @@ enum Table {
         starts: Vec<usize>,
         managers: Vec<u32>,
         values: Vec<i64>,
+        bounds: Vec<u64>,
     },
     /// A term whose cells would be too many for a table: evaluated for each pair.
     PerPair { function: usize },
@@ -117,6 +119,7 @@ impl TermTables {
                     .collect();
                 steps += rows.iter().map(|(_, spent)| *spent).max().unwrap_or(0);
                 let class_of = class_of.iter().map(|&c| c as u32).collect();
+                let bounds = rows.iter().map(|(row, _)| bound(row)).collect();
                 if first.len().saturating_mul(managers) <= limit {
                     let mut values = vec![UNKNOWN; first.len() * managers];
                     for ((row, _), (wanted, cells)) in rows
@@ -133,6 +136,7 @@ impl TermTables {
                         class_of,
                         managers,
                         values,
+                        bounds,
                     };
                 }
                 let mut starts = Vec::with_capacity(wanted.len() + 1);
@@ -145,6 +149,7 @@ impl TermTables {
                     starts,
                     managers: wanted.into_iter().flatten().collect(),
                     values: rows.into_iter().flat_map(|(row, _)| row).collect(),
+                    bounds,
                 }
             })
             .collect();
@@ -162,6 +167,34 @@ impl TermTables {
         self.terms
             .iter()
             .any(|t| matches!(t, Table::PerPair { .. }))
+    }
+
+    /// Whether the tables alone give representative `r` a score with every manager it finds
+    /// eligible, found without adding them up: no term is evaluated per pair or left to the
+    /// whole rule in `r`'s rows, the parts together stay within the step budget, and the
+    /// start plus the largest contribution of each row cannot overflow, so no partial sum
+    /// can. Where this says no, the row may still be answerable; the caller then settles it.
+    pub(super) fn answers(&self, r: usize) -> bool {
+        if self.steps > self.budget {
+            return false;
+        }
+        let mut most = self.start.unsigned_abs();
+        for term in &self.terms {
+            let row = match term {
+                Table::Dense {
+                    class_of, bounds, ..
+                }
+                | Table::Sparse {
+                    class_of, bounds, ..
+                } => class_of.get(r).and_then(|&c| bounds.get(c as usize)),
+                Table::PerPair { .. } => None,
+            };
+            match row.and_then(|&bound| most.checked_add(bound)) {
+                Some(sum) if sum <= i64::MAX as u64 => most = sum,
+                _ => return false,
+            }
+        }
+        true
     }
 
     /// The affinity of representative `r` and each of `managers` into `scores`, `None` where
@@ -190,6 +223,7 @@ impl TermTables {
                     class_of,
                     managers: width,
                     values,
+                    ..
                 } => {
                     let row = class_of
                         .get(r)
@@ -204,6 +238,7 @@ impl TermTables {
                     starts,
                     managers: listed,
                     values,
+                    ..
                 } => {
                     let range = class_of.get(r).and_then(|&c| {
                         let c = c as usize;
@@ -320,6 +355,18 @@ fn add(score: Option<i64>, value: Option<i64>) -> Option<i64> {
         UNKNOWN => None,
         value => score?.checked_add(value),
     }
+}
+
+/// The largest contribution of a table row in absolute value, `u64::MAX` (more than any
+/// score may be) if a cell is unknown.
+fn bound(row: &[i64]) -> u64 {
+    row.iter()
+        .map(|&value| match value {
+            UNKNOWN => u64::MAX,
+            value => value.unsigned_abs(),
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// Per term class, the managers its representatives find eligible, sorted; `None` if they
