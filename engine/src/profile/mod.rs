@@ -103,10 +103,32 @@ impl Profile {
 /// balance two cores and report progress often.
 const CHUNK: usize = 512;
 
+/// The derived values of every customer in one flat table, for runs that use them inside the
+/// engine: a million customers then cost their values alone, not a list and an id each.
+pub(crate) struct Derived {
+    width: usize,
+    /// `width` values per customer, in input order (nulls for one skipped).
+    values: Vec<Value>,
+    profiled: Vec<bool>,
+    /// Customers left out because a rule failed (only with [`OnRuleError::Skip`]), in input order.
+    pub(crate) skipped: Vec<RuleError>,
+}
+
+impl Derived {
+    /// Customer `row`'s derived values, in the rulebook's declaration order; `None` if skipped.
+    pub(crate) fn get(&self, row: usize) -> Option<&[Value]> {
+        if !*self.profiled.get(row)? {
+            return None;
+        }
+        self.values.get(row * self.width..(row + 1) * self.width)
+    }
+}
+
 /// The outcome of one chunk.
 enum ChunkOutcome {
+    /// The chunk's values are written; these customers (by index in the book) were skipped.
     Done {
-        rows: Vec<ProfiledCustomer>,
+        left_out: Vec<usize>,
         skipped: Vec<RuleError>,
     },
     Failed {
@@ -121,21 +143,49 @@ impl Rulebook {
     /// Evaluates every derived field for every customer. Checks the rulebook against the
     /// customers' schema first, so a read of a missing field fails before any rule runs.
     pub fn profile(&self, customers: &Customers, options: &ProfileOptions) -> Result<Profile> {
-        self.check(&customers.schema)?;
-        let run = Run::new(self, customers, options);
-        let outcomes = crate::threads::run(options.threads, || Ok(run.all()))?;
-        let mut profile = Profile {
+        let derived = self.derive(customers, options)?;
+        let profiled = customers.records.iter().enumerate();
+        Ok(Profile {
             fields: self.fields().iter().map(|f| f.name.clone()).collect(),
-            customers: Vec::with_capacity(customers.records.len()),
+            customers: profiled
+                .filter_map(|(row, customer)| {
+                    Some(ProfiledCustomer {
+                        id: customer.id.clone(),
+                        values: derived.get(row)?.to_vec(),
+                    })
+                })
+                .collect(),
+            skipped: derived.skipped,
+        })
+    }
+
+    /// [`Rulebook::profile`] into one flat table.
+    pub(crate) fn derive(
+        &self,
+        customers: &Customers,
+        options: &ProfileOptions,
+    ) -> Result<Derived> {
+        self.check(&customers.schema)?;
+        let width = self.fields().len();
+        let count = customers.records.len();
+        let mut derived = Derived {
+            width,
+            values: vec![Value::Null; count * width],
+            profiled: vec![true; count],
             skipped: Vec::new(),
         };
+        let run = Run::new(self, customers, options);
+        let outcomes =
+            crate::threads::run(options.threads, || Ok(run.all(&mut derived.values, width)))?;
         let mut first_failure: Option<(usize, RuleError)> = None;
         for outcome in outcomes {
             match outcome {
                 ChunkOutcome::Cancelled => return Err(Error::Cancelled),
-                ChunkOutcome::Done { rows, skipped } => {
-                    profile.customers.extend(rows);
-                    profile.skipped.extend(skipped);
+                ChunkOutcome::Done { left_out, skipped } => {
+                    for row in left_out {
+                        derived.profiled[row] = false;
+                    }
+                    derived.skipped.extend(skipped);
                 }
                 ChunkOutcome::Failed { index, error } => {
                     if first_failure
@@ -149,7 +199,7 @@ impl Rulebook {
         }
         match first_failure {
             Some((_, error)) => Err(error.into()),
-            None => Ok(profile),
+            None => Ok(derived),
         }
     }
 }
@@ -178,23 +228,39 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn all(&self) -> Vec<ChunkOutcome> {
-        self.customers
-            .records
+    /// Runs every chunk, writing each customer's `width` values into their place in `values`.
+    fn all(&self, values: &mut [Value], width: usize) -> Vec<ChunkOutcome> {
+        let records = &self.customers.records;
+        // Without derived fields every chunk still runs, for its errors, and writes nothing.
+        let places: Vec<&mut [Value]> = match width {
+            0 => records.chunks(CHUNK).map(|_| &mut [][..]).collect(),
+            _ => values.chunks_mut(CHUNK * width).collect(),
+        };
+        records
             .par_chunks(CHUNK)
+            .zip(places)
             .enumerate()
             .map_init(
                 || self.evaluator.worker(self.options.cancel.as_ref()),
-                |worker, (chunk, records)| self.chunk(worker, chunk * CHUNK, records),
+                |worker, (chunk, (records, place))| {
+                    self.chunk(worker, (chunk * CHUNK, records), (place, width))
+                },
             )
             .collect()
     }
 
-    fn chunk(&self, worker: &mut Worker, start: usize, records: &[Customer]) -> ChunkOutcome {
+    /// Evaluates the customers `records` (the first at index `start`), writing their values
+    /// into `place`, `width` each.
+    fn chunk(
+        &self,
+        worker: &mut Worker,
+        (start, records): (usize, &[Customer]),
+        (place, width): (&mut [Value], usize),
+    ) -> ChunkOutcome {
         if is_cancelled(self.options) {
             return ChunkOutcome::Cancelled;
         }
-        let mut rows = Vec::with_capacity(records.len());
+        let mut left_out = Vec::new();
         let mut skipped = Vec::new();
         let fail = self.options.on_error == OnRuleError::Fail;
         for (offset, customer) in records.iter().enumerate() {
@@ -204,24 +270,28 @@ impl<'a> Run<'a> {
                 break;
             }
             match self.evaluator.customer(worker, customer) {
-                Ok(values) => rows.push(ProfiledCustomer {
-                    id: customer.id.clone(),
-                    values,
-                }),
+                Ok(derived) => {
+                    for (slot, value) in place[offset * width..].iter_mut().zip(derived) {
+                        *slot = value;
+                    }
+                }
                 // A rule stopped by the cancel flag: the run is cancelled, not failed.
                 Err(_) if is_cancelled(self.options) => return ChunkOutcome::Cancelled,
                 Err(error) if fail => {
                     self.first_failure.fetch_min(index, Ordering::Relaxed);
                     return ChunkOutcome::Failed { index, error };
                 }
-                Err(error) => skipped.push(error),
+                Err(error) => {
+                    left_out.push(index);
+                    skipped.push(error);
+                }
             }
         }
         if let Some(progress) = &self.options.progress {
             let done = self.done.fetch_add(records.len(), Ordering::Relaxed) + records.len();
             progress(done, self.customers.records.len());
         }
-        ChunkOutcome::Done { rows, skipped }
+        ChunkOutcome::Done { left_out, skipped }
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::build::{Built, balance_term, build_network};
-use super::classes::{self, Group};
+use super::classes::{self, Group, Groups};
 use super::network::{ArcId, Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 use crate::date::Date;
@@ -145,15 +145,16 @@ pub fn assign_timed(
 pub(super) struct Prepared {
     /// How many classes the pair rules ran for.
     pub(super) pair_classes: usize,
-    pub(super) decided: Vec<Option<UnassignedReason>>,
-    pub(super) groups: Vec<Group>,
+    /// Customers left out before the solve, by row (in row order), with the reason.
+    pub(super) decided: Vec<(usize, UnassignedReason)>,
+    pub(super) groups: Groups,
     pub(super) eligibility: pair::Verdicts,
     pub(super) segments: Vec<Option<Arc<str>>>,
 }
 
 impl Prepared {
     /// The eligible managers of `group`'s class with their affinity (none for a failure).
-    pub(super) fn eligible(&self, group: &Group) -> Cow<'_, [(u32, i64)]> {
+    pub(super) fn eligible(&self, group: &Group<'_>) -> Cow<'_, [(u32, i64)]> {
         self.eligibility
             .get(group.class as usize)
             .unwrap_or(Cow::Borrowed(&[]))
@@ -205,8 +206,8 @@ pub(super) fn solve_prepared(
     // Back from flow to customers, deterministically: within a node, customers in input order.
     let mut placed: Vec<Option<(u32, i64)>> = vec![None; book.customers.records.len()];
     for (group, arcs) in prepared.groups.iter().zip(&built.groups) {
-        let mut pool = group.free.clone();
-        for (&(manager, ref members), stay) in group.staying.iter().zip(&arcs.staying) {
+        let mut pool = group.free().to_vec();
+        for ((manager, members), stay) in group.staying().zip(&arcs.staying) {
             let stays = stay.to_manager.map_or(0, flow).min(members.len());
             let moves = flow(stay.to_free).min(members.len() - stays);
             for &row in &members[..stays] {
@@ -236,12 +237,10 @@ fn placeable_groups(
     built: &Built,
     solution: &Solution,
 ) -> Vec<bool> {
-    let left_out = prepared.groups.iter().any(|g| {
-        g.free
-            .iter()
-            .chain(g.staying.iter().flat_map(|(_, rows)| rows))
-            .any(|&row| placed[row].is_none())
-    });
+    let left_out = prepared
+        .groups
+        .iter()
+        .any(|g| g.rows().iter().any(|&row| placed[row].is_none()));
     if !left_out {
         return vec![false; prepared.groups.len()];
     }
@@ -265,7 +264,7 @@ pub(super) fn prepare(
     rulebook.check(&book.customers.schema)?;
     rulebook.check_managers(&book.managers.schema)?;
 
-    let profile = rulebook.profile(
+    let profile = rulebook.derive(
         &book.customers,
         &ProfileOptions {
             on_error: options.on_error,
@@ -279,13 +278,7 @@ pub(super) fn prepare(
         .iter()
         .filter_map(|e| e.customer().map(|c| (c, e)))
         .collect();
-    let mut derived: Vec<Option<&[Value]>> = vec![None; customers.len()];
-    let mut rows = profile.customers.iter().peekable();
-    for (slot, customer) in derived.iter_mut().zip(customers) {
-        if let Some(row) = rows.next_if(|row| row.id == customer.id) {
-            *slot = Some(&row.values);
-        }
-    }
+    let derived: Vec<Option<&[Value]>> = (0..customers.len()).map(|row| profile.get(row)).collect();
 
     let manager_index: foldhash::HashMap<&ManagerId, u32> = managers
         .iter()
@@ -346,31 +339,32 @@ pub(super) fn prepare(
     }
 
     // Who goes into the network, and who is decided before it.
-    let mut decided: Vec<Option<UnassignedReason>> = vec![None; customers.len()];
-    let mut placeable = Vec::new();
-    for (row, customer) in customers.iter().enumerate() {
+    let mut decided = Vec::new();
+    let placeable = customers.iter().enumerate().filter_map(|(row, customer)| {
         let class = pair_classes.class_of[row];
-        decided[row] = match (class, class.map(|c| eligibility.any_eligible(c as usize))) {
+        let reason = match (class, class.map(|c| eligibility.any_eligible(c as usize))) {
             (Some(class), Some(Ok(true))) => {
                 let current = customer
                     .manager
                     .as_ref()
                     .and_then(|m| manager_index.get(m).copied());
-                placeable.push((row, class, segments[row].clone(), current));
-                None
+                return Some((row, class, segments[row].clone(), current));
             }
-            (_, Some(Err(error))) => Some(UnassignedReason::from_rule_error(error)),
-            (None, _) => Some(failed.remove(customer.id.as_str()).map_or(
+            (_, Some(Err(error))) => UnassignedReason::from_rule_error(error),
+            (None, _) => failed.remove(customer.id.as_str()).map_or(
                 UnassignedReason::NoEligibleManager,
                 UnassignedReason::from_rule_error,
-            )),
-            _ => Some(UnassignedReason::NoEligibleManager),
+            ),
+            _ => UnassignedReason::NoEligibleManager,
         };
-    }
+        decided.push((row, reason));
+        None
+    });
+    let groups = classes::groups(placeable, options.aggregate);
     Ok(Prepared {
         pair_classes: pair_classes.representatives.len(),
         decided,
-        groups: classes::groups(placeable.into_iter(), options.aggregate),
+        groups,
         eligibility,
         segments,
     })
@@ -450,11 +444,7 @@ fn plan(
     let mut reason_of_group: HashMap<usize, UnassignedReason> = HashMap::new();
     let mut group_of = vec![usize::MAX; customers.len()];
     for (g, group) in prepared.groups.iter().enumerate() {
-        for &row in group
-            .free
-            .iter()
-            .chain(group.staying.iter().flat_map(|(_, rows)| rows))
-        {
+        for &row in group.rows() {
             group_of[row] = g;
         }
     }
@@ -463,16 +453,17 @@ fn plan(
         if placed[row].is_some() {
             continue;
         }
-        let reason = match prepared.decided[row].clone() {
-            Some(reason) => reason,
-            None => reason_of_group
+        let decided = prepared.decided.binary_search_by_key(&row, |(row, _)| *row);
+        let reason = match decided {
+            Ok(at) => prepared.decided[at].1.clone(),
+            Err(_) => reason_of_group
                 .entry(group_of[row])
                 .or_insert_with(|| {
-                    let group = &prepared.groups[group_of[row]];
+                    let group = prepared.groups.get(group_of[row]);
                     if placeable[group_of[row]] {
                         UnassignedReason::CostAboveUnassignedPenalty
                     } else {
-                        capacity_reason(book, group, &prepared.eligible(group), &loads)
+                        capacity_reason(book, &group, &prepared.eligible(&group), &loads)
                     }
                 })
                 .clone(),
@@ -517,7 +508,7 @@ fn plan(
 /// at capacity, and those at their cap for its segment.
 fn capacity_reason(
     book: &Book,
-    group: &Group,
+    group: &Group<'_>,
     eligible: &[(u32, i64)],
     loads: &[ManagerLoad],
 ) -> UnassignedReason {
@@ -528,7 +519,7 @@ fn capacity_reason(
         let load = &loads[manager as usize];
         if load.load >= load.capacity {
             full.push(load.manager.clone());
-        } else if let Some(segment) = &group.segment
+        } else if let Some(segment) = group.segment
             && let Some(&cap) = managers[manager as usize].segment_caps.get(&**segment)
             && load.segments.get(&**segment).copied().unwrap_or(0) >= cap
         {

@@ -95,13 +95,13 @@ fn balance_pieces(balance: i64, capacity: u32, target: i64) -> Vec<(i64, i64)> {
 pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -> Result<Built> {
     let managers = &book.managers.records;
     let groups = &prepared.groups;
-    let eligible_of = |group: &Group| prepared.eligible(group);
+    let eligible_of = |group: &Group<'_>| prepared.eligible(group);
     if policy.move_penalty < 0 || policy.balance < 0 {
         return Err(policy_error(
             "the move penalty and the balance weight must be 0 or more".to_owned(),
         ));
     }
-    let total: usize = groups.iter().map(Group::size).sum();
+    let total = groups.customers();
     let capacity_of = |m: &crate::model::Manager| usable_capacity(m.capacity, total);
     let max_affinity = prepared.eligibility.max_abs_affinity();
     let max_balance = managers
@@ -175,14 +175,14 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
 
     let mut arcs = Vec::with_capacity(groups.len());
     let mut overflow = Vec::new();
-    for group in groups {
-        let eligible = eligible_of(group);
+    for group in groups.iter() {
+        let eligible = eligible_of(&group);
         let size = group.size() as i64;
-        let free = network.add_node(group.free.len() as i64);
+        let free = network.add_node(group.free().len() as i64);
         let to_managers = eligible
             .iter()
             .map(|&(manager, affinity)| {
-                let to = entry(&mut network, manager, &group.segment);
+                let to = entry(&mut network, manager, group.segment);
                 (
                     manager,
                     affinity,
@@ -192,14 +192,13 @@ pub(super) fn build_network(book: &Book, prepared: &Prepared, policy: &Policy) -
             .collect();
         overflow.push(network.add_arc(free, sink, size, unassigned_penalty));
         let staying = group
-            .staying
-            .iter()
-            .map(|&(manager, ref members)| {
+            .staying()
+            .map(|(manager, members)| {
                 let n = members.len() as i64;
                 let node = network.add_node(n);
                 let current = eligible.iter().find(|(m, _)| *m == manager);
                 let to_manager = current.map(|&(_, affinity)| {
-                    let to = entry(&mut network, manager, &group.segment);
+                    let to = entry(&mut network, manager, group.segment);
                     network.add_arc(node, to, n, -affinity)
                 });
                 let to_free = network.add_arc(node, free, n, policy.move_penalty);

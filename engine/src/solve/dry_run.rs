@@ -42,15 +42,15 @@ pub fn dry_run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Res
         let prepared = prepare(book, rulebook, options)?;
         let rules = started.elapsed();
         let mut decided = BTreeMap::new();
-        for reason in prepared.decided.iter().flatten() {
+        for (_, reason) in &prepared.decided {
             *decided.entry(reason.code()).or_default() += 1;
         }
         let groups = &prepared.groups;
         Ok(DryRun {
-            placeable: groups.iter().map(|g| g.size()).sum(),
+            placeable: groups.customers(),
             decided,
             pair_classes: prepared.pair_classes,
-            supply_nodes: groups.iter().map(|g| 1 + g.staying.len()).sum(),
+            supply_nodes: groups.supply_nodes(),
             eligible_pairs: groups
                 .iter()
                 .map(|g| {
