@@ -212,6 +212,9 @@ mod tests {
             (condition(), condition(), condition())
                 .prop_map(|(p, q, r)| format!("if {p} {{ return {q}; }} {r}")),
             condition().prop_map(|p| format!("let x = {p}; !x")),
+            // One conjunction, as analysts also write `eligible`: a clause per operand.
+            proptest::collection::vec(condition(), 2..4).prop_map(|c| c.join(" && ")),
+            (condition(), condition()).prop_map(|(p, q)| format!("return {p} && {q};")),
         ]
     }
 
@@ -220,8 +223,8 @@ mod tests {
         /// Clause by clause, every representative gets the whole rule's eligible managers or
         /// error: in a batch on one and two threads, and one class at a time.
         #[test]
-        fn guards_clause_by_clause_equal_the_whole_rule(
-            guards in proptest::collection::vec(condition(), 1..4),
+        fn guards_and_conjunctions_clause_by_clause_equal_the_whole_rule(
+            guards in proptest::collection::vec(condition(), 0..4),
             rest in rest(),
             rows in proptest::collection::vec((attributes(), Just(None)), 1..12),
             staff in proptest::collection::vec(attributes(), 1..5),
