@@ -126,7 +126,8 @@ impl Derived {
 
 /// The outcome of one chunk.
 enum ChunkOutcome {
-    /// The chunk's values are written; these customers (by index in the book) were skipped.
+    /// The chunk's values are in its place; these customers (by index in the book) were
+    /// skipped.
     Done {
         left_out: Vec<usize>,
         skipped: Vec<RuleError>,
@@ -143,19 +144,20 @@ impl Rulebook {
     /// Evaluates every derived field for every customer. Checks the rulebook against the
     /// customers' schema first, so a read of a missing field fails before any rule runs.
     pub fn profile(&self, customers: &Customers, options: &ProfileOptions) -> Result<Profile> {
-        let derived = self.derive(customers, options)?;
-        let profiled = customers.records.iter().enumerate();
+        let records = &customers.records;
+        let places = records.chunks(CHUNK).map(|_| Vec::new()).collect();
+        let (places, _, skipped) = self.run_chunks(customers, options, places)?;
+        let profiled = places.into_iter().enumerate().flat_map(|(chunk, rows)| {
+            rows.into_iter()
+                .map(move |(offset, values)| ProfiledCustomer {
+                    id: records[chunk * CHUNK + offset].id.clone(),
+                    values,
+                })
+        });
         Ok(Profile {
             fields: self.fields().iter().map(|f| f.name.clone()).collect(),
-            customers: profiled
-                .filter_map(|(row, customer)| {
-                    Some(ProfiledCustomer {
-                        id: customer.id.clone(),
-                        values: derived.get(row)?.to_vec(),
-                    })
-                })
-                .collect(),
-            skipped: derived.skipped,
+            customers: profiled.collect(),
+            skipped,
         })
     }
 
@@ -165,27 +167,59 @@ impl Rulebook {
         customers: &Customers,
         options: &ProfileOptions,
     ) -> Result<Derived> {
-        self.check(&customers.schema)?;
         let width = self.fields().len();
         let count = customers.records.len();
-        let mut derived = Derived {
-            width,
-            values: vec![Value::Null; count * width],
-            profiled: vec![true; count],
-            skipped: Vec::new(),
+        let mut values = vec![Value::Null; count * width];
+        // Without derived fields every chunk still runs, for its errors, and keeps nothing.
+        let places = match width {
+            0 => customers
+                .records
+                .chunks(CHUNK)
+                .map(|_| TableRows {
+                    rows: &mut [],
+                    width,
+                })
+                .collect(),
+            _ => values
+                .chunks_mut(CHUNK * width)
+                .map(|rows| TableRows { rows, width })
+                .collect(),
         };
+        let (_, left_out, skipped) = self.run_chunks(customers, options, places)?;
+        let mut profiled = vec![true; count];
+        for row in left_out {
+            profiled[row] = false;
+        }
+        Ok(Derived {
+            width,
+            values,
+            profiled,
+            skipped,
+        })
+    }
+
+    /// Evaluates every customer, chunk by chunk into `places` (one per chunk): the places
+    /// back, the customers skipped, and their errors; or the first customer's failure.
+    fn run_chunks<P: Place>(
+        &self,
+        customers: &Customers,
+        options: &ProfileOptions,
+        places: Vec<P>,
+    ) -> Result<(Vec<P>, Vec<usize>, Vec<RuleError>)> {
+        self.check(&customers.schema)?;
         let run = Run::new(self, customers, options);
-        let outcomes =
-            crate::threads::run(options.threads, || Ok(run.all(&mut derived.values, width)))?;
+        let outcomes = crate::threads::run(options.threads, || Ok(run.all(places)))?;
+        let (mut places, mut left_out, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
         let mut first_failure: Option<(usize, RuleError)> = None;
-        for outcome in outcomes {
+        for (outcome, place) in outcomes {
             match outcome {
                 ChunkOutcome::Cancelled => return Err(Error::Cancelled),
-                ChunkOutcome::Done { left_out, skipped } => {
-                    for row in left_out {
-                        derived.profiled[row] = false;
-                    }
-                    derived.skipped.extend(skipped);
+                ChunkOutcome::Done {
+                    left_out: rows,
+                    skipped: errors,
+                } => {
+                    left_out.extend(rows);
+                    skipped.extend(errors);
                 }
                 ChunkOutcome::Failed { index, error } => {
                     if first_failure
@@ -196,10 +230,39 @@ impl Rulebook {
                     }
                 }
             }
+            places.push(place);
         }
         match first_failure {
             Some((_, error)) => Err(error.into()),
-            None => Ok(derived),
+            None => Ok((places, left_out, skipped)),
+        }
+    }
+}
+
+/// Where a chunk keeps its customers' values.
+trait Place: Send {
+    /// Keeps `values`, those of the chunk's customer at `offset`.
+    fn put(&mut self, offset: usize, values: Vec<Value>);
+}
+
+/// A list per customer, with its offset in the chunk: what [`Profile`] hands out.
+impl Place for Vec<(usize, Vec<Value>)> {
+    fn put(&mut self, offset: usize, values: Vec<Value>) {
+        self.push((offset, values));
+    }
+}
+
+/// The chunk's rows of a [`Derived`] table.
+struct TableRows<'t> {
+    rows: &'t mut [Value],
+    width: usize,
+}
+
+impl Place for TableRows<'_> {
+    fn put(&mut self, offset: usize, values: Vec<Value>) {
+        let row = self.rows[offset * self.width..].iter_mut();
+        for (slot, value) in row.zip(values) {
+            *slot = value;
         }
     }
 }
@@ -228,34 +291,30 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Runs every chunk, writing each customer's `width` values into their place in `values`.
-    fn all(&self, values: &mut [Value], width: usize) -> Vec<ChunkOutcome> {
-        let records = &self.customers.records;
-        // Without derived fields every chunk still runs, for its errors, and writes nothing.
-        let places: Vec<&mut [Value]> = match width {
-            0 => records.chunks(CHUNK).map(|_| &mut [][..]).collect(),
-            _ => values.chunks_mut(CHUNK * width).collect(),
-        };
-        records
+    /// Runs every chunk, keeping its customers' values in its place.
+    fn all<P: Place>(&self, places: Vec<P>) -> Vec<(ChunkOutcome, P)> {
+        self.customers
+            .records
             .par_chunks(CHUNK)
             .zip(places)
             .enumerate()
             .map_init(
                 || self.evaluator.worker(self.options.cancel.as_ref()),
-                |worker, (chunk, (records, place))| {
-                    self.chunk(worker, (chunk * CHUNK, records), (place, width))
+                |worker, (chunk, (records, mut place))| {
+                    let outcome = self.chunk(worker, (chunk * CHUNK, records), &mut place);
+                    (outcome, place)
                 },
             )
             .collect()
     }
 
-    /// Evaluates the customers `records` (the first at index `start`), writing their values
-    /// into `place`, `width` each.
+    /// Evaluates the customers `records` (the first at index `start`), keeping their values
+    /// in `place`.
     fn chunk(
         &self,
         worker: &mut Worker,
         (start, records): (usize, &[Customer]),
-        (place, width): (&mut [Value], usize),
+        place: &mut impl Place,
     ) -> ChunkOutcome {
         if is_cancelled(self.options) {
             return ChunkOutcome::Cancelled;
@@ -270,11 +329,7 @@ impl<'a> Run<'a> {
                 break;
             }
             match self.evaluator.customer(worker, customer) {
-                Ok(derived) => {
-                    for (slot, value) in place[offset * width..].iter_mut().zip(derived) {
-                        *slot = value;
-                    }
-                }
+                Ok(values) => place.put(offset, values),
                 // A rule stopped by the cancel flag: the run is cancelled, not failed.
                 Err(_) if is_cancelled(self.options) => return ChunkOutcome::Cancelled,
                 Err(error) if fail => {
