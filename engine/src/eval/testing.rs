@@ -1,9 +1,13 @@
-//! Builders shared by the evaluation tests: small books of typed columns.
+//! Builders shared by the evaluation tests: small books of typed columns, and pair rules
+//! compiled natively as the pair evaluator compiles them.
 
 use crate::date::Date;
+use crate::eval::native::NativeRules;
+use crate::eval::sandbox::{self, Slots};
 use crate::model::{
     Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType,
 };
+use crate::rules::Rulebook;
 
 /// The date the tests' rules compare against.
 pub(crate) fn as_of() -> Date {
@@ -65,4 +69,21 @@ pub(crate) fn book(
             .collect(),
     };
     (customers, managers)
+}
+
+/// The native rules of `rulebook` for customers and managers of the pair schema, as the pair
+/// evaluator compiles them, with the customers' slots.
+pub(crate) fn pair_natives(rulebook: &Rulebook) -> (NativeRules, Slots) {
+    let schema = pair_schema();
+    let slots = Slots::for_customers(&schema, rulebook);
+    let managers = sandbox::manager_slots(&schema, rulebook);
+    let native = NativeRules::with_managers(
+        rulebook.ir(),
+        &[],
+        &slots,
+        Some(&managers),
+        &rulebook.limits(),
+        as_of(),
+    );
+    (native, slots)
 }

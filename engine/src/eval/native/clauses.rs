@@ -102,25 +102,13 @@ fn guard(step: &Step) -> Option<&Node> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::eval::sandbox;
-    use crate::eval::testing::{as_of, pair_schema};
+    use crate::eval::testing::pair_natives;
     use crate::rules::{ELIGIBLE, Rulebook};
 
     /// The customer fields each clause of `eligible` reads, or `None` if it is not split.
     fn clause_reads(eligible: &str) -> Option<Vec<Option<Vec<String>>>> {
         let rulebook = Rulebook::compile(&format!("fn eligible(c, m) {{ {eligible} }}")).unwrap();
-        let schema = pair_schema();
-        let slots = Slots::for_customers(&schema, &rulebook);
-        let managers = sandbox::manager_slots(&schema, &rulebook);
-        let mut native = NativeRules::with_managers(
-            rulebook.ir(),
-            &[],
-            &slots,
-            Some(&managers),
-            &rulebook.limits(),
-            as_of(),
-        );
+        let (mut native, slots) = pair_natives(&rulebook);
         let function = native.function(ELIGIBLE, 2)?;
         let clauses = native.clauses(function, &slots)?;
         Some(clauses.clauses.into_iter().map(|c| c.reads).collect())

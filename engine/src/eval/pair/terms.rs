@@ -586,16 +586,7 @@ mod tests {
                          score\n\
                      }";
         let rulebook = Rulebook::compile(rules).unwrap();
-        let slots = crate::eval::sandbox::Slots::for_customers(&schema(), &rulebook);
-        let managers = std::collections::HashMap::from([("t".to_owned(), 2)]);
-        let mut native = crate::eval::native::NativeRules::with_managers(
-            rulebook.ir(),
-            &[],
-            &slots,
-            Some(&managers),
-            &rulebook.limits(),
-            as_of(),
-        );
+        let (mut native, slots) = testing::pair_natives(&rulebook);
         let affinity = native.function("affinity", 2).unwrap();
         let sum = native.sum(affinity, &slots).unwrap();
         assert_eq!(sum.start, 1);
