@@ -32,21 +32,27 @@ enum Cell<T> {
 }
 
 impl<T: Copy> PartCells<T> {
-    /// Cells of the part `function` reading `reads`; `None` when it hands the record on whole.
-    pub(super) fn new(
-        (function, reads): (usize, Option<&Vec<String>>),
+    /// Cells of each of `parts` (a function and the customer fields it reads); `None` when one
+    /// hands the record on whole.
+    pub(super) fn all<'p>(
+        parts: impl IntoIterator<Item = (usize, Option<&'p Vec<String>>)>,
         rulebook: &Rulebook,
         (schema, regions): (&Schema, &Regions),
         managers: usize,
         read: fn(&Dynamic) -> Option<T>,
-    ) -> Option<PartCells<T>> {
-        Some(PartCells {
-            function,
-            keys: KeyMaker::new(rulebook, schema, reads?, regions),
-            rows: HashMap::new(),
-            managers,
-            read,
-        })
+    ) -> Option<Vec<PartCells<T>>> {
+        parts
+            .into_iter()
+            .map(|(function, reads)| {
+                Some(PartCells {
+                    function,
+                    keys: KeyMaker::new(rulebook, schema, reads?, regions),
+                    rows: HashMap::new(),
+                    managers,
+                    read,
+                })
+            })
+            .collect()
     }
 
     /// The cells of `representative`'s class, to read with [`Row::get`].

@@ -120,14 +120,11 @@ impl ClauseCache {
         managers: usize,
         budget: u64,
     ) -> Option<ClauseCache> {
-        let clauses = clauses
+        let parts = clauses
             .clauses
             .iter()
-            .map(|clause| {
-                let part = (clause.function, clause.reads.as_ref());
-                PartCells::new(part, rulebook, keyed, managers, |v| v.as_bool().ok())
-            })
-            .collect::<Option<_>>()?;
+            .map(|c| (c.function, c.reads.as_ref()));
+        let clauses = PartCells::all(parts, rulebook, keyed, managers, |v| v.as_bool().ok())?;
         Some(ClauseCache {
             budget,
             managers,

@@ -302,14 +302,8 @@ impl TermCache {
         managers: usize,
         budget: u64,
     ) -> Option<TermCache> {
-        let terms = sum
-            .terms
-            .iter()
-            .map(|term| {
-                let part = (term.function, term.reads.as_ref());
-                PartCells::new(part, rulebook, keyed, managers, |v| v.as_int().ok())
-            })
-            .collect::<Option<_>>()?;
+        let parts = sum.terms.iter().map(|t| (t.function, t.reads.as_ref()));
+        let terms = PartCells::all(parts, rulebook, keyed, managers, |v| v.as_int().ok())?;
         Some(TermCache {
             start: sum.start,
             budget,
