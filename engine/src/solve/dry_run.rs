@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::assign::{AssignOptions, prepare};
+use super::assign::AssignOptions;
+use super::prepare::prepare;
 use crate::error::Result;
 use crate::eval::pair;
 use crate::model::Book;

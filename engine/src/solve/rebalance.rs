@@ -11,8 +11,9 @@
 
 use serde::Serialize;
 
-use super::assign::{AssignOptions, prepare, solve_prepared};
-use super::build::{balance_cost, usable_capacity};
+use super::assign::{AssignOptions, solve_prepared};
+use super::objective::max_balance_cost;
+use super::prepare::prepare;
 use crate::error::{BookError, Result};
 use crate::model::Book;
 use crate::plan::Plan;
@@ -69,17 +70,10 @@ fn rebalance_here(
     };
     // Above this penalty no move pays for itself: only the unavoidable ones remain.
     let max_affinity = i64::try_from(prepared.eligibility.max_abs_affinity()).unwrap_or(i64::MAX);
-    let max_balance = book
-        .managers
-        .records
-        .iter()
-        .filter_map(|m| {
-            let target = i64::from(m.target_load().max(1));
-            let capacity = usable_capacity(m.capacity, book.customers.records.len());
-            balance_cost(options.policy.balance, i64::from(capacity), target)
-        })
-        .max()
-        .unwrap_or(0);
+    // A balance weight whose costs overflow is rejected by the first solve.
+    let customers = book.customers.records.len();
+    let max_balance = max_balance_cost(options.policy.balance, &book.managers.records, customers)
+        .unwrap_or(i64::MAX);
     let ceiling = max_affinity
         .saturating_mul(2)
         .saturating_add(max_balance)

@@ -20,9 +20,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use serde::Serialize;
 
-use super::assign::Policy;
-use super::build::balance_cost;
-use super::classes::SegmentOf;
+use super::objective::{Policy, balance_cost};
+use super::prepare::SegmentOf;
 use crate::date::Date;
 use crate::error::{BookError, InputError, Location, RecordKind, Result, RuleError};
 use crate::eval::fields::{Evaluator, Worker};
@@ -264,7 +263,7 @@ impl Router {
     /// the starting loads. Profiles the book once to know every customer's class and segment.
     pub fn new(rulebook: &Rulebook, book: &Book, options: RouterOptions) -> Result<Router> {
         options.policy.check()?;
-        super::assign::check_unique_ids(book)?;
+        super::prepare::check_unique_ids(book)?;
         rulebook.check(&book.customers.schema)?;
         rulebook.check_managers(&book.managers.schema)?;
         let managers = &book.managers.records;

@@ -1,0 +1,238 @@
+//! The plan's assembly: from the optimal flow back to customers (deterministically: within a
+//! supply node, customers in input order), the loads and the objective's parts, and a reason
+//! for each customer left out.
+
+use std::collections::HashMap;
+
+use super::build::Built;
+use super::network::{ArcId, Solution};
+use super::objective::{Policy, balance_term};
+use super::prepare::{Group, Prepared};
+use crate::model::{Book, ManagerId};
+use crate::plan::{
+    Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
+    UnassignedReason,
+};
+
+/// The plan of the optimal flow `solution` of the network `built` for `prepared` customers.
+pub(super) fn plan(
+    book: &Book,
+    prepared: &Prepared,
+    (built, solution): (&Built, &Solution),
+    policy: &Policy,
+) -> Plan {
+    let flow = |arc: ArcId| usize::try_from(solution.flow(arc)).unwrap_or(0);
+
+    // Back from flow to customers, deterministically: within a node, customers in input order.
+    let mut placed: Vec<Option<(u32, i64)>> = vec![None; book.customers.records.len()];
+    for (group, arcs) in prepared.groups.iter().zip(&built.groups) {
+        let mut pool = group.free().to_vec();
+        for ((manager, members), stay) in group.staying().zip(&arcs.staying) {
+            let stays = stay.to_manager.map_or(0, flow).min(members.len());
+            let moves = flow(stay.to_free).min(members.len() - stays);
+            for &row in &members[..stays] {
+                placed[row] = Some((manager, stay.affinity));
+            }
+            pool.extend_from_slice(&members[stays..stays + moves]);
+        }
+        pool.sort_unstable();
+        let mut next = pool.into_iter();
+        for &(manager, affinity, arc) in &arcs.to_managers {
+            for row in next.by_ref().take(flow(arc)) {
+                placed[row] = Some((manager, affinity));
+            }
+        }
+    }
+    let placeable = placeable_groups(prepared, &placed, built, solution);
+    assemble(book, prepared, &placed, built, policy, &placeable)
+}
+
+/// Per group, whether one more of its customers could be placed by some chain of moves: its
+/// free node still reaches the sink in the residual network without leaving anyone out. A
+/// customer of such a group was left out on cost (the unassigned penalty was the cheaper),
+/// not for want of room. Only searched when someone was left out.
+fn placeable_groups(
+    prepared: &Prepared,
+    placed: &[Option<(u32, i64)>],
+    built: &Built,
+    solution: &Solution,
+) -> Vec<bool> {
+    let left_out = prepared
+        .groups
+        .iter()
+        .any(|g| g.rows().iter().any(|&row| placed[row].is_none()));
+    if !left_out {
+        return vec![false; prepared.groups.len()];
+    }
+    let is_overflow = |arc: ArcId| built.overflow.binary_search_by_key(&arc.0, |a| a.0).is_ok();
+    let reaching = built.network.reaching(solution, built.sink, is_overflow);
+    built
+        .groups
+        .iter()
+        .map(|g| reaching.get(g.free.0 as usize).copied().unwrap_or(false))
+        .collect()
+}
+
+/// The plan of `placed` customers (manager and affinity by row): assignments, loads, the
+/// objective's parts, and a reason for each customer left out.
+fn assemble(
+    book: &Book,
+    prepared: &Prepared,
+    placed: &[Option<(u32, i64)>],
+    built: &Built,
+    policy: &Policy,
+    placeable: &[bool],
+) -> Plan {
+    let customers = &book.customers.records;
+    let managers = &book.managers.records;
+    let mut loads: Vec<ManagerLoad> = managers
+        .iter()
+        .map(|m| ManagerLoad {
+            manager: m.id.clone(),
+            load: 0,
+            capacity: m.capacity,
+            target: m.target_load(),
+            utilisation: 0.0,
+            segments: Default::default(),
+        })
+        .collect();
+    let known: HashMap<&ManagerId, u32> = managers
+        .iter()
+        .enumerate()
+        .map(|(j, m)| (&m.id, j as u32))
+        .collect();
+    let mut assignments = Vec::new();
+    let mut objective = Objective::default();
+    let (mut paid_moves, mut rehomed) = (0, 0);
+    for (row, customer) in customers.iter().enumerate() {
+        let Some((manager, affinity)) = placed[row] else {
+            continue;
+        };
+        let load = &mut loads[manager as usize];
+        load.load += 1;
+        if let Some(segment) = &prepared.segments[row] {
+            *load.segments.entry(segment.to_string()).or_default() += 1;
+        }
+        let current = customer
+            .manager
+            .as_ref()
+            .and_then(|m| known.get(m))
+            .copied();
+        let moved = customer
+            .manager
+            .as_ref()
+            .is_some_and(|m| *m != managers[manager as usize].id);
+        let paid = current.is_some_and(|c| c != manager);
+        paid_moves += usize::from(paid);
+        rehomed += usize::from(moved && !paid);
+        let move_penalty = if paid { policy.move_penalty } else { 0 };
+        objective.affinity -= affinity;
+        objective.moves += move_penalty;
+        assignments.push(Assignment {
+            customer: customer.id.clone(),
+            manager: managers[manager as usize].id.clone(),
+            previous_manager: customer.manager.clone(),
+            moved,
+            affinity,
+            move_penalty,
+        });
+    }
+    for (load, manager) in loads.iter_mut().zip(managers) {
+        objective.balance += balance_term(policy.balance, load.load, manager.target_load());
+        load.utilisation = if load.capacity == 0 {
+            0.0
+        } else {
+            f64::from(load.load) / f64::from(load.capacity)
+        };
+    }
+    // Groups whose customers did not all fit: name the full managers and segments.
+    let mut reason_of_group: HashMap<usize, UnassignedReason> = HashMap::new();
+    let mut group_of = vec![usize::MAX; customers.len()];
+    for (g, group) in prepared.groups.iter().enumerate() {
+        for &row in group.rows() {
+            group_of[row] = g;
+        }
+    }
+    let mut unassigned = Vec::new();
+    for (row, customer) in customers.iter().enumerate() {
+        if placed[row].is_some() {
+            continue;
+        }
+        let decided = prepared.decided.binary_search_by_key(&row, |(row, _)| *row);
+        let reason = match decided {
+            Ok(at) => prepared.decided[at].1.clone(),
+            Err(_) => reason_of_group
+                .entry(group_of[row])
+                .or_insert_with(|| {
+                    let group = prepared.groups.get(group_of[row]);
+                    if placeable[group_of[row]] {
+                        UnassignedReason::CostAboveUnassignedPenalty
+                    } else {
+                        capacity_reason(book, &group, &prepared.eligible(&group), &loads)
+                    }
+                })
+                .clone(),
+        };
+        unassigned.push(Unassigned {
+            customer: customer.id.clone(),
+            previous_manager: customer.manager.clone(),
+            reason,
+        });
+    }
+    objective.unassigned = built.unassigned_penalty * unassigned.len() as i64;
+    objective.total =
+        objective.affinity + objective.moves + objective.balance + objective.unassigned;
+    let stats = BalanceStats::of(
+        &loads,
+        assignments.len(),
+        unassigned.len(),
+        (paid_moves, rehomed),
+    );
+    let network = NetworkStats {
+        pair_classes: prepared.pair_classes,
+        supply_nodes: built
+            .groups
+            .iter()
+            .map(|group| 1 + group.staying.len())
+            .sum(),
+        nodes: built.network.node_count(),
+        arcs: built.network.arc_count(),
+    };
+    Plan {
+        assignments,
+        unassigned,
+        loads,
+        orphans: book.orphans(),
+        objective,
+        stats,
+        network,
+    }
+}
+
+/// Why a group that no chain of moves can make room for was left out: its eligible managers
+/// at capacity, and those at their cap for its segment.
+fn capacity_reason(
+    book: &Book,
+    group: &Group<'_>,
+    eligible: &[(u32, i64)],
+    loads: &[ManagerLoad],
+) -> UnassignedReason {
+    let managers = &book.managers.records;
+    let mut full = Vec::new();
+    let mut segments = Vec::new();
+    for &(manager, _) in eligible {
+        let load = &loads[manager as usize];
+        if load.load >= load.capacity {
+            full.push(load.manager.clone());
+        } else if let Some(segment) = group.segment
+            && let Some(&cap) = managers[manager as usize].segment_caps.get(&**segment)
+            && load.segments.get(&**segment).copied().unwrap_or(0) >= cap
+        {
+            segments.push((load.manager.clone(), segment.to_string()));
+        }
+    }
+    UnassignedReason::CapacityExhausted {
+        managers: full,
+        segments,
+    }
+}

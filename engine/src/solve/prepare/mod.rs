@@ -1,0 +1,188 @@
+//! Everything decided before the solver: the rules run over the book (profile), customers
+//! fall into pair classes, the pair rules run per class, and the placeable customers form
+//! supply groups; the others are decided here, with their reason.
+
+mod classes;
+mod groups;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub(crate) use classes::SegmentOf;
+pub(crate) use groups::{Group, Groups};
+
+use super::assign::AssignOptions;
+use crate::cancel::Cancel;
+use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError};
+use crate::eval::pair::{self, Representative};
+use crate::model::{Book, ManagerId, Value};
+use crate::plan::UnassignedReason;
+use crate::profile::{OnRuleError, ProfileOptions};
+use crate::rules::Rulebook;
+use crate::rules::keys::Regions;
+
+/// Everything decided before the solver: who is placeable, in which groups, with which
+/// eligible managers; who is already known to stay unassigned, and why.
+pub(crate) struct Prepared {
+    /// How many classes the pair rules ran for.
+    pub(crate) pair_classes: usize,
+    /// Customers left out before the solve, by row (in row order), with the reason.
+    pub(crate) decided: Vec<(usize, UnassignedReason)>,
+    pub(crate) groups: Groups,
+    pub(crate) eligibility: pair::Verdicts,
+    pub(crate) segments: Vec<Option<Arc<str>>>,
+}
+
+impl Prepared {
+    /// The eligible managers of `group`'s class with their affinity (none for a failure).
+    pub(crate) fn eligible(&self, group: &Group<'_>) -> Cow<'_, [(u32, i64)]> {
+        self.eligibility
+            .get(group.class as usize)
+            .unwrap_or(Cow::Borrowed(&[]))
+    }
+}
+
+pub(crate) fn prepare(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+) -> Result<Prepared> {
+    let customers = &book.customers.records;
+    let managers = &book.managers.records;
+    check_unique_ids(book)?;
+    rulebook.check(&book.customers.schema)?;
+    rulebook.check_managers(&book.managers.schema)?;
+
+    let profile = rulebook.derive(
+        &book.customers,
+        &ProfileOptions {
+            on_error: options.on_error,
+            progress: options.progress.clone(),
+            cancel: options.cancel.clone(),
+            ..ProfileOptions::new(options.as_of)
+        },
+    )?;
+    let mut failed: HashMap<&str, &RuleError> = profile
+        .skipped
+        .iter()
+        .filter_map(|e| e.customer().map(|c| (c, e)))
+        .collect();
+    let derived: Vec<Option<&[Value]>> = (0..customers.len()).map(|row| profile.get(row)).collect();
+
+    let manager_index: foldhash::HashMap<&ManagerId, u32> = managers
+        .iter()
+        .enumerate()
+        .map(|(j, m)| (&m.id, j as u32))
+        .collect();
+    let segment_of = SegmentOf::new(rulebook, &book.customers.schema);
+    let segments: Vec<Option<Arc<str>>> = customers
+        .iter()
+        .zip(&derived)
+        .map(|(customer, derived)| segment_of.get(customer, *derived))
+        .collect();
+
+    // Aggregation on, classes key integer fields the pair rules only compare with constants
+    // by their regions; off, every value stands for itself.
+    let regions = options.aggregate.then(|| {
+        pair::regions(
+            rulebook,
+            &book.customers.schema,
+            &book.managers.schema,
+            options.as_of,
+        )
+    });
+    let pair_classes = classes::pair_classes(
+        rulebook,
+        (
+            &book.customers.schema,
+            regions.as_ref().unwrap_or(&Regions::none()),
+        ),
+        customers,
+        &derived,
+    );
+    let representatives: Vec<Representative<'_>> = pair_classes
+        .representatives
+        .iter()
+        .filter_map(|&row| {
+            Some(Representative {
+                customer: &customers[row],
+                derived: derived[row]?,
+            })
+        })
+        .collect();
+    let eligibility = pair::evaluate(
+        rulebook,
+        &book.customers.schema,
+        &book.managers,
+        &representatives,
+        (options.as_of, regions.as_ref()),
+        options.cancel.as_ref(),
+    );
+    if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+        return Err(Error::Cancelled);
+    }
+    if options.on_error == OnRuleError::Fail
+        && let Some(error) = eligibility.first_error()
+    {
+        return Err(error.clone().into());
+    }
+
+    // Who goes into the network, and who is decided before it.
+    let mut decided = Vec::new();
+    let placeable = customers.iter().enumerate().filter_map(|(row, customer)| {
+        let class = pair_classes.class_of[row];
+        let reason = match (class, class.map(|c| eligibility.any_eligible(c as usize))) {
+            (Some(class), Some(Ok(true))) => {
+                let current = customer
+                    .manager
+                    .as_ref()
+                    .and_then(|m| manager_index.get(m).copied());
+                return Some((row, class, segments[row].clone(), current));
+            }
+            (_, Some(Err(error))) => UnassignedReason::from_rule_error(error),
+            (None, _) => failed.remove(customer.id.as_str()).map_or(
+                UnassignedReason::NoEligibleManager,
+                UnassignedReason::from_rule_error,
+            ),
+            _ => UnassignedReason::NoEligibleManager,
+        };
+        decided.push((row, reason));
+        None
+    });
+    let groups = groups::groups(placeable, options.aggregate);
+    Ok(Prepared {
+        pair_classes: pair_classes.representatives.len(),
+        decided,
+        groups,
+        eligibility,
+        segments,
+    })
+}
+
+pub(crate) fn check_unique_ids(book: &Book) -> Result<()> {
+    let customers = book.customers.records.iter().map(|c| c.id.as_str());
+    let managers = book.managers.records.iter().map(|m| m.id.as_str());
+    first_repeat(customers, RecordKind::Customer, "<customers>")?;
+    first_repeat(managers, RecordKind::Manager, "<managers>")
+}
+
+/// A duplicate id error for the first id of `ids` seen before.
+fn first_repeat<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    kind: RecordKind,
+    source: &str,
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            return Err(InputError::DuplicateId {
+                kind,
+                id: id.to_owned(),
+                at: Location::in_source(source).in_record(id),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
