@@ -15,12 +15,15 @@
 //! The book's state sits behind one lock, so concurrent calls never exceed a capacity or book
 //! a lead twice, and a given sequence of calls always gives the same decisions.
 
+mod book;
+mod choice;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use serde::Serialize;
 
-use super::objective::{Policy, balance_cost};
+use super::objective::Policy;
 use super::prepare::SegmentOf;
 use crate::date::Date;
 use crate::error::{BookError, InputError, Location, RecordKind, Result, RuleError};
@@ -31,6 +34,7 @@ use crate::plan::{Plan, UnassignedReason};
 use crate::profile::ProfileOptions;
 use crate::rules::Rulebook;
 use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+use book::{LiveBook, Placement, QuotaKey};
 
 /// Options of a router.
 #[derive(Debug, Clone, Copy)]
@@ -162,72 +166,6 @@ struct Class {
     derived: Vec<Value>,
 }
 
-/// Where a placed customer sits.
-#[derive(Debug, Clone)]
-struct Placement {
-    manager: u32,
-    class: u32,
-    segment: Option<Arc<str>>,
-    /// The manager on leave whose customer this is, while covered by `manager`.
-    home: Option<u32>,
-}
-
-/// A pair class and a segment: what a quota place is reserved for.
-type QuotaKey = (u32, Option<Arc<str>>);
-
-/// Everything that changes as leads arrive and events happen.
-struct State {
-    managers: Vec<Manager>,
-    loads: Vec<u32>,
-    segment_loads: Vec<HashMap<Arc<str>, u32>>,
-    away: Vec<bool>,
-    gone: Vec<bool>,
-    placed: HashMap<CustomerId, Placement>,
-    /// (class, segment) → (manager, places left).
-    quotas: HashMap<QuotaKey, Vec<(u32, u32)>>,
-    /// Quota places left per manager.
-    reserved: Vec<u32>,
-    /// λ, the balance weight.
-    balance: i64,
-    /// Per manager, the balance cost of one more customer, or [`NO_ROOM`] if they cannot take
-    /// one (full or away): one flat array of plain numbers, so that choosing among thousands
-    /// of managers is a subtraction and a comparison for most of them.
-    next_cost: Vec<i64>,
-    /// Per segment some manager caps, per manager: whether they are at that cap (never for a
-    /// manager without one). Looked up once per decision, then read like `next_cost`.
-    at_cap: HashMap<Arc<str>, Vec<bool>>,
-    /// Per manager, whether they had room when last refreshed (caps aside): kept to notice
-    /// a change, which `away` and `next_cost` alone cannot show once updated.
-    status: Vec<Room>,
-    /// Counts changes of who has room (a manager filling, freeing, reaching or leaving a cap,
-    /// going away or coming back, joining): the lists below hold while it stands.
-    room_changes: u64,
-    /// Per class, the eligible managers a decision passes over, per segment: the same for
-    /// every lead until someone's room changes, so they are listed once, not per lead.
-    passed_over: Vec<Vec<PassedOver>>,
-}
-
-/// The next cost of a manager who cannot take one more customer: above every real cost,
-/// which is at most `i64::MAX / 2`.
-const NO_ROOM: i64 = i64::MAX;
-
-/// Whether a manager can take one more customer, caps aside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Room {
-    Open,
-    Full,
-    Away,
-}
-
-/// The managers passed over for leads of one class and segment, as of `room_changes`.
-struct PassedOver {
-    segment: Option<Arc<str>>,
-    room_changes: u64,
-    /// How many managers were eligible: a class a manager joined since has one more.
-    eligible: usize,
-    skipped: Arc<[Skipped]>,
-}
-
 /// Routes leads one at a time, consistently with the batch objective. `Send + Sync`.
 pub struct Router {
     rulebook: Rulebook,
@@ -243,7 +181,7 @@ pub struct Router {
     classes: RwLock<ClassTable>,
     /// Kept for classes met one at a time, rebuilt when a manager joins.
     pair: Mutex<Option<PairEvaluator>>,
-    state: Mutex<State>,
+    state: Mutex<LiveBook>,
 }
 
 #[derive(Default)]
@@ -267,22 +205,7 @@ impl Router {
         rulebook.check(&book.customers.schema)?;
         rulebook.check_managers(&book.managers.schema)?;
         let managers = &book.managers.records;
-        let state = State {
-            managers: managers.clone(),
-            loads: vec![0; managers.len()],
-            segment_loads: vec![HashMap::new(); managers.len()],
-            away: vec![false; managers.len()],
-            gone: vec![false; managers.len()],
-            placed: HashMap::new(),
-            quotas: HashMap::new(),
-            reserved: vec![0; managers.len()],
-            balance: options.policy.balance,
-            next_cost: vec![NO_ROOM; managers.len()],
-            at_cap: HashMap::new(),
-            status: vec![Room::Open; managers.len()],
-            room_changes: 0,
-            passed_over: Vec::new(),
-        };
+        let state = LiveBook::new(managers.clone(), options.policy.balance);
         let pair = rulebook.pair_rules();
         let regions = pair::regions(
             rulebook,
@@ -316,9 +239,6 @@ impl Router {
             .map(|(j, m)| (&m.id, j as u32))
             .collect();
         let mut state = lock(&router.state);
-        for j in 0..managers.len() {
-            state.refresh(j);
-        }
         for (customer, (class, segment)) in book.customers.records.iter().zip(known) {
             let Some(&manager) = customer.manager.as_ref().and_then(|m| index.get(m)) else {
                 continue;
@@ -616,19 +536,7 @@ impl Router {
             .collect();
         table.classes = classes;
         drop(table);
-        state.managers.push(manager);
-        state.loads.push(0);
-        state.segment_loads.push(HashMap::new());
-        state.away.push(false);
-        state.gone.push(false);
-        state.reserved.push(0);
-        state.next_cost.push(NO_ROOM);
-        for flags in state.at_cap.values_mut() {
-            flags.push(false);
-        }
-        state.status.push(Room::Open);
-        state.room_changes += 1;
-        state.refresh(j as usize);
+        state.join(manager);
         Ok(())
     }
 
@@ -668,7 +576,7 @@ impl Router {
 
     /// Places the customers of manager `from` again over the peers with room, most
     /// constrained first; each keeps `home` to be handed back.
-    fn replace(&self, state: &mut State, from: u32, home: Option<u32>) -> Result<Vec<Decision>> {
+    fn replace(&self, state: &mut LiveBook, from: u32, home: Option<u32>) -> Result<Vec<Decision>> {
         let classes = self.classes.read().unwrap_or_else(PoisonError::into_inner);
         let eligible_of = |class: u32| -> &[(u32, i64)] {
             match &classes.classes[class as usize].eligible {
@@ -834,319 +742,5 @@ impl Router {
             .zip(classes)
             .map(|((customer, derived), class)| (class, self.segment.get(customer, Some(derived))))
             .collect())
-    }
-}
-
-impl State {
-    fn add(&mut self, customer: CustomerId, placement: Placement) {
-        let j = placement.manager as usize;
-        self.loads[j] += 1;
-        if let Some(segment) = &placement.segment {
-            *self.segment_loads[j]
-                .entry(Arc::clone(segment))
-                .or_default() += 1;
-        }
-        self.refresh(j);
-        self.placed.insert(customer, placement);
-    }
-
-    fn remove(&mut self, customer: &CustomerId) -> Result<Placement> {
-        let placement = self
-            .placed
-            .remove(customer)
-            .ok_or_else(|| BookError::UnknownCustomer {
-                customer: customer.to_string(),
-            })?;
-        let j = placement.manager as usize;
-        self.loads[j] -= 1;
-        if let Some(segment) = &placement.segment
-            && let Some(n) = self.segment_loads[j].get_mut(segment)
-        {
-            *n -= 1;
-        }
-        self.refresh(j);
-        Ok(placement)
-    }
-
-    /// The index of a manager still in the book.
-    fn index(&self, manager: &ManagerId) -> Result<u32> {
-        self.managers
-            .iter()
-            .position(|m| m.id == *manager)
-            .filter(|&j| !self.gone[j])
-            .map(|j| j as u32)
-            .ok_or_else(|| {
-                BookError::UnknownManager {
-                    manager: manager.to_string(),
-                }
-                .into()
-            })
-    }
-
-    /// The index of a manager in the book and not on leave.
-    fn present(&self, manager: &ManagerId) -> Result<u32> {
-        let j = self.index(manager)?;
-        if self.away[j as usize] {
-            return Err(BookError::OnLeave {
-                manager: manager.to_string(),
-            }
-            .into());
-        }
-        Ok(j)
-    }
-
-    /// Recomputes what one more customer costs manager `j`, and which of their segment caps
-    /// they are at.
-    fn refresh(&mut self, j: usize) {
-        let n = self.managers.len();
-        let mut changed = false;
-        for (segment, &cap) in &self.managers[j].segment_caps {
-            let full = self.segment_loads[j]
-                .get(segment.as_str())
-                .copied()
-                .unwrap_or(0)
-                >= cap;
-            match self.at_cap.get_mut(segment.as_str()) {
-                Some(flags) => {
-                    changed |= flags[j] != full;
-                    flags[j] = full;
-                }
-                None => {
-                    changed |= full;
-                    let mut flags = vec![false; n];
-                    flags[j] = full;
-                    self.at_cap.insert(Arc::from(segment.as_str()), flags);
-                }
-            }
-        }
-        let manager = &self.managers[j];
-        let room = if self.away[j] {
-            Room::Away
-        } else if self.loads[j] >= manager.capacity {
-            Room::Full
-        } else {
-            Room::Open
-        };
-        if changed || room != self.status[j] {
-            self.status[j] = room;
-            self.room_changes += 1;
-        }
-        self.next_cost[j] = if room != Room::Open {
-            NO_ROOM
-        } else {
-            let target = i64::from(manager.target_load().max(1));
-            // Above every real cost if it would overflow: such a manager is chosen last.
-            balance_cost(self.balance, i64::from(self.loads[j]) + 1, target).unwrap_or(i64::MAX / 2)
-        };
-    }
-
-    /// The caps on `segment`: its name and who is at their cap for it, if anyone caps it.
-    fn caps_on<'a>(&'a self, segment: Option<&'a Arc<str>>) -> Option<(&'a str, &'a [bool])> {
-        let segment = segment?;
-        Some((segment, self.at_cap.get(segment)?))
-    }
-
-    /// The balance cost of one more customer of the segment whose `caps` are given for manager
-    /// `j`, or `None` if they have no room for one (see [`State::no_room`] for why).
-    fn room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Option<i64> {
-        let j = j as usize;
-        let cost = self.next_cost[j];
-        let capped = caps.is_some_and(|(_, at_cap)| at_cap[j]);
-        (cost != NO_ROOM && !capped).then_some(cost)
-    }
-
-    /// Why manager `j` has no room, where [`State::room`] found none.
-    fn no_room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Skip {
-        match (self.status[j as usize], caps) {
-            (Room::Away, _) => Skip::Away,
-            (Room::Open, Some((segment, _))) => Skip::SegmentFull {
-                segment: segment.to_owned(),
-            },
-            _ => Skip::Full,
-        }
-    }
-
-    /// The managers passed over for a lead of `class` and `segment`, if listed since the last
-    /// change of who has room.
-    fn passed_over(
-        &self,
-        (class, segment): (u32, Option<&Arc<str>>),
-        eligible: usize,
-    ) -> Option<Arc<[Skipped]>> {
-        self.passed_over
-            .get(class as usize)?
-            .iter()
-            .find(|p| {
-                p.segment.as_ref() == segment
-                    && p.room_changes == self.room_changes
-                    && p.eligible == eligible
-            })
-            .map(|p| Arc::clone(&p.skipped))
-    }
-
-    /// Keeps the managers passed over for `class` and `segment`, as of now.
-    fn remember_passed_over(
-        &mut self,
-        (class, segment): (u32, Option<&Arc<str>>),
-        eligible: usize,
-        skipped: &Arc<[Skipped]>,
-    ) {
-        let class = class as usize;
-        if self.passed_over.len() <= class {
-            self.passed_over.resize_with(class + 1, Vec::new);
-        }
-        let kept = PassedOver {
-            segment: segment.cloned(),
-            room_changes: self.room_changes,
-            eligible,
-            skipped: Arc::clone(skipped),
-        };
-        let entries = &mut self.passed_over[class];
-        match entries.iter_mut().find(|p| p.segment.as_ref() == segment) {
-            Some(entry) => *entry = kept,
-            None => entries.push(kept),
-        }
-    }
-
-    /// Chooses a manager for one customer of `class` and `segment` among `eligible`, taking a
-    /// quota place first when `guided`. Books nothing: the caller adds the placement.
-    fn decide(
-        &mut self,
-        customer: &CustomerId,
-        (class, segment): (u32, Option<&Arc<str>>),
-        eligible: &[(u32, i64)],
-        guided: bool,
-    ) -> (Decision, Option<u32>) {
-        let listed = self.passed_over((class, segment), eligible.len());
-        let mut skipped = Vec::new();
-        // (cost, manager, affinity): the best two with room, and the best with unreserved room.
-        let mut best: Option<(i64, u32, i64)> = None;
-        let mut second: Option<(i64, u32, i64)> = None;
-        let mut best_free: Option<(i64, u32, i64)> = None;
-        let caps = self.caps_on(segment);
-        // Once who is passed over is known, a manager costing more than both the second best
-        // and the best with unreserved room cannot change the decision: most managers are
-        // then screened out by a subtraction and a comparison. (Those without room cost about
-        // `NO_ROOM`, above any bound but `i64::MAX`, the bound while nothing is known yet.)
-        let mut bound = i64::MAX;
-        for &(j, affinity) in eligible {
-            if self.next_cost[j as usize].saturating_sub(affinity) > bound {
-                continue;
-            }
-            // Why a manager is passed over is only worked out for those that are, below.
-            let Some(balance) = self.room(j, caps) else {
-                if listed.is_none() {
-                    skipped.push(j);
-                }
-                continue;
-            };
-            let candidate = (balance.saturating_sub(affinity), j, affinity);
-            if best.is_none_or(|b| candidate < b) {
-                second = best;
-                best = Some(candidate);
-            } else if second.is_none_or(|s| candidate < s) {
-                second = Some(candidate);
-            }
-            // The manager's record is only read for a candidate that would be the best yet:
-            // at thousands of managers, reading every one costs more than the rest of the loop.
-            if best_free.is_none_or(|b| candidate < b)
-                && self.loads[j as usize] + self.reserved[j as usize]
-                    < self.managers[j as usize].capacity
-            {
-                best_free = Some(candidate);
-            }
-            if listed.is_some() {
-                let cost = |choice: Option<(i64, u32, i64)>| choice.map_or(i64::MAX, |c| c.0);
-                bound = cost(second).max(cost(best_free));
-            }
-        }
-        let skipped = match listed {
-            Some(listed) => listed,
-            None => {
-                let skipped: Arc<[Skipped]> = skipped
-                    .into_iter()
-                    .map(|j| Skipped {
-                        manager: self.managers[j as usize].id.clone(),
-                        why: self.no_room(j, caps),
-                    })
-                    .collect();
-                self.remember_passed_over((class, segment), eligible.len(), &skipped);
-                skipped
-            }
-        };
-        let quota = if guided {
-            self.take_quota((class, segment), eligible)
-        } else {
-            None
-        };
-        let (basis, chosen) = match quota {
-            Some(choice) => (Basis::Quota, Some(choice)),
-            None => match best_free.or(best) {
-                Some(choice) => (Basis::Marginal, Some(choice)),
-                None => (Basis::Unplaced, None),
-            },
-        };
-        let runner_up = match (chosen, best) {
-            (Some(c), Some(b)) if c.1 == b.1 => second,
-            (Some(_), b) => b,
-            (None, _) => None,
-        };
-        let id = |j: u32| self.managers[j as usize].id.clone();
-        let reason = match chosen {
-            Some(_) => None,
-            None if eligible.is_empty() => Some(UnassignedReason::NoEligibleManager),
-            None => Some(UnassignedReason::CapacityExhausted {
-                managers: skipped
-                    .iter()
-                    .filter(|s| s.why == Skip::Full)
-                    .map(|s| s.manager.clone())
-                    .collect(),
-                segments: skipped
-                    .iter()
-                    .filter_map(|s| match &s.why {
-                        Skip::SegmentFull { segment } => Some((s.manager.clone(), segment.clone())),
-                        _ => None,
-                    })
-                    .collect(),
-            }),
-        };
-        let decision = Decision {
-            customer: customer.clone(),
-            manager: chosen.map(|c| id(c.1)),
-            runner_up: runner_up.map(|c| id(c.1)),
-            basis,
-            cost: chosen.map(|c| c.0),
-            affinity: chosen.map(|c| c.2),
-            ineligible: self.managers.len() - eligible.len(),
-            skipped,
-            reason,
-        };
-        (decision, chosen.map(|c| c.1))
-    }
-
-    /// The cheapest quota place left for (class, segment) with an eligible manager who has
-    /// room, taken.
-    fn take_quota(
-        &mut self,
-        (class, segment): (u32, Option<&Arc<str>>),
-        eligible: &[(u32, i64)],
-    ) -> Option<(i64, u32, i64)> {
-        let places = self.quotas.get(&(class, segment.cloned()))?;
-        let caps = self.caps_on(segment);
-        let (at, choice) = places
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, left))| *left > 0)
-            .filter_map(|(at, &(j, _))| {
-                let balance = self.room(j, caps)?;
-                let a = eligible.iter().find(|(m, _)| *m == j)?.1;
-                Some((at, (balance.saturating_sub(a), j, a)))
-            })
-            .min_by_key(|&(_, choice)| choice)?;
-        if let Some(places) = self.quotas.get_mut(&(class, segment.cloned())) {
-            places[at].1 -= 1;
-        }
-        self.reserved[choice.1 as usize] -= 1;
-        Some(choice)
     }
 }
