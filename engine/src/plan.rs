@@ -168,6 +168,8 @@ pub struct NetworkStats {
     pub nodes: usize,
     /// Arcs of the network.
     pub arcs: usize,
+    /// Simplex pivots the solve took (the same on any thread count).
+    pub pivots: u64,
 }
 
 impl BalanceStats {

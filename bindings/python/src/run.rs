@@ -332,6 +332,7 @@ pub(crate) fn plan_tuple<'py>(
         ("arcs", n.arcs),
     ]
     .into_py_dict(py)?;
+    network.set_item("pivots", n.pivots)?;
     PyTuple::new(
         py,
         [

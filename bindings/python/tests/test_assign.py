@@ -39,6 +39,7 @@ def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
     assert 0 < plan.network.pair_classes < customers.num_rows
     assert plan.network.supply_nodes <= customers.num_rows
     assert plan.network.arcs > plan.network.nodes > plan.network.supply_nodes
+    assert plan.network.pivots > 0
 
 
 def test_a_private_field_of_managers_is_out_of_reach():

@@ -334,7 +334,7 @@ impl Verdicts {
             (0..self.len())
                 .into_par_iter()
                 .with_min_len(job_size(self.len()))
-                .map_init(Vec::new, |scores, r| self.largest(r, scores))
+                .map_init(Vec::new, |scores, r| self.largest_of(r, scores))
                 .max()
                 .unwrap_or(0)
         })
@@ -342,7 +342,7 @@ impl Verdicts {
 
     /// The largest affinity of representative `r`'s row in absolute value, rebuilding it in
     /// `scores` rather than in a new row.
-    fn largest(&self, r: usize, scores: &mut Vec<Option<i64>>) -> u64 {
+    fn largest_of(&self, r: usize, scores: &mut Vec<Option<i64>>) -> u64 {
         if let Some(row) = self.settled.get(&(r as u32)) {
             return largest(row);
         }

@@ -44,7 +44,14 @@ pub(super) fn plan(
         }
     }
     let placeable = placeable_groups(prepared, &placed, built, solution);
-    assemble(book, prepared, &placed, built, policy, &placeable)
+    assemble(
+        book,
+        prepared,
+        &placed,
+        (built, solution),
+        policy,
+        &placeable,
+    )
 }
 
 /// Per group, whether one more of its customers could be placed by some chain of moves: its
@@ -79,7 +86,7 @@ fn assemble(
     book: &Book,
     prepared: &Prepared,
     placed: &[Option<(u32, i64)>],
-    built: &Built,
+    (built, solution): (&Built, &Solution),
     policy: &Policy,
     placeable: &[bool],
 ) -> Plan {
@@ -197,6 +204,7 @@ fn assemble(
             .sum(),
         nodes: built.network.node_count(),
         arcs: built.network.arc_count(),
+        pivots: solution.pivots,
     };
     Plan {
         assignments,

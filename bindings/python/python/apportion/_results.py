@@ -45,6 +45,8 @@ class Network:
     """Groups of interchangeable customers, split by current manager."""
     nodes: int
     arcs: int
+    pivots: int
+    """Simplex pivots the solve took: how hard the network was (the same on any thread count)."""
 
 
 @dataclass(frozen=True)

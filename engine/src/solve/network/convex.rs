@@ -153,7 +153,7 @@ pub(super) fn solve(
         let ends = check(network, &runs, &layout, &coarse_flow, &potential);
         if ends.iter().all(|&(_, optimal)| optimal) {
             let flow = real_flow(network, &runs, &layout, &coarse_flow);
-            return network.solution_from(flow, potential);
+            return network.solution_from(flow, potential, solver.pivots());
         }
         // After the first, coarsest round every run is cut around its flow: most flows end
         // near there, and a run that passes now may not once its neighbours are refined.
@@ -184,7 +184,7 @@ pub(super) fn solve(
         // for it, so this is unreachable in exact arithmetic and only guards the loop.
         if splits.is_empty() {
             let flow = real_flow(network, &runs, &layout, &coarse_flow);
-            return network.solution_from(flow, potential);
+            return network.solution_from(flow, potential, solver.pivots());
         }
         let ids = solver.split(&splits);
         // Replace each split segment by its pieces, from the last so indices stay valid.

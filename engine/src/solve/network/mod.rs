@@ -97,6 +97,9 @@ pub struct Solution {
     pub potential: Vec<i64>,
     /// The total cost, `sum(flow * cost)` over all arcs.
     pub cost: i64,
+    /// The simplex pivots the solve took, over every part and round: how hard the network
+    /// was, the same on any thread count.
+    pub pivots: u64,
 }
 
 impl Solution {
@@ -317,16 +320,17 @@ impl Network {
         (artificial_cost, potential_bound): (i64, u64),
         cancel: Option<&Cancel>,
     ) -> Result<Solution, NetworkError> {
-        let outcome = simplex::Solver::new(
+        let mut solver = simplex::Solver::new(
             &self.supply,
             (&self.source, &self.target),
             (&self.capacity, &self.cost),
             artificial_cost,
             potential_bound,
-        )
-        .solve(cancel);
-        match outcome {
-            simplex::Outcome::Optimal(flow, potential) => self.solution_from(flow, potential),
+        );
+        match solver.solve(cancel) {
+            simplex::Outcome::Optimal(flow, potential) => {
+                self.solution_from(flow, potential, solver.pivots())
+            }
             simplex::Outcome::Infeasible => Err(NetworkError::Infeasible),
             simplex::Outcome::Cancelled => Err(NetworkError::Cancelled),
         }
@@ -334,7 +338,12 @@ impl Network {
 
     /// An optimal flow with its total cost. The overflow check bounds every |flow * cost| and
     /// their sum for any optimal flow, so this cannot fail; it is still checked, not trusted.
-    fn solution_from(&self, flow: Vec<i64>, potential: Vec<i64>) -> Result<Solution, NetworkError> {
+    fn solution_from(
+        &self,
+        flow: Vec<i64>,
+        potential: Vec<i64>,
+        pivots: u64,
+    ) -> Result<Solution, NetworkError> {
         let mut cost = 0i64;
         for (&f, &c) in flow.iter().zip(&self.cost) {
             cost = f
@@ -346,6 +355,7 @@ impl Network {
             flow,
             potential,
             cost,
+            pivots,
         })
     }
 

@@ -99,6 +99,8 @@ struct Simplex {
     delta: i64,
     /// The entering arc's flow after the pivot.
     in_flow: i64,
+    /// Pivots so far, over every solve of this basis.
+    pivots: u64,
 }
 
 /// A network simplex that keeps its basis between solves, so arcs can be split into parallel
@@ -185,6 +187,11 @@ impl Solver {
     /// per split, the arc id of each piece in order.
     pub(super) fn split(&mut self, splits: &[(u32, Vec<(i64, i64)>)]) -> Vec<Vec<u32>> {
         self.simplex.split(splits)
+    }
+
+    /// The pivots made so far, initial ones included, over every solve.
+    pub(super) fn pivots(&self) -> u64 {
+        self.simplex.pivots
     }
 }
 
@@ -348,6 +355,7 @@ impl Simplex {
             u_out: NONE,
             delta: 0,
             in_flow: 0,
+            pivots: 0,
         };
         s.source.extend_from_slice(source);
         s.target.extend_from_slice(target);
@@ -508,6 +516,7 @@ impl Simplex {
 
     /// Brings `in_arc` into the tree, or moves it to its other bound if it blocks itself.
     fn pivot(&mut self) {
+        self.pivots += 1;
         self.find_join_node();
         let change = self.find_leaving_arc();
         self.change_flow(change);

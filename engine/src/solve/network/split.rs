@@ -160,6 +160,7 @@ pub(super) fn solve(
     let solution = Mutex::new((
         vec![0i64; network.arc_count()],
         vec![0i64; network.node_count()],
+        0u64,
     ));
     let errors: Vec<(usize, NetworkError)> = largest_first
         .into_iter()
@@ -173,7 +174,8 @@ pub(super) fn solve(
             let shift = solved.potential.last().copied().unwrap_or(0);
             // A poisoned lock only means another part panicked; the arrays are plain numbers.
             let mut guard = solution.lock().unwrap_or_else(PoisonError::into_inner);
-            let (flow, potential) = &mut *guard;
+            let (flow, potential, pivots) = &mut *guard;
+            *pivots += solved.pivots;
             for (&node, &p) in part.nodes.iter().zip(&solved.potential) {
                 potential[node as usize] = p - shift;
             }
@@ -187,8 +189,8 @@ pub(super) fn solve(
     if let Some((_, error)) = errors.into_iter().min_by_key(|&(i, _)| i) {
         return Err(error);
     }
-    let (flow, potential) = solution
+    let (flow, potential, pivots) = solution
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    network.solution_from(flow, potential)
+    network.solution_from(flow, potential, pivots)
 }

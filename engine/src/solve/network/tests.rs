@@ -62,6 +62,9 @@ fn transport_problem() {
         [sol.flow(a), sol.flow(b), sol.flow(c), sol.flow(d)],
         [3, 0, 1, 1]
     );
+    // From the artificial start, each supply reaches a demand node by at least one pivot.
+    assert!(sol.pivots >= 2, "{} pivots", sol.pivots);
+    assert_eq!(solved(&Network::new()).pivots, 0);
 }
 
 #[test]
