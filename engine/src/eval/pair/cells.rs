@@ -80,15 +80,16 @@ pub(super) struct Row<'a, T> {
 }
 
 impl<T: Copy> Row<'_, T> {
-    /// The part's value for manager `m` with the steps it spent, evaluating it on `worker`
-    /// the first time (lending `representative`'s record once, tracked by `lent`); `None`
-    /// where the whole rule must decide.
+    /// The part's value for manager `m`, adding the steps it spent to `spent`, evaluating it
+    /// on `worker` the first time (lending `representative`'s record once, tracked by `lent`);
+    /// `None` where the whole rule must decide.
     pub(super) fn get(
         &mut self,
         m: u32,
         worker: &mut Worker,
         (representative, lent): (&Representative<'_>, &mut bool),
-    ) -> Option<(T, u64)> {
+        spent: &mut u64,
+    ) -> Option<T> {
         let cell = self.cells.get_mut(m as usize)?;
         if let Cell::Pending = cell {
             if !*lent {
@@ -101,8 +102,21 @@ impl<T: Copy> Row<'_, T> {
                 .unwrap_or(Cell::Whole);
         }
         match *cell {
-            Cell::Known(value, steps) => Some((value, steps)),
+            Cell::Known(value, steps) => {
+                *spent = spent.saturating_add(steps);
+                Some(value)
+            }
             Cell::Pending | Cell::Whole => None,
+        }
+    }
+}
+
+/// Leaves to the whole rule (`None`) each result whose parts together spent more steps than
+/// the whole rule may.
+pub(super) fn within_budget<T>(results: &mut [Option<T>], spent: &[u64], budget: u64) {
+    for (result, &spent) in results.iter_mut().zip(spent) {
+        if spent > budget {
+            *result = None;
         }
     }
 }

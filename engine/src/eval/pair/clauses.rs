@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::cells::PartCells;
+use super::cells::{PartCells, within_budget};
 use super::{Representative, Worker, job_size};
 use crate::cancel::Cancel;
 use crate::eval::native::Clauses;
@@ -149,19 +149,10 @@ impl ClauseCache {
                 if *verdict != Some(true) {
                     continue;
                 }
-                *verdict =
-                    row.get(m, worker, (representative, &mut lent))
-                        .map(|(passes, steps)| {
-                            *spent = spent.saturating_add(steps);
-                            passes
-                        });
+                *verdict = row.get(m, worker, (representative, &mut lent), spent);
             }
         }
-        for (verdict, &spent) in verdicts.iter_mut().zip(&spent) {
-            if spent > self.budget {
-                *verdict = None;
-            }
-        }
+        within_budget(&mut verdicts, &spent, self.budget);
         verdicts
     }
 }

@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::cells::PartCells;
+use super::cells::{PartCells, within_budget};
 use super::{EligibleRow, Representative, Worker, job_size};
 use crate::cancel::Cancel;
 use crate::eval::native::Sum;
@@ -277,11 +277,7 @@ impl TermTables {
         if self.steps > self.budget {
             scores.iter_mut().for_each(|score| *score = None);
         }
-        for (score, spent) in scores.iter_mut().zip(&spent) {
-            if *spent > self.budget {
-                *score = None;
-            }
-        }
+        within_budget(scores, &spent, self.budget);
     }
 }
 
@@ -325,20 +321,11 @@ impl TermCache {
         for term in &mut self.terms {
             let mut row = term.row(representative);
             for ((score, spent), &m) in scores.iter_mut().zip(&mut spent).zip(managers) {
-                let value =
-                    row.get(m, worker, (representative, &mut lent))
-                        .map(|(value, steps)| {
-                            *spent = spent.saturating_add(steps);
-                            value
-                        });
+                let value = row.get(m, worker, (representative, &mut lent), spent);
                 *score = add(*score, value);
             }
         }
-        for (score, &spent) in scores.iter_mut().zip(&spent) {
-            if spent > self.budget {
-                *score = None;
-            }
-        }
+        within_budget(&mut scores, &spent, self.budget);
         scores
     }
 }
