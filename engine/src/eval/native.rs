@@ -1200,34 +1200,27 @@ mod tests {
         assert_eq!(all, 300 * 50 * 2);
     }
 
+    /// [`agree_on_pairs`] on `count` customers and `count` managers of one integer column `n`,
+    /// numbered from 0.
+    fn agree_on_numbered_pairs(rules: &str, count: i64) -> (usize, usize) {
+        let columns = [("n", ValueType::Int)];
+        let rows = || (0..count).map(|n| vec![Value::Int(n)]).collect::<Vec<_>>();
+        let customers = customers(&columns, rows());
+        agree_on_pairs(rules, &customers, &managers_like(&columns, rows()), 1)
+    }
+
     #[test]
     fn a_pair_rule_that_assigns_to_a_parameter_leaves_the_lent_records_alone() {
-        let columns = [("n", ValueType::Int)];
-        let rows = || (0..3).map(|n| vec![Value::Int(n)]).collect::<Vec<_>>();
         let rules = "fn eligible(c, m) { let k = m.n; m = 0; k >= c.n }\n\
                      fn affinity(c, m) { let k = m.n * 10 + c.n; c = (); k }";
-        let (taken, all) = agree_on_pairs(
-            rules,
-            &customers(&columns, rows()),
-            &managers_like(&columns, rows()),
-            1,
-        );
-        assert_eq!((taken, all), (18, 18));
+        assert_eq!(agree_on_numbered_pairs(rules, 3), (18, 18));
     }
 
     #[test]
     fn a_helper_with_no_native_steps_runs_through_rhai_inside_a_native_pair_rule() {
-        let columns = [("n", ValueType::Int)];
-        let rows = || (0..4).map(|n| vec![Value::Int(n)]).collect::<Vec<_>>();
         let rules = "fn _bonus(n) { let s = 0; for i in 0..n { s += 10; } s }\n\
                      fn affinity(c, m) { _bonus(c.n) + m.n }";
-        let (taken, all) = agree_on_pairs(
-            rules,
-            &customers(&columns, rows()),
-            &managers_like(&columns, rows()),
-            1,
-        );
-        assert_eq!((taken, all), (16, 32));
+        assert_eq!(agree_on_numbered_pairs(rules, 4), (16, 32));
     }
 
     #[test]
@@ -1346,14 +1339,7 @@ mod tests {
 
     /// Random conditions: comparisons of integers and of texts, `in`, `!`, `&&`, `||`.
     fn boolean(depth: u32) -> BoxedStrategy<String> {
-        let compare = prop_oneof![
-            Just("=="),
-            Just("!="),
-            Just("<"),
-            Just("<="),
-            Just(">"),
-            Just(">=")
-        ];
+        let compare = crate::eval::testing::comparison();
         let text = prop_oneof![Just("c.t"), Just("\"a\""), Just("\"b\""), Just("\"ba\"")];
         let leaf = prop_oneof![
             (integer(0), compare.clone(), integer(0))
@@ -1460,6 +1446,15 @@ mod tests {
         }
     }
 
+    /// The columns of the random rules' books, one of each type (values from `value()`).
+    const RANDOM_COLUMNS: [(&str, ValueType); 5] = [
+        ("n", ValueType::Int),
+        ("t", ValueType::Str),
+        ("l", ValueType::List),
+        ("d", ValueType::Date),
+        ("b", ValueType::Bool),
+    ];
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
         #[test]
@@ -1468,20 +1463,13 @@ mod tests {
             helper in integer(2),
             rows in proptest::collection::vec(value(), 1..8),
         ) {
-            let columns = [
-                ("n", ValueType::Int),
-                ("t", ValueType::Str),
-                ("l", ValueType::List),
-                ("d", ValueType::Date),
-                ("b", ValueType::Bool),
-            ];
             let rules = format!(
                 "fn f(c) {{ if c.n == 3 {{ return _g(c); }} {body} }}\nfn _g(c) {{ {helper} }}\nfn h(c) {{ c.f }}"
             );
             // A rule rhai rejects when compiling (a constant expression that fails) is not
             // this test's business.
             prop_assume!(Rulebook::compile(&rules).is_ok());
-            agree(&rules, &customers(&columns, rows));
+            agree(&rules, &customers(&RANDOM_COLUMNS, rows));
         }
 
         #[test]
@@ -1492,20 +1480,13 @@ mod tests {
             rows in proptest::collection::vec(value(), 1..6),
             staff in proptest::collection::vec(value(), 1..5),
         ) {
-            let columns = [
-                ("n", ValueType::Int),
-                ("t", ValueType::Str),
-                ("l", ValueType::List),
-                ("d", ValueType::Date),
-                ("b", ValueType::Bool),
-            ];
             let rules = format!(
                 "fn eligible(c, m) {{ {} }}\nfn affinity(c, m) {{ if m.id == \"M-0\" {{ return m.capacity - c.n; }} {} }}",
                 some_reads_from_the_manager(&condition, masks.0),
                 some_reads_from_the_manager(&score, masks.1),
             );
             prop_assume!(Rulebook::compile(&rules).is_ok());
-            agree_on_pairs(&rules, &customers(&columns, rows), &managers_like(&columns, staff), 1);
+            agree_on_pairs(&rules, &customers(&RANDOM_COLUMNS, rows), &managers_like(&RANDOM_COLUMNS, staff), 1);
         }
     }
 }

@@ -87,3 +87,8 @@ pub(crate) fn pair_natives(rulebook: &Rulebook) -> (NativeRules, Slots) {
     );
     (native, slots)
 }
+
+/// The six comparison operators, drawn at random for generated rules.
+pub(crate) fn comparison() -> impl proptest::strategy::Strategy<Value = &'static str> + Clone {
+    proptest::sample::select(vec!["==", "!=", "<", "<=", ">", ">="])
+}

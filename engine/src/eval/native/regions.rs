@@ -216,14 +216,7 @@ mod tests {
 
     /// Conditions in the ways rules compare fields with constants, and now and then another use.
     fn condition() -> impl Strategy<Value = String> {
-        let compare = prop_oneof![
-            Just("=="),
-            Just("!="),
-            Just("<"),
-            Just("<="),
-            Just(">"),
-            Just(">=")
-        ];
+        let compare = testing::comparison();
         let leaf = prop_oneof![
             4 => (compare.clone(), 600i64..720).prop_map(|(op, k)| format!("c.score {op} {k}")),
             4 => (compare.clone(), -2i64..6).prop_map(|(op, k)| format!("{k} {op} c.n")),
