@@ -27,8 +27,8 @@ pub use plan::{
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
 pub use rules::{FieldRule, Limits, Rulebook, TicketRule};
 pub use solve::{
-    AssignOptions, Basis, BookSnapshot, Decision, DryRun, Policy, Rebalance, Router, RouterOptions,
-    Skip, Skipped, assign, assign_timed, dry_run, rebalance,
+    AssignOptions, Basis, BookSnapshot, DEFAULT_ARCS_PER_GROUP, Decision, DryRun, Policy,
+    Rebalance, Router, RouterOptions, Skip, Skipped, assign, assign_timed, dry_run, rebalance,
 };
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketPlan, Tickets, Unroutable, route_tickets};

@@ -166,8 +166,16 @@ pub struct NetworkStats {
     pub supply_nodes: usize,
     /// Nodes of the network.
     pub nodes: usize,
-    /// Arcs of the network.
+    /// Arcs of the network: every eligible pair's, whether the solve held it or not.
     pub arcs: usize,
+    /// Arcs the solve started from: each group's most affine manager arcs and the rest of
+    /// the network (see [`AssignOptions::arcs_per_group`](crate::AssignOptions)).
+    pub arcs_held: usize,
+    /// Manager arcs left out at the start and priced in because the optimum needed them.
+    pub arcs_priced_in: usize,
+    /// Rounds of pricing: each solved, then brought in the arcs that would pay (the most any
+    /// independent part of the network took).
+    pub pricing_rounds: u32,
     /// Simplex pivots the solve took (the same on any thread count).
     pub pivots: u64,
 }

@@ -140,8 +140,16 @@ pub(crate) fn report(plan: &Plan) -> String {
     let n = &plan.network;
     let _ = writeln!(
         text,
-        "network: {} pair classes, {} supply nodes, {} nodes, {} arcs, {} pivots",
-        n.pair_classes, n.supply_nodes, n.nodes, n.arcs, n.pivots
+        "network: {} pair classes, {} supply nodes, {} nodes, {} arcs ({} held from the start, \
+         {} priced in over {} rounds), {} pivots",
+        n.pair_classes,
+        n.supply_nodes,
+        n.nodes,
+        n.arcs,
+        n.arcs_held,
+        n.arcs_priced_in,
+        n.pricing_rounds,
+        n.pivots
     );
     let mut ranked: Vec<_> = plan.loads.iter().filter(|l| l.capacity > 0).collect();
     ranked.sort_by(|a, b| {

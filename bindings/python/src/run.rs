@@ -330,8 +330,11 @@ pub(crate) fn plan_tuple<'py>(
         ("supply_nodes", n.supply_nodes),
         ("nodes", n.nodes),
         ("arcs", n.arcs),
+        ("arcs_held", n.arcs_held),
+        ("arcs_priced_in", n.arcs_priced_in),
     ]
     .into_py_dict(py)?;
+    network.set_item("pricing_rounds", n.pricing_rounds)?;
     network.set_item("pivots", n.pivots)?;
     PyTuple::new(
         py,

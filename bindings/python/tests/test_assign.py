@@ -40,6 +40,9 @@ def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
     assert plan.network.supply_nodes <= customers.num_rows
     assert plan.network.arcs > plan.network.nodes > plan.network.supply_nodes
     assert plan.network.pivots > 0
+    # So small a book holds every arc from the start.
+    assert plan.network.arcs_held == plan.network.arcs
+    assert (plan.network.arcs_priced_in, plan.network.pricing_rounds) == (0, 0)
 
 
 def test_a_private_field_of_managers_is_out_of_reach():

@@ -8,6 +8,7 @@ use super::build::Built;
 use super::network::{ArcId, Solution};
 use super::objective::{Policy, balance_term};
 use super::prepare::{Group, Prepared};
+use super::pricing::LeftOut;
 use crate::model::{Book, ManagerId};
 use crate::plan::{
     Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
@@ -25,7 +26,8 @@ pub(super) fn plan(
 
     // Back from flow to customers, deterministically: within a node, customers in input order.
     let mut placed: Vec<Option<(u32, i64)>> = vec![None; book.customers.records.len()];
-    for (group, arcs) in prepared.groups.iter().zip(&built.groups) {
+    let priced = priced_by_group(built, solution);
+    for ((group, arcs), priced) in prepared.groups.iter().zip(&built.groups).zip(priced) {
         let mut pool = group.free().to_vec();
         for ((manager, members), stay) in group.staying().zip(&arcs.staying) {
             let stays = stay.to_manager.map_or(0, flow).min(members.len());
@@ -37,7 +39,7 @@ pub(super) fn plan(
         }
         pool.sort_unstable();
         let mut next = pool.into_iter();
-        for &(manager, affinity, arc) in &arcs.to_managers {
+        for &(manager, affinity, arc) in merged(&arcs.to_managers, &priced) {
             for row in next.by_ref().take(flow(arc)) {
                 placed[row] = Some((manager, affinity));
             }
@@ -52,6 +54,31 @@ pub(super) fn plan(
         policy,
         &placeable,
     )
+}
+
+/// The arcs a pricing brought in, by group: (manager, affinity, arc).
+fn priced_by_group(built: &Built, solution: &Solution) -> Vec<Vec<(u32, i64, ArcId)>> {
+    let mut by_group = vec![Vec::new(); built.groups.len()];
+    let first = built.network.arc_count();
+    for (i, arc) in solution.priced.iter().enumerate() {
+        let (g, manager) = LeftOut::decode(arc);
+        let id = ArcId(u32::try_from(first + i).unwrap_or(u32::MAX));
+        if let Some(list) = by_group.get_mut(g) {
+            list.push((manager, -arc.cost, id));
+        }
+    }
+    by_group
+}
+
+/// A group's manager arcs, held and priced in, in manager order: customers go to managers
+/// in the same order however the arcs came.
+fn merged<'a>(
+    held: &'a [(u32, i64, ArcId)],
+    priced: &'a [(u32, i64, ArcId)],
+) -> impl Iterator<Item = &'a (u32, i64, ArcId)> {
+    let mut all: Vec<&(u32, i64, ArcId)> = held.iter().chain(priced).collect();
+    all.sort_unstable_by_key(|&&(manager, _, _)| manager);
+    all.into_iter()
 }
 
 /// Per group, whether one more of its customers could be placed by some chain of moves: its
@@ -72,7 +99,10 @@ fn placeable_groups(
         return vec![false; prepared.groups.len()];
     }
     let is_overflow = |arc: ArcId| built.overflow.binary_search_by_key(&arc.0, |a| a.0).is_ok();
-    let reaching = built.network.reaching(solution, built.sink, is_overflow);
+    let left_out = built.left_out.never_priced(prepared, &solution.priced);
+    let reaching = built
+        .network
+        .reaching(solution, built.sink, is_overflow, left_out);
     built
         .groups
         .iter()
@@ -203,7 +233,10 @@ fn assemble(
             .map(|group| 1 + group.staying.len())
             .sum(),
         nodes: built.network.node_count(),
-        arcs: built.network.arc_count(),
+        arcs: built.network.arc_count() + built.left_out.count(),
+        arcs_held: built.network.arc_count(),
+        arcs_priced_in: solution.priced.len(),
+        pricing_rounds: solution.pricing_rounds,
         pivots: solution.pivots,
     };
     Plan {

@@ -6,10 +6,11 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::assembly;
-use super::build::build_network;
+use super::build::{DEFAULT_ARCS_PER_GROUP, SPARSE_ABOVE, build_network};
 use super::network::{Network, NetworkError};
 use super::objective::Policy;
 use super::prepare::{Prepared, prepare};
+use super::start::greedy;
 use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Error, Result, SolveError};
@@ -38,6 +39,11 @@ pub struct AssignOptions {
     pub progress: Option<Progress>,
     /// Stops the run soon after it is raised, from any thread ([`Error::Cancelled`]).
     pub cancel: Option<Cancel>,
+    /// How many manager arcs each supply group starts the solve with: the cheapest at the
+    /// prices of a greedy first placement; the others are priced in as the optimum calls for
+    /// them. Exact whatever it is: only speed and memory change. `None` holds every arc of
+    /// a small network and [`DEFAULT_ARCS_PER_GROUP`] of a large one; 0 counts as 1.
+    pub arcs_per_group: Option<usize>,
 }
 
 impl fmt::Debug for AssignOptions {
@@ -50,12 +56,14 @@ impl fmt::Debug for AssignOptions {
             .field("aggregate", &self.aggregate)
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel)
+            .field("arcs_per_group", &self.arcs_per_group)
             .finish()
     }
 }
 
 impl AssignOptions {
-    /// Default policy, fail on rule errors, default threads, aggregation on.
+    /// Default policy, fail on rule errors, default threads, aggregation on, the default
+    /// arcs per group.
     pub fn new(as_of: Date) -> AssignOptions {
         AssignOptions {
             as_of,
@@ -65,6 +73,7 @@ impl AssignOptions {
             aggregate: true,
             progress: None,
             cancel: None,
+            arcs_per_group: None,
         }
     }
 }
@@ -93,22 +102,22 @@ pub fn assign_timed(
     crate::threads::run(options.threads, || run(book, rulebook, options))
 }
 
-/// The min-cost flow network an assignment solves, for inspection and comparison with
-/// other solvers.
+/// The min-cost flow network an assignment solves, with every arc (none left to pricing),
+/// for inspection and comparison with other solvers.
 pub fn assignment_network(
     book: &Book,
     rulebook: &Rulebook,
     options: &AssignOptions,
 ) -> Result<Network> {
     let prepared = prepare(book, rulebook, options)?;
-    Ok(build_network(book, &prepared, &options.policy)?.network)
+    Ok(build_network(book, &prepared, &options.policy, None)?.network)
 }
 
 fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Plan, Timings)> {
     let started = Instant::now();
     let prepared = prepare(book, rulebook, options)?;
     let rules_done = Instant::now();
-    let plan = solve_prepared(book, &prepared, &options.policy, options.cancel.as_ref())?;
+    let plan = solve_prepared(book, &prepared, &options.policy, options)?;
     let timings = Timings {
         rules: rules_done - started,
         solve: rules_done.elapsed(),
@@ -116,18 +125,47 @@ fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Pla
     Ok((plan, timings))
 }
 
-/// Builds and solves the network of prepared customers under `policy`, and writes the plan.
-/// The rules do not run again: a search over policies prepares once.
+/// How many manager arcs each group holds at the start: what the caller asked for (at least
+/// one), or by default [`DEFAULT_ARCS_PER_GROUP`] once the network would have more than
+/// [`SPARSE_ABOVE`] of them, and every one below that, where pricing rounds would cost more
+/// than holding the arcs does.
+fn arcs_to_hold(prepared: &Prepared, asked: Option<usize>) -> usize {
+    if let Some(k) = asked {
+        return k.max(1);
+    }
+    let pairs: usize = prepared
+        .groups
+        .iter()
+        .map(|group| prepared.eligibility.eligible_count(group.class as usize))
+        .sum();
+    if pairs > SPARSE_ABOVE {
+        DEFAULT_ARCS_PER_GROUP
+    } else {
+        usize::MAX
+    }
+}
+
+/// Builds and solves the network of prepared customers under `policy` (the rest of
+/// `options` says how), and writes the plan. The rules do not run again: a search over
+/// policies prepares once.
 pub(super) fn solve_prepared(
     book: &Book,
     prepared: &Prepared,
     policy: &Policy,
-    cancel: Option<&Cancel>,
+    options: &AssignOptions,
 ) -> Result<Plan> {
-    let built = build_network(book, prepared, policy)?;
-    let solved = match cancel {
-        Some(cancel) => built.network.solve_cancellable(cancel),
-        None => built.network.solve(),
+    let placement = greedy(&book.managers.records, prepared, policy);
+    let held = arcs_to_hold(prepared, options.arcs_per_group);
+    let built = build_network(book, prepared, policy, Some((&placement, held)))?;
+    let cancel = options.cancel.as_ref();
+    let solved = if built.left_out.count() > 0 {
+        let pricing = built.left_out.pricing(prepared);
+        built.network.solve_priced(&pricing, cancel)
+    } else {
+        match cancel {
+            Some(cancel) => built.network.solve_cancellable(cancel),
+            None => built.network.solve(),
+        }
     };
     let solution = solved.map_err(|e| match e {
         NetworkError::Cancelled => Error::Cancelled,

@@ -7,10 +7,13 @@ mod dry_run;
 pub mod network;
 mod objective;
 mod prepare;
+mod pricing;
 mod rebalance;
 mod route;
+mod start;
 
 pub use assign::{AssignOptions, Timings, assign, assign_timed, assignment_network};
+pub use build::DEFAULT_ARCS_PER_GROUP;
 pub use dry_run::{DryRun, dry_run};
 pub use objective::{Policy, balance_term};
 pub use rebalance::{Rebalance, rebalance};

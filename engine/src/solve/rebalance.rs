@@ -63,7 +63,7 @@ fn rebalance_here(
             move_penalty,
             ..options.policy
         };
-        let plan = solve_prepared(book, &prepared, &policy, options.cancel.as_ref())?;
+        let plan = solve_prepared(book, &prepared, &policy, options)?;
         let moves = plan.stats.paid_moves;
         probes.push((move_penalty, moves));
         Ok((plan, moves))

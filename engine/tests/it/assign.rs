@@ -407,34 +407,72 @@ fn a_customer_left_out_on_cost_says_so_even_when_room_needs_a_move() {
         ("X", None, &["M-1"], "A"),
     ];
     let rules = Rulebook::compile(ALLOWED).unwrap();
-    let with = |unassigned_penalty| AssignOptions {
+    // Holding every arc, and holding one per group so that Y's way to M-2 is left to pricing:
+    // a way the search for room must see all the same.
+    for arcs_per_group in [None, Some(1)] {
+        let with = |unassigned_penalty| AssignOptions {
+            policy: Policy {
+                move_penalty: 500,
+                balance: 0,
+                unassigned_penalty,
+            },
+            arcs_per_group,
+            ..AssignOptions::new(date("2026-06-30"))
+        };
+        // Moving Y costs 500, leaving X out 100 (and Y keeps an affinity of 50 by staying): X
+        // is left out, and not for want of room.
+        let plan = assign(&allowed_book(staff, people), &rules, &with(Some(100))).unwrap();
+        assert_eq!(
+            reasons(&plan),
+            [("X".to_owned(), "cost_above_unassigned_penalty")]
+        );
+        // By default placing beats leaving out: Y moves.
+        let plan = assign(&allowed_book(staff, people), &rules, &with(None)).unwrap();
+        assert!(plan.unassigned.is_empty());
+        assert_eq!(plan.stats.moved, 1);
+        // Without room at M-2 no chain helps: capacity, naming the full manager.
+        let staff: &[Staff] = &[("M-1", 1, &[]), ("M-2", 0, &[])];
+        let plan = assign(&allowed_book(staff, people), &rules, &with(Some(100))).unwrap();
+        assert_eq!(
+            plan.unassigned[0].reason,
+            UnassignedReason::CapacityExhausted {
+                managers: vec!["M-1".into()],
+                segments: vec![],
+            }
+        );
+    }
+}
+
+#[test]
+fn room_through_an_arc_never_priced_in_still_makes_a_customer_left_out_on_cost() {
+    // As above, but Y's way to M-2 costs so much that the solve never brings it in: the
+    // search for room must still see it, or X would be reported out for want of room.
+    let staff: &[Staff] = &[("M-1", 1, &[]), ("M-2", 1, &[])];
+    let people: &[Person] = &[
+        ("Y", Some("M-1"), &["M-1", "M-2"], "A"),
+        ("X", None, &["M-1"], "A"),
+    ];
+    let rules = Rulebook::compile(
+        "fn segment(c) { c.group }
+         fn eligible(c, m) { m.id in c.allowed }
+         fn affinity(c, m) { if c.manager == m.id { 50 } else if m.id == \"M-2\" { -1000 } else { 0 } }",
+    )
+    .unwrap();
+    let options = AssignOptions {
         policy: Policy {
             move_penalty: 500,
             balance: 0,
-            unassigned_penalty,
+            unassigned_penalty: Some(100),
         },
+        arcs_per_group: Some(1),
         ..AssignOptions::new(date("2026-06-30"))
     };
-    // Moving Y costs 500, leaving X out 100 (and Y keeps an affinity of 50 by staying): X is
-    // left out, and not for want of room.
-    let plan = assign(&allowed_book(staff, people), &rules, &with(Some(100))).unwrap();
+    let plan = assign(&allowed_book(staff, people), &rules, &options).unwrap();
+    assert_eq!(plan.network.arcs_held + 1, plan.network.arcs);
+    assert_eq!(plan.network.arcs_priced_in, 0);
     assert_eq!(
         reasons(&plan),
         [("X".to_owned(), "cost_above_unassigned_penalty")]
-    );
-    // By default placing beats leaving out: Y moves.
-    let plan = assign(&allowed_book(staff, people), &rules, &with(None)).unwrap();
-    assert!(plan.unassigned.is_empty());
-    assert_eq!(plan.stats.moved, 1);
-    // Without room at M-2 no chain helps: capacity, naming the full manager.
-    let staff: &[Staff] = &[("M-1", 1, &[]), ("M-2", 0, &[])];
-    let plan = assign(&allowed_book(staff, people), &rules, &with(Some(100))).unwrap();
-    assert_eq!(
-        plan.unassigned[0].reason,
-        UnassignedReason::CapacityExhausted {
-            managers: vec!["M-1".into()],
-            segments: vec![],
-        }
     );
 }
 

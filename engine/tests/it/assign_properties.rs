@@ -31,7 +31,8 @@ fn instance() -> impl Strategy<Value = Instance> {
     })
 }
 
-/// Options for solving `instance`, with or without aggregation, on `threads` threads.
+/// Options for solving `instance`, with or without aggregation, on `threads` threads, with
+/// every manager arc held from the start (the default for so small a network).
 fn options(instance: &Instance, aggregate: bool, threads: usize) -> AssignOptions {
     AssignOptions {
         policy: Policy {
@@ -42,6 +43,15 @@ fn options(instance: &Instance, aggregate: bool, threads: usize) -> AssignOption
         aggregate,
         threads: Some(threads),
         ..AssignOptions::new(date("2026-06-30"))
+    }
+}
+
+/// [`options`] holding one manager arc per group at the start, so that the solve must price
+/// the others in, round after round.
+fn priced(options: AssignOptions) -> AssignOptions {
+    AssignOptions {
+        arcs_per_group: Some(1),
+        ..options
     }
 }
 
@@ -81,10 +91,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn the_plan_is_optimal_feasible_and_maximal(instance in instance()) {
+    fn the_plan_is_optimal_feasible_and_maximal(instance in instance(), one_arc in any::<bool>()) {
         let rules = Rulebook::compile(RULES).unwrap();
         let book = instance.book();
-        let plan = assign(&book, &rules, &options(&instance, true, 1)).unwrap();
+        let options = options(&instance, true, 1);
+        let options = if one_arc { priced(options) } else { options };
+        let plan = assign(&book, &rules, &options).unwrap();
         // Optimal: equal to the brute-force minimum of the contract's objective.
         prop_assert_eq!(plan.objective.total, instance.brute_force().0);
         // Feasible: only eligible pairs, capacities and segment caps respected.
@@ -113,6 +125,12 @@ proptest! {
         prop_assert_eq!(aggregated.objective, per_customer.objective);
         let two_threads = assign(&book, &rules, &options(&instance, true, 2)).unwrap();
         prop_assert_eq!(&aggregated, &two_threads);
+        // Pricing the arcs in finds an optimum of the same objective, the same on any thread
+        // count, aggregated or not.
+        let priced_one = assign(&book, &rules, &priced(options(&instance, false, 1))).unwrap();
+        prop_assert_eq!(priced_one.objective, aggregated.objective);
+        let priced_two = assign(&book, &rules, &priced(options(&instance, false, 2))).unwrap();
+        prop_assert_eq!(&priced_one, &priced_two);
     }
 
     #[test]

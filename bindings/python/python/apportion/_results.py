@@ -45,6 +45,13 @@ class Network:
     """Groups of interchangeable customers, split by current manager."""
     nodes: int
     arcs: int
+    """Every eligible pair's arc, whether the solve held it or not."""
+    arcs_held: int
+    """Arcs the solve started from: on a large network, a few manager arcs per group."""
+    arcs_priced_in: int
+    """Manager arcs left out at the start and brought in because the optimum needed them."""
+    pricing_rounds: int
+    """Rounds of solving and bringing in the arcs that would pay."""
     pivots: int
     """Simplex pivots the solve took: how hard the network was (the same on any thread count)."""
 

@@ -11,8 +11,12 @@
 //! flows and potentials.
 
 use crate::cancel::Cancel;
+use pricing::Priced;
+pub use pricing::PricedArc;
+pub(crate) use pricing::{Potentials, Pricing};
 
 mod convex;
+mod pricing;
 mod simplex;
 mod split;
 #[cfg(test)]
@@ -84,6 +88,18 @@ pub struct Network {
     cost: Vec<i64>,
     /// Arc id ranges added by [`Network::add_convex_arcs`].
     convex: Vec<(u32, u32)>,
+    /// Pairs of nodes an arc left to a pricing may join (see [`Network::join`]).
+    joins: Vec<(u32, u32)>,
+    /// A flow to start from (see [`Network::start_from`]).
+    start: Option<Start>,
+}
+
+/// A flow per arc to start the solve from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Start {
+    flow: Vec<i64>,
+    /// Whether the flow's loads on convex runs are near the optimum's.
+    near: bool,
 }
 
 /// An optimal flow with the dual prices that prove it optimal.
@@ -100,6 +116,11 @@ pub struct Solution {
     /// The simplex pivots the solve took, over every part and round: how hard the network
     /// was, the same on any thread count.
     pub pivots: u64,
+    /// The arcs a pricing brought in, numbered after the network's own: the `i`-th has id
+    /// `arc_count + i` in `flow`. Parts' arcs come in part order.
+    pub priced: Vec<PricedArc>,
+    /// The most pricing rounds any part of the network needed (0 without a pricing).
+    pub pricing_rounds: u32,
 }
 
 impl Solution {
@@ -128,6 +149,8 @@ impl Network {
             capacity: Vec::with_capacity(arcs),
             cost: Vec::with_capacity(arcs),
             convex: Vec::new(),
+            joins: Vec::new(),
+            start: None,
         }
     }
 
@@ -175,6 +198,21 @@ impl Network {
         arcs
     }
 
+    /// Declares that an arc a pricing may bring in joins `a` and `b`, so that a solve with
+    /// that pricing never solves them as independent parts (see `split`).
+    pub(crate) fn join(&mut self, a: NodeId, b: NodeId) {
+        self.joins.push((a.0, b.0));
+    }
+
+    /// Starts the solve from `flow` (one per arc, the arcs added so far) instead of from
+    /// nothing: a good placement saves most of the pivots. With `near`, its loads on convex runs are taken to be close
+    /// to the optimum's, and the runs start cut finely around them. Only speed depends on
+    /// this: a flow the solver cannot start from (see `simplex::Simplex::start_from`) is
+    /// ignored, and the optimum is the same.
+    pub(crate) fn start_from(&mut self, flow: Vec<i64>, near: bool) {
+        self.start = (flow.len() == self.arc_count()).then_some(Start { flow, near });
+    }
+
     /// How many nodes were added.
     pub fn node_count(&self) -> usize {
         self.supply.len()
@@ -209,25 +247,21 @@ impl Network {
 
     /// The nodes that can still send a unit to `target` under `solution`: those with a path
     /// of residual arcs (below capacity forward, carrying flow backward) to it, leaving out
-    /// the arcs `excluded` says to. One breadth-first search backward from `target`, in time
-    /// linear in the network.
+    /// the arcs `excluded` says to. Arcs a pricing brought in count as the network's own;
+    /// `left_out` are the arcs it never brought in (no flow, room to spare). One
+    /// breadth-first search backward from `target`, in time linear in the network.
     pub fn reaching(
         &self,
         solution: &Solution,
         target: NodeId,
         excluded: impl Fn(ArcId) -> bool,
+        left_out: impl IntoIterator<Item = (NodeId, NodeId)>,
     ) -> Vec<bool> {
         let nodes = self.node_count();
         // For each node, the nodes with a residual arc into it.
         let mut into: Vec<Vec<u32>> = vec![Vec::new(); nodes];
-        for arc in 0..self.arc_count() {
-            let id = ArcId(u32::try_from(arc).unwrap_or(u32::MAX));
-            if excluded(id) {
-                continue;
-            }
-            let (from, to) = (self.source[arc], self.target[arc]);
-            let flow = solution.flow(id);
-            if flow < self.capacity[arc]
+        let mut residual = |from: u32, to: u32, flow: i64, capacity: i64| {
+            if flow < capacity
                 && let Some(list) = into.get_mut(to as usize)
             {
                 list.push(from);
@@ -237,6 +271,20 @@ impl Network {
             {
                 list.push(to);
             }
+        };
+        let own = (0..self.arc_count()).map(|a| (self.source[a], self.target[a], self.capacity[a]));
+        let priced = solution
+            .priced
+            .iter()
+            .map(|a| (a.from.0, a.to.0, a.capacity));
+        for (a, (from, to, capacity)) in own.chain(priced).enumerate() {
+            let id = ArcId(u32::try_from(a).unwrap_or(u32::MAX));
+            if !excluded(id) {
+                residual(from, to, solution.flow(id), capacity);
+            }
+        }
+        for (from, to) in left_out {
+            residual(from.0, to.0, 0, 1);
         }
         let mut reached = vec![false; nodes];
         let mut queue = std::collections::VecDeque::new();
@@ -273,13 +321,43 @@ impl Network {
         self.solve_until(Some(cancel))
     }
 
+    /// [`Network::solve_cancellable`] of the network with every arc `pricing` may bring in:
+    /// solved on the arcs it holds, then priced, until the potentials prove that no arc left
+    /// out would lower the cost (see `pricing`). The arcs brought in are in the solution's
+    /// `priced`. Arcs that can join nodes must have been declared with [`Network::join`].
+    pub(crate) fn solve_priced(
+        &self,
+        pricing: &dyn Pricing,
+        cancel: Option<&Cancel>,
+    ) -> Result<Solution, NetworkError> {
+        self.solve_with(Some(pricing), cancel)
+    }
+
     fn solve_until(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
+        self.solve_with(None, cancel)
+    }
+
+    fn solve_with(
+        &self,
+        pricing: Option<&dyn Pricing>,
+        cancel: Option<&Cancel>,
+    ) -> Result<Solution, NetworkError> {
+        let max_priced_cost = pricing.map_or(0, Pricing::max_abs_cost);
         // Cutting the network into parts does not need the bounds: it runs beside validation.
-        let (bounds, parts) = rayon::join(|| self.validate(), || split::parts(self));
+        let (bounds, parts) = rayon::join(
+            || self.validate(max_priced_cost),
+            || split::parts(self, pricing.is_some()),
+        );
         let bounds = bounds?;
         match parts {
-            Some(parts) => split::solve(self, parts, bounds, cancel),
-            None => self.solve_whole(bounds, cancel),
+            Some(parts) => split::solve(self, parts, bounds, cancel, pricing),
+            None => {
+                let priced = pricing.map(|pricing| Priced {
+                    pricing,
+                    part: None,
+                });
+                self.solve_whole(bounds, cancel, priced)
+            }
         }
     }
 
@@ -290,21 +368,23 @@ impl Network {
         &self,
         bounds: (i64, u64),
         cancel: Option<&Cancel>,
+        priced: Option<Priced<'_>>,
     ) -> Result<Solution, NetworkError> {
-        if self.convex.is_empty() {
+        if self.convex.is_empty() && priced.is_none() {
             return self.solve_plain(bounds, cancel);
         }
-        convex::solve(self, &self.convex, bounds, cancel)
+        convex::solve(self, &self.convex, bounds, cancel, priced)
     }
 
     /// Checks everything [`Network::solve`] checks before solving; returns big M and the
-    /// potential bound (see [`Network::check_overflow`]).
-    fn validate(&self) -> Result<(i64, u64), NetworkError> {
+    /// potential bound (see [`Network::check_overflow`]), counting arcs a pricing may bring
+    /// in at up to `max_priced_cost`.
+    fn validate(&self, max_priced_cost: u64) -> Result<(i64, u64), NetworkError> {
         if !self.ids_fit() {
             return Err(NetworkError::Overflow);
         }
         self.validate_arcs()?;
-        self.check_overflow(self.total_supply()?)
+        self.check_overflow(self.total_supply()?, max_priced_cost)
     }
 
     /// Whether every node and arc the solver numbers, one artificial arc per node included,
@@ -324,8 +404,8 @@ impl Network {
             &self.supply,
             (&self.source, &self.target),
             (&self.capacity, &self.cost),
-            artificial_cost,
-            potential_bound,
+            (artificial_cost, potential_bound),
+            self.start.as_ref().map(|start| &start.flow[..]),
         );
         match solver.solve(cancel) {
             simplex::Outcome::Optimal(flow, potential) => {
@@ -344,8 +424,26 @@ impl Network {
         potential: Vec<i64>,
         pivots: u64,
     ) -> Result<Solution, NetworkError> {
+        self.priced_solution_from(flow, potential, pivots, (Vec::new(), 0))
+    }
+
+    /// [`Network::solution_from`] with the arcs a pricing brought in (and its rounds), whose
+    /// flows follow the network's own. Their costs are outside the overflow proof: here the
+    /// check is what keeps the total exact.
+    fn priced_solution_from(
+        &self,
+        flow: Vec<i64>,
+        potential: Vec<i64>,
+        pivots: u64,
+        (priced, pricing_rounds): (Vec<PricedArc>, u32),
+    ) -> Result<Solution, NetworkError> {
         let mut cost = 0i64;
-        for (&f, &c) in flow.iter().zip(&self.cost) {
+        let costs = self
+            .cost
+            .iter()
+            .copied()
+            .chain(priced.iter().map(|a| a.cost));
+        for (&f, c) in flow.iter().zip(costs) {
             cost = f
                 .checked_mul(c)
                 .and_then(|fc| cost.checked_add(fc))
@@ -356,6 +454,8 @@ impl Network {
             potential,
             cost,
             pivots,
+            priced,
+            pricing_rounds,
         })
     }
 
@@ -423,6 +523,8 @@ impl Network {
 
     /// Proves from the inputs that the solve stays within `i64`, and returns the cost of the
     /// artificial arcs (big M) that start the simplex and the bound P on tree-path potentials.
+    /// Arcs a pricing may bring in count at `max_priced_cost` in C; their flows' costs are
+    /// summed with checked arithmetic when the solution is written.
     ///
     /// Potentials: every tree path from the artificial root crosses one artificial arc (cost 0 or
     /// M) and at most n - 1 real arcs, so potentials differ from the root's by at most
@@ -437,13 +539,18 @@ impl Network {
     /// decomposition has at most the supply on paths, and every cycle worth keeping runs through
     /// a negative arc). So the sum over arcs of |cost|·min(capacity, B) bounds every partial sum
     /// of the cost, and must fit; capacities above B are thereby effectively unlimited.
-    fn check_overflow(&self, total_supply: i64) -> Result<(i64, u64), NetworkError> {
+    fn check_overflow(
+        &self,
+        total_supply: i64,
+        max_priced_cost: u64,
+    ) -> Result<(i64, u64), NetworkError> {
         let max_cost = self
             .cost
             .iter()
             .map(|c| u128::from(c.unsigned_abs()))
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .max(u128::from(max_priced_cost));
         let n = self.node_count() as u128;
         let limit = i64::MAX as u128;
         let headroom = (n + 1)

@@ -117,12 +117,14 @@ pub(super) struct Solver {
 impl Solver {
     /// A solver for a validated, balanced, overflow-checked network. `artificial_cost` is big M
     /// and `potential_bound` bounds |potential| along tree paths from the root (M + (n - 1)·C).
+    /// With a `start` flow (one per arc) that [`Simplex::start_from`] accepts, the first basis
+    /// is that flow's instead of the artificial one.
     pub(super) fn new(
         supply: &[i64],
         (source, target): (&[u32], &[u32]),
         (capacity, cost): (&[i64], &[i64]),
-        artificial_cost: i64,
-        potential_bound: u64,
+        (artificial_cost, potential_bound): (i64, u64),
+        start: Option<&[i64]>,
     ) -> Solver {
         // First try a small M: just above the largest arc cost. An optimum without artificial
         // flow is optimal whatever M was, and a small M lets the first pivots route supply by
@@ -135,7 +137,8 @@ impl Solver {
             .map_or(artificial_cost, |m| m.min(artificial_cost));
         let mut simplex = Simplex::new(supply, source, target, capacity, cost, small_m);
         simplex.potential_bound = potential_bound;
-        if !supply.is_empty() {
+        let started = start.is_some_and(|flow| simplex.start_from(supply, flow, small_m));
+        if !supply.is_empty() && !started {
             simplex.attach_transit_nodes(supply);
         }
         Solver {
@@ -187,6 +190,18 @@ impl Solver {
     /// per split, the arc id of each piece in order.
     pub(super) fn split(&mut self, splits: &[(u32, Vec<(i64, i64)>)]) -> Vec<Vec<u32>> {
         self.simplex.split(splits)
+    }
+
+    /// Appends arcs `(from, to, capacity, cost)` out of the tree at their lower bound (no
+    /// flow), keeping the basis, so the solve goes on from the last optimum: the way priced-in
+    /// arcs join (see `pricing`). They get the next arc ids, in order.
+    pub(super) fn add_arcs(&mut self, arcs: &[(u32, u32, i64, i64)]) {
+        self.simplex.add_arcs(arcs);
+    }
+
+    /// How many real arcs it holds, split pieces and added arcs included.
+    pub(super) fn arc_count(&self) -> usize {
+        self.simplex.arc_num
     }
 
     /// The pivots made so far, initial ones included, over every solve.
@@ -243,6 +258,129 @@ impl Simplex {
                 queue.push_back(u);
             }
         }
+    }
+
+    /// Makes the basis that of `flow` (one per real arc, within its bounds), if it is one the
+    /// simplex can start from; false, leaving the artificial basis, if not. Each node's tree
+    /// arc is its one arc out strictly between its bounds, or its artificial arc when it has
+    /// none; what a node has left over (its supply less what it sends, plus what it gets)
+    /// rides on its artificial arc, up to the root when it is a surplus, down from it at
+    /// cost M when it is a shortfall. That is a strongly feasible tree when only the nodes
+    /// that hang from the root have something left over, and the arcs strictly between their
+    /// bounds make no cycle: what an assignment's greedy placement gives (`start`).
+    fn start_from(&mut self, supply: &[i64], flow: &[i64], artificial_cost: i64) -> bool {
+        let (n, m) = (supply.len(), self.arc_num);
+        if flow.len() != m {
+            return false;
+        }
+        let root = n as u32;
+        let mut excess: Vec<i128> = supply.iter().map(|&b| i128::from(b)).collect();
+        let mut parent = vec![root; n + 1];
+        let mut pred = vec![NONE; n + 1];
+        for (e, &f) in flow.iter().enumerate() {
+            let (u, v) = (ix(self.source[e]), ix(self.target[e]));
+            if f < 0 || f > self.cap[e] {
+                return false;
+            }
+            excess[u] -= i128::from(f);
+            excess[v] += i128::from(f);
+            if f > 0 && f < self.cap[e] {
+                if pred[u] != NONE || u == v {
+                    return false;
+                }
+                pred[u] = e as u32;
+                parent[u] = v as u32;
+            }
+        }
+        // Only a node on its artificial arc may have something left over.
+        if (0..n).any(|u| pred[u] != NONE && excess[u] != 0) {
+            return false;
+        }
+        // Children lists, then the thread as a preorder from the root; a node never reached
+        // sits on a cycle of partial arcs.
+        let mut first_child = vec![NONE; n + 1];
+        let mut next_sibling = vec![NONE; n + 1];
+        for u in (0..n).rev() {
+            let p = ix(parent[u]);
+            next_sibling[u] = first_child[p];
+            first_child[p] = u as u32;
+        }
+        let mut order = Vec::with_capacity(n + 1);
+        let mut stack = vec![root];
+        while let Some(u) = stack.pop() {
+            order.push(u);
+            let mut child = first_child[ix(u)];
+            let mut children = Vec::new();
+            while child != NONE {
+                children.push(child);
+                child = next_sibling[ix(child)];
+            }
+            stack.extend(children.into_iter().rev());
+        }
+        if order.len() != n + 1 {
+            return false;
+        }
+        let mut left: Vec<i64> = Vec::with_capacity(n);
+        for &e in &excess {
+            match i64::try_from(e) {
+                Ok(e) => left.push(e),
+                Err(_) => return false,
+            }
+        }
+        for (e, &f) in flow.iter().enumerate() {
+            self.state[e] = match f {
+                0 => STATE_LOWER,
+                f if f == self.cap[e] => STATE_UPPER,
+                _ => STATE_TREE,
+            };
+        }
+        for u in 0..n {
+            let a = m + u;
+            if pred[u] == NONE {
+                pred[u] = a as u32;
+                self.state[a] = STATE_TREE;
+                let surplus = left[u] >= 0;
+                (self.source[a], self.target[a]) = if surplus {
+                    (u as u32, root)
+                } else {
+                    (root, u as u32)
+                };
+                self.cost[a] = if surplus { 0 } else { artificial_cost };
+                self.pred_dir[u] = if surplus { DIR_UP } else { DIR_DOWN };
+                self.pred_flow[u] = left[u].unsigned_abs().min(i64::MAX as u64) as i64;
+                self.pred_cap[u] = i64::MAX;
+            } else {
+                self.state[a] = STATE_LOWER;
+                let e = ix(pred[u]);
+                self.pred_dir[u] = DIR_UP;
+                self.pred_flow[u] = flow[e];
+                self.pred_cap[u] = self.cap[e];
+            }
+            self.pred[u] = pred[u];
+            self.parent[u] = parent[u];
+        }
+        // Thread, reverse thread, subtree sizes and last successors from the preorder.
+        for (i, &u) in order.iter().enumerate() {
+            let next = order[(i + 1) % order.len()];
+            self.thread[ix(u)] = next;
+            self.rev_thread[ix(next)] = u;
+            self.succ_num[ix(u)] = 1;
+            self.last_succ[ix(u)] = u;
+        }
+        for &u in order.iter().rev() {
+            let p = self.parent[ix(u)];
+            if u != root {
+                self.succ_num[ix(p)] += self.succ_num[ix(u)];
+            }
+        }
+        // A subtree is a run of the preorder: its last successor ends that run.
+        for (at, &u) in order.iter().enumerate() {
+            self.last_succ[ix(u)] = order[at + self.succ_num[ix(u)] as usize - 1];
+        }
+        self.parent[ix(root)] = NONE;
+        self.pred[ix(root)] = NONE;
+        self.recompute_potentials();
+        true
     }
 
     /// Whether no artificial arc carries flow, i.e. the current flow is feasible.
@@ -471,6 +609,30 @@ impl Simplex {
         self.next_arc = 0;
         self.recompute_potentials();
         ids
+    }
+
+    /// See [`Solver::add_arcs`].
+    fn add_arcs(&mut self, arcs: &[(u32, u32, i64, i64)]) {
+        if arcs.is_empty() {
+            return;
+        }
+        let old_m = self.arc_num;
+        let added = arcs.len() as u32;
+        for p in &mut self.pred {
+            if ix(*p) >= old_m && *p != NONE {
+                *p += added;
+            }
+        }
+        let at = old_m..old_m;
+        self.source.splice(at.clone(), arcs.iter().map(|a| a.0));
+        self.target.splice(at.clone(), arcs.iter().map(|a| a.1));
+        self.cap.splice(at.clone(), arcs.iter().map(|a| a.2));
+        self.cost.splice(at.clone(), arcs.iter().map(|a| a.3));
+        self.state.splice(at, arcs.iter().map(|_| STATE_LOWER));
+        self.arc_num = old_m + arcs.len();
+        self.block_size = self.arc_num.isqrt().max(MIN_BLOCK_SIZE);
+        // The new arcs are the ones that price out: look there first.
+        self.next_arc = old_m;
     }
 
     /// Which piece an arc with `flow` becomes: the one its flow ends inside; on a boundary, as

@@ -10,6 +10,7 @@ use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
+use super::pricing::{PartMap, Priced, PricedArc, Pricing};
 use super::{Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 
@@ -22,10 +23,30 @@ pub(super) struct Part {
     arcs: Vec<u32>,
 }
 
+/// A network's parts, and where each node went.
+pub(super) struct Parts {
+    parts: Vec<Part>,
+    /// The part of every node (`u32::MAX` for the sink).
+    piece_of: Vec<u32>,
+    /// Every node's number within its part.
+    local: Vec<u32>,
+    sink: u32,
+}
+
+#[cfg(test)]
+impl Parts {
+    /// How many parts.
+    pub(super) fn len(&self) -> usize {
+        self.parts.len()
+    }
+}
+
 /// The network's pieces once its single demand node is taken away, or `None` when it has more
-/// than one demand node or stays in one piece. Runs beside validation, so a network that will
-/// fail it (too large, an arc to an unknown node) is left whole, never read out of bounds.
-pub(super) fn parts(network: &Network) -> Option<Vec<Part>> {
+/// than one demand node or stays in one piece. With `priced`, the nodes the network declared
+/// joined by arcs a pricing may bring in stay together. Runs beside validation, so a network
+/// that will fail it (too large, an arc to an unknown node) is left whole, never read out of
+/// bounds.
+pub(super) fn parts(network: &Network, priced: bool) -> Option<Parts> {
     if !network.ids_fit() || network.validate_arcs().is_err() {
         return None;
     }
@@ -44,8 +65,10 @@ pub(super) fn parts(network: &Network) -> Option<Vec<Part>> {
         }
         u
     }
-    for (&u, &v) in network.source.iter().zip(&network.target) {
-        if u != sink && v != sink {
+    let joins = network.joins.iter().filter(|_| priced);
+    let ends = network.source.iter().zip(&network.target);
+    for (&u, &v) in ends.chain(joins.map(|(u, v)| (u, v))) {
+        if u != sink && v != sink && (u as usize) < n && (v as usize) < n {
             let (a, b) = (root(&mut parent, u), root(&mut parent, v));
             if a != b {
                 parent[a.max(b) as usize] = a.min(b);
@@ -132,6 +155,13 @@ pub(super) fn parts(network: &Network) -> Option<Vec<Part>> {
         net.capacity = arcs.iter().map(|&a| network.capacity[a as usize]).collect();
         net.cost = arcs.iter().map(|&a| network.cost[a as usize]).collect();
         part.arcs = arcs.to_vec();
+        if let Some(start) = &network.start {
+            let of = |a: u32| start.flow.get(a as usize).copied().unwrap_or(0);
+            net.start = Some(super::Start {
+                flow: arcs.iter().map(|&a| of(a)).collect(),
+                near: start.near,
+            });
+        }
     });
     // A run's arcs share their ends, so they land in one piece, consecutively and in order.
     for &(start, end) in &network.convex {
@@ -141,47 +171,64 @@ pub(super) fn parts(network: &Network) -> Option<Vec<Part>> {
         let first = part.arcs.partition_point(|&a| a < start) as u32;
         part.network.convex.push((first, first + (end - start)));
     }
-    Some(pieces)
+    Some(Parts {
+        parts: pieces,
+        piece_of,
+        local,
+        sink,
+    })
 }
 
 /// Solves `network` through its `parts` in parallel. `bounds` are those proven for `network`;
 /// they hold for its parts too. Each part's flows and potentials are written back, and its
 /// arrays freed, as soon as it is solved, so no serial pass over the whole network follows.
+/// With a `pricing`, each part is priced on its own nodes; the arcs brought in follow the
+/// network's own, in part order.
 pub(super) fn solve(
     network: &Network,
-    parts: Vec<Part>,
+    parts: Parts,
     bounds: (i64, u64),
     cancel: Option<&Cancel>,
+    pricing: Option<&dyn Pricing>,
 ) -> Result<Solution, NetworkError> {
+    let Parts {
+        parts,
+        piece_of,
+        local,
+        sink,
+    } = parts;
     // Largest first, each idle thread taking the next: one large region then shares the
     // threads' time with the small ones instead of landing last on a busy thread.
     let mut largest_first: Vec<(usize, Part)> = parts.into_iter().enumerate().collect();
     largest_first.sort_by_key(|(_, part)| std::cmp::Reverse(part.network.arc_count()));
-    let solution = Mutex::new((
-        vec![0i64; network.arc_count()],
-        vec![0i64; network.node_count()],
-        0u64,
-    ));
+    let solution = Mutex::new(Merged {
+        flow: vec![0i64; network.arc_count()],
+        potential: vec![0i64; network.node_count()],
+        pivots: 0,
+        priced: Vec::new(),
+        rounds: 0,
+    });
     let errors: Vec<(usize, NetworkError)> = largest_first
         .into_iter()
         .par_bridge()
         .filter_map(|(i, part)| {
-            let solved = match part.network.solve_whole(bounds, cancel) {
+            let priced = pricing.map(|pricing| Priced {
+                pricing,
+                part: Some(PartMap {
+                    piece: i as u32,
+                    piece_of: &piece_of,
+                    local: &local,
+                    sink,
+                    nodes: part.network.node_count() as u32,
+                }),
+            });
+            let solved = match part.network.solve_whole(bounds, cancel, priced) {
                 Ok(solved) => solved,
                 Err(error) => return Some((i, error)),
             };
-            // Potentials are defined up to a constant per piece: put every sink at 0.
-            let shift = solved.potential.last().copied().unwrap_or(0);
             // A poisoned lock only means another part panicked; the arrays are plain numbers.
-            let mut guard = solution.lock().unwrap_or_else(PoisonError::into_inner);
-            let (flow, potential, pivots) = &mut *guard;
-            *pivots += solved.pivots;
-            for (&node, &p) in part.nodes.iter().zip(&solved.potential) {
-                potential[node as usize] = p - shift;
-            }
-            for (&arc, &f) in part.arcs.iter().zip(&solved.flow) {
-                flow[arc as usize] = f;
-            }
+            let mut merged = solution.lock().unwrap_or_else(PoisonError::into_inner);
+            merged.add(i, &part, solved);
             None
         })
         .collect();
@@ -189,8 +236,50 @@ pub(super) fn solve(
     if let Some((_, error)) = errors.into_iter().min_by_key(|&(i, _)| i) {
         return Err(error);
     }
-    let (flow, potential, pivots) = solution
+    let Merged {
+        mut flow,
+        potential,
+        pivots,
+        mut priced,
+        rounds,
+    } = solution
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    network.solution_from(flow, potential, pivots)
+    priced.sort_by_key(|&(part, _, _)| part);
+    let mut arcs = Vec::new();
+    for (_, part_arcs, flows) in priced {
+        flow.extend(flows);
+        arcs.extend(part_arcs);
+    }
+    network.priced_solution_from(flow, potential, pivots, (arcs, rounds))
+}
+
+/// The parts' solutions as they come in.
+struct Merged {
+    flow: Vec<i64>,
+    potential: Vec<i64>,
+    pivots: u64,
+    /// Per part that brought arcs in: its number, the arcs and their flows.
+    priced: Vec<(usize, Vec<PricedArc>, Vec<i64>)>,
+    rounds: u32,
+}
+
+impl Merged {
+    /// Writes part `i`'s solution back into the whole network's numbering.
+    fn add(&mut self, i: usize, part: &Part, mut solved: Solution) {
+        // Potentials are defined up to a constant per piece: put every sink at 0.
+        let shift = solved.potential.last().copied().unwrap_or(0);
+        self.pivots += solved.pivots;
+        self.rounds = self.rounds.max(solved.pricing_rounds);
+        for (&node, &p) in part.nodes.iter().zip(&solved.potential) {
+            self.potential[node as usize] = p - shift;
+        }
+        for (&arc, &f) in part.arcs.iter().zip(&solved.flow) {
+            self.flow[arc as usize] = f;
+        }
+        if !solved.priced.is_empty() {
+            let flows = solved.flow.split_off(part.arcs.len());
+            self.priced.push((i, solved.priced, flows));
+        }
+    }
 }

@@ -1,5 +1,8 @@
 use super::*;
 
+mod pricing;
+mod start;
+
 /// Asserts that `solution` is a feasible flow of `network` whose cost is what it claims and
 /// whose potentials certify optimality (complementary slackness).
 fn assert_optimal(network: &Network, solution: &Solution) {
@@ -516,8 +519,14 @@ fn long_convex_arcs_match_unit_arcs() {
             plain.add_arc(hub, NodeId(7), capacity, cost);
         }
     }
-    let in_rounds =
-        convex::solve(&convex, &convex.convex, convex.validate().unwrap(), None).unwrap();
+    let in_rounds = convex::solve(
+        &convex,
+        &convex.convex,
+        convex.validate(0).unwrap(),
+        None,
+        None,
+    )
+    .unwrap();
     assert_optimal(&convex, &in_rounds);
     assert_eq!(in_rounds.cost, solved(&plain).cost);
     assert_eq!(solved(&convex).cost, in_rounds.cost);
@@ -527,11 +536,14 @@ fn long_convex_arcs_match_unit_arcs() {
 fn rounds_find_the_optimum_of_random_assignment_networks() {
     for seed in 1..=40u64 {
         let (net, _) = assignment_shaped_convex(60 + seed as u32 * 7, 3 + (seed % 5) as u32, seed);
-        let in_rounds = convex::solve(&net, &net.convex, net.validate().unwrap(), None).unwrap();
+        let in_rounds =
+            convex::solve(&net, &net.convex, net.validate(0).unwrap(), None, None).unwrap();
         assert_optimal(&net, &in_rounds);
         assert_eq!(
             in_rounds.cost,
-            net.solve_plain(net.validate().unwrap(), None).unwrap().cost,
+            net.solve_plain(net.validate(0).unwrap(), None)
+                .unwrap()
+                .cost,
             "seed {seed}"
         );
     }
@@ -552,10 +564,10 @@ fn convex_arcs_must_not_get_cheaper() {
     );
 }
 
-#[test]
-fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
-    // Three copies of an assignment network, sharing one sink: supply nodes and managers of one
-    // region never meet another's, as with the example bank's region rule.
+/// Three copies of an assignment network, sharing one sink: supply nodes and managers of one
+/// region never meet another's, as with the example bank's region rule. Returns the whole and
+/// the regions.
+fn three_regions() -> (Network, Vec<(Network, Vec<ArcId>)>) {
     let mut net = Network::new();
     let regions: Vec<(Network, Vec<ArcId>)> = (1..=3)
         .map(|seed| assignment_shaped_convex(40, 4, seed))
@@ -594,12 +606,20 @@ fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
             net.add_arc(ids[from.0 as usize], ids[to.0 as usize], capacity, cost);
         }
     }
-    let parts = split::parts(&net).expect("three regions");
-    let apart = split::solve(&net, parts, net.validate().unwrap(), None).unwrap();
+    (net, regions)
+}
+
+#[test]
+fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
+    let (net, regions) = three_regions();
+    let parts = split::parts(&net, false).expect("three regions");
+    let apart = split::solve(&net, parts, net.validate(0).unwrap(), None, None).unwrap();
     assert_optimal(&net, &apart);
     assert_eq!(
         apart.cost,
-        net.solve_whole(net.validate().unwrap(), None).unwrap().cost
+        net.solve_whole(net.validate(0).unwrap(), None, None)
+            .unwrap()
+            .cost
     );
     let separately: i64 = regions.iter().map(|(r, _)| r.solve().unwrap().cost).sum();
     assert_eq!(apart.cost, separately);
@@ -609,7 +629,7 @@ fn regions_meeting_only_at_the_sink_are_solved_apart_and_proven_together() {
 #[test]
 fn a_network_in_one_piece_or_with_two_demand_nodes_is_not_split() {
     let (connected, _) = assignment_shaped(30, 3, 12);
-    assert!(split::parts(&connected).is_none());
+    assert!(split::parts(&connected, false).is_none());
     let mut two_sinks = Network::new();
     let a = two_sinks.add_node(2);
     let b = two_sinks.add_node(2);
@@ -617,7 +637,7 @@ fn a_network_in_one_piece_or_with_two_demand_nodes_is_not_split() {
     let y = two_sinks.add_node(-2);
     two_sinks.add_arc(a, x, 2, 1);
     two_sinks.add_arc(b, y, 2, 1);
-    assert!(split::parts(&two_sinks).is_none());
+    assert!(split::parts(&two_sinks, false).is_none());
     assert_eq!(solved(&two_sinks).cost, 4);
 }
 
@@ -631,9 +651,9 @@ fn a_network_with_an_arc_to_an_unknown_node_is_not_split_and_is_rejected() {
     let sink = net.add_node(-2);
     net.add_arc(a, sink, 1, 1);
     net.add_arc(b, sink, 1, 1);
-    assert_eq!(split::parts(&net).map(|parts| parts.len()), Some(2));
+    assert_eq!(split::parts(&net, false).map(|parts| parts.len()), Some(2));
     let bad = net.add_arc(a, NodeId(7), 1, 1);
-    assert!(split::parts(&net).is_none());
+    assert!(split::parts(&net, false).is_none());
     assert_eq!(
         net.solve(),
         Err(NetworkError::InvalidArc {

@@ -1,0 +1,176 @@
+//! A first placement, for the solver to start from instead of from nothing, and for choosing
+//! which manager arcs each group holds: each group in turn goes whole to the manager whose
+//! next customer costs least (the balance term's next step there, less the affinity), where
+//! it fits; a staying group stays when that is no dearer than moving. The managers' next
+//! steps once everyone is placed price them for the arcs to hold (see `build`). Only speed
+//! depends on this: the optimum is proven from whatever basis the solve starts at.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::objective::{Policy, balance_cost, usable_capacity};
+use super::prepare::Prepared;
+use crate::model::Manager;
+
+/// Where the greedy placement put each group.
+pub(super) struct Placement {
+    /// Per group, the manager its free customers (and movers) go to, if one had room.
+    pub(super) pool: Vec<Option<u32>>,
+    /// Per group and staying node, in the group's order, whether it stays.
+    pub(super) stays: Vec<Vec<bool>>,
+    /// Each manager's load.
+    pub(super) loads: Vec<i64>,
+    /// Per (manager, segment), the customers of that segment placed there.
+    pub(super) segment_loads: HashMap<(u32, Arc<str>), i64>,
+    /// Each manager's price at the end: what its next customer would cost.
+    pub(super) price: Vec<i64>,
+}
+
+/// The managers' room as the placement fills them.
+struct Room<'a> {
+    managers: &'a [Manager],
+    balance: i64,
+    capacity: Vec<i64>,
+    loads: Vec<i64>,
+    segment_loads: HashMap<(u32, Arc<str>), i64>,
+}
+
+impl Room<'_> {
+    /// What `manager`'s next customer costs on the balance term.
+    fn next(&self, manager: u32) -> i64 {
+        let m = manager as usize;
+        let target = i64::from(self.managers[m].target_load().max(1));
+        balance_cost(self.balance, self.loads[m] + 1, target).unwrap_or(i64::MAX)
+    }
+
+    /// Whether `n` more customers of `segment` fit at `manager`.
+    fn fits(&self, manager: u32, segment: &Option<Arc<str>>, n: i64) -> bool {
+        let m = manager as usize;
+        if self.loads[m] + n > self.capacity[m] {
+            return false;
+        }
+        let Some(segment) = segment else { return true };
+        match self.managers[m].segment_caps.get(&**segment) {
+            Some(&cap) => {
+                let used = self
+                    .segment_loads
+                    .get(&(manager, segment.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                used + n <= i64::from(cap)
+            }
+            None => true,
+        }
+    }
+
+    fn release(&mut self, manager: u32, segment: &Option<Arc<str>>, n: i64) {
+        self.take(manager, segment, -n);
+    }
+
+    fn take(&mut self, manager: u32, segment: &Option<Arc<str>>, n: i64) {
+        self.loads[manager as usize] += n;
+        if let Some(segment) = segment {
+            *self
+                .segment_loads
+                .entry((manager, segment.clone()))
+                .or_default() += n;
+        }
+    }
+
+    /// The cheapest manager of `eligible` for `n` more customers, with that cost per customer.
+    fn best(
+        &self,
+        eligible: &[(u32, i64)],
+        segment: &Option<Arc<str>>,
+        n: i64,
+    ) -> Option<(i64, u32)> {
+        eligible
+            .iter()
+            .filter(|&&(manager, _)| self.fits(manager, segment, n))
+            .map(|&(manager, affinity)| (self.next(manager).saturating_sub(affinity), manager))
+            .min()
+    }
+}
+
+/// How many customers a group's free node sends on: its free ones and the staying ones that
+/// move.
+fn pool_of(group: &super::prepare::Group<'_>, stays: &[bool]) -> i64 {
+    let moving: usize = group
+        .staying()
+        .zip(stays)
+        .filter(|(_, stays)| !**stays)
+        .map(|((_, members), _)| members.len())
+        .sum();
+    (group.free().len() + moving) as i64
+}
+
+/// Places every group of `prepared` greedily, in order.
+pub(super) fn greedy(managers: &[Manager], prepared: &Prepared, policy: &Policy) -> Placement {
+    let total = prepared.groups.customers();
+    let mut room = Room {
+        managers,
+        balance: policy.balance,
+        capacity: managers
+            .iter()
+            .map(|m| i64::from(usable_capacity(m.capacity, total)))
+            .collect(),
+        loads: vec![0; managers.len()],
+        segment_loads: HashMap::new(),
+    };
+    let mut pool_to = Vec::with_capacity(prepared.groups.len());
+    let mut stays = Vec::with_capacity(prepared.groups.len());
+    for group in prepared.groups.iter() {
+        let eligible = prepared.eligible(&group);
+        let segment = group.segment;
+        let mut pool = group.free().len() as i64;
+        let mut group_stays = Vec::new();
+        for (manager, members) in group.staying() {
+            let n = members.len() as i64;
+            let current = eligible.iter().find(|(m, _)| *m == manager);
+            let stay_cost = current
+                .filter(|_| room.fits(manager, segment, n))
+                .map(|&(_, affinity)| room.next(manager).saturating_sub(affinity));
+            let move_cost = room
+                .best(&eligible, segment, n)
+                .map(|(cost, _)| cost.saturating_add(policy.move_penalty));
+            let stay = stay_cost.is_some_and(|s| move_cost.is_none_or(|m| s <= m));
+            if stay {
+                room.take(manager, segment, n);
+            } else {
+                pool += n;
+            }
+            group_stays.push(stay);
+        }
+        let to = (pool > 0)
+            .then(|| room.best(&eligible, segment, pool))
+            .flatten()
+            .map(|(_, manager)| manager);
+        if let Some(manager) = to {
+            room.take(manager, segment, pool);
+        }
+        pool_to.push(to);
+        stays.push(group_stays);
+    }
+    // One pass of best responses: each group's pool, in turn, leaves and goes where it is
+    // now cheapest, seeing everyone placed after it too. No move raises the objective (its
+    // costs are separable and convex). Lender 100k × 1,000: 1.15M pivots without the pass,
+    // 0.96M with one, 0.93M with four.
+    for (g, group) in prepared.groups.iter().enumerate() {
+        let Some(from) = pool_to[g] else { continue };
+        let pool = pool_of(&group, &stays[g]);
+        let segment = group.segment;
+        room.release(from, segment, pool);
+        let eligible = prepared.eligible(&group);
+        let to = room.best(&eligible, segment, pool).map_or(from, |(_, m)| m);
+        room.take(to, segment, pool);
+        pool_to[g] = Some(to);
+    }
+    let price = (0..managers.len() as u32).map(|m| room.next(m)).collect();
+    Placement {
+        pool: pool_to,
+        stays,
+        loads: room.loads,
+        segment_loads: room.segment_loads,
+        price,
+    }
+}
