@@ -127,8 +127,8 @@ fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Pla
 
 /// How many manager arcs each group holds at the start: what the caller asked for (at least
 /// one), or by default [`DEFAULT_ARCS_PER_GROUP`] once the network would have more than
-/// [`SPARSE_ABOVE`] of them, and every one below that, where pricing rounds would cost more
-/// than holding the arcs does.
+/// [`SPARSE_ABOVE`] of them, and every one (`usize::MAX`) below that, where pricing rounds
+/// would cost more than holding the arcs does.
 fn arcs_to_hold(prepared: &Prepared, asked: Option<usize>) -> usize {
     if let Some(k) = asked {
         return k.max(1);
@@ -154,9 +154,15 @@ pub(super) fn solve_prepared(
     policy: &Policy,
     options: &AssignOptions,
 ) -> Result<Plan> {
-    let placement = greedy(&book.managers.records, prepared, policy);
-    let held = arcs_to_hold(prepared, options.arcs_per_group);
-    let built = build_network(book, prepared, policy, Some((&placement, held)))?;
+    // A network held whole solves from nothing: the greedy start pays for itself only where
+    // arcs are left out (bank 100k × 500: the same solve time with it, half the pivots).
+    let built = match arcs_to_hold(prepared, options.arcs_per_group) {
+        usize::MAX => build_network(book, prepared, policy, None)?,
+        held => {
+            let placement = greedy(&book.managers.records, prepared, policy);
+            build_network(book, prepared, policy, Some((&placement, held)))?
+        }
+    };
     let cancel = options.cancel.as_ref();
     let solved = if built.left_out.count() > 0 {
         let pricing = built.left_out.pricing(prepared);

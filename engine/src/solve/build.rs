@@ -133,8 +133,8 @@ impl EntriesOf<'_> {
 /// a `start` (a placement, and arcs per group), each group's free node holds the manager
 /// arcs cheapest at the placement's prices and the one it was placed on; the rest are left
 /// out, for the solve to price in; and the network starts from the placement's flow, near
-/// the optimum when arcs were left out (large per-customer networks). Without one, it holds
-/// every arc.
+/// the optimum when arcs were left out. Without one, it holds every arc and starts from
+/// nothing.
 pub(super) fn build_network(
     book: &Book,
     prepared: &Prepared,

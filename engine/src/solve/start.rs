@@ -1,5 +1,5 @@
-//! A first placement, for the solver to start from instead of from nothing, and for choosing
-//! which manager arcs each group holds: each group in turn goes whole to the manager whose
+//! A first placement for large networks, for the solver to start from instead of from
+//! nothing, and for choosing which manager arcs each group holds: each group in turn goes whole to the manager whose
 //! next customer costs least (the balance term's next step there, less the affinity), where
 //! it fits; a staying group stays when that is no dearer than moving. The managers' next
 //! steps once everyone is placed price them for the arcs to hold (see `build`). Only speed

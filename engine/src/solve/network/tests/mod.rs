@@ -564,6 +564,16 @@ fn convex_arcs_must_not_get_cheaper() {
     );
 }
 
+/// The `(capacity, cost)` of arcs `start..end` of `net`: a convex run, to copy it.
+fn run_pieces(net: &Network, start: u32, end: u32) -> Vec<(i64, i64)> {
+    (start..end)
+        .map(|a| {
+            let (_, _, capacity, cost) = net.arc(ArcId(a));
+            (capacity, cost)
+        })
+        .collect()
+}
+
 /// Three copies of an assignment network, sharing one sink: supply nodes and managers of one
 /// region never meet another's, as with the example bank's region rule. Returns the whole and
 /// the regions.
@@ -592,13 +602,11 @@ fn three_regions() -> (Network, Vec<(Network, Vec<ArcId>)>) {
                 net.add_arc(ids[from.0 as usize], ids[to.0 as usize], capacity, cost);
             }
             let (from, to, ..) = region.arc(ArcId(start));
-            let pieces: Vec<(i64, i64)> = (start..end)
-                .map(|a| {
-                    let (_, _, capacity, cost) = region.arc(ArcId(a));
-                    (capacity, cost)
-                })
-                .collect();
-            net.add_convex_arcs(ids[from.0 as usize], ids[to.0 as usize], pieces);
+            net.add_convex_arcs(
+                ids[from.0 as usize],
+                ids[to.0 as usize],
+                run_pieces(region, start, end),
+            );
             arc = end;
         }
         for a in arc..region.arc_count() as u32 {

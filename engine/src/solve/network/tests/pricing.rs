@@ -71,13 +71,7 @@ fn restrict(full: &Network, per_node: usize) -> (Network, Vec<u32>, ListPricing)
     while a < full.arc_count() as u32 {
         if let Some(&(start, end)) = full.convex.iter().find(|&&(s, _)| s == a) {
             let (from, to, ..) = full.arc(ArcId(start));
-            let pieces: Vec<(i64, i64)> = (start..end)
-                .map(|p| {
-                    let (_, _, capacity, cost) = full.arc(ArcId(p));
-                    (capacity, cost)
-                })
-                .collect();
-            net.add_convex_arcs(from, to, pieces);
+            net.add_convex_arcs(from, to, run_pieces(full, start, end));
             kept.extend(start..end);
             a = end;
             continue;
