@@ -94,7 +94,7 @@ impl Room<'_> {
 
 /// How many customers a group's free node sends on: its free ones and the staying ones that
 /// move.
-fn pool_of(group: &super::prepare::Group<'_>, stays: &[bool]) -> i64 {
+pub(super) fn pool_of(group: &super::prepare::Group<'_>, stays: &[bool]) -> i64 {
     let moving: usize = group
         .staying()
         .zip(stays)

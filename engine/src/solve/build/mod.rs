@@ -3,16 +3,20 @@
 //! their manager at −affinity, or the group's free node at the move penalty; free nodes reach
 //! every eligible manager at −affinity (through a (manager, segment) node where that segment
 //! is capped); managers reach the sink through a convex arc costing λ·⌈1000·k/target⌉ for the
-//! k-th customer; every supply node reaches the sink directly at the unassigned penalty.
+//! k-th customer; every supply node reaches the sink directly at the unassigned penalty. On a
+//! large network a free node holds only a few of its manager arcs, the others priced in by
+//! the solve (`pricing`), and the network starts from a greedy placement (`start`).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+mod entries;
+
+use entries::CappedArc;
+pub(super) use entries::Entries;
 
 use super::network::{ArcId, Network, NodeId};
 use super::objective::{self, Policy, balance_pieces, usable_capacity};
 use super::prepare::{Group, Prepared};
 use super::pricing::LeftOut;
-use super::start::Placement;
+use super::start::{Placement, pool_of};
 use crate::error::Result;
 use crate::model::Book;
 
@@ -58,77 +62,6 @@ pub(super) struct Built {
     pub(super) left_out: LeftOut,
 }
 
-/// A segment cap's arc (capped node to manager), with its manager and segment.
-type CappedArc = (ArcId, (u32, Arc<str>));
-
-/// Where a group's customers enter a manager: the manager's node, or the node of its cap
-/// for the group's segment.
-#[derive(Default)]
-pub(super) struct Entries {
-    managers: Vec<NodeId>,
-    /// Per segment some group has, each manager's entry once known.
-    capped: HashMap<Arc<str>, Vec<Option<NodeId>>>,
-    /// Each capped node's arc on to its manager.
-    capped_arcs: Vec<CappedArc>,
-}
-
-impl Entries {
-    /// The entry nodes of a group in `segment`, by manager, for reading (every entry of an
-    /// eligible pair exists once the network is built).
-    pub(super) fn of(&self, segment: &Option<Arc<str>>) -> EntriesOf<'_> {
-        EntriesOf {
-            managers: &self.managers,
-            capped: segment.as_ref().and_then(|s| self.capped.get(s)),
-        }
-    }
-
-    /// `manager`'s entry for `segment`, adding its capped node (and the cap's arc) the first
-    /// time a segment capped there needs it.
-    fn get_or_add(
-        &mut self,
-        network: &mut Network,
-        managers: &[crate::model::Manager],
-        (manager, segment): (u32, &Option<Arc<str>>),
-    ) -> NodeId {
-        let node = self.managers[manager as usize];
-        let Some(segment) = segment else { return node };
-        let count = managers.len();
-        let known = self
-            .capped
-            .entry(segment.clone())
-            .or_insert_with(|| vec![None; count]);
-        if let Some(entry) = known[manager as usize] {
-            return entry;
-        }
-        let entry = match managers[manager as usize].segment_caps.get(&**segment) {
-            Some(&cap) => {
-                let capped = network.add_node(0);
-                let arc = network.add_arc(capped, node, i64::from(cap), 0);
-                self.capped_arcs.push((arc, (manager, segment.clone())));
-                capped
-            }
-            None => node,
-        };
-        known[manager as usize] = Some(entry);
-        entry
-    }
-}
-
-/// The entry nodes of one segment's groups.
-pub(super) struct EntriesOf<'a> {
-    managers: &'a [NodeId],
-    capped: Option<&'a Vec<Option<NodeId>>>,
-}
-
-impl EntriesOf<'_> {
-    pub(super) fn get(&self, manager: u32) -> NodeId {
-        let capped = self
-            .capped
-            .and_then(|c| c.get(manager as usize).copied().flatten());
-        capped.unwrap_or(self.managers[manager as usize])
-    }
-}
-
 /// Builds the network of the objective, rejecting a policy whose costs could overflow. With
 /// a `start` (a placement, and arcs per group), each group's free node holds the manager
 /// arcs cheapest at the placement's prices and the one it was placed on; the rest are left
@@ -163,10 +96,7 @@ pub(super) fn build_network(
             network.add_convex_arcs(node, sink, pieces)
         })
         .collect();
-    let mut entries = Entries {
-        managers: manager_nodes,
-        ..Entries::default()
-    };
+    let mut entries = Entries::new(manager_nodes);
     let mut left_out = LeftOut::new(groups.len());
     let mut joined = Joined::new();
     // The placement's flow, arc by arc as they are added.
@@ -188,8 +118,10 @@ pub(super) fn build_network(
             let to = entries.get_or_add(&mut network, managers, (manager, group.segment));
             if held.binary_search(&i).is_ok() {
                 let arc = network.add_arc(free, to, size, -affinity);
-                if placed == Some(manager) {
-                    starting.push((arc, pool_of(&group, start.map(|(p, _)| &p.stays[g]))));
+                if let Some((placement, _)) = start
+                    && placed == Some(manager)
+                {
+                    starting.push((arc, pool_of(&group, &placement.stays[g])));
                 }
                 to_managers.push((manager, affinity, arc));
             } else {
@@ -255,18 +187,6 @@ pub(super) fn build_network(
         overflow,
         left_out,
     })
-}
-
-/// How many customers of `group` its free node sends on: its free ones and, by `stays`, the
-/// staying ones that move.
-fn pool_of(group: &Group<'_>, stays: Option<&Vec<bool>>) -> i64 {
-    let moving = group
-        .staying()
-        .zip(stays.into_iter().flatten())
-        .filter(|(_, stays)| !**stays)
-        .map(|((_, members), _)| members.len())
-        .sum::<usize>();
-    (group.free().len() + moving) as i64
 }
 
 /// The placement as a flow on every arc: the arcs `starting` out of groups as given, each
