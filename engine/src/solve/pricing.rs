@@ -29,15 +29,18 @@ pub(super) struct LeftOut {
     max_affinity: u64,
     /// How many arcs were left out.
     count: usize,
+    /// What a priced arc holds beyond its group's size (see `build`).
+    slack: i64,
 }
 
 impl LeftOut {
-    pub(super) fn new(groups: usize) -> LeftOut {
+    pub(super) fn new(groups: usize, slack: i64) -> LeftOut {
         LeftOut {
             held: (0..groups).map(|_| None).collect(),
             entries: Entries::default(),
             max_affinity: 0,
             count: 0,
+            slack,
         }
     }
 
@@ -143,7 +146,7 @@ impl GroupPricing<'_> {
             .map(|(_, manager, to, affinity)| PricedArc {
                 from: *free,
                 to,
-                capacity: size,
+                capacity: size + self.left_out.slack,
                 cost: -affinity,
                 key: (g as u64) << 32 | u64::from(manager),
             })

@@ -32,10 +32,30 @@ struct Room<'a> {
     balance: i64,
     capacity: Vec<i64>,
     loads: Vec<i64>,
-    segment_loads: HashMap<(u32, Arc<str>), i64>,
+    /// Per segment some group has (numbered by `segment_index`): each manager's cap for it,
+    /// if any, and its customers of it so far. Looked up once per group, not per pair.
+    segments: Vec<(Vec<Option<i64>>, Vec<i64>)>,
+    segment_index: HashMap<Arc<str>, usize>,
 }
 
 impl Room<'_> {
+    /// The number of `segment`'s table, made on first use; `None` without a segment.
+    fn segment(&mut self, segment: &Option<Arc<str>>) -> Option<usize> {
+        let segment = segment.as_ref()?;
+        if let Some(&at) = self.segment_index.get(segment) {
+            return Some(at);
+        }
+        let caps = self
+            .managers
+            .iter()
+            .map(|m| m.segment_caps.get(&**segment).map(|&cap| i64::from(cap)))
+            .collect();
+        self.segments.push((caps, vec![0; self.managers.len()]));
+        self.segment_index
+            .insert(segment.clone(), self.segments.len() - 1);
+        Some(self.segments.len() - 1)
+    }
+
     /// What `manager`'s next customer costs on the balance term.
     fn next(&self, manager: u32) -> i64 {
         let m = manager as usize;
@@ -43,52 +63,49 @@ impl Room<'_> {
         balance_cost(self.balance, self.loads[m] + 1, target).unwrap_or(i64::MAX)
     }
 
-    /// Whether `n` more customers of `segment` fit at `manager`.
-    fn fits(&self, manager: u32, segment: &Option<Arc<str>>, n: i64) -> bool {
+    /// Whether `n` more customers of segment table `segment` fit at `manager`.
+    fn fits(&self, manager: u32, segment: Option<usize>, n: i64) -> bool {
         let m = manager as usize;
         if self.loads[m] + n > self.capacity[m] {
             return false;
         }
-        let Some(segment) = segment else { return true };
-        match self.managers[m].segment_caps.get(&**segment) {
-            Some(&cap) => {
-                let used = self
-                    .segment_loads
-                    .get(&(manager, segment.clone()))
-                    .copied()
-                    .unwrap_or(0);
-                used + n <= i64::from(cap)
-            }
-            None => true,
-        }
+        let Some((caps, loads)) = segment.map(|s| &self.segments[s]) else {
+            return true;
+        };
+        caps[m].is_none_or(|cap| loads[m] + n <= cap)
     }
 
-    fn release(&mut self, manager: u32, segment: &Option<Arc<str>>, n: i64) {
+    fn release(&mut self, manager: u32, segment: Option<usize>, n: i64) {
         self.take(manager, segment, -n);
     }
 
-    fn take(&mut self, manager: u32, segment: &Option<Arc<str>>, n: i64) {
+    fn take(&mut self, manager: u32, segment: Option<usize>, n: i64) {
         self.loads[manager as usize] += n;
-        if let Some(segment) = segment {
-            *self
-                .segment_loads
-                .entry((manager, segment.clone()))
-                .or_default() += n;
+        if let Some(s) = segment {
+            self.segments[s].1[manager as usize] += n;
         }
     }
 
     /// The cheapest manager of `eligible` for `n` more customers, with that cost per customer.
-    fn best(
-        &self,
-        eligible: &[(u32, i64)],
-        segment: &Option<Arc<str>>,
-        n: i64,
-    ) -> Option<(i64, u32)> {
+    fn best(&self, eligible: &[(u32, i64)], segment: Option<usize>, n: i64) -> Option<(i64, u32)> {
         eligible
             .iter()
             .filter(|&&(manager, _)| self.fits(manager, segment, n))
             .map(|&(manager, affinity)| (self.next(manager).saturating_sub(affinity), manager))
             .min()
+    }
+
+    /// Each (manager, segment)'s customers, for the caps' arcs.
+    fn segment_loads(&self) -> HashMap<(u32, Arc<str>), i64> {
+        let mut loads = HashMap::new();
+        for (segment, &s) in &self.segment_index {
+            for (m, &load) in self.segments[s].1.iter().enumerate() {
+                if load > 0 {
+                    loads.insert((m as u32, segment.clone()), load);
+                }
+            }
+        }
+        loads
     }
 }
 
@@ -115,13 +132,14 @@ pub(super) fn greedy(managers: &[Manager], prepared: &Prepared, policy: &Policy)
             .map(|m| i64::from(usable_capacity(m.capacity, total)))
             .collect(),
         loads: vec![0; managers.len()],
-        segment_loads: HashMap::new(),
+        segments: Vec::new(),
+        segment_index: HashMap::new(),
     };
     let mut pool_to = Vec::with_capacity(prepared.groups.len());
     let mut stays = Vec::with_capacity(prepared.groups.len());
     for group in prepared.groups.iter() {
         let eligible = prepared.eligible(&group);
-        let segment = group.segment;
+        let segment = room.segment(group.segment);
         let mut pool = group.free().len() as i64;
         let mut group_stays = Vec::new();
         for (manager, members) in group.staying() {
@@ -158,7 +176,7 @@ pub(super) fn greedy(managers: &[Manager], prepared: &Prepared, policy: &Policy)
     for (g, group) in prepared.groups.iter().enumerate() {
         let Some(from) = pool_to[g] else { continue };
         let pool = pool_of(&group, &stays[g]);
-        let segment = group.segment;
+        let segment = room.segment(group.segment);
         room.release(from, segment, pool);
         let eligible = prepared.eligible(&group);
         let to = room.best(&eligible, segment, pool).map_or(from, |(_, m)| m);
@@ -166,11 +184,12 @@ pub(super) fn greedy(managers: &[Manager], prepared: &Prepared, policy: &Policy)
         pool_to[g] = Some(to);
     }
     let price = (0..managers.len() as u32).map(|m| room.next(m)).collect();
+    let segment_loads = room.segment_loads();
     Placement {
         pool: pool_to,
         stays,
         loads: room.loads,
-        segment_loads: room.segment_loads,
+        segment_loads,
         price,
     }
 }

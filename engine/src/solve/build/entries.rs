@@ -15,8 +15,10 @@ pub(super) type CappedArc = (ArcId, (u32, Arc<str>));
 #[derive(Default)]
 pub(crate) struct Entries {
     managers: Vec<NodeId>,
-    /// Per segment some group has, each manager's entry once known.
-    capped: HashMap<Arc<str>, Vec<Option<NodeId>>>,
+    /// Per segment some group has (numbered by `segment_index`), each manager's entry once
+    /// known: looked up once per group, not per pair.
+    capped: Vec<Vec<Option<NodeId>>>,
+    segment_index: HashMap<Arc<str>, usize>,
     /// Each capped node's arc on to its manager.
     pub(super) capped_arcs: Vec<CappedArc>,
 }
@@ -35,26 +37,38 @@ impl Entries {
     pub(crate) fn of(&self, segment: &Option<Arc<str>>) -> EntriesOf<'_> {
         EntriesOf {
             managers: &self.managers,
-            capped: segment.as_ref().and_then(|s| self.capped.get(s)),
+            capped: segment
+                .as_ref()
+                .and_then(|s| self.segment_index.get(s))
+                .map(|&at| &self.capped[at]),
         }
     }
 
-    /// `manager`'s entry for `segment`, adding its capped node (and the cap's arc) the first
-    /// time a segment capped there needs it.
+    /// The number of `segment`'s entries, made on first use; `None` without a segment.
+    pub(super) fn segment(&mut self, segment: &Option<Arc<str>>, managers: usize) -> Option<usize> {
+        let segment = segment.as_ref()?;
+        if let Some(&at) = self.segment_index.get(segment) {
+            return Some(at);
+        }
+        self.capped.push(vec![None; managers]);
+        self.segment_index
+            .insert(segment.clone(), self.capped.len() - 1);
+        Some(self.capped.len() - 1)
+    }
+
+    /// `manager`'s entry for `segment` (numbered `at` by [`Entries::segment`]), adding its
+    /// capped node (and the cap's arc) the first time a segment capped there needs it.
     pub(super) fn get_or_add(
         &mut self,
         network: &mut Network,
         managers: &[Manager],
-        (manager, segment): (u32, &Option<Arc<str>>),
+        (manager, segment, at): (u32, &Option<Arc<str>>, Option<usize>),
     ) -> NodeId {
         let node = self.managers[manager as usize];
-        let Some(segment) = segment else { return node };
-        let count = managers.len();
-        let known = self
-            .capped
-            .entry(segment.clone())
-            .or_insert_with(|| vec![None; count]);
-        if let Some(entry) = known[manager as usize] {
+        let (Some(segment), Some(at)) = (segment, at) else {
+            return node;
+        };
+        if let Some(entry) = self.capped[at][manager as usize] {
             return entry;
         }
         let entry = match managers[manager as usize].segment_caps.get(&**segment) {
@@ -66,7 +80,7 @@ impl Entries {
             }
             None => node,
         };
-        known[manager as usize] = Some(entry);
+        self.capped[at][manager as usize] = Some(entry);
         entry
     }
 }

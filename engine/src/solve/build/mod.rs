@@ -97,7 +97,12 @@ pub(super) fn build_network(
         })
         .collect();
     let mut entries = Entries::new(manager_nodes);
-    let mut left_out = LeftOut::new(groups.len());
+    // With a start, the arcs out of a supply node get one unit more than the node can ever
+    // send (its group): never binding, but an arc carrying a whole group is then strictly
+    // between its bounds, so the start's tree hangs the group below its manager, at the
+    // potential its placement gives it, rather than from the root.
+    let slack = i64::from(start.is_some());
+    let mut left_out = LeftOut::new(groups.len(), slack);
     let mut joined = Joined::new();
     // The placement's flow, arc by arc as they are added.
     let mut starting: Vec<(ArcId, i64)> = Vec::new();
@@ -109,15 +114,16 @@ pub(super) fn build_network(
         let size = group.size() as i64;
         let free = network.add_node(group.free().len() as i64);
         let placed = start.and_then(|(placement, _)| placement.pool[g]);
+        let segment = entries.segment(group.segment, managers.len());
         let held = match start {
             Some((placement, k)) => cheapest(&eligible, &placement.price, k, placed),
             None => (0..eligible.len()).collect(),
         };
         let mut to_managers = Vec::with_capacity(held.len());
         for (i, &(manager, affinity)) in eligible.iter().enumerate() {
-            let to = entries.get_or_add(&mut network, managers, (manager, group.segment));
+            let to = entries.get_or_add(&mut network, managers, (manager, group.segment, segment));
             if held.binary_search(&i).is_ok() {
-                let arc = network.add_arc(free, to, size, -affinity);
+                let arc = network.add_arc(free, to, size + slack, -affinity);
                 if let Some((placement, _)) = start
                     && placed == Some(manager)
                 {
@@ -144,10 +150,14 @@ pub(super) fn build_network(
                 let node = network.add_node(n);
                 let current = eligible.iter().find(|(m, _)| *m == manager);
                 let to_manager = current.map(|&(_, affinity)| {
-                    let to = entries.get_or_add(&mut network, managers, (manager, group.segment));
-                    network.add_arc(node, to, n, -affinity)
+                    let to = entries.get_or_add(
+                        &mut network,
+                        managers,
+                        (manager, group.segment, segment),
+                    );
+                    network.add_arc(node, to, n + slack, -affinity)
                 });
-                let to_free = network.add_arc(node, free, n, policy.move_penalty);
+                let to_free = network.add_arc(node, free, n + slack, policy.move_penalty);
                 overflow.push(network.add_arc(node, sink, n, unassigned_penalty));
                 if let Some(stays) = stays {
                     let arc = match to_manager {

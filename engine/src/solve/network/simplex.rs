@@ -296,6 +296,30 @@ impl Simplex {
         if (0..n).any(|u| pred[u] != NONE && excess[u] != 0) {
             return false;
         }
+        // A node with nothing left over and no partial arc out hangs by its cheapest empty
+        // arc out (an arc pointing up may sit empty): a manager whose load ends on a
+        // boundary of its run then hangs below the sink at the price of its next customer,
+        // not from the root. Should that close a cycle, the start is refused below.
+        let mut cheapest_empty = vec![NONE; n];
+        for (e, &f) in flow.iter().enumerate() {
+            let (u, v) = (ix(self.source[e]), ix(self.target[e]));
+            let best = cheapest_empty[u];
+            if f == 0
+                && self.cap[e] > 0
+                && u != v
+                && pred[u] == NONE
+                && excess[u] == 0
+                && (best == NONE || self.cost[e] < self.cost[ix(best)])
+            {
+                cheapest_empty[u] = e as u32;
+            }
+        }
+        for (u, &e) in cheapest_empty.iter().enumerate() {
+            if e != NONE {
+                pred[u] = e;
+                parent[u] = self.target[ix(e)];
+            }
+        }
         // Children lists, then the thread as a preorder from the root; a node never reached
         // sits on a cycle of partial arcs.
         let mut first_child = vec![NONE; n + 1];
@@ -333,6 +357,9 @@ impl Simplex {
                 f if f == self.cap[e] => STATE_UPPER,
                 _ => STATE_TREE,
             };
+        }
+        for &e in pred[..n].iter().filter(|&&e| e != NONE) {
+            self.state[ix(e)] = STATE_TREE;
         }
         for u in 0..n {
             let a = m + u;
