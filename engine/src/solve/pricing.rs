@@ -122,8 +122,11 @@ impl GroupPricing<'_> {
         let entries = self.left_out.entries.of(group.segment);
         let size = group.size() as i64;
         let mut paying: Vec<(i128, u32, NodeId, i64)> = Vec::new();
+        // Both in manager order: one walk skips the held ones.
+        let mut held = held.iter().copied().peekable();
         for &(manager, affinity) in self.prepared.eligible(&group).iter() {
-            if held.binary_search(&manager).is_ok() {
+            while held.next_if(|&h| h < manager).is_some() {}
+            if held.peek() == Some(&manager) {
                 continue;
             }
             let to = entries.get(manager);

@@ -120,9 +120,10 @@ pub(super) fn build_network(
             None => (0..eligible.len()).collect(),
         };
         let mut to_managers = Vec::with_capacity(held.len());
+        let mut held_next = held.iter().copied().peekable();
         for (i, &(manager, affinity)) in eligible.iter().enumerate() {
             let to = entries.get_or_add(&mut network, managers, (manager, group.segment, segment));
-            if held.binary_search(&i).is_ok() {
+            if held_next.next_if_eq(&i).is_some() {
                 let arc = network.add_arc(free, to, size + slack, -affinity);
                 if let Some((placement, _)) = start
                     && placed == Some(manager)
