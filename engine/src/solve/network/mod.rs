@@ -3,7 +3,9 @@
 //! The assignment engine reduces "who serves whom" to one min-cost flow problem: supply nodes
 //! (groups of customers) send their customers through intermediate nodes to managers and on to
 //! a single sink, with a convex load cost expressed as parallel arcs of increasing cost. This
-//! module builds such a network incrementally and solves it exactly in integer arithmetic.
+//! module builds such a network incrementally and solves it exactly in integer arithmetic,
+//! optionally from a given flow and with arcs left to a pricing that brings them in when the
+//! potentials say they would pay (`pricing`).
 //!
 //! Everything that could overflow is checked once, up front, from the inputs (see
 //! [`NetworkError::Overflow`]); the simplex itself then runs on plain `i64` arithmetic that is

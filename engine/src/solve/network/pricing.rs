@@ -13,7 +13,7 @@ use foldhash::HashSet;
 
 use super::NodeId;
 
-/// An arc brought in by a [`Pricing`], with the pricer's key to read its flow back by.
+/// An arc brought in by a pricing, with the pricer's key to read its flow back by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PricedArc {
     /// Where the arc starts.
@@ -22,7 +22,7 @@ pub struct PricedArc {
     pub to: NodeId,
     /// Its capacity (>= 0).
     pub capacity: i64,
-    /// Its cost per unit, at most [`Pricing::max_abs_cost`] in absolute value.
+    /// Its cost per unit, at most the pricing's `max_abs_cost` in absolute value.
     pub cost: i64,
     /// Whatever the pricer needs to know the arc again.
     pub key: u64,

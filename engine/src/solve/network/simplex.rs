@@ -12,9 +12,10 @@
 //! sit at a bound given by their state), so cycle walks never touch the large arc arrays; a
 //! potential update shifts whichever side of the tree is smaller; transit nodes are hung below
 //! the demand nodes by a few cheap initial pivots; the artificial arcs start with a small
-//! cost M, raised to the proven big M only if the first optimum still uses them; and an arc can
-//! be split into parallel pieces between solves without losing the basis (warm start for the
-//! convex rounds of `convex.rs`).
+//! cost M, raised to the proven big M only if the first optimum still uses them; an arc can
+//! be split into parallel pieces, and new arcs added, between solves without losing the basis
+//! (warm start for the convex rounds of `convex.rs` and the arcs priced in); and the first
+//! basis can be that of a given flow (`start_from`) rather than the artificial one.
 //!
 //! All arithmetic is plain `i64`; the caller has proven from the inputs that potentials, reduced
 //! costs and flows stay in range (flows never leave `0..=capacity`).
