@@ -12,6 +12,7 @@ mod entries;
 use entries::CappedArc;
 pub(super) use entries::Entries;
 
+use super::network::union_find::UnionFind;
 use super::network::{ArcId, Network, NodeId};
 use super::objective::{self, Policy, balance_pieces, usable_capacity};
 use super::prepare::{Group, Prepared};
@@ -103,7 +104,9 @@ pub(super) fn build_network(
     // potential its placement gives it, rather than from the root.
     let slack = i64::from(start.is_some());
     let mut left_out = LeftOut::new(groups.len(), slack);
-    let mut joined = Joined::new();
+    // Which nodes left-out arcs join already: each join is declared to the network once per
+    // merge (at most once per node), not once per arc.
+    let mut joined = UnionFind::default();
     // The placement's flow, arc by arc as they are added.
     let mut starting: Vec<(ArcId, i64)> = Vec::new();
 
@@ -133,7 +136,7 @@ pub(super) fn build_network(
                 to_managers.push((manager, affinity, arc));
             } else {
                 left_out.note(affinity);
-                if joined.join(free, to) {
+                if joined.join(free.0, to.0) {
                     network.join(free, to);
                 }
             }
@@ -248,39 +251,4 @@ fn cheapest(eligible: &[(u32, i64)], price: &[i64], k: usize, placed: Option<u32
         positions.sort_unstable();
     }
     positions
-}
-
-/// Which nodes left-out arcs already join (a union-find), so that each join is declared to
-/// the network once per merge, at most once per node, rather than once per arc.
-struct Joined {
-    parent: Vec<u32>,
-}
-
-impl Joined {
-    fn new() -> Joined {
-        Joined { parent: Vec::new() }
-    }
-
-    fn root(&mut self, node: u32) -> u32 {
-        let mut node = node as usize;
-        if node >= self.parent.len() {
-            self.parent.extend(self.parent.len() as u32..=node as u32);
-        }
-        while self.parent[node] as usize != node {
-            let up = self.parent[self.parent[node] as usize];
-            self.parent[node] = up;
-            node = up as usize;
-        }
-        node as u32
-    }
-
-    /// Joins `a` and `b`; false when they were joined already.
-    fn join(&mut self, a: NodeId, b: NodeId) -> bool {
-        let (ra, rb) = (self.root(a.0), self.root(b.0));
-        if ra == rb {
-            return false;
-        }
-        self.parent[ra.max(rb) as usize] = ra.min(rb);
-        true
-    }
 }

@@ -173,12 +173,12 @@ pub(super) fn solve(
             Outcome::Cancelled => return Err(NetworkError::Cancelled),
         };
         let ends = check(network, &runs, &layout, &coarse_flow, &potential);
-        // Only a run cut into all its pieces can fail without being refined, and such a run
-        // is exactly the real one, which the simplex solved optimally: so when nothing is
-        // left to refine, every run has passed (the check guards the loop, not the maths).
+        // Nothing to refine when every run passed. Otherwise only a run cut into all its
+        // pieces can fail without being refined, and such a run is exactly the real one,
+        // which the simplex solved optimally: so nothing to refine means the runs hold.
         let (splits, split_at) = refine(network, &mut runs, &layout, &ends, first_round);
         first_round = false;
-        if ends.iter().all(|&(_, optimal)| optimal) || splits.is_empty() {
+        if splits.is_empty() {
             if let Some(priced) = priced
                 && brought.price(network, priced, &potential, &mut solver)?
             {

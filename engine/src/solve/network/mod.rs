@@ -23,6 +23,7 @@ mod simplex;
 mod split;
 #[cfg(test)]
 mod tests;
+pub(crate) mod union_find;
 
 /// A node of a [`Network`], numbered from 0 in the order the nodes were added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -314,13 +315,13 @@ impl Network {
     /// costs and potentials stay within `i64` ([`NetworkError::Overflow`]); then solves, and
     /// reports [`NetworkError::Infeasible`] when no flow fits the capacities.
     pub fn solve(&self) -> Result<Solution, NetworkError> {
-        self.solve_until(None)
+        self.solve_with(None, None)
     }
 
     /// [`Network::solve`], giving up with [`NetworkError::Cancelled`] soon after `cancel` is
     /// raised from another thread.
     pub fn solve_cancellable(&self, cancel: &Cancel) -> Result<Solution, NetworkError> {
-        self.solve_until(Some(cancel))
+        self.solve_with(None, Some(cancel))
     }
 
     /// [`Network::solve_cancellable`] of the network with every arc `pricing` may bring in:
@@ -333,10 +334,6 @@ impl Network {
         cancel: Option<&Cancel>,
     ) -> Result<Solution, NetworkError> {
         self.solve_with(Some(pricing), cancel)
-    }
-
-    fn solve_until(&self, cancel: Option<&Cancel>) -> Result<Solution, NetworkError> {
-        self.solve_with(None, cancel)
     }
 
     fn solve_with(

@@ -11,6 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use rayon::prelude::*;
 
 use super::pricing::{PartMap, Priced, PricedArc, Pricing};
+use super::union_find::UnionFind;
 use super::{Network, NetworkError, Solution};
 use crate::cancel::Cancel;
 
@@ -56,23 +57,12 @@ pub(super) fn parts(network: &Network, priced: bool) -> Option<Parts> {
     if demands.next().is_some() {
         return None;
     }
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn root(parent: &mut [u32], mut u: u32) -> u32 {
-        while parent[u as usize] != u {
-            let up = parent[parent[u as usize] as usize];
-            parent[u as usize] = up;
-            u = up;
-        }
-        u
-    }
+    let mut sets = UnionFind::default();
     let joins = network.joins.iter().filter(|_| priced);
     let ends = network.source.iter().zip(&network.target);
     for (&u, &v) in ends.chain(joins.map(|(u, v)| (u, v))) {
         if u != sink && v != sink && (u as usize) < n && (v as usize) < n {
-            let (a, b) = (root(&mut parent, u), root(&mut parent, v));
-            if a != b {
-                parent[a.max(b) as usize] = a.min(b);
-            }
+            sets.join(u, v);
         }
     }
     // Pieces in order of their first node; nodes and arcs keep their order within a piece.
@@ -83,7 +73,7 @@ pub(super) fn parts(network: &Network, priced: bool) -> Option<Parts> {
         if u == sink {
             continue;
         }
-        let r = root(&mut parent, u) as usize;
+        let r = sets.root(u) as usize;
         if piece_of[r] == u32::MAX {
             piece_of[r] = pieces.len() as u32;
             pieces.push(Part {
