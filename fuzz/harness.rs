@@ -64,6 +64,17 @@ pub const PAIR_RULES: &str = r#"
 fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
 fn affinity(c, m) { (c.taste * m.bit) % 7 - 3 }
 "#;
+/// [`PAIR_RULES`] with a bonus (or a penalty) for the customer's current manager, written as
+/// a running score: the pair classes may then leave the current manager out.
+pub const PAIR_RULES_WITH_STAY_BONUS: &str = r#"
+fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
+fn affinity(c, m) {
+    let score = 0;
+    score += (c.taste * m.bit) % 7 - 3;
+    if c.manager == m.id { score += m.bit * 3 - 5; }
+    score
+}
+"#;
 const BITS: [i64; 3] = [1, 2, 4];
 /// The unassigned penalty of every small instance.
 pub const UNASSIGNED: i64 = 1_000_000;
@@ -80,6 +91,8 @@ pub struct Instance {
     pub move_penalty: i64,
     /// λ.
     pub balance: i64,
+    /// Whether the rules are [`PAIR_RULES_WITH_STAY_BONUS`] rather than [`PAIR_RULES`].
+    pub stay_bonus: bool,
 }
 
 impl Instance {
@@ -114,6 +127,7 @@ impl Instance {
             staff,
             move_penalty,
             balance,
+            stay_bonus: false,
         })
     }
 
@@ -129,7 +143,19 @@ impl Instance {
     }
 
     pub fn affinity(&self, person: usize, j: usize) -> i64 {
-        (self.people[person].1 * BITS[j]) % 7 - 3
+        let bonus = match self.stay_bonus && self.current(person) == Some(j) {
+            true => BITS[j] * 3 - 5,
+            false => 0,
+        };
+        (self.people[person].1 * BITS[j]) % 7 - 3 + bonus
+    }
+
+    /// The source of the instance's pair rules.
+    pub fn rules(&self) -> &'static str {
+        match self.stay_bonus {
+            true => PAIR_RULES_WITH_STAY_BONUS,
+            false => PAIR_RULES,
+        }
     }
 
     pub fn book(&self) -> Book {

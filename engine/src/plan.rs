@@ -162,7 +162,8 @@ pub struct Plan {
 pub struct NetworkStats {
     /// Distinct customers as the pair rules see them: the pair rules ran once per class.
     pub pair_classes: usize,
-    /// Supply nodes: groups of interchangeable customers, split by current manager.
+    /// Supply nodes: groups of interchangeable customers, split by current manager (customers
+    /// kept at their current manager's entry node count in none).
     pub supply_nodes: usize,
     /// Nodes of the network.
     pub nodes: usize,

@@ -24,8 +24,10 @@ use crate::rules::{AFFINITY, ELIGIBLE, Rulebook};
 
 mod cells;
 mod clauses;
+mod stay;
 mod terms;
 use clauses::{ClauseCache, ClauseTables};
+pub(crate) use stay::{StayBonus, stay_bonus};
 use terms::{TermCache, TermTables};
 
 /// The eligible managers of one class, by index in the managers, with their affinity.
@@ -317,6 +319,24 @@ impl Verdicts {
                 .and_then(|&e| self.eligible.get(e as usize))
                 .map_or(0, |row| row.managers.len()),
         }
+    }
+
+    /// Whether `bonus`, split off `affinity` before these verdicts were reached, leaves them
+    /// exactly the rule's for customers with a manager too: every row with a score came from
+    /// the tables, which would answer it with the bonus terms' steps and values added.
+    pub(crate) fn admit(&self, bonus: &StayBonus) -> bool {
+        let Some(tables) = &self.tables else {
+            return false;
+        };
+        !tables.has_per_pair_terms()
+            && (0..self.len()).all(|r| {
+                let errors = self
+                    .eligible_of
+                    .get(r)
+                    .and_then(|&e| self.eligible.get(e as usize))
+                    .is_some_and(|row| !row.errors.is_empty());
+                errors || tables.answers_beside(r, (bonus.steps, bonus.largest))
+            })
     }
 
     /// The error of the first representative whose pair rules failed, if any.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::build::Built;
+use super::build::{Built, Stay};
 use super::network::{ArcId, Solution};
 use super::objective::{Policy, balance_term};
 use super::prepare::{Group, Prepared};
@@ -30,8 +30,19 @@ pub(super) fn plan(
     for ((group, arcs), priced) in prepared.groups.iter().zip(&built.groups).zip(priced) {
         let mut pool = group.free().to_vec();
         for ((manager, members), stay) in group.staying().zip(&arcs.staying) {
-            let stays = stay.to_manager.map_or(0, flow).min(members.len());
-            let moves = flow(stay.to_free).min(members.len() - stays);
+            let (stays, moves) = match stay.way {
+                Stay::Node {
+                    to_manager,
+                    to_free,
+                } => {
+                    let stays = to_manager.map_or(0, flow).min(members.len());
+                    (stays, flow(to_free).min(members.len() - stays))
+                }
+                Stay::Kept { moving, .. } => {
+                    let moves = flow(moving).min(members.len());
+                    (members.len() - moves, moves)
+                }
+            };
             for &row in &members[..stays] {
                 placed[row] = Some((manager, stay.affinity));
             }
@@ -160,6 +171,12 @@ fn assemble(
             .as_ref()
             .is_some_and(|m| *m != managers[manager as usize].id);
         let paid = current.is_some_and(|c| c != manager);
+        // Customers come back with their class's affinity; their own manager's bonus is
+        // theirs alone.
+        let affinity = match current == Some(manager) {
+            true => affinity.saturating_add(prepared.stay_bonus(manager)),
+            false => affinity,
+        };
         paid_moves += usize::from(paid);
         rehomed += usize::from(moved && !paid);
         let move_penalty = if paid { policy.move_penalty } else { 0 };
@@ -230,7 +247,13 @@ fn assemble(
         supply_nodes: built
             .groups
             .iter()
-            .map(|group| 1 + group.staying.len())
+            .map(|group| {
+                let nodes = group
+                    .staying
+                    .iter()
+                    .filter(|s| matches!(s.way, Stay::Node { .. }));
+                1 + nodes.count()
+            })
             .sum(),
         nodes: built.network.node_count(),
         arcs: built.network.arc_count() + built.left_out.count(),

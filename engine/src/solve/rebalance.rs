@@ -69,7 +69,7 @@ fn rebalance_here(
         Ok((plan, moves))
     };
     // Above this penalty no move pays for itself: only the unavoidable ones remain.
-    let max_affinity = i64::try_from(prepared.eligibility.max_abs_affinity()).unwrap_or(i64::MAX);
+    let max_affinity = i64::try_from(prepared.max_abs_affinity()).unwrap_or(i64::MAX);
     // A balance weight whose costs overflow is rejected by the first solve.
     let customers = book.customers.records.len();
     let max_balance = max_balance_cost(options.policy.balance, &book.managers.records, customers)

@@ -145,9 +145,13 @@ pub(super) fn greedy(managers: &[Manager], prepared: &Prepared, policy: &Policy)
         for (manager, members) in group.staying() {
             let n = members.len() as i64;
             let current = eligible.iter().find(|(m, _)| *m == manager);
-            let stay_cost = current
-                .filter(|_| room.fits(manager, segment, n))
-                .map(|&(_, affinity)| room.next(manager).saturating_sub(affinity));
+            let stay_cost =
+                current
+                    .filter(|_| room.fits(manager, segment, n))
+                    .map(|&(_, affinity)| {
+                        let kept = affinity.saturating_add(prepared.stay_bonus(manager));
+                        room.next(manager).saturating_sub(kept)
+                    });
             let move_cost = room
                 .best(&eligible, segment, n)
                 .map(|(cost, _)| cost.saturating_add(policy.move_penalty));

@@ -444,6 +444,53 @@ fn a_customer_left_out_on_cost_says_so_even_when_room_needs_a_move() {
 }
 
 #[test]
+fn a_current_manager_bonus_does_not_split_the_pair_classes() {
+    let all: &[&str] = &["M-1", "M-2", "M-3"];
+    let staff: &[Staff] = &[("M-1", 2, &[]), ("M-2", 2, &[]), ("M-3", 2, &[])];
+    let people: &[Person] = &[
+        ("A", Some("M-1"), all, "S"),
+        ("B", Some("M-2"), all, "S"),
+        ("C", Some("M-3"), all, "S"),
+        ("D", None, all, "S"),
+        ("E", Some("M-9"), all, "S"),
+    ];
+    let book = allowed_book(staff, people);
+    let rules = |bonus: &str| {
+        Rulebook::compile(&format!(
+            "fn segment(c) {{ c.group }}
+             fn eligible(c, m) {{ m.id in c.allowed }}
+             fn affinity(c, m) {{ let score = 0; score += 1; {bonus} score }}"
+        ))
+        .unwrap()
+    };
+    let exact = |aggregate| AssignOptions {
+        aggregate,
+        ..AssignOptions::new(date("2026-06-30"))
+    };
+    // Only a customer's own manager gains: one class, the bonus on the way to stay.
+    let bonus = rules("if c.manager == m.id { score += 50; }");
+    let plan = assign(&book, &bonus, &exact(true)).unwrap();
+    assert_eq!(plan.network.pair_classes, 1);
+    let apart = assign(&book, &bonus, &exact(false)).unwrap();
+    assert_eq!(plan.objective, apart.objective);
+    for a in plan
+        .assignments
+        .iter()
+        .filter(|a| "ABC".contains(a.customer.as_str()))
+    {
+        assert!(!a.moved);
+        assert_eq!(a.affinity, 51);
+    }
+    // Everyone whose manager is M-1 gains with every manager: that is more than a bonus, and
+    // the classes keep the current manager.
+    let favour = rules("if c.manager == \"M-1\" { score += 50; }");
+    let plan = assign(&book, &favour, &exact(true)).unwrap();
+    assert_eq!(plan.network.pair_classes, people.len());
+    let apart = assign(&book, &favour, &exact(false)).unwrap();
+    assert_eq!(plan.objective, apart.objective);
+}
+
+#[test]
 fn room_through_an_arc_never_priced_in_still_makes_a_customer_left_out_on_cost() {
     // As above, but Y's way to M-2 costs so much that the solve never brings it in: the
     // search for room must still see it, or X would be reported out for want of room.

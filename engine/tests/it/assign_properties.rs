@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 use crate::support::date;
 
-use crate::fuzz_replay::harness::{Instance, PAIR_RULES as RULES, UNASSIGNED};
+use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
 
 fn instance() -> impl Strategy<Value = Instance> {
     (1usize..=3).prop_flat_map(|m| {
@@ -21,13 +21,17 @@ fn instance() -> impl Strategy<Value = Instance> {
             proptest::collection::vec((0u32..=3, proptest::option::of(0u32..=2)), m),
             0i64..300,
             0i64..3,
+            any::<bool>(),
         )
-            .prop_map(|(people, staff, move_penalty, balance)| Instance {
-                people,
-                staff,
-                move_penalty,
-                balance,
-            })
+            .prop_map(
+                |(people, staff, move_penalty, balance, stay_bonus)| Instance {
+                    people,
+                    staff,
+                    move_penalty,
+                    balance,
+                    stay_bonus,
+                },
+            )
     })
 }
 
@@ -92,7 +96,7 @@ proptest! {
 
     #[test]
     fn the_plan_is_optimal_feasible_and_maximal(instance in instance(), one_arc in any::<bool>()) {
-        let rules = Rulebook::compile(RULES).unwrap();
+        let rules = Rulebook::compile(instance.rules()).unwrap();
         let book = instance.book();
         let options = options(&instance, true, 1);
         let options = if one_arc { priced(options) } else { options };
@@ -118,7 +122,7 @@ proptest! {
 
     #[test]
     fn aggregation_and_threads_never_change_the_plan(instance in instance()) {
-        let rules = Rulebook::compile(RULES).unwrap();
+        let rules = Rulebook::compile(instance.rules()).unwrap();
         let book = instance.book();
         let aggregated = assign(&book, &rules, &options(&instance, true, 1)).unwrap();
         let per_customer = assign(&book, &rules, &options(&instance, false, 1)).unwrap();
@@ -135,7 +139,7 @@ proptest! {
 
     #[test]
     fn the_residual_network_has_no_negative_cycle(instance in instance()) {
-        let rules = Rulebook::compile(RULES).unwrap();
+        let rules = Rulebook::compile(instance.rules()).unwrap();
         let network = apportion::solve::assignment_network(&instance.book(), &rules, &options(&instance, true, 1)).unwrap();
         let solution = network.solve().unwrap();
         let mut residual = DiGraph::<(), f64>::new();

@@ -175,10 +175,16 @@ impl TermTables {
     /// start plus the largest contribution of each row cannot overflow, so no partial sum
     /// can. Where this says no, the row may still be answerable; the caller then settles it.
     pub(super) fn answers(&self, r: usize) -> bool {
-        if self.steps > self.budget {
+        self.answers_beside(r, (0, 0))
+    }
+
+    /// [`TermTables::answers`] for a rule with more terms than the tables hold, which spend
+    /// at most `steps` and add at most `largest` in absolute value.
+    pub(super) fn answers_beside(&self, r: usize, (steps, largest): (u64, u64)) -> bool {
+        if self.steps.saturating_add(steps) > self.budget {
             return false;
         }
-        let mut most = self.start.unsigned_abs();
+        let mut most = self.start.unsigned_abs().saturating_add(largest);
         for term in &self.terms {
             let row = match term {
                 Table::Dense {

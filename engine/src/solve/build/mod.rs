@@ -8,6 +8,9 @@
 //! the solve (`pricing`), and the network starts from a greedy placement (`start`).
 
 mod entries;
+pub(super) mod kept;
+
+use std::collections::HashSet;
 
 use entries::CappedArc;
 pub(super) use entries::Entries;
@@ -32,6 +35,15 @@ pub const DEFAULT_ARCS_PER_GROUP: usize = 32;
 /// the lender's per-customer 100k × 1,000 has 16M.
 pub(super) const SPARSE_ABOVE: usize = 1_000_000;
 
+/// How a large network starts: from a placement, each group's free node holding `arcs` of its
+/// manager arcs, and customers with a current manager kept at its entry but for the staying
+/// nodes (group, position) in `apart`, which get a node of their own.
+pub(super) struct Start<'a> {
+    pub(super) placement: &'a Placement,
+    pub(super) arcs: usize,
+    pub(super) apart: &'a HashSet<(usize, usize)>,
+}
+
 /// The arcs of one group that carry customers somewhere.
 pub(super) struct GroupArcs {
     /// The group's free node, where its movers and new customers start.
@@ -43,11 +55,29 @@ pub(super) struct GroupArcs {
     pub(super) staying: Vec<StayArcs>,
 }
 
-/// A staying node's ways out: to its current manager (if eligible), or to the free node.
+/// The ways out of a group's customers with one current manager.
 pub(super) struct StayArcs {
-    pub(super) to_manager: Option<ArcId>,
-    pub(super) to_free: ArcId,
+    pub(super) way: Stay,
+    /// The class's affinity with the current manager, without the stay bonus.
     pub(super) affinity: i64,
+}
+
+/// Where a group's customers with one current manager start.
+pub(super) enum Stay {
+    /// A node of their own: to the manager (if eligible), or to the group's free node.
+    Node {
+        to_manager: Option<ArcId>,
+        to_free: ArcId,
+    },
+    /// Kept where the manager's customers enter (`entry` supplies them), `moving` taking those
+    /// who leave on to the group's free node: at the move penalty plus the affinity `kept`
+    /// they give up. Most stay, and a node each would be most of a large network; the
+    /// optimum must then prove them placed (see [`kept`]).
+    Kept {
+        entry: NodeId,
+        moving: ArcId,
+        kept: i64,
+    },
 }
 
 /// The network and the arcs needed to read a plan back from its flow.
@@ -73,7 +103,7 @@ pub(super) fn build_network(
     book: &Book,
     prepared: &Prepared,
     policy: &Policy,
-    start: Option<(&Placement, usize)>,
+    start: Option<&Start<'_>>,
 ) -> Result<Built> {
     let managers = &book.managers.records;
     let groups = &prepared.groups;
@@ -81,9 +111,8 @@ pub(super) fn build_network(
     policy.check()?;
     let total = groups.customers();
     let capacity_of = |m: &crate::model::Manager| usable_capacity(m.capacity, total);
-    let unassigned_penalty = objective::unassigned_penalty(policy, managers, total, || {
-        prepared.eligibility.max_abs_affinity()
-    })?;
+    let unassigned_penalty =
+        objective::unassigned_penalty(policy, managers, total, || prepared.max_abs_affinity())?;
 
     let mut network = Network::new();
     let sink = network.add_node(-(total as i64));
@@ -116,10 +145,10 @@ pub(super) fn build_network(
         let eligible = eligible_of(&group);
         let size = group.size() as i64;
         let free = network.add_node(group.free().len() as i64);
-        let placed = start.and_then(|(placement, _)| placement.pool[g]);
+        let placed = start.and_then(|start| start.placement.pool[g]);
         let segment = entries.segment(group.segment, managers.len());
         let held = match start {
-            Some((placement, k)) => cheapest(&eligible, &placement.price, k, placed),
+            Some(start) => cheapest(&eligible, &start.placement.price, start.arcs, placed),
             None => (0..eligible.len()).collect(),
         };
         let mut to_managers = Vec::with_capacity(held.len());
@@ -128,10 +157,10 @@ pub(super) fn build_network(
             let to = entries.get_or_add(&mut network, managers, (manager, group.segment, segment));
             if held_next.next_if_eq(&i).is_some() {
                 let arc = network.add_arc(free, to, size + slack, -affinity);
-                if let Some((placement, _)) = start
+                if let Some(start) = start
                     && placed == Some(manager)
                 {
-                    starting.push((arc, pool_of(&group, &placement.stays[g])));
+                    starting.push((arc, pool_of(&group, &start.placement.stays[g])));
                 }
                 to_managers.push((manager, affinity, arc));
             } else {
@@ -145,35 +174,55 @@ pub(super) fn build_network(
             left_out.hold(g, free, to_managers.iter().map(|&(m, _, _)| m).collect());
         }
         overflow.push(network.add_arc(free, sink, size, unassigned_penalty));
-        let stays = start.map(|(placement, _)| &placement.stays[g]);
         let staying = group
             .staying()
             .enumerate()
             .map(|(s, (manager, members))| {
                 let n = members.len() as i64;
-                let node = network.add_node(n);
-                let current = eligible.iter().find(|(m, _)| *m == manager);
-                let to_manager = current.map(|&(_, affinity)| {
-                    let to = entries.get_or_add(
-                        &mut network,
-                        managers,
-                        (manager, group.segment, segment),
-                    );
-                    network.add_arc(node, to, n + slack, -affinity)
+                let affinity = eligible
+                    .iter()
+                    .find(|(m, _)| *m == manager)
+                    .map(|&(_, a)| a);
+                let kept = affinity.map(|a| a.saturating_add(prepared.stay_bonus(manager)));
+                let entry = affinity.map(|_| {
+                    entries.get_or_add(&mut network, managers, (manager, group.segment, segment))
                 });
-                let to_free = network.add_arc(node, free, n + slack, policy.move_penalty);
-                overflow.push(network.add_arc(node, sink, n, unassigned_penalty));
-                if let Some(stays) = stays {
-                    let arc = match to_manager {
-                        Some(arc) if stays[s] => arc,
-                        _ => to_free,
-                    };
-                    starting.push((arc, n));
-                }
+                let stays = start.map(|start| start.placement.stays[g][s]);
+                let way = match (entry, kept, start) {
+                    (Some(entry), Some(kept), Some(start)) if !start.apart.contains(&(g, s)) => {
+                        network.add_supply(entry, n);
+                        let cost = policy.move_penalty.saturating_add(kept);
+                        let moving = network.add_arc(entry, free, n, cost);
+                        starting.push((moving, if stays == Some(true) { 0 } else { n }));
+                        Stay::Kept {
+                            entry,
+                            moving,
+                            kept,
+                        }
+                    }
+                    _ => {
+                        let node = network.add_node(n);
+                        let to_manager = entry
+                            .zip(kept)
+                            .map(|(to, kept)| network.add_arc(node, to, n + slack, -kept));
+                        let to_free = network.add_arc(node, free, n + slack, policy.move_penalty);
+                        overflow.push(network.add_arc(node, sink, n, unassigned_penalty));
+                        if let Some(stays) = stays {
+                            let arc = match to_manager {
+                                Some(arc) if stays => arc,
+                                _ => to_free,
+                            };
+                            starting.push((arc, n));
+                        }
+                        Stay::Node {
+                            to_manager,
+                            to_free,
+                        }
+                    }
+                };
                 StayArcs {
-                    to_manager,
-                    to_free,
-                    affinity: current.map_or(0, |&(_, a)| a),
+                    way,
+                    affinity: affinity.unwrap_or(0),
                 }
             })
             .collect();
@@ -183,12 +232,12 @@ pub(super) fn build_network(
             staying,
         });
     }
-    if let Some((placement, _)) = start {
+    if let Some(start) = start {
         let flow = start_flow(
             &network,
             starting,
             (&loads, &entries.capped_arcs),
-            placement,
+            start.placement,
         );
         network.start_from(flow, left_out.count() > 0);
     }

@@ -165,6 +165,14 @@ impl Network {
         NodeId(id)
     }
 
+    /// Adds `amount` units to what `node` supplies (see [`Network::add_node`]); an unknown node
+    /// is left as it is.
+    pub(crate) fn add_supply(&mut self, node: NodeId, amount: i64) {
+        if let Some(supply) = self.supply.get_mut(node.0 as usize) {
+            *supply = supply.saturating_add(amount);
+        }
+    }
+
     /// Adds an arc carrying between 0 and `capacity` units from `from` to `to` at `cost` per unit.
     /// A capacity at or above the total supply is effectively unlimited. Invalid arcs (negative
     /// capacity, unknown node) are reported by [`Network::solve`].

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use crate::model::{Customer, Schema, Value};
-use crate::rules::Rulebook;
 use crate::rules::keys::{KeyMaker, Regions};
+use crate::rules::{RECORD_MANAGER, Rulebook};
 
 /// Pair classes in order of first appearance: `class_of[i]` for each profiled customer, and
 /// each class's first customer as its representative.
@@ -16,12 +16,14 @@ pub(crate) struct PairClasses {
     pub(crate) representatives: Vec<usize>,
 }
 
-/// Splits the profiled customers (those with `derived` values) into pair classes.
+/// Splits the profiled customers (those with `derived` values) into pair classes; with
+/// `stay_bonus_split`, the pair rules' only use of the current manager is a bonus kept apart
+/// (see [`StayBonus`](crate::eval::pair::StayBonus)), and classes ignore it.
 pub(crate) fn pair_classes(
     rulebook: &Rulebook,
     (schema, regions): (&Schema, &Regions),
-    customers: &[Customer],
-    derived: &[Option<&[Value]>],
+    (customers, derived): (&[Customer], &[Option<&[Value]>]),
+    stay_bonus_split: bool,
 ) -> PairClasses {
     let pair = rulebook.pair_rules();
     let profiled: Vec<(usize, &Customer, &[Value])> = customers
@@ -42,7 +44,13 @@ pub(crate) fn pair_classes(
             representatives,
         };
     }
-    let keys = KeyMaker::new(rulebook, schema, &pair.customer_reads, regions);
+    let reads: Vec<String> = pair
+        .customer_reads
+        .iter()
+        .filter(|read| !(stay_bonus_split && *read == RECORD_MANAGER))
+        .cloned()
+        .collect();
+    let keys = KeyMaker::new(rulebook, schema, &reads, regions);
     let (classes, firsts) = keys.classes(profiled.iter().map(|&(_, c, d)| (c, d)));
     for (&(row, ..), class) in profiled.iter().zip(classes) {
         class_of[row] = Some(class as u32);

@@ -15,8 +15,8 @@ pub(crate) use groups::{Group, Groups};
 use super::assign::AssignOptions;
 use crate::cancel::Cancel;
 use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError};
-use crate::eval::pair::{self, Representative};
-use crate::model::{Book, ManagerId, Value};
+use crate::eval::pair::{self, Representative, StayBonus};
+use crate::model::{Book, Customer, ManagerId, Value};
 use crate::plan::UnassignedReason;
 use crate::profile::{OnRuleError, ProfileOptions};
 use crate::rules::Rulebook;
@@ -32,6 +32,9 @@ pub(crate) struct Prepared {
     pub(crate) groups: Groups,
     pub(crate) eligibility: pair::Verdicts,
     pub(crate) segments: Vec<Option<Arc<str>>>,
+    /// Per manager, what `affinity` adds for a customer it already serves beyond the class's
+    /// row; empty when classes keep the current manager in their key (see [`StayBonus`]).
+    stay_bonus: Vec<i64>,
 }
 
 impl Prepared {
@@ -40,6 +43,19 @@ impl Prepared {
         self.eligibility
             .get(group.class as usize)
             .unwrap_or(Cow::Borrowed(&[]))
+    }
+
+    /// What `affinity` adds, beyond a class's row, for a customer `manager` already serves.
+    pub(crate) fn stay_bonus(&self, manager: u32) -> i64 {
+        self.stay_bonus.get(manager as usize).copied().unwrap_or(0)
+    }
+
+    /// The largest affinity of any eligible pair in absolute value, a bound for the costs.
+    pub(crate) fn max_abs_affinity(&self) -> u64 {
+        let bonus = self.stay_bonus.iter().map(|b| b.unsigned_abs()).max();
+        self.eligibility
+            .max_abs_affinity()
+            .saturating_add(bonus.unwrap_or(0))
     }
 }
 
@@ -92,33 +108,58 @@ pub(crate) fn prepare(
             options.as_of,
         )
     });
-    let pair_classes = classes::pair_classes(
-        rulebook,
-        (
-            &book.customers.schema,
-            regions.as_ref().unwrap_or(&Regions::none()),
-        ),
-        customers,
-        &derived,
-    );
-    let representatives: Vec<Representative<'_>> = pair_classes
-        .representatives
-        .iter()
-        .filter_map(|&row| {
-            Some(Representative {
-                customer: &customers[row],
-                derived: derived[row]?,
+    // Pair classes and the pair rules' verdicts, with a current-manager bonus kept apart
+    // when the rules allow it exactly (`split`), else with the current manager in the key.
+    let exact = Regions::none();
+    let keyed = (&book.customers.schema, regions.as_ref().unwrap_or(&exact));
+    let evaluate = |split: bool| {
+        let pair_classes = classes::pair_classes(rulebook, keyed, (customers, &derived), split);
+        // Split, the rules see each class as a customer without a manager.
+        let masked: Vec<Customer> = match split {
+            true => (pair_classes.representatives.iter())
+                .map(|&row| Customer {
+                    manager: None,
+                    ..customers[row].clone()
+                })
+                .collect(),
+            false => Vec::new(),
+        };
+        let representatives: Vec<Representative<'_>> = (pair_classes.representatives.iter())
+            .enumerate()
+            .filter_map(|(i, &row)| {
+                Some(Representative {
+                    customer: masked.get(i).unwrap_or(&customers[row]),
+                    derived: derived[row]?,
+                })
             })
-        })
-        .collect();
-    let eligibility = pair::evaluate(
-        rulebook,
-        &book.customers.schema,
-        &book.managers,
-        &representatives,
-        (options.as_of, regions.as_ref()),
-        options.cancel.as_ref(),
-    );
+            .collect();
+        let eligibility = pair::evaluate(
+            rulebook,
+            &book.customers.schema,
+            &book.managers,
+            &representatives,
+            (options.as_of, regions.as_ref()),
+            options.cancel.as_ref(),
+        );
+        (pair_classes, eligibility)
+    };
+    let bonus = regions
+        .is_some()
+        .then(|| stay_bonus(rulebook, book, &derived, options))
+        .flatten();
+    let (pair_classes, eligibility, stay_bonus) = match bonus {
+        Some(bonus) => match evaluate(true) {
+            (classes, verdicts) if verdicts.admit(&bonus) => (classes, verdicts, bonus.per_manager),
+            _ => {
+                let (classes, verdicts) = evaluate(false);
+                (classes, verdicts, Vec::new())
+            }
+        },
+        None => {
+            let (classes, verdicts) = evaluate(false);
+            (classes, verdicts, Vec::new())
+        }
+    };
     if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
         return Err(Error::Cancelled);
     }
@@ -157,7 +198,42 @@ pub(crate) fn prepare(
         groups,
         eligibility,
         segments,
+        stay_bonus,
     })
+}
+
+/// The current-manager bonus of the pair rules, if they have one to keep apart and it never
+/// makes keeping a customer dearer than moving them would be: a customer's way back to their
+/// own manager through the movers must never be the cheaper one.
+fn stay_bonus(
+    rulebook: &Rulebook,
+    book: &Book,
+    derived: &[Option<&[Value]>],
+    options: &AssignOptions,
+) -> Option<StayBonus> {
+    let customers = &book.customers.records;
+    let (row, derived) = derived
+        .iter()
+        .enumerate()
+        .find_map(|(row, d)| Some((row, (*d)?)))?;
+    let template = Representative {
+        customer: &customers[row],
+        derived,
+    };
+    let bonus = pair::stay_bonus(
+        rulebook,
+        &book.customers.schema,
+        &book.managers,
+        (customers, &template),
+        options.as_of,
+        options.cancel.as_ref(),
+    )?;
+    let move_penalty = options.policy.move_penalty;
+    bonus
+        .per_manager
+        .iter()
+        .all(|&b| b.saturating_add(move_penalty) >= 0)
+        .then_some(bonus)
 }
 
 pub(crate) fn check_unique_ids(book: &Book) -> Result<()> {
