@@ -270,6 +270,9 @@ impl Simplex {
     /// that hang from the root have something left over, and the arcs strictly between their
     /// bounds make no cycle: what an assignment's greedy placement gives (`start`).
     fn start_from(&mut self, supply: &[i64], flow: &[i64], artificial_cost: i64) -> bool {
+        const UNSEEN: u8 = 0;
+        const ON_PATH: u8 = 1;
+        const DONE: u8 = 2;
         let (n, m) = (supply.len(), self.arc_num);
         if flow.len() != m {
             return false;
@@ -319,6 +322,32 @@ impl Simplex {
             if e != NONE {
                 pred[u] = e;
                 parent[u] = self.target[ix(e)];
+            }
+        }
+        // An empty arc may close a cycle (a manager's entry hanging by the arc its movers
+        // take to a group placed with that very manager): each node has one parent, so one
+        // walk per node finds every cycle, and one of its empty arcs is given up for the
+        // root. A cycle of partial arcs alone is left for the check below to refuse.
+        let mut state = vec![UNSEEN; n + 1];
+        state[n] = DONE;
+        let mut path = Vec::new();
+        for first in 0..n {
+            path.clear();
+            let mut at = first;
+            while state[at] == UNSEEN {
+                state[at] = ON_PATH;
+                path.push(at);
+                at = ix(parent[at]);
+            }
+            if state[at] == ON_PATH {
+                let from = path.iter().position(|&p| p == at).unwrap_or(0);
+                if let Some(&cut) = path[from..].iter().find(|&&p| cheapest_empty[p] != NONE) {
+                    pred[cut] = NONE;
+                    parent[cut] = root;
+                }
+            }
+            for &p in &path {
+                state[p] = DONE;
             }
         }
         // Children lists, then the thread as a preorder from the root; a node never reached
@@ -1074,5 +1103,24 @@ impl Simplex {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_whose_empty_arcs_close_a_cycle_is_still_taken() {
+        // Node 1 is a full manager that supplies a customer kept there; node 2 is a group's
+        // free node placed with it. The manager's only empty arc out leads to the free node,
+        // whose partial arc leads back: the manager must hang from the root instead.
+        let supply = [-2, 1, 1];
+        let (source, target) = ([1, 2, 1], [0, 1, 2]);
+        let (capacity, cost) = ([2, 2, 1], [1, 0, 5]);
+        let mut simplex = Simplex::new(&supply, &source, &target, &capacity, &cost, 100);
+        assert!(simplex.start_from(&supply, &[2, 1, 0], 100));
+        assert!(simplex.run(None));
+        assert_eq!(simplex.flows(), Some(vec![2, 1, 0]));
     }
 }
