@@ -27,7 +27,7 @@ mod clauses;
 mod stay;
 mod terms;
 use clauses::{ClauseCache, ClauseTables};
-pub(crate) use stay::{StayBonus, stay_bonus};
+pub(crate) use stay::{Current, StayBonus, stay_bonus, stay_terms};
 use terms::{TermCache, TermTables};
 
 /// The eligible managers of one class, by index in the managers, with their affinity.
@@ -319,6 +319,20 @@ impl Verdicts {
                 .and_then(|&e| self.eligible.get(e as usize))
                 .map_or(0, |row| row.managers.len()),
         }
+    }
+
+    /// The class of `eligible`'s reads of representative `r`, whose managers
+    /// [`Verdicts::class_managers`] lists; `None` where rows were decided whole.
+    pub(crate) fn eligible_class(&self, r: usize) -> Option<u32> {
+        self.tables.as_ref()?;
+        self.eligible_of.get(r).copied()
+    }
+
+    /// The managers class `e` of `eligible`'s reads finds eligible, in order.
+    pub(crate) fn class_managers(&self, e: u32) -> &[u32] {
+        self.eligible
+            .get(e as usize)
+            .map_or(&[], |row| row.before_first_error())
     }
 
     /// Whether `bonus`, split off `affinity` before these verdicts were reached, leaves them

@@ -488,6 +488,24 @@ fn a_current_manager_bonus_does_not_split_the_pair_classes() {
     assert_eq!(plan.network.pair_classes, people.len());
     let apart = assign(&book, &favour, &exact(false)).unwrap();
     assert_eq!(plan.objective, apart.objective);
+    // Only pairs that can be made matter: M-1's customers favoured at M-3, where none of them
+    // is eligible, is still a bonus.
+    let two: &[&str] = &["M-1", "M-2"];
+    let people: &[Person] = &[
+        ("A", Some("M-1"), two, "S"),
+        ("B", Some("M-2"), two, "S"),
+        ("C", Some("M-3"), all, "S"),
+        ("D", None, all, "S"),
+    ];
+    let book = allowed_book(staff, people);
+    let elsewhere = rules(
+        "if c.manager == m.id { score += 50; }
+         if c.manager == \"M-1\" && m.id == \"M-3\" { score += 7; }",
+    );
+    let plan = assign(&book, &elsewhere, &exact(true)).unwrap();
+    assert_eq!(plan.network.pair_classes, 2);
+    let apart = assign(&book, &elsewhere, &exact(false)).unwrap();
+    assert_eq!(plan.objective, apart.objective);
 }
 
 #[test]

@@ -4,8 +4,9 @@
 //! manager, so customers with different managers would fall into different pair classes: a
 //! lender's 100k borrowers made 89k classes where the other fields made 21k. When every term
 //! of a running-score `affinity` that reads `c.manager` reads nothing else of the customer,
-//! and evaluating those terms for every current manager in the book against every manager
-//! shows that they only tell a customer's own manager apart, the affinity is exactly
+//! and evaluating those terms for every current manager in the book against the managers its
+//! customers find eligible shows that they only tell a customer's own manager apart, the
+//! affinity of every pair that matters is exactly
 //! `a(c without a manager, m) + bonus(m)·[m is c's manager]`. Pair classes then ignore the
 //! current manager, their rules run as for a customer without one, and the bonus goes on the
 //! arc that keeps a customer with its manager. Anything else keeps the classes as they were.
@@ -20,8 +21,8 @@ use crate::date::Date;
 use crate::model::{Customer, ManagerId, Managers, Schema};
 use crate::rules::{RECORD_MANAGER, Rulebook};
 
-/// Evaluations (current managers × managers × terms) above which the check would cost more
-/// than the classes it saves; 2,000 managers take 4M.
+/// Evaluations (pairs of a current manager and an eligible manager, times terms) above which
+/// the check would cost more than the classes it saves.
 const MOST_CELLS: usize = 1 << 24;
 
 /// Term values beyond which a bonus is not split off: partial sums of the whole rule then
@@ -40,19 +41,16 @@ pub(crate) struct StayBonus {
     pub(crate) largest: u64,
 }
 
-/// The current-manager bonus of `rulebook`'s `affinity` over `customers`, if it has that shape
-/// (see the module). `template` is any profiled customer: the bonus terms read nothing of it
-/// but its manager.
-pub(crate) fn stay_bonus(
+/// The terms of `rulebook`'s running-score `affinity` that read the current manager, when
+/// they read nothing else of the customer and nothing else in the pair rules reads it: the
+/// shape a bonus can be split off (see the module); `None` otherwise.
+pub(crate) fn stay_terms(
     rulebook: &Rulebook,
     customer_schema: &Schema,
     managers: &Managers,
-    (customers, template): (&[Customer], &Representative<'_>),
     as_of: Date,
-    cancel: Option<&Cancel>,
-) -> Option<StayBonus> {
+) -> Option<Vec<usize>> {
     let pair = rulebook.pair_rules();
-    let reads_manager = |reads: &[String]| reads.iter().any(|r| r == RECORD_MANAGER);
     if pair.affinity.is_none()
         || pair.reads_customer_dynamically
         || reads_manager(&pair.eligible_reads)
@@ -62,8 +60,7 @@ pub(crate) fn stay_bonus(
     }
     let slots = Slots::for_customers(customer_schema, rulebook);
     let records = manager_records(managers, rulebook);
-    let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
-    let sum = new_worker().sum?;
+    let sum = Worker::new(rulebook, &slots, (managers, &records), as_of, None).sum?;
     let mut terms = Vec::new();
     for term in &sum.terms {
         // A term handing the customer on whole may read its manager anywhere.
@@ -75,30 +72,50 @@ pub(crate) fn stay_bonus(
             terms.push(term.function);
         }
     }
-    let values = current_managers(customers, managers);
-    let count = managers.records.len();
-    if values
-        .len()
-        .saturating_mul(count)
-        .saturating_mul(terms.len())
-        > MOST_CELLS
-    {
+    Some(terms)
+}
+
+fn reads_manager(reads: &[String]) -> bool {
+    reads.iter().any(|r| r == RECORD_MANAGER)
+}
+
+/// The bonus of `terms` (from [`stay_terms`]), if they only tell a customer's own manager
+/// apart among the pairs that matter: `currents` lists each current manager in the book
+/// (by index among the managers, else a departed one's id) with the managers its customers
+/// find eligible, in order. `template` is any profiled customer: the terms read nothing of it
+/// but its manager.
+pub(crate) fn stay_bonus(
+    rulebook: &Rulebook,
+    (customer_schema, managers): (&Schema, &Managers),
+    terms: &[usize],
+    (currents, template): (&[(Current, Vec<u32>)], &Representative<'_>),
+    as_of: Date,
+    cancel: Option<&Cancel>,
+) -> Option<StayBonus> {
+    let cells: usize = currents.iter().map(|(_, m)| m.len()).sum();
+    if cells.saturating_mul(terms.len()) > MOST_CELLS {
         return None;
     }
-    let row_of = |worker: &mut Worker, value: &Option<ManagerId>| {
+    let slots = Slots::for_customers(customer_schema, rulebook);
+    let records = manager_records(managers, rulebook);
+    let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
+    let count = managers.records.len() as u32;
+    // The terms' sum for a customer whose manager is `current`, at each of `wanted`, with
+    // the most steps and the largest value they took.
+    let cells_of = |worker: &mut Worker, current: Option<ManagerId>, wanted: &[u32]| {
         let customer = Customer {
-            manager: value.clone(),
+            manager: current,
             ..template.customer.clone()
         };
         worker.lend_record(&Representative {
             customer: &customer,
             derived: template.derived,
         });
-        let mut row = Vec::with_capacity(count);
         let (mut steps, mut largest) = (0u64, 0u64);
-        for m in 0..count as u32 {
+        let mut values = Vec::with_capacity(wanted.len());
+        for &m in wanted {
             let (mut value, mut spent) = (0i64, 0u64);
-            for &term in &terms {
+            for &term in terms {
                 let (v, s) = worker.term(term, m)?;
                 if v.unsigned_abs() > LARGEST_VALUE as u64 {
                     return None;
@@ -108,44 +125,49 @@ pub(crate) fn stay_bonus(
                 spent = spent.saturating_add(s);
             }
             steps = steps.max(spent);
-            row.push(value);
+            values.push(value);
         }
-        Some((row, steps, largest))
+        Some((values, steps, largest))
     };
-    // Without a manager: the affinity pair classes will see.
-    let (base, mut steps, mut largest) = row_of(&mut new_worker(), &None)?;
-    // `values` are none, then the managers in order, then the departed: a value's own
-    // manager is at its place less one.
-    let own_manager = |i: usize| (1..=count).contains(&i).then(|| i - 1);
-    let own: Vec<Option<(i64, u64, u64)>> = values
+    // Without a manager, against every manager: the affinity pair classes see.
+    let every: Vec<u32> = (0..count).collect();
+    let (base, mut steps, mut largest) = cells_of(&mut new_worker(), None, &every)?;
+    let checked: Vec<Option<(i64, u64, u64)>> = currents
         .par_iter()
-        .enumerate()
-        .with_min_len(job_size(values.len()))
-        .map_init(new_worker, |worker, (i, value)| {
+        .with_min_len(job_size(currents.len()))
+        .map_init(new_worker, |worker, (current, wanted)| {
             if cancel.is_some_and(Cancel::is_cancelled) {
                 return None;
             }
-            let (row, steps, largest) = row_of(worker, value)?;
-            let mine = own_manager(i);
-            // Only the customer's own manager may see anything but the base.
-            let differs = row
-                .iter()
-                .zip(&base)
-                .enumerate()
-                .any(|(m, (a, b))| a != b && Some(m) != mine);
-            if differs {
-                return None;
+            let (id, own) = match current {
+                Current::Manager(m) => (managers.records.get(*m as usize)?.id.clone(), Some(*m)),
+                Current::Departed(id) => (id.clone(), None),
+            };
+            let mut wanted = wanted.clone();
+            wanted.extend(own);
+            wanted.sort_unstable();
+            wanted.dedup();
+            let (values, steps, largest) = cells_of(worker, Some(id), &wanted)?;
+            let mut bonus = 0;
+            for (&m, value) in wanted.iter().zip(values) {
+                let differs = value - *base.get(m as usize)?;
+                // Only the customer's own manager may see anything but the base.
+                match Some(m) == own {
+                    true => bonus = differs,
+                    false if differs != 0 => return None,
+                    false => {}
+                }
             }
-            Some((mine.map_or(0, |m| row[m] - base[m]), steps, largest))
+            Some((bonus, steps, largest))
         })
         .collect();
-    let mut per_manager = vec![0; count];
-    for (i, own) in own.into_iter().enumerate() {
-        let (bonus, s, l) = own?;
+    let mut per_manager = vec![0; count as usize];
+    for ((current, _), checked) in currents.iter().zip(checked) {
+        let (bonus, s, l) = checked?;
         steps = steps.max(s);
         largest = largest.max(l);
-        if let Some(m) = own_manager(i) {
-            per_manager[m] = bonus;
+        if let Current::Manager(m) = current {
+            per_manager[*m as usize] = bonus;
         }
     }
     Some(StayBonus {
@@ -155,21 +177,9 @@ pub(crate) fn stay_bonus(
     })
 }
 
-/// Every current manager the bonus must be checked for: none, each manager, and each id
-/// of the book no manager has (a manager who left), once.
-fn current_managers(customers: &[Customer], managers: &Managers) -> Vec<Option<ManagerId>> {
-    let mut values: Vec<Option<ManagerId>> = std::iter::once(None)
-        .chain(managers.records.iter().map(|m| Some(m.id.clone())))
-        .collect();
-    let known: std::collections::HashSet<&ManagerId> =
-        managers.records.iter().map(|m| &m.id).collect();
-    let mut left: Vec<&ManagerId> = customers
-        .iter()
-        .filter_map(|c| c.manager.as_ref())
-        .filter(|m| !known.contains(m))
-        .collect();
-    left.sort_unstable();
-    left.dedup();
-    values.extend(left.into_iter().map(|m| Some(m.clone())));
-    values
+/// A customer's current manager: one of the managers (by index), or one who left.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Current {
+    Manager(u32),
+    Departed(ManagerId),
 }

@@ -4,6 +4,7 @@
 
 mod classes;
 mod groups;
+mod stay;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ pub(crate) use groups::{Group, Groups};
 use super::assign::AssignOptions;
 use crate::cancel::Cancel;
 use crate::error::{Error, InputError, Location, RecordKind, Result, RuleError};
-use crate::eval::pair::{self, Representative, StayBonus};
+use crate::eval::pair::{self, Representative};
 use crate::model::{Book, Customer, ManagerId, Value};
 use crate::plan::UnassignedReason;
 use crate::profile::{OnRuleError, ProfileOptions};
@@ -33,7 +34,7 @@ pub(crate) struct Prepared {
     pub(crate) eligibility: pair::Verdicts,
     pub(crate) segments: Vec<Option<Arc<str>>>,
     /// Per manager, what `affinity` adds for a customer it already serves beyond the class's
-    /// row; empty when classes keep the current manager in their key (see [`StayBonus`]).
+    /// row; empty when classes keep the current manager in their key (see `stay`).
     stay_bonus: Vec<i64>,
 }
 
@@ -143,23 +144,27 @@ pub(crate) fn prepare(
         );
         (pair_classes, eligibility)
     };
-    let bonus = regions
+    let terms = regions
         .is_some()
-        .then(|| stay_bonus(rulebook, book, &derived, options))
+        .then(|| {
+            pair::stay_terms(
+                rulebook,
+                &book.customers.schema,
+                &book.managers,
+                options.as_of,
+            )
+        })
         .flatten();
-    let (pair_classes, eligibility, stay_bonus) = match bonus {
-        Some(bonus) => match evaluate(true) {
-            (classes, verdicts) if verdicts.admit(&bonus) => (classes, verdicts, bonus.per_manager),
-            _ => {
-                let (classes, verdicts) = evaluate(false);
-                (classes, verdicts, Vec::new())
-            }
-        },
-        None => {
-            let (classes, verdicts) = evaluate(false);
-            (classes, verdicts, Vec::new())
-        }
-    };
+    let split = terms.and_then(|terms| {
+        let (classes, verdicts) = evaluate(true);
+        let found = (&classes, &verdicts, &manager_index);
+        let bonus = stay::bonus_apart(rulebook, (book, &derived), found, &terms, options)?;
+        Some((classes, verdicts, bonus))
+    });
+    let (pair_classes, eligibility, stay_bonus) = split.unwrap_or_else(|| {
+        let (classes, verdicts) = evaluate(false);
+        (classes, verdicts, Vec::new())
+    });
     if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
         return Err(Error::Cancelled);
     }
@@ -200,40 +205,6 @@ pub(crate) fn prepare(
         segments,
         stay_bonus,
     })
-}
-
-/// The current-manager bonus of the pair rules, if they have one to keep apart and it never
-/// makes keeping a customer dearer than moving them would be: a customer's way back to their
-/// own manager through the movers must never be the cheaper one.
-fn stay_bonus(
-    rulebook: &Rulebook,
-    book: &Book,
-    derived: &[Option<&[Value]>],
-    options: &AssignOptions,
-) -> Option<StayBonus> {
-    let customers = &book.customers.records;
-    let (row, derived) = derived
-        .iter()
-        .enumerate()
-        .find_map(|(row, d)| Some((row, (*d)?)))?;
-    let template = Representative {
-        customer: &customers[row],
-        derived,
-    };
-    let bonus = pair::stay_bonus(
-        rulebook,
-        &book.customers.schema,
-        &book.managers,
-        (customers, &template),
-        options.as_of,
-        options.cancel.as_ref(),
-    )?;
-    let move_penalty = options.policy.move_penalty;
-    bonus
-        .per_manager
-        .iter()
-        .all(|&b| b.saturating_add(move_penalty) >= 0)
-        .then_some(bonus)
 }
 
 pub(crate) fn check_unique_ids(book: &Book) -> Result<()> {
