@@ -270,9 +270,6 @@ impl Simplex {
     /// that hang from the root have something left over, and the arcs strictly between their
     /// bounds make no cycle: what an assignment's greedy placement gives (`start`).
     fn start_from(&mut self, supply: &[i64], flow: &[i64], artificial_cost: i64) -> bool {
-        const UNSEEN: u8 = 0;
-        const ON_PATH: u8 = 1;
-        const DONE: u8 = 2;
         let (n, m) = (supply.len(), self.arc_num);
         if flow.len() != m {
             return false;
@@ -300,56 +297,7 @@ impl Simplex {
         if (0..n).any(|u| pred[u] != NONE && excess[u] != 0) {
             return false;
         }
-        // A node with nothing left over and no partial arc out hangs by its cheapest empty
-        // arc out (an arc pointing up may sit empty): a manager whose load ends on a
-        // boundary of its run then hangs below the sink at the price of its next customer,
-        // not from the root. Should that close a cycle, the start is refused below.
-        let mut cheapest_empty = vec![NONE; n];
-        for (e, &f) in flow.iter().enumerate() {
-            let (u, v) = (ix(self.source[e]), ix(self.target[e]));
-            let best = cheapest_empty[u];
-            if f == 0
-                && self.cap[e] > 0
-                && u != v
-                && pred[u] == NONE
-                && excess[u] == 0
-                && (best == NONE || self.cost[e] < self.cost[ix(best)])
-            {
-                cheapest_empty[u] = e as u32;
-            }
-        }
-        for (u, &e) in cheapest_empty.iter().enumerate() {
-            if e != NONE {
-                pred[u] = e;
-                parent[u] = self.target[ix(e)];
-            }
-        }
-        // An empty arc may close a cycle (a manager's entry hanging by the arc its movers
-        // take to a group placed with that very manager): each node has one parent, so one
-        // walk per node finds every cycle, and one of its empty arcs is given up for the
-        // root. A cycle of partial arcs alone is left for the check below to refuse.
-        let mut state = vec![UNSEEN; n + 1];
-        state[n] = DONE;
-        let mut path = Vec::new();
-        for first in 0..n {
-            path.clear();
-            let mut at = first;
-            while state[at] == UNSEEN {
-                state[at] = ON_PATH;
-                path.push(at);
-                at = ix(parent[at]);
-            }
-            if state[at] == ON_PATH {
-                let from = path.iter().position(|&p| p == at).unwrap_or(0);
-                if let Some(&cut) = path[from..].iter().find(|&&p| cheapest_empty[p] != NONE) {
-                    pred[cut] = NONE;
-                    parent[cut] = root;
-                }
-            }
-            for &p in &path {
-                state[p] = DONE;
-            }
-        }
+        self.hang_by_empty_arcs(flow, &excess, (&mut pred, &mut parent));
         // Children lists, then the thread as a preorder from the root; a node never reached
         // sits on a cycle of partial arcs.
         let mut first_child = vec![NONE; n + 1];
@@ -438,6 +386,68 @@ impl Simplex {
         self.pred[ix(root)] = NONE;
         self.recompute_potentials();
         true
+    }
+
+    /// For [`Simplex::start_from`]: a node with nothing left over and no partial arc out
+    /// hangs by its cheapest empty arc out (an arc pointing up may sit empty), so that a
+    /// manager whose load ends on a boundary of its run hangs below the sink at the price of
+    /// its next customer, not from the root. An empty arc may close a cycle (a manager's
+    /// entry hanging by the arc its movers take to a group placed with that very manager):
+    /// each node has one parent, so one walk per node finds every cycle, and one node of it
+    /// that hangs by an empty arc hangs from the root instead. A cycle of partial arcs alone
+    /// is left for the caller to refuse.
+    fn hang_by_empty_arcs(
+        &self,
+        flow: &[i64],
+        excess: &[i128],
+        (pred, parent): (&mut [u32], &mut [u32]),
+    ) {
+        const UNSEEN: u8 = 0;
+        const ON_PATH: u8 = 1;
+        const DONE: u8 = 2;
+        let n = excess.len();
+        let mut cheapest_empty = vec![NONE; n];
+        for (e, &f) in flow.iter().enumerate() {
+            let (u, v) = (ix(self.source[e]), ix(self.target[e]));
+            let best = cheapest_empty[u];
+            if f == 0
+                && self.cap[e] > 0
+                && u != v
+                && pred[u] == NONE
+                && excess[u] == 0
+                && (best == NONE || self.cost[e] < self.cost[ix(best)])
+            {
+                cheapest_empty[u] = e as u32;
+            }
+        }
+        for (u, &e) in cheapest_empty.iter().enumerate() {
+            if e != NONE {
+                pred[u] = e;
+                parent[u] = self.target[ix(e)];
+            }
+        }
+        let mut state = vec![UNSEEN; n + 1];
+        state[n] = DONE;
+        let mut path = Vec::new();
+        for first in 0..n {
+            path.clear();
+            let mut at = first;
+            while state[at] == UNSEEN {
+                state[at] = ON_PATH;
+                path.push(at);
+                at = ix(parent[at]);
+            }
+            if state[at] == ON_PATH {
+                let from = path.iter().position(|&p| p == at).unwrap_or(0);
+                if let Some(&cut) = path[from..].iter().find(|&&p| cheapest_empty[p] != NONE) {
+                    pred[cut] = NONE;
+                    parent[cut] = n as u32;
+                }
+            }
+            for &p in &path {
+                state[p] = DONE;
+            }
+        }
     }
 
     /// Whether no artificial arc carries flow, i.e. the current flow is feasible.
