@@ -28,7 +28,8 @@ pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progre
 pub use rules::{FieldRule, Limits, Rulebook, TicketRule};
 pub use solve::{
     AssignOptions, Basis, BookSnapshot, DEFAULT_ARCS_PER_GROUP, Decision, DryRun, Policy,
-    Rebalance, Router, RouterOptions, Skip, Skipped, assign, assign_timed, dry_run, rebalance,
+    Rebalance, Router, RouterOptions, Skip, Skipped, Timings, assign, assign_timed, dry_run,
+    rebalance,
 };
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketPlan, Tickets, Unroutable, route_tickets};

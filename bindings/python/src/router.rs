@@ -240,7 +240,7 @@ pub(crate) fn rebalance<'py>(
         })
         .map_err(errors::to_py)?;
     Ok((
-        plan_tuple(py, &result.plan)?,
+        plan_tuple(py, &result.plan, None)?,
         result.move_penalty,
         result.moves,
         result.probes,

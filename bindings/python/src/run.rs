@@ -263,14 +263,14 @@ pub(crate) fn assign<'py>(
             customers: load::customers_from_columns("customers", customer_columns, &load_options)?,
             managers: load::managers_from_columns("managers", manager_columns, &load_options)?,
         };
-        let plan = apportion::assign(&book, rulebook, &options);
+        let plan = apportion::assign_timed(&book, rulebook, &options);
         let records = book.customers.records.len();
         free_later(book, records);
         plan
     })?;
     callback.raise_if_failed()?;
-    let plan = plan.map_err(errors::to_py)?;
-    let tuple = plan_tuple(py, &plan);
+    let (plan, timings) = plan.map_err(errors::to_py)?;
+    let tuple = plan_tuple(py, &plan, Some(&timings));
     let records = plan.assignments.len() + plan.unassigned.len();
     free_later(plan, records);
     tuple
@@ -292,11 +292,13 @@ fn free_later<T: Send + 'static>(value: T, records: usize) {
     }
 }
 
-/// A plan as (assignments, unassigned, loads, orphans, objective, stats, network) for the
-/// Python wrapper's `Plan`.
+/// A plan as (assignments, unassigned, loads, orphans, objective, stats, network, timings)
+/// for the Python wrapper's `Plan`; timings (seconds of the rules and of the solve) only
+/// where the run was timed, else `None`.
 pub(crate) fn plan_tuple<'py>(
     py: Python<'py>,
     plan: &apportion::Plan,
+    timings: Option<&apportion::Timings>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, plan)?;
     let o = &plan.objective;
@@ -336,6 +338,15 @@ pub(crate) fn plan_tuple<'py>(
     .into_py_dict(py)?;
     network.set_item("pricing_rounds", n.pricing_rounds)?;
     network.set_item("pivots", n.pivots)?;
+    let timings = match timings {
+        Some(t) => [
+            ("rules_seconds", t.rules.as_secs_f64()),
+            ("solve_seconds", t.solve.as_secs_f64()),
+        ]
+        .into_py_dict(py)?
+        .into_any(),
+        None => py.None().into_bound(py),
+    };
     PyTuple::new(
         py,
         [
@@ -346,6 +357,7 @@ pub(crate) fn plan_tuple<'py>(
             objective.into_any(),
             stats.into_any(),
             network.into_any(),
+            timings,
         ],
     )
 }

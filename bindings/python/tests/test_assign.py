@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import dataclasses
 import io
 import signal
 import subprocess
@@ -43,6 +44,10 @@ def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
     # So small a book holds every arc from the start.
     assert plan.network.arcs_held == plan.network.arcs
     assert (plan.network.arcs_priced_in, plan.network.pricing_rounds) == (0, 0)
+    # Where the time went is reported beside the plan, never part of it.
+    assert plan.timings is not None
+    assert plan.timings.rules_seconds > 0 and plan.timings.solve_seconds > 0
+    assert plan == dataclasses.replace(plan, timings=None)
 
 
 def test_a_private_field_of_managers_is_out_of_reach():

@@ -70,6 +70,7 @@ def test_thread_count_never_changes_results(rulebook, bank_arrow):
     two = apportion.assign(customers, managers, rulebook, as_of=AS_OF, types=TYPES, threads=2)
     assert one.assignments.equals(two.assignments)
     assert one.unassigned.equals(two.unassigned)
+    assert (one.objective, one.stats, one.network) == (two.objective, two.stats, two.network)
     assert isinstance(one.assignments, pa.Table)
 
 

@@ -10,7 +10,7 @@ from importlib.metadata import version as _version
 from ._apportion import ApportionError, BookError, InputError, RuleError, SolveError
 from ._live import Decision, ManagerLoad, Rebalance, Router, rebalance
 from ._run import Rulebook, assign
-from ._results import Network, Objective, Plan, Profile, Stats
+from ._results import Network, Objective, Plan, Profile, Stats, Timings
 
 __version__: str = _version("apportion")
 
@@ -30,6 +30,7 @@ __all__ = [
     "Rulebook",
     "SolveError",
     "Stats",
+    "Timings",
     "__version__",
     "assign",
     "rebalance",

@@ -58,6 +58,18 @@ class Rulebook:
     ) -> tuple[pa.Table, list[dict[str, str]]]: ...
     def __reduce__(self) -> tuple[Callable[..., Any], tuple[type[Rulebook], str, dict[str, Any]]]: ...
 
+# (assignments, unassigned, loads, orphans, objective, stats, network, timings or None)
+_PlanTuple = tuple[
+    pa.Table,
+    pa.Table,
+    pa.Table,
+    pa.Table,
+    dict[str, int],
+    dict[str, Any],
+    dict[str, int],
+    dict[str, float] | None,
+]
+
 def assign(
     customers: Any,
     managers: Any,
@@ -71,7 +83,7 @@ def assign(
     skip_errors: bool,
     threads: int | None,
     progress: Callable[[int, int], object] | None,
-) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table, dict[str, int], dict[str, Any]]: ...
+) -> _PlanTuple: ...
 
 _Decision = tuple[
     str,
@@ -120,7 +132,7 @@ def rebalance(
     unassigned_penalty: int | None,
     threads: int | None,
 ) -> tuple[
-    tuple[pa.Table, pa.Table, pa.Table, pa.Table, dict[str, int], dict[str, Any]],
+    _PlanTuple,
     int,
     int,
     list[tuple[int, int]],

@@ -3,7 +3,7 @@ caller's flavour, so they pickle and travel between processes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -42,7 +42,8 @@ class Network:
     pair_classes: int
     """Distinct customers as the pair rules see them: the rules ran once per class."""
     supply_nodes: int
-    """Groups of interchangeable customers, split by current manager."""
+    """Groups of interchangeable customers, split by current manager (customers kept at
+    their current manager's node count in none)."""
     nodes: int
     arcs: int
     """Every eligible pair's arc, whether the solve held it or not."""
@@ -54,6 +55,17 @@ class Network:
     """Rounds of solving and bringing in the arcs that would pay."""
     pivots: int
     """Simplex pivots the solve took: how hard the network was (the same on any thread count)."""
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Where an assignment's time went, in seconds: never part of a plan's equality, which
+    depends on the inputs alone."""
+
+    rules_seconds: float
+    """Profiling the customers and running the pair rules."""
+    solve_seconds: float
+    """Building the network, solving it (pricing rounds included) and writing the plan."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class Plan:
     objective: Objective
     stats: Stats
     network: Network
+    timings: Timings | None = field(default=None, compare=False)
+    """How long :func:`assign` took; ``None`` for a plan made otherwise (a rebalance)."""
 
 
 @dataclass(frozen=True)

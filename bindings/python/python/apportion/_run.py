@@ -8,7 +8,7 @@ import threading
 from typing import Any, Callable
 
 from . import _apportion
-from ._results import Network, Objective, Plan, Profile, Stats
+from ._results import Network, Objective, Plan, Profile, Stats, Timings
 from ._tables import flavour_of, to_flavour
 
 ProgressCallback = Callable[[int, int], object]
@@ -121,8 +121,8 @@ def assign(
 
 def _plan(native: tuple[Any, ...], flavour: str) -> Plan:
     """A `Plan` from the native module's (assignments, unassigned, loads, orphans, objective,
-    stats, network), its tables in the caller's flavour."""
-    assignments, unassigned, loads, orphans, objective, stats, network = native
+    stats, network, timings), its tables in the caller's flavour."""
+    assignments, unassigned, loads, orphans, objective, stats, network, timings = native
     return Plan(
         assignments=to_flavour(assignments, flavour),
         unassigned=to_flavour(unassigned, flavour),
@@ -131,4 +131,5 @@ def _plan(native: tuple[Any, ...], flavour: str) -> Plan:
         objective=Objective(**objective),
         stats=Stats(**stats),
         network=Network(**network),
+        timings=None if timings is None else Timings(**timings),
     )
