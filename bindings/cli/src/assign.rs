@@ -52,7 +52,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         let result = dry_run(&book, &rules, &assign_options);
         bar.finish();
         let text = dry_run_report(&result?, book.customers.records.len(), loaded);
-        output::report(&text, true);
+        output::report(&text, true)?;
         return Ok(());
     }
     assign_options.progress = bar.callback("— pair rules and the exact solve…");
@@ -72,7 +72,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         loaded.as_secs_f64(),
     );
     text.push_str(&report(&plan));
-    output::report(&text, run.out.is_some());
+    output::report(&text, run.out.is_some())?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use apportion::load::{self, LoadOptions};
 
-use crate::{Failure, compile_rules};
+use crate::{Failure, compile_rules, output};
 
 /// Arguments of `apportion check`.
 #[derive(clap::Args)]
@@ -24,8 +24,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         let customers = load::read_customers(path, &LoadOptions::default())?;
         rules.check(&customers.schema)?;
     }
-    println!(
-        "{}: {} derived fields",
+    let mut text = format!(
+        "{}: {} derived fields\n",
         args.rules.display(),
         rules.fields().len()
     );
@@ -40,12 +40,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         } else {
             ""
         };
-        println!("  {:<16} reads {reads}{dynamic}", field.name);
+        text.push_str(&format!("  {:<16} reads {reads}{dynamic}\n", field.name));
     }
     let order: Vec<&str> = rules.evaluation_order().map(|f| f.name.as_str()).collect();
-    println!("evaluation order: {}", order.join(" -> "));
+    text.push_str(&format!("evaluation order: {}\n", order.join(" -> ")));
     if args.customers.is_some() {
-        println!("every field read exists in the customers");
+        text.push_str("every field read exists in the customers\n");
     }
-    Ok(())
+    output::print(&text)
 }

@@ -29,7 +29,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Decides who serves whom: tiers and tags customers with sandboxed Rhai rules.
 #[derive(Parser)]
-#[command(name = "apportion", version, about)]
+#[command(
+    name = "apportion",
+    version,
+    about = "Decides who serves whom: `check` a rulebook, `profile` customers with it, `assign` \
+             them to managers optimally, `rebalance` the book under a churn budget, `route` \
+             leads one at a time."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -116,7 +122,6 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
     (
         6,
         &[
-            "churn_budget_too_small",
             "cost_overflow",
             "unbalanced_network",
             "infeasible_network",
@@ -124,6 +129,9 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "thread_pool_failed",
         ],
     ),
+    // A rebalance's churn budget is below the moves the book needs: a script may retry with
+    // the budget the message names.
+    (7, &["churn_budget_too_small"]),
     // Stopped by Ctrl-C (or a termination signal); no partial output is left.
     (130, &["interrupted"]),
 ];
@@ -141,20 +149,30 @@ pub(crate) fn exit_code(code: &str) -> u8 {
 pub(crate) struct Failure {
     code: &'static str,
     message: String,
+    /// The reader of a pipe stopped reading (`apportion assign ... | head`): it has what it
+    /// wanted, so the run ends quietly and with success.
+    closed_pipe: bool,
 }
 
 impl Failure {
     /// A failure with `code`.
     pub(crate) fn new(code: &'static str, message: String) -> Failure {
-        Failure { code, message }
+        Failure {
+            code,
+            message,
+            closed_pipe: false,
+        }
     }
 
     /// Output that could not be written.
     pub(crate) fn output(path: &std::path::Path, error: &std::io::Error) -> Failure {
-        Failure::new(
-            "output_error",
-            format!("cannot write `{}`: {error}", path.display()),
-        )
+        Failure {
+            closed_pipe: is_broken_pipe(error),
+            ..Failure::new(
+                "output_error",
+                format!("cannot write `{}`: {error}", path.display()),
+            )
+        }
     }
 
     /// A command-line value that makes no sense.
@@ -251,7 +269,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether `error` is a closed pipe, or wraps one: a CSV writer's error does, and neither it
+/// nor the `io::Error` made from it gives the cause through `source`.
+fn is_broken_pipe(error: &std::io::Error) -> bool {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let inner = error.get_ref();
+    match inner
+        .and_then(|e| e.downcast_ref::<csv::Error>())
+        .map(csv::Error::kind)
+    {
+        Some(csv::ErrorKind::Io(io)) => is_broken_pipe(io),
+        _ => inner
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .is_some_and(is_broken_pipe),
+    }
+}
+
 fn fail(failure: &Failure) -> ExitCode {
+    if failure.closed_pipe {
+        return ExitCode::SUCCESS;
+    }
     eprintln!("{}", failure.line());
     ExitCode::from(exit_code(failure.code))
 }
@@ -314,5 +353,28 @@ mod tests {
             let listed: Vec<&str> = row.split('`').skip(1).step_by(2).collect();
             assert_eq!(listed, *codes, "exit {exit}: {row}");
         }
+    }
+
+    /// A reader that has gone: every write fails as on a closed pipe.
+    struct Gone;
+
+    impl std::io::Write for Gone {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_known_through_the_csv_writer() {
+        let mut csv = csv::Writer::from_writer(Gone);
+        let written = csv.write_record(["id"]).and_then(|()| Ok(csv.flush()?));
+        let error = std::io::Error::from(written.unwrap_err());
+        assert!(is_broken_pipe(&error));
+        assert!(!is_broken_pipe(
+            &std::io::ErrorKind::PermissionDenied.into()
+        ));
     }
 }

@@ -62,12 +62,23 @@ pub(crate) fn emit(table: &Table, format: Format, out: Option<&Path>) -> Result<
 
 /// Prints a run's report: on standard output when the table went to a file, else on
 /// standard error so the table can be piped.
-pub(crate) fn report(text: &str, table_in_file: bool) {
+pub(crate) fn report(text: &str, table_in_file: bool) -> Result<(), Failure> {
     if table_in_file {
-        print!("{text}");
+        print(text)
     } else {
         eprint!("{text}");
+        Ok(())
     }
+}
+
+/// Writes `text` on standard output, failing (not panicking, as `print!` does) when it is
+/// closed.
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::output(Path::new("<stdout>"), &e))
 }
 
 /// Refuses an output that is one of `inputs` (named by their option): writing it would destroy

@@ -80,7 +80,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             report.push_str(&format!("  ... and {} more\n", profile.skipped.len() - 10));
         }
     }
-    output::report(&report, run.out.is_some());
+    output::report(&report, run.out.is_some())?;
     Ok(())
 }
 

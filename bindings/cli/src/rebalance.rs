@@ -63,6 +63,6 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         probes.join(", ")
     );
     text.push_str(&report(&result.plan));
-    output::report(&text, run.out.is_some());
+    output::report(&text, run.out.is_some())?;
     Ok(())
 }

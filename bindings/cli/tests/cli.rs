@@ -443,7 +443,7 @@ fn rebalance_keeps_within_the_churn_budget_or_says_why_not() {
     assert_eq!(plan.lines().count(), 3_001);
 
     let too_small = with_book("rebalance", &["--max-moves", "10"]);
-    assert_fails(&too_small, 6, "churn_budget_too_small");
+    assert_fails(&too_small, 7, "churn_budget_too_small");
     assert!(text(&too_small.stderr).contains("at least 348"));
 }
 
@@ -984,4 +984,64 @@ fn route_skips_lines_that_are_not_utf8_or_too_long_and_goes_on() {
     run(leads.to_str().unwrap(), None);
     std::fs::remove_file(&out).unwrap();
     run("-", Some(&bytes));
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // `apportion profile ... | head -c 100`: the table is far larger than a pipe holds, so the
+    // run meets the closed pipe while writing, and again with its report.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apportion"))
+        .args([
+            "profile",
+            "--customers",
+            "examples/data/customers.csv",
+            "--rules",
+            "examples/rules/bank.rhai",
+            "--as-of",
+            "2026-06-30",
+        ])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(text(&head).starts_with("id,"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        !text(&output.stderr).contains("error"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn the_top_level_help_names_every_command() {
+    let output = apportion(&["--help"]);
+    assert!(output.status.success());
+    let help = text(&output.stdout);
+    let about = help.split("Usage:").next().unwrap();
+    let commands = help
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .split("Options:")
+        .next()
+        .unwrap();
+    let names: Vec<&str> = commands
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    assert!(names.len() >= 5, "{help}");
+    for name in names {
+        assert!(
+            about.contains(&format!("`{name}`")),
+            "`{name}` missing from: {about}"
+        );
+    }
 }
