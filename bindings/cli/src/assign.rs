@@ -34,6 +34,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
+    let as_of = run.as_of()?;
     let format = run.format(Some(&args.book.managers))?;
     let policy = args.book.policy(args.move_penalty)?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
@@ -44,7 +45,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         policy,
         on_error: run.on_error(),
         threads: run.threads,
-        ..AssignOptions::new(run.as_of())
+        ..AssignOptions::new(as_of)
     };
     let bar = Bar::customers(book.customers.records.len());
     if args.dry_run {

@@ -63,6 +63,7 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
         2,
         &[
             "usage",
+            "missing_as_of",
             "invalid_date",
             "unknown_type",
             "invalid_threads",

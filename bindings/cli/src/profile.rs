@@ -24,6 +24,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
+    let as_of = run.as_of()?;
     let format = run.format(args.managers.as_deref())?;
     let options = run.load_options();
     let rules = compile_rules(&run.rules, &run.privacy)?;
@@ -40,7 +41,6 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
         None => None,
     };
-    let as_of = run.as_of();
     let bar = Bar::customers(customers.records.len());
     let mut profile_options = ProfileOptions::new(as_of);
     profile_options.threads = run.threads;

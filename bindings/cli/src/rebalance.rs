@@ -25,6 +25,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
+    let as_of = run.as_of()?;
     let format = run.format(Some(&args.book.managers))?;
     // The move penalty is searched; the default stands in for it in the check.
     let policy = args.book.policy(Policy::default().move_penalty)?;
@@ -34,7 +35,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         policy,
         on_error: run.on_error(),
         threads: run.threads,
-        ..AssignOptions::new(run.as_of())
+        ..AssignOptions::new(as_of)
     };
     let started = Instant::now();
     let result = rebalance(&book, &rules, &assign_options, args.max_moves)?;

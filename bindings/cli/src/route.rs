@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use apportion::load::{self, Format, LoadOptions};
-use apportion::{Basis, Book, Date, Policy, Router, RouterOptions, ValueType};
+use apportion::{Basis, Book, Policy, Router, RouterOptions, ValueType};
 
 use crate::output::{self, Sink};
-use crate::run_args::{parse_date, parse_type_override};
+use crate::run_args::{AsOf, parse_as_of, parse_type_override};
 use crate::{Failure, compile_rules};
 
 /// Arguments of `apportion route`.
@@ -36,9 +36,10 @@ pub(crate) struct Args {
     /// leaves, and each lead takes a place planned for a lead like it first.
     #[arg(long)]
     forecast: Option<PathBuf>,
-    /// The date rules compare against (YYYY-MM-DD); defaults to today (UTC).
-    #[arg(long, value_parser = parse_date)]
-    as_of: Option<Date>,
+    /// The date rules compare against: YYYY-MM-DD, or `today` (UTC, then printed). Required:
+    /// the same leads must route the same way on any day.
+    #[arg(long, value_parser = parse_as_of)]
+    as_of: Option<AsOf>,
     /// Weight of the balance term (λ ≥ 0) in each lead's marginal cost.
     #[arg(long, default_value_t = Policy::default().balance)]
     balance: i64,
@@ -93,7 +94,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         customers: load::read_customers(&args.customers, &options)?,
         managers: load::read_managers(&args.managers, &options)?,
     };
-    let as_of = args.as_of.unwrap_or_else(crate::run_args::today);
+    let asked = AsOf::required(args.as_of)?;
+    let as_of = asked.date();
+    if let AsOf::Today = asked {
+        eprintln!("as of {as_of} (today)");
+    }
     let router_options = RouterOptions {
         policy,
         ..RouterOptions::new(as_of)

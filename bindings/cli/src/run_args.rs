@@ -18,9 +18,10 @@ pub(crate) struct RunArgs {
     /// The rulebook (.rhai).
     #[arg(long)]
     pub(crate) rules: PathBuf,
-    /// The date rules compare against (YYYY-MM-DD); defaults to today (UTC).
-    #[arg(long, value_parser = parse_date)]
-    pub(crate) as_of: Option<Date>,
+    /// The date rules compare against: YYYY-MM-DD, or `today` (UTC, then printed). Required:
+    /// the same inputs must give the same plan on any day.
+    #[arg(long, value_parser = parse_as_of)]
+    pub(crate) as_of: Option<AsOf>,
     /// Where to write the result (.csv, .json or .jsonl); standard output if absent.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
@@ -97,9 +98,9 @@ impl RunArgs {
         }
     }
 
-    /// The as-of date: given, or today (UTC).
-    pub(crate) fn as_of(&self) -> Date {
-        self.as_of.unwrap_or_else(today)
+    /// The as-of date: given, or today (UTC) when asked for; `missing_as_of` without one.
+    pub(crate) fn as_of(&self) -> Result<Date, Failure> {
+        AsOf::required(self.as_of).map(AsOf::date)
     }
 
     /// What to do on a rule error.
@@ -111,13 +112,59 @@ impl RunArgs {
         }
     }
 
-    /// ` (today)` when the date was not given, for reports.
+    /// ` (today)` when the date was asked for as today, for reports.
     pub(crate) fn as_of_note(&self) -> &'static str {
-        if self.as_of.is_none() { " (today)" } else { "" }
+        self.as_of.map_or("", AsOf::note)
     }
 }
 
-/// `--as-of`: a date, else `invalid_date` (the code Python gives a bad `as_of`).
+/// `--as-of`: a date, or today (UTC) when asked for by name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AsOf {
+    Date(Date),
+    Today,
+}
+
+impl AsOf {
+    /// `--as-of` as given, else `missing_as_of` (the code Python gives a call without
+    /// `as_of`): the same inputs must give the same result on any day, so the day is asked.
+    pub(crate) fn required(as_of: Option<AsOf>) -> Result<AsOf, Failure> {
+        as_of.ok_or_else(|| {
+            Failure::new(
+                "missing_as_of",
+                "--as-of is required: the date rules compare against, as YYYY-MM-DD, or \
+                 `today` to use the clock's (UTC)"
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// The date it stands for.
+    pub(crate) fn date(self) -> Date {
+        match self {
+            AsOf::Date(date) => date,
+            AsOf::Today => today(),
+        }
+    }
+
+    /// ` (today)` for `today`, for reports: a run on the clock's date says so.
+    pub(crate) fn note(self) -> &'static str {
+        match self {
+            AsOf::Date(_) => "",
+            AsOf::Today => " (today)",
+        }
+    }
+}
+
+/// `--as-of DATE` or `--as-of today`.
+pub(crate) fn parse_as_of(text: &str) -> Result<AsOf, Failure> {
+    match text {
+        "today" => Ok(AsOf::Today),
+        _ => parse_date(text).map(AsOf::Date),
+    }
+}
+
+/// A date, else `invalid_date` (the code Python gives a bad `as_of`).
 pub(crate) fn parse_date(text: &str) -> Result<Date, Failure> {
     text.parse().map_err(|_| {
         Failure::new(
@@ -152,8 +199,8 @@ pub(crate) fn parse_threads(text: &str) -> Result<usize, Failure> {
     Ok(threads)
 }
 
-/// Today in UTC: the default `as_of` when none is given (and then printed).
-pub(crate) fn today() -> Date {
+/// Today in UTC, for `--as-of today`.
+fn today() -> Date {
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400);

@@ -141,6 +141,8 @@ fn errors_have_exit_codes_and_stable_codes() {
         "nope.csv",
         "--rules",
         "examples/rules/bank.rhai",
+        "--as-of",
+        "2026-06-30",
     ]);
     assert_fails(&missing, 3, "io_error");
 
@@ -1044,4 +1046,41 @@ fn the_top_level_help_names_every_command() {
             "`{name}` missing from: {about}"
         );
     }
+}
+
+#[test]
+fn the_as_of_date_is_given_or_asked_for_as_today() {
+    // Without it the same files would give another plan tomorrow: a usage error.
+    let args = [
+        "profile",
+        "--customers",
+        "examples/data/customers.csv",
+        "--rules",
+        "examples/rules/bank.rhai",
+    ];
+    let missing = apportion(&args);
+    assert_fails(&missing, 2, "missing_as_of");
+    assert!(text(&missing.stderr).contains("--as-of"));
+    // `today` is taken when asked for, and the report names the date used.
+    let out = scratch("as-of-today").join("profile.csv");
+    let mut today = args.to_vec();
+    today.extend(["--as-of", "today", "--out", out.to_str().unwrap()]);
+    let output = apportion(&today);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    let date = report
+        .split(" as of ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let shape = date
+        .bytes()
+        .map(|b| if b.is_ascii_digit() { b'9' } else { b });
+    assert_eq!(shape.collect::<Vec<u8>>(), b"9999-99-99", "{report}");
+    assert!(
+        report.contains(&format!("as of {date} (today)")),
+        "{report}"
+    );
 }

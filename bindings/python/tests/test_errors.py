@@ -101,3 +101,23 @@ def test_options_are_keyword_only():
     rules = apportion.Rulebook("fn x(c) { 1 }")
     with pytest.raises(TypeError):
         apportion.assign([{"id": "C-1"}], MANAGERS, rules, AS_OF)  # type: ignore[misc]
+
+
+def test_as_of_is_required_and_today_is_asked_for_by_name():
+    # Without a date the same inputs would give another result tomorrow.
+    rules = apportion.Rulebook("fn x(c) { 1 }")
+    rows = [{"id": "C-1"}]
+    calls = {
+        "profile": lambda **kw: rules.profile(rows, **kw),
+        "assign": lambda **kw: apportion.assign(rows, MANAGERS, rules, **kw),
+        "rebalance": lambda **kw: apportion.rebalance(rows, MANAGERS, rules, max_moves=1, **kw),
+        "router": lambda **kw: apportion.Router(rows, MANAGERS, rules, **kw),
+    }
+    for name, call in calls.items():
+        with pytest.raises(apportion.InputError) as caught:
+            call()
+        assert caught.value.code == "missing_as_of", name
+        assert "today" in str(caught.value)
+        call(as_of="today")
+    plan = apportion.assign(rows, MANAGERS, rules, as_of="today")
+    assert plan.stats.assigned == 1

@@ -15,8 +15,17 @@ ProgressCallback = Callable[[int, int], object]
 
 
 def _as_of(value: _dt.date | str | None) -> str:
-    """The run's date as YYYY-MM-DD: a date, a string, or today (UTC) when omitted."""
+    """The run's date as YYYY-MM-DD: a date, a YYYY-MM-DD string, or ``"today"`` (UTC) when
+    asked for by name. Required (``missing_as_of`` without it): the same inputs must give the
+    same result on any day."""
     if value is None:
+        error = _apportion.InputError(
+            "as_of is required: the date rules compare against, as a date, YYYY-MM-DD, "
+            'or "today" to use the clock\'s (UTC)'
+        )
+        error.code = "missing_as_of"
+        raise error
+    if value == "today":
         return _dt.datetime.now(_dt.timezone.utc).date().isoformat()
     if isinstance(value, _dt.datetime):
         return value.date().isoformat()
