@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod cancel;
@@ -33,3 +33,9 @@ pub use solve::{
 };
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketPlan, Tickets, Unroutable, route_tickets};
+
+/// The repository's README, whose Rust example runs as a doc test too. Only under `doctest`:
+/// the crate itself never reads outside its folder, so it packages on its own.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
