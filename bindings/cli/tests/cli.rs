@@ -22,17 +22,24 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// `apportion profile` of the example bank's customers with `rules`, as of 2026-06-30.
-fn profile_example(rules: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
+/// The arguments of `apportion profile` of the example bank's customers with `rules`, as of
+/// `as_of`.
+fn profile_args<'a>(rules: &'a str, as_of: &'a str) -> Vec<&'a str> {
+    let customers = "examples/data/customers.csv";
+    vec![
         "profile",
         "--customers",
-        "examples/data/customers.csv",
+        customers,
         "--rules",
         rules,
         "--as-of",
-        "2026-06-30",
-    ];
+        as_of,
+    ]
+}
+
+/// `apportion profile` of the example bank's customers with `rules`, as of 2026-06-30.
+fn profile_example(rules: &str, extra: &[&str]) -> Output {
+    let mut args = profile_args(rules, "2026-06-30");
     args.extend_from_slice(extra);
     apportion(&args)
 }
@@ -146,15 +153,7 @@ fn errors_have_exit_codes_and_stable_codes() {
     ]);
     assert_fails(&missing, 3, "io_error");
 
-    let bad_date = apportion(&[
-        "profile",
-        "--customers",
-        "examples/data/customers.csv",
-        "--rules",
-        "examples/rules/bank.rhai",
-        "--as-of",
-        "2026-02-30",
-    ]);
+    let bad_date = apportion(&profile_args("examples/rules/bank.rhai", "2026-02-30"));
     assert_fails(&bad_date, 2, "invalid_date");
 
     let unknown = dir.join("unknown.rhai");
@@ -995,15 +994,7 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     // `apportion profile ... | head -c 100`: the table is far larger than a pipe holds, so the
     // run meets the closed pipe while writing, and again with its report.
     let mut child = Command::new(env!("CARGO_BIN_EXE_apportion"))
-        .args([
-            "profile",
-            "--customers",
-            "examples/data/customers.csv",
-            "--rules",
-            "examples/rules/bank.rhai",
-            "--as-of",
-            "2026-06-30",
-        ])
+        .args(profile_args("examples/rules/bank.rhai", "2026-06-30"))
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
