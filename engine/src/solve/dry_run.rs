@@ -11,7 +11,7 @@ use crate::eval::pair;
 use crate::model::Book;
 use crate::rules::Rulebook;
 
-/// What [`assign`](super::assign) would hand its solver, found by running every rule and pair
+/// What [`assign`](super::assign()) would hand its solver, found by running every rule and pair
 /// rule over the book without solving: the check to run on a new book or rulebook first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DryRun {
@@ -35,7 +35,7 @@ pub struct DryRun {
 }
 
 /// Runs the rules of an assignment (profiling and the pair rules) and reports what the solver
-/// would be given, without solving. Fails where [`assign`](super::assign) would fail first.
+/// would be given, without solving. Fails where [`assign`](super::assign()) would fail first.
 pub fn dry_run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<DryRun> {
     options.policy.check()?;
     crate::threads::run(options.threads, || {

@@ -5,7 +5,10 @@
 //! is capped); managers reach the sink through a convex arc costing λ·⌈1000·k/target⌉ for the
 //! k-th customer; every supply node reaches the sink directly at the unassigned penalty. On a
 //! large network a free node holds only a few of its manager arcs, the others priced in by
-//! the solve (`pricing`), and the network starts from a greedy placement (`start`).
+//! the solve (`pricing`), the network starts from a greedy placement (`start`), and a staying
+//! node whose manager is eligible is no node at all: its manager's entry supplies its
+//! customers, one arc taking those who move to the free node ([`Stay::Kept`], proven in
+//! [`kept`]).
 
 mod entries;
 pub(super) mod kept;

@@ -263,8 +263,9 @@ impl Simplex {
 
     /// Makes the basis that of `flow` (one per real arc, within its bounds), if it is one the
     /// simplex can start from; false, leaving the artificial basis, if not. Each node's tree
-    /// arc is its one arc out strictly between its bounds, or its artificial arc when it has
-    /// none; what a node has left over (its supply less what it sends, plus what it gets)
+    /// arc is its one arc out strictly between its bounds, else its cheapest empty arc out
+    /// when it has nothing left over ([`Simplex::hang_by_empty_arcs`]), else its artificial
+    /// arc; what a node has left over (its supply less what it sends, plus what it gets)
     /// rides on its artificial arc, up to the root when it is a surplus, down from it at
     /// cost M when it is a shortfall. That is a strongly feasible tree when only the nodes
     /// that hang from the root have something left over, and the arcs strictly between their

@@ -473,7 +473,7 @@ impl Router {
 
     /// A new manager joins: the pair rules run for them against every known class, and new
     /// leads may be routed to them at once. Moving existing customers towards them is a batch
-    /// rebalance ([`rebalance`](super::rebalance)).
+    /// rebalance ([`rebalance`](super::rebalance())).
     pub fn join(&self, manager: Manager) -> Result<()> {
         if manager.attributes.len() != self.manager_schema.len() {
             return Err(BookError::SchemaMismatch {
