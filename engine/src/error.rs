@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::model::ValueType;
+use crate::suggest::DidYouMean;
 
 /// Anything that can go wrong in apportion.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -245,6 +246,19 @@ pub enum InputError {
         /// The count asked for.
         threads: usize,
     },
+    /// A type override (`types=`, `--type`) names a column no input has.
+    #[error(
+        "a type is given for column `{column}`, but {inputs} have no such column{}",
+        DidYouMean(suggestion)
+    )]
+    UnknownTypeColumn {
+        /// The column named.
+        column: String,
+        /// The inputs searched, as the message names them ("the customers and managers").
+        inputs: String,
+        /// The column nearest to it, when it looks like a typo of one.
+        suggestion: Option<String>,
+    },
     /// A type override names an unknown type.
     #[error(
         "unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date"
@@ -288,6 +302,7 @@ impl InputError {
             InputError::InvalidCapacity { .. } => "invalid_capacity",
             InputError::UnknownType { .. } => "unknown_type",
             InputError::UnknownColumn { .. } => "unknown_column",
+            InputError::UnknownTypeColumn { .. } => "unknown_type_column",
             InputError::CellTooLarge { .. } => "cell_too_large",
             InputError::InvalidThreads { .. } => "invalid_threads",
         }
@@ -401,7 +416,7 @@ pub enum RuleError {
         position: Option<Position>,
     },
     /// A rule reads a customer field that neither the input nor the rulebook defines.
-    #[error("rule `{rule}` reads unknown field `{field}`{}", At(*position))]
+    #[error("rule `{rule}` reads unknown field `{field}`{}{}", At(*position), DidYouMean(suggestion))]
     UnknownField {
         /// The rule.
         rule: String,
@@ -409,9 +424,29 @@ pub enum RuleError {
         field: String,
         /// Where.
         position: Option<Position>,
+        /// The known field nearest to it, when it looks like a typo of one.
+        suggestion: Option<String>,
+    },
+    /// A date helper is called on a field the input holds as something else (text, most
+    /// often: a column with a value that is not YYYY-MM-DD).
+    #[error(
+        "rule `{rule}` calls `{helper}` on `{field}`{}, which the input holds as {found}, not a date: read it as a date (`types={{\"{field}\": \"date\"}}` in Python, `--type {field}=date` in the CLI; every value must be YYYY-MM-DD)",
+        At(*position)
+    )]
+    NotADate {
+        /// The rule.
+        rule: String,
+        /// The date helper called.
+        helper: String,
+        /// The field it is called on.
+        field: String,
+        /// The field's type.
+        found: ValueType,
+        /// Where the field is read.
+        position: Option<Position>,
     },
     /// A pair rule reads a manager field the managers do not have.
-    #[error("rule `{rule}` reads unknown manager field `{field}`{}", At(*position))]
+    #[error("rule `{rule}` reads unknown manager field `{field}`{}{}", At(*position), DidYouMean(suggestion))]
     UnknownManagerField {
         /// The rule.
         rule: String,
@@ -419,6 +454,8 @@ pub enum RuleError {
         field: String,
         /// Where.
         position: Option<Position>,
+        /// The manager field nearest to it, when it looks like a typo of one.
+        suggestion: Option<String>,
     },
     /// A rule calls a function that is neither built in nor defined in the rulebook.
     #[error("rule `{rule}` calls unknown function `{function}`{}", At(*position))]
@@ -512,6 +549,7 @@ impl RuleError {
                 "unknown_field"
             }
             RuleError::UnknownFunction { .. } => "unknown_function",
+            RuleError::NotADate { .. } => "not_a_date",
             RuleError::Cycle { .. } => "dependency_cycle",
             RuleError::FieldConflict { .. } => "field_conflict",
             RuleError::Signature { .. } => "invalid_rule_signature",

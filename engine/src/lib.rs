@@ -11,6 +11,7 @@ pub mod plan;
 pub mod profile;
 pub mod rules;
 pub mod solve;
+mod suggest;
 mod threads;
 pub mod tickets;
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
+use crate::error::InputError;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -277,6 +278,15 @@ pub struct Book {
 }
 
 impl Book {
+    /// Fails on a type in `options` given for a column neither table has (see
+    /// [`LoadOptions::check_types`](crate::load::LoadOptions::check_types)).
+    pub fn check_types(&self, options: &crate::load::LoadOptions) -> Result<(), InputError> {
+        options.check_types(&[
+            ("customers", &self.customers.schema),
+            ("managers", &self.managers.schema),
+        ])
+    }
+
     /// Customers whose current manager is not in the book (for example one who has left).
     pub fn orphans(&self) -> Vec<Orphan> {
         let known: HashSet<&ManagerId> = self.managers.records.iter().map(|m| &m.id).collect();

@@ -20,6 +20,7 @@ use crate::eval::tickets::TicketWorker;
 use crate::model::{Customers, Schema, Value};
 use crate::profile::ProfileOptions;
 use crate::rules::{Rulebook, TICKET_PROPERTIES, TICKET_RULE};
+use crate::suggest;
 
 /// A service ticket: an id, and attributes such as its type, channel and customer id.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,10 +115,12 @@ pub fn route_tickets(
     for (field, position) in &rule.reads {
         if tickets.schema.position(field).is_none() && !TICKET_PROPERTIES.contains(&field.as_str())
         {
+            let names = tickets.schema.fields().iter().map(|f| f.name.as_str());
             return Err(RuleError::UnknownField {
                 rule: TICKET_RULE.to_owned(),
                 field: field.clone(),
                 position: *position,
+                suggestion: suggest::nearest(field, names.chain(TICKET_PROPERTIES.iter().copied())),
             }
             .into());
         }

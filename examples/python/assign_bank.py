@@ -10,18 +10,16 @@ import pandas as pd
 import apportion
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-LISTS = {"products": "list", "languages": "list", "certifications": "list"}
 
-customers = pd.read_csv(
-    ROOT / "examples/data/customers.csv", parse_dates=["last_txn_date", "onboarded"]
-)
+# Plain read_csv: text columns are typed as the CLI types the same file (dates, `a;b` lists).
+customers = pd.read_csv(ROOT / "examples/data/customers.csv")
 managers = pd.read_csv(ROOT / "examples/data/managers.csv")
 rules = apportion.Rulebook.from_file(ROOT / "examples/rules/bank.rhai")
 
-profile = rules.profile(customers, as_of="2026-06-30", types=LISTS)
+profile = rules.profile(customers, as_of="2026-06-30")
 print("customers per tier:", profile.customers["tier"].value_counts().to_dict())
 
-plan = apportion.assign(customers, managers, rules, as_of="2026-06-30", types=LISTS)
+plan = apportion.assign(customers, managers, rules, as_of="2026-06-30")
 loads = plan.loads.sort_values("utilisation")
 print(f"objective {plan.objective.total}: {plan.stats.assigned} placed, {plan.stats.moved} moved")
 print("least loaded:", loads.head(3)[["manager", "load", "capacity"]].to_dict("records"))

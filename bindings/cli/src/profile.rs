@@ -37,9 +37,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 managers: load::read_managers(path, &options)?,
                 customers: customers.clone(),
             };
+            book.check_types(&options)?;
             Some(book.orphans().len())
         }
-        None => None,
+        None => {
+            options.check_types(&[("customers", &customers.schema)])?;
+            None
+        }
     };
     let bar = Bar::customers(customers.records.len());
     let mut profile_options = ProfileOptions::new(as_of);

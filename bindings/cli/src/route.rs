@@ -94,6 +94,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         customers: load::read_customers(&args.customers, &options)?,
         managers: load::read_managers(&args.managers, &options)?,
     };
+    book.check_types(&options)?;
     let asked = AsOf::required(args.as_of)?;
     let as_of = asked.date();
     if let AsOf::Today = asked {

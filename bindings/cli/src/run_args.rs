@@ -70,10 +70,12 @@ impl BookArgs {
     /// The customers of `run` and these managers, loaded with `run`'s options.
     pub(crate) fn load(&self, run: &RunArgs) -> Result<apportion::Book, Failure> {
         let options = run.load_options();
-        Ok(apportion::Book {
+        let book = apportion::Book {
             customers: apportion::load::read_customers(&run.customers, &options)?,
             managers: apportion::load::read_managers(&self.managers, &options)?,
-        })
+        };
+        book.check_types(&options)?;
+        Ok(book)
     }
 }
 

@@ -626,11 +626,12 @@ fn in_every_command(option: &str, extra: &[&str]) -> Vec<(&'static str, Output)>
 
 #[test]
 fn the_same_bad_value_gets_the_same_code_and_exit_in_every_command() {
-    let cases: [(&str, &[&str], &str); 6] = [
+    let cases: [(&str, &[&str], &str); 7] = [
         ("--balance", &["--balance=-1"], "invalid_policy"),
         ("--threads", &["--threads", "0"], "invalid_threads"),
         ("--threads", &["--threads", "257"], "invalid_threads"),
         ("--type", &["--type", "assets=decimal"], "unknown_type"),
+        ("--type", &["--type", "produts=list"], "unknown_type_column"),
         ("--as-of", &["--as-of", "2026-02-30"], "invalid_date"),
         ("--nope", &["--nope"], "usage"),
     ];
@@ -648,6 +649,12 @@ fn the_same_bad_value_gets_the_same_code_and_exit_in_every_command() {
             );
         }
     }
+    let typo = profile_example("examples/rules/bank.rhai", &["--type", "produts=list"]);
+    assert!(
+        text(&typo.stderr).ends_with("(did you mean `products`?)\n"),
+        "{}",
+        text(&typo.stderr)
+    );
     let threads = profile_example("examples/rules/bank.rhai", &["--threads", "10000"]);
     assert!(
         text(&threads.stderr).contains("use 1 to 256 worker threads"),

@@ -8,6 +8,7 @@ mod router;
 mod run;
 mod tables_in;
 mod tables_out;
+mod text_types;
 
 use pyo3::prelude::*;
 

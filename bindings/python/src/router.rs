@@ -88,6 +88,7 @@ impl Router {
                 customers: load::customers_from_columns("customers", customer_columns, &options)?,
                 managers: load::managers_from_columns("managers", manager_columns, &options)?,
             };
+            book.check_types(&options)?;
             let router_options = apportion::RouterOptions {
                 policy: Policy {
                     balance,
@@ -236,6 +237,7 @@ pub(crate) fn rebalance<'py>(
                 customers: load::customers_from_columns("customers", customer_columns, &options)?,
                 managers: load::managers_from_columns("managers", manager_columns, &options)?,
             };
+            book.check_types(&options)?;
             apportion::rebalance(&book, rulebook, &assign_options, max_moves)
         })
         .map_err(errors::to_py)?;

@@ -99,13 +99,18 @@ impl Rulebook {
             load::customers_from_columns("customers", columns, &options).map(|c| c.schema)
         })?;
         self.inner.check(&schema).map_err(errors::to_py)?;
+        let mut inputs = vec![("customers", schema)];
         if let Some(managers) = managers {
             let schema = loaded_schema(managers, "managers", |columns| {
                 load::managers_from_columns("managers", columns, &options).map(|m| m.schema)
             })?;
             self.inner.check_managers(&schema).map_err(errors::to_py)?;
+            inputs.push(("managers", schema));
         }
-        Ok(())
+        let inputs: Vec<(&str, &Schema)> = inputs.iter().map(|(name, s)| (*name, s)).collect();
+        options
+            .check_types(&inputs)
+            .map_err(|e| errors::to_py(e.into()))
     }
 
     /// Profiles `customers`: returns (pyarrow table of `id` and the derived fields, list of
@@ -142,6 +147,7 @@ impl Rulebook {
         let rulebook = &self.inner;
         let profile = interruptible(py, &cancel, || {
             let customers = load::customers_from_columns("customers", columns, &load_options)?;
+            load_options.check_types(&[("customers", &customers.schema)])?;
             let profile = rulebook.profile(&customers, &options);
             let records = customers.records.len();
             free_later(customers, records);
@@ -263,6 +269,7 @@ pub(crate) fn assign<'py>(
             customers: load::customers_from_columns("customers", customer_columns, &load_options)?,
             managers: load::managers_from_columns("managers", manager_columns, &load_options)?,
         };
+        book.check_types(&load_options)?;
         let plan = apportion::assign_timed(&book, rulebook, &options);
         let records = book.customers.records.len();
         free_later(book, records);

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::errors;
 use crate::in_place;
+use crate::text_types;
 
 /// A table's columns, and the producer's Arrow data that columns read in place point into.
 ///
@@ -75,7 +76,8 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
     let declared: Vec<(String, Option<ValueType>)> = schema
         .fields()
         .iter()
-        .map(|field| {
+        .enumerate()
+        .map(|(index, field)| {
             if nests_deeper_than(field.data_type(), MAX_NESTING) {
                 return Err(errors::input(
                     "invalid_value",
@@ -85,7 +87,11 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
                     ),
                 ));
             }
-            let value_type = value_type(field.data_type(), field.name(), what)?;
+            let value_type = if text_types::is_text(field.data_type()) {
+                text_types::of_column(&batches, index).or(Some(ValueType::Str))
+            } else {
+                value_type(field.data_type(), field.name(), what)?
+            };
             Ok((field.name().clone(), value_type))
         })
         .collect::<PyResult<_>>()?;

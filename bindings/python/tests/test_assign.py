@@ -15,7 +15,7 @@ import tqdm
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, TYPES, repeated, ticks_during
+from conftest import AS_OF, BANK, RULES, CUSTOMER_TYPES, TYPES, repeated, ticks_during
 
 
 def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
@@ -94,7 +94,7 @@ def test_progress_reaches_the_total(rulebook, bank_arrow):
 def test_a_tqdm_bar_is_a_progress(rulebook, bank_arrow):
     customers, _ = bank_arrow
     with tqdm.tqdm(file=io.StringIO()) as bar:
-        rulebook.profile(customers, as_of=AS_OF, types=TYPES, progress=bar)
+        rulebook.profile(customers, as_of=AS_OF, types=CUSTOMER_TYPES, progress=bar)
         assert bar.n == bar.total == 3_000
 
 
@@ -105,7 +105,7 @@ def test_an_exception_in_the_progress_callback_is_raised_after_the_run(rulebook,
         raise ValueError("bar closed")
 
     try:
-        rulebook.profile(customers, as_of=AS_OF, types=TYPES, progress=broken)
+        rulebook.profile(customers, as_of=AS_OF, types=CUSTOMER_TYPES, progress=broken)
     except ValueError as error:
         assert str(error) == "bar closed"
     else:
@@ -137,7 +137,7 @@ def test_ctrl_c_stops_a_run_promptly(rulebook, bank_arrow):
     # started in the background by a shell without job control (a CI runner, say).
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        rulebook.profile(big, as_of=AS_OF, types=TYPES, threads=1, progress=interrupt_on_first_report)
+        rulebook.profile(big, as_of=AS_OF, types=CUSTOMER_TYPES, threads=1, progress=interrupt_on_first_report)
     except KeyboardInterrupt:
         pass
     else:
@@ -155,7 +155,7 @@ import apportion
 customers = pacsv.read_csv({str(BANK / "customers.csv")!r})
 managers = pacsv.read_csv({str(BANK / "managers.csv")!r})
 rules = apportion.Rulebook.from_file({str(RULES)!r})
-kw = dict(as_of={AS_OF!r}, types={TYPES!r})
+kw = dict(as_of={AS_OF!r})
 expected = apportion.assign(customers, managers, rules, **kw).assignments
 
 # A progress callback that calls apportion, whose own callback calls it again: each run

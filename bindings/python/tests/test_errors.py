@@ -3,6 +3,7 @@ what was wrong and where."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -88,6 +89,7 @@ def test_bad_options_are_errors():
         ({"threads": 257}, apportion.InputError, "invalid_threads"),
         ({"threads": 100_000}, apportion.InputError, "invalid_threads"),
         ({"types": {"x": "decimal"}}, apportion.InputError, "unknown_type"),
+        ({"types": {"nope": "int"}}, apportion.InputError, "unknown_type_column"),
         ({"move_penalty": -1}, apportion.SolveError, "invalid_policy"),
         ({"unassigned_penalty": 0}, apportion.SolveError, "invalid_policy"),
     ]
@@ -121,3 +123,39 @@ def test_as_of_is_required_and_today_is_asked_for_by_name():
         call(as_of="today")
     plan = apportion.assign(rows, MANAGERS, rules, as_of="today")
     assert plan.stats.assigned == 1
+
+
+def test_a_type_for_a_column_no_input_has_suggests_the_nearest():
+    rules = apportion.Rulebook("fn x(c) { 1 }")
+    customers = [{"id": "C-1", "products": "a;b"}]
+    calls = [
+        lambda: rules.profile(customers, as_of=AS_OF, types={"produts": "list"}),
+        lambda: rules.check(customers, types={"produts": "list"}),
+        lambda: apportion.assign(customers, MANAGERS, rules, as_of=AS_OF, types={"produts": "list"}),
+        lambda: apportion.Router(customers, MANAGERS, rules, as_of=AS_OF, types={"produts": "list"}),
+        lambda: apportion.rebalance(
+            customers, MANAGERS, rules, max_moves=1, as_of=AS_OF, types={"produts": "list"}
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(apportion.InputError) as caught:
+            call()
+        assert caught.value.code == "unknown_type_column"
+        assert str(caught.value).endswith("(did you mean `products`?)")
+    # A manager's column is known where managers are given, and only there.
+    rules.check(customers, MANAGERS, types={"capacity": "int"})
+
+
+def test_a_date_helper_on_text_names_the_field_and_the_fix():
+    customers = pd.DataFrame({"id": ["C-1", "C-2"], "opened": ["2024-01-31", "31/01/2024"]})
+    rules = apportion.Rulebook("fn age(c) { days_since(c.opened) }")
+    with pytest.raises(apportion.RuleError) as caught:
+        rules.profile(customers, as_of=AS_OF)
+    assert caught.value.code == "not_a_date"
+    message = str(caught.value)
+    assert "`opened`" in message and "types={\"opened\": \"date\"}" in message, message
+    assert "ImmutableString" not in message and "31/01/2024" not in message
+    # Every value a date: the column is one, and the rule runs.
+    customers.loc[1, "opened"] = "2024-02-29"
+    ages = rules.profile(customers, as_of=AS_OF).customers["age"].tolist()
+    assert ages == [881, 852]

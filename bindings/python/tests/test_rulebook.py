@@ -13,7 +13,7 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, RULES, TYPES, repeated, ticks_during
+from conftest import AS_OF, RULES, CUSTOMER_TYPES, TYPES, repeated, ticks_during
 
 
 def test_from_file_keeps_the_source_and_fields(rulebook):
@@ -27,8 +27,8 @@ def test_pickling_round_trips(rulebook, bank_arrow):
     copy = pickle.loads(pickle.dumps(rulebook))
     assert type(copy) is apportion.Rulebook
     assert copy.source == rulebook.source
-    assert copy.profile(customers, as_of=AS_OF, types=TYPES).customers.equals(
-        rulebook.profile(customers, as_of=AS_OF, types=TYPES).customers
+    assert copy.profile(customers, as_of=AS_OF, types=CUSTOMER_TYPES).customers.equals(
+        rulebook.profile(customers, as_of=AS_OF, types=CUSTOMER_TYPES).customers
     )
 
 

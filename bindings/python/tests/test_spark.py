@@ -12,7 +12,7 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, TYPES
+from conftest import AS_OF, CUSTOMER_TYPES, TYPES
 
 pyspark_sql = pytest.importorskip("pyspark.sql")
 if shutil.which("java") is None:
@@ -56,8 +56,8 @@ def test_a_spark_dataframe_gives_the_plan_of_its_arrow_table(spark, rulebook, ba
     assert plan.objective == reference.objective
     assert plan.assignments.to_pylist() == reference.assignments.to_pylist()
 
-    profile = rulebook.profile(spark_customers, as_of=AS_OF, types=TYPES)
-    expected = rulebook.profile(customers, as_of=AS_OF, types=TYPES)
+    profile = rulebook.profile(spark_customers, as_of=AS_OF, types=CUSTOMER_TYPES)
+    expected = rulebook.profile(customers, as_of=AS_OF, types=CUSTOMER_TYPES)
     assert profile.customers.to_pylist() == expected.customers.to_pylist()
 
 

@@ -16,7 +16,7 @@ import pytest
 import apportion
 from apportion import _apportion
 
-from conftest import AS_OF, TYPES, repeated
+from conftest import AS_OF, CUSTOMER_TYPES, TYPES, repeated
 
 
 def as_rows(table: object) -> list[dict[str, object]]:
@@ -62,7 +62,7 @@ def test_results_come_back_in_the_callers_flavour(rulebook, bank_arrow):
     )
     assert isinstance(polars_plan.loads, pl.DataFrame)
     assert polars_plan.assignments.schema["manager"] == pl.Categorical
-    arrow_profile = rulebook.profile(customers, as_of=AS_OF, types=TYPES)
+    arrow_profile = rulebook.profile(customers, as_of=AS_OF, types=CUSTOMER_TYPES)
     assert isinstance(arrow_profile.customers, pa.Table)
     assert pa.types.is_dictionary(arrow_profile.customers.schema.field("tier").type)
     tiers = apportion.Rulebook('fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }')
@@ -73,7 +73,7 @@ def test_results_come_back_in_the_callers_flavour(rulebook, bank_arrow):
 
 def test_profile_matches_the_rules(rulebook, bank_arrow):
     customers, _ = bank_arrow
-    profile = rulebook.profile(customers.to_pandas(), as_of=AS_OF, types=TYPES)
+    profile = rulebook.profile(customers.to_pandas(), as_of=AS_OF, types=CUSTOMER_TYPES)
     table = profile.customers
     assert list(table.columns) == ["id", *rulebook.fields]
     assert len(table) == 3_000
@@ -114,7 +114,7 @@ def test_reading_a_pyarrow_table_copies_no_column(bank_arrow, rulebook):
     customers, _ = bank_arrow
     big = repeated(customers, 20)
     before = pa.total_allocated_bytes()
-    rulebook.check(big, types=TYPES)
+    rulebook.check(big, types=CUSTOMER_TYPES)
     # Reading goes through the Arrow C stream straight from pyarrow's buffers: pyarrow
     # allocates nothing (a conversion or a combine_chunks would allocate ~10 MB here).
     assert pa.total_allocated_bytes() - before < 64 * 1024
@@ -131,8 +131,8 @@ def test_tables_of_uneven_batches_read_as_one(bank_arrow, rulebook):
     whole = repeated(customers, 3).combine_chunks()
     uneven = pa.Table.from_batches(whole.to_batches(max_chunksize=997))
     assert uneven.column("assets").num_chunks == 10
-    one = rulebook.profile(whole, as_of=AS_OF, types=TYPES).customers
-    many = rulebook.profile(uneven, as_of=AS_OF, types=TYPES).customers
+    one = rulebook.profile(whole, as_of=AS_OF, types=CUSTOMER_TYPES).customers
+    many = rulebook.profile(uneven, as_of=AS_OF, types=CUSTOMER_TYPES).customers
     assert many.num_rows == 9_000
     assert many.equals(one)
     plans = [
@@ -159,8 +159,8 @@ def test_sliced_arrays_with_nulls_read_as_their_rows(bank_arrow, rulebook):
     # Arrays read in place may start at an offset into their buffers and carry nulls: they
     # must read as the same rows given as dicts (read by another path altogether).
     sliced = sliced_with_a_null(bank_arrow[0])
-    in_place = rulebook.profile(sliced, as_of=AS_OF, types=TYPES).customers
-    as_dicts = rulebook.profile(sliced.to_pylist(), as_of=AS_OF, types=TYPES).customers
+    in_place = rulebook.profile(sliced, as_of=AS_OF, types=CUSTOMER_TYPES).customers
+    as_dicts = rulebook.profile(sliced.to_pylist(), as_of=AS_OF, types=CUSTOMER_TYPES).customers
     assert in_place.num_rows == 2_000
     assert in_place.to_pylist() == as_dicts
 

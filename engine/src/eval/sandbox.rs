@@ -362,6 +362,44 @@ fn register_as_of(engine: &mut Engine, as_of: Date) {
         .register_fn("days_since", move |d: Date| as_of.days_since(d))
         .register_fn("days_until", move |d: Date| d.days_since(as_of))
         .register_fn("years_since", move |d: Date| full_years_between(d, as_of));
+    // Text or a blank where a date belongs gets an error that says so (and how to fix it),
+    // instead of rhai's "function not found" with its internal type names.
+    for helper in crate::rules::DATE_HELPERS {
+        engine
+            .register_fn(helper, move |_: ImmutableString| -> Result<INT, _> {
+                Err(not_a_date(helper, "text"))
+            })
+            .register_fn(helper, move |_: ()| -> Result<INT, _> {
+                Err(not_a_date(helper, "()"))
+            });
+    }
+}
+
+/// How a date helper's error names what it expected, before the helper's name; recognised by
+/// [`runtime_error`], which then says how to fix the call.
+const A_DATE_FOR: &str = "a date for ";
+
+fn not_a_date(helper: &str, found: &str) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorMismatchDataType(
+        format!("{A_DATE_FOR}{helper}"),
+        found.to_owned(),
+        rhai::Position::NONE,
+    )
+    .into()
+}
+
+/// What to do about `helper` called on `found` (text or `()`): no value is quoted.
+fn date_fix(helper: &str, found: &str) -> String {
+    if found == "()" {
+        return format!(
+            "`{helper}` was given () (a blank value), not a date: test the field for () first"
+        );
+    }
+    format!(
+        "`{helper}` was given {found}, not a date: read the field as a date (`types={{\"FIELD\": \"date\"}}` \
+         in Python, `--type FIELD=date` in the CLI; its values must be YYYY-MM-DD) or convert \
+         the text with `date(...)`"
+    )
 }
 
 /// Whole years from `from` to `to` (an age), negative if `to` is earlier.
@@ -438,10 +476,14 @@ pub(crate) fn runtime_error(
         },
         None => {
             error.clear_position();
-            let message = if rulebook.reveals_values() {
-                error.to_string()
-            } else {
-                without_values(&error)
+            let message = match &error {
+                EvalAltResult::ErrorMismatchDataType(expected, found, _)
+                    if expected.starts_with(A_DATE_FOR) =>
+                {
+                    date_fix(&expected[A_DATE_FOR.len()..], found)
+                }
+                _ if rulebook.reveals_values() => error.to_string(),
+                _ => without_values(&error),
             };
             RuleError::Evaluation {
                 rule: rule.to_owned(),

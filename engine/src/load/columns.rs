@@ -121,7 +121,8 @@ impl From<Value> for Datum {
     }
 }
 
-/// A named column: its cells, and the type its source declares (`None` to infer one, as for
+/// A named column: its cells, and the type its source declares (`None` to infer one: a column
+/// of text alone as a CSV column is, see [`infer_text`](super::infer_text), any other as for
 /// JSON). A type in [`LoadOptions::types`] wins over the declared one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -595,7 +596,8 @@ fn records_of(attributes: &mut [Attribute], fields: &[Field], rows: usize) -> Ve
 }
 
 /// One column as values of its type: the type given in the options, else the declared one
-/// (both read strictly), else one inferred as for JSON.
+/// (both read strictly), else one inferred as for JSON (a column of text alone as in a CSV
+/// file).
 fn convert_column(column: Column, options: &LoadOptions) -> (Field, ColumnValues) {
     let given = options
         .types
@@ -618,7 +620,7 @@ fn convert_column(column: Column, options: &LoadOptions) -> (Field, ColumnValues
         Some(value_type) => (value_type, true),
         None => {
             let json: Vec<Json> = cells.iter().cloned().map(Datum::into_json).collect();
-            (infer::infer_json(json.iter()), false)
+            infer::infer_values(json.iter(), options.list_separator)
         }
     };
     let separator = options.list_separator;

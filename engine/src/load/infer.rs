@@ -66,19 +66,46 @@ fn size(cell: Cell<'_>) -> usize {
     }
 }
 
-/// The type of `column`, from all its non-empty values.
-pub(crate) fn infer(table: &Table<'_>, column: usize, separator: char) -> ValueType {
+/// The type of `column`, from all its non-empty values, and whether its JSON strings are to
+/// be read as text of that type (see [`infer_values`]).
+pub(crate) fn infer(table: &Table<'_>, column: usize, separator: char) -> (ValueType, bool) {
     match &table.rows {
-        Rows::Text(rows) => infer_text(
-            (0..rows.len()).map(|row| rows.get(row, column).unwrap_or("")),
-            separator,
+        Rows::Text(rows) => (
+            infer_text(
+                (0..rows.len()).map(|row| rows.get(row, column).unwrap_or("")),
+                separator,
+            ),
+            false,
         ),
-        Rows::Json(rows) => infer_json(
+        Rows::Json(rows) => infer_values(
             rows.iter()
                 .map(|row| row.cells.get(column).unwrap_or(&NULL)),
+            separator,
         ),
-        Rows::Columns(columns) => infer_json(columns.get(column).into_iter().flatten()),
+        Rows::Columns(columns) => {
+            infer_values(columns.get(column).into_iter().flatten(), separator)
+        }
     }
+}
+
+/// The type of a column of typed values (JSON, a DataFrame's cells): a column of text alone
+/// is typed by its text as a CSV column is ([`infer_text`]), and its strings are then read as
+/// text of that type (the `bool`); any other column by its values' kinds ([`infer_json`]).
+pub(crate) fn infer_values<'a>(
+    cells: impl Iterator<Item = &'a Json> + Clone,
+    separator: char,
+) -> (ValueType, bool) {
+    if cells
+        .clone()
+        .all(|cell| matches!(cell, Json::Null | Json::Str(_)))
+    {
+        let texts = cells.filter_map(|cell| match cell {
+            Json::Str(text) => Some(&**text),
+            _ => None,
+        });
+        return (infer_text(texts, separator), true);
+    }
+    (infer_json(cells), false)
 }
 
 const INT: u8 = 1;
@@ -86,9 +113,11 @@ const FLOAT: u8 = 2;
 const BOOL: u8 = 4;
 const DATE: u8 = 8;
 
-/// CSV text: the narrowest of int, float, bool and date that every value has the shape of;
-/// else a list if any value holds the separator; else a string.
-pub(crate) fn infer_text<'a>(cells: impl Iterator<Item = &'a str>, separator: char) -> ValueType {
+/// The type of a column of text, whatever it came from (a CSV file, text columns of a
+/// DataFrame, strings in a list of dicts): the narrowest of int, float, bool and date that
+/// every non-blank value has the shape of; else a list if any value holds the separator; else
+/// a string. One rule for every input path, so the same values always mean the same thing.
+pub fn infer_text<'a>(cells: impl Iterator<Item = &'a str>, separator: char) -> ValueType {
     let mut shapes = INT | FLOAT | BOOL | DATE;
     let mut any = false;
     let mut list = false;
@@ -138,7 +167,7 @@ enum Kind {
     List,
 }
 
-/// JSON: the kind of the first non-null value decides (numbers: int unless any is fractional;
+/// Typed values: the kind of the first non-null value decides (numbers: int unless any is fractional;
 /// strings: date if all are dates). Values of another kind fail later, in conversion.
 pub(crate) fn infer_json<'a>(cells: impl Iterator<Item = &'a Json>) -> ValueType {
     let mut column_kind = None;

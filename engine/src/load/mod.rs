@@ -3,7 +3,9 @@
 //!
 //! Every input row becomes a record or an error: nothing is dropped or silently turned into
 //! text. Column types are inferred from all of a column's values unless overridden, so a stray
-//! `nan` in a numeric column is an error rather than a string column. Errors name the source,
+//! `nan` in a numeric column is an error rather than a string column. One rule types text
+//! wherever it comes from (a CSV file, JSON strings, a DataFrame's text columns), so the same
+//! values mean the same thing on every path: [`infer_text`]. Errors name the source,
 //! line, record id and column, never an attribute value.
 
 mod capacity;
@@ -20,10 +22,11 @@ use std::path::Path;
 
 use crate::error::InputError;
 use crate::model::{Customers, Managers, Schema, Value, ValueType};
+use crate::suggest;
 
 use table::Table;
 
-pub use infer::MAX_CELL_BYTES;
+pub use infer::{MAX_CELL_BYTES, infer_text};
 
 pub use columns::{
     BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, managers_from_columns,
@@ -72,8 +75,9 @@ pub struct LoadOptions {
     /// ([`crate::Book::orphans`] reports it).
     pub manager_column: String,
     /// Column types that win over inference, for columns whose values mislead it (postcodes
-    /// that look like integers). Entries for absent or structural columns are ignored, so one
-    /// set of options serves both customers and managers.
+    /// that look like integers). An entry applies to whichever input has the column, so one
+    /// set of options serves both customers and managers; [`LoadOptions::check_types`] finds
+    /// an entry that names no column at all.
     pub types: BTreeMap<String, ValueType>,
     /// What separates list items and segment caps in CSV text (default `;`).
     pub list_separator: char,
@@ -87,6 +91,40 @@ impl Default for LoadOptions {
             types: BTreeMap::new(),
             list_separator: ';',
         }
+    }
+}
+
+impl LoadOptions {
+    /// Fails on a type given for a column none of `inputs` (each named, as `customers`) has,
+    /// attribute or structural: a misspelt name would otherwise be ignored, and its column
+    /// read with the type inferred. The error suggests the nearest column there is.
+    pub fn check_types(&self, inputs: &[(&str, &Schema)]) -> Result<(), InputError> {
+        let structural = [
+            self.id_column.as_str(),
+            self.manager_column.as_str(),
+            records::CAPACITY,
+            records::TARGET,
+            records::SEGMENT_CAPS,
+        ];
+        let columns = || {
+            let attributes = inputs.iter().flat_map(|(_, schema)| schema.fields());
+            attributes
+                .map(|field| field.name.as_str())
+                .chain(structural)
+        };
+        let Some(column) = self
+            .types
+            .keys()
+            .find(|name| !columns().any(|c| c == *name))
+        else {
+            return Ok(());
+        };
+        let names: Vec<&str> = inputs.iter().map(|(name, _)| *name).collect();
+        Err(InputError::UnknownTypeColumn {
+            column: column.clone(),
+            inputs: format!("the {}", names.join(" and the ")),
+            suggestion: suggest::nearest(column, columns()),
+        })
     }
 }
 

@@ -219,11 +219,11 @@ impl<'t> Attributes<'t> {
                 let name = table.columns.get(column).map_or("", String::as_str);
                 match options.types.get(name) {
                     Some(value_type) => (column, *value_type, true),
-                    None => (
-                        column,
-                        infer::infer(table, column, options.list_separator),
-                        false,
-                    ),
+                    None => {
+                        let (value_type, from_text) =
+                            infer::infer(table, column, options.list_separator);
+                        (column, value_type, from_text)
+                    }
                 }
             })
             .collect();

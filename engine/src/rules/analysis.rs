@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::DATE_HELPERS;
 use super::ir::{Call, Expr, Program, Stmt};
 use crate::error::{Position, RuleError};
 
@@ -34,6 +35,9 @@ pub(crate) struct FunctionFacts {
     dynamic: Vec<bool>,
     /// Parameters passed on to script functions: (callee, callee arity, callee param, own param).
     passes: Vec<(String, usize, usize, usize)>,
+    /// Date helpers called on a parameter's field (`days_since(c.opened)`): (parameter,
+    /// helper, field, where the field is read).
+    date_reads: Vec<(usize, &'static str, String, Option<Position>)>,
     /// Every call by name and arity (operators excluded), with its place.
     calls: Vec<(String, usize, Option<Position>)>,
     /// Forbidden constructs, with their place.
@@ -125,6 +129,23 @@ impl Analysis {
                     .flat_map(move |(reads, _)| {
                         reads.iter().map(move |(name, at)| (function, name, *at))
                     })
+            })
+    }
+
+    /// Date helpers called directly on a customer field, function by function: (function,
+    /// helper, field, where the field is read).
+    pub(crate) fn date_reads(
+        &self,
+    ) -> impl Iterator<Item = (&FunctionFacts, &'static str, &str, Option<Position>)> {
+        self.functions
+            .iter()
+            .zip(&self.customer_params)
+            .flat_map(|(function, is_customer)| {
+                function
+                    .date_reads
+                    .iter()
+                    .filter(|(param, ..)| is_customer.get(*param) == Some(&true))
+                    .map(move |(_, helper, field, at)| (function, *helper, field.as_str(), *at))
             })
     }
 
@@ -316,6 +337,9 @@ fn expr_facts(node: &Expr, parent: Parent<'_>, facts: &mut FunctionFacts) {
             } else if is_identifier(name) {
                 facts.calls.push((name.to_owned(), arity, call.position));
             }
+            if let Some(read) = date_read(node, facts) {
+                facts.date_reads.push(read);
+            }
         }
         Expr::Var(name, _) => {
             if let Some(param) = facts
@@ -357,6 +381,29 @@ fn expr_facts(node: &Expr, parent: Parent<'_>, facts: &mut FunctionFacts) {
         Expr::Block(statements, _) => statements.iter().for_each(|s| statement_facts(s, facts)),
         Expr::Const(..) | Expr::Var(..) | Expr::This(_) | Expr::Property(..) => {}
     }
+}
+
+/// `helper(p.field)` for a date helper and a parameter `p`, as (parameter, helper, field,
+/// where the field is read).
+fn date_read(
+    node: &Expr,
+    facts: &FunctionFacts,
+) -> Option<(usize, &'static str, String, Option<Position>)> {
+    let Expr::Call(call) = node else { return None };
+    let helper = DATE_HELPERS
+        .into_iter()
+        .find(|h| *h == call.name.as_str())?;
+    let [Expr::Dot(base, property, _)] = call.args.as_slice() else {
+        return None;
+    };
+    let (Expr::Var(name, _), Expr::Property(field, at)) = (&**base, &**property) else {
+        return None;
+    };
+    let param = facts
+        .params
+        .iter()
+        .position(|p| p.as_str() == name.as_str())?;
+    Some((param, helper, field.to_string(), *at))
 }
 
 /// Classifies one use of parameter `param` by the expression around it.

@@ -34,6 +34,7 @@ use rhai::AST;
 
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
+use crate::suggest;
 use analysis::Analysis;
 pub(crate) use ir::position;
 pub use limits::Limits;
@@ -58,6 +59,9 @@ pub(crate) const TICKET_PROPERTIES: &[&str] = &["id", "customer"];
 /// Reserved record properties that are not attributes.
 pub(crate) const RECORD_ID: &str = "id";
 pub(crate) const RECORD_MANAGER: &str = "manager";
+
+/// The helpers that take a date (and count days or years from the as-of date).
+pub(crate) const DATE_HELPERS: [&str; 3] = ["days_since", "days_until", "years_since"];
 
 /// Structural manager properties that are not attributes.
 pub(crate) const MANAGER_PROPERTIES: &[&str] = &["id", "capacity", "target"];
@@ -305,16 +309,32 @@ impl Rulebook {
             }
         }
         let derived: BTreeSet<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        for (function, helper, field, position) in self.analysis.date_reads() {
+            let found = schema.field(field).map(|f| f.value_type);
+            if let Some(found) = found.filter(|t| *t != crate::model::ValueType::Date) {
+                return Err(RuleError::NotADate {
+                    rule: function.name.clone(),
+                    helper: helper.to_owned(),
+                    field: field.to_owned(),
+                    found,
+                    position,
+                }
+                .into());
+            }
+        }
         for (function, field, position) in self.analysis.direct_reads() {
             let known = derived.contains(field.as_str())
                 || schema.position(field).is_some()
                 || field == RECORD_ID
                 || field == RECORD_MANAGER;
             if !known {
+                let names = schema.fields().iter().map(|f| f.name.as_str());
+                let names = names.chain(derived.iter().copied());
                 return Err(RuleError::UnknownField {
                     rule: function.name.clone(),
                     field: field.clone(),
                     position,
+                    suggestion: suggest::nearest(field, names),
                 }
                 .into());
             }

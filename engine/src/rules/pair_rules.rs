@@ -7,6 +7,7 @@ use super::analysis::Analysis;
 use super::{AFFINITY, ELIGIBLE, MANAGER_PROPERTIES};
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
+use crate::suggest;
 
 /// What the pair rules are and read, found from the script itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,10 +83,15 @@ impl PairRules {
     pub(crate) fn check_managers(&self, schema: &Schema) -> Result<()> {
         for (rule, field, position) in &self.manager_read_sites {
             if schema.position(field).is_none() && !MANAGER_PROPERTIES.contains(&field.as_str()) {
+                let names = schema.fields().iter().map(|f| f.name.as_str());
                 return Err(RuleError::UnknownManagerField {
                     rule: rule.clone(),
                     field: field.clone(),
                     position: *position,
+                    suggestion: suggest::nearest(
+                        field,
+                        names.chain(MANAGER_PROPERTIES.iter().copied()),
+                    ),
                 }
                 .into());
             }

@@ -261,6 +261,37 @@ fn json_types_follow_json_kinds() {
 }
 
 #[test]
+fn json_columns_of_text_alone_are_typed_as_the_same_csv() {
+    // Exports that quote every value: the text says what each column is, as in a CSV file.
+    let quoted = r#"[
+        {"id": "C-1", "assets": "100", "rate": "1.5", "vip": "true", "products": "a;b", "note": "x"},
+        {"id": "C-2", "assets": "", "rate": "2", "vip": "FALSE", "products": "b", "note": null}
+    ]"#;
+    let from_json = customers(Format::Json, quoted).unwrap();
+    let from_csv = csv("id,assets,rate,vip,products,note
+C-1,100,1.5,true,a;b,x
+C-2,,2,FALSE,b,
+");
+    assert_eq!(
+        types(&from_json),
+        [
+            ("assets", ValueType::Int),
+            ("rate", ValueType::Float),
+            ("vip", ValueType::Bool),
+            ("products", ValueType::List),
+            ("note", ValueType::Str),
+        ]
+    );
+    assert_eq!(from_json, from_csv);
+    // A column mixing text with numbers goes by its first kind, and the text does not fit.
+    let mixed = customers(
+        Format::JsonLines,
+        "{\"id\": 1, \"n\": 5}\n{\"id\": 2, \"n\": \"6\"}",
+    );
+    assert_eq!(mixed.unwrap_err().code(), "invalid_value");
+}
+
+#[test]
 fn overrides_win_over_inference() {
     let options = with_types(&[
         ("postcode", ValueType::Str),
@@ -913,4 +944,113 @@ proptest! {
         let customers = csv(&text);
         prop_assert_eq!(customers.records.len(), values.len());
     }
+}
+
+/// `text` (CSV) as columns of text held in memory, as a DataFrame or a list of dicts hands
+/// them over: every cell a string (blank cells missing), no type declared.
+fn text_columns(text: &str) -> Vec<load::Column> {
+    let mut lines = text.lines();
+    let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+    names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| load::Column {
+            name: (*name).to_owned(),
+            value_type: None,
+            cells: load::Cells::Data(
+                rows.iter()
+                    .map(|row| match row[index] {
+                        "" => load::Datum::Null,
+                        cell => load::Datum::Str(Arc::from(cell)),
+                    })
+                    .collect(),
+            ),
+        })
+        .collect()
+}
+
+#[test]
+fn text_held_in_memory_is_typed_exactly_as_the_same_csv() {
+    let text = "id,manager,opened,products,assets,rate,vip,note,postcode\n\
+                C-1,M-1,2024-01-31,credit_card;savings,100,1.5,true,hello,01234\n\
+                C-2,,2023-12-01,savings,,2,false,,99999\n\
+                C-3,M-2,,mortgage,-7,,TRUE,a note,\n";
+    let from_file = csv(text);
+    let options = LoadOptions::default();
+    let in_memory = load::customers_from_columns("rows", text_columns(text), &options).unwrap();
+    assert_eq!(
+        types(&in_memory),
+        [
+            ("opened", ValueType::Date),
+            ("products", ValueType::List),
+            ("assets", ValueType::Int),
+            ("rate", ValueType::Float),
+            ("vip", ValueType::Bool),
+            ("note", ValueType::Str),
+            ("postcode", ValueType::Int),
+        ]
+    );
+    assert_eq!(in_memory, from_file);
+    assert_eq!(
+        column(&in_memory, "products")[0],
+        list(&["credit_card", "savings"])
+    );
+    // An override wins here as in a file.
+    let postcode_text = with_types(&[("postcode", ValueType::Str)]);
+    let in_memory = load::customers_from_columns("rows", text_columns(text), &postcode_text);
+    assert_eq!(column(&in_memory.unwrap(), "postcode")[0], s("01234"));
+}
+
+#[test]
+fn a_column_mixing_text_with_other_values_keeps_the_json_rule() {
+    let columns = vec![
+        load::Column {
+            name: "id".to_owned(),
+            value_type: None,
+            cells: load::Cells::Data(vec![
+                load::Datum::Str(Arc::from("C-1")),
+                load::Datum::Str(Arc::from("C-2")),
+            ]),
+        },
+        load::Column {
+            name: "score".to_owned(),
+            value_type: None,
+            cells: load::Cells::Data(vec![load::Datum::Int(3), load::Datum::Str(Arc::from("4"))]),
+        },
+    ];
+    let error = load::customers_from_columns("rows", columns, &LoadOptions::default());
+    assert_eq!(error.unwrap_err().code(), "invalid_value");
+}
+
+#[test]
+fn a_type_for_a_column_no_input_has_is_an_error_that_suggests_the_nearest() {
+    let book = Book {
+        customers: csv("id,manager,products,assets\nC-1,M-1,a;b,3\n"),
+        managers: managers(Format::Csv, "id,capacity,region\nM-1,3,north\n").unwrap(),
+    };
+    let typo = with_types(&[("produts", ValueType::List)]);
+    let error = book.check_types(&typo).unwrap_err();
+    assert_eq!(error.code(), "unknown_type_column");
+    assert_eq!(
+        error.to_string(),
+        "a type is given for column `produts`, but the customers and the managers have no such \
+         column (did you mean `products`?)"
+    );
+    let far = with_types(&[("zzz", ValueType::Int)]);
+    let error = far
+        .check_types(&[("customers", &book.customers.schema)])
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "a type is given for column `zzz`, but the customers have no such column"
+    );
+    // Columns of either input, and structural ones, are known.
+    let known = with_types(&[
+        ("assets", ValueType::Float),
+        ("region", ValueType::Str),
+        ("id", ValueType::Str),
+        ("capacity", ValueType::Int),
+    ]);
+    assert_eq!(book.check_types(&known), Ok(()));
 }

@@ -1,8 +1,8 @@
 //! Compiling and validating rulebooks: conventions, analysis, ordering, errors.
 
-use apportion::{Error, ProfileOptions, RuleError, Rulebook, ValueType};
+use apportion::{Error, ProfileOptions, RuleError, Rulebook, Value, ValueType};
 
-use crate::support::{customers, date, small_bank};
+use crate::support::{customers, date, s, small_bank};
 
 fn compile_error(source: &str) -> RuleError {
     match Rulebook::compile(source) {
@@ -122,7 +122,71 @@ fn check_finds_reads_of_missing_fields_with_position() {
     assert_eq!(error.code(), "unknown_field");
     assert_eq!(
         error.to_string(),
-        "rule `tier` reads unknown field `asets` at line 2, column 8"
+        "rule `tier` reads unknown field `asets` at line 2, column 8 (did you mean `assets`?)"
+    );
+    // No suggestion for a name unlike any field.
+    let rules = Rulebook::compile("fn tier(c) { c.region }").unwrap();
+    let error = rules.check(&small_bank().schema).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "rule `tier` reads unknown field `region` at line 1, column 16"
+    );
+}
+
+#[test]
+fn a_date_helper_on_a_text_field_names_the_field_and_the_fix() {
+    let book = customers(
+        &[("opened", ValueType::Str), ("since", ValueType::Date)],
+        &[(
+            "C-1",
+            None,
+            vec![s("2024/01/31"), Value::Date(date("2024-01-31"))],
+        )],
+    );
+    let rules = Rulebook::compile("fn age(c) {\n  days_since(c.opened)\n}").unwrap();
+    let error = rules.check(&book.schema).unwrap_err();
+    assert_eq!(error.code(), "not_a_date");
+    assert_eq!(
+        error.to_string(),
+        "rule `age` calls `days_since` on `opened` at line 2, column 16, which the input holds as \
+         string, not a date: read it as a date (`types={\"opened\": \"date\"}` in Python, \
+         `--type opened=date` in the CLI; every value must be YYYY-MM-DD)"
+    );
+    // On a date field the helper is fine.
+    let rules = Rulebook::compile("fn age(c) { years_since(c.since) }").unwrap();
+    assert!(rules.check(&book.schema).is_ok());
+    // Text that reaches a helper another way fails when run, saying what it got and the fix,
+    // never rhai's internal type names or the value.
+    let rules =
+        Rulebook::compile("fn label(c) { \"x\" + c.opened }\nfn age(c) { days_until(c.label) }")
+            .unwrap();
+    let error = rules
+        .profile(&book, &ProfileOptions::new(date("2026-06-30")))
+        .unwrap_err();
+    assert_eq!(error.code(), "rule_failed");
+    let message = error.to_string();
+    assert!(
+        message.contains("`days_until` was given text, not a date"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("ImmutableString") && !message.contains("2024/01/31"),
+        "{message}"
+    );
+    // A blank value gets its own advice.
+    let blank = customers(
+        &[("since", ValueType::Date)],
+        &[("C-1", None, vec![Value::Null])],
+    );
+    let rules = Rulebook::compile("fn age(c) { days_since(c.since) }").unwrap();
+    let error = rules
+        .profile(&blank, &ProfileOptions::new(date("2026-06-30")))
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("was given () (a blank value), not a date"),
+        "{error}"
     );
 }
 
@@ -136,7 +200,7 @@ fn check_follows_customers_into_helpers_but_not_other_values() {
     let error = rules.check(&small_bank().schema).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "rule `_a` reads unknown field `asset` at line 4, column 14"
+        "rule `_a` reads unknown field `asset` at line 4, column 14 (did you mean `assets`?)"
     );
 }
 

@@ -77,7 +77,12 @@ class Rulebook(_apportion.Rulebook):
     ) -> Profile:
         """Evaluates every derived field for every customer.
 
-        ``types`` overrides column types (``{"products": "list"}`` reads `a;b` text as a list).
+        Text columns are typed from their values as the command line types a CSV file (all
+        ``YYYY-MM-DD`` is a date, ``a;b`` a list, then integers, floats, booleans, else
+        text); ``types`` overrides that per column (``{"postcode": "string"}``), and a key
+        naming no column is an ``InputError`` (``unknown_type_column``). Give the list
+        columns in ``types`` when a table comes in parts: a part whose values hold no ``;``
+        would be read as text.
         """
         table, skipped = self._profile(
             customers,

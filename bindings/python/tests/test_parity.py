@@ -1,0 +1,97 @@
+"""One reading for every input path: the example bank read with each library's own default
+CSV reader (or as plain strings in dicts) gives the profile and the plan the command line
+gives for the file itself, with no `types=` anywhere."""
+
+from __future__ import annotations
+
+import csv
+import json
+import pathlib
+import subprocess
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+import apportion
+
+from conftest import AS_OF, BANK, RULES, ROOT
+
+
+@pytest.fixture(scope="module")
+def cli() -> pathlib.Path:
+    """The command line of this checkout (built by the Rust tests; built here if not)."""
+    binary = ROOT / "target" / "debug" / "apportion"
+    if not binary.exists():
+        subprocess.run(
+            ["cargo", "build", "--quiet", "--locked", "-p", "apportion-cli"], cwd=ROOT, check=True
+        )
+    return binary
+
+
+def strings(name: str) -> list[dict[str, Any]]:
+    """Every cell as the text it is in the file, as `csv.DictReader` gives it."""
+    with open(BANK / name, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+READERS = {
+    "pandas": lambda name: pd.read_csv(BANK / name),
+    "polars": lambda name: pl.read_csv(BANK / name),
+    "pyarrow": lambda name: pacsv.read_csv(BANK / name),
+    "strings": strings,
+}
+
+
+def rows(table: Any) -> list[dict[str, Any]]:
+    if isinstance(table, pd.DataFrame):
+        return pa.Table.from_pandas(table, preserve_index=False).to_pylist()
+    if isinstance(table, pl.DataFrame):
+        return table.to_arrow().to_pylist()
+    if isinstance(table, list):
+        return table
+    return table.to_pylist()
+
+
+def text(value: Any) -> str:
+    """A value as the command line writes it in CSV."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_profile_matches_the_command_lines(cli, tmp_path, rulebook, reader):
+    out = tmp_path / "profile.csv"
+    command = [cli, "profile", "--customers", BANK / "customers.csv", "--rules", RULES]
+    subprocess.run([*command, "--as-of", AS_OF, "--out", out], check=True, capture_output=True)
+    with open(out, newline="") as f:
+        expected = list(csv.DictReader(f))
+    profile = rulebook.profile(READERS[reader]("customers.csv"), as_of=AS_OF)
+    derived = [field for field in expected[0] if field != "id"]
+    got = [
+        {"id": row["id"], **{field: text(row[field]) for field in derived}}
+        for row in rows(profile.customers)
+    ]
+    assert got == expected
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_plan_matches_the_command_lines(cli, tmp_path, rulebook, reader):
+    out = tmp_path / "plan.json"
+    command = [cli, "assign", "--customers", BANK / "customers.csv", "--rules", RULES]
+    command += ["--managers", BANK / "managers.csv", "--as-of", AS_OF, "--out", out]
+    report = subprocess.run(command, check=True, capture_output=True, text=True)
+    expected = {(a["customer"], a["manager"]) for a in json.loads(out.read_text())}
+    plan = apportion.assign(
+        READERS[reader]("customers.csv"), READERS[reader]("managers.csv"), rulebook, as_of=AS_OF
+    )
+    assert f"objective {plan.objective.total} =" in report.stdout + report.stderr
+    assert {(a["customer"], a["manager"]) for a in rows(plan.assignments)} == expected
