@@ -2,6 +2,7 @@
 //! profiling, assignment, the live router and rebalancing over Arrow tables. The Python half turns results into the caller's
 //! table flavour; see `python/apportion`.
 
+mod command;
 mod errors;
 mod in_place;
 mod router;
@@ -26,6 +27,7 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(run::assign, module)?)?;
     module.add_class::<router::Router>()?;
     module.add_function(wrap_pyfunction!(router::rebalance, module)?)?;
+    module.add_function(wrap_pyfunction!(command::_command, module)?)?;
     module.add_function(wrap_pyfunction!(tables_in::_buffer_addresses, module)?)?;
     module.add_function(wrap_pyfunction!(tables_in::_read_in_blocks, module)?)?;
     Ok(())

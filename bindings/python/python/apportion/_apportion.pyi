@@ -16,6 +16,7 @@ __all__ = [
     "SolveError",
     "_buffer_addresses",
     "_read_in_blocks",
+    "_command",
     "assign",
     "rebalance",
 ]
@@ -140,3 +141,4 @@ def rebalance(
 
 def _buffer_addresses(table: Any) -> list[list[int]]: ...
 def _read_in_blocks(table: Any, block: int) -> list[tuple[str, bool]]: ...
+def _command(args: list[str]) -> int: ...
