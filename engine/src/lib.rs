@@ -33,7 +33,7 @@ pub use solve::{
     rebalance,
 };
 pub use threads::MAX_THREADS;
-pub use tickets::{Queue, Ticket, TicketPlan, Tickets, Unroutable, route_tickets};
+pub use tickets::{Queue, Ticket, TicketOutcome, TicketPlan, Tickets, Unroutable, route_tickets};
 
 /// The repository's README, whose Rust example runs as a doc test too. Only under `doctest`:
 /// the crate itself never reads outside its folder, so it packages on its own.

@@ -22,6 +22,9 @@ use crate::profile::ProfileOptions;
 use crate::rules::{Rulebook, TICKET_PROPERTIES, TICKET_RULE};
 use crate::suggest;
 
+/// The tickets' column naming each ticket's customer, whom the rule reads as `t.customer`.
+pub(crate) const CUSTOMER: &str = "customer";
+
 /// A service ticket: an id, and attributes such as its type, channel and customer id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ticket {
@@ -87,6 +90,18 @@ impl Unroutable {
     }
 }
 
+impl Unroutable {
+    /// What the reason is about: the queue named (unknown or full), or the rule's error
+    /// message; `None` when no queue was named.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Unroutable::NoQueue => None,
+            Unroutable::UnknownQueue { queue } | Unroutable::QueueFull { queue } => Some(queue),
+            Unroutable::RuleError { message, .. } => Some(message),
+        }
+    }
+}
+
 /// Where each ticket went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TicketPlan {
@@ -97,6 +112,28 @@ pub struct TicketPlan {
     /// (queue, tickets taken, capacity), in the queues' order.
     pub loads: Vec<(String, u32, u32)>,
 }
+
+impl TicketPlan {
+    /// Every ticket of `tickets` (those this plan was made for), in their order: the queue it
+    /// went to, or why it has none.
+    pub fn outcomes<'a>(&'a self, tickets: &'a Tickets) -> Vec<(&'a str, TicketOutcome<'a>)> {
+        let mut by_ticket: HashMap<&str, TicketOutcome<'a>> = HashMap::new();
+        for (ticket, queue) in &self.routed {
+            by_ticket.insert(ticket, Ok(queue));
+        }
+        for (ticket, why) in &self.unroutable {
+            by_ticket.insert(ticket, Err(why));
+        }
+        tickets
+            .records
+            .iter()
+            .filter_map(|t| Some((t.id.as_str(), by_ticket.remove(t.id.as_str())?)))
+            .collect()
+    }
+}
+
+/// A ticket's queue, or why it has none.
+pub type TicketOutcome<'a> = std::result::Result<&'a str, &'a Unroutable>;
 
 /// Routes `tickets` to `queues` with the rulebook's `route_ticket(t)`. `customers` are the
 /// book's, profiled only as far as tickets name them. Fails if the rulebook has no ticket
@@ -212,7 +249,7 @@ fn customer_records(
     slots: &Slots,
     as_of: Date,
 ) -> Result<HashMap<String, Record>> {
-    let Some(column) = tickets.schema.position("customer") else {
+    let Some(column) = tickets.schema.position(CUSTOMER) else {
         return Ok(HashMap::new());
     };
     let named: std::collections::HashSet<String> = tickets

@@ -13,6 +13,7 @@ mod rebalance;
 mod route;
 mod run_args;
 mod summary;
+mod tickets;
 
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "Decides who serves whom: `check` a rulebook, `profile` customers with it, `assign` \
              them to managers optimally, `rebalance` the book under a churn budget, `route` \
-             leads one at a time."
+             leads one at a time, route service `tickets` to queues."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +45,8 @@ enum Command {
     Rebalance(rebalance::Args),
     /// Route leads one at a time into the current book (JSON Lines in, decisions out).
     Route(route::Args),
+    /// Route service tickets to queues with the rulebook's `route_ticket(t)`.
+    Tickets(tickets::Args),
 }
 
 /// Exit codes by error code: the one table every command goes by (the README's command-line
@@ -267,6 +270,7 @@ where
         Command::Assign(args) => assign::run(&args),
         Command::Rebalance(args) => rebalance::run(&args),
         Command::Route(args) => route::run(&args),
+        Command::Tickets(args) => tickets::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -1082,3 +1082,52 @@ fn the_as_of_date_is_given_or_asked_for_as_today() {
         "{report}"
     );
 }
+
+/// `apportion tickets` on the example bank's tickets and queues, with extra arguments.
+fn tickets_example(extra: &[&str]) -> Output {
+    let mut args = vec!["tickets", "--tickets", "examples/data/tickets.csv"];
+    args.extend(["--queues", "examples/data/queues.csv"]);
+    args.extend(["--customers", "examples/data/customers.csv"]);
+    args.extend(["--rules", "examples/rules/bank.rhai"]);
+    args.extend_from_slice(extra);
+    apportion(&args)
+}
+
+#[test]
+fn tickets_go_to_their_queues_in_input_order_with_reasons() {
+    let output = tickets_example(&["--as-of", "2026-06-30"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let rows = text(&output.stdout);
+    let rows: Vec<&str> = rows.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "ticket,queue,reason,detail",
+            // An HNW customer's complaint goes to the private desk, another's to complaints.
+            "T-0001,private_desk,,",
+            "T-0002,complaints,,",
+            "T-0003,cards,,",
+            // An SME customer's loan goes to the SME desk.
+            "T-0004,sme_desk,,",
+            "T-0005,lending,,",
+            "T-0006,private_desk,,",
+            // A customer the book does not know is no HNW customer.
+            "T-0007,complaints,,",
+            // The cards queue takes one ticket.
+            "T-0008,,queue_full,cards",
+            "T-0009,,no_queue,",
+            "T-0010,,queue_full,cards",
+        ]
+    );
+    let report = text(&output.stderr);
+    assert!(
+        report.starts_with("routed 7 of 10 tickets as of 2026-06-30\n"),
+        "{report}"
+    );
+    assert!(report.contains("cards 1/1"), "{report}");
+    // The date is required, and a type for no column of the tickets or customers is refused.
+    assert_fails(&tickets_example(&[]), 2, "missing_as_of");
+    let typo = tickets_example(&["--as-of", "2026-06-30", "--type", "chanel=string"]);
+    assert_fails(&typo, 2, "unknown_type_column");
+    assert!(text(&typo.stderr).contains("did you mean `channel`?"));
+}

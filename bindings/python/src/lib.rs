@@ -10,6 +10,7 @@ mod run;
 mod tables_in;
 mod tables_out;
 mod text_types;
+mod tickets;
 
 use pyo3::prelude::*;
 
@@ -28,6 +29,7 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<router::Router>()?;
     module.add_function(wrap_pyfunction!(router::rebalance, module)?)?;
     module.add_function(wrap_pyfunction!(command::_command, module)?)?;
+    module.add_function(wrap_pyfunction!(tickets::route_tickets, module)?)?;
     module.add_function(wrap_pyfunction!(tables_in::_buffer_addresses, module)?)?;
     module.add_function(wrap_pyfunction!(tables_in::_read_in_blocks, module)?)?;
     Ok(())

@@ -10,7 +10,7 @@ use apportion::{
     Value, ValueType,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDate, PyDateAccess, PyDict, PyList, PyTuple};
+use pyo3::types::{PyDate, PyDateAccess, PyDict, PyFloat, PyList, PyString, PyTuple};
 
 use crate::run::{Rulebook, load_options, parse_date, plan_tuple};
 use crate::{errors, tables_in};
@@ -49,7 +49,11 @@ type RebalanceTuple<'py> = (Bound<'py, PyTuple>, i64, usize, Vec<(i64, usize)>);
 #[pyclass(frozen, module = "apportion._apportion")]
 pub(crate) struct Router {
     inner: apportion::Router,
+    /// The customers' columns, which leads are read in.
     schema: Schema,
+    /// The managers' columns, which a manager joining is read in.
+    manager_schema: Schema,
+    as_of: apportion::Date,
     /// Leads of one class share one passed-over list until a manager's room changes: its
     /// names become Python strings once, and each decision gets its own copy of the lists.
     passed_over: Mutex<KeptLists>,
@@ -97,9 +101,12 @@ impl Router {
                 ..apportion::RouterOptions::new(as_of)
             };
             let schema = book.customers.schema.clone();
+            let manager_schema = book.managers.schema.clone();
             apportion::Router::new(rulebook, &book, router_options).map(|inner| Router {
                 inner,
                 schema,
+                manager_schema,
+                as_of,
                 passed_over: Mutex::new(HashMap::new()),
             })
         })
@@ -117,6 +124,59 @@ impl Router {
             .detach(|| self.inner.route(&lead))
             .map_err(errors::to_py)?;
         self.decision_tuple(py, decision)
+    }
+
+    /// Routes every lead of `leads` (a table in the book's columns; its types are the book's),
+    /// in order. The whole table is read first, so a bad value routes none; a lead that fails
+    /// to route stops the run, and the leads before it stay routed.
+    fn route_many<'py>(
+        &self,
+        py: Python<'py>,
+        leads: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<DecisionTuple<'py>>> {
+        let read = tables_in::read(leads, "leads")?;
+        let columns = read.columns;
+        let options = load::typed_like(&self.schema, &load_options(None)?);
+        let decisions = py
+            .detach(|| -> apportion::Result<Vec<Decision>> {
+                let leads = load::customers_from_columns("leads", columns, &options)?;
+                let leads = load::conform(leads, &self.schema, "leads")?;
+                leads
+                    .records
+                    .iter()
+                    .map(|lead| self.inner.route(lead))
+                    .collect()
+            })
+            .map_err(errors::to_py)?;
+        decisions
+            .into_iter()
+            .map(|d| self.decision_tuple(py, d))
+            .collect()
+    }
+
+    /// A manager joins the book: a dict with `id`, `capacity` (optionally `target` and
+    /// `segment_caps`) and the managers' columns, typed as the book's (missing ones are null).
+    /// New leads may go to them at once.
+    fn join(&self, py: Python<'_>, manager: &Bound<'_, PyDict>) -> PyResult<()> {
+        let rows = PyList::new(py, [manager])?;
+        let read = tables_in::read(rows.as_any(), "manager")?;
+        let columns = read.columns;
+        let options = load::typed_like(&self.manager_schema, &load_options(None)?);
+        py.detach(|| -> apportion::Result<()> {
+            let managers = load::managers_from_columns("manager", columns, &options)?;
+            let managers = load::conform_managers(managers, &self.manager_schema, "manager")?;
+            for manager in managers.records {
+                self.inner.join(manager)?;
+            }
+            Ok(())
+        })
+        .map_err(errors::to_py)
+    }
+
+    /// (customers placed, managers in the book, as-of date) for the wrapper's `repr`.
+    fn summary(&self) -> (usize, usize, String) {
+        let managers = self.inner.snapshot().managers.len();
+        (self.inner.book().len(), managers, self.as_of.to_string())
     }
 
     /// Plans `forecast` (a table of expected leads) into the room the book leaves; leads like
@@ -381,10 +441,18 @@ fn lead_from_dict(lead: &Bound<'_, PyDict>, schema: &Schema) -> PyResult<Custome
     })
 }
 
-/// `item` as a value of `value_type`: `None` if it is of another type.
+/// `item` as a value of `value_type`: `None` if it is of another type. A row of the book's
+/// own table routes as it is: text reads as a CSV cell of the column's type would (`a;b` in a
+/// list column), and pandas' markers of a missing value (NaN, `NA`, `NaT`) are null.
 fn value_of(item: &Bound<'_, PyAny>, value_type: ValueType) -> Option<PyResult<Value>> {
-    if item.is_none() {
+    if is_missing(item) {
         return Some(Ok(Value::Null));
+    }
+    if value_type != ValueType::Str
+        && let Ok(text) = item.cast::<PyString>()
+    {
+        let text = text.to_str().ok()?;
+        return load::value_from_text(text, value_type).map(Ok);
     }
     // A boolean (Python's or NumPy's) is no number, though it converts to one.
     let boolean = item.extract::<bool>().ok();
@@ -423,6 +491,19 @@ fn value_of(item: &Bound<'_, PyAny>, value_type: ValueType) -> Option<PyResult<V
         _ => return None,
     };
     Some(Ok(value))
+}
+
+/// `None`, a float NaN (pandas' missing number) or pandas' `NA` and `NaT`.
+fn is_missing(item: &Bound<'_, PyAny>) -> bool {
+    if item.is_none() {
+        return true;
+    }
+    if let Ok(float) = item.cast::<PyFloat>() {
+        return float.value().is_nan();
+    }
+    item.get_type()
+        .name()
+        .is_ok_and(|name| name == "NAType" || name == "NaTType")
 }
 
 fn invalid(id: &str, column: &str, expected: ValueType, source: &str) -> PyErr {

@@ -10,7 +10,7 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, TYPES
+from conftest import AS_OF, BANK, TYPES
 
 LEAD = {
     "id": "L-1",
@@ -67,8 +67,11 @@ def test_bad_leads_are_input_errors_naming_the_column(router):
     with pytest.raises(apportion.InputError) as no_id:
         router.route({"region": "capital"})
     assert no_id.value.code == "missing_column"
-    with pytest.raises(apportion.InputError):
-        router.route({**LEAD, "id": "L-4", "income": float("nan")})
+    with pytest.raises(apportion.InputError) as infinite:
+        router.route({**LEAD, "id": "L-4", "income": float("inf")})
+    assert infinite.value.code == "invalid_value"
+    # NaN is pandas' missing value: the lead routes with no income.
+    assert router.route({**LEAD, "id": "L-5", "income": float("nan")}).manager is not None
 
 
 def test_leave_hands_the_book_back_and_depart_moves_only_that_book(router):
@@ -195,3 +198,115 @@ def test_a_lead_of_numpy_scalars_routes_as_one_of_python_values():
     with pytest.raises(apportion.InputError) as caught:
         apportion.Router(book, managers, rules, as_of=AS_OF).route({**plain, "score": np.True_})
     assert caught.value.code == "invalid_value" and "`score`" in str(caught.value)
+
+
+def book_rows_as_leads(table):
+    """The book's own rows under new ids, as each flavour hands out a row."""
+    return [{**row, "id": "L-" + str(row["id"])} for row in table]
+
+
+def test_rows_of_the_books_own_table_route_as_they_are(rulebook, bank_arrow):
+    import pandas as pd
+    import polars as pl
+
+    customers, managers = bank_arrow
+    frame = pd.read_csv(BANK / "customers.csv")
+    flavours = {
+        # pandas rows: `a;b` text in list columns, NaN where a value is missing.
+        "pandas": frame.head(200).to_dict("records"),
+        "polars": pl.read_csv(BANK / "customers.csv").head(200).to_dicts(),
+        "pyarrow": customers.slice(0, 200).to_pylist(),
+    }
+    assert any(isinstance(row["manager"], float) for row in flavours["pandas"])  # NaN
+    decided = {}
+    for name, rows in flavours.items():
+        router = apportion.Router(customers, managers, rulebook, as_of=AS_OF)
+        decided[name] = [(d.manager, d.basis) for d in map(router.route, book_rows_as_leads(rows))]
+    assert decided["pandas"] == decided["polars"] == decided["pyarrow"]
+    # Text that is no value of the column's type is still an error naming it.
+    router = apportion.Router(customers, managers, rulebook, as_of=AS_OF)
+    with pytest.raises(apportion.InputError) as caught:
+        router.route({**LEAD, "assets": "a lot"})
+    assert caught.value.code == "invalid_value" and "`assets`" in str(caught.value)
+
+
+def test_route_many_routes_a_table_in_order_and_answers_in_its_flavour(rulebook, bank_arrow):
+    import pandas as pd
+
+    customers, managers = bank_arrow
+    leads = customers.slice(0, 50).set_column(
+        0, "id", pa.array([f"L-{i}" for i in range(50)])
+    )
+    one_by_one = apportion.Router(customers, managers, rulebook, as_of=AS_OF)
+    expected = [one_by_one.route(row) for row in leads.to_pylist()]
+    many = apportion.Router(customers, managers, rulebook, as_of=AS_OF)
+    table = many.route_many(leads.to_pandas())
+    assert isinstance(table, pd.DataFrame)
+    assert table["customer"].tolist() == [d.customer for d in expected]
+    assert table["manager"].tolist() == [d.manager for d in expected]
+    assert table["basis"].tolist() == [d.basis for d in expected]
+    assert many.book() == one_by_one.book()
+    # A bad value anywhere routes none of the table.
+    bad = pa.table({"id": ["L-100", "L-101"], "assets": ["12", "many"]})
+    before = len(many.book())
+    with pytest.raises(apportion.InputError) as caught:
+        many.route_many(bad)
+    assert caught.value.code == "invalid_value"
+    assert len(many.book()) == before
+
+
+def test_a_manager_joins_and_takes_leads_at_once(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    router = apportion.Router(customers, managers, rulebook, as_of=AS_OF)
+    newcomer = {**managers.to_pylist()[0], "id": "M-NEW", "capacity": 400, "target": 400}
+    newcomer["segment_caps"] = None
+    router.join(newcomer)
+    loads = {m.manager: m for m in router.loads()}
+    assert loads["M-NEW"].load == 0 and loads["M-NEW"].capacity == 400
+    # An empty book with room: leads of its region come to it.
+    decisions = router.route_many(
+        [{**row, "id": f"L-{i}"} for i, row in enumerate(customers.slice(0, 300).to_pylist())]
+    )
+    assert "M-NEW" in [d["manager"] for d in decisions]
+    with pytest.raises(apportion.InputError) as twice:
+        router.join(newcomer)
+    assert twice.value.code == "duplicate_manager_id"
+    with pytest.raises(apportion.InputError) as unknown:
+        router.join({"id": "M-X", "capacity": 1, "shoe_size": 44})
+    assert unknown.value.code == "unknown_column"
+
+
+def test_a_router_says_what_it_holds_and_refuses_to_pickle(router):
+    import pickle
+
+    placed = len(router.book())
+    assert repr(router) == f"Router({placed} customers placed, 50 managers, as of 2026-06-30)"
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(router)
+
+
+def test_tickets_go_to_their_queues_as_the_cli_sends_them(rulebook, bank_arrow):
+    import pandas as pd
+
+    customers, _ = bank_arrow
+    tickets = pd.read_csv(BANK / "tickets.csv")
+    queues = {"private_desk": 5, "complaints": 10, "cards": 1, "lending": 10, "sme_desk": 2}
+    plan = apportion.route_tickets(tickets, queues, customers, rulebook, as_of=AS_OF)
+    assert isinstance(plan.tickets, pd.DataFrame)
+    rows = plan.tickets.astype(object).where(plan.tickets.notna(), None).values.tolist()
+    assert rows == [
+        ["T-0001", "private_desk", None, None],
+        ["T-0002", "complaints", None, None],
+        ["T-0003", "cards", None, None],
+        ["T-0004", "sme_desk", None, None],
+        ["T-0005", "lending", None, None],
+        ["T-0006", "private_desk", None, None],
+        ["T-0007", "complaints", None, None],
+        ["T-0008", None, "queue_full", "cards"],
+        ["T-0009", None, "no_queue", None],
+        ["T-0010", None, "queue_full", "cards"],
+    ]
+    assert plan.loads["taken"].tolist() == [2, 2, 1, 1, 1]
+    with pytest.raises(apportion.RuleError) as no_rule:
+        apportion.route_tickets(tickets, queues, customers, apportion.Rulebook("fn x(c) { 1 }"), as_of=AS_OF)
+    assert no_rule.value.code == "invalid_rule_signature"

@@ -18,6 +18,7 @@ use super::table::{Cell, Rows, Table};
 use crate::date::Date;
 use crate::error::{InputError, Location};
 use crate::model::{Customers, Field, Managers, Schema, Value, ValueType};
+use crate::tickets::Tickets;
 
 /// One cell of an in-memory column.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,7 +235,18 @@ pub fn managers_from_columns(
     from_columns(source, columns, options, &structural, records::managers)
 }
 
-/// Customers or managers: records whose attributes come in a column at a time.
+/// Tickets from columns, read as customers are; `customer` is an attribute like the others.
+pub fn tickets_from_columns(
+    source: &str,
+    columns: Vec<Column>,
+    options: &LoadOptions,
+) -> Result<Tickets, InputError> {
+    let options = &super::ticket_options(options);
+    let structural = [options.id_column.as_str()];
+    from_columns(source, columns, options, &structural, records::tickets)
+}
+
+/// Customers, managers or tickets: records whose attributes come in a column at a time.
 trait Records {
     fn ids(&self) -> Vec<&str>;
     fn attach(&mut self, schema: Schema, values: Vec<Vec<Value>>);
@@ -256,6 +268,19 @@ impl Records for Customers {
 impl Records for Managers {
     fn ids(&self) -> Vec<&str> {
         self.records.iter().map(|m| m.id.as_str()).collect()
+    }
+
+    fn attach(&mut self, schema: Schema, values: Vec<Vec<Value>>) {
+        for (record, values) in self.records.iter_mut().zip(values) {
+            record.attributes = values;
+        }
+        self.schema = schema;
+    }
+}
+
+impl Records for Tickets {
+    fn ids(&self) -> Vec<&str> {
+        self.records.iter().map(|t| t.id.as_str()).collect()
     }
 
     fn attach(&mut self, schema: Schema, values: Vec<Vec<Value>>) {

@@ -23,6 +23,7 @@ use std::path::Path;
 use crate::error::InputError;
 use crate::model::{Customers, Managers, Schema, Value, ValueType};
 use crate::suggest;
+use crate::tickets::Tickets;
 
 use table::Table;
 
@@ -30,7 +31,16 @@ pub use infer::{MAX_CELL_BYTES, infer_text};
 
 pub use columns::{
     BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, managers_from_columns,
+    tickets_from_columns,
 };
+
+/// `text` read as a value of `value_type` exactly as a cell of a CSV column of that type
+/// (`a;b` as a list, `2024-01-31` as a date; blank as `Null`); `None` when it is not one. For
+/// single values arriving outside a table, such as a lead's fields typed like its book.
+pub fn value_from_text(text: &str, value_type: ValueType) -> Option<Value> {
+    let separator = LoadOptions::default().list_separator;
+    infer::from_text(text, value_type, separator).ok()
+}
 
 /// An input format; files are told apart by extension so a CLI user never has to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,6 +150,35 @@ pub fn read_managers(path: &Path, options: &LoadOptions) -> Result<Managers, Inp
     parse_managers(&bytes, format, &source, options)
 }
 
+/// Reads tickets from a file as customers are read (an `id` column; the rest are attributes,
+/// a `customer` column naming each ticket's customer); errors name the path as given.
+pub fn read_tickets(path: &Path, options: &LoadOptions) -> Result<Tickets, InputError> {
+    let (bytes, format, source) = read_file(path)?;
+    parse_tickets(&bytes, format, &source, options)
+}
+
+/// Parses tickets from bytes already in memory, as [`read_tickets`] reads a file.
+pub fn parse_tickets(
+    bytes: &[u8],
+    format: Format,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Tickets, InputError> {
+    let options = ticket_options(options);
+    records::tickets(&read_table(bytes, format, source_name, &options)?, &options)
+}
+
+/// `options` for tickets: the `customer` column holds customer ids, which are text even when
+/// they look like numbers (`007`), unless a type is given for it.
+pub(crate) fn ticket_options(options: &LoadOptions) -> LoadOptions {
+    let mut options = options.clone();
+    options
+        .types
+        .entry(crate::tickets::CUSTOMER.to_owned())
+        .or_insert(ValueType::Str);
+    options
+}
+
 /// Parses customers from bytes already in memory (tests, bindings); `source_name` is what
 /// errors call the input.
 pub fn parse_customers(
@@ -196,8 +235,51 @@ pub fn conform(
     schema: &Schema,
     source_name: &str,
 ) -> Result<Customers, InputError> {
-    if let Some(extra) = customers
-        .schema
+    let positions = positions_in(&customers.schema, schema, source_name)?;
+    let records = customers
+        .records
+        .into_iter()
+        .map(|mut customer| {
+            customer.attributes = rearranged(std::mem::take(&mut customer.attributes), &positions);
+            customer
+        })
+        .collect();
+    Ok(Customers {
+        schema: schema.clone(),
+        records,
+    })
+}
+
+/// Managers rearranged into the columns of `schema`, as [`conform`] does for customers (a
+/// manager joining a live book).
+pub fn conform_managers(
+    managers: Managers,
+    schema: &Schema,
+    source_name: &str,
+) -> Result<Managers, InputError> {
+    let positions = positions_in(&managers.schema, schema, source_name)?;
+    let records = managers
+        .records
+        .into_iter()
+        .map(|mut manager| {
+            manager.attributes = rearranged(std::mem::take(&mut manager.attributes), &positions);
+            manager
+        })
+        .collect();
+    Ok(Managers {
+        schema: schema.clone(),
+        records,
+    })
+}
+
+/// Where each column of `schema` is in `read`, failing on a column of `read` that `schema`
+/// does not have.
+fn positions_in(
+    read: &Schema,
+    schema: &Schema,
+    source_name: &str,
+) -> Result<Vec<Option<usize>>, InputError> {
+    if let Some(extra) = read
         .fields()
         .iter()
         .find(|f| schema.position(&f.name).is_none())
@@ -207,30 +289,23 @@ pub fn conform(
             column: extra.name.clone(),
         });
     }
-    let positions: Vec<Option<usize>> = schema
+    Ok(schema
         .fields()
         .iter()
-        .map(|f| customers.schema.position(&f.name))
-        .collect();
-    let records = customers
-        .records
-        .into_iter()
-        .map(|mut customer| {
-            let mut values: Vec<Option<Value>> = std::mem::take(&mut customer.attributes)
-                .into_iter()
-                .map(Some)
-                .collect();
-            customer.attributes = positions
-                .iter()
-                .map(|p| p.and_then(|p| values[p].take()).unwrap_or(Value::Null))
-                .collect();
-            customer
+        .map(|f| read.position(&f.name))
+        .collect())
+}
+
+/// `values` in the order `positions` gives; a column with none is null.
+fn rearranged(values: Vec<Value>, positions: &[Option<usize>]) -> Vec<Value> {
+    let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
+    positions
+        .iter()
+        .map(|p| {
+            p.and_then(|p| values.get_mut(p)?.take())
+                .unwrap_or(Value::Null)
         })
-        .collect();
-    Ok(Customers {
-        schema: schema.clone(),
-        records,
-    })
+        .collect()
 }
 
 fn read_file(path: &Path) -> Result<(Vec<u8>, Format, String), InputError> {

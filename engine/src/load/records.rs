@@ -16,6 +16,7 @@ use crate::error::{InputError, Location, RecordKind};
 use crate::model::{
     Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType,
 };
+use crate::tickets::{Ticket, Tickets};
 
 /// The managers' column of how many customers each may serve (required).
 pub(crate) const CAPACITY: &str = "capacity";
@@ -56,6 +57,32 @@ pub(crate) fn customers(table: &Table<'_>, options: &LoadOptions) -> Result<Cust
         });
     }
     Ok(Customers {
+        schema: attributes.schema,
+        records,
+    })
+}
+
+/// Tickets from a table: the id column is taken out, the rest are attributes (a `customer`
+/// among them names each ticket's customer).
+pub(crate) fn tickets(table: &Table<'_>, options: &LoadOptions) -> Result<Tickets, InputError> {
+    if table.len() == 0 && !table.declared {
+        return Ok(Tickets {
+            schema: Schema::default(),
+            records: Vec::new(),
+        });
+    }
+    let id_column = required(table, &options.id_column)?;
+    let ids = read_ids(table, id_column, &options.id_column, RecordKind::Ticket)?;
+    let mut attributes = Attributes::new(table, &[Some(id_column)], options)?;
+    let mut records = Vec::with_capacity(ids.len());
+    for (row, id) in ids.into_iter().enumerate() {
+        let values = attributes.row(table, row, &id)?;
+        records.push(Ticket {
+            id: id.to_string(),
+            attributes: values,
+        });
+    }
+    Ok(Tickets {
         schema: attributes.schema,
         records,
     })

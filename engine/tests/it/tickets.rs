@@ -153,3 +153,56 @@ fn a_ticket_rule_reading_a_missing_field_or_no_rule_at_all_is_an_error() {
     let error = route_tickets(&rules, &book(), &twice, &queues(), date("2026-06-30")).unwrap_err();
     assert_eq!(error.code(), "duplicate_ticket_id");
 }
+
+#[test]
+fn tickets_read_from_a_file_route_in_input_order_with_customer_ids_as_text() {
+    let csv = "id,kind,customer,opened\n\
+               T-1,card,007,2026-06-01\n\
+               T-2,question,C-1,2026-06-02\n\
+               T-3,complaint,C-1,\n";
+    let options = apportion::load::LoadOptions::default();
+    let tickets =
+        apportion::load::parse_tickets(csv.as_bytes(), apportion::load::Format::Csv, "t", &options)
+            .unwrap();
+    let types: Vec<(&str, ValueType)> = tickets
+        .schema
+        .fields()
+        .iter()
+        .map(|f| (f.name.as_str(), f.value_type))
+        .collect();
+    // `007` would be the integer 7 in any other column.
+    assert_eq!(
+        types,
+        [
+            ("kind", ValueType::Str),
+            ("customer", ValueType::Str),
+            ("opened", ValueType::Date)
+        ]
+    );
+    assert_eq!(tickets.records[0].attributes[1], s("007"));
+    let rules = Rulebook::compile(RULES).unwrap();
+    let plan = route_tickets(&rules, &book(), &tickets, &queues(), date("2026-06-30")).unwrap();
+    let outcomes: Vec<(&str, Result<&str, &str>)> = plan
+        .outcomes(&tickets)
+        .into_iter()
+        .map(|(ticket, outcome)| (ticket, outcome.map_err(Unroutable::code)))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("T-1", Ok("cards")),
+            ("T-2", Err("no_queue")),
+            ("T-3", Ok("private_desk"))
+        ]
+    );
+    // A repeated ticket id is a ticket error, not a customer's.
+    let twice = "id,kind\nT-1,card\nT-1,card\n";
+    let error = apportion::load::parse_tickets(
+        twice.as_bytes(),
+        apportion::load::Format::Csv,
+        "t",
+        &options,
+    )
+    .unwrap_err();
+    assert_eq!(error.code(), "duplicate_ticket_id");
+}

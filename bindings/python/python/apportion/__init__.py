@@ -11,6 +11,7 @@ from ._apportion import ApportionError, BookError, InputError, RuleError, SolveE
 from ._live import Decision, ManagerLoad, Rebalance, Router, rebalance
 from ._run import Rulebook, assign
 from ._results import Network, Objective, Plan, Profile, Stats, Timings
+from ._tickets import TicketPlan, route_tickets
 
 __version__: str = _version("apportion")
 
@@ -30,8 +31,10 @@ __all__ = [
     "Rulebook",
     "SolveError",
     "Stats",
+    "TicketPlan",
     "Timings",
     "__version__",
     "assign",
     "rebalance",
+    "route_tickets",
 ]

@@ -7,10 +7,12 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from . import _apportion
 from ._results import Plan
 from ._run import Rulebook, _as_of, _plan
-from ._tables import flavour_of
+from ._tables import flavour_of, to_flavour
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,29 @@ class Decision:
 
 def _decision(raw: tuple[Any, ...]) -> Decision:
     return Decision(*raw)
+
+
+def _decision_table(decisions: list[Decision]) -> pa.Table:
+    """Decisions as a table: a column per field, passed-over managers as lists."""
+    strings = pa.list_(pa.string())
+    segment_full = pa.list_(pa.struct([("manager", pa.string()), ("segment", pa.string())]))
+    columns = {
+        "customer": pa.array([d.customer for d in decisions], pa.string()),
+        "manager": pa.array([d.manager for d in decisions], pa.string()),
+        "runner_up": pa.array([d.runner_up for d in decisions], pa.string()),
+        "basis": pa.array([d.basis for d in decisions], pa.string()),
+        "cost": pa.array([d.cost for d in decisions], pa.int64()),
+        "affinity": pa.array([d.affinity for d in decisions], pa.int64()),
+        "ineligible": pa.array([d.ineligible for d in decisions], pa.int64()),
+        "full": pa.array([d.full for d in decisions], strings),
+        "segment_full": pa.array(
+            [[{"manager": m, "segment": s} for m, s in d.segment_full] for d in decisions],
+            segment_full,
+        ),
+        "away": pa.array([d.away for d in decisions], strings),
+        "reason": pa.array([d.reason for d in decisions], pa.string()),
+    }
+    return pa.table(columns)
 
 
 @dataclass(frozen=True)
@@ -74,8 +99,40 @@ class Router:
         )
 
     def route(self, lead: dict[str, Any]) -> Decision:
-        """Routes one lead: a dict with ``id`` and the book's columns (missing ones are null)."""
+        """Routes one lead: a dict with ``id`` and the book's columns (missing ones are null).
+
+        Values are read as the book's columns are typed, so a row of the book's own table
+        routes as it is (``"a;b"`` in a list column is a list; NaN, ``NA`` and ``NaT`` are
+        missing values).
+        """
         return _decision(self._native.route(lead))
+
+    def route_many(self, leads: Any) -> Any:
+        """Routes every lead of a table (in the book's columns and types), in order, and returns
+        one row per lead with the fields of :class:`Decision`, in the table's flavour.
+
+        The whole table is read first, so a bad value routes none; a lead that fails to route
+        raises, and the leads before it stay routed (see :meth:`book`).
+        """
+        decisions = [_decision(raw) for raw in self._native.route_many(leads)]
+        return to_flavour(_decision_table(decisions), flavour_of(leads))
+
+    def join(self, manager: dict[str, Any]) -> None:
+        """A manager joins the book: a dict with ``id``, ``capacity`` (optionally ``target`` and
+        ``segment_caps``) and the managers' columns, typed as the book's. New leads may be
+        routed to them at once; moving existing customers to them is :func:`rebalance`'s job.
+        """
+        self._native.join(manager)
+
+    def __repr__(self) -> str:
+        customers, managers, as_of = self._native.summary()
+        return f"Router({customers} customers placed, {managers} managers, as of {as_of})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "a Router holds a live book and cannot be pickled: pickle its tables and rulebook "
+            "(a Rulebook pickles) and build a Router from them where it is needed"
+        )
 
     def follow_forecast(self, forecast: Any) -> int:
         """Plans a table of expected leads into the room the book leaves; leads like them then
