@@ -7,7 +7,7 @@
     reason = "a bench fails loudly on bad set-up"
 )]
 
-use apportion::solve::assignment_network;
+use apportion::assignment_network;
 use apportion::{AssignOptions, Rulebook};
 use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -112,6 +112,7 @@ impl fmt::Display for Location {
 
 /// Which kind of record an input error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecordKind {
     /// A customer.
     Customer,
@@ -246,6 +247,10 @@ pub enum InputError {
         /// The count asked for.
         threads: usize,
     },
+    /// A date given as text (an as-of date, a parsed value) that is not `YYYY-MM-DD` or names
+    /// no real day.
+    #[error("invalid date: expected `YYYY-MM-DD`, a day that exists")]
+    InvalidDate,
     /// A type override (`types=`, `--type`) names a column no input has.
     #[error(
         "a type is given for column `{column}`, but {inputs} have no such column{}",
@@ -269,6 +274,25 @@ pub enum InputError {
         /// The type name given.
         type_name: String,
     },
+}
+
+/// `?` on a date parse in a function returning [`Result`]: `"2026-06-30".parse::<Date>()?`.
+impl From<crate::date::ParseDateError> for Error {
+    fn from(_: crate::date::ParseDateError) -> Error {
+        Error::Input(InputError::InvalidDate)
+    }
+}
+
+/// `?` on a file read in a function returning [`Result`]. The error cannot say which file:
+/// [`Rulebook::from_file`](crate::Rulebook::from_file) and the readers in
+/// [`load`](crate::load) name it.
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Error {
+        Error::Input(InputError::Io {
+            source_name: "a file".to_owned(),
+            message: error.to_string(),
+        })
+    }
 }
 
 impl InputError {
@@ -303,6 +327,7 @@ impl InputError {
             InputError::UnknownType { .. } => "unknown_type",
             InputError::UnknownColumn { .. } => "unknown_column",
             InputError::UnknownTypeColumn { .. } => "unknown_type_column",
+            InputError::InvalidDate => "invalid_date",
             InputError::CellTooLarge { .. } => "cell_too_large",
             InputError::InvalidThreads { .. } => "invalid_threads",
         }
@@ -338,6 +363,7 @@ impl fmt::Display for At {
 
 /// Which sandbox limit a rule ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Limit {
     /// Too many operations (an endless or very long loop).
     Operations,

@@ -1,39 +1,54 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// Every public type can be named from the crate root: the modules are private, and what
+// they make public is re-exported below, on purpose.
+#![warn(unnameable_types)]
 
-pub mod cancel;
-pub mod date;
-pub mod error;
+mod cancel;
+mod date;
+mod error;
 mod eval;
 pub mod load;
-pub mod model;
-pub mod plan;
-pub mod profile;
-pub mod rules;
-pub mod solve;
+mod model;
+mod plan;
+mod profile;
+mod rules;
+mod solve;
 mod suggest;
 mod threads;
-pub mod tickets;
+mod tickets;
 
 pub use cancel::Cancel;
-pub use date::Date;
-pub use error::{BookError, Error, InputError, Location, Position, Result, RuleError, SolveError};
+pub use date::{Date, ParseDateError};
+pub use error::{
+    BookError, Error, InputError, Limit, Location, Position, RecordKind, Result, RuleError,
+    SolveError,
+};
 pub use model::{
-    Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value,
-    ValueType,
+    Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Orphan, Schema,
+    Value, ValueType,
 };
 pub use plan::{
-    Assignment, ManagerLoad, NetworkStats, Objective, Plan, Unassigned, UnassignedReason,
+    Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
+    UnassignedReason,
 };
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
-pub use rules::{FieldRule, Limits, Rulebook, TicketRule};
+pub use rules::{FieldRule, Limits, PairRules, Rulebook, TicketRule};
+/// The min-cost flow solver under [`assign`], on its own: build a [`network::Network`] of
+/// nodes, supplies and arcs and solve it exactly (benchmarks compare it with other solvers).
+pub use solve::network;
 pub use solve::{
     AssignOptions, Basis, BookSnapshot, DEFAULT_ARCS_PER_GROUP, Decision, DryRun, Policy,
-    Rebalance, Router, RouterOptions, Skip, Skipped, Timings, assign, assign_timed, dry_run,
-    rebalance,
+    Rebalance, Router, RouterOptions, Skip, Skipped, Timings, assign, assign_timed,
+    assignment_network, balance_term, dry_run, rebalance,
 };
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketOutcome, TicketPlan, Tickets, Unroutable, route_tickets};
+
+/// For the bindings only: a rulebook's bytes as text, as [`Rulebook::compile_bytes`] reads
+/// them (the Python module keeps the source to pickle a rulebook).
+#[doc(hidden)]
+pub use rules::source_text;
 
 /// The repository's README, whose Rust example runs as a doc test too. Only under `doctest`:
 /// the crate itself never reads outside its folder, so it packages on its own.

@@ -138,6 +138,32 @@ pub type TicketOutcome<'a> = std::result::Result<&'a str, &'a Unroutable>;
 /// Routes `tickets` to `queues` with the rulebook's `route_ticket(t)`. `customers` are the
 /// book's, profiled only as far as tickets name them. Fails if the rulebook has no ticket
 /// rule, the rule reads a ticket field that does not exist, or a queue name repeats.
+///
+/// ```
+/// # use apportion::load::{self, Format, LoadOptions};
+/// # fn main() -> apportion::Result<()> {
+/// let options = LoadOptions::default();
+/// let customers = load::parse_customers(
+///     b"id,assets\nC-1,2500000\nC-2,4000\n", Format::Csv, "customers", &options)?;
+/// let tickets = load::parse_tickets(
+///     b"id,customer,kind\nT-1,C-1,complaint\nT-2,C-2,complaint\nT-3,C-2,hello\n",
+///     Format::Csv, "tickets", &options)?;
+/// let rules = apportion::Rulebook::compile(r#"
+///     fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
+///     fn route_ticket(t) {
+///         if t.kind != "complaint" { return (); }
+///         if t.customer.tier == "HNW" { "private_desk" } else { "complaints" }
+///     }
+/// "#)?;
+/// let queues = ["private_desk", "complaints"]
+///     .map(|name| apportion::Queue { name: name.to_owned(), capacity: 10 });
+/// let plan = apportion::route_tickets(&rules, &customers, &tickets, &queues, "2026-06-30".parse()?)?;
+/// let outcomes: Vec<_> = plan.outcomes(&tickets).into_iter()
+///     .map(|(ticket, outcome)| (ticket, outcome.map_err(|why| why.code()))).collect();
+/// assert_eq!(outcomes, [("T-1", Ok("private_desk")), ("T-2", Ok("complaints")), ("T-3", Err("no_queue"))]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn route_tickets(
     rulebook: &Rulebook,
     customers: &Customers,

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use apportion::solve::balance_term;
+use apportion::balance_term;
 use apportion::{
     AssignOptions, Book, Customers, Plan, Policy, Router, RouterOptions, Rulebook, Value, assign,
 };

@@ -11,7 +11,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use apportion::solve::network::{ArcId, Network, NodeId};
+use apportion::network::{ArcId, Network, NodeId};
 use apportion::{AssignOptions, Rulebook, assign_timed};
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book};
@@ -84,8 +84,8 @@ fn run() -> Result<(), String> {
             aggregate,
             ..AssignOptions::new(as_of)
         };
-        let network = apportion::solve::assignment_network(&book, &rules, &options)
-            .map_err(|e| e.to_string())?;
+        let network =
+            apportion::assignment_network(&book, &rules, &options).map_err(|e| e.to_string())?;
         let mut times = Vec::with_capacity(runs);
         let mut cost = 0;
         for _ in 0..runs {

@@ -235,11 +235,7 @@ pub(crate) fn compile_rules(
     path: &PathBuf,
     privacy: &Privacy,
 ) -> Result<apportion::Rulebook, Failure> {
-    let source = std::fs::read(path).map_err(|e| apportion::InputError::Io {
-        source_name: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let rules = apportion::Rulebook::compile_bytes(&source)?
+    let rules = apportion::Rulebook::from_file(path)?
         .with_private_fields(privacy.private.iter().cloned())?
         .reveal_values_in_errors(privacy.reveal_values);
     Ok(rules)

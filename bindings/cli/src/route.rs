@@ -90,11 +90,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         ..LoadOptions::default()
     };
     let rules = compile_rules(&args.rules, &args.privacy)?;
-    let book = Book {
-        customers: load::read_customers(&args.customers, &options)?,
-        managers: load::read_managers(&args.managers, &options)?,
-    };
-    book.check_types(&options)?;
+    let book = Book::read(&args.customers, &args.managers, &options)?;
     let asked = AsOf::required(args.as_of)?;
     let as_of = asked.date();
     if let AsOf::Today = asked {

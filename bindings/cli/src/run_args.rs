@@ -69,13 +69,11 @@ impl BookArgs {
 
     /// The customers of `run` and these managers, loaded with `run`'s options.
     pub(crate) fn load(&self, run: &RunArgs) -> Result<apportion::Book, Failure> {
-        let options = run.load_options();
-        let book = apportion::Book {
-            customers: apportion::load::read_customers(&run.customers, &options)?,
-            managers: apportion::load::read_managers(&self.managers, &options)?,
-        };
-        book.check_types(&options)?;
-        Ok(book)
+        Ok(apportion::Book::read(
+            &run.customers,
+            &self.managers,
+            &run.load_options(),
+        )?)
     }
 }
 

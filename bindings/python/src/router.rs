@@ -413,7 +413,7 @@ fn lead_from_dict(lead: &Bound<'_, PyDict>, schema: &Schema) -> PyResult<Custome
     if id.trim().is_empty() {
         return Err(errors::to_py(
             apportion::InputError::EmptyId {
-                kind: apportion::error::RecordKind::Customer,
+                kind: apportion::RecordKind::Customer,
                 at: apportion::Location::in_source("lead"),
             }
             .into(),

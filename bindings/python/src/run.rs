@@ -64,7 +64,7 @@ impl Rulebook {
     ) -> PyResult<Bound<'py, PyAny>> {
         let bytes = std::fs::read(&path)
             .map_err(|e| errors::input("io_error", format!("`{}`: {e}", path.display())))?;
-        let source = apportion::rules::source_text(&bytes)
+        let source = apportion::source_text(&bytes)
             .map_err(|e| errors::to_py(e.into()))?
             .to_owned();
         let options = PyDict::new(cls.py());

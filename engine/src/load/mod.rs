@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::model::{Customers, Managers, Schema, Value, ValueType};
+use crate::model::{Book, Customers, Managers, Schema, Value, ValueType};
 use crate::suggest;
 use crate::tickets::Tickets;
 
@@ -135,6 +135,38 @@ impl LoadOptions {
             inputs: format!("the {}", names.join(" and the ")),
             suggestion: suggest::nearest(column, columns()),
         })
+    }
+}
+
+impl Book {
+    /// Reads a book from its customers' and managers' files (CSV, JSON or JSON Lines, told by
+    /// extension) with one set of options, and checks that every type they give names a
+    /// column of one of the two ([`LoadOptions::check_types`]).
+    ///
+    /// ```
+    /// # fn main() -> apportion::Result<()> {
+    /// # let dir = std::env::temp_dir().join(format!("apportion-book-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("customers.csv"), "id,manager,products\nC-1,M-1,savings;card\n")?;
+    /// std::fs::write(dir.join("managers.csv"), "id,capacity\nM-1,10\n")?;
+    /// let options = apportion::load::LoadOptions::default();
+    /// let book = apportion::Book::read(dir.join("customers.csv"), dir.join("managers.csv"), &options)?;
+    /// assert_eq!((book.customers.records.len(), book.managers.records.len()), (1, 1));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read(
+        customers: impl AsRef<Path>,
+        managers: impl AsRef<Path>,
+        options: &LoadOptions,
+    ) -> Result<Book, InputError> {
+        let book = Book {
+            customers: read_customers(customers.as_ref(), options)?,
+            managers: read_managers(managers.as_ref(), options)?,
+        };
+        book.check_types(options)?;
+        Ok(book)
     }
 }
 

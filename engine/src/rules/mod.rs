@@ -110,6 +110,30 @@ pub struct Rulebook {
 }
 
 impl Rulebook {
+    /// Reads and compiles the rulebook file at `path`; a file that cannot be read is an
+    /// [`InputError::Io`](crate::InputError::Io) naming it.
+    ///
+    /// ```
+    /// # fn main() -> apportion::Result<()> {
+    /// # let dir = std::env::temp_dir().join(format!("apportion-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("bank.rhai");
+    /// std::fs::write(&path, "fn tier(c) { if c.assets >= 1_000_000 { \"HNW\" } else { \"MASS\" } }")?;
+    /// let rules = apportion::Rulebook::from_file(&path)?;
+    /// assert_eq!(rules.fields()[0].name, "tier");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Rulebook> {
+        let path = path.as_ref();
+        let source = std::fs::read(path).map_err(|error| crate::InputError::Io {
+            source_name: path.display().to_string(),
+            message: error.to_string(),
+        })?;
+        Rulebook::compile_bytes(&source)
+    }
+
     /// Compiles rulebook source read as bytes (a file): see [`source_text`].
     pub fn compile_bytes(source: &[u8]) -> Result<Rulebook> {
         // Without its byte-order mark, so a bad byte on the first line is at its own column.

@@ -89,6 +89,34 @@ pub struct Timings {
 }
 
 /// Assigns the book's customers to its managers, optimally for the objective.
+///
+/// ```
+/// # use apportion::load::{self, Format, LoadOptions};
+/// # fn main() -> apportion::Result<()> {
+/// let options = LoadOptions::default();
+/// let customers = load::parse_customers(
+///     b"id,manager,region,assets\nC-1,M-1,north,2500000\nC-2,M-1,north,4000\nC-3,,south,9000\n",
+///     Format::Csv, "customers", &options)?;
+/// let managers = load::parse_managers(
+///     b"id,region,capacity\nM-1,north,1\nM-2,north,1\nM-3,south,5\n",
+///     Format::Csv, "managers", &options)?;
+/// let book = apportion::Book { customers, managers };
+/// let rules = apportion::Rulebook::compile(r#"
+///     fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
+///     fn eligible(c, m) { c.region == m.region }
+///     fn affinity(c, m) { if c.tier == "HNW" && m.id == "M-1" { 10 } else { 0 } }
+/// "#)?;
+/// let as_of: apportion::Date = "2026-06-30".parse()?;
+/// let plan = apportion::assign(&book, &rules, &apportion::AssignOptions::new(as_of))?;
+/// // M-1 and M-2 have room for one each: the HNW customer stays with M-1, whom it suits,
+/// // and the other moves to M-2 in its region.
+/// let placed: Vec<(&str, &str)> = plan.assignments.iter()
+///     .map(|a| (a.customer.as_str(), a.manager.as_str())).collect();
+/// assert_eq!(placed, [("C-1", "M-1"), ("C-2", "M-2"), ("C-3", "M-3")]);
+/// assert!(plan.unassigned.is_empty());
+/// # Ok(())
+/// # }
+/// ```
 pub fn assign(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<Plan> {
     assign_timed(book, rulebook, options).map(|(plan, _)| plan)
 }

@@ -37,6 +37,33 @@ pub struct Rebalance {
 /// The optimal plan of `book` moving at most `max_moves` customers, found by searching the
 /// move penalty (the options' own penalty is ignored). Fails with
 /// [`BookError::ChurnBudget`] if more moves than that cannot be avoided.
+///
+/// ```
+/// # use apportion::load::{self, Format, LoadOptions};
+/// # fn main() -> apportion::Result<()> {
+/// let options = LoadOptions::default();
+/// let customers = load::parse_customers(
+///     b"id,manager,region,assets\nC-1,M-1,north,2500000\nC-2,M-1,north,4000\nC-3,,south,9000\n",
+///     Format::Csv, "customers", &options)?;
+/// let managers = load::parse_managers(
+///     b"id,region,capacity\nM-1,north,1\nM-2,north,1\nM-3,south,5\n",
+///     Format::Csv, "managers", &options)?;
+/// let book = apportion::Book { customers, managers };
+/// let rules = apportion::Rulebook::compile(r#"
+///     fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
+///     fn eligible(c, m) { c.region == m.region }
+///     fn affinity(c, m) { if c.tier == "HNW" && m.id == "M-1" { 10 } else { 0 } }
+/// "#)?;
+/// let as_of: apportion::Date = "2026-06-30".parse()?;
+/// let options = apportion::AssignOptions::new(as_of);
+/// // M-1 holds two customers but has room for one: one move is needed, and is allowed.
+/// let rebalanced = apportion::rebalance(&book, &rules, &options, 1)?;
+/// assert_eq!(rebalanced.moves, 1);
+/// let error = apportion::rebalance(&book, &rules, &options, 0).unwrap_err();
+/// assert_eq!(error.code(), "churn_budget_too_small");
+/// # Ok(())
+/// # }
+/// ```
 pub fn rebalance(
     book: &Book,
     rulebook: &Rulebook,

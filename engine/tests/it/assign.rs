@@ -343,7 +343,7 @@ fn a_huge_capacity_costs_no_more_than_the_book_it_serves() {
     );
     let rules = Rulebook::compile(RULES).unwrap();
     let options = AssignOptions::new(date("2026-06-30"));
-    let network = apportion::solve::assignment_network(&book, &rules, &options).unwrap();
+    let network = apportion::assignment_network(&book, &rules, &options).unwrap();
     assert!(network.arc_count() < 40, "{} arcs", network.arc_count());
     let plan = run(&book, 500);
     assert!(plan.unassigned.is_empty());

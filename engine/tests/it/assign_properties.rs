@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use apportion::solve::network::ArcId;
+use apportion::network::ArcId;
 use apportion::{AssignOptions, Book, Plan, Policy, Rulebook, assign};
 use petgraph::algo::{find_negative_cycle, ford_fulkerson};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -140,7 +140,7 @@ proptest! {
     #[test]
     fn the_residual_network_has_no_negative_cycle(instance in instance()) {
         let rules = Rulebook::compile(instance.rules()).unwrap();
-        let network = apportion::solve::assignment_network(&instance.book(), &rules, &options(&instance, true, 1)).unwrap();
+        let network = apportion::assignment_network(&instance.book(), &rules, &options(&instance, true, 1)).unwrap();
         let solution = network.solve().unwrap();
         let mut residual = DiGraph::<(), f64>::new();
         let nodes: Vec<NodeIndex> = (0..network.node_count()).map(|_| residual.add_node(())).collect();

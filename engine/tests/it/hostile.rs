@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use apportion::profile::ProfileOptions;
+use apportion::ProfileOptions;
 use apportion::{Error, Rulebook};
 
 use crate::support::{date, small_bank};

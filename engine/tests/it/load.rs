@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use apportion::Orphan;
 use apportion::load::{self, Format, LoadOptions};
-use apportion::model::Orphan;
 use apportion::{
     Book, CustomerId, Customers, InputError, Location, ManagerId, Managers, Value, ValueType,
 };
@@ -492,7 +492,7 @@ fn id_errors_name_their_place() {
     assert!(matches!(
         error,
         InputError::EmptyId {
-            kind: apportion::error::RecordKind::Customer,
+            kind: apportion::RecordKind::Customer,
             ..
         }
     ));
@@ -1053,4 +1053,30 @@ fn a_type_for_a_column_no_input_has_is_an_error_that_suggests_the_nearest() {
         ("capacity", ValueType::Int),
     ]);
     assert_eq!(book.check_types(&known), Ok(()));
+}
+
+#[test]
+fn a_date_parse_and_a_file_read_convert_with_question_mark() {
+    fn date_of(text: &str) -> apportion::Result<apportion::Date> {
+        Ok(text.parse()?)
+    }
+    fn read(path: &Path) -> apportion::Result<String> {
+        Ok(std::fs::read_to_string(path)?)
+    }
+    assert_eq!(date_of("2026-02-30").unwrap_err().code(), "invalid_date");
+    assert_eq!(date_of("2026-02-28").unwrap(), date("2026-02-28"));
+    let missing = read(Path::new("/nonexistent/customers.csv")).unwrap_err();
+    assert_eq!(missing.code(), "io_error");
+    // The readers that know the path name it.
+    let error = Book::read(
+        "/nonexistent/c.csv",
+        "/nonexistent/m.csv",
+        &LoadOptions::default(),
+    );
+    assert!(
+        error
+            .unwrap_err()
+            .to_string()
+            .contains("/nonexistent/c.csv")
+    );
 }

@@ -1,6 +1,6 @@
 //! The min-cost flow solver against an independent reference, with optimality certificates.
 
-use apportion::solve::network::{ArcId, Network, NetworkError, NodeId, Solution};
+use apportion::network::{ArcId, Network, NetworkError, NodeId, Solution};
 use petgraph::Graph;
 use petgraph::algo::find_negative_cycle;
 use petgraph::graph::NodeIndex;

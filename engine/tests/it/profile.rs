@@ -1,7 +1,7 @@
 //! Profiling customers: values, dates against `as_of`, error handling, determinism.
 
-use apportion::profile::{OnRuleError, ProfileOptions};
 use apportion::{Error, Rulebook, Value};
+use apportion::{OnRuleError, ProfileOptions};
 
 use crate::support::{date, list, s, small_bank, values_of};
 

@@ -35,6 +35,7 @@ pub struct ArcId(pub u32);
 
 /// Why a network could not be solved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NetworkError {
     /// Total supply and total demand differ, so no flow can satisfy every node.
     #[error("the network is unbalanced: total supply {supply} but total demand {demand}")]

@@ -167,6 +167,34 @@ struct Class {
 }
 
 /// Routes leads one at a time, consistently with the batch objective. `Send + Sync`.
+///
+/// ```
+/// # use apportion::load::{self, Format, LoadOptions};
+/// # fn main() -> apportion::Result<()> {
+/// let options = LoadOptions::default();
+/// let customers = load::parse_customers(
+///     b"id,manager,region,assets\nC-1,M-1,north,2500000\nC-2,M-1,north,4000\nC-3,,south,9000\n",
+///     Format::Csv, "customers", &options)?;
+/// let managers = load::parse_managers(
+///     b"id,region,capacity\nM-1,north,1\nM-2,north,1\nM-3,south,5\n",
+///     Format::Csv, "managers", &options)?;
+/// let book = apportion::Book { customers, managers };
+/// let rules = apportion::Rulebook::compile(r#"
+///     fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
+///     fn eligible(c, m) { c.region == m.region }
+///     fn affinity(c, m) { if c.tier == "HNW" && m.id == "M-1" { 10 } else { 0 } }
+/// "#)?;
+/// let as_of: apportion::Date = "2026-06-30".parse()?;
+/// let router = apportion::Router::new(&rules, &book, apportion::RouterOptions::new(as_of))?;
+/// let leads = load::parse_customers_like(
+///     b"id,region,assets\nL-1,south,50000\n", Format::Csv, "leads",
+///     &book.customers.schema, &options)?;
+/// let decision = router.route(&leads.records[0])?;
+/// // The only manager of the south.
+/// assert_eq!(decision.manager.map(|m| m.to_string()), Some("M-3".to_owned()));
+/// # Ok(())
+/// # }
+/// ```
 pub struct Router {
     rulebook: Rulebook,
     options: RouterOptions,
