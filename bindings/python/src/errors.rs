@@ -9,32 +9,32 @@ create_exception!(
     apportion,
     ApportionError,
     PyException,
-    "Base class of every apportion error; `.code` is a stable snake_case name."
+    "Base class of every apportion error; `.code` is a stable snake_case name.\n\nAttributes\n----------\ncode : str\n    The stable snake_case code of the error, as the Rust engine and the CLI give it."
 );
 create_exception!(
     apportion,
     InputError,
     ApportionError,
-    "Customers or managers could not be read: names the input, record and column."
+    "Customers or managers could not be read: names the input, record and column.\n\nAttributes\n----------\ncode : str\n    The stable snake_case code of the error, as the Rust engine and the CLI give it."
 );
 create_exception!(
     apportion,
     RuleError,
     ApportionError,
-    "A rulebook is invalid or a rule failed: names the rule, the customer, line and column."
+    "A rulebook is invalid or a rule failed: names the rule, the customer, line and column.\n\nAttributes\n----------\ncode : str\n    The stable snake_case code of the error, as the Rust engine and the CLI give it."
 );
 create_exception!(
     apportion,
     SolveError,
     ApportionError,
-    "The assignment could not be set up or solved (for example an invalid policy)."
+    "The assignment could not be set up or solved (for example an invalid policy).\n\nAttributes\n----------\ncode : str\n    The stable snake_case code of the error, as the Rust engine and the CLI give it."
 );
 
 create_exception!(
     apportion,
     BookError,
     ApportionError,
-    "A routing call or book event does not fit the live book (an unknown customer or manager, a lead booked twice, a churn budget below the moves needed)."
+    "A routing call or book event does not fit the live book (an unknown customer or manager, a lead booked twice, a churn budget below the moves needed).\n\nAttributes\n----------\ncode : str\n    The stable snake_case code of the error, as the Rust engine and the CLI give it."
 );
 
 /// A Python exception of `class` with `message` and `.code`.

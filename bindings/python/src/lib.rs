@@ -5,6 +5,7 @@
 mod command;
 mod errors;
 mod in_place;
+mod results;
 mod router;
 mod run;
 mod tables_in;
@@ -27,9 +28,19 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<run::Rulebook>()?;
     module.add_function(wrap_pyfunction!(run::assign, module)?)?;
     module.add_class::<router::Router>()?;
+    module.add_class::<results::Objective>()?;
+    module.add_class::<results::Stats>()?;
+    module.add_class::<results::Network>()?;
+    module.add_class::<results::Timings>()?;
+    module.add_class::<results::Decision>()?;
+    module.add_class::<results::ManagerLoad>()?;
     module.add_function(wrap_pyfunction!(router::rebalance, module)?)?;
     module.add_function(wrap_pyfunction!(command::_command, module)?)?;
     module.add_function(wrap_pyfunction!(tickets::route_tickets, module)?)?;
+    // The policy's defaults, stated once (by the engine): the Python signatures take them.
+    let policy = apportion::Policy::default();
+    module.add("DEFAULT_MOVE_PENALTY", policy.move_penalty)?;
+    module.add("DEFAULT_BALANCE", policy.balance)?;
     module.add_function(wrap_pyfunction!(tables_in::_buffer_addresses, module)?)?;
     module.add_function(wrap_pyfunction!(tables_in::_read_in_blocks, module)?)?;
     Ok(())

@@ -1,49 +1,19 @@
 //! The live router and the churn-budget rebalance: leads go in as dicts (one at a time, the
-//! live path) and decisions come out as tuples the Python wrapper turns into `Decision`s.
+//! live path) or tables, and decisions come out as native `Decision`s.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use apportion::load;
 use apportion::{
-    AssignOptions, Book, Customer, CustomerId, Decision, ManagerId, Policy, Schema, Skip, Skipped,
-    Value, ValueType,
+    AssignOptions, Book, Customer, CustomerId, Decision, ManagerId, Policy, Schema, Value,
+    ValueType,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDate, PyDateAccess, PyDict, PyFloat, PyList, PyString, PyTuple};
+use pyo3::types::{PyDate, PyDateAccess, PyDict, PyFloat, PyList, PyString};
 
-use crate::run::{Rulebook, load_options, parse_date, plan_tuple};
-use crate::{errors, tables_in};
-
-/// A decision as a tuple: (customer, manager, runner_up, basis, cost, affinity, ineligible,
-/// managers passed over as full, as full for the segment (manager, segment), as away,
-/// reason code).
-type DecisionTuple<'py> = (
-    String,
-    Option<String>,
-    Option<String>,
-    &'static str,
-    Option<i64>,
-    Option<i64>,
-    usize,
-    Bound<'py, PyList>,
-    Bound<'py, PyList>,
-    Bound<'py, PyList>,
-    Option<&'static str>,
-);
-
-/// The managers passed over, as Python lists grouped by why: (full, segment full, away).
-type PassedOverLists = [Py<PyList>; 3];
-
-/// Passed-over lists made so far, by the address of the list they were made from (kept
-/// alive with them, so the address is not reused).
-type KeptLists = HashMap<usize, (Arc<[Skipped]>, PassedOverLists)>;
-
-/// Passed-over lists kept before they are dropped and made anew.
-const PASSED_OVER_KEPT: usize = 4096;
-
-/// A rebalance as (plan tuple, move penalty, moves, (penalty, moves) tried).
-type RebalanceTuple<'py> = (Bound<'py, PyTuple>, i64, usize, Vec<(i64, usize)>);
+use crate::run::{Rulebook, load_options, parse_date, plan_parts};
+use crate::{errors, results, tables_in};
 
 /// Routes leads into a live book; safe to call from several Python threads.
 #[pyclass(frozen, module = "apportion._apportion")]
@@ -54,9 +24,6 @@ pub(crate) struct Router {
     /// The managers' columns, which a manager joining is read in.
     manager_schema: Schema,
     as_of: apportion::Date,
-    /// Leads of one class share one passed-over list until a manager's room changes: its
-    /// names become Python strings once, and each decision gets its own copy of the lists.
-    passed_over: Mutex<KeptLists>,
 }
 
 #[pymethods]
@@ -107,33 +74,28 @@ impl Router {
                 schema,
                 manager_schema,
                 as_of,
-                passed_over: Mutex::new(HashMap::new()),
             })
         })
         .map_err(errors::to_py)
     }
 
     /// Routes one lead, a dict with `id` and the book's columns (missing ones are null).
-    fn route<'py>(
-        &self,
-        py: Python<'py>,
-        lead: &Bound<'_, PyDict>,
-    ) -> PyResult<DecisionTuple<'py>> {
+    fn route(&self, py: Python<'_>, lead: &Bound<'_, PyDict>) -> PyResult<results::Decision> {
         let lead = lead_from_dict(lead, &self.schema)?;
         let decision = py
             .detach(|| self.inner.route(&lead))
             .map_err(errors::to_py)?;
-        self.decision_tuple(py, decision)
+        Ok(results::Decision::of(decision))
     }
 
     /// Routes every lead of `leads` (a table in the book's columns; its types are the book's),
     /// in order. The whole table is read first, so a bad value routes none; a lead that fails
     /// to route stops the run, and the leads before it stay routed.
-    fn route_many<'py>(
+    fn route_many(
         &self,
-        py: Python<'py>,
-        leads: &Bound<'py, PyAny>,
-    ) -> PyResult<Vec<DecisionTuple<'py>>> {
+        py: Python<'_>,
+        leads: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<results::Decision>> {
         let read = tables_in::read(leads, "leads")?;
         let columns = read.columns;
         let options = load::typed_like(&self.schema, &load_options(None)?);
@@ -148,10 +110,7 @@ impl Router {
                     .collect()
             })
             .map_err(errors::to_py)?;
-        decisions
-            .into_iter()
-            .map(|d| self.decision_tuple(py, d))
-            .collect()
+        Ok(decisions.into_iter().map(results::Decision::of).collect())
     }
 
     /// A manager joins the book: a dict with `id`, `capacity` (optionally `target` and
@@ -202,18 +161,11 @@ impl Router {
     }
 
     /// A manager goes on leave: their customers are covered by peers.
-    fn start_leave<'py>(
-        &self,
-        py: Python<'py>,
-        manager: &str,
-    ) -> PyResult<Vec<DecisionTuple<'py>>> {
+    fn start_leave(&self, py: Python<'_>, manager: &str) -> PyResult<Vec<results::Decision>> {
         let decisions = py
             .detach(|| self.inner.start_leave(&ManagerId::from(manager)))
             .map_err(errors::to_py)?;
-        decisions
-            .into_iter()
-            .map(|d| self.decision_tuple(py, d))
-            .collect()
+        Ok(decisions.into_iter().map(results::Decision::of).collect())
     }
 
     /// A manager is back: returns how many covered customers were handed back.
@@ -224,24 +176,25 @@ impl Router {
     }
 
     /// A manager leaves for good: only their customers are placed again.
-    fn depart<'py>(&self, py: Python<'py>, manager: &str) -> PyResult<Vec<DecisionTuple<'py>>> {
+    fn depart(&self, py: Python<'_>, manager: &str) -> PyResult<Vec<results::Decision>> {
         let decisions = py
             .detach(|| self.inner.depart(&ManagerId::from(manager)))
             .map_err(errors::to_py)?;
-        decisions
-            .into_iter()
-            .map(|d| self.decision_tuple(py, d))
-            .collect()
+        Ok(decisions.into_iter().map(results::Decision::of).collect())
     }
 
-    /// Per manager (id, load, capacity, target, away).
-    fn loads(&self) -> Vec<(String, u32, u32, u32, bool)> {
+    /// Every manager still in the book, with their load now.
+    fn loads(&self) -> Vec<results::ManagerLoad> {
         self.inner
             .snapshot()
             .managers
             .into_iter()
-            .map(|(id, load, capacity, target, away)| {
-                (id.to_string(), load, capacity, target, away)
+            .map(|(id, load, capacity, target, away)| results::ManagerLoad {
+                manager: id.to_string(),
+                load,
+                capacity,
+                target,
+                away,
             })
             .collect()
     }
@@ -256,8 +209,8 @@ impl Router {
     }
 }
 
-/// Rebalances within `max_moves`: the plan tuple of `assign`, then (move penalty, moves,
-/// probes).
+/// Rebalances within `max_moves`: the plan's parts (as `assign` gives them), the move
+/// penalty found, the moves made and every (penalty, moves) tried, by name.
 #[pyfunction]
 #[pyo3(signature = (customers, managers, rulebook, *, max_moves, as_of, types, balance, unassigned_penalty, threads))]
 #[allow(
@@ -275,7 +228,7 @@ pub(crate) fn rebalance<'py>(
     balance: i64,
     unassigned_penalty: Option<i64>,
     threads: Option<usize>,
-) -> PyResult<RebalanceTuple<'py>> {
+) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let options = load_options(types)?;
     let customers = tables_in::read(customers, "customers")?;
@@ -301,97 +254,12 @@ pub(crate) fn rebalance<'py>(
             apportion::rebalance(&book, rulebook, &assign_options, max_moves)
         })
         .map_err(errors::to_py)?;
-    Ok((
-        plan_tuple(py, &result.plan, None)?,
-        result.move_penalty,
-        result.moves,
-        result.probes,
-    ))
-}
-
-impl Router {
-    fn decision_tuple<'py>(
-        &self,
-        py: Python<'py>,
-        decision: Decision,
-    ) -> PyResult<DecisionTuple<'py>> {
-        let basis = match decision.basis {
-            apportion::Basis::Quota => "quota",
-            apportion::Basis::Marginal => "marginal",
-            apportion::Basis::Unplaced => "unplaced",
-        };
-        let [full, segment_full, away] = self.passed_over_lists(py, &decision.skipped)?;
-        Ok((
-            decision.customer.to_string(),
-            decision.manager.map(|m| m.to_string()),
-            decision.runner_up.map(|m| m.to_string()),
-            basis,
-            decision.cost,
-            decision.affinity,
-            decision.ineligible,
-            full,
-            segment_full,
-            away,
-            decision.reason.as_ref().map(|r| r.code()),
-        ))
-    }
-
-    /// Fresh copies of the Python lists made from `skipped`, made first if need be. (No
-    /// Python runs while the kept lists are locked: it could call back into the router.)
-    fn passed_over_lists<'py>(
-        &self,
-        py: Python<'py>,
-        skipped: &Arc<[Skipped]>,
-    ) -> PyResult<[Bound<'py, PyList>; 3]> {
-        let address = skipped.as_ptr() as usize;
-        let kept = self
-            .passed_over
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&address)
-            .map(|(_, lists)| lists.each_ref().map(|list| list.clone_ref(py)));
-        let lists = match kept {
-            Some(lists) => lists,
-            None => {
-                let lists = grouped(py, skipped)?;
-                let kept = lists.each_ref().map(|list| list.clone_ref(py));
-                let mut all = self
-                    .passed_over
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if all.len() >= PASSED_OVER_KEPT {
-                    all.clear();
-                }
-                all.insert(address, (Arc::clone(skipped), kept));
-                lists
-            }
-        };
-        let [full, segment_full, away] = lists;
-        Ok([
-            copy(full.bind(py)),
-            copy(segment_full.bind(py)),
-            copy(away.bind(py)),
-        ])
-    }
-}
-
-/// The managers passed over as Python lists, grouped by why.
-fn grouped(py: Python<'_>, skipped: &[Skipped]) -> PyResult<PassedOverLists> {
-    let (full, segment_full, away) = (PyList::empty(py), PyList::empty(py), PyList::empty(py));
-    for skipped in skipped {
-        let manager = skipped.manager.as_str();
-        match &skipped.why {
-            Skip::Full => full.append(manager)?,
-            Skip::Away => away.append(manager)?,
-            Skip::SegmentFull { segment } => segment_full.append((manager, segment))?,
-        }
-    }
-    Ok([full.unbind(), segment_full.unbind(), away.unbind()])
-}
-
-/// A shallow copy of `list`: the same strings, in a list of the caller's own.
-fn copy<'py>(list: &Bound<'py, PyList>) -> Bound<'py, PyList> {
-    list.get_slice(0, list.len())
+    let parts = PyDict::new(py);
+    parts.set_item("plan", plan_parts(py, &result.plan, None)?)?;
+    parts.set_item("move_penalty", result.move_penalty)?;
+    parts.set_item("moves", result.moves)?;
+    parts.set_item("probes", result.probes)?;
+    Ok(parts)
 }
 
 /// A lead from a dict in the book's columns and types.

@@ -15,7 +15,7 @@ use apportion::{
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyTuple, PyType};
 
-use crate::{errors, tables_in, tables_out};
+use crate::{errors, results, tables_in, tables_out};
 
 /// A compiled rulebook. Immutable, so one rulebook serves any number of threads; pickles as
 /// its source and compiles again on load.
@@ -53,7 +53,27 @@ impl Rulebook {
         self.inner.private_fields().map(str::to_owned).collect()
     }
 
-    /// Reads and compiles the rulebook at `path`, with the options of `Rulebook(...)`.
+    /// Reads and compiles the rulebook file at `path`.
+    ///
+    /// Parameters
+    /// ----------
+    /// path : str or PathLike
+    ///     The rulebook file (Rhai source, UTF-8).
+    /// private : list of str, optional
+    ///     Input fields no rule may read.
+    /// reveal_values : bool, default False
+    ///     Let rule errors quote the customer values involved.
+    ///
+    /// Returns
+    /// -------
+    /// Rulebook
+    ///
+    /// Raises
+    /// ------
+    /// InputError
+    ///     The file cannot be read (``io_error``).
+    /// RuleError
+    ///     The rulebook is invalid, with the line and column of the problem.
     #[classmethod]
     #[pyo3(signature = (path, *, private = Vec::new(), reveal_values = false))]
     fn from_file<'py>(
@@ -85,8 +105,28 @@ impl Rulebook {
         self.inner.fields().iter().map(|f| f.name.clone()).collect()
     }
 
-    /// Checks the rulebook against the columns of `customers` (and `managers` for pair
-    /// rules): every field a rule reads must exist.
+    /// Checks the rulebook against the columns of the inputs, before anything runs.
+    ///
+    /// Parameters
+    /// ----------
+    /// customers : TableLike
+    ///     Customers (their columns and types are what is checked).
+    /// managers : TableLike, optional
+    ///     Managers, for the fields the pair rules read of them.
+    /// types : dict of str to str, optional
+    ///     Column types instead of inferred ones.
+    ///
+    /// Returns
+    /// -------
+    /// None
+    ///
+    /// Raises
+    /// ------
+    /// RuleError
+    ///     A rule reads a field the inputs do not have (``unknown_field``, with the nearest
+    ///     name), or calls a date helper on a field that is not a date (``not_a_date``).
+    /// InputError
+    ///     A key of ``types`` names no column (``unknown_type_column``).
     #[pyo3(signature = (customers, managers = None, *, types = None))]
     fn check(
         &self,
@@ -242,7 +282,7 @@ pub(crate) fn assign<'py>(
     skip_errors: bool,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
@@ -277,10 +317,10 @@ pub(crate) fn assign<'py>(
     })?;
     callback.raise_if_failed()?;
     let (plan, timings) = plan.map_err(errors::to_py)?;
-    let tuple = plan_tuple(py, &plan, Some(&timings));
+    let parts = plan_parts(py, &plan, Some(&timings));
     let records = plan.assignments.len() + plan.unassigned.len();
     free_later(plan, records);
-    tuple
+    parts
 }
 
 /// Records from which freeing is worth a thread: dropping 100,000 customers (a `Vec` of
@@ -299,74 +339,25 @@ fn free_later<T: Send + 'static>(value: T, records: usize) {
     }
 }
 
-/// A plan as (assignments, unassigned, loads, orphans, objective, stats, network, timings)
-/// for the Python wrapper's `Plan`; timings (seconds of the rules and of the solve) only
-/// where the run was timed, else `None`.
-pub(crate) fn plan_tuple<'py>(
+/// A plan's parts for the Python wrapper's `Plan`, by name: the four tables (pyarrow, turned
+/// into the caller's flavour there) and the native `Objective`, `Stats`, `Network` and
+/// `Timings` (`None` where the run was not timed).
+pub(crate) fn plan_parts<'py>(
     py: Python<'py>,
     plan: &apportion::Plan,
     timings: Option<&apportion::Timings>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<Bound<'py, PyDict>> {
     let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, plan)?;
-    let o = &plan.objective;
-    let objective = [
-        ("total", o.total),
-        ("affinity", o.affinity),
-        ("moves", o.moves),
-        ("balance", o.balance),
-        ("unassigned", o.unassigned),
-    ]
-    .into_py_dict(py)?;
-    let s = &plan.stats;
-    let stats = [
-        ("assigned", s.assigned),
-        ("unassigned", s.unassigned),
-        ("moved", s.moved),
-        ("paid_moves", s.paid_moves),
-        ("rehomed", s.rehomed),
-    ]
-    .into_py_dict(py)?;
-    for (name, value) in [
-        ("min_utilisation", s.min_utilisation),
-        ("max_utilisation", s.max_utilisation),
-        ("utilisation_std_dev", s.utilisation_std_dev),
-    ] {
-        stats.set_item(name, value)?;
-    }
-    let n = &plan.network;
-    let network = [
-        ("pair_classes", n.pair_classes),
-        ("supply_nodes", n.supply_nodes),
-        ("nodes", n.nodes),
-        ("arcs", n.arcs),
-        ("arcs_held", n.arcs_held),
-        ("arcs_priced_in", n.arcs_priced_in),
-    ]
-    .into_py_dict(py)?;
-    network.set_item("pricing_rounds", n.pricing_rounds)?;
-    network.set_item("pivots", n.pivots)?;
-    let timings = match timings {
-        Some(t) => [
-            ("rules_seconds", t.rules.as_secs_f64()),
-            ("solve_seconds", t.solve.as_secs_f64()),
-        ]
-        .into_py_dict(py)?
-        .into_any(),
-        None => py.None().into_bound(py),
-    };
-    PyTuple::new(
-        py,
-        [
-            assignments,
-            unassigned,
-            loads,
-            orphans,
-            objective.into_any(),
-            stats.into_any(),
-            network.into_any(),
-            timings,
-        ],
-    )
+    let parts = PyDict::new(py);
+    parts.set_item("assignments", assignments)?;
+    parts.set_item("unassigned", unassigned)?;
+    parts.set_item("loads", loads)?;
+    parts.set_item("orphans", orphans)?;
+    parts.set_item("objective", results::Objective::of(&plan.objective))?;
+    parts.set_item("stats", results::Stats::of(&plan.stats))?;
+    parts.set_item("network", results::Network::of(&plan.network))?;
+    parts.set_item("timings", timings.map(results::Timings::of))?;
+    Ok(parts)
 }
 
 /// Runs `work` on a worker of rayon's pool with the GIL released, and looks at Python's signal

@@ -1,7 +1,9 @@
 //! Results as Arrow tables: plans and profiles become record batches handed to pyarrow, which
-//! the Python layer turns into the caller's flavour. Low-cardinality text (managers, reasons,
+//! the Python layer turns into the caller's flavour. Ids (customers, managers) are plain text
+//! in every flavour, so a plan joins on them; other low-cardinality text (reasons, derived
 //! tiers) is dictionary-encoded, so it arrives as categoricals.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use apportion::{Plan, Profile, Value};
@@ -93,13 +95,13 @@ fn assignments(plan: &Plan) -> Result<RecordBatch, String> {
         || {
             rayon::join(
                 || text(a.iter().map(|a| Some(a.customer.as_str()))),
-                || categories(a.iter().map(|a| Some(a.manager.as_str()))),
+                || text(a.iter().map(|a| Some(a.manager.as_str()))),
             )
         },
         || {
             rayon::join(
                 || {
-                    categories(
+                    text(
                         a.iter()
                             .map(|a| a.previous_manager.as_ref().map(|m| m.as_str())),
                     )
@@ -161,7 +163,7 @@ fn unassigned(plan: &Plan) -> Result<RecordBatch, String> {
         ),
         (
             "previous_manager",
-            categories(
+            text(
                 u.iter()
                     .map(|u| u.previous_manager.as_ref().map(|m| m.as_str())),
             ),
@@ -190,23 +192,27 @@ fn unassigned(plan: &Plan) -> Result<RecordBatch, String> {
     ])
 }
 
-/// Each manager's load after the plan.
+/// Each manager's load after the plan, and per segment a column `load_<segment>` of its
+/// customers of that segment (0 where it has none), the segments in name order.
 fn loads(plan: &Plan) -> Result<RecordBatch, String> {
     let l = &plan.loads;
     let mut utilisation = Float64Builder::new();
     l.iter()
         .for_each(|l| utilisation.append_value(l.utilisation));
-    let segment_counts: Vec<String> = l
+    let segments: BTreeSet<&str> = l
         .iter()
-        .map(|l| {
-            l.segments
+        .flat_map(|l| l.segments.keys().map(String::as_str))
+        .collect();
+    let per_segment: Vec<(String, ArrayRef)> = segments
+        .into_iter()
+        .map(|segment| {
+            let counts = l
                 .iter()
-                .map(|(s, n)| format!("{s}={n}"))
-                .collect::<Vec<_>>()
-                .join(";")
+                .map(|l| l.segments.get(segment).map_or(0, |n| i64::from(*n)));
+            (format!("load_{segment}"), integers(counts))
         })
         .collect();
-    batch(vec![
+    let mut columns = vec![
         ("manager", text(l.iter().map(|l| Some(l.manager.as_str())))),
         ("load", integers(l.iter().map(|l| i64::from(l.load)))),
         (
@@ -214,12 +220,14 @@ fn loads(plan: &Plan) -> Result<RecordBatch, String> {
             integers(l.iter().map(|l| i64::from(l.capacity))),
         ),
         ("target", integers(l.iter().map(|l| i64::from(l.target)))),
-        ("utilisation", Arc::new(utilisation.finish())),
-        (
-            "segments",
-            text(segment_counts.iter().map(|s| Some(s.as_str()))),
-        ),
-    ])
+        ("utilisation", Arc::new(utilisation.finish()) as ArrayRef),
+    ];
+    columns.extend(
+        per_segment
+            .iter()
+            .map(|(name, column)| (name.as_str(), Arc::clone(column))),
+    );
+    batch(columns)
 }
 
 /// Customers whose current manager is not in the book.
@@ -232,7 +240,7 @@ fn orphans(plan: &Plan) -> Result<RecordBatch, String> {
         ),
         (
             "former_manager",
-            categories(o.iter().map(|o| Some(o.former_manager.as_str()))),
+            text(o.iter().map(|o| Some(o.former_manager.as_str()))),
         ),
     ])
 }

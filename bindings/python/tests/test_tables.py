@@ -56,12 +56,28 @@ def test_results_come_back_in_the_callers_flavour(rulebook, bank_arrow):
         customers.to_pandas(), managers.to_pandas(), rulebook, as_of=AS_OF, types=TYPES
     )
     assert isinstance(pandas_plan.assignments, pd.DataFrame)
-    assert isinstance(pandas_plan.assignments["manager"].dtype, pd.CategoricalDtype)
+    # Ids are plain text in every flavour, so the plan joins to the managers on them.
+    assert not isinstance(pandas_plan.assignments["manager"].dtype, pd.CategoricalDtype)
+    joined = pandas_plan.assignments.merge(
+        managers.to_pandas(), left_on="manager", right_on="id", validate="many_to_one"
+    )
+    assert len(joined) == pandas_plan.stats.assigned
+    polars_managers = pl.from_arrow(managers)
     polars_plan = apportion.assign(
-        pl.from_arrow(customers), pl.from_arrow(managers), rulebook, as_of=AS_OF, types=TYPES
+        pl.from_arrow(customers), polars_managers, rulebook, as_of=AS_OF, types=TYPES
     )
     assert isinstance(polars_plan.loads, pl.DataFrame)
-    assert polars_plan.assignments.schema["manager"] == pl.Categorical
+    for table, column in [("assignments", "manager"), ("assignments", "customer"),
+                          ("assignments", "previous_manager"), ("loads", "manager")]:
+        assert getattr(polars_plan, table).schema[column] == pl.String, (table, column)
+    joined = polars_plan.assignments.join(polars_managers, left_on="manager", right_on="id")
+    assert joined.height == polars_plan.stats.assigned
+    # Loads per segment are columns, one per segment, summing to the load.
+    loads = polars_plan.loads
+    segments = [c for c in loads.columns if c.startswith("load_")]
+    assert segments == ["load_AFFLUENT", "load_HNW", "load_MASS", "load_SME"]
+    # Every customer of the example bank has a segment.
+    assert (loads.select(segments).sum_horizontal() == loads["load"]).all()
     arrow_profile = rulebook.profile(customers, as_of=AS_OF, types=CUSTOMER_TYPES)
     assert isinstance(arrow_profile.customers, pa.Table)
     assert pa.types.is_dictionary(arrow_profile.customers.schema.field("tier").type)

@@ -305,12 +305,15 @@ fn from_columns<R: Records + Send>(
     let columns = check_nesting(source, columns, options)?;
     check_shape(source, &columns)?;
     let rows = columns.first().map_or(0, |c| c.cells.len());
+    // No columns at all (an empty list of dicts) is no records, as an empty JSON array is;
+    // columns without rows still have to be the right ones.
+    let declared = !columns.is_empty();
     let (structural, attributes): (Vec<Column>, Vec<Column>) = columns
         .into_iter()
         .partition(|c| structural.contains(&c.name.as_str()));
     let (records, attributes) = rayon::join(
         || {
-            let (table, table_options) = table(source, structural, options)?;
+            let (table, table_options) = table(source, structural, options, declared)?;
             read(&table, &table_options)
         },
         || attribute_values(attributes, rows, options),
@@ -714,11 +717,13 @@ fn value(
     infer::convert(Cell::Json(&json), value_type, overridden, separator)
 }
 
-/// The structural columns as a table, and the options with their declared types added.
+/// The structural columns as a table, and the options with their declared types added;
+/// `declared`: the input had columns (so the structural ones are required).
 fn table<'a>(
     source: &'a str,
     columns: Vec<Column>,
     options: &LoadOptions,
+    declared: bool,
 ) -> Result<(Table<'a>, LoadOptions), InputError> {
     let mut options = options.clone();
     let mut names = Vec::with_capacity(columns.len());
@@ -744,7 +749,7 @@ fn table<'a>(
         source,
         columns: names,
         rows: Rows::Columns(cells),
-        declared: true,
+        declared,
         json_array: None,
         indexed: true,
     };

@@ -1080,3 +1080,16 @@ fn a_date_parse_and_a_file_read_convert_with_question_mark() {
             .contains("/nonexistent/c.csv")
     );
 }
+
+#[test]
+fn no_columns_at_all_is_no_records_but_columns_without_rows_must_fit() {
+    let none = load::customers_from_columns("rows", Vec::new(), &LoadOptions::default());
+    assert_eq!(none.unwrap().records.len(), 0);
+    let no_id = vec![load::Column {
+        name: "assets".to_owned(),
+        value_type: None,
+        cells: load::Cells::Data(Vec::new()),
+    }];
+    let error = load::customers_from_columns("rows", no_id, &LoadOptions::default());
+    assert_eq!(error.unwrap_err().code(), "missing_column");
+}

@@ -7,16 +7,26 @@ or as a list of dicts, and come back in the same flavour.
 
 from importlib.metadata import version as _version
 
-from ._apportion import ApportionError, BookError, InputError, RuleError, SolveError
-from ._live import Decision, ManagerLoad, Rebalance, Router, rebalance
+from ._apportion import (
+    ApportionError,
+    BookError,
+    Decision,
+    InputError,
+    ManagerLoad,
+    RuleError,
+    SolveError,
+)
+from ._live import Rebalance, Router, rebalance
 from ._run import Rulebook, assign
 from ._results import Network, Objective, Plan, Profile, Stats, Timings
 from ._tickets import TicketPlan, route_tickets
+from ._types import ArrowStreamExportable, TableLike
 
 __version__: str = _version("apportion")
 
 __all__ = [
     "ApportionError",
+    "ArrowStreamExportable",
     "BookError",
     "Decision",
     "InputError",
@@ -31,6 +41,7 @@ __all__ = [
     "Rulebook",
     "SolveError",
     "Stats",
+    "TableLike",
     "TicketPlan",
     "Timings",
     "__version__",

@@ -7,13 +7,21 @@ import pyarrow as pa
 from typing_extensions import disjoint_base
 
 __all__ = [
+    "DEFAULT_BALANCE",
+    "DEFAULT_MOVE_PENALTY",
     "ApportionError",
     "BookError",
+    "Decision",
     "InputError",
+    "ManagerLoad",
+    "Network",
+    "Objective",
     "Router",
     "RuleError",
     "Rulebook",
     "SolveError",
+    "Stats",
+    "Timings",
     "_buffer_addresses",
     "_read_in_blocks",
     "_command",
@@ -21,6 +29,9 @@ __all__ = [
     "rebalance",
     "route_tickets",
 ]
+
+DEFAULT_MOVE_PENALTY: int
+DEFAULT_BALANCE: int
 
 class ApportionError(Exception):
     code: str
@@ -60,17 +71,115 @@ class Rulebook:
     ) -> tuple[pa.Table, list[dict[str, str]]]: ...
     def __reduce__(self) -> tuple[Callable[..., Any], tuple[type[Rulebook], str, dict[str, Any]]]: ...
 
-# (assignments, unassigned, loads, orphans, objective, stats, network, timings or None)
-_PlanTuple = tuple[
-    pa.Table,
-    pa.Table,
-    pa.Table,
-    pa.Table,
-    dict[str, int],
-    dict[str, Any],
-    dict[str, int],
-    dict[str, float] | None,
-]
+@final
+class Objective:
+    total: int
+    affinity: int
+    moves: int
+    balance: int
+    unassigned: int
+    def __new__(
+        cls, total: int, affinity: int, moves: int, balance: int, unassigned: int
+    ) -> Objective: ...
+    def __reduce__(self) -> tuple[type[Objective], tuple[int, int, int, int, int]]: ...
+
+@final
+class Stats:
+    assigned: int
+    unassigned: int
+    moved: int
+    paid_moves: int
+    rehomed: int
+    min_utilisation: float
+    max_utilisation: float
+    utilisation_std_dev: float
+    def __new__(
+        cls,
+        assigned: int,
+        unassigned: int,
+        moved: int,
+        paid_moves: int,
+        rehomed: int,
+        min_utilisation: float,
+        max_utilisation: float,
+        utilisation_std_dev: float,
+    ) -> Stats: ...
+    def __reduce__(self) -> tuple[type[Stats], tuple[Any, ...]]: ...
+
+@final
+class Network:
+    pair_classes: int
+    supply_nodes: int
+    nodes: int
+    arcs: int
+    arcs_held: int
+    arcs_priced_in: int
+    pricing_rounds: int
+    pivots: int
+    def __new__(
+        cls,
+        pair_classes: int,
+        supply_nodes: int,
+        nodes: int,
+        arcs: int,
+        arcs_held: int,
+        arcs_priced_in: int,
+        pricing_rounds: int,
+        pivots: int,
+    ) -> Network: ...
+    def __reduce__(self) -> tuple[type[Network], tuple[int, ...]]: ...
+
+@final
+class Timings:
+    rules_seconds: float
+    solve_seconds: float
+    def __new__(cls, rules_seconds: float, solve_seconds: float) -> Timings: ...
+    def __reduce__(self) -> tuple[type[Timings], tuple[float, float]]: ...
+
+@final
+class Decision:
+    customer: str
+    manager: str | None
+    runner_up: str | None
+    basis: str
+    cost: int | None
+    affinity: int | None
+    ineligible: int
+    full: list[str]
+    segment_full: list[tuple[str, str]]
+    away: list[str]
+    reason: str | None
+    def __new__(
+        cls,
+        customer: str,
+        manager: str | None,
+        runner_up: str | None,
+        basis: str,
+        cost: int | None,
+        affinity: int | None,
+        ineligible: int,
+        full: list[str],
+        segment_full: list[tuple[str, str]],
+        away: list[str],
+        reason: str | None,
+    ) -> Decision: ...
+    def __reduce__(self) -> tuple[type[Decision], tuple[Any, ...]]: ...
+
+@final
+class ManagerLoad:
+    manager: str
+    load: int
+    capacity: int
+    target: int
+    away: bool
+    def __new__(
+        cls, manager: str, load: int, capacity: int, target: int, away: bool
+    ) -> ManagerLoad: ...
+    def __reduce__(self) -> tuple[type[ManagerLoad], tuple[str, int, int, int, bool]]: ...
+
+# The plan's parts by name: "assignments", "unassigned", "loads", "orphans" (pyarrow tables),
+# "objective", "stats", "network" and "timings" (or None).
+_PlanParts = dict[str, Any]
 
 def assign(
     customers: Any,
@@ -85,21 +194,7 @@ def assign(
     skip_errors: bool,
     threads: int | None,
     progress: Callable[[int, int], object] | None,
-) -> _PlanTuple: ...
-
-_Decision = tuple[
-    str,
-    str | None,
-    str | None,
-    str,
-    int | None,
-    int | None,
-    int,
-    list[str],
-    list[tuple[str, str]],
-    list[str],
-    str | None,
-]
+) -> _PlanParts: ...
 
 @final
 class Router:
@@ -113,16 +208,16 @@ class Router:
         balance: int,
         types: dict[str, str] | None,
     ) -> Router: ...
-    def route(self, lead: dict[str, Any]) -> _Decision: ...
-    def route_many(self, leads: Any) -> list[_Decision]: ...
+    def route(self, lead: dict[str, Any]) -> Decision: ...
+    def route_many(self, leads: Any) -> list[Decision]: ...
     def join(self, manager: dict[str, Any]) -> None: ...
     def summary(self) -> tuple[int, int, str]: ...
     def follow_forecast(self, forecast: Any) -> int: ...
     def release(self, customer: str) -> str: ...
-    def start_leave(self, manager: str) -> list[_Decision]: ...
+    def start_leave(self, manager: str) -> list[Decision]: ...
     def end_leave(self, manager: str) -> int: ...
-    def depart(self, manager: str) -> list[_Decision]: ...
-    def loads(self) -> list[tuple[str, int, int, int, bool]]: ...
+    def depart(self, manager: str) -> list[Decision]: ...
+    def loads(self) -> list[ManagerLoad]: ...
     def book(self) -> dict[str, str]: ...
 
 def rebalance(
@@ -136,12 +231,7 @@ def rebalance(
     balance: int,
     unassigned_penalty: int | None,
     threads: int | None,
-) -> tuple[
-    _PlanTuple,
-    int,
-    int,
-    list[tuple[int, int]],
-]: ...
+) -> dict[str, Any]: ...
 
 def _buffer_addresses(table: Any) -> list[list[int]]: ...
 def _read_in_blocks(table: Any, block: int) -> list[tuple[str, bool]]: ...

@@ -10,37 +10,11 @@ from typing import Any
 import pyarrow as pa
 
 from . import _apportion
+from ._apportion import Decision, ManagerLoad
 from ._results import Plan
 from ._run import Rulebook, _as_of, _plan
 from ._tables import flavour_of, to_flavour
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Where a lead went and why.
-
-    ``basis`` is ``quota`` (a place the forecast plan held for leads like it), ``marginal``
-    (the smallest marginal cost of the objective) or ``unplaced`` (see ``reason``:
-    ``no_eligible_manager`` or ``capacity_exhausted``). ``cost`` is the chosen manager's
-    marginal cost, ``ineligible`` how many managers the pair rules ruled out; ``full``,
-    ``segment_full`` (manager, segment) and ``away`` the eligible managers passed over, and why.
-    """
-
-    customer: str
-    manager: str | None
-    runner_up: str | None
-    basis: str
-    cost: int | None
-    affinity: int | None
-    ineligible: int
-    full: list[str]
-    segment_full: list[tuple[str, str]]
-    away: list[str]
-    reason: str | None
-
-
-def _decision(raw: tuple[Any, ...]) -> Decision:
-    return Decision(*raw)
+from ._types import TableLike
 
 
 def _decision_table(decisions: list[Decision]) -> pa.Table:
@@ -66,32 +40,53 @@ def _decision_table(decisions: list[Decision]) -> pa.Table:
     return pa.table(columns)
 
 
-@dataclass(frozen=True)
-class ManagerLoad:
-    """One manager's book in the router now."""
-
-    manager: str
-    load: int
-    capacity: int
-    target: int
-    away: bool
-
-
 class Router:
     """Routes leads into the current book, consistently with the batch objective.
 
-    Built from ``customers`` (with their current managers), ``managers`` and a rulebook.
-    Safe to share between threads: a capacity is never exceeded and a lead never booked twice.
+    Parameters
+    ----------
+    customers : TableLike
+        The book: customers with their current managers (``manager``).
+    managers : TableLike
+        The managers, as for :func:`assign`.
+    rulebook : Rulebook
+        The rules leads are profiled and paired with.
+    as_of : date or str
+        The date the rules compare against; required.
+    balance : int, default 1
+        λ, the weight of the balance term in each lead's marginal cost.
+    types : dict of str to str, optional
+        Column types instead of inferred ones; leads are then read in the book's types.
+
+    Raises
+    ------
+    InputError, RuleError
+        As :func:`assign` raises them.
+
+    Notes
+    -----
+    Safe to share between threads: a capacity is never exceeded and a lead never booked
+    twice. A Router holds a live book and does not pickle.
+
+    Examples
+    --------
+    >>> rules = Rulebook("fn eligible(c, m) { true }")
+    >>> router = Router([{"id": "C-1", "manager": "M-1"}], [{"id": "M-1", "capacity": 2}],
+    ...                 rules, as_of="2026-06-30")
+    >>> router.route({"id": "L-1"}).manager
+    'M-1'
+    >>> router
+    Router(2 customers placed, 1 managers, as of 2026-06-30)
     """
 
     def __init__(
         self,
-        customers: Any,
-        managers: Any,
+        customers: TableLike,
+        managers: TableLike,
         rulebook: Rulebook,
         *,
         as_of: _dt.date | str | None = None,
-        balance: int = 1,
+        balance: int = _apportion.DEFAULT_BALANCE,
         types: dict[str, str] | None = None,
     ) -> None:
         self._native = _apportion.Router(
@@ -99,28 +94,71 @@ class Router:
         )
 
     def route(self, lead: dict[str, Any]) -> Decision:
-        """Routes one lead: a dict with ``id`` and the book's columns (missing ones are null).
+        """Routes one lead into the book.
 
-        Values are read as the book's columns are typed, so a row of the book's own table
-        routes as it is (``"a;b"`` in a list column is a list; NaN, ``NA`` and ``NaT`` are
-        missing values).
+        Parameters
+        ----------
+        lead : dict
+            ``id`` and the book's columns (missing ones are null), read in the book's types:
+            a row of the book's own table routes as it is (``"a;b"`` in a list column is a
+            list; NaN, ``NA`` and ``NaT`` are missing values).
+
+        Returns
+        -------
+        Decision
+            The manager chosen and why, or why none was.
+
+        Raises
+        ------
+        InputError
+            A value of the wrong type, an unknown column, no ``id``.
+        BookError
+            The lead is already in the book (``already_in_book``).
         """
-        return _decision(self._native.route(lead))
+        return self._native.route(lead)
 
-    def route_many(self, leads: Any) -> Any:
-        """Routes every lead of a table (in the book's columns and types), in order, and returns
-        one row per lead with the fields of :class:`Decision`, in the table's flavour.
+    def route_many(self, leads: TableLike) -> Any:
+        """Routes every lead of a table, in order.
 
-        The whole table is read first, so a bad value routes none; a lead that fails to route
-        raises, and the leads before it stay routed (see :meth:`book`).
+        Parameters
+        ----------
+        leads : TableLike
+            Leads in the book's columns, read in the book's types.
+
+        Returns
+        -------
+        table
+            One row per lead with the fields of :class:`Decision`, in the flavour of
+            ``leads``.
+
+        Raises
+        ------
+        InputError
+            A bad value anywhere in the table: read first, so none is routed.
+        BookError
+            A lead already in the book; the leads before it stay routed (see :meth:`book`).
         """
-        decisions = [_decision(raw) for raw in self._native.route_many(leads)]
+        decisions = self._native.route_many(leads)
         return to_flavour(_decision_table(decisions), flavour_of(leads))
 
     def join(self, manager: dict[str, Any]) -> None:
-        """A manager joins the book: a dict with ``id``, ``capacity`` (optionally ``target`` and
-        ``segment_caps``) and the managers' columns, typed as the book's. New leads may be
-        routed to them at once; moving existing customers to them is :func:`rebalance`'s job.
+        """A manager joins the book; new leads may be routed to them at once.
+
+        Parameters
+        ----------
+        manager : dict
+            ``id``, ``capacity`` (optionally ``target`` and ``segment_caps``) and the
+            managers' columns, read in the managers' types.
+
+        Raises
+        ------
+        InputError
+            A manager id already in the book (``duplicate_manager_id``), an unknown column,
+            a bad value.
+
+        Notes
+        -----
+        Moving existing customers towards the newcomer is :func:`rebalance`'s job.
         """
         self._native.join(manager)
 
@@ -134,42 +172,125 @@ class Router:
             "(a Rulebook pickles) and build a Router from them where it is needed"
         )
 
-    def follow_forecast(self, forecast: Any) -> int:
-        """Plans a table of expected leads into the room the book leaves; leads like them then
-        take those places first. Returns the places held."""
+    def follow_forecast(self, forecast: TableLike) -> int:
+        """Plans a table of expected leads into the room the book leaves.
+
+        Parameters
+        ----------
+        forecast : TableLike
+            Leads expected today, in the book's columns.
+
+        Returns
+        -------
+        int
+            The places held: leads like those in the forecast take them first.
+        """
         return self._native.follow_forecast(forecast)
 
     def release(self, customer: str) -> str:
-        """A customer leaves the book; returns the manager they had."""
+        """A customer leaves the book.
+
+        Parameters
+        ----------
+        customer : str
+            The customer's id.
+
+        Returns
+        -------
+        str
+            The manager they had.
+
+        Raises
+        ------
+        BookError
+            The customer is not in the book (``unknown_customer``).
+        """
         return self._native.release(customer)
 
     def start_leave(self, manager: str) -> list[Decision]:
-        """A manager goes on leave: each of their customers is covered by a peer."""
-        return [_decision(d) for d in self._native.start_leave(manager)]
+        """A manager goes on leave: each of their customers is covered by a peer.
+
+        Parameters
+        ----------
+        manager : str
+            The manager's id.
+
+        Returns
+        -------
+        list of Decision
+            Where each of their customers is covered, most constrained first.
+        """
+        return self._native.start_leave(manager)
 
     def end_leave(self, manager: str) -> int:
-        """A manager is back: returns how many covered customers were handed back."""
+        """A manager is back from leave.
+
+        Parameters
+        ----------
+        manager : str
+            The manager's id.
+
+        Returns
+        -------
+        int
+            How many covered customers were handed back.
+        """
         return self._native.end_leave(manager)
 
     def depart(self, manager: str) -> list[Decision]:
-        """A manager leaves for good: only their customers are placed again."""
-        return [_decision(d) for d in self._native.depart(manager)]
+        """A manager leaves for good: only their customers are placed again.
+
+        Parameters
+        ----------
+        manager : str
+            The manager's id.
+
+        Returns
+        -------
+        list of Decision
+            Where each of their customers went.
+        """
+        return self._native.depart(manager)
 
     def loads(self) -> list[ManagerLoad]:
-        """Every manager still in the book, with their load now."""
-        return [ManagerLoad(*row) for row in self._native.loads()]
+        """Every manager still in the book, with their load now.
+
+        Returns
+        -------
+        list of ManagerLoad
+        """
+        return self._native.loads()
 
     def book(self) -> dict[str, str]:
-        """Every placed customer and their manager."""
+        """Every placed customer and their manager.
+
+        Returns
+        -------
+        dict of str to str
+            Customer id to manager id.
+        """
         return self._native.book()
 
 
 @dataclass(frozen=True)
 class Rebalance:
-    """The optimal plan moving at most ``budget`` customers from managers still in the book,
-    the smallest move penalty that achieved it, and every (penalty, moves) tried."""
+    """A rebalance under a churn budget.
 
-    plan: Plan
+    Attributes
+    ----------
+    plan : Plan
+        The optimal plan moving at most ``budget`` customers from managers still in the book.
+    budget : int
+        The churn budget asked for.
+    move_penalty : int
+        The smallest move penalty whose optimal plan keeps within the budget.
+    moves : int
+        The moves that plan makes.
+    probes : list of (int, int)
+        Every (move penalty, moves) tried, in order.
+    """
+
+    plan: Plan[Any]
     budget: int
     move_penalty: int
     moves: int
@@ -177,23 +298,54 @@ class Rebalance:
 
 
 def rebalance(
-    customers: Any,
-    managers: Any,
+    customers: TableLike,
+    managers: TableLike,
     rulebook: Rulebook,
     *,
     max_moves: int,
     as_of: _dt.date | str | None = None,
     types: dict[str, str] | None = None,
-    balance: int = 1,
+    balance: int = _apportion.DEFAULT_BALANCE,
     unassigned_penalty: int | None = None,
     threads: int | None = None,
 ) -> Rebalance:
-    """Rebalances the book moving at most ``max_moves`` customers, by searching the move
-    penalty. Raises ``BookError`` (code ``churn_budget_too_small``) if more moves are needed to
-    place everyone who can be placed."""
+    """Rebalances the book moving at most ``max_moves`` customers.
+
+    Parameters
+    ----------
+    customers, managers : TableLike
+        The book, as for :func:`assign`.
+    rulebook : Rulebook
+        The rules.
+    max_moves : int
+        The churn budget: customers that may be taken from managers still in the book.
+    as_of : date or str
+        The date the rules compare against; required.
+    types : dict of str to str, optional
+        Column types instead of inferred ones.
+    balance : int, default 1
+        λ, the weight of the balance term.
+    unassigned_penalty : int, optional
+        U, as for :func:`assign`.
+    threads : int, optional
+        Worker threads, 1 to 256; the plan never depends on it.
+
+    Returns
+    -------
+    Rebalance
+        The plan, the move penalty found by search, and every penalty tried.
+
+    Raises
+    ------
+    BookError
+        ``churn_budget_too_small`` when more moves are needed to place everyone who can be
+        placed (the message names how many).
+    ValueError
+        A negative ``max_moves``.
+    """
     if max_moves < 0:
         raise ValueError("max_moves must be 0 or more")
-    plan, move_penalty, moves, probes = _apportion.rebalance(
+    parts = _apportion.rebalance(
         customers,
         managers,
         rulebook,
@@ -205,9 +357,9 @@ def rebalance(
         threads=threads,
     )
     return Rebalance(
-        plan=_plan(plan, flavour_of(customers)),
+        plan=_plan(parts["plan"], flavour_of(customers)),
         budget=max_moves,
-        move_penalty=move_penalty,
-        moves=moves,
-        probes=probes,
+        move_penalty=parts["move_penalty"],
+        moves=parts["moves"],
+        probes=parts["probes"],
     )

@@ -8,8 +8,9 @@ import threading
 from typing import Any, Callable
 
 from . import _apportion
-from ._results import Network, Objective, Plan, Profile, Stats, Timings
+from ._results import Plan, Profile
 from ._tables import flavour_of, to_flavour
+from ._types import TableLike
 
 ProgressCallback = Callable[[int, int], object]
 
@@ -38,7 +39,8 @@ def _progress(progress: Any) -> ProgressCallback | None:
     """A callable of (done, total): given as such, or built around a tqdm-like bar (anything
     with ``update(n)`` and a ``total``), which it keeps in step from any thread."""
     if progress is None or not hasattr(progress, "update"):
-        return progress
+        callback: ProgressCallback | None = progress
+        return callback
     bar = progress
     lock = threading.Lock()
     shown = [0]
@@ -60,29 +62,88 @@ def _restore_rulebook(cls: type, source: str, options: dict[str, Any]) -> Any:
 
 
 class Rulebook(_apportion.Rulebook):
-    """A compiled rulebook: ``Rulebook(source)`` or ``Rulebook.from_file(path)``.
+    """A compiled rulebook: sandboxed Rhai rules deriving fields and deciding pairs.
 
-    Immutable and safe to share between threads; pickles as its source.
+    Parameters
+    ----------
+    source : str
+        The rulebook's Rhai source: ``fn name(c)`` per derived field, ``fn eligible(c, m)``
+        and ``fn affinity(c, m)`` for pairs, ``fn route_ticket(t)`` for tickets.
+    private : list of str, optional
+        Input fields no rule may read (a national id, a phone number).
+    reveal_values : bool, default False
+        Let rule errors quote the customer values involved (withheld by default).
+
+    Raises
+    ------
+    RuleError
+        A syntax error, a forbidden construct, an unknown function or a cycle between
+        derived fields, with its line and column.
+
+    Notes
+    -----
+    ``Rulebook.from_file(path)`` reads the source from a file. A rulebook is immutable and
+    safe to share between threads; it pickles as its source and options.
+
+    Examples
+    --------
+    >>> Rulebook('fn tier(c) { if c.assets > 10 { "HIGH" } else { "LOW" } }').fields
+    ['tier']
     """
 
     def profile(
         self,
-        customers: Any,
+        customers: TableLike,
         *,
         as_of: _dt.date | str | None = None,
         types: dict[str, str] | None = None,
         skip_errors: bool = False,
         threads: int | None = None,
         progress: Any = None,
-    ) -> Profile:
+    ) -> Profile[Any]:
         """Evaluates every derived field for every customer.
 
-        Text columns are typed from their values as the command line types a CSV file (all
-        ``YYYY-MM-DD`` is a date, ``a;b`` a list, then integers, floats, booleans, else
-        text); ``types`` overrides that per column (``{"postcode": "string"}``), and a key
-        naming no column is an ``InputError`` (``unknown_type_column``). Give the list
-        columns in ``types`` when a table comes in parts: a part whose values hold no ``;``
-        would be read as text.
+        Parameters
+        ----------
+        customers : TableLike
+            The customers: an ``id`` column, optionally ``manager``, and the columns the
+            rules read (pandas, polars, pyarrow, anything with ``__arrow_c_stream__``, or a
+            list of dicts).
+        as_of : date or str
+            The date the rules compare against (``YYYY-MM-DD``, or ``"today"`` by name).
+            Required: the same inputs give the same result on any day.
+        types : dict of str to str, optional
+            Column types instead of inferred ones (``{"postcode": "string"}``). Text columns
+            are typed from their values exactly as the command line types a CSV file (all
+            ``YYYY-MM-DD`` is a date, ``a;b`` a list, then integers, floats, booleans, else
+            text). Give the list columns here when a table comes in parts: a part whose
+            values hold no ``;`` would be read as text.
+        skip_errors : bool, default False
+            Skip a customer whose rule fails (listed in ``Profile.skipped``) instead of
+            raising.
+        threads : int, optional
+            Worker threads, 1 to 256 (default: one per core). The result never depends on it.
+        progress : callable or tqdm-like, optional
+            Called with ``(done, total)`` as customers are profiled, or a bar to advance.
+
+        Returns
+        -------
+        Profile
+            ``id`` and one column per derived field, in the flavour ``customers`` came in.
+
+        Raises
+        ------
+        InputError
+            A bad value (naming record and column, never the value), ``missing_as_of``, or a
+            key of ``types`` naming no column (``unknown_type_column``).
+        RuleError
+            A rule read an unknown field or failed for a customer.
+
+        Examples
+        --------
+        >>> rules = Rulebook('fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }')
+        >>> rules.profile([{"id": "C-1", "assets": 2_500_000}], as_of="2026-06-30").customers
+        [{'id': 'C-1', 'tier': 'HNW'}]
         """
         table, skipped = self._profile(
             customers,
@@ -96,26 +157,70 @@ class Rulebook(_apportion.Rulebook):
 
 
 def assign(
-    customers: Any,
-    managers: Any,
+    customers: TableLike,
+    managers: TableLike,
     rulebook: Rulebook,
     *,
     as_of: _dt.date | str | None = None,
     types: dict[str, str] | None = None,
-    move_penalty: int = 500,
-    balance: int = 1,
+    move_penalty: int = _apportion.DEFAULT_MOVE_PENALTY,
+    balance: int = _apportion.DEFAULT_BALANCE,
     unassigned_penalty: int | None = None,
     skip_errors: bool = False,
     threads: int | None = None,
     progress: Any = None,
-) -> Plan:
+) -> Plan[Any]:
     """Assigns customers to managers with a provably optimal plan for the objective.
 
-    ``move_penalty`` (M) is charged for breaking a current relationship, ``balance`` (λ)
-    weighs the load balance, ``unassigned_penalty`` (U) is charged per customer left out (by
-    default large enough that placing a customer always wins). ``types`` overrides column
-    types as in :meth:`Rulebook.profile`; ``skip_errors`` leaves a customer whose rule fails
-    unassigned (reason ``rule_error``) instead of raising.
+    Parameters
+    ----------
+    customers : TableLike
+        The customers: ``id``, optionally ``manager`` (their current manager), and the
+        columns the rules read.
+    managers : TableLike
+        The managers: ``id``, ``capacity``, optionally ``target`` and ``segment_caps``
+        (``HNW=25;SME=10`` or a mapping), and the columns the pair rules read.
+    rulebook : Rulebook
+        Derived fields, ``eligible(c, m)`` and ``affinity(c, m)``.
+    as_of : date or str
+        The date the rules compare against; required (``"today"`` by name).
+    types : dict of str to str, optional
+        Column types instead of inferred ones, as in :meth:`Rulebook.profile`.
+    move_penalty : int, default 500
+        M: charged for taking a customer from a manager still in the book.
+    balance : int, default 1
+        λ: the weight of the balance term, which spreads loads in proportion to targets.
+    unassigned_penalty : int, optional
+        U: charged per customer left out; by default large enough that placing a customer
+        who fits always wins.
+    skip_errors : bool, default False
+        Leave a customer whose rule fails unassigned (reason ``rule_error``) instead of
+        raising.
+    threads : int, optional
+        Worker threads, 1 to 256; the plan never depends on it.
+    progress : callable or tqdm-like, optional
+        Called with ``(done, total)`` while the rules run, or a bar to advance.
+
+    Returns
+    -------
+    Plan
+        The optimal plan, its tables in the flavour ``customers`` came in.
+
+    Raises
+    ------
+    InputError
+        Bad input (naming record and column), ``missing_as_of``, ``unknown_type_column``.
+    RuleError
+        A rule read an unknown field or failed.
+    SolveError
+        An invalid policy (``invalid_policy``), or a network that cannot be solved exactly.
+
+    Examples
+    --------
+    >>> rules = Rulebook("fn eligible(c, m) { true }")
+    >>> plan = assign([{"id": "C-1"}], [{"id": "M-1", "capacity": 1}], rules, as_of="2026-06-30")
+    >>> plan.assignments[0]["manager"], plan.objective.total
+    ('M-1', 1000)
     """
     native = _apportion.assign(
         customers,
@@ -133,17 +238,14 @@ def assign(
     return _plan(native, flavour_of(customers))
 
 
-def _plan(native: tuple[Any, ...], flavour: str) -> Plan:
-    """A `Plan` from the native module's (assignments, unassigned, loads, orphans, objective,
-    stats, network, timings), its tables in the caller's flavour."""
-    assignments, unassigned, loads, orphans, objective, stats, network, timings = native
+def _plan(parts: dict[str, Any], flavour: str) -> Plan[Any]:
+    """A `Plan` from the native module's parts (pyarrow tables and native value classes), its
+    tables in the caller's flavour."""
+    tables = ("assignments", "unassigned", "loads", "orphans")
     return Plan(
-        assignments=to_flavour(assignments, flavour),
-        unassigned=to_flavour(unassigned, flavour),
-        loads=to_flavour(loads, flavour),
-        orphans=to_flavour(orphans, flavour),
-        objective=Objective(**objective),
-        stats=Stats(**stats),
-        network=Network(**network),
-        timings=None if timings is None else Timings(**timings),
+        **{name: to_flavour(parts[name], flavour) for name in tables},
+        objective=parts["objective"],
+        stats=parts["stats"],
+        network=parts["network"],
+        timings=parts["timings"],
     )

@@ -11,16 +11,21 @@ import pyarrow as pa
 from . import _apportion
 from ._run import Rulebook, _as_of
 from ._tables import flavour_of, to_flavour
+from ._types import TableLike
 
 
 @dataclass(frozen=True)
 class TicketPlan:
-    """Where each ticket went.
+    """Where each ticket went, in the flavour of the tickets given.
 
-    ``tickets`` has one row per ticket, in input order: ``ticket``, ``queue`` (none when not
-    routed), ``reason`` (``no_queue``, ``unknown_queue``, ``queue_full`` or ``rule_error``)
-    and ``detail`` (the queue named, or the rule's error). ``loads`` has one row per queue:
-    ``queue``, ``taken``, ``capacity``. Both in the flavour of the tickets given.
+    Attributes
+    ----------
+    tickets : table
+        One row per ticket, in input order: ``ticket``, ``queue`` (none when not routed),
+        ``reason`` (``no_queue``, ``unknown_queue``, ``queue_full`` or ``rule_error``) and
+        ``detail`` (the queue named, or the rule's error).
+    loads : table
+        One row per queue: ``queue``, ``taken``, ``capacity``.
     """
 
     tickets: Any
@@ -28,18 +33,55 @@ class TicketPlan:
 
 
 def route_tickets(
-    tickets: Any,
+    tickets: TableLike,
     queues: Mapping[str, int],
-    customers: Any,
+    customers: TableLike,
     rulebook: Rulebook,
     *,
     as_of: _dt.date | str | None = None,
     types: dict[str, str] | None = None,
 ) -> TicketPlan:
-    """Routes ``tickets`` (a table with ``id`` and the fields the rule reads; a ``customer``
-    column names each ticket's customer, read as text) to ``queues`` (name → capacity; the
-    rule names the queue) with the rulebook's ``route_ticket(t)``. ``customers`` is the book, whom ``t.customer`` reads with every
-    derived field. Tickets are taken in input order; a full queue turns the rest away.
+    """Routes service tickets to queues with the rulebook's ``route_ticket(t)``.
+
+    Parameters
+    ----------
+    tickets : TableLike
+        ``id`` and the fields the rule reads, read as customers are; a ``customer`` column
+        names each ticket's customer (as text, even when it looks like a number).
+    queues : mapping of str to int
+        Each queue's name (what the rule returns) and capacity.
+    customers : TableLike
+        The book, whom ``t.customer`` reads with every derived field.
+    rulebook : Rulebook
+        A rulebook with ``route_ticket(t)``.
+    as_of : date or str
+        The date the rules compare against; required.
+    types : dict of str to str, optional
+        Column types for tickets and customers instead of inferred ones.
+
+    Returns
+    -------
+    TicketPlan
+        One row per ticket in input order, and each queue's load.
+
+    Raises
+    ------
+    RuleError
+        No ``route_ticket(t)`` (``invalid_rule_signature``), or it reads an unknown field.
+    InputError
+        Bad input, a repeated ticket id, a key of ``types`` naming no column.
+
+    Notes
+    -----
+    Tickets are taken in input order; a full queue turns the rest away (``queue_full``).
+
+    Examples
+    --------
+    >>> rules = Rulebook('fn route_ticket(t) { if t.kind == "card" { "cards" } else { () } }')
+    >>> plan = route_tickets([{"id": "T-1", "kind": "card"}, {"id": "T-2", "kind": "hi"}],
+    ...                      {"cards": 5}, [], rules, as_of="2026-06-30")
+    >>> [(t["ticket"], t["queue"], t["reason"]) for t in plan.tickets]
+    [('T-1', 'cards', None), ('T-2', None, 'no_queue')]
     """
     rows, loads = _apportion.route_tickets(
         tickets,

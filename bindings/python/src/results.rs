@@ -1,0 +1,293 @@
+//! The small results as native, frozen classes with named attributes: what crosses into
+//! Python is the class itself, never a positional tuple. Each compares by value, shows its
+//! fields in its `repr` and pickles by its fields.
+
+use apportion::{Basis, Skip};
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+/// A frozen class of named fields: its constructor takes them in order (and by name), its
+/// `repr` names them, it compares by value and pickles as its fields.
+macro_rules! value_class {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),+ $(,)? }) => {
+        $(#[$doc])*
+        #[pyclass(frozen, eq, get_all, module = "apportion")]
+        #[derive(Debug, Clone, PartialEq)]
+        pub(crate) struct $name {
+            $(pub(crate) $field: $ty),+
+        }
+
+        #[pymethods]
+        impl $name {
+            #[new]
+            #[allow(
+                clippy::too_many_arguments,
+                reason = "one argument per field, as the class is pickled and built"
+            )]
+            fn new($($field: $ty),+) -> Self {
+                $name { $($field),+ }
+            }
+
+            /// The class and its fields, each shown as Python shows it.
+            fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+                let mut fields = Vec::new();
+                $(fields.push(format!(
+                    "{}={}",
+                    stringify!($field),
+                    slf.getattr(stringify!($field))?.repr()?
+                ));)+
+                Ok(format!("{}({})", stringify!($name), fields.join(", ")))
+            }
+
+            fn __reduce__<'py>(
+                slf: &Bound<'py, Self>,
+            ) -> (Bound<'py, PyType>, ($($ty,)+)) {
+                let this = slf.get();
+                (slf.get_type(), ($(this.$field.clone(),)+))
+            }
+        }
+    };
+}
+
+value_class! {
+    /// The objective the plan minimises, and its parts (the design's contract).
+    ///
+    /// Attributes
+    /// ----------
+    /// total : int
+    ///     ``affinity + moves + balance + unassigned``: the minimum over every feasible plan.
+    /// affinity : int
+    ///     Minus the summed affinity of every customer to their manager.
+    /// moves : int
+    ///     The move penalty paid for every customer taken from a manager still in the book.
+    /// balance : int
+    ///     The balance term: each manager's load spread in proportion to their target.
+    /// unassigned : int
+    ///     The penalty paid for every customer left out.
+    Objective { total: i64, affinity: i64, moves: i64, balance: i64, unassigned: i64 }
+}
+
+value_class! {
+    /// How the book looks after the plan.
+    ///
+    /// Attributes
+    /// ----------
+    /// assigned, unassigned : int
+    ///     Customers placed, and left out (``Plan.unassigned`` says why).
+    /// moved : int
+    ///     Customers who had a manager and get another: ``paid_moves + rehomed``.
+    /// paid_moves : int
+    ///     Customers taken from a manager still here; each pays the move penalty.
+    /// rehomed : int
+    ///     Customers whose manager left, placed anew at no penalty.
+    /// min_utilisation, max_utilisation, utilisation_std_dev : float
+    ///     Load over capacity across managers: lowest, highest, standard deviation.
+    Stats {
+        assigned: usize,
+        unassigned: usize,
+        moved: usize,
+        paid_moves: usize,
+        rehomed: usize,
+        min_utilisation: f64,
+        max_utilisation: f64,
+        utilisation_std_dev: f64,
+    }
+}
+
+value_class! {
+    /// How large the assignment's network was: what aggregation made of the customers.
+    ///
+    /// Attributes
+    /// ----------
+    /// pair_classes : int
+    ///     Distinct customers as the pair rules see them: the rules ran once per class.
+    /// supply_nodes : int
+    ///     Groups of interchangeable customers, split by current manager (customers kept at
+    ///     their current manager's node count in none).
+    /// nodes : int
+    ///     Nodes of the network.
+    /// arcs : int
+    ///     Every eligible pair's arc, whether the solve held it or not.
+    /// arcs_held : int
+    ///     Arcs the solve started from: on a large network, a few manager arcs per group.
+    /// arcs_priced_in : int
+    ///     Manager arcs left out at the start and brought in because the optimum needed them.
+    /// pricing_rounds : int
+    ///     Rounds of solving and bringing in the arcs that would pay.
+    /// pivots : int
+    ///     Simplex pivots the solve took (the same on any thread count).
+    Network {
+        pair_classes: usize,
+        supply_nodes: usize,
+        nodes: usize,
+        arcs: usize,
+        arcs_held: usize,
+        arcs_priced_in: usize,
+        pricing_rounds: u32,
+        pivots: u64,
+    }
+}
+
+value_class! {
+    /// Where an assignment's time went (a plan's equality never looks at it).
+    ///
+    /// Attributes
+    /// ----------
+    /// rules_seconds : float
+    ///     Profiling the customers and running the pair rules.
+    /// solve_seconds : float
+    ///     Building the network, solving it (pricing rounds included) and writing the plan.
+    Timings { rules_seconds: f64, solve_seconds: f64 }
+}
+
+value_class! {
+    /// One manager's book in the router now.
+    ///
+    /// Attributes
+    /// ----------
+    /// manager : str
+    ///     The manager's id.
+    /// load, capacity, target : int
+    ///     Customers now, the most they may serve, and the load the balance aims for.
+    /// away : bool
+    ///     Whether the manager is on leave.
+    ManagerLoad { manager: String, load: u32, capacity: u32, target: u32, away: bool }
+}
+
+impl Objective {
+    pub(crate) fn of(o: &apportion::Objective) -> Objective {
+        let (total, affinity, moves, balance) = (o.total, o.affinity, o.moves, o.balance);
+        Objective {
+            total,
+            affinity,
+            moves,
+            balance,
+            unassigned: o.unassigned,
+        }
+    }
+}
+
+impl Stats {
+    pub(crate) fn of(s: &apportion::BalanceStats) -> Stats {
+        Stats {
+            assigned: s.assigned,
+            unassigned: s.unassigned,
+            moved: s.moved,
+            paid_moves: s.paid_moves,
+            rehomed: s.rehomed,
+            min_utilisation: s.min_utilisation,
+            max_utilisation: s.max_utilisation,
+            utilisation_std_dev: s.utilisation_std_dev,
+        }
+    }
+}
+
+impl Network {
+    pub(crate) fn of(n: &apportion::NetworkStats) -> Network {
+        Network {
+            pair_classes: n.pair_classes,
+            supply_nodes: n.supply_nodes,
+            nodes: n.nodes,
+            arcs: n.arcs,
+            arcs_held: n.arcs_held,
+            arcs_priced_in: n.arcs_priced_in,
+            pricing_rounds: n.pricing_rounds,
+            pivots: n.pivots,
+        }
+    }
+}
+
+impl Timings {
+    pub(crate) fn of(t: &apportion::Timings) -> Timings {
+        Timings {
+            rules_seconds: t.rules.as_secs_f64(),
+            solve_seconds: t.solve.as_secs_f64(),
+        }
+    }
+}
+
+value_class! {
+    /// Where a lead went and why.
+    ///
+    /// Attributes
+    /// ----------
+    /// customer : str
+    ///     The lead's id.
+    /// manager : str or None
+    ///     The manager chosen; ``None`` when the lead could not be placed.
+    /// runner_up : str or None
+    ///     The next best manager with room.
+    /// basis : str
+    ///     ``quota`` (a place the forecast plan held for leads like it), ``marginal`` (the
+    ///     smallest marginal cost of the objective) or ``unplaced``.
+    /// cost : int or None
+    ///     The chosen manager's marginal cost.
+    /// affinity : int or None
+    ///     The lead's affinity to the chosen manager.
+    /// ineligible : int
+    ///     How many managers the pair rules ruled out.
+    /// full : list of str
+    ///     Eligible managers passed over as full.
+    /// segment_full : list of (str, str)
+    ///     Eligible (manager, segment) pairs passed over as full for the lead's segment.
+    /// away : list of str
+    ///     Eligible managers passed over as on leave.
+    /// reason : str or None
+    ///     Why an unplaced lead was not placed: ``no_eligible_manager`` or
+    ///     ``capacity_exhausted``.
+    Decision {
+        customer: String,
+        manager: Option<String>,
+        runner_up: Option<String>,
+        basis: String,
+        cost: Option<i64>,
+        affinity: Option<i64>,
+        ineligible: usize,
+        full: Vec<String>,
+        segment_full: Vec<(String, String)>,
+        away: Vec<String>,
+        reason: Option<String>,
+    }
+}
+
+impl Decision {
+    pub(crate) fn of(decision: apportion::Decision) -> Decision {
+        let passed_over = |why: fn(&Skip) -> bool| -> Vec<String> {
+            decision
+                .skipped
+                .iter()
+                .filter(|s| why(&s.why))
+                .map(|s| s.manager.to_string())
+                .collect()
+        };
+        let segment_full = decision
+            .skipped
+            .iter()
+            .filter_map(|s| match &s.why {
+                Skip::SegmentFull { segment } => Some((s.manager.to_string(), segment.clone())),
+                _ => None,
+            })
+            .collect();
+        Decision {
+            full: passed_over(|why| matches!(why, Skip::Full)),
+            away: passed_over(|why| matches!(why, Skip::Away)),
+            segment_full,
+            customer: decision.customer.to_string(),
+            manager: decision.manager.map(|m| m.to_string()),
+            runner_up: decision.runner_up.map(|m| m.to_string()),
+            basis: basis_name(decision.basis).to_owned(),
+            cost: decision.cost,
+            affinity: decision.affinity,
+            ineligible: decision.ineligible,
+            reason: decision.reason.as_ref().map(|r| r.code().to_owned()),
+        }
+    }
+}
+
+fn basis_name(basis: Basis) -> &'static str {
+    match basis {
+        Basis::Quota => "quota",
+        Basis::Marginal => "marginal",
+        Basis::Unplaced => "unplaced",
+    }
+}

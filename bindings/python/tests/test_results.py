@@ -1,0 +1,58 @@
+"""Results are native, frozen classes with named attributes: they compare by value, show
+their fields, refuse changes and pickle; plans and profiles show themselves in notebooks."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import apportion
+
+from conftest import AS_OF
+
+
+def test_a_plans_parts_are_frozen_named_and_pickle(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    plan = apportion.assign(customers, managers, rulebook, as_of=AS_OF)
+    objective = plan.objective
+    assert type(objective) is apportion.Objective and objective.__module__ == "apportion"
+    assert objective.total == objective.affinity + objective.moves + objective.balance + objective.unassigned
+    assert repr(objective) == (
+        f"Objective(total={objective.total}, affinity={objective.affinity}, moves={objective.moves}, "
+        f"balance={objective.balance}, unassigned={objective.unassigned})"
+    )
+    with pytest.raises(AttributeError):
+        objective.total = 0  # type: ignore[misc]
+    for part in (plan.objective, plan.stats, plan.network, plan.timings):
+        assert pickle.loads(pickle.dumps(part)) == part
+    assert apportion.Objective(1, 2, 3, 4, 5) != apportion.Objective(1, 2, 3, 4, 6)
+    copy = pickle.loads(pickle.dumps(plan))
+    assert copy.objective == plan.objective and copy.assignments.equals(plan.assignments)
+
+
+def test_decisions_and_loads_are_native_and_pickle(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    router = apportion.Router(customers, managers, rulebook, as_of=AS_OF)
+    decision = router.route({**customers.slice(0, 1).to_pylist()[0], "id": "L-1"})
+    assert type(decision) is apportion.Decision
+    assert pickle.loads(pickle.dumps(decision)) == decision
+    assert repr(decision).startswith("Decision(customer='L-1', manager=")
+    load = router.loads()[0]
+    assert type(load) is apportion.ManagerLoad
+    assert pickle.loads(pickle.dumps(load)) == load
+
+
+def test_plans_and_profiles_render_as_html(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    plan = apportion.assign(customers.to_pandas(), managers.to_pandas(), rulebook, as_of=AS_OF)
+    page = plan._repr_html_()
+    assert "apportion Plan" in page and f"{plan.objective.total:,}" in page
+    assert "load_HNW" in page and "<table>" in page
+    profile = rulebook.profile(customers, as_of=AS_OF)
+    page = profile._repr_html_()
+    assert "3,000 customers" in page and "tier" in page
+    # Values are escaped, never markup.
+    rows = apportion.Rulebook('fn tag(c) { "<b>x</b>" }').profile([{"id": "<i>"}], as_of=AS_OF)
+    page = rows._repr_html_()
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page and "&lt;i&gt;" in page
