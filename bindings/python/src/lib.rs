@@ -34,6 +34,8 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<results::Timings>()?;
     module.add_class::<results::Decision>()?;
     module.add_class::<results::ManagerLoad>()?;
+    module.add_class::<results::Plan>()?;
+    module.add_class::<results::Profile>()?;
     module.add_function(wrap_pyfunction!(router::rebalance, module)?)?;
     module.add_function(wrap_pyfunction!(command::_command, module)?)?;
     module.add_function(wrap_pyfunction!(tickets::route_tickets, module)?)?;

@@ -4,7 +4,7 @@
 
 use apportion::{Basis, Skip};
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyTuple, PyType};
 
 /// A frozen class of named fields: its constructor takes them in order (and by name), its
 /// `repr` names them, it compares by value and pickles as its fields.
@@ -290,4 +290,202 @@ fn basis_name(basis: Basis) -> &'static str {
         Basis::Marginal => "marginal",
         Basis::Unplaced => "unplaced",
     }
+}
+
+/// An optimal assignment, its tables in the flavour the customers came in.
+///
+/// Attributes
+/// ----------
+/// assignments : table
+///     One row per placed customer: ``customer``, ``manager``, ``previous_manager``,
+///     ``moved``, ``affinity``, ``move_penalty``.
+/// unassigned : table
+///     One row per customer left out: ``customer``, ``previous_manager``, ``reason``,
+///     ``full_managers``, ``full_segments``, ``message``.
+/// loads : table
+///     One row per manager: ``manager``, ``load``, ``capacity``, ``target``,
+///     ``utilisation``, and ``load_<segment>`` per segment (0 where it has none).
+/// orphans : table
+///     Customers whose current manager is not in the book: ``customer``,
+///     ``former_manager``.
+/// objective : Objective
+///     The objective's value and parts.
+/// stats : Stats
+///     Counts and utilisation after the plan.
+/// network : Network
+///     The size of the network solved.
+/// timings : Timings or None
+///     How long :func:`assign` took; ``None`` for a plan made otherwise (a rebalance).
+///     Never part of equality.
+///
+/// Notes
+/// -----
+/// Ids are plain text in every flavour, so a plan joins on them. Two plans are equal when
+/// their parts are, compared as a tuple compares its items.
+#[pyclass(frozen, generic, module = "apportion")]
+pub(crate) struct Plan {
+    #[pyo3(get)]
+    assignments: Py<PyAny>,
+    #[pyo3(get)]
+    unassigned: Py<PyAny>,
+    #[pyo3(get)]
+    loads: Py<PyAny>,
+    #[pyo3(get)]
+    orphans: Py<PyAny>,
+    #[pyo3(get)]
+    objective: Py<Objective>,
+    #[pyo3(get)]
+    stats: Py<Stats>,
+    #[pyo3(get)]
+    network: Py<Network>,
+    #[pyo3(get)]
+    timings: Option<Py<Timings>>,
+}
+
+impl Plan {
+    /// The parts equality and pickling look at, in order (timings last).
+    fn parts<'py>(&self, py: Python<'py>) -> [Bound<'py, PyAny>; 7] {
+        [
+            self.assignments.bind(py).clone(),
+            self.unassigned.bind(py).clone(),
+            self.loads.bind(py).clone(),
+            self.orphans.bind(py).clone(),
+            self.objective.bind(py).clone().into_any(),
+            self.stats.bind(py).clone().into_any(),
+            self.network.bind(py).clone().into_any(),
+        ]
+    }
+}
+
+#[pymethods]
+impl Plan {
+    #[new]
+    #[pyo3(signature = (assignments, unassigned, loads, orphans, objective, stats, network, timings = None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per part, as the class is pickled and built"
+    )]
+    fn new(
+        assignments: Py<PyAny>,
+        unassigned: Py<PyAny>,
+        loads: Py<PyAny>,
+        orphans: Py<PyAny>,
+        objective: Py<Objective>,
+        stats: Py<Stats>,
+        network: Py<Network>,
+        timings: Option<Py<Timings>>,
+    ) -> Plan {
+        Plan {
+            assignments,
+            unassigned,
+            loads,
+            orphans,
+            objective,
+            stats,
+            network,
+            timings,
+        }
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let py = other.py();
+        let Ok(other) = other.cast::<Plan>() else {
+            return Ok(false);
+        };
+        let mine = PyTuple::new(py, self.parts(py))?;
+        let theirs = PyTuple::new(py, other.get().parts(py))?;
+        mine.eq(theirs)
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let this = slf.get();
+        let mut parts: Vec<Bound<'py, PyAny>> = this.parts(py).into();
+        parts.push(match &this.timings {
+            Some(timings) => timings.bind(py).clone().into_any(),
+            None => py.None().into_bound(py),
+        });
+        Ok((slf.get_type(), PyTuple::new(py, parts)?))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let stats = self.stats.bind(py).get();
+        let objective = self.objective.bind(py).get();
+        Ok(format!(
+            "Plan(assigned={}, unassigned={}, moved={}, objective={})",
+            stats.assigned, stats.unassigned, stats.moved, objective.total
+        ))
+    }
+
+    /// The plan as HTML, for notebooks.
+    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
+        html_of(slf.as_any(), "plan_html")
+    }
+}
+
+/// Derived fields per customer.
+///
+/// Attributes
+/// ----------
+/// customers : table
+///     ``id`` and one column per derived field, in the flavour the customers came in.
+/// skipped : list of dict
+///     Customers skipped for a failing rule (with ``skip_errors=True``): ``customer``,
+///     ``code`` and ``message``.
+#[pyclass(frozen, generic, module = "apportion")]
+pub(crate) struct Profile {
+    #[pyo3(get)]
+    customers: Py<PyAny>,
+    #[pyo3(get)]
+    skipped: Py<PyAny>,
+}
+
+#[pymethods]
+impl Profile {
+    #[new]
+    fn new(customers: Py<PyAny>, skipped: Py<PyAny>) -> Profile {
+        Profile { customers, skipped }
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let py = other.py();
+        let Ok(other) = other.cast::<Profile>() else {
+            return Ok(false);
+        };
+        let other = other.get();
+        let mine = PyTuple::new(py, [&self.customers, &self.skipped])?;
+        let theirs = PyTuple::new(py, [&other.customers, &other.skipped])?;
+        mine.eq(theirs)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, PyType>, (Py<PyAny>, Py<PyAny>)) {
+        let py = slf.py();
+        let this = slf.get();
+        (
+            slf.get_type(),
+            (this.customers.clone_ref(py), this.skipped.clone_ref(py)),
+        )
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let skipped = self.skipped.bind(py).len()?;
+        Ok(format!("Profile(customers=<table>, skipped={skipped})"))
+    }
+
+    /// The profile as HTML, for notebooks.
+    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
+        html_of(slf.as_any(), "profile_html")
+    }
+}
+
+/// `result` rendered by the package's HTML helper `helper` (in `apportion._results`).
+fn html_of(result: &Bound<'_, PyAny>, helper: &str) -> PyResult<String> {
+    result
+        .py()
+        .import("apportion._results")?
+        .getattr(helper)?
+        .call1((result,))?
+        .extract()
 }

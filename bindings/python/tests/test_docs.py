@@ -36,3 +36,26 @@ def test_every_public_item_has_a_numpydoc_docstring(item):
     elif not issubclass(item, BaseException) and item.__module__.startswith("apportion"):
         sections = ("Attributes\n----------", "Parameters\n----------")
         assert any(section in doc for section in sections), item
+
+
+def test_results_are_typed_by_the_flavour_of_their_input(tmp_path):
+    from mypy import api
+
+    snippet = tmp_path / "typed.py"
+    snippet.write_text(
+        "import apportion\n"
+        "import polars as pl\n"
+        "rules = apportion.Rulebook('fn eligible(c, m) { true }')\n"
+        "rows = apportion.assign([{'id': 'C-1'}], [{'id': 'M-1', 'capacity': 1}], rules, as_of='2026-06-30')\n"
+        "reveal_type(rows)\n"
+        "frame = apportion.assign(pl.DataFrame({'id': ['C-1']}), [], rules, as_of='2026-06-30')\n"
+        "reveal_type(frame.assignments)\n"
+        "reveal_type(rules.profile([{'id': 'C-1'}], as_of='2026-06-30').customers)\n"
+    )
+    out, err, _ = api.run([str(snippet), "--no-incremental", "--follow-imports=silent"])
+    revealed = [line.split("Revealed type is ")[1] for line in out.splitlines() if "Revealed" in line]
+    assert revealed == [
+        '"apportion._apportion.Plan[list[dict[str, Any]]]"',
+        '"polars.dataframe.frame.DataFrame"',
+        '"list[dict[str, Any]]"',
+    ], out + err

@@ -1,7 +1,7 @@
 """The native module; use the package `apportion` instead."""
 
 from os import PathLike
-from typing import Any, Callable, final
+from typing import Any, Callable, Generic, TypeVar, final
 
 import pyarrow as pa
 from typing_extensions import disjoint_base
@@ -16,6 +16,8 @@ __all__ = [
     "ManagerLoad",
     "Network",
     "Objective",
+    "Plan",
+    "Profile",
     "Router",
     "RuleError",
     "Rulebook",
@@ -176,6 +178,54 @@ class ManagerLoad:
         cls, manager: str, load: int, capacity: int, target: int, away: bool
     ) -> ManagerLoad: ...
     def __reduce__(self) -> tuple[type[ManagerLoad], tuple[str, int, int, int, bool]]: ...
+
+_TableT = TypeVar("_TableT")
+
+@final
+class Plan(Generic[_TableT]):
+    @property
+    def assignments(self) -> _TableT: ...
+    @property
+    def unassigned(self) -> _TableT: ...
+    @property
+    def loads(self) -> _TableT: ...
+    @property
+    def orphans(self) -> _TableT: ...
+    @property
+    def objective(self) -> Objective: ...
+    @property
+    def stats(self) -> Stats: ...
+    @property
+    def network(self) -> Network: ...
+    @property
+    def timings(self) -> Timings | None: ...
+    def __new__(
+        cls,
+        assignments: _TableT,
+        unassigned: _TableT,
+        loads: _TableT,
+        orphans: _TableT,
+        objective: Objective,
+        stats: Stats,
+        network: Network,
+        timings: Timings | None = None,
+    ) -> Plan[_TableT]: ...
+    def __reduce__(self) -> tuple[type[Plan[_TableT]], tuple[Any, ...]]: ...
+    def _repr_html_(self) -> str: ...
+    @classmethod
+    def __class_getitem__(cls, key: Any) -> Any: ...
+
+@final
+class Profile(Generic[_TableT]):
+    @property
+    def customers(self) -> _TableT: ...
+    @property
+    def skipped(self) -> list[dict[str, str]]: ...
+    def __new__(cls, customers: _TableT, skipped: list[dict[str, str]]) -> Profile[_TableT]: ...
+    def __reduce__(self) -> tuple[type[Profile[_TableT]], tuple[Any, Any]]: ...
+    def _repr_html_(self) -> str: ...
+    @classmethod
+    def __class_getitem__(cls, key: Any) -> Any: ...
 
 # The plan's parts by name: "assignments", "unassigned", "loads", "orphans" (pyarrow tables),
 # "objective", "stats", "network" and "timings" (or None).

@@ -1,16 +1,13 @@
-"""What profiling and assignment return. ``Plan`` and ``Profile`` hold tables in the caller's
-flavour (frozen dataclasses: they pickle and travel between processes, and show themselves in
-notebooks); their small parts (``Objective``, ``Stats``, ``Network``, ``Timings``) are the
-native module's frozen classes, made in Rust with named attributes."""
+"""What profiling and assignment return: the native module's frozen classes (``Plan`` and
+``Profile`` hold tables in the caller's flavour; ``Objective``, ``Stats``, ``Network`` and
+``Timings`` their small parts), and the HTML they show themselves as in notebooks."""
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
-from typing import Any, Generic
+from typing import Any
 
-from ._apportion import Network, Objective, Stats, Timings
-from ._types import TableT
+from ._apportion import Network, Objective, Plan, Profile, Stats, Timings
 
 
 _OBJECTIVE = ("total", "affinity", "moves", "balance", "unassigned")
@@ -75,79 +72,23 @@ def _length(table: Any) -> int:
     return table.num_rows if hasattr(table, "num_rows") else len(table)
 
 
-@dataclass(frozen=True)
-class Plan(Generic[TableT]):
-    """An optimal assignment, its tables in the flavour the customers came in.
-
-    Attributes
-    ----------
-    assignments : table
-        One row per placed customer: ``customer``, ``manager``, ``previous_manager``,
-        ``moved``, ``affinity``, ``move_penalty``.
-    unassigned : table
-        One row per customer left out: ``customer``, ``previous_manager``, ``reason``,
-        ``full_managers``, ``full_segments``, ``message``.
-    loads : table
-        One row per manager: ``manager``, ``load``, ``capacity``, ``target``,
-        ``utilisation``, and ``load_<segment>`` per segment (0 where it has none).
-    orphans : table
-        Customers whose current manager is not in the book: ``customer``,
-        ``former_manager``.
-    objective : Objective
-        The objective's value and parts.
-    stats : Stats
-        Counts and utilisation after the plan.
-    network : Network
-        The size of the network solved.
-    timings : Timings or None
-        How long :func:`assign` took; ``None`` for a plan made otherwise (a rebalance).
-        Not part of equality.
-
-    Notes
-    -----
-    Ids are plain text in every flavour, so a plan joins on them.
-    """
-
-    assignments: TableT
-    unassigned: TableT
-    loads: TableT
-    orphans: TableT
-    objective: Objective
-    stats: Stats
-    network: Network
-    timings: Timings | None = field(default=None, compare=False)
-
-    def _repr_html_(self) -> str:
-        parts = [(name, getattr(self.objective, name)) for name in _OBJECTIVE]
-        stats = [(name, getattr(self.stats, name)) for name in _STATS]
-        return (
-            f"<div><strong>apportion Plan</strong>: {self.stats.assigned:,} assigned, "
-            f"{self.stats.unassigned:,} unassigned, {self.stats.moved:,} moved, "
-            f"{_length(self.loads):,} managers"
-            f"<table><caption>objective</caption>{_rows_html(parts)}</table>"
-            f"<table><caption>stats</caption>{_rows_html(stats)}</table>"
-            f"<p>loads (first rows)</p>{_head_html(self.loads)}</div>"
-        )
+def plan_html(plan: Plan[Any]) -> str:
+    """A plan as HTML: a summary, the objective's parts, the stats, the first loads."""
+    parts = [(name, getattr(plan.objective, name)) for name in _OBJECTIVE]
+    stats = [(name, getattr(plan.stats, name)) for name in _STATS]
+    return (
+        f"<div><strong>apportion Plan</strong>: {plan.stats.assigned:,} assigned, "
+        f"{plan.stats.unassigned:,} unassigned, {plan.stats.moved:,} moved, "
+        f"{_length(plan.loads):,} managers"
+        f"<table><caption>objective</caption>{_rows_html(parts)}</table>"
+        f"<table><caption>stats</caption>{_rows_html(stats)}</table>"
+        f"<p>loads (first rows)</p>{_head_html(plan.loads)}</div>"
+    )
 
 
-@dataclass(frozen=True)
-class Profile(Generic[TableT]):
-    """Derived fields per customer.
-
-    Attributes
-    ----------
-    customers : table
-        ``id`` and one column per derived field, in the flavour the customers came in.
-    skipped : list of dict
-        Customers skipped for a failing rule (with ``skip_errors=True``): ``customer``,
-        ``code`` and ``message``.
-    """
-
-    customers: TableT
-    skipped: list[dict[str, str]]
-
-    def _repr_html_(self) -> str:
-        return (
-            f"<div><strong>apportion Profile</strong>: {_length(self.customers):,} customers, "
-            f"{len(self.skipped):,} skipped{_head_html(self.customers)}</div>"
-        )
+def profile_html(profile: Profile[Any]) -> str:
+    """A profile as HTML: how many customers and skipped, the first rows."""
+    return (
+        f"<div><strong>apportion Profile</strong>: {_length(profile.customers):,} customers, "
+        f"{len(profile.skipped):,} skipped{_head_html(profile.customers)}</div>"
+    )

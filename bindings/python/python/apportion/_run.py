@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, overload
+
+import pyarrow as pa
 
 from . import _apportion
 from ._results import Plan, Profile
 from ._tables import flavour_of, to_flavour
-from ._types import TableLike
+from ._types import Rows, TableLike
+
+if TYPE_CHECKING:
+    import polars as pl
 
 ProgressCallback = Callable[[int, int], object]
 
@@ -91,6 +96,39 @@ class Rulebook(_apportion.Rulebook):
     ['tier']
     """
 
+    @overload
+    def profile(
+        self,
+        customers: Rows,
+        *,
+        as_of: _dt.date | str | None = None,
+        types: dict[str, str] | None = None,
+        skip_errors: bool = False,
+        threads: int | None = None,
+        progress: Any = None,
+    ) -> Profile[Rows]: ...
+    @overload
+    def profile(
+        self,
+        customers: pl.DataFrame,
+        *,
+        as_of: _dt.date | str | None = None,
+        types: dict[str, str] | None = None,
+        skip_errors: bool = False,
+        threads: int | None = None,
+        progress: Any = None,
+    ) -> Profile[pl.DataFrame]: ...
+    @overload
+    def profile(
+        self,
+        customers: pa.Table,
+        *,
+        as_of: _dt.date | str | None = None,
+        types: dict[str, str] | None = None,
+        skip_errors: bool = False,
+        threads: int | None = None,
+        progress: Any = None,
+    ) -> Profile[pa.Table]: ...
     def profile(
         self,
         customers: TableLike,
@@ -156,6 +194,51 @@ class Rulebook(_apportion.Rulebook):
         return Profile(customers=to_flavour(table, flavour_of(customers)), skipped=skipped)
 
 
+@overload
+def assign(
+    customers: Rows,
+    managers: TableLike,
+    rulebook: Rulebook,
+    *,
+    as_of: _dt.date | str | None = None,
+    types: dict[str, str] | None = None,
+    move_penalty: int = ...,
+    balance: int = ...,
+    unassigned_penalty: int | None = None,
+    skip_errors: bool = False,
+    threads: int | None = None,
+    progress: Any = None,
+) -> Plan[Rows]: ...
+@overload
+def assign(
+    customers: pl.DataFrame,
+    managers: TableLike,
+    rulebook: Rulebook,
+    *,
+    as_of: _dt.date | str | None = None,
+    types: dict[str, str] | None = None,
+    move_penalty: int = ...,
+    balance: int = ...,
+    unassigned_penalty: int | None = None,
+    skip_errors: bool = False,
+    threads: int | None = None,
+    progress: Any = None,
+) -> Plan[pl.DataFrame]: ...
+@overload
+def assign(
+    customers: pa.Table,
+    managers: TableLike,
+    rulebook: Rulebook,
+    *,
+    as_of: _dt.date | str | None = None,
+    types: dict[str, str] | None = None,
+    move_penalty: int = ...,
+    balance: int = ...,
+    unassigned_penalty: int | None = None,
+    skip_errors: bool = False,
+    threads: int | None = None,
+    progress: Any = None,
+) -> Plan[pa.Table]: ...
 def assign(
     customers: TableLike,
     managers: TableLike,
