@@ -25,6 +25,21 @@ TYPES = {"products": "list", "languages": "list", "certifications": "list"}
 CUSTOMER_TYPES = {"products": "list"}
 
 
+def as_rows(table: object) -> list[dict[str, object]]:
+    """A table of any flavour as a list of dicts, to compare flavours by value."""
+    import pandas as pd
+    import polars as pl
+
+    if isinstance(table, pd.DataFrame):
+        return pa.Table.from_pandas(table, preserve_index=False).to_pylist()
+    if isinstance(table, pl.DataFrame):
+        return table.to_arrow().to_pylist()
+    if isinstance(table, list):
+        return table
+    assert isinstance(table, pa.Table)
+    return table.to_pylist()
+
+
 def repeated(customers: pa.Table, times: int) -> pa.Table:
     """`customers` `times` over with ids of their own: a table long enough to take a while."""
     big = pa.concat_tables([customers] * times)

@@ -12,13 +12,12 @@ from typing import Any
 
 import pandas as pd
 import polars as pl
-import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, ROOT
+from conftest import AS_OF, BANK, RULES, ROOT, as_rows
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +45,6 @@ READERS = {
 }
 
 
-def rows(table: Any) -> list[dict[str, Any]]:
-    if isinstance(table, pd.DataFrame):
-        return pa.Table.from_pandas(table, preserve_index=False).to_pylist()
-    if isinstance(table, pl.DataFrame):
-        return table.to_arrow().to_pylist()
-    if isinstance(table, list):
-        return table
-    return table.to_pylist()
-
-
 def text(value: Any) -> str:
     """A value as the command line writes it in CSV."""
     if value is None:
@@ -78,7 +67,7 @@ def test_a_profile_matches_the_command_lines(cli, tmp_path, rulebook, reader):
     derived = [field for field in expected[0] if field != "id"]
     got = [
         {"id": row["id"], **{field: text(row[field]) for field in derived}}
-        for row in rows(profile.customers)
+        for row in as_rows(profile.customers)
     ]
     assert got == expected
 
@@ -94,4 +83,4 @@ def test_a_plan_matches_the_command_lines(cli, tmp_path, rulebook, reader):
         READERS[reader]("customers.csv"), READERS[reader]("managers.csv"), rulebook, as_of=AS_OF
     )
     assert f"objective {plan.objective.total} =" in report.stdout + report.stderr
-    assert {(a["customer"], a["manager"]) for a in rows(plan.assignments)} == expected
+    assert {(a["customer"], a["manager"]) for a in as_rows(plan.assignments)} == expected

@@ -16,18 +16,7 @@ import pytest
 import apportion
 from apportion import _apportion
 
-from conftest import AS_OF, CUSTOMER_TYPES, TYPES, repeated
-
-
-def as_rows(table: object) -> list[dict[str, object]]:
-    if isinstance(table, pd.DataFrame):
-        return pa.Table.from_pandas(table, preserve_index=False).to_pylist()
-    if isinstance(table, pl.DataFrame):
-        return table.to_arrow().to_pylist()
-    if isinstance(table, list):
-        return table
-    assert isinstance(table, pa.Table)
-    return table.to_pylist()
+from conftest import AS_OF, CUSTOMER_TYPES, TYPES, as_rows, repeated
 
 
 def test_every_flavour_gives_the_same_plan(rulebook, bank_arrow, bank_rows):

@@ -267,15 +267,13 @@ pub fn conform(
     schema: &Schema,
     source_name: &str,
 ) -> Result<Customers, InputError> {
-    let positions = positions_in(&customers.schema, schema, source_name)?;
-    let records = customers
-        .records
-        .into_iter()
-        .map(|mut customer| {
-            customer.attributes = rearranged(std::mem::take(&mut customer.attributes), &positions);
-            customer
-        })
-        .collect();
+    let records = rearranged(
+        customers.records,
+        &customers.schema,
+        schema,
+        source_name,
+        |c| &mut c.attributes,
+    )?;
     Ok(Customers {
         schema: schema.clone(),
         records,
@@ -289,19 +287,41 @@ pub fn conform_managers(
     schema: &Schema,
     source_name: &str,
 ) -> Result<Managers, InputError> {
-    let positions = positions_in(&managers.schema, schema, source_name)?;
-    let records = managers
-        .records
-        .into_iter()
-        .map(|mut manager| {
-            manager.attributes = rearranged(std::mem::take(&mut manager.attributes), &positions);
-            manager
-        })
-        .collect();
+    let records = rearranged(
+        managers.records,
+        &managers.schema,
+        schema,
+        source_name,
+        |m| &mut m.attributes,
+    )?;
     Ok(Managers {
         schema: schema.clone(),
         records,
     })
+}
+
+/// `records`, read in the columns of `read`, with their attributes rearranged into the
+/// columns of `schema`: a column they lack is null, one `schema` lacks is an error.
+fn rearranged<R>(
+    mut records: Vec<R>,
+    read: &Schema,
+    schema: &Schema,
+    source_name: &str,
+    attributes: impl Fn(&mut R) -> &mut Vec<Value>,
+) -> Result<Vec<R>, InputError> {
+    let positions = positions_in(read, schema, source_name)?;
+    for record in &mut records {
+        let values = attributes(record);
+        let mut taken: Vec<Option<Value>> = std::mem::take(values).into_iter().map(Some).collect();
+        *values = positions
+            .iter()
+            .map(|p| {
+                p.and_then(|p| taken.get_mut(p)?.take())
+                    .unwrap_or(Value::Null)
+            })
+            .collect();
+    }
+    Ok(records)
 }
 
 /// Where each column of `schema` is in `read`, failing on a column of `read` that `schema`
@@ -326,18 +346,6 @@ fn positions_in(
         .iter()
         .map(|f| read.position(&f.name))
         .collect())
-}
-
-/// `values` in the order `positions` gives; a column with none is null.
-fn rearranged(values: Vec<Value>, positions: &[Option<usize>]) -> Vec<Value> {
-    let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
-    positions
-        .iter()
-        .map(|p| {
-            p.and_then(|p| values.get_mut(p)?.take())
-                .unwrap_or(Value::Null)
-        })
-        .collect()
 }
 
 fn read_file(path: &Path) -> Result<(Vec<u8>, Format, String), InputError> {
