@@ -12,6 +12,7 @@ pub mod load;
 mod model;
 mod plan;
 mod profile;
+mod provenance;
 mod rules;
 mod solve;
 mod suggest;
@@ -33,6 +34,7 @@ pub use plan::{
     UnassignedReason,
 };
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
+pub use provenance::Provenance;
 pub use rules::{FieldRule, Limits, PairRules, Rulebook, TicketRule};
 /// The min-cost flow solver under [`assign`], on its own: build a [`network::Network`] of
 /// nodes, supplies and arcs and solve it exactly (benchmarks compare it with other solvers).

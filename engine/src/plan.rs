@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::RuleError;
 use crate::model::{CustomerId, ManagerId, Orphan};
+use crate::provenance::Provenance;
 
 /// One customer placed with a manager.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -154,6 +155,8 @@ pub struct Plan {
     pub stats: BalanceStats,
     /// The size of the problem the solver saw.
     pub network: NetworkStats,
+    /// Where the plan comes from: engine, rulebook, date, policy and input digests.
+    pub provenance: Provenance,
 }
 
 /// How large the assignment's network was: what aggregation made of the customers. Useful to

@@ -61,6 +61,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     bar.finish();
     let (plan, timings) = result?;
     output::emit(&table(&plan), format, run.out.as_deref())?;
+    output::emit_provenance(&plan.provenance, run.out.as_deref())?;
     let mut text = format!(
         "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",
         plan.stats.assigned,
@@ -151,6 +152,13 @@ pub(crate) fn report(plan: &Plan) -> String {
         n.arcs_priced_in,
         n.pricing_rounds,
         n.pivots
+    );
+    let p = &plan.provenance;
+    let _ = writeln!(
+        text,
+        "provenance: apportion {}, rulebook sha256 {}, customers sha256 {}, managers sha256 {}, \
+         {} threads",
+        p.engine_version, p.rulebook_sha256, p.customers_sha256, p.managers_sha256, p.threads
     );
     let mut ranked: Vec<_> = plan.loads.iter().filter(|l| l.capacity > 0).collect();
     ranked.sort_by(|a, b| {

@@ -60,6 +60,27 @@ pub(crate) fn emit(table: &Table, format: Format, out: Option<&Path>) -> Result<
     sink.finish()
 }
 
+/// Writes a plan's provenance beside the plan written to `out` (`plan.csv` gets
+/// `plan.csv.provenance.json`), atomically like the plan; nothing for a plan on standard
+/// output, whose report names the digests instead.
+pub(crate) fn emit_provenance(
+    provenance: &apportion::Provenance,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    let Some(out) = out else {
+        return Ok(());
+    };
+    let mut path = out.as_os_str().to_owned();
+    path.push(".provenance.json");
+    let path = Path::new(&path);
+    let mut sink = Sink::open(Some(path))?;
+    sink.write_with(|writer| {
+        serde_json::to_writer_pretty(&mut *writer, provenance)?;
+        writer.write_all(b"\n")
+    })?;
+    sink.finish()
+}
+
 /// Prints a run's report: on standard output when the table went to a file, else on
 /// standard error so the table can be piped.
 pub(crate) fn report(text: &str, table_in_file: bool) -> Result<(), Failure> {

@@ -40,6 +40,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let result = rebalance(&book, &rules, &assign_options, args.max_moves)?;
     output::emit(&table(&result.plan), format, run.out.as_deref())?;
+    output::emit_provenance(&result.plan.provenance, run.out.as_deref())?;
     let mut text = String::new();
     let _ = writeln!(
         text,

@@ -1131,3 +1131,21 @@ fn tickets_go_to_their_queues_in_input_order_with_reasons() {
     assert_fails(&typo, 2, "unknown_type_column");
     assert!(text(&typo.stderr).contains("did you mean `channel`?"));
 }
+
+#[test]
+fn a_plan_written_to_a_file_has_its_provenance_beside_it() {
+    let dir = scratch("provenance");
+    let out = dir.join("plan.csv");
+    let output = assign_example(&out, &["--threads", "1"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let sidecar = std::fs::read_to_string(dir.join("plan.csv.provenance.json")).unwrap();
+    let provenance: serde_json::Value = serde_json::from_str(&sidecar).unwrap();
+    assert_eq!(provenance["as_of"], "2026-06-30");
+    assert_eq!(provenance["policy"]["move_penalty"], 500);
+    assert_eq!(provenance["threads"], 1);
+    let digest = provenance["customers_sha256"].as_str().unwrap().to_owned();
+    assert_eq!(digest.len(), 64);
+    // The report names the digests too; another thread count, the same digests.
+    let again = assign_example(&out, &["--threads", "2"]);
+    assert!(text(&again.stdout).contains(&format!("customers sha256 {digest}")));
+}

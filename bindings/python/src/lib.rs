@@ -34,6 +34,7 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<results::Timings>()?;
     module.add_class::<results::Decision>()?;
     module.add_class::<results::ManagerLoad>()?;
+    module.add_class::<results::Provenance>()?;
     module.add_class::<results::Plan>()?;
     module.add_class::<results::Profile>()?;
     module.add_function(wrap_pyfunction!(router::rebalance, module)?)?;

@@ -292,6 +292,159 @@ fn basis_name(basis: Basis) -> &'static str {
     }
 }
 
+/// Where a plan comes from: engine, rulebook, date, policy and the inputs' digests.
+///
+/// Attributes
+/// ----------
+/// engine_version : str
+///     The version of the apportion engine that made the plan.
+/// rulebook_sha256 : str
+///     SHA-256 of the rulebook's source, in hex: one character changed changes it.
+/// as_of : str
+///     The date the rules compared against, ``YYYY-MM-DD``.
+/// move_penalty, balance : int
+///     M and λ of the objective (for a rebalance, the move penalty its search settled on).
+/// unassigned_penalty : int or None
+///     U as given; ``None`` for the default, large enough to place everyone who fits.
+/// customers_sha256, managers_sha256 : str
+///     SHA-256 of the inputs as loaded (ids, managers, every value, the columns and their
+///     types): the same whatever the table's flavour, its batches or the threads.
+/// private_fields : list of str
+///     Input fields no rule could read.
+/// threads : int
+///     Worker threads the run used: how the plan was made, not what it is, so equality
+///     leaves it out.
+#[pyclass(frozen, get_all, module = "apportion")]
+#[derive(Debug, Clone)]
+pub(crate) struct Provenance {
+    engine_version: String,
+    rulebook_sha256: String,
+    as_of: String,
+    move_penalty: i64,
+    balance: i64,
+    unassigned_penalty: Option<i64>,
+    customers_sha256: String,
+    managers_sha256: String,
+    private_fields: Vec<String>,
+    threads: usize,
+}
+
+impl Provenance {
+    pub(crate) fn of(p: &apportion::Provenance) -> Provenance {
+        Provenance {
+            engine_version: p.engine_version.clone(),
+            rulebook_sha256: p.rulebook_sha256.clone(),
+            as_of: p.as_of.to_string(),
+            move_penalty: p.policy.move_penalty,
+            balance: p.policy.balance,
+            unassigned_penalty: p.policy.unassigned_penalty,
+            customers_sha256: p.customers_sha256.clone(),
+            managers_sha256: p.managers_sha256.clone(),
+            private_fields: p.private_fields.clone(),
+            threads: p.threads,
+        }
+    }
+
+    /// Everything but the threads.
+    fn key(&self) -> impl PartialEq + '_ {
+        (
+            (&self.engine_version, &self.rulebook_sha256, &self.as_of),
+            (self.move_penalty, self.balance, self.unassigned_penalty),
+            (
+                &self.customers_sha256,
+                &self.managers_sha256,
+                &self.private_fields,
+            ),
+        )
+    }
+}
+
+#[pymethods]
+impl Provenance {
+    #[new]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per field, as the class is pickled and built"
+    )]
+    fn new(
+        engine_version: String,
+        rulebook_sha256: String,
+        as_of: String,
+        move_penalty: i64,
+        balance: i64,
+        unassigned_penalty: Option<i64>,
+        customers_sha256: String,
+        managers_sha256: String,
+        private_fields: Vec<String>,
+        threads: usize,
+    ) -> Provenance {
+        Provenance {
+            engine_version,
+            rulebook_sha256,
+            as_of,
+            move_penalty,
+            balance,
+            unassigned_penalty,
+            customers_sha256,
+            managers_sha256,
+            private_fields,
+            threads,
+        }
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Provenance>()
+            .is_ok_and(|other| self.key() == other.get().key())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Provenance(engine_version={:?}, rulebook_sha256={:?}, as_of={:?}, threads={})",
+            self.engine_version, self.rulebook_sha256, self.as_of, self.threads
+        )
+    }
+
+    #[allow(
+        clippy::type_complexity,
+        reason = "the constructor's arguments, in order"
+    )]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (
+        Bound<'py, PyType>,
+        (
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            String,
+            String,
+            Vec<String>,
+            usize,
+        ),
+    ) {
+        let p = slf.get().clone();
+        (
+            slf.get_type(),
+            (
+                p.engine_version,
+                p.rulebook_sha256,
+                p.as_of,
+                p.move_penalty,
+                p.balance,
+                p.unassigned_penalty,
+                p.customers_sha256,
+                p.managers_sha256,
+                p.private_fields,
+                p.threads,
+            ),
+        )
+    }
+}
+
 /// An optimal assignment, its tables in the flavour the customers came in.
 ///
 /// Attributes
@@ -314,6 +467,8 @@ fn basis_name(basis: Basis) -> &'static str {
 ///     Counts and utilisation after the plan.
 /// network : Network
 ///     The size of the network solved.
+/// provenance : Provenance
+///     Where the plan comes from: engine, rulebook, date, policy, the inputs' digests.
 /// timings : Timings or None
 ///     How long :func:`assign` took; ``None`` for a plan made otherwise (a rebalance).
 ///     Never part of equality.
@@ -339,12 +494,14 @@ pub(crate) struct Plan {
     #[pyo3(get)]
     network: Py<Network>,
     #[pyo3(get)]
+    provenance: Py<Provenance>,
+    #[pyo3(get)]
     timings: Option<Py<Timings>>,
 }
 
 impl Plan {
     /// The parts equality and pickling look at, in order (timings last).
-    fn parts<'py>(&self, py: Python<'py>) -> [Bound<'py, PyAny>; 7] {
+    fn parts<'py>(&self, py: Python<'py>) -> [Bound<'py, PyAny>; 8] {
         [
             self.assignments.bind(py).clone(),
             self.unassigned.bind(py).clone(),
@@ -353,6 +510,7 @@ impl Plan {
             self.objective.bind(py).clone().into_any(),
             self.stats.bind(py).clone().into_any(),
             self.network.bind(py).clone().into_any(),
+            self.provenance.bind(py).clone().into_any(),
         ]
     }
 }
@@ -360,7 +518,7 @@ impl Plan {
 #[pymethods]
 impl Plan {
     #[new]
-    #[pyo3(signature = (assignments, unassigned, loads, orphans, objective, stats, network, timings = None))]
+    #[pyo3(signature = (assignments, unassigned, loads, orphans, objective, stats, network, provenance, timings = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per part, as the class is pickled and built"
@@ -373,6 +531,7 @@ impl Plan {
         objective: Py<Objective>,
         stats: Py<Stats>,
         network: Py<Network>,
+        provenance: Py<Provenance>,
         timings: Option<Py<Timings>>,
     ) -> Plan {
         Plan {
@@ -383,6 +542,7 @@ impl Plan {
             objective,
             stats,
             network,
+            provenance,
             timings,
         }
     }

@@ -340,8 +340,8 @@ fn free_later<T: Send + 'static>(value: T, records: usize) {
 }
 
 /// A plan's parts for the Python wrapper's `Plan`, by name: the four tables (pyarrow, turned
-/// into the caller's flavour there) and the native `Objective`, `Stats`, `Network` and
-/// `Timings` (`None` where the run was not timed).
+/// into the caller's flavour there) and the native `Objective`, `Stats`, `Network`,
+/// `Provenance` and `Timings` (`None` where the run was not timed).
 pub(crate) fn plan_parts<'py>(
     py: Python<'py>,
     plan: &apportion::Plan,
@@ -356,6 +356,7 @@ pub(crate) fn plan_parts<'py>(
     parts.set_item("objective", results::Objective::of(&plan.objective))?;
     parts.set_item("stats", results::Stats::of(&plan.stats))?;
     parts.set_item("network", results::Network::of(&plan.network))?;
+    parts.set_item("provenance", results::Provenance::of(&plan.provenance))?;
     parts.set_item("timings", timings.map(results::Timings::of))?;
     Ok(parts)
 }

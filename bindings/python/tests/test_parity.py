@@ -84,3 +84,7 @@ def test_a_plan_matches_the_command_lines(cli, tmp_path, rulebook, reader):
     )
     assert f"objective {plan.objective.total} =" in report.stdout + report.stderr
     assert {(a["customer"], a["manager"]) for a in as_rows(plan.assignments)} == expected
+    # The same records, the same digests, whichever way they were read.
+    sidecar = json.loads(out.with_name("plan.json.provenance.json").read_text())
+    for digest in ("rulebook_sha256", "customers_sha256", "managers_sha256"):
+        assert sidecar[digest] == getattr(plan.provenance, digest), digest

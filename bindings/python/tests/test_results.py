@@ -56,3 +56,31 @@ def test_plans_and_profiles_render_as_html(rulebook, bank_arrow):
     rows = apportion.Rulebook('fn tag(c) { "<b>x</b>" }').profile([{"id": "<i>"}], as_of=AS_OF)
     page = rows._repr_html_()
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page and "&lt;i&gt;" in page
+
+
+def test_a_plan_says_where_it_comes_from_whatever_the_flavour(rulebook, bank_arrow):
+    import pandas as pd
+    import polars as pl
+
+    customers, managers = bank_arrow
+    plan = apportion.assign(customers, managers, rulebook, as_of=AS_OF, threads=1)
+    provenance = plan.provenance
+    assert type(provenance) is apportion.Provenance
+    assert (provenance.as_of, provenance.move_penalty, provenance.threads) == (AS_OF, 500, 1)
+    assert len(provenance.rulebook_sha256) == 64 and provenance.private_fields == []
+    assert pickle.loads(pickle.dumps(provenance)) == provenance
+    # The inputs' digests depend on their records alone: not the flavour, the batches or the
+    # threads (which the provenance records, outside its equality).
+    uneven = customers.to_batches(max_chunksize=701)
+    import pyarrow as pa
+
+    others = [
+        apportion.assign(customers.to_pandas(), managers.to_pandas(), rulebook, as_of=AS_OF),
+        apportion.assign(pl.from_arrow(customers), pl.from_arrow(managers), rulebook, as_of=AS_OF),
+        apportion.assign(pa.Table.from_batches(uneven), managers, rulebook, as_of=AS_OF, threads=2),
+    ]
+    for other in others:
+        assert other.provenance == provenance
+        assert other.provenance.customers_sha256 == provenance.customers_sha256
+    assert others[-1].provenance.threads == 2
+    assert isinstance(others[0].assignments, pd.DataFrame)

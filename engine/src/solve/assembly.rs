@@ -14,13 +14,16 @@ use crate::plan::{
     Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
     UnassignedReason,
 };
+use crate::provenance::Provenance;
 
-/// The plan of the optimal flow `solution` of the network `built` for `prepared` customers.
+/// The plan of the optimal flow `solution` of the network `built` for `prepared` customers,
+/// with where it comes from.
 pub(super) fn plan(
     book: &Book,
     prepared: &Prepared,
     (built, solution): (&Built, &Solution),
     policy: &Policy,
+    provenance: Provenance,
 ) -> Plan {
     let flow = |arc: ArcId| usize::try_from(solution.flow(arc)).unwrap_or(0);
 
@@ -62,7 +65,7 @@ pub(super) fn plan(
         prepared,
         &placed,
         (built, solution),
-        policy,
+        (policy, provenance),
         &placeable,
     )
 }
@@ -128,7 +131,7 @@ fn assemble(
     prepared: &Prepared,
     placed: &[Option<(u32, i64)>],
     (built, solution): (&Built, &Solution),
-    policy: &Policy,
+    (policy, provenance): (&Policy, Provenance),
     placeable: &[bool],
 ) -> Plan {
     let customers = &book.customers.records;
@@ -270,6 +273,7 @@ fn assemble(
         objective,
         stats,
         network,
+        provenance,
     }
 }
 

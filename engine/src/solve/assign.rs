@@ -18,6 +18,7 @@ use crate::error::{Error, Result, SolveError};
 use crate::model::Book;
 use crate::plan::Plan;
 use crate::profile::{OnRuleError, Progress};
+use crate::provenance::Provenance;
 use crate::rules::Rulebook;
 
 /// Options of an assignment run.
@@ -146,7 +147,8 @@ fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Pla
     let started = Instant::now();
     let prepared = prepare(book, rulebook, options)?;
     let rules_done = Instant::now();
-    let plan = solve_prepared(book, &prepared, &options.policy, options)?;
+    let provenance = || Provenance::of(book, rulebook, options.policy, options.as_of);
+    let plan = solve_prepared(book, &prepared, &options.policy, options, provenance)?;
     let timings = Timings {
         rules: rules_done - started,
         solve: rules_done.elapsed(),
@@ -174,22 +176,45 @@ fn arcs_to_hold(prepared: &Prepared, asked: Option<usize>) -> usize {
     }
 }
 
-/// Builds and solves the network of prepared customers under `policy` (the rest of
-/// `options` says how), and writes the plan. The rules do not run again: a search over
-/// policies prepares once.
+/// The optimal plan of `prepared` customers under `policy`, with the provenance `provenance`
+/// makes: computed while the network is built and solved (the solve leaves a core idle
+/// more often than the rules do), so that it costs the run little. The rules do not run
+/// again: a search over policies prepares once.
 pub(super) fn solve_prepared(
     book: &Book,
     prepared: &Prepared,
     policy: &Policy,
     options: &AssignOptions,
+    provenance: impl FnOnce() -> Provenance + Send,
 ) -> Result<Plan> {
+    let (solved, provenance) = rayon::join(
+        || solve_network(book, prepared, policy, options),
+        provenance,
+    );
+    let (built, solution) = solved?;
+    Ok(assembly::plan(
+        book,
+        prepared,
+        (&built, &solution),
+        policy,
+        provenance,
+    ))
+}
+
+/// The network of `prepared` customers under `policy`, and its optimum.
+fn solve_network(
+    book: &Book,
+    prepared: &Prepared,
+    policy: &Policy,
+    options: &AssignOptions,
+) -> Result<(Built, Solution)> {
     // A network held whole solves from nothing: the greedy start pays for itself only where
     // arcs are left out (bank 100k × 500: the same solve time with it, half the pivots).
     let arcs = arcs_to_hold(prepared, options.arcs_per_group);
     if arcs == usize::MAX {
         let built = build_network(book, prepared, policy, None)?;
         let solution = solve_built(&built, prepared, options)?;
-        return Ok(assembly::plan(book, prepared, (&built, &solution), policy));
+        return Ok((built, solution));
     }
     let placement = greedy(&book.managers.records, prepared, policy);
     // Customers kept at their manager must be proven placed by the optimum; those it cannot
@@ -206,7 +231,7 @@ pub(super) fn solve_prepared(
         let solution = solve_built(&built, prepared, options)?;
         let unproven = kept::unproven(&built, &solution);
         if unproven.is_empty() {
-            return Ok(assembly::plan(book, prepared, (&built, &solution), policy));
+            return Ok((built, solution));
         }
         apart.extend(unproven);
     }

@@ -17,6 +17,7 @@ use super::prepare::prepare;
 use crate::error::{BookError, Result};
 use crate::model::Book;
 use crate::plan::Plan;
+use crate::provenance::Provenance;
 use crate::rules::Rulebook;
 
 /// A rebalance that kept within its churn budget.
@@ -83,14 +84,22 @@ fn rebalance_here(
     options: &AssignOptions,
     max_moves: usize,
 ) -> Result<Rebalance> {
-    let prepared = prepare(book, rulebook, options)?;
+    let (prepared, provenance) = rayon::join(
+        || prepare(book, rulebook, options),
+        || Provenance::of(book, rulebook, options.policy, options.as_of),
+    );
+    let prepared = prepared?;
     let mut probes = Vec::new();
     let mut solve = |move_penalty: i64| -> Result<(Plan, usize)> {
         let policy = super::Policy {
             move_penalty,
             ..options.policy
         };
-        let plan = solve_prepared(book, &prepared, &policy, options)?;
+        let provenance = || Provenance {
+            policy,
+            ..provenance.clone()
+        };
+        let plan = solve_prepared(book, &prepared, &policy, options, provenance)?;
         let moves = plan.stats.paid_moves;
         probes.push((move_penalty, moves));
         Ok((plan, moves))

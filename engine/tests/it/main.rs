@@ -11,6 +11,7 @@ mod load;
 mod network;
 mod profile;
 mod properties;
+mod provenance;
 mod route;
 mod rules;
 mod support;

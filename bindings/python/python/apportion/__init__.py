@@ -13,6 +13,7 @@ from ._apportion import (
     Decision,
     InputError,
     ManagerLoad,
+    Provenance,
     RuleError,
     SolveError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Objective",
     "Plan",
     "Profile",
+    "Provenance",
     "Rebalance",
     "Router",
     "RuleError",

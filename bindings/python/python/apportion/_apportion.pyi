@@ -18,6 +18,7 @@ __all__ = [
     "Objective",
     "Plan",
     "Profile",
+    "Provenance",
     "Router",
     "RuleError",
     "Rulebook",
@@ -179,6 +180,33 @@ class ManagerLoad:
     ) -> ManagerLoad: ...
     def __reduce__(self) -> tuple[type[ManagerLoad], tuple[str, int, int, int, bool]]: ...
 
+@final
+class Provenance:
+    engine_version: str
+    rulebook_sha256: str
+    as_of: str
+    move_penalty: int
+    balance: int
+    unassigned_penalty: int | None
+    customers_sha256: str
+    managers_sha256: str
+    private_fields: list[str]
+    threads: int
+    def __new__(
+        cls,
+        engine_version: str,
+        rulebook_sha256: str,
+        as_of: str,
+        move_penalty: int,
+        balance: int,
+        unassigned_penalty: int | None,
+        customers_sha256: str,
+        managers_sha256: str,
+        private_fields: list[str],
+        threads: int,
+    ) -> Provenance: ...
+    def __reduce__(self) -> tuple[type[Provenance], tuple[Any, ...]]: ...
+
 _TableT = TypeVar("_TableT")
 
 @final
@@ -198,6 +226,8 @@ class Plan(Generic[_TableT]):
     @property
     def network(self) -> Network: ...
     @property
+    def provenance(self) -> Provenance: ...
+    @property
     def timings(self) -> Timings | None: ...
     def __new__(
         cls,
@@ -208,6 +238,7 @@ class Plan(Generic[_TableT]):
         objective: Objective,
         stats: Stats,
         network: Network,
+        provenance: Provenance,
         timings: Timings | None = None,
     ) -> Plan[_TableT]: ...
     def __reduce__(self) -> tuple[type[Plan[_TableT]], tuple[Any, ...]]: ...

@@ -330,5 +330,6 @@ def _plan(parts: dict[str, Any], flavour: str) -> Plan[Any]:
         objective=parts["objective"],
         stats=parts["stats"],
         network=parts["network"],
+        provenance=parts["provenance"],
         timings=parts["timings"],
     )
