@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use apportion::{AssignOptions, DryRun, Plan, Policy, assign_timed, dry_run};
 use serde_json::Value as Json;
 
-use crate::output::{self, Table};
+use crate::output::{self, Format, Table};
 use crate::progress::Bar;
 use crate::run_args::{BookArgs, RunArgs};
 use crate::{Failure, compile_rules};
@@ -60,8 +61,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let result = assign_timed(&book, &rules, &assign_options);
     bar.finish();
     let (plan, timings) = result?;
-    output::emit(&table(&plan), format, run.out.as_deref())?;
-    output::emit_provenance(&plan.provenance, run.out.as_deref())?;
+    emit_plan(&plan, format, run.out.as_deref())?;
     let mut text = format!(
         "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",
         plan.stats.assigned,
@@ -214,6 +214,25 @@ pub(crate) fn report(plan: &Plan) -> String {
 }
 
 /// One row per customer: placed ones first in input order, then the unassigned with a reason.
+/// Writes `plan` to `out` (standard output without one). As CSV or JSON Lines it is one row
+/// per customer, with the provenance beside a file (`plan.csv.provenance.json`); as JSON it
+/// is one document: provenance, objective, statistics, loads and the rows.
+pub(crate) fn emit_plan(plan: &Plan, format: Format, out: Option<&Path>) -> Result<(), Failure> {
+    let rows = table(plan);
+    if format != Format::Json {
+        output::emit(&rows, format, out)?;
+        return output::emit_provenance(&plan.provenance, out);
+    }
+    let document = serde_json::json!({
+        "provenance": plan.provenance,
+        "objective": plan.objective,
+        "statistics": { "balance": plan.stats, "network": plan.network },
+        "loads": plan.loads,
+        "assignments": output::objects(&rows),
+    });
+    output::emit_json(&document, out)
+}
+
 pub(crate) fn table(plan: &Plan) -> Table {
     let columns = [
         "customer",

@@ -60,6 +60,21 @@ pub(crate) fn emit(table: &Table, format: Format, out: Option<&Path>) -> Result<
     sink.finish()
 }
 
+/// Writes one JSON document to `out`, or to standard output without one.
+pub(crate) fn emit_json(document: &Json, out: Option<&Path>) -> Result<(), Failure> {
+    let mut sink = Sink::open(out)?;
+    sink.write_with(|writer| {
+        serde_json::to_writer_pretty(&mut *writer, document)?;
+        writer.write_all(b"\n")
+    })?;
+    sink.finish()
+}
+
+/// The rows of `table` as JSON objects, column name to cell.
+pub(crate) fn objects(table: &Table) -> Vec<Json> {
+    table.rows.iter().map(|row| object(table, row)).collect()
+}
+
 /// Writes a plan's provenance beside the plan written to `out` (`plan.csv` gets
 /// `plan.csv.provenance.json`), atomically like the plan; nothing for a plan on standard
 /// output, whose report names the digests instead.
@@ -352,8 +367,7 @@ pub(crate) fn write(table: &Table, format: Format, writer: &mut dyn Write) -> io
             csv.flush()
         }
         Format::Json => {
-            let rows: Vec<Json> = table.rows.iter().map(|row| object(table, row)).collect();
-            serde_json::to_writer_pretty(&mut *writer, &rows)?;
+            serde_json::to_writer_pretty(&mut *writer, &objects(table))?;
             writer.write_all(b"\n")
         }
         Format::Jsonl => {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use apportion::{AssignOptions, Policy, rebalance};
 
-use crate::assign::{report, table};
+use crate::assign::{emit_plan, report};
 use crate::output;
 use crate::run_args::{BookArgs, RunArgs};
 use crate::{Failure, compile_rules};
@@ -39,8 +39,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     };
     let started = Instant::now();
     let result = rebalance(&book, &rules, &assign_options, args.max_moves)?;
-    output::emit(&table(&result.plan), format, run.out.as_deref())?;
-    output::emit_provenance(&result.plan.provenance, run.out.as_deref())?;
+    emit_plan(&result.plan, format, run.out.as_deref())?;
     let mut text = String::new();
     let _ = writeln!(
         text,

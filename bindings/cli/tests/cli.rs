@@ -1149,3 +1149,22 @@ fn a_plan_written_to_a_file_has_its_provenance_beside_it() {
     let again = assign_example(&out, &["--threads", "2"]);
     assert!(text(&again.stdout).contains(&format!("customers sha256 {digest}")));
 }
+
+#[test]
+fn a_json_plan_is_one_document_with_its_provenance() {
+    let dir = scratch("json-document");
+    let out = dir.join("plan.json");
+    let output = assign_example(&out, &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let report = text(&output.stdout);
+    let total = document["objective"]["total"].as_i64().unwrap();
+    assert!(report.contains(&format!("objective {total} =")), "{report}");
+    assert_eq!(document["assignments"].as_array().unwrap().len(), 3_000);
+    assert_eq!(document["loads"].as_array().unwrap().len(), 50);
+    assert_eq!(document["statistics"]["balance"]["assigned"], 3_000);
+    assert_eq!(document["provenance"]["as_of"], "2026-06-30");
+    // Everything is in the document: no file beside it.
+    assert!(!dir.join("plan.json.provenance.json").exists());
+}
