@@ -42,19 +42,29 @@ pub struct Provenance {
 
 impl PartialEq for Provenance {
     fn eq(&self, other: &Provenance) -> bool {
-        let Provenance { threads: _, .. } = self;
+        // Every field named, so a field added later has to say whether it counts.
+        let Provenance {
+            engine_version,
+            rulebook_sha256,
+            as_of,
+            policy,
+            customers_sha256,
+            managers_sha256,
+            private_fields,
+            threads: _,
+        } = self;
         (
-            &self.engine_version,
-            &self.rulebook_sha256,
-            self.as_of,
-            &self.policy,
-            &self.customers_sha256,
-            &self.managers_sha256,
-            &self.private_fields,
+            engine_version,
+            rulebook_sha256,
+            as_of,
+            policy,
+            customers_sha256,
+            managers_sha256,
+            private_fields,
         ) == (
             &other.engine_version,
             &other.rulebook_sha256,
-            other.as_of,
+            &other.as_of,
             &other.policy,
             &other.customers_sha256,
             &other.managers_sha256,

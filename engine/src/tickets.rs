@@ -88,9 +88,7 @@ impl Unroutable {
             Unroutable::RuleError { .. } => "rule_error",
         }
     }
-}
 
-impl Unroutable {
     /// What the reason is about: the queue named (unknown or full), or the rule's error
     /// message; `None` when no queue was named.
     pub fn detail(&self) -> Option<&str> {

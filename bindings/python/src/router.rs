@@ -134,8 +134,12 @@ impl Router {
 
     /// (customers placed, managers in the book, as-of date) for the wrapper's `repr`.
     fn summary(&self) -> (usize, usize, String) {
-        let managers = self.inner.snapshot().managers.len();
-        (self.inner.book().len(), managers, self.as_of.to_string())
+        let snapshot = self.inner.snapshot();
+        (
+            snapshot.placed,
+            snapshot.managers.len(),
+            self.as_of.to_string(),
+        )
     }
 
     /// Plans `forecast` (a table of expected leads) into the room the book leaves; leads like

@@ -87,11 +87,10 @@ pub(crate) fn read(table: &Bound<'_, PyAny>, what: &str) -> PyResult<Read> {
                     ),
                 ));
             }
-            let value_type = if text_types::is_text(field.data_type()) {
-                text_types::of_column(&batches, index).or(Some(ValueType::Str))
-            } else {
-                value_type(field.data_type(), field.name(), what)?
-            };
+            let mut value_type = value_type(field.data_type(), field.name(), what)?;
+            if text_types::is_text(field.data_type()) {
+                value_type = text_types::of_column(&batches, index).or(value_type);
+            }
             Ok((field.name().clone(), value_type))
         })
         .collect::<PyResult<_>>()?;
