@@ -31,7 +31,7 @@ pub use model::{
 };
 pub use plan::{
     Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
-    UnassignedReason,
+    UnassignedReason, WrittenPlan, WrittenUnassigned,
 };
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
 pub use provenance::Provenance;
@@ -40,9 +40,9 @@ pub use rules::{FieldRule, Limits, PairRules, Rulebook, TicketRule};
 /// nodes, supplies and arcs and solve it exactly (benchmarks compare it with other solvers).
 pub use solve::network;
 pub use solve::{
-    AssignOptions, Basis, BookSnapshot, DEFAULT_ARCS_PER_GROUP, Decision, DryRun, Policy,
-    Rebalance, Router, RouterOptions, Skip, Skipped, Timings, assign, assign_timed,
-    assignment_network, balance_term, dry_run, rebalance,
+    AssignOptions, Basis, BookSnapshot, DEFAULT_ARCS_PER_GROUP, Decision, Discrepancy, DryRun,
+    Policy, Rebalance, Router, RouterOptions, Skip, Skipped, Timings, Verification, assign,
+    assign_timed, assignment_network, balance_term, dry_run, rebalance, verify,
 };
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketOutcome, TicketPlan, Tickets, Unroutable, route_tickets};

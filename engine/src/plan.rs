@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::RuleError;
 use crate::model::{CustomerId, ManagerId, Orphan};
@@ -102,7 +102,7 @@ pub struct ManagerLoad {
 }
 
 /// The objective the plan minimises, and its parts (see the design's contract).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Objective {
     /// The sum of the parts.
     pub total: i64,
@@ -224,6 +224,52 @@ impl BalanceStats {
             min_utilisation: min,
             max_utilisation: max,
             utilisation_std_dev: std_dev,
+        }
+    }
+}
+
+/// A plan as a file holds it, read back to be checked against its inputs
+/// ([`verify`](crate::verify)). A JSON plan holds everything below; a CSV or JSON Lines plan
+/// holds its rows, and its provenance when the file beside it was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenPlan {
+    /// The placed customers, as written.
+    pub assignments: Vec<Assignment>,
+    /// The customers left without a manager, as written.
+    pub unassigned: Vec<WrittenUnassigned>,
+    /// The objective, when the plan states it.
+    pub objective: Option<Objective>,
+    /// Where the plan says it comes from, when it says.
+    pub provenance: Option<Provenance>,
+}
+
+/// A customer a written plan leaves without a manager: the reason is only its code, which is
+/// all a plan file keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenUnassigned {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Their manager before the plan, as written.
+    pub previous_manager: Option<ManagerId>,
+    /// The reason's code ([`UnassignedReason::code`]).
+    pub reason: String,
+}
+
+impl From<&Plan> for WrittenPlan {
+    fn from(plan: &Plan) -> WrittenPlan {
+        WrittenPlan {
+            assignments: plan.assignments.clone(),
+            unassigned: plan
+                .unassigned
+                .iter()
+                .map(|u| WrittenUnassigned {
+                    customer: u.customer.clone(),
+                    previous_manager: u.previous_manager.clone(),
+                    reason: u.reason.code().to_owned(),
+                })
+                .collect(),
+            objective: Some(plan.objective),
+            provenance: Some(plan.provenance.clone()),
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::date::Date;
@@ -19,7 +19,7 @@ use crate::solve::Policy;
 const RECORDS_PER_CHUNK: usize = 16_384;
 
 /// Where a plan comes from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Provenance {
     /// The version of the `apportion` engine that made the plan.
     pub engine_version: String,

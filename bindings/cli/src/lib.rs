@@ -1,5 +1,6 @@
 //! `apportion`: check rulebooks, profile customers, assign them to managers, rebalance the
-//! book under a churn budget and route leads one at a time.
+//! book under a churn budget, route leads one at a time and tickets to queues, and verify a
+//! plan against its inputs.
 //!
 //! Errors go to stderr as `error[code]: message`, argument errors included, and the exit code
 //! follows from the error code by one table, [`EXIT_CODES`], the same in every command.
@@ -14,6 +15,7 @@ mod route;
 mod run_args;
 mod summary;
 mod tickets;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -26,7 +28,8 @@ use clap::{Parser, Subcommand};
     version,
     about = "Decides who serves whom: `check` a rulebook, `profile` customers with it, `assign` \
              them to managers optimally, `rebalance` the book under a churn budget, `route` \
-             leads one at a time, route service `tickets` to queues."
+             leads one at a time, route service `tickets` to queues, `verify` a plan \
+             against its inputs."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,6 +50,9 @@ enum Command {
     Route(route::Args),
     /// Route service tickets to queues with the rulebook's `route_ticket(t)`.
     Tickets(tickets::Args),
+    /// Check a plan written earlier against its inputs: provenance, eligibility, capacities,
+    /// every customer once, and the objective recomputed.
+    Verify(verify::Args),
 }
 
 /// Exit codes by error code: the one table every command goes by (the README's command-line
@@ -129,6 +135,8 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
     // A rebalance's churn budget is below the moves the book needs: a script may retry with
     // the budget the message names.
     (7, &["churn_budget_too_small"]),
+    // A plan checked against its inputs differs from what they give.
+    (8, &["plan_differs"]),
     // Stopped by Ctrl-C (or a termination signal); no partial output is left.
     (130, &["interrupted"]),
 ];
@@ -267,6 +275,7 @@ where
         Command::Rebalance(args) => rebalance::run(&args),
         Command::Route(args) => route::run(&args),
         Command::Tickets(args) => tickets::run(&args),
+        Command::Verify(args) => verify::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -1168,3 +1168,77 @@ fn a_json_plan_is_one_document_with_its_provenance() {
     // Everything is in the document: no file beside it.
     assert!(!dir.join("plan.json.provenance.json").exists());
 }
+
+#[test]
+fn verify_accepts_the_plan_assign_wrote_and_names_an_edit() {
+    let dir = scratch("verify");
+    for name in ["plan.csv", "plan.json", "plan.jsonl"] {
+        let plan = dir.join(name);
+        let output = assign_example(&plan, &["--threads", "1"]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let checked = with_book("verify", &["--plan", plan.to_str().unwrap()]);
+        assert!(
+            checked.status.success(),
+            "{name}: {}",
+            text(&checked.stderr)
+        );
+        let report = text(&checked.stdout);
+        assert!(report.contains("checked 3000 rows"), "{report}");
+        assert!(report.contains("the plan holds"), "{report}");
+        assert!(!report.contains("provenance: none"), "{name}: {report}");
+    }
+    // One customer's manager changed by hand, in the CSV: rejected, the customer named, and
+    // every difference in --out.
+    let plan = dir.join("plan.csv");
+    let written = std::fs::read_to_string(&plan).unwrap();
+    let mut lines: Vec<String> = written.lines().map(str::to_owned).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    let customer = cells[0].clone();
+    cells[1] = if cells[1] == "M-001" {
+        "M-002"
+    } else {
+        "M-001"
+    }
+    .to_owned();
+    lines[1] = cells.join(",");
+    let edited = dir.join("edited.csv");
+    std::fs::write(&edited, lines.join("\n") + "\n").unwrap();
+    std::fs::copy(
+        dir.join("plan.csv.provenance.json"),
+        dir.join("edited.csv.provenance.json"),
+    )
+    .unwrap();
+    let differences = dir.join("differences.csv");
+    let checked = with_book(
+        "verify",
+        &[
+            "--plan",
+            edited.to_str().unwrap(),
+            "--out",
+            differences.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&checked, 8, "plan_differs");
+    let report = text(&checked.stdout);
+    assert!(
+        report.contains(&format!("assignment_differs `{customer}`")),
+        "{report}"
+    );
+    let listed = std::fs::read_to_string(&differences).unwrap();
+    assert!(listed.starts_with("code,record,message\n"), "{listed}");
+    assert!(
+        listed.contains(&format!("assignment_differs,{customer},")),
+        "{listed}"
+    );
+    // Checked against another date: the provenance says so.
+    let plan = dir.join("plan.json");
+    let mut args: Vec<&str> = vec!["verify", "--plan", plan.to_str().unwrap()];
+    args.extend_from_slice(&BOOK[..6]);
+    args.extend(["--as-of", "2026-07-01"]);
+    let checked = apportion(&args);
+    assert_fails(&checked, 8, "plan_differs");
+    assert!(text(&checked.stdout).contains("as_of_differs"));
+    // A file that is not a plan: its place named.
+    let output = with_book("verify", &["--plan", "examples/data/managers.csv"]);
+    assert_fails(&output, 3, "malformed_input");
+}

@@ -14,6 +14,7 @@ mod csv;
 mod infer;
 mod intern;
 mod json;
+mod plan;
 mod records;
 mod table;
 
@@ -28,6 +29,7 @@ use crate::tickets::Tickets;
 use table::Table;
 
 pub use infer::{MAX_CELL_BYTES, infer_text};
+pub use plan::{parse_plan, read_plan};
 
 pub use columns::{
     BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, managers_from_columns,

@@ -11,6 +11,7 @@ mod pricing;
 mod rebalance;
 mod route;
 mod start;
+mod verify;
 
 pub use assign::{AssignOptions, Timings, assign, assign_timed, assignment_network};
 pub use build::DEFAULT_ARCS_PER_GROUP;
@@ -18,3 +19,4 @@ pub use dry_run::{DryRun, dry_run};
 pub use objective::{Policy, balance_term};
 pub use rebalance::{Rebalance, rebalance};
 pub use route::{Basis, BookSnapshot, Decision, Router, RouterOptions, Skip, Skipped};
+pub use verify::{Discrepancy, Verification, verify};

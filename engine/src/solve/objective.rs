@@ -6,7 +6,7 @@ use crate::error::{Error, Result, SolveError};
 use crate::model::Manager;
 
 /// The policy weights of the objective (all integers, so the optimum is exact).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     /// M: charged when a customer leaves a current manager who is still in the book.
     pub move_penalty: i64,

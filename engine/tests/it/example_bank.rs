@@ -1,24 +1,13 @@
 //! The shipped example bank through the shipped rulebook: known customers get the tier,
 //! lifecycle, tags and score a bank analyst would work out by hand.
 
-use std::path::PathBuf;
-
-use apportion::load::{self, LoadOptions};
 use apportion::{Customers, ProfileOptions, Rulebook, Value};
 
-use crate::support::{date, list, s, values_of};
-
-fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(path)
-}
+use crate::support::{date, example_bank, list, s, values_of};
 
 fn bank() -> (Customers, Rulebook) {
-    let customers =
-        load::read_customers(&example("data/customers.csv"), &LoadOptions::default()).unwrap();
-    let source = std::fs::read_to_string(example("rules/bank.rhai")).unwrap();
-    (customers, Rulebook::compile(&source).unwrap())
+    let (book, rules) = example_bank();
+    (book.customers, rules)
 }
 
 #[test]

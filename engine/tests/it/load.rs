@@ -12,7 +12,7 @@ use apportion::{
 };
 use proptest::prelude::*;
 
-use crate::support::{date, list, s};
+use crate::support::{date, example, list, s};
 
 fn customers(format: Format, text: &str) -> Result<Customers, InputError> {
     load::parse_customers(text.as_bytes(), format, "in", &LoadOptions::default())
@@ -761,16 +761,10 @@ fn customers_of_unknown_managers_are_orphans_not_errors() {
     );
 }
 
-fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/data")
-        .join(path)
-}
-
 #[test]
 fn the_shipped_example_bank_loads_with_the_types_its_readme_gives() {
     let customers =
-        load::read_customers(&example("customers.csv"), &LoadOptions::default()).unwrap();
+        load::read_customers(&example("data/customers.csv"), &LoadOptions::default()).unwrap();
     assert_eq!(customers.records.len(), 3_000);
     assert_eq!(
         types(&customers),
@@ -792,7 +786,8 @@ fn the_shipped_example_bank_loads_with_the_types_its_readme_gives() {
             ("credit_score", ValueType::Int),
         ]
     );
-    let managers = load::read_managers(&example("managers.csv"), &LoadOptions::default()).unwrap();
+    let managers =
+        load::read_managers(&example("data/managers.csv"), &LoadOptions::default()).unwrap();
     assert_eq!(managers.records.len(), 50);
     let names: Vec<&str> = managers
         .schema

@@ -16,3 +16,4 @@ mod route;
 mod rules;
 mod support;
 mod tickets;
+mod verify;

@@ -1,29 +1,10 @@
 //! A plan says where it comes from: digests of the rulebook and the inputs that depend on
 //! their contents alone (not the file format, nor the threads), and the run's date and policy.
 
-use std::path::PathBuf;
-
 use apportion::load::{self, Format, LoadOptions};
 use apportion::{AssignOptions, Book, Rulebook, assign, rebalance};
 
-use crate::support::date;
-
-fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(path)
-}
-
-fn bank() -> (Book, Rulebook) {
-    let book = Book::read(
-        example("data/customers.csv"),
-        example("data/managers.csv"),
-        &LoadOptions::default(),
-    )
-    .unwrap();
-    let rules = Rulebook::from_file(example("rules/bank.rhai")).unwrap();
-    (book, rules)
-}
+use crate::support::{date, example_bank as bank};
 
 fn options(threads: usize) -> AssignOptions {
     AssignOptions {

@@ -1,10 +1,32 @@
 //! Small builders for test inputs.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use apportion::load::LoadOptions;
 use apportion::{
-    Customer, CustomerId, Customers, Date, Field, ManagerId, Profile, Schema, Value, ValueType,
+    Book, Customer, CustomerId, Customers, Date, Field, ManagerId, Profile, Rulebook, Schema,
+    Value, ValueType,
 };
+
+/// A file of the shipped examples: `examples/<path>`.
+pub fn example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(path)
+}
+
+/// The shipped example bank and its rulebook.
+pub fn example_bank() -> (Book, Rulebook) {
+    let book = Book::read(
+        example("data/customers.csv"),
+        example("data/managers.csv"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let rules = Rulebook::from_file(example("rules/bank.rhai")).unwrap();
+    (book, rules)
+}
 
 /// A schema of the given typed columns.
 fn schema(columns: &[(&str, ValueType)]) -> Schema {
