@@ -99,6 +99,12 @@ pub struct ManagerLoad {
     pub utilisation: f64,
     /// Customers per segment (customers without a segment are not counted here).
     pub segments: BTreeMap<String, u32>,
+    /// How much the objective would fall with one more place here (the capacity's dual
+    /// price; 0 where the capacity does not bind).
+    pub shadow_price: i64,
+    /// For each segment cap that binds, how much the objective would fall with one more
+    /// place under it.
+    pub segment_shadow_prices: BTreeMap<String, i64>,
 }
 
 /// The objective the plan minimises, and its parts (see the design's contract).

@@ -1,9 +1,9 @@
 //! `apportion assign`: the optimal assignment of customers to managers, and a report a branch
 //! head can read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use apportion::{AssignOptions, DryRun, Plan, Policy, assign_timed, dry_run};
@@ -31,12 +31,17 @@ pub(crate) struct Args {
     /// classes, supply nodes, eligible pairs, who is decided before the solve); no plan
     #[arg(long, conflicts_with = "out")]
     dry_run: bool,
+    /// Also write each manager's load, utilisation and shadow prices here (.csv, .json or
+    /// .jsonl), one row per manager
+    #[arg(long, conflicts_with = "dry_run")]
+    loads_out: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let as_of = run.as_of()?;
     let format = run.format(Some(&args.book.managers))?;
+    let loads_format = loads_format(args)?;
     let policy = args.book.policy(args.move_penalty)?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
@@ -62,6 +67,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     bar.finish();
     let (plan, timings) = result?;
     emit_plan(&plan, format, run.out.as_deref())?;
+    if let (Some(path), Some(format)) = (&args.loads_out, loads_format) {
+        output::emit(&loads_table(&plan.loads), format, Some(path))?;
+    }
     let mut text = format!(
         "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",
         plan.stats.assigned,
@@ -76,6 +84,64 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     text.push_str(&report(&plan));
     output::report(&text, run.out.is_some())?;
     Ok(())
+}
+
+/// The format of `--loads-out`, from its extension, after checking it is neither an input
+/// nor the plan's own output.
+fn loads_format(args: &Args) -> Result<Option<Format>, Failure> {
+    let Some(path) = &args.loads_out else {
+        return Ok(None);
+    };
+    let run = &args.run;
+    let mut inputs = vec![("--customers", run.customers.as_path())];
+    inputs.push(("--rules", run.rules.as_path()));
+    inputs.push(("--managers", args.book.managers.as_path()));
+    inputs.extend(run.out.as_deref().map(|out| ("--out", out)));
+    output::check_not_an_input(path, &inputs)?;
+    Format::choose(None, Some(path))
+        .map(Some)
+        .map_err(Failure::usage)
+}
+
+/// One row per manager: load, capacity, target, utilisation and shadow price; then per
+/// segment its load, and per segment capped somewhere its cap's shadow price (0 where the cap
+/// does not bind), segments in name order.
+fn loads_table(loads: &[apportion::ManagerLoad]) -> Table {
+    let segments: BTreeSet<&str> = (loads.iter())
+        .flat_map(|l| l.segments.keys().map(String::as_str))
+        .collect();
+    let capped: BTreeSet<&str> = (loads.iter())
+        .flat_map(|l| l.segment_shadow_prices.keys().map(String::as_str))
+        .collect();
+    let mut columns: Vec<String> = ["manager", "load", "capacity", "target", "utilisation"]
+        .map(str::to_owned)
+        .to_vec();
+    columns.push("shadow_price".to_owned());
+    columns.extend(segments.iter().map(|s| format!("load_{s}")));
+    columns.extend(capped.iter().map(|s| format!("shadow_price_{s}")));
+    let rows = loads
+        .iter()
+        .map(|l| {
+            let mut row: Vec<Json> = vec![
+                l.manager.to_string().into(),
+                l.load.into(),
+                l.capacity.into(),
+                l.target.into(),
+                l.utilisation.into(),
+                l.shadow_price.into(),
+            ];
+            row.extend(
+                segments
+                    .iter()
+                    .map(|s| Json::from(l.segments.get(*s).copied().unwrap_or(0))),
+            );
+            let price =
+                |s: &&str| Json::from(l.segment_shadow_prices.get(*s).copied().unwrap_or(0));
+            row.extend(capped.iter().map(price));
+            row
+        })
+        .collect();
+    Table { columns, rows }
 }
 
 /// What a dry run found: the problem's size and who is decided before the solve.
@@ -190,6 +256,7 @@ pub(crate) fn report(plan: &Plan) -> String {
         "least loaded: {}",
         show(&mut ranked.iter().rev().take(SHOWN))
     );
+    text.push_str(&shadow_prices(&plan.loads));
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for unassigned in &plan.unassigned {
         *reasons.entry(unassigned.reason.code()).or_default() += 1;
@@ -211,6 +278,35 @@ pub(crate) fn report(plan: &Plan) -> String {
         );
     }
     text
+}
+
+/// The highest shadow prices: what one more place would save, at a manager or under a
+/// segment cap that binds.
+fn shadow_prices(loads: &[apportion::ManagerLoad]) -> String {
+    let mut priced: Vec<(String, i64)> = Vec::new();
+    for load in loads {
+        if load.shadow_price > 0 {
+            priced.push((load.manager.to_string(), load.shadow_price));
+        }
+        for (segment, &price) in &load.segment_shadow_prices {
+            if price > 0 {
+                priced.push((format!("{} {segment} cap", load.manager), price));
+            }
+        }
+    }
+    if priced.is_empty() {
+        return "shadow prices: none (no capacity or segment cap holds the objective back)\n"
+            .to_owned();
+    }
+    priced.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let shown: Vec<String> = (priced.iter().take(SHOWN))
+        .map(|(place, price)| format!("{place} {price}"))
+        .collect();
+    format!(
+        "shadow prices (what one more place would save; {} places have one): {}\n",
+        priced.len(),
+        shown.join(", ")
+    )
 }
 
 /// One row per customer: placed ones first in input order, then the unassigned with a reason.

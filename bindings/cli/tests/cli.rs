@@ -1242,3 +1242,53 @@ fn verify_accepts_the_plan_assign_wrote_and_names_an_edit() {
     let output = with_book("verify", &["--plan", "examples/data/managers.csv"]);
     assert_fails(&output, 3, "malformed_input");
 }
+
+#[test]
+fn assign_writes_loads_with_shadow_prices_and_reports_the_highest() {
+    let dir = scratch("loads-out");
+    let plan = dir.join("plan.json");
+    let loads = dir.join("loads.csv");
+    let output = assign_example(&plan, &["--loads-out", loads.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let written = std::fs::read_to_string(&loads).unwrap();
+    let mut lines = written.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header[..6],
+        [
+            "manager",
+            "load",
+            "capacity",
+            "target",
+            "utilisation",
+            "shadow_price"
+        ]
+    );
+    let mut highest = (String::new(), 0);
+    for (line, load) in lines.zip(document["loads"].as_array().unwrap()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let price: i64 = cells[5].parse().unwrap();
+        assert_eq!(cells[0], load["manager"]);
+        assert_eq!(price, load["shadow_price"].as_i64().unwrap());
+        // Only a full manager can have a price.
+        let (held, capacity): (u32, u32) = (cells[1].parse().unwrap(), cells[2].parse().unwrap());
+        assert!(price == 0 || held == capacity, "{line}");
+        if price > highest.1 {
+            highest = (cells[0].to_owned(), price);
+        }
+    }
+    assert!(
+        highest.1 > 0,
+        "the example bank has full managers worth a place"
+    );
+    let report = text(&output.stdout);
+    assert!(
+        report.contains("would save; ") && report.contains(&format!("{} {}", highest.0, highest.1)),
+        "{report}"
+    );
+    // The loads may not overwrite the plan.
+    let output = assign_example(&plan, &["--loads-out", plan.to_str().unwrap()]);
+    assert_fails(&output, 2, "output_is_input");
+}

@@ -457,7 +457,10 @@ impl Provenance {
 ///     ``full_managers``, ``full_segments``, ``message``.
 /// loads : table
 ///     One row per manager: ``manager``, ``load``, ``capacity``, ``target``,
-///     ``utilisation``, and ``load_<segment>`` per segment (0 where it has none).
+///     ``utilisation``, ``shadow_price`` (how much the objective would fall with one more
+///     place), ``load_<segment>`` per segment (0 where it has none), and
+///     ``shadow_price_<segment>`` per segment capped somewhere (0 where the cap does not
+///     bind).
 /// orphans : table
 ///     Customers whose current manager is not in the book: ``customer``,
 ///     ``former_manager``.

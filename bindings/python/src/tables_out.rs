@@ -192,8 +192,10 @@ fn unassigned(plan: &Plan) -> Result<RecordBatch, String> {
     ])
 }
 
-/// Each manager's load after the plan, and per segment a column `load_<segment>` of its
-/// customers of that segment (0 where it has none), the segments in name order.
+/// Each manager's load after the plan and its shadow price; per segment a column
+/// `load_<segment>` of its customers of that segment (0 where it has none), the segments in
+/// name order; and per segment capped somewhere a column `shadow_price_<segment>` (0 where
+/// the cap does not bind).
 fn loads(plan: &Plan) -> Result<RecordBatch, String> {
     let l = &plan.loads;
     let mut utilisation = Float64Builder::new();
@@ -212,6 +214,19 @@ fn loads(plan: &Plan) -> Result<RecordBatch, String> {
             (format!("load_{segment}"), integers(counts))
         })
         .collect();
+    let capped: BTreeSet<&str> = l
+        .iter()
+        .flat_map(|l| l.segment_shadow_prices.keys().map(String::as_str))
+        .collect();
+    let per_cap: Vec<(String, ArrayRef)> = capped
+        .into_iter()
+        .map(|segment| {
+            let prices = l
+                .iter()
+                .map(|l| l.segment_shadow_prices.get(segment).copied().unwrap_or(0));
+            (format!("shadow_price_{segment}"), integers(prices))
+        })
+        .collect();
     let mut columns = vec![
         ("manager", text(l.iter().map(|l| Some(l.manager.as_str())))),
         ("load", integers(l.iter().map(|l| i64::from(l.load)))),
@@ -221,10 +236,10 @@ fn loads(plan: &Plan) -> Result<RecordBatch, String> {
         ),
         ("target", integers(l.iter().map(|l| i64::from(l.target)))),
         ("utilisation", Arc::new(utilisation.finish()) as ArrayRef),
+        ("shadow_price", integers(l.iter().map(|l| l.shadow_price))),
     ];
     columns.extend(
-        per_segment
-            .iter()
+        (per_segment.iter().chain(&per_cap))
             .map(|(name, column)| (name.as_str(), Arc::clone(column))),
     );
     batch(columns)

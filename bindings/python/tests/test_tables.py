@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -406,3 +407,25 @@ def test_any_table_that_fails_to_export_is_an_input_error():
     with pytest.raises(apportion.InputError) as caught:
         apportion.Rulebook("fn one(c) { 1 }").profile(frame, as_of=AS_OF)
     assert caught.value.code == "unsupported_column_type" and "`mixed`" in str(caught.value)
+
+
+def test_loads_carry_the_shadow_prices_of_capacities_and_caps():
+    rules = apportion.Rulebook('fn segment(c) { c.kind }\nfn eligible(c, m) { true }')
+    two = [{"id": "C-1", "kind": "HNW"}, {"id": "C-2", "kind": "HNW"}]
+
+    def solve(capacity: int, caps: str = "") -> apportion.Plan[Any]:
+        managers = [{"id": "M-1", "capacity": capacity, "target": 1, "segment_caps": caps}]
+        return apportion.assign(two, managers, rules, as_of=AS_OF, unassigned_penalty=5000)
+
+    # Room for one of two: one more place saves the unassigned penalty less the second
+    # customer's balance step (2,000 with a target of 1), exactly.
+    full = solve(1)
+    assert full.stats.unassigned == 1
+    assert full.loads[0]["shadow_price"] == 3000
+    assert full.objective.total - solve(2).objective.total == 3000
+    # Room for both, but a cap of one HNW: the cap has the price, the capacity none.
+    capped = solve(5, "HNW=1")
+    (load,) = capped.loads
+    assert load["shadow_price"] == 0 and load["load_HNW"] == 1
+    saved = capped.objective.total - solve(5, "HNW=2").objective.total
+    assert 0 < saved <= load["shadow_price_HNW"]

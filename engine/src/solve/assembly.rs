@@ -9,6 +9,7 @@ use super::network::{ArcId, Solution};
 use super::objective::{Policy, balance_term};
 use super::prepare::{Group, Prepared};
 use super::pricing::LeftOut;
+use super::shadow::shadow_prices;
 use crate::model::{Book, ManagerId};
 use crate::plan::{
     Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
@@ -145,6 +146,8 @@ fn assemble(
             target: m.target_load(),
             utilisation: 0.0,
             segments: Default::default(),
+            shadow_price: 0,
+            segment_shadow_prices: Default::default(),
         })
         .collect();
     let known: HashMap<&ManagerId, u32> = managers
@@ -194,7 +197,11 @@ fn assemble(
             move_penalty,
         });
     }
-    for (load, manager) in loads.iter_mut().zip(managers) {
+    let customers_placeable = prepared.groups.customers();
+    let prices = shadow_prices(managers, (built, solution), policy, customers_placeable);
+    for ((load, manager), (shadow, segments)) in loads.iter_mut().zip(managers).zip(prices) {
+        load.shadow_price = shadow;
+        load.segment_shadow_prices = segments;
         objective.balance += balance_term(policy.balance, load.load, manager.target_load());
         load.utilisation = if load.capacity == 0 {
             0.0

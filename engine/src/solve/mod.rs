@@ -10,6 +10,7 @@ mod prepare;
 mod pricing;
 mod rebalance;
 mod route;
+mod shadow;
 mod start;
 mod verify;
 

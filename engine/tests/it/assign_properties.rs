@@ -14,7 +14,8 @@ use crate::support::date;
 
 use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
 
-fn instance() -> impl Strategy<Value = Instance> {
+/// A small book: up to 7 customers, 1 to 3 managers, with caps, moves and a stay bonus.
+pub(crate) fn instance() -> impl Strategy<Value = Instance> {
     (1usize..=3).prop_flat_map(|m| {
         (
             proptest::collection::vec((0i64..8, 0i64..10, any::<bool>(), 0usize..=4), 0..=7),

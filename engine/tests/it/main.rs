@@ -14,6 +14,7 @@ mod properties;
 mod provenance;
 mod route;
 mod rules;
+mod shadow_prices;
 mod support;
 mod tickets;
 mod verify;

@@ -8,7 +8,8 @@ use apportion::{
 };
 use proptest::prelude::*;
 
-use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
+use crate::assign_properties::instance;
+use crate::fuzz_replay::harness::UNASSIGNED;
 use crate::support::{date, example_bank};
 
 fn options() -> AssignOptions {
@@ -191,27 +192,6 @@ fn a_plan_checked_against_other_inputs_says_which_differ() {
     assert!(verification.holds() && !verification.provenance_checked);
 }
 
-fn instance() -> impl Strategy<Value = Instance> {
-    (1usize..=3).prop_flat_map(|m| {
-        (
-            proptest::collection::vec((0i64..8, 0i64..10, any::<bool>(), 0usize..=4), 1..=6),
-            proptest::collection::vec((0u32..=3, proptest::option::of(0u32..=2)), m),
-            0i64..300,
-            0i64..3,
-            any::<bool>(),
-        )
-            .prop_map(
-                |(people, staff, move_penalty, balance, stay_bonus)| Instance {
-                    people,
-                    staff,
-                    move_penalty,
-                    balance,
-                    stay_bonus,
-                },
-            )
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -223,6 +203,7 @@ proptest! {
         person in any::<prop::sample::Index>(),
         choice in any::<prop::sample::Index>(),
     ) {
+        prop_assume!(!instance.people.is_empty());
         let rules = Rulebook::compile(instance.rules()).unwrap();
         let book = instance.book();
         let options = AssignOptions {

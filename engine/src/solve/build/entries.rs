@@ -8,7 +8,7 @@ use crate::model::Manager;
 use crate::solve::network::{ArcId, Network, NodeId};
 
 /// A segment cap's arc (capped node to manager), with its manager and segment.
-pub(super) type CappedArc = (ArcId, (u32, Arc<str>));
+pub(crate) type CappedArc = (ArcId, (u32, Arc<str>));
 
 /// Where a group's customers enter a manager: the manager's node, or the node of its cap
 /// for the group's segment.
@@ -30,6 +30,16 @@ impl Entries {
             managers,
             ..Entries::default()
         }
+    }
+
+    /// `manager`'s own node.
+    pub(crate) fn manager(&self, manager: u32) -> Option<NodeId> {
+        self.managers.get(manager as usize).copied()
+    }
+
+    /// Every segment cap's arc, with its manager and segment.
+    pub(crate) fn capped_arcs(&self) -> &[CappedArc] {
+        &self.capped_arcs
     }
 
     /// The entry nodes of a group in `segment`, by manager, for reading (every entry of an

@@ -1,0 +1,61 @@
+//! Shadow prices: what one more place is worth to the objective, per manager and per segment
+//! cap that binds, read off the optimum's node prices (the dual of the min-cost flow).
+//!
+//! With reduced cost `c − π_from + π_to`, a manager's node price over the sink's is what the
+//! optimum would pay for one more customer there. One more place adds an arc from manager to
+//! sink at the cost of its next customer (the balance term's `capacity + 1`-th step); the
+//! objective falls by what the price exceeds that cost, or not at all. A segment cap's arc
+//! costs nothing, so one more place under the cap is worth the capped node's price over the
+//! manager's. These are the LP's dual prices: the fall with one more place is at most the
+//! price, the rise with one place fewer at least it, and the two meet unless the optimum is
+//! degenerate (a manager exactly at the end of a balance step, say).
+
+use std::collections::BTreeMap;
+
+use super::build::Built;
+use super::network::Solution;
+use super::objective::{Policy, balance_cost, usable_capacity};
+use crate::model::Manager;
+
+/// Each manager's shadow price, and those of its segment caps that bind.
+pub(super) fn shadow_prices(
+    managers: &[Manager],
+    (built, solution): (&Built, &Solution),
+    policy: &Policy,
+    customers: usize,
+) -> Vec<(i64, BTreeMap<String, i64>)> {
+    let price = |node: super::network::NodeId| {
+        let at = |n: usize| solution.potential.get(n).copied().unwrap_or(0);
+        at(node.0 as usize).saturating_sub(at(built.sink.0 as usize))
+    };
+    let entries = &built.left_out.entries;
+    let mut prices: Vec<(i64, BTreeMap<String, i64>)> = managers
+        .iter()
+        .enumerate()
+        .map(|(j, manager)| {
+            let capacity = usable_capacity(manager.capacity, customers);
+            // Room for every customer already: one more place changes nothing.
+            let binds = (manager.capacity as usize) < customers;
+            let target = i64::from(manager.target_load().max(1));
+            let next = balance_cost(policy.balance, i64::from(capacity) + 1, target);
+            let node = entries.manager(j as u32);
+            let shadow = match (binds, next, node) {
+                (true, Some(next), Some(node)) => price(node).saturating_sub(next).max(0),
+                _ => 0,
+            };
+            (shadow, BTreeMap::new())
+        })
+        .collect();
+    let network = &built.network;
+    for (arc, (manager, segment)) in entries.capped_arcs() {
+        let (capped, to, cap, _) = network.arc(*arc);
+        if solution.flow(*arc) < cap {
+            continue;
+        }
+        let shadow = price(capped).saturating_sub(price(to)).max(0);
+        if let Some((_, segments)) = prices.get_mut(*manager as usize) {
+            segments.insert(segment.to_string(), shadow);
+        }
+    }
+    prices
+}
