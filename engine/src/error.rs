@@ -664,6 +664,12 @@ pub enum BookError {
         /// Which records.
         what: String,
     },
+    /// The rulebook or managers given are not those a plan was made from.
+    #[error("the {what} differ from those the plan was made from (its provenance's SHA-256)")]
+    PlanInputsDiffer {
+        /// `rulebook` or `managers`.
+        what: String,
+    },
     /// The churn budget is below the moves that cannot be avoided.
     #[error(
         "a churn budget of {budget} moves cannot be met: at least {least} customers must move (their manager is no longer eligible for them, or makes room for a customer who would otherwise have none)"
@@ -687,6 +693,7 @@ impl BookError {
             BookError::NotOnLeave { .. } => "manager_not_on_leave",
             BookError::SchemaMismatch { .. } => "schema_mismatch",
             BookError::ChurnBudget { .. } => "churn_budget_too_small",
+            BookError::PlanInputsDiffer { .. } => "plan_inputs_differ",
         }
     }
 }

@@ -8,6 +8,7 @@ mod cancel;
 mod date;
 mod error;
 mod eval;
+mod explain;
 pub mod load;
 mod model;
 mod plan;
@@ -25,6 +26,7 @@ pub use error::{
     BookError, Error, InputError, Limit, Location, Position, RecordKind, Result, RuleError,
     SolveError,
 };
+pub use explain::{Explanation, ExtraCost, FailedClause, FieldValue, ManagerOption, Term, Verdict};
 pub use model::{
     Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Orphan, Schema,
     Value, ValueType,

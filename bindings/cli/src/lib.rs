@@ -7,6 +7,7 @@
 
 mod assign;
 mod check;
+mod explain;
 mod output;
 mod profile;
 mod progress;
@@ -29,7 +30,7 @@ use clap::{Parser, Subcommand};
     about = "Decides who serves whom: `check` a rulebook, `profile` customers with it, `assign` \
              them to managers optimally, `rebalance` the book under a churn budget, `route` \
              leads one at a time, route service `tickets` to queues, `verify` a plan \
-             against its inputs."
+             against its inputs, `explain` one customer's place in it."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,6 +51,9 @@ enum Command {
     Route(route::Args),
     /// Route service tickets to queues with the rulebook's `route_ticket(t)`.
     Tickets(tickets::Args),
+    /// Explain one customer's place in the plan: the fields the pair rules read, and every
+    /// manager's verdict (the failing clause, or what moving the customer there would cost).
+    Explain(explain::Args),
     /// Check a plan written earlier against its inputs: provenance, eligibility, capacities,
     /// every customer once, and the objective recomputed.
     Verify(verify::Args),
@@ -98,6 +102,7 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "manager_on_leave",
             "manager_not_on_leave",
             "leads_failed",
+            "plan_inputs_differ",
         ],
     ),
     // An invalid rulebook, or a rule that failed.
@@ -276,6 +281,7 @@ where
         Command::Route(args) => route::run(&args),
         Command::Tickets(args) => tickets::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -1292,3 +1292,40 @@ fn assign_writes_loads_with_shadow_prices_and_reports_the_highest() {
     let output = assign_example(&plan, &["--loads-out", plan.to_str().unwrap()]);
     assert_fails(&output, 2, "output_is_input");
 }
+
+#[test]
+fn explain_names_the_plans_choice_the_alternatives_and_the_failing_clauses() {
+    let out = scratch("explain").join("why.json");
+    let output = with_book(
+        "explain",
+        &["--customer", "C-000004", "--out", out.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.starts_with("C-000004 is with M-"), "{report}");
+    assert!(report.contains("lead_score = "), "{report}");
+    assert!(report.contains("the plan's choice: M-"), "{report}");
+    assert!(
+        report.contains("not eligible, line 134, column 8: `c.region != m.region` held"),
+        "{report}"
+    );
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let managers = document["managers"].as_array().unwrap();
+    assert_eq!(managers.len(), 50);
+    let assigned: Vec<&serde_json::Value> = managers
+        .iter()
+        .filter(|m| m["verdict"] == "assigned")
+        .collect();
+    assert_eq!(assigned.len(), 1);
+    assert_eq!(assigned[0]["manager"], document["manager"]);
+    // Every eligible alternative costs at least the plan: it is optimal.
+    for option in managers.iter().filter(|m| m["verdict"] == "eligible") {
+        assert!(
+            option["extra_cost"]["total"].as_i64().unwrap() >= 0,
+            "{option}"
+        );
+    }
+    let output = with_book("explain", &["--customer", "C-NOBODY"]);
+    assert_fails(&output, 3, "unknown_customer");
+}

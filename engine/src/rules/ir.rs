@@ -184,12 +184,7 @@ impl Stmt {
 
 impl Expr {
     /// Where the expression is (for a call or an operator, where its name or symbol is).
-    /// Every node keeps its place for the errors that need one (explaining a failed clause by
-    /// line and column); nothing in the engine asks yet.
-    #[allow(
-        dead_code,
-        reason = "positions are part of the IR's contract, read or not yet"
-    )]
+    /// Every node keeps its place: an explanation names a failed clause by line and column.
     pub(crate) fn position(&self) -> At {
         match self {
             Expr::Const(_, at)

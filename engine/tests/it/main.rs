@@ -5,6 +5,7 @@ mod assign;
 mod assign_properties;
 mod bad_inputs;
 mod example_bank;
+mod explain;
 mod fuzz_replay;
 mod hostile;
 mod load;
