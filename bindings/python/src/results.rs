@@ -482,6 +482,9 @@ impl Provenance {
 /// their parts are, compared as a tuple compares its items.
 #[pyclass(frozen, generic, module = "apportion")]
 pub(crate) struct Plan {
+    /// The engine's plan with its inputs, for `explain`: only on a plan `assign` just made
+    /// (never pickled, never compared).
+    explainer: Option<Py<Explainer>>,
     #[pyo3(get)]
     assignments: Py<PyAny>,
     #[pyo3(get)]
@@ -521,7 +524,7 @@ impl Plan {
 #[pymethods]
 impl Plan {
     #[new]
-    #[pyo3(signature = (assignments, unassigned, loads, orphans, objective, stats, network, provenance, timings = None))]
+    #[pyo3(signature = (assignments, unassigned, loads, orphans, objective, stats, network, provenance, timings = None, explainer = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per part, as the class is pickled and built"
@@ -536,8 +539,10 @@ impl Plan {
         network: Py<Network>,
         provenance: Py<Provenance>,
         timings: Option<Py<Timings>>,
+        explainer: Option<Py<Explainer>>,
     ) -> Plan {
         Plan {
+            explainer,
             assignments,
             unassigned,
             loads,
@@ -585,6 +590,94 @@ impl Plan {
     /// The plan as HTML, for notebooks.
     fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
         html_of(slf.as_any(), "plan_html")
+    }
+
+    /// Why one customer goes where the plan puts them, and what every manager would mean.
+    ///
+    /// Only that customer's rules run again: an explanation takes milliseconds. A plan
+    /// keeps its inputs for this, until it is deleted.
+    ///
+    /// Parameters
+    /// ----------
+    /// customer : str
+    ///     The customer's id.
+    ///
+    /// Returns
+    /// -------
+    /// dict
+    ///     ``customer``, ``manager``, ``previous_manager``, ``unassigned_reason`` and
+    ///     ``segment``; ``fields``: the derived fields the pair rules read, each with its
+    ///     ``name``, ``value`` and, for a running score, ``terms`` (``line``, ``column``,
+    ///     ``text`` and the ``value`` it added); ``managers``: one entry per manager with its
+    ///     ``verdict``: ``assigned``, ``eligible`` (with ``affinity``, its ``terms`` and the
+    ///     ``extra_cost`` of moving this customer alone there: ``total``, ``affinity``,
+    ///     ``moves``, ``balance``, ``unassigned``), ``full``, ``at_segment_cap`` or
+    ///     ``ineligible`` (with the ``clause`` of ``eligible`` that ruled it out: ``line``,
+    ///     ``column``, ``text``, whether it is a ``guard`` that held, and the condition it
+    ///     sat ``under``).
+    ///
+    /// Raises
+    /// ------
+    /// ValueError
+    ///     A plan without its inputs: unpickled, or from a rebalance.
+    /// BookError
+    ///     A customer the book does not have (``unknown_customer``).
+    ///
+    /// Examples
+    /// --------
+    /// >>> import apportion
+    /// >>> rules = apportion.Rulebook('fn eligible(c, m) { c.region == m.region }')
+    /// >>> plan = apportion.assign(
+    /// ...     [{"id": "C-1", "region": "north"}],
+    /// ...     [{"id": "M-1", "region": "north", "capacity": 1},
+    /// ...      {"id": "M-2", "region": "south", "capacity": 1}],
+    /// ...     rules, as_of="2026-06-30")
+    /// >>> why = plan.explain("C-1")
+    /// >>> [(m["manager"], m["verdict"]) for m in why["managers"]]
+    /// [('M-1', 'assigned'), ('M-2', 'ineligible')]
+    /// >>> why["managers"][1]["clause"]["text"]
+    /// 'c.region == m.region'
+    fn explain<'py>(&self, py: Python<'py>, customer: &str) -> PyResult<Bound<'py, PyAny>> {
+        let Some(explainer) = &self.explainer else {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "this plan cannot explain: only a plan apportion.assign made in this process \
+                 keeps the inputs an explanation needs (not one unpickled or rebalanced); \
+                 assign again to explain",
+            ));
+        };
+        let Explainer {
+            plan,
+            book,
+            rulebook,
+        } = explainer.get();
+        let explanation = py
+            .detach(|| plan.explain(book, rulebook, customer))
+            .map_err(crate::errors::to_py)?;
+        let text = serde_json::to_string(&explanation)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        py.import("json")?.call_method1("loads", (text,))
+    }
+}
+
+/// What `Plan.explain` needs: the plan as the engine made it, its book and its rulebook.
+#[pyclass(frozen, module = "apportion")]
+pub(crate) struct Explainer {
+    plan: apportion::Plan,
+    book: apportion::Book,
+    rulebook: apportion::Rulebook,
+}
+
+impl Explainer {
+    pub(crate) fn new(
+        plan: apportion::Plan,
+        book: apportion::Book,
+        rulebook: apportion::Rulebook,
+    ) -> Explainer {
+        Explainer {
+            plan,
+            book,
+            rulebook,
+        }
     }
 }
 

@@ -311,16 +311,15 @@ pub(crate) fn assign<'py>(
         };
         book.check_types(&load_options)?;
         let plan = apportion::assign_timed(&book, rulebook, &options);
-        let records = book.customers.records.len();
-        free_later(book, records);
-        plan
+        Ok::<_, apportion::Error>((plan?, book))
     })?;
     callback.raise_if_failed()?;
-    let (plan, timings) = plan.map_err(errors::to_py)?;
-    let parts = plan_parts(py, &plan, Some(&timings));
-    let records = plan.assignments.len() + plan.unassigned.len();
-    free_later(plan, records);
-    parts
+    let ((plan, timings), book) = plan.map_err(errors::to_py)?;
+    let parts = plan_parts(py, &plan, Some(&timings))?;
+    // The plan keeps its inputs, to explain a customer's place in it.
+    let explainer = results::Explainer::new(plan, book, rulebook.clone());
+    parts.set_item("explainer", explainer)?;
+    Ok(parts)
 }
 
 /// Records from which freeing is worth a thread: dropping 100,000 customers (a `Vec` of

@@ -3,13 +3,16 @@ their fields, refuse changes and pickle; plans and profiles show themselves in n
 
 from __future__ import annotations
 
+import json
 import pickle
+import subprocess
+import sys
 
 import pytest
 
 import apportion
 
-from conftest import AS_OF
+from conftest import AS_OF, BANK, RULES
 
 
 def test_a_plans_parts_are_frozen_named_and_pickle(rulebook, bank_arrow):
@@ -84,3 +87,32 @@ def test_a_plan_says_where_it_comes_from_whatever_the_flavour(rulebook, bank_arr
         assert other.provenance.customers_sha256 == provenance.customers_sha256
     assert others[-1].provenance.threads == 2
     assert isinstance(others[0].assignments, pd.DataFrame)
+
+
+def test_a_plan_explains_a_customer_as_the_command_line_does(rulebook, bank_arrow, tmp_path):
+    customers, managers = bank_arrow
+    plan = apportion.assign(customers, managers, rulebook, as_of=AS_OF)
+    customer = plan.assignments["customer"][4].as_py()
+    why = plan.explain(customer)
+    verdicts = [m["verdict"] for m in why["managers"]]
+    assert verdicts.count("assigned") == 1 and len(verdicts) == managers.num_rows
+    assert why["manager"] == plan.assignments["manager"][4].as_py()
+    for option in why["managers"]:
+        if option["verdict"] == "eligible":
+            assert option["extra_cost"]["total"] >= 0
+        if option["verdict"] == "ineligible":
+            assert option["clause"]["line"] > 0 and option["clause"]["text"]
+    # The same document as `apportion explain` writes.
+    out = tmp_path / "why.json"
+    subprocess.run(
+        [sys.executable, "-m", "apportion", "explain", "--customer", customer,
+         "--customers", str(BANK / "customers.csv"), "--managers", str(BANK / "managers.csv"),
+         "--rules", str(RULES), "--as-of", AS_OF, "--out", str(out)],
+        check=True, capture_output=True,
+    )
+    assert json.loads(out.read_text()) == why
+    with pytest.raises(apportion.BookError, match="unknown_customer|not in the book"):
+        plan.explain("C-NOBODY")
+    # An unpickled plan has no inputs to explain with, and says so.
+    with pytest.raises(ValueError, match="cannot explain"):
+        pickle.loads(pickle.dumps(plan)).explain(customer)

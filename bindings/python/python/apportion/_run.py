@@ -332,4 +332,5 @@ def _plan(parts: dict[str, Any], flavour: str) -> Plan[Any]:
         network=parts["network"],
         provenance=parts["provenance"],
         timings=parts["timings"],
+        explainer=parts.get("explainer"),
     )
