@@ -6,6 +6,7 @@
 
 mod cancel;
 mod date;
+mod diff;
 mod error;
 mod eval;
 mod explain;
@@ -22,6 +23,7 @@ mod tickets;
 
 pub use cancel::Cancel;
 pub use date::{Date, ParseDateError};
+pub use diff::{Flow, LoadChange, Move, ObjectiveChange, PlanDiff, diff};
 pub use error::{
     BookError, Error, InputError, Limit, Location, Position, RecordKind, Result, RuleError,
     SolveError,
@@ -42,9 +44,10 @@ pub use rules::{FieldRule, Limits, PairRules, Rulebook, TicketRule};
 /// nodes, supplies and arcs and solve it exactly (benchmarks compare it with other solvers).
 pub use solve::network;
 pub use solve::{
-    AssignOptions, Basis, BookSnapshot, DEFAULT_ARCS_PER_GROUP, Decision, Discrepancy, DryRun,
-    Policy, Rebalance, Router, RouterOptions, Skip, Skipped, Timings, Verification, assign,
-    assign_timed, assignment_network, balance_term, dry_run, rebalance, verify,
+    AssignOptions, Basis, BookSnapshot, Comparison, DEFAULT_ARCS_PER_GROUP, Decision, Discrepancy,
+    DryRun, EligibilityChange, Policy, Rebalance, Router, RouterOptions, Skip, Skipped, Timings,
+    Transition, Verification, assign, assign_timed, assignment_network, balance_term, compare,
+    dry_run, rebalance, verify,
 };
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketOutcome, TicketPlan, Tickets, Unroutable, route_tickets};

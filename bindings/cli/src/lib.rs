@@ -7,6 +7,7 @@
 
 mod assign;
 mod check;
+mod diff;
 mod explain;
 mod output;
 mod profile;
@@ -30,7 +31,7 @@ use clap::{Parser, Subcommand};
     about = "Decides who serves whom: `check` a rulebook, `profile` customers with it, `assign` \
              them to managers optimally, `rebalance` the book under a churn budget, `route` \
              leads one at a time, route service `tickets` to queues, `verify` a plan \
-             against its inputs, `explain` one customer's place in it."
+             against its inputs, `explain` one customer's place in it, `diff` two plans or rulebooks."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -51,6 +52,9 @@ enum Command {
     Route(route::Args),
     /// Route service tickets to queues with the rulebook's `route_ticket(t)`.
     Tickets(tickets::Args),
+    /// What changed between two plans, or between the plans of two rulebooks or policies on
+    /// one book: moves, loads, the objective, tier and segment transitions, eligibility.
+    Diff(diff::Args),
     /// Explain one customer's place in the plan: the fields the pair rules read, and every
     /// manager's verdict (the failing clause, or what moving the customer there would cost).
     Explain(explain::Args),
@@ -282,6 +286,7 @@ where
         Command::Tickets(args) => tickets::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Diff(args) => diff::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -1329,3 +1329,62 @@ fn explain_names_the_plans_choice_the_alternatives_and_the_failing_clauses() {
     let output = with_book("explain", &["--customer", "C-NOBODY"]);
     assert_fails(&output, 3, "unknown_customer");
 }
+
+#[test]
+fn diff_compares_plans_and_rulebooks() {
+    let dir = scratch("diff");
+    let plan = dir.join("plan.json");
+    assert!(assign_example(&plan, &[]).status.success());
+    let same = apportion(&[
+        "diff",
+        "--before",
+        plan.to_str().unwrap(),
+        "--after",
+        plan.to_str().unwrap(),
+    ]);
+    assert!(same.status.success(), "{}", text(&same.stderr));
+    assert!(
+        text(&same.stdout).contains("no change"),
+        "{}",
+        text(&same.stdout)
+    );
+    // A lower HNW threshold and a cheaper move, on the same book.
+    let rules = std::fs::read_to_string(root().join("examples/rules/bank.rhai")).unwrap();
+    let lower = dir.join("lower.rhai");
+    std::fs::write(
+        &lower,
+        rules.replacen("c.assets >= 1_000_000", "c.assets >= 500_000", 1),
+    )
+    .unwrap();
+    let moves = dir.join("moves.csv");
+    let output = with_book(
+        "diff",
+        &[
+            "--after-rules",
+            lower.to_str().unwrap(),
+            "--after-move-penalty",
+            "300",
+            "--out",
+            moves.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.contains("tiers: AFFLUENT -> HNW "), "{report}");
+    assert!(report.contains("eligibility changed for "), "{report}");
+    let moved: usize = report
+        .split("moves: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(moved > 0);
+    let written = std::fs::read_to_string(&moves).unwrap();
+    assert_eq!(
+        written.lines().count(),
+        moved + 1,
+        "a header and a row per move"
+    );
+    let output = apportion(&["diff", "--rules", "examples/rules/bank.rhai"]);
+    assert_fails(&output, 2, "usage");
+}

@@ -27,6 +27,7 @@ fn _apportion(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     module.add_class::<run::Rulebook>()?;
     module.add_function(wrap_pyfunction!(run::assign, module)?)?;
+    module.add_function(wrap_pyfunction!(run::compare, module)?)?;
     module.add_class::<router::Router>()?;
     module.add_class::<results::Objective>()?;
     module.add_class::<results::Stats>()?;

@@ -653,24 +653,63 @@ impl Plan {
         let explanation = py
             .detach(|| plan.explain(book, rulebook, customer))
             .map_err(crate::errors::to_py)?;
-        let text = serde_json::to_string(&explanation)
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-        py.import("json")?.call_method1("loads", (text,))
+        plain(py, &explanation)
     }
+
+    /// What changed from this plan to `other`: moves, flows between managers, loads and the
+    /// objective part by part.
+    ///
+    /// Parameters
+    /// ----------
+    /// other : Plan
+    ///     The second plan, of the same book.
+    ///
+    /// Returns
+    /// -------
+    /// dict
+    ///     ``moves`` (``customer``, ``before``, ``after``: managers or None), ``flows``
+    ///     (``from``, ``to``, ``customers``, most first), ``loads`` (``manager``, ``before``,
+    ///     ``after``, for those that changed), ``objective`` (``before``, ``after``,
+    ///     ``change``, each with its parts), ``only_before`` and ``only_after``.
+    ///
+    /// Raises
+    /// ------
+    /// ValueError
+    ///     A plan without its inputs: unpickled, or from a rebalance.
+    fn diff<'py>(&self, py: Python<'py>, other: &Bound<'py, Plan>) -> PyResult<Bound<'py, PyAny>> {
+        let (Some(mine), Some(theirs)) = (&self.explainer, &other.get().explainer) else {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "these plans cannot be compared: only plans apportion.assign or \
+                 apportion.compare made in this process keep what a diff reads",
+            ));
+        };
+        let written = |e: &Py<Explainer>| apportion::WrittenPlan::from(&e.get().plan);
+        plain(py, &apportion::diff(&written(mine), &written(theirs)))
+    }
+}
+
+/// `value` as plain Python values (dicts, lists, text and numbers), through JSON.
+pub(crate) fn plain<'py>(
+    py: Python<'py>,
+    value: &impl serde::Serialize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (text,))
 }
 
 /// What `Plan.explain` needs: the plan as the engine made it, its book and its rulebook.
 #[pyclass(frozen, module = "apportion")]
 pub(crate) struct Explainer {
     plan: apportion::Plan,
-    book: apportion::Book,
+    book: std::sync::Arc<apportion::Book>,
     rulebook: apportion::Rulebook,
 }
 
 impl Explainer {
     pub(crate) fn new(
         plan: apportion::Plan,
-        book: apportion::Book,
+        book: std::sync::Arc<apportion::Book>,
         rulebook: apportion::Rulebook,
     ) -> Explainer {
         Explainer {

@@ -317,9 +317,83 @@ pub(crate) fn assign<'py>(
     let ((plan, timings), book) = plan.map_err(errors::to_py)?;
     let parts = plan_parts(py, &plan, Some(&timings))?;
     // The plan keeps its inputs, to explain a customer's place in it.
-    let explainer = results::Explainer::new(plan, book, rulebook.clone());
+    let explainer = results::Explainer::new(plan, Arc::new(book), rulebook.clone());
     parts.set_item("explainer", explainer)?;
     Ok(parts)
+}
+
+/// The weights of one policy, as Python passes them: (move penalty, balance, unassigned).
+type Weights = (i64, i64, Option<i64>);
+
+/// Plans the book under two rulebooks or policies and compares them: the two plans' parts
+/// (each with what explains it) and the comparison's other parts as plain values.
+#[pyfunction]
+#[pyo3(signature = (customers, managers, rulebook, after_rulebook, as_of, types, before, after, threads))]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one argument per option, as Python passes them"
+)]
+pub(crate) fn compare<'py>(
+    py: Python<'py>,
+    customers: &Bound<'py, PyAny>,
+    managers: &Bound<'py, PyAny>,
+    rulebook: &Bound<'py, Rulebook>,
+    after_rulebook: &Bound<'py, Rulebook>,
+    as_of: &str,
+    types: Option<HashMap<String, String>>,
+    before: Weights,
+    after: Weights,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let as_of = parse_date(as_of)?;
+    let load_options = load_options(types)?;
+    let threads = check_threads(threads)?;
+    let customers = tables_in::read(customers, "customers")?;
+    let managers = tables_in::read(managers, "managers")?;
+    let side = |(move_penalty, balance, unassigned_penalty): Weights| AssignOptions {
+        policy: Policy {
+            move_penalty,
+            balance,
+            unassigned_penalty,
+        },
+        threads,
+        ..AssignOptions::new(as_of)
+    };
+    let (first, second) = (side(before), side(after));
+    let rules = (&rulebook.get().inner, &after_rulebook.get().inner);
+    let cancel = Cancel::new();
+    let compared = interruptible(py, &cancel, || {
+        let book = Book {
+            customers: load::customers_from_columns("customers", customers.columns, &load_options)?,
+            managers: load::managers_from_columns("managers", managers.columns, &load_options)?,
+        };
+        book.check_types(&load_options)?;
+        let comparison = apportion::compare(&book, (rules.0, &first), (rules.1, &second))?;
+        Ok::<_, apportion::Error>((comparison, book))
+    })?;
+    let (comparison, book) = compared.map_err(errors::to_py)?;
+    let book = Arc::new(book);
+    let result = PyDict::new(py);
+    let apportion::Comparison {
+        before,
+        after,
+        diff,
+        tiers,
+        segments,
+        eligibility,
+        ..
+    } = comparison;
+    for (name, plan, rulebook) in [("before", before, rules.0), ("after", after, rules.1)] {
+        let parts = plan_parts(py, &plan, None)?;
+        let explainer = results::Explainer::new(plan, Arc::clone(&book), rulebook.clone());
+        parts.set_item("explainer", explainer)?;
+        result.set_item(name, parts)?;
+    }
+    result.set_item("diff", results::plain(py, &diff)?)?;
+    result.set_item("tiers", results::plain(py, &tiers)?)?;
+    result.set_item("segments", results::plain(py, &segments)?)?;
+    result.set_item("eligibility", results::plain(py, &eligibility)?)?;
+    Ok(result)
 }
 
 /// Records from which freeing is worth a thread: dropping 100,000 customers (a `Vec` of

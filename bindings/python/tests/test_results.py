@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 
+import pyarrow as pa
 import pytest
 
 import apportion
@@ -116,3 +117,26 @@ def test_a_plan_explains_a_customer_as_the_command_line_does(rulebook, bank_arro
     # An unpickled plan has no inputs to explain with, and says so.
     with pytest.raises(ValueError, match="cannot explain"):
         pickle.loads(pickle.dumps(plan)).explain(customer)
+
+
+def test_compare_plans_two_rulebooks_and_the_diff_matches_the_command_line(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    lower = apportion.Rulebook(
+        rulebook.source.replace("c.assets >= 1_000_000", "c.assets >= 500_000", 1)
+    )
+    result = apportion.compare(customers, managers, rulebook, lower, as_of=AS_OF,
+                               after_move_penalty=300)
+    before, after = result["before"], result["after"]
+    assert isinstance(before, apportion.Plan) and isinstance(after.assignments, pa.Table)
+    assert result["diff"] == before.diff(after)
+    moves = result["diff"]["moves"]
+    assert moves and sum(f["customers"] for f in result["diff"]["flows"]) == len(moves)
+    change = result["diff"]["objective"]["change"]
+    assert change["total"] == after.objective.total - before.objective.total
+    promoted = [t for t in result["tiers"] if t["after"] == "HNW" and t["before"] != "HNW"]
+    assert promoted and result["eligibility"]
+    # Each plan explains a customer under its own rulebook.
+    customer = result["eligibility"][0]["customer"]
+    assert after.explain(customer)["customer"] == customer
+    # A plan against itself: no move.
+    assert before.diff(before)["moves"] == []

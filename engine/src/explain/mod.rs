@@ -22,7 +22,7 @@ use crate::plan::Plan;
 use crate::profile::ProfileOptions;
 use crate::provenance::Provenance;
 use crate::rules::Rulebook;
-use crate::solve::{Policy, SegmentOf, balance_cost};
+use crate::solve::{Policy, TextField, balance_cost};
 use probe::{Probe, clause_name, contributions};
 use source::{ClauseStep, EligibleParts, Part, ScoreParts};
 
@@ -182,7 +182,8 @@ impl Plan {
         let record = &one.records[0];
         let derived = rulebook.derive(&one, &ProfileOptions::new(as_of))?;
         let derived: Vec<Value> = derived.get(0).map(<[Value]>::to_vec).unwrap_or_default();
-        let segment = SegmentOf::new(rulebook, &customers.schema).get(record, Some(&derived));
+        let segment =
+            TextField::new(rulebook, &customers.schema, "segment").get(record, Some(&derived));
         let representative = Representative {
             customer: record,
             derived: &derived,

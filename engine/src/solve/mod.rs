@@ -3,6 +3,7 @@
 mod assembly;
 mod assign;
 mod build;
+mod compare;
 mod dry_run;
 pub mod network;
 mod objective;
@@ -16,10 +17,11 @@ mod verify;
 
 pub use assign::{AssignOptions, Timings, assign, assign_timed, assignment_network};
 pub use build::DEFAULT_ARCS_PER_GROUP;
+pub use compare::{Comparison, EligibilityChange, Transition, compare};
 pub use dry_run::{DryRun, dry_run};
 pub(crate) use objective::balance_cost;
 pub use objective::{Policy, balance_term};
-pub(crate) use prepare::SegmentOf;
+pub(crate) use prepare::TextField;
 pub use rebalance::{Rebalance, rebalance};
 pub use route::{Basis, BookSnapshot, Decision, Router, RouterOptions, Skip, Skipped};
 pub use verify::{Discrepancy, Verification, verify};

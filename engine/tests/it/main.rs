@@ -4,6 +4,7 @@
 mod assign;
 mod assign_properties;
 mod bad_inputs;
+mod diff;
 mod example_bank;
 mod explain;
 mod fuzz_replay;

@@ -18,7 +18,7 @@ from ._apportion import (
     SolveError,
 )
 from ._live import Rebalance, Router, rebalance
-from ._run import Rulebook, assign
+from ._run import Rulebook, assign, compare
 from ._results import Network, Objective, Plan, Profile, Stats, Timings
 from ._tickets import TicketPlan, route_tickets
 from ._types import ArrowStreamExportable, TableLike
@@ -48,6 +48,7 @@ __all__ = [
     "Timings",
     "__version__",
     "assign",
+    "compare",
     "rebalance",
     "route_tickets",
 ]

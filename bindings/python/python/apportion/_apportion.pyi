@@ -29,6 +29,7 @@ __all__ = [
     "_read_in_blocks",
     "_command",
     "assign",
+    "compare",
     "rebalance",
     "route_tickets",
 ]
@@ -245,6 +246,7 @@ class Plan(Generic[_TableT]):
     def __reduce__(self) -> tuple[type[Plan[_TableT]], tuple[Any, ...]]: ...
     def _repr_html_(self) -> str: ...
     def explain(self, customer: str) -> dict[str, Any]: ...
+    def diff(self, other: Plan[Any]) -> dict[str, Any]: ...
     @classmethod
     def __class_getitem__(cls, key: Any) -> Any: ...
 
@@ -278,6 +280,20 @@ def assign(
     threads: int | None,
     progress: Callable[[int, int], object] | None,
 ) -> _PlanParts: ...
+
+# "before" and "after": each a plan's parts; "diff", "tiers", "segments", "eligibility":
+# plain values.
+def compare(
+    customers: Any,
+    managers: Any,
+    rulebook: Rulebook,
+    after_rulebook: Rulebook,
+    as_of: str,
+    types: dict[str, str] | None,
+    before: tuple[int, int, int | None],
+    after: tuple[int, int, int | None],
+    threads: int | None,
+) -> dict[str, Any]: ...
 
 @final
 class Router:

@@ -334,3 +334,89 @@ def _plan(parts: dict[str, Any], flavour: str) -> Plan[Any]:
         timings=parts["timings"],
         explainer=parts.get("explainer"),
     )
+
+
+def compare(
+    customers: TableLike,
+    managers: TableLike,
+    rulebook: Rulebook,
+    after_rulebook: Rulebook | None = None,
+    *,
+    as_of: _dt.date | str | None = None,
+    types: dict[str, str] | None = None,
+    move_penalty: int = _apportion.DEFAULT_MOVE_PENALTY,
+    balance: int = _apportion.DEFAULT_BALANCE,
+    unassigned_penalty: int | None = None,
+    after_move_penalty: int | None = None,
+    after_balance: int | None = None,
+    after_unassigned_penalty: int | None = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Plans one book under two rulebooks or policies, and says what changed.
+
+    Parameters
+    ----------
+    customers, managers : TableLike
+        The book, as for :func:`assign`.
+    rulebook : Rulebook
+        The first rulebook.
+    after_rulebook : Rulebook, optional
+        The second rulebook; the first when not given (to compare policies).
+    as_of : date or str
+        The date the rules compare against; required.
+    types : dict of str to str, optional
+        Column types instead of inferred ones.
+    move_penalty, balance, unassigned_penalty : int
+        The first policy, as for :func:`assign`.
+    after_move_penalty, after_balance, after_unassigned_penalty : int, optional
+        The second policy; each weight not given is the first's.
+    threads : int, optional
+        Worker threads; the result never depends on it.
+
+    Returns
+    -------
+    dict
+        ``before`` and ``after``: the two plans (:class:`Plan`, each able to explain);
+        ``diff``: what :meth:`Plan.diff` gives from the first to the second; ``tiers`` and
+        ``segments``: customers by value before and after (``before``, ``after``,
+        ``customers``); ``eligibility``: customers whose eligible managers changed
+        (``customer``, ``gained``, ``lost``).
+
+    Raises
+    ------
+    InputError
+        Bad input, ``missing_as_of``, ``unknown_type_column``.
+    RuleError
+        A rule read an unknown field or failed.
+    SolveError
+        An invalid policy.
+
+    Examples
+    --------
+    >>> rules = Rulebook("fn eligible(c, m) { true }\\nfn affinity(c, m) { if m.id == \\"M-2\\" { 1 } else { 0 } }")
+    >>> book = [{"id": "C-1", "manager": "M-1"}], [{"id": "M-1", "capacity": 1}, {"id": "M-2", "capacity": 1}]
+    >>> result = compare(*book, rules, as_of="2026-06-30", after_move_penalty=0)
+    >>> result["diff"]["moves"]
+    [{'customer': 'C-1', 'before': 'M-1', 'after': 'M-2'}]
+    """
+    native = _apportion.compare(
+        customers,
+        managers,
+        rulebook,
+        after_rulebook if after_rulebook is not None else rulebook,
+        _as_of(as_of),
+        types,
+        (move_penalty, balance, unassigned_penalty),
+        (
+            after_move_penalty if after_move_penalty is not None else move_penalty,
+            after_balance if after_balance is not None else balance,
+            after_unassigned_penalty if after_unassigned_penalty is not None else unassigned_penalty,
+        ),
+        threads,
+    )
+    flavour = flavour_of(customers)
+    return {
+        **native,
+        "before": _plan(native["before"], flavour),
+        "after": _plan(native["after"], flavour),
+    }

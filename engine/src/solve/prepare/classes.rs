@@ -61,22 +61,22 @@ pub(crate) fn pair_classes(
     }
 }
 
-/// Where a customer's segment comes from: the derived field `segment`, else an input
-/// attribute `segment`; a customer without one has no segment.
-pub(crate) struct SegmentOf {
+/// Where a customer's value of a field read as text comes from (its segment, its tier): the
+/// derived field of that name, else the input attribute; a customer without one has none.
+pub(crate) struct TextField {
     field: Option<usize>,
     input: Option<usize>,
 }
 
-impl SegmentOf {
-    pub(crate) fn new(rulebook: &Rulebook, schema: &Schema) -> SegmentOf {
-        SegmentOf {
-            field: rulebook.fields().iter().position(|f| f.name == "segment"),
-            input: schema.position("segment"),
+impl TextField {
+    pub(crate) fn new(rulebook: &Rulebook, schema: &Schema, name: &str) -> TextField {
+        TextField {
+            field: rulebook.fields().iter().position(|f| f.name == name),
+            input: schema.position(name),
         }
     }
 
-    /// The segment of `customer` with its `derived` values, if profiled.
+    /// The field's value for `customer` with its `derived` values, if profiled.
     pub(crate) fn get(&self, customer: &Customer, derived: Option<&[Value]>) -> Option<Arc<str>> {
         let value = match (self.field, derived) {
             (Some(field), Some(values)) => values.get(field)?,

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(crate) use classes::SegmentOf;
+pub(crate) use classes::TextField;
 pub(crate) use groups::{Group, Groups};
 
 use super::assign::AssignOptions;
@@ -33,6 +33,8 @@ pub(crate) struct Prepared {
     pub(crate) groups: Groups,
     pub(crate) eligibility: pair::Verdicts,
     pub(crate) segments: Vec<Option<Arc<str>>>,
+    /// Each customer's tier, by row, for comparing rulebooks.
+    pub(crate) tiers: Vec<Option<Arc<str>>>,
     /// Per manager, what `affinity` adds for a customer it already serves beyond the class's
     /// row; empty when classes keep the current manager in their key (see `stay`).
     stay_bonus: Vec<i64>,
@@ -92,12 +94,13 @@ pub(crate) fn prepare(
         .enumerate()
         .map(|(j, m)| (&m.id, j as u32))
         .collect();
-    let segment_of = SegmentOf::new(rulebook, &book.customers.schema);
-    let segments: Vec<Option<Arc<str>>> = customers
-        .iter()
-        .zip(&derived)
-        .map(|(customer, derived)| segment_of.get(customer, *derived))
-        .collect();
+    let text_of = |name: &str| -> Vec<Option<Arc<str>>> {
+        let field = TextField::new(rulebook, &book.customers.schema, name);
+        (customers.iter().zip(&derived))
+            .map(|(customer, derived)| field.get(customer, *derived))
+            .collect()
+    };
+    let (segments, tiers) = (text_of("segment"), text_of("tier"));
 
     // Aggregation on, classes key integer fields the pair rules only compare with constants
     // by their regions; off, every value stands for itself.
@@ -203,6 +206,7 @@ pub(crate) fn prepare(
         groups,
         eligibility,
         segments,
+        tiers,
         stay_bonus,
     })
 }

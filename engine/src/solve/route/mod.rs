@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use serde::Serialize;
 
 use super::objective::Policy;
-use super::prepare::SegmentOf;
+use super::prepare::TextField;
 use crate::date::Date;
 use crate::error::{BookError, InputError, Location, RecordKind, Result, RuleError};
 use crate::eval::fields::{Evaluator, Worker};
@@ -205,7 +205,7 @@ pub struct Router {
     keys: KeyMaker,
     /// What the class keys abstract (see [`Regions`]), for the pair rules run on new classes.
     regions: Regions,
-    segment: SegmentOf,
+    segment: TextField,
     classes: RwLock<ClassTable>,
     /// Kept for classes met one at a time, rebuilt when a manager joins.
     pair: Mutex<Option<PairEvaluator>>,
@@ -255,7 +255,7 @@ impl Router {
                 &regions,
             ),
             regions,
-            segment: SegmentOf::new(rulebook, &book.customers.schema),
+            segment: TextField::new(rulebook, &book.customers.schema, "segment"),
             classes: RwLock::new(ClassTable::default()),
             pair: Mutex::new(None),
             state: Mutex::new(state),
