@@ -18,6 +18,7 @@ mod provenance;
 mod rules;
 mod solve;
 mod suggest;
+mod summary;
 mod threads;
 mod tickets;
 
@@ -49,6 +50,7 @@ pub use solve::{
     Transition, Verification, assign, assign_timed, assignment_network, balance_term, compare,
     dry_run, rebalance, verify,
 };
+pub use summary::{Fairness, ManagerSummary, PlanSummary, RegionSummary, UTILISATION_BINS};
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketOutcome, TicketPlan, Tickets, Unroutable, route_tickets};
 

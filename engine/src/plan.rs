@@ -85,7 +85,7 @@ pub struct Unassigned {
 }
 
 /// A manager's book under the plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManagerLoad {
     /// The manager.
     pub manager: ManagerId,
@@ -245,6 +245,8 @@ pub struct WrittenPlan {
     pub unassigned: Vec<WrittenUnassigned>,
     /// The objective, when the plan states it.
     pub objective: Option<Objective>,
+    /// Every manager's load with its shadow prices, when the plan states them.
+    pub loads: Option<Vec<ManagerLoad>>,
     /// Where the plan says it comes from, when it says.
     pub provenance: Option<Provenance>,
 }
@@ -275,6 +277,7 @@ impl From<&Plan> for WrittenPlan {
                 })
                 .collect(),
             objective: Some(plan.objective),
+            loads: Some(plan.loads.clone()),
             provenance: Some(plan.provenance.clone()),
         }
     }

@@ -13,6 +13,7 @@ mod output;
 mod profile;
 mod progress;
 mod rebalance;
+mod report;
 mod route;
 mod run_args;
 mod summary;
@@ -31,7 +32,8 @@ use clap::{Parser, Subcommand};
     about = "Decides who serves whom: `check` a rulebook, `profile` customers with it, `assign` \
              them to managers optimally, `rebalance` the book under a churn budget, `route` \
              leads one at a time, route service `tickets` to queues, `verify` a plan \
-             against its inputs, `explain` one customer's place in it, `diff` two plans or rulebooks."
+             against its inputs, `explain` one customer's place in it, `diff` two plans or rulebooks, \
+             `report` a plan as a web page."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -55,6 +57,9 @@ enum Command {
     /// What changed between two plans, or between the plans of two rulebooks or policies on
     /// one book: moves, loads, the objective, tier and segment transitions, eligibility.
     Diff(diff::Args),
+    /// Write a plan as a self-contained HTML page: loads, utilisation, balance per region,
+    /// moves, the unassigned, fairness and shadow prices.
+    Report(report::Args),
     /// Explain one customer's place in the plan: the fields the pair rules read, and every
     /// manager's verdict (the failing clause, or what moving the customer there would cost).
     Explain(explain::Args),
@@ -287,6 +292,7 @@ where
         Command::Verify(args) => verify::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(()) => 0,

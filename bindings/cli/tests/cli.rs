@@ -1388,3 +1388,83 @@ fn diff_compares_plans_and_rulebooks() {
     let output = apportion(&["diff", "--rules", "examples/rules/bank.rhai"]);
     assert_fails(&output, 2, "usage");
 }
+
+/// The values of attribute `name` in `html`, in order.
+fn attribute_values<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let marker = format!(" {name}=\"");
+    html.split(&marker)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect()
+}
+
+#[test]
+fn report_writes_a_page_whose_numbers_are_the_plans() {
+    let dir = scratch("report");
+    let plan = dir.join("plan.json");
+    assert!(assign_example(&plan, &[]).status.success());
+    let page = dir.join("report.html");
+    let output = apportion(&[
+        "report",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--managers",
+        "examples/data/managers.csv",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    for fetch in ["src=", "href=", "url(", "@import", "<script"] {
+        assert!(
+            !html.contains(fetch),
+            "nothing fetched, nothing run: {fetch}"
+        );
+    }
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let loads = document["loads"].as_array().unwrap();
+    let managers = attribute_values(&html, "data-manager");
+    let held = attribute_values(&html, "data-load");
+    let prices = attribute_values(&html, "data-shadow-price");
+    // Regions come first in the page, with their own data-load: the managers' are the last.
+    let held = &held[held.len() - loads.len()..];
+    for (i, load) in loads.iter().enumerate() {
+        assert_eq!(managers[i], load["manager"]);
+        assert_eq!(held[i], load["load"].to_string());
+        assert_eq!(prices[i], load["shadow_price"].to_string());
+    }
+    let stat = |name: &str| {
+        html.split(&format!("data-stat=\"{name}\">"))
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        stat("assigned"),
+        document["statistics"]["balance"]["assigned"].to_string()
+    );
+    assert_eq!(
+        stat("objective"),
+        document["objective"]["total"].to_string()
+    );
+    let binned: usize = attribute_values(&html, "data-count")
+        .iter()
+        .take(10)
+        .map(|n| n.parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(binned, loads.len());
+    // The page is refused where it would overwrite the plan.
+    let output = apportion(&[
+        "report",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--managers",
+        "examples/data/managers.csv",
+        "--out",
+        plan.to_str().unwrap(),
+    ]);
+    assert_fails(&output, 2, "output_is_input");
+}

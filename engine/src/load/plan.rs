@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::Format;
 use crate::error::{InputError, Location};
 use crate::model::{CustomerId, ManagerId};
-use crate::plan::{Assignment, Objective, WrittenPlan, WrittenUnassigned};
+use crate::plan::{Assignment, ManagerLoad, Objective, WrittenPlan, WrittenUnassigned};
 use crate::provenance::Provenance;
 
 /// One customer's row of a plan file. Columns a plan does not write are allowed and ignored
@@ -26,11 +26,12 @@ struct Row {
     unassigned_reason: Option<String>,
 }
 
-/// The parts of a JSON plan that verifying needs; its statistics and loads follow from them.
+/// The parts of a JSON plan that are read back; its statistics follow from them.
 #[derive(Deserialize)]
 struct Document {
     provenance: Option<Provenance>,
     objective: Option<Objective>,
+    loads: Option<Vec<ManagerLoad>>,
     assignments: Vec<Row>,
 }
 
@@ -60,6 +61,7 @@ pub fn parse_plan(bytes: &[u8], format: Format, source: &str) -> Result<WrittenP
         assignments: Vec::new(),
         unassigned: Vec::new(),
         objective: None,
+        loads: None,
         provenance: None,
     };
     match format {
@@ -67,6 +69,7 @@ pub fn parse_plan(bytes: &[u8], format: Format, source: &str) -> Result<WrittenP
             let document: Document =
                 serde_json::from_slice(bytes).map_err(|e| json_error(source, &e))?;
             plan.objective = document.objective;
+            plan.loads = document.loads;
             plan.provenance = document.provenance;
             for (index, row) in document.assignments.into_iter().enumerate() {
                 let at = Location::in_source(source).in_record(format!("#{index}"));
