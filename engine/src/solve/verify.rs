@@ -28,7 +28,7 @@ pub struct Discrepancy {
     /// `not_eligible`, `previous_manager_differs`, `moved_differs`, `affinity_differs`,
     /// `move_penalty_differs`, `reason_differs` (the rows); `over_capacity`,
     /// `over_segment_cap` (the loads); `objective_differs`; `not_optimal`,
-    /// `assignment_differs` (the inputs solved again).
+    /// `assignment_differs`, `load_differs` (the inputs solved again).
     pub code: &'static str,
     /// The customer or manager it is about, or the objective's part.
     pub record: Option<String>,
@@ -390,6 +390,21 @@ impl Found {
                 objective.total, optimum.objective.total
             );
             self.add("not_optimal", None, message);
+        }
+        // The loads a JSON plan states, shadow prices and all.
+        let stated = plan.loads.iter().flatten();
+        let known: HashMap<&ManagerId, &crate::plan::ManagerLoad> =
+            optimum.loads.iter().map(|l| (&l.manager, l)).collect();
+        for load in stated {
+            if known
+                .get(&load.manager)
+                .is_some_and(|optimal| *optimal != load)
+            {
+                let message = "the plan states a load, capacity, target, utilisation or shadow \
+                               price other than the inputs' optimum gives"
+                    .to_owned();
+                self.add("load_differs", Some(load.manager.as_str()), message);
+            }
         }
         // Every customer of the book, with the manager the optimum gives them, if any.
         let placed = optimum

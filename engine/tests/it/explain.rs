@@ -11,7 +11,7 @@ use apportion::{
 use proptest::prelude::*;
 
 use crate::assign_properties::instance;
-use crate::fuzz_replay::harness::UNASSIGNED;
+use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
 use crate::support::{date, example_bank};
 
 fn options() -> AssignOptions {
@@ -153,6 +153,31 @@ fn another_rulebook_or_an_unknown_customer_is_refused_with_its_code() {
     assert_eq!(error.code(), "plan_inputs_differ");
 }
 
+/// The optimum with each person pinned to each manager, by brute force: `[person][manager]`,
+/// `None` where no feasible plan has them there.
+fn pinned_optima(instance: &Instance) -> Vec<Vec<Option<i64>>> {
+    let (n, m) = (instance.people.len(), instance.staff.len());
+    let mut best = vec![vec![None::<i64>; m]; n];
+    let mut choice = vec![None; n];
+    for code in 0..(m + 1).pow(n as u32) {
+        let mut rest = code;
+        for slot in choice.iter_mut() {
+            *slot = (rest % (m + 1)).checked_sub(1);
+            rest /= m + 1;
+        }
+        let Some((objective, _)) = instance.objective(&choice) else {
+            continue;
+        };
+        for (p, chosen) in choice.iter().enumerate() {
+            if let Some(j) = *chosen {
+                let slot = &mut best[p][j];
+                *slot = Some(slot.map_or(objective, |b| b.min(objective)));
+            }
+        }
+    }
+    best
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -178,6 +203,7 @@ proptest! {
             let person: usize = a.customer.as_str()[2..].parse().unwrap();
             chosen[person] = plan.loads.iter().position(|l| l.manager == a.manager);
         }
+        let pinned = pinned_optima(&instance);
         for p in 0..instance.people.len() {
             let explanation = plan.explain(&book, &rules, &format!("C-{p}")).unwrap();
             for (j, option) in explanation.managers.iter().enumerate() {
@@ -204,6 +230,11 @@ proptest! {
                         let (total, _) = instance.objective(&alternative).expect("room there");
                         prop_assert_eq!(extra_cost.total, total - plan.objective.total);
                         prop_assert!(extra_cost.total >= 0);
+                        // Re-solving with the customer pinned there moves others too if that
+                        // pays: never dearer than moving the customer alone.
+                        let pinned = pinned[p][j].expect("the move alone is a plan");
+                        prop_assert!(pinned - plan.objective.total <= extra_cost.total);
+                        prop_assert!(pinned >= plan.objective.total);
                     }
                     other => prop_assert!(false, "unexpected {:?}", other),
                 }

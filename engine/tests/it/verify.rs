@@ -155,6 +155,15 @@ fn customers_left_out_repeated_or_unknown_and_full_managers_are_named() {
     }
     let verification = verify(&book, &rules, &options(), &written).unwrap();
     assert!(codes_for(&verification, full.manager.as_str()).contains(&"over_capacity"));
+
+    // A shadow price edited in the loads a JSON plan states.
+    let mut written = WrittenPlan::from(&plan);
+    let loads = written.loads.as_mut().unwrap();
+    loads[3].shadow_price += 1;
+    let edited = loads[3].manager.to_string();
+    let verification = verify(&book, &rules, &options(), &written).unwrap();
+    assert_eq!(codes(&verification), ["load_differs"]);
+    assert_eq!(codes_for(&verification, &edited), ["load_differs"]);
 }
 
 #[test]
