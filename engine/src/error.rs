@@ -665,7 +665,7 @@ pub enum BookError {
         what: String,
     },
     /// The rulebook or managers given are not those a plan was made from.
-    #[error("the {what} differ from those the plan was made from (its provenance's SHA-256)")]
+    #[error("the {what} differ from those the plan was made from (its provenance's digests)")]
     PlanInputsDiffer {
         /// `rulebook` or `managers`.
         what: String,

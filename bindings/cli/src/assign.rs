@@ -222,9 +222,9 @@ pub(crate) fn report(plan: &Plan) -> String {
     let p = &plan.provenance;
     let _ = writeln!(
         text,
-        "provenance: apportion {}, rulebook sha256 {}, customers sha256 {}, managers sha256 {}, \
+        "provenance: apportion {}, rulebook sha256 {}, customers blake3 {}, managers blake3 {}, \
          {} threads",
-        p.engine_version, p.rulebook_sha256, p.customers_sha256, p.managers_sha256, p.threads
+        p.engine_version, p.rulebook_sha256, p.customers_blake3, p.managers_blake3, p.threads
     );
     let mut ranked: Vec<_> = plan.loads.iter().filter(|l| l.capacity > 0).collect();
     ranked.sort_by(|a, b| {

@@ -1143,11 +1143,11 @@ fn a_plan_written_to_a_file_has_its_provenance_beside_it() {
     assert_eq!(provenance["as_of"], "2026-06-30");
     assert_eq!(provenance["policy"]["move_penalty"], 500);
     assert_eq!(provenance["threads"], 1);
-    let digest = provenance["customers_sha256"].as_str().unwrap().to_owned();
+    let digest = provenance["customers_blake3"].as_str().unwrap().to_owned();
     assert_eq!(digest.len(), 64);
     // The report names the digests too; another thread count, the same digests.
     let again = assign_example(&out, &["--threads", "2"]);
-    assert!(text(&again.stdout).contains(&format!("customers sha256 {digest}")));
+    assert!(text(&again.stdout).contains(&format!("customers blake3 {digest}")));
 }
 
 #[test]

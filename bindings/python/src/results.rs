@@ -306,8 +306,8 @@ fn basis_name(basis: Basis) -> &'static str {
 ///     M and λ of the objective (for a rebalance, the move penalty its search settled on).
 /// unassigned_penalty : int or None
 ///     U as given; ``None`` for the default, large enough to place everyone who fits.
-/// customers_sha256, managers_sha256 : str
-///     SHA-256 of the inputs as loaded (ids, managers, every value, the columns and their
+/// customers_blake3, managers_blake3 : str
+///     BLAKE3 of the inputs as loaded, in hex (ids, managers, every value, the columns and their
 ///     types): the same whatever the table's flavour, its batches or the threads.
 /// private_fields : list of str
 ///     Input fields no rule could read.
@@ -323,8 +323,8 @@ pub(crate) struct Provenance {
     move_penalty: i64,
     balance: i64,
     unassigned_penalty: Option<i64>,
-    customers_sha256: String,
-    managers_sha256: String,
+    customers_blake3: String,
+    managers_blake3: String,
     private_fields: Vec<String>,
     threads: usize,
 }
@@ -338,8 +338,8 @@ impl Provenance {
             move_penalty: p.policy.move_penalty,
             balance: p.policy.balance,
             unassigned_penalty: p.policy.unassigned_penalty,
-            customers_sha256: p.customers_sha256.clone(),
-            managers_sha256: p.managers_sha256.clone(),
+            customers_blake3: p.customers_blake3.clone(),
+            managers_blake3: p.managers_blake3.clone(),
             private_fields: p.private_fields.clone(),
             threads: p.threads,
         }
@@ -351,8 +351,8 @@ impl Provenance {
             (&self.engine_version, &self.rulebook_sha256, &self.as_of),
             (self.move_penalty, self.balance, self.unassigned_penalty),
             (
-                &self.customers_sha256,
-                &self.managers_sha256,
+                &self.customers_blake3,
+                &self.managers_blake3,
                 &self.private_fields,
             ),
         )
@@ -373,8 +373,8 @@ impl Provenance {
         move_penalty: i64,
         balance: i64,
         unassigned_penalty: Option<i64>,
-        customers_sha256: String,
-        managers_sha256: String,
+        customers_blake3: String,
+        managers_blake3: String,
         private_fields: Vec<String>,
         threads: usize,
     ) -> Provenance {
@@ -385,8 +385,8 @@ impl Provenance {
             move_penalty,
             balance,
             unassigned_penalty,
-            customers_sha256,
-            managers_sha256,
+            customers_blake3,
+            managers_blake3,
             private_fields,
             threads,
         }
@@ -436,8 +436,8 @@ impl Provenance {
                 p.move_penalty,
                 p.balance,
                 p.unassigned_penalty,
-                p.customers_sha256,
-                p.managers_sha256,
+                p.customers_blake3,
+                p.managers_blake3,
                 p.private_fields,
                 p.threads,
             ),

@@ -87,5 +87,5 @@ def test_a_plan_matches_the_command_lines(cli, tmp_path, rulebook, reader):
     assert {(a["customer"], a["manager"]) for a in as_rows(plan.assignments)} == expected
     # The same records, the same digests, whichever way they were read.
     assert document["objective"]["total"] == plan.objective.total
-    for digest in ("rulebook_sha256", "customers_sha256", "managers_sha256"):
+    for digest in ("rulebook_sha256", "customers_blake3", "managers_blake3"):
         assert document["provenance"][digest] == getattr(plan.provenance, digest), digest

@@ -85,7 +85,7 @@ def test_a_plan_says_where_it_comes_from_whatever_the_flavour(rulebook, bank_arr
     ]
     for other in others:
         assert other.provenance == provenance
-        assert other.provenance.customers_sha256 == provenance.customers_sha256
+        assert other.provenance.customers_blake3 == provenance.customers_blake3
     assert others[-1].provenance.threads == 2
     assert isinstance(others[0].assignments, pd.DataFrame)
 

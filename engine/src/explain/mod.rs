@@ -291,7 +291,7 @@ fn check_inputs(provenance: &Provenance, book: &Book, rulebook: &Rulebook) -> Re
     let actual = Provenance::of_rules_and_managers(book, rulebook);
     for (what, recorded, actual) in [
         ("rulebook", &provenance.rulebook_sha256, &actual.0),
-        ("managers", &provenance.managers_sha256, &actual.1),
+        ("managers", &provenance.managers_blake3, &actual.1),
     ] {
         if recorded != actual {
             return Err(BookError::PlanInputsDiffer {

@@ -15,7 +15,7 @@ use super::objective::{balance_term, unassigned_penalty};
 use super::prepare::{Prepared, prepare};
 use crate::error::Result;
 use crate::model::{Book, ManagerId};
-use crate::plan::{Objective, Plan, UnassignedReason, WrittenPlan};
+use crate::plan::{ManagerLoad, Objective, Plan, UnassignedReason, WrittenPlan};
 use crate::provenance::Provenance;
 use crate::rules::Rulebook;
 
@@ -113,14 +113,14 @@ impl Found {
             (
                 "customers_differ",
                 "customers",
-                &recorded.customers_sha256,
-                &actual.customers_sha256,
+                &recorded.customers_blake3,
+                &actual.customers_blake3,
             ),
             (
                 "managers_differ",
                 "managers",
-                &recorded.managers_sha256,
-                &actual.managers_sha256,
+                &recorded.managers_blake3,
+                &actual.managers_blake3,
             ),
         ];
         for (code, what, recorded, actual) in digests {
@@ -129,7 +129,7 @@ impl Found {
                     code,
                     None,
                     format!(
-                        "the plan was made from {what} of SHA-256 {recorded}; these are {actual}"
+                        "the plan was made from {what} of digest {recorded}; these are {actual}"
                     ),
                 );
             }
@@ -393,15 +393,17 @@ impl Found {
         }
         // The loads a JSON plan states, shadow prices and all.
         let stated = plan.loads.iter().flatten();
-        let known: HashMap<&ManagerId, &crate::plan::ManagerLoad> =
+        let known: HashMap<&ManagerId, &ManagerLoad> =
             optimum.loads.iter().map(|l| (&l.manager, l)).collect();
+        // Utilisation follows from load and capacity (and JSON need not give a float back to
+        // its last bit): the rest is compared exactly.
         for load in stated {
             if known
                 .get(&load.manager)
-                .is_some_and(|optimal| *optimal != load)
+                .is_some_and(|optimal| !same_load(optimal, load))
             {
-                let message = "the plan states a load, capacity, target, utilisation or shadow \
-                               price other than the inputs' optimum gives"
+                let message = "the plan states a load, capacity, target, load per segment or \
+                               shadow price other than the inputs' optimum gives"
                     .to_owned();
                 self.add("load_differs", Some(load.manager.as_str()), message);
             }
@@ -494,6 +496,13 @@ impl Found {
             }
         }
     }
+}
+
+/// Whether two loads agree in all but the utilisation, which follows from the rest.
+fn same_load(a: &ManagerLoad, b: &ManagerLoad) -> bool {
+    (a.load, a.capacity, a.target, a.shadow_price) == (b.load, b.capacity, b.target, b.shadow_price)
+        && a.segments == b.segments
+        && a.segment_shadow_prices == b.segment_shadow_prices
 }
 
 fn policy_text(policy: &super::Policy) -> String {

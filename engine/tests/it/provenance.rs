@@ -27,8 +27,8 @@ fn the_provenance_names_the_run_and_does_not_depend_on_threads() {
     assert_eq!(p1.engine_version, env!("CARGO_PKG_VERSION"));
     for digest in [
         &p1.rulebook_sha256,
-        &p1.customers_sha256,
-        &p1.managers_sha256,
+        &p1.customers_blake3,
+        &p1.managers_blake3,
     ] {
         assert_eq!(digest.len(), 64);
         assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -40,8 +40,8 @@ fn the_provenance_names_the_run_and_does_not_depend_on_threads() {
         rebalanced.move_penalty
     );
     assert_eq!(
-        rebalanced.plan.provenance.customers_sha256,
-        p1.customers_sha256
+        rebalanced.plan.provenance.customers_blake3,
+        p1.customers_blake3
     );
 }
 
@@ -53,13 +53,13 @@ fn one_character_of_the_rulebook_or_one_value_changes_its_digest() {
     let edited = Rulebook::compile(&format!("{} ", rules.source())).unwrap();
     let after = assign(&book, &edited, &options(2)).unwrap().provenance;
     assert_ne!(after.rulebook_sha256, base.rulebook_sha256);
-    assert_eq!(after.customers_sha256, base.customers_sha256);
+    assert_eq!(after.customers_blake3, base.customers_blake3);
     let mut changed = book.clone();
     let last = changed.customers.records.len() - 1;
     changed.customers.records[last].attributes[0] = apportion::Value::Null;
     let after = assign(&changed, &rules, &options(2)).unwrap().provenance;
-    assert_ne!(after.customers_sha256, base.customers_sha256);
-    assert_eq!(after.managers_sha256, base.managers_sha256);
+    assert_ne!(after.customers_blake3, base.customers_blake3);
+    assert_eq!(after.managers_blake3, base.managers_blake3);
 }
 
 #[test]
@@ -75,7 +75,7 @@ fn the_same_records_from_csv_or_json_have_the_same_digest() {
         assign(&book, &rules, &self::options(1))
             .unwrap()
             .provenance
-            .customers_sha256
+            .customers_blake3
     };
     let csv = load::parse_customers(
         b"id,manager,assets,opened\nC-1,M-1,10,2024-01-31\nC-2,,20,\n",

@@ -189,8 +189,8 @@ class Provenance:
     move_penalty: int
     balance: int
     unassigned_penalty: int | None
-    customers_sha256: str
-    managers_sha256: str
+    customers_blake3: str
+    managers_blake3: str
     private_fields: list[str]
     threads: int
     def __new__(
@@ -201,8 +201,8 @@ class Provenance:
         move_penalty: int,
         balance: int,
         unassigned_penalty: int | None,
-        customers_sha256: str,
-        managers_sha256: str,
+        customers_blake3: str,
+        managers_blake3: str,
         private_fields: list[str],
         threads: int,
     ) -> Provenance: ...
