@@ -6,12 +6,12 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use apportion::{AssignOptions, DryRun, Plan, Policy, assign_timed, dry_run};
+use apportion::{AssignOptions, DryRun, Plan, assign_timed, dry_run};
 use serde_json::Value as Json;
 
 use crate::output::{self, Format, Table};
 use crate::progress::Bar;
-use crate::run_args::{BookArgs, RunArgs};
+use crate::run_args::PlanArgs;
 use crate::{Failure, compile_rules};
 
 /// Managers listed as most and least loaded in the report.
@@ -21,12 +21,7 @@ const SHOWN: usize = 5;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
-    run: RunArgs,
-    #[command(flatten)]
-    book: BookArgs,
-    /// Cost of moving a customer away from a current manager who stays (M ≥ 0).
-    #[arg(long, default_value_t = Policy::default().move_penalty)]
-    move_penalty: i64,
+    inputs: PlanArgs,
     /// Run the rules and pair rules only and report what the solver would be given (pair
     /// classes, supply nodes, eligible pairs, who is decided before the solve); no plan
     #[arg(long, conflicts_with = "out")]
@@ -38,14 +33,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    let run = &args.run;
+    let run = &args.inputs.run;
     let as_of = run.as_of()?;
-    let format = run.format(Some(&args.book.managers))?;
+    let format = run.format(Some(&args.inputs.book.managers))?;
     let loads_format = loads_format(args)?;
-    let policy = args.book.policy(args.move_penalty)?;
+    let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
-    let book = args.book.load(run)?;
+    let book = args.inputs.book.load(run)?;
     let loaded = started.elapsed();
     let mut assign_options = AssignOptions {
         policy,
@@ -92,10 +87,10 @@ fn loads_format(args: &Args) -> Result<Option<Format>, Failure> {
     let Some(path) = &args.loads_out else {
         return Ok(None);
     };
-    let run = &args.run;
+    let run = &args.inputs.run;
     let mut inputs = vec![("--customers", run.customers.as_path())];
     inputs.push(("--rules", run.rules.as_path()));
-    inputs.push(("--managers", args.book.managers.as_path()));
+    inputs.push(("--managers", args.inputs.book.managers.as_path()));
     inputs.extend(run.out.as_deref().map(|out| ("--out", out)));
     output::check_not_an_input(path, &inputs)?;
     Format::choose(None, Some(path))

@@ -9,7 +9,7 @@ use apportion::{AssignOptions, Explanation, Term, Verdict, assign};
 
 use crate::output::{self, Format};
 use crate::progress::Bar;
-use crate::run_args::{BookArgs, RunArgs};
+use crate::run_args::PlanArgs;
 use crate::{Failure, compile_rules};
 
 /// Managers named per failing clause before the rest are counted.
@@ -22,26 +22,21 @@ pub(crate) struct Args {
     #[arg(long)]
     customer: String,
     #[command(flatten)]
-    run: RunArgs,
-    #[command(flatten)]
-    book: BookArgs,
-    /// Cost of moving a customer away from a current manager who stays (M ≥ 0).
-    #[arg(long, default_value_t = apportion::Policy::default().move_penalty)]
-    move_penalty: i64,
+    inputs: PlanArgs,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    let run = &args.run;
+    let run = &args.inputs.run;
     let as_of = run.as_of()?;
-    let format = run.format(Some(&args.book.managers))?;
+    let format = run.format(Some(&args.inputs.book.managers))?;
     if run.out.is_some() && format != Format::Json {
         return Err(Failure::usage(
             "an explanation is one document: write it to a .json file".to_owned(),
         ));
     }
-    let policy = args.book.policy(args.move_penalty)?;
+    let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
-    let book = args.book.load(run)?;
+    let book = args.inputs.book.load(run)?;
     let bar = Bar::customers(book.customers.records.len());
     let options = AssignOptions {
         policy,

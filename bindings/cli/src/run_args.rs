@@ -41,6 +41,26 @@ pub(crate) struct RunArgs {
     pub(crate) privacy: crate::Privacy,
 }
 
+/// The inputs and policy of one plan: what `assign` takes, and what `verify` and `explain`
+/// take to make the plan again.
+#[derive(clap::Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+    #[command(flatten)]
+    pub(crate) book: BookArgs,
+    /// Cost of moving a customer away from a current manager who stays (M ≥ 0).
+    #[arg(long, default_value_t = Policy::default().move_penalty)]
+    pub(crate) move_penalty: i64,
+}
+
+impl PlanArgs {
+    /// The policy of these weights, checked before anything is read.
+    pub(crate) fn policy(&self) -> Result<Policy, Failure> {
+        self.book.policy(self.move_penalty)
+    }
+}
+
 /// The managers and the weights shared by `assign` and `rebalance`.
 #[derive(clap::Args)]
 pub(crate) struct BookArgs {

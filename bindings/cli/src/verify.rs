@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 use crate::output::{self, Table};
 use crate::progress::Bar;
-use crate::run_args::{BookArgs, RunArgs};
+use crate::run_args::PlanArgs;
 use crate::{Failure, compile_rules};
 
 /// Differences listed in the report; every one is in `--out`.
@@ -24,25 +24,20 @@ pub(crate) struct Args {
     #[arg(long)]
     plan: PathBuf,
     #[command(flatten)]
-    run: RunArgs,
-    #[command(flatten)]
-    book: BookArgs,
-    /// The move penalty the plan was made with (M ≥ 0).
-    #[arg(long, default_value_t = apportion::Policy::default().move_penalty)]
-    move_penalty: i64,
+    inputs: PlanArgs,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    let run = &args.run;
+    let run = &args.inputs.run;
     let as_of = run.as_of()?;
     if let Some(out) = &run.out {
         output::check_not_an_input(out, &[("--plan", args.plan.as_path())])?;
     }
-    let format = run.format(Some(&args.book.managers))?;
-    let policy = args.book.policy(args.move_penalty)?;
+    let format = run.format(Some(&args.inputs.book.managers))?;
+    let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let plan = apportion::load::read_plan(&args.plan)?;
-    let book = args.book.load(run)?;
+    let book = args.inputs.book.load(run)?;
     let bar = Bar::customers(book.customers.records.len());
     let options = AssignOptions {
         policy,

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use apportion::load;
 use apportion::{
-    AssignOptions, Book, Customer, CustomerId, Decision, ManagerId, Policy, Schema, Value,
-    ValueType,
+    AssignOptions, Customer, CustomerId, Decision, ManagerId, Policy, Schema, Value, ValueType,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateAccess, PyDict, PyFloat, PyList, PyString};
@@ -55,11 +54,7 @@ impl Router {
         let (customer_columns, manager_columns) = (customers.columns, managers.columns);
         let rulebook = rulebook.get().inner();
         py.detach(|| {
-            let book = Book {
-                customers: load::customers_from_columns("customers", customer_columns, &options)?,
-                managers: load::managers_from_columns("managers", manager_columns, &options)?,
-            };
-            book.check_types(&options)?;
+            let book = tables_in::book_of(customer_columns, manager_columns, &options)?;
             let router_options = apportion::RouterOptions {
                 policy: Policy {
                     balance,
@@ -250,11 +245,7 @@ pub(crate) fn rebalance<'py>(
     };
     let result = py
         .detach(|| {
-            let book = Book {
-                customers: load::customers_from_columns("customers", customer_columns, &options)?,
-                managers: load::managers_from_columns("managers", manager_columns, &options)?,
-            };
-            book.check_types(&options)?;
+            let book = tables_in::book_of(customer_columns, manager_columns, &options)?;
             apportion::rebalance(&book, rulebook, &assign_options, max_moves)
         })
         .map_err(errors::to_py)?;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use apportion::load::{self, Column, LoadOptions};
 use apportion::{
-    AssignOptions, Book, Cancel, Date, InputError, OnRuleError, Policy, ProfileOptions, Progress,
-    Schema, ValueType,
+    AssignOptions, Cancel, Date, InputError, OnRuleError, Policy, ProfileOptions, Progress, Schema,
+    ValueType,
 };
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyTuple, PyType};
@@ -305,11 +305,7 @@ pub(crate) fn assign<'py>(
     };
     let rulebook = &rulebook.get().inner;
     let plan = interruptible(py, &cancel, || {
-        let book = Book {
-            customers: load::customers_from_columns("customers", customer_columns, &load_options)?,
-            managers: load::managers_from_columns("managers", manager_columns, &load_options)?,
-        };
-        book.check_types(&load_options)?;
+        let book = tables_in::book_of(customer_columns, manager_columns, &load_options)?;
         let plan = apportion::assign_timed(&book, rulebook, &options);
         Ok::<_, apportion::Error>((plan?, book))
     })?;
@@ -363,11 +359,7 @@ pub(crate) fn compare<'py>(
     let rules = (&rulebook.get().inner, &after_rulebook.get().inner);
     let cancel = Cancel::new();
     let compared = interruptible(py, &cancel, || {
-        let book = Book {
-            customers: load::customers_from_columns("customers", customers.columns, &load_options)?,
-            managers: load::managers_from_columns("managers", managers.columns, &load_options)?,
-        };
-        book.check_types(&load_options)?;
+        let book = tables_in::book_of(customers.columns, managers.columns, &load_options)?;
         let comparison = apportion::compare(&book, (rules.0, &first), (rules.1, &second))?;
         Ok::<_, apportion::Error>((comparison, book))
     })?;

@@ -34,6 +34,21 @@ pub(crate) struct Read {
     pub(crate) _arrow: Vec<RecordBatch>,
 }
 
+/// The book of customers' and managers' columns read from Python, typed by `options` (whose
+/// types must each name a column of one of them).
+pub(crate) fn book_of(
+    customers: Vec<Column>,
+    managers: Vec<Column>,
+    options: &apportion::load::LoadOptions,
+) -> apportion::Result<apportion::Book> {
+    let book = apportion::Book {
+        customers: apportion::load::customers_from_columns("customers", customers, options)?,
+        managers: apportion::load::managers_from_columns("managers", managers, options)?,
+    };
+    book.check_types(options)?;
+    Ok(book)
+}
+
 /// How many levels of nested types (structs, maps, lists, dictionaries) a column's type may
 /// have: room for [`MAX_NESTING`] mappings, a map being a list of structs of two levels.
 const MAX_TYPE_NESTING: usize = 2 * MAX_NESTING + 1;

@@ -38,7 +38,7 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
 
 /// Options for solving `instance`, with or without aggregation, on `threads` threads, with
 /// every manager arc held from the start (the default for so small a network).
-fn options(instance: &Instance, aggregate: bool, threads: usize) -> AssignOptions {
+pub(crate) fn options(instance: &Instance, aggregate: bool, threads: usize) -> AssignOptions {
     AssignOptions {
         policy: Policy {
             move_penalty: instance.move_penalty,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use apportion::{
     AssignOptions, Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers,
-    Plan, Policy, Rulebook, Schema, Value, ValueType, Verdict, WrittenPlan, assign, verify,
+    Plan, Rulebook, Schema, Value, ValueType, Verdict, WrittenPlan, assign, verify,
 };
 use proptest::prelude::*;
 
-use crate::assign_properties::instance;
-use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
+use crate::assign_properties::{self, instance};
+use crate::fuzz_replay::harness::Instance;
 use crate::support::{date, example_bank};
 
 fn options() -> AssignOptions {
@@ -188,15 +188,7 @@ proptest! {
     fn each_verdict_and_extra_cost_is_the_contracts(instance in instance()) {
         let rules = Rulebook::compile(instance.rules()).unwrap();
         let book = instance.book();
-        let options = AssignOptions {
-            policy: Policy {
-                move_penalty: instance.move_penalty,
-                balance: instance.balance,
-                unassigned_penalty: Some(UNASSIGNED),
-            },
-            threads: Some(1),
-            ..AssignOptions::new(date("2026-06-30"))
-        };
+        let options = assign_properties::options(&instance, true, 1);
         let plan = assign(&book, &rules, &options).unwrap();
         let mut chosen: Vec<Option<usize>> = vec![None; instance.people.len()];
         for a in &plan.assignments {

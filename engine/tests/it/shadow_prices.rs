@@ -2,12 +2,10 @@
 //! its segment caps) lowers the optimum by at most the price, and one place fewer raises it
 //! by at least the price, on small books solved again each way.
 
-use apportion::{AssignOptions, Book, Policy, Rulebook, assign};
+use apportion::{AssignOptions, Book, Rulebook, assign};
 use proptest::prelude::*;
 
-use crate::assign_properties::instance;
-use crate::fuzz_replay::harness::UNASSIGNED;
-use crate::support::date;
+use crate::assign_properties::{self, instance};
 
 /// The optimum of `book`.
 fn optimum(book: &Book, rules: &Rulebook, options: &AssignOptions) -> i64 {
@@ -27,15 +25,7 @@ proptest! {
         for manager in &mut book.managers.records {
             manager.target = Some(manager.target_load());
         }
-        let options = AssignOptions {
-            policy: Policy {
-                move_penalty: instance.move_penalty,
-                balance: instance.balance,
-                unassigned_penalty: Some(UNASSIGNED),
-            },
-            threads: Some(1),
-            ..AssignOptions::new(date("2026-06-30"))
-        };
+        let options = assign_properties::options(&instance, true, 1);
         let plan = assign(&book, &rules, &options).unwrap();
         let base = plan.objective.total;
         for (j, load) in plan.loads.iter().enumerate() {

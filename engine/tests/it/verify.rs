@@ -8,8 +8,7 @@ use apportion::{
 };
 use proptest::prelude::*;
 
-use crate::assign_properties::instance;
-use crate::fuzz_replay::harness::UNASSIGNED;
+use crate::assign_properties::{self, instance};
 use crate::support::{date, example_bank};
 
 fn options() -> AssignOptions {
@@ -215,15 +214,7 @@ proptest! {
         prop_assume!(!instance.people.is_empty());
         let rules = Rulebook::compile(instance.rules()).unwrap();
         let book = instance.book();
-        let options = AssignOptions {
-            policy: Policy {
-                move_penalty: instance.move_penalty,
-                balance: instance.balance,
-                unassigned_penalty: Some(UNASSIGNED),
-            },
-            threads: Some(1),
-            ..AssignOptions::new(date("2026-06-30"))
-        };
+        let options = assign_properties::options(&instance, true, 1);
         let plan = assign(&book, &rules, &options).unwrap();
         let verification = verify(&book, &rules, &options, &WrittenPlan::from(&plan)).unwrap();
         prop_assert!(verification.holds(), "{:?}", verification.discrepancies);
