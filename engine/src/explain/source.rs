@@ -414,6 +414,31 @@ mod tests {
         assert_eq!(steps, [Guard(0), When(1, vec![2, 3]), Last(vec![4])]);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Text in a rule's strings and comments (brackets, `&&`, quotes, `//`) never moves
+        /// where a clause is cut.
+        #[test]
+        fn strings_and_comments_do_not_move_the_cuts(text in "[ -~]{0,24}") {
+            let literal = format!("{text:?}");
+            let source = format!(
+                "fn eligible(c, m) {{\n  if c.a == {literal} {{ return false; }} // {}\n  \
+                 m.b != {literal} && c.d /* {} */ == m.e\n}}",
+                text.replace('\n', " "),
+                text.replace("*/", "*"),
+            );
+            // Only a rulebook rhai takes: `{:?}` may write escapes rhai does not know.
+            if let Ok(rulebook) = Rulebook::compile(&source) {
+                let eligible = clauses(&rulebook).unwrap();
+                let parts: Vec<&str> = eligible.parts.iter().map(|p| p.text.as_str()).collect();
+                let (guard, operand) = (format!("c.a == {literal}"), format!("m.b != {literal}"));
+                let last = format!("c.d /* {} */ == m.e", text.replace("*/", "*"));
+                proptest::prop_assert_eq!(parts, [guard.as_str(), operand.as_str(), last.as_str()]);
+            }
+        }
+    }
+
     #[test]
     fn a_rule_of_another_shape_has_no_steps() {
         let (parts, _) = cut("fn eligible(c, m) { c.region == m.region }").unwrap();
