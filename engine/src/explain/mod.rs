@@ -8,6 +8,7 @@
 //! staying: exact, and at least 0 because the plan is optimal (a re-solve with the customer
 //! pinned there may do better by moving others too; that is never more than this).
 
+mod cost;
 mod probe;
 mod source;
 
@@ -22,7 +23,8 @@ use crate::plan::Plan;
 use crate::profile::ProfileOptions;
 use crate::provenance::Provenance;
 use crate::rules::Rulebook;
-use crate::solve::{Policy, TextField, balance_cost};
+use crate::solve::TextField;
+use cost::Pricing;
 use probe::{Probe, clause_name, contributions};
 use source::{ClauseStep, EligibleParts, Part, ScoreParts};
 
@@ -163,36 +165,16 @@ impl Plan {
     pub fn explain(&self, book: &Book, rulebook: &Rulebook, customer: &str) -> Result<Explanation> {
         check_inputs(&self.provenance, book, rulebook)?;
         let as_of = self.provenance.as_of;
-        let policy = self.provenance.policy;
-        let customers = &book.customers;
-        let Some(row) = customers
-            .records
-            .iter()
-            .position(|c| c.id.as_str() == customer)
-        else {
-            return Err(BookError::UnknownCustomer {
-                customer: customer.to_owned(),
-            }
-            .into());
-        };
-        let one = Customers {
-            schema: customers.schema.clone(),
-            records: vec![customers.records[row].clone()],
-        };
-        let record = &one.records[0];
-        let derived = rulebook.derive(&one, &ProfileOptions::new(as_of))?;
-        let derived: Vec<Value> = derived.get(0).map(<[Value]>::to_vec).unwrap_or_default();
-        let segment =
-            TextField::new(rulebook, &customers.schema, "segment").get(record, Some(&derived));
-        let representative = Representative {
-            customer: record,
-            derived: &derived,
-        };
+        let subject = Subject::profiled(book, rulebook, customer, as_of)?;
+        let record = subject.record();
         let verdicts = pair::evaluate(
             rulebook,
-            &customers.schema,
+            &book.customers.schema,
             &book.managers,
-            &[representative],
+            &[Representative {
+                customer: record,
+                derived: &subject.derived,
+            }],
             (as_of, None),
             None,
         );
@@ -201,10 +183,15 @@ impl Plan {
             .map_err(|e| Error::from(e.clone()))?
             .into_owned();
 
-        let slots = Slots::for_customers(&customers.schema, rulebook);
+        // The rule's parts, compiled beside it, and the arguments they take.
+        let slots = Slots::for_customers(&book.customers.schema, rulebook);
         let mut probe = Probe::new(rulebook, &slots, &book.managers.schema, as_of);
-        let mut convert = Converter::default();
-        let record_arg = rhai::Dynamic::from(Record::of(record, &derived, &slots, &mut convert));
+        let record_arg = rhai::Dynamic::from(Record::of(
+            record,
+            &subject.derived,
+            &slots,
+            &mut Converter::default(),
+        ));
         let manager_args: Vec<rhai::Dynamic> = pair::manager_records(&book.managers, rulebook)
             .into_iter()
             .map(rhai::Dynamic::from)
@@ -212,36 +199,9 @@ impl Plan {
         let clauses = Clauses::compile(rulebook, &mut probe);
         let affinity_score = source::function(rulebook, crate::rules::AFFINITY, 2)
             .and_then(|f| source::score(rulebook, f))
-            .map(|score| (probe.add_score("apportion_explain_affinity", &score), score));
+            .map(|score| (probe.add_score(AFFINITY_PARTS, &score), score));
 
-        let placed = self
-            .assignments
-            .iter()
-            .find(|a| a.customer.as_str() == customer);
-        let left_out = self
-            .unassigned
-            .iter()
-            .find(|u| u.customer.as_str() == customer);
-        let at = placed.and_then(|a| {
-            let j = book
-                .managers
-                .records
-                .iter()
-                .position(|m| m.id == a.manager)?;
-            Some((j, a.affinity))
-        });
-        let current = record
-            .manager
-            .as_ref()
-            .and_then(|id| book.managers.records.iter().position(|m| m.id == *id));
-        let pricing = Pricing {
-            plan: self,
-            book,
-            policy: &policy,
-            at,
-            current,
-            segment: segment.as_deref(),
-        };
+        let pricing = Pricing::of(self, book, record, subject.segment.as_deref());
         let options = eligible_by_manager(book.managers.records.len(), &eligible)
             .into_iter()
             .enumerate()
@@ -252,19 +212,11 @@ impl Plan {
                         clause: clauses.as_ref().and_then(|c| c.failed(&mut probe, args)),
                     },
                     Some(affinity) => {
-                        let terms = affinity_score
-                            .as_ref()
-                            .map(|(compiled, score)| {
-                                score_terms(
-                                    &mut probe,
-                                    "apportion_explain_affinity",
-                                    (compiled, score),
-                                    args(),
-                                    Some(affinity),
-                                )
-                            })
-                            .unwrap_or_default();
-                        pricing.verdict(j, affinity, terms)
+                        let terms = affinity_score.as_ref().map(|(compiled, score)| {
+                            let parts = (compiled.as_slice(), score);
+                            score_terms(&mut probe, AFFINITY_PARTS, parts, args(), Some(affinity))
+                        });
+                        pricing.verdict(j, affinity, terms.unwrap_or_default())
                     }
                 };
                 ManagerOption {
@@ -275,13 +227,60 @@ impl Plan {
             .collect();
         Ok(Explanation {
             customer: record.id.clone(),
-            manager: placed.map(|a| a.manager.clone()),
+            manager: pricing.at.map(|(j, _)| book.managers.records[j].id.clone()),
             previous_manager: record.manager.clone(),
-            unassigned_reason: left_out.map(|u| u.reason.code().to_owned()),
-            segment: segment.map(|s| s.to_string()),
-            fields: fields(rulebook, &derived, &mut probe, &record_arg),
+            unassigned_reason: (self.unassigned.iter())
+                .find(|u| u.customer.as_str() == customer)
+                .map(|u| u.reason.code().to_owned()),
+            fields: fields(rulebook, &subject.derived, &mut probe, &record_arg),
+            segment: subject.segment.map(|s| s.to_string()),
             managers: options,
         })
+    }
+}
+
+/// The names `affinity`'s running score is compiled under, term by term.
+const AFFINITY_PARTS: &str = "apportion_explain_affinity";
+
+/// The customer explained: their record alone, its derived values and segment.
+struct Subject {
+    one: Customers,
+    derived: Vec<Value>,
+    segment: Option<std::sync::Arc<str>>,
+}
+
+impl Subject {
+    /// Finds `customer` in `book` and runs the rules for them alone.
+    fn profiled(
+        book: &Book,
+        rulebook: &Rulebook,
+        customer: &str,
+        as_of: crate::Date,
+    ) -> Result<Subject> {
+        let customers = &book.customers;
+        let Some(record) = customers.records.iter().find(|c| c.id.as_str() == customer) else {
+            return Err(BookError::UnknownCustomer {
+                customer: customer.to_owned(),
+            }
+            .into());
+        };
+        let one = Customers {
+            schema: customers.schema.clone(),
+            records: vec![record.clone()],
+        };
+        let derived = rulebook.derive(&one, &ProfileOptions::new(as_of))?;
+        let derived: Vec<Value> = derived.get(0).map(<[Value]>::to_vec).unwrap_or_default();
+        let segment =
+            TextField::new(rulebook, &customers.schema, "segment").get(record, Some(&derived));
+        Ok(Subject {
+            one,
+            derived,
+            segment,
+        })
+    }
+
+    fn record(&self) -> &crate::model::Customer {
+        &self.one.records[0]
     }
 }
 
@@ -463,80 +462,4 @@ fn fields(
             }
         })
         .collect()
-}
-
-/// What the plan's loads make of placing the customer at each eligible manager.
-struct Pricing<'a> {
-    plan: &'a Plan,
-    book: &'a Book,
-    policy: &'a Policy,
-    /// The manager the plan gives the customer (by index) with the pair's affinity, and the
-    /// one they had.
-    at: Option<(usize, i64)>,
-    current: Option<usize>,
-    segment: Option<&'a str>,
-}
-
-impl Pricing<'_> {
-    fn verdict(&self, j: usize, affinity: i64, terms: Vec<Term>) -> Verdict {
-        if self.at.is_some_and(|(a, _)| a == j) {
-            return Verdict::Assigned { affinity, terms };
-        }
-        let load = &self.plan.loads[j];
-        let manager = &self.book.managers.records[j];
-        if load.load >= load.capacity {
-            return Verdict::Full { affinity, terms };
-        }
-        if let Some(segment) = self.segment
-            && let Some(&cap) = manager.segment_caps.get(segment)
-            && load.segments.get(segment).copied().unwrap_or(0) >= cap
-        {
-            return Verdict::AtSegmentCap {
-                segment: segment.to_owned(),
-                affinity,
-                terms,
-            };
-        }
-        Verdict::Eligible {
-            affinity,
-            terms,
-            extra_cost: self.extra_cost(j, affinity),
-        }
-    }
-
-    /// The objective's change with the customer moved alone to manager `j` (with room).
-    fn extra_cost(&self, j: usize, affinity: i64) -> ExtraCost {
-        let move_to = |m: usize| match self.current {
-            Some(current) if current != m => self.policy.move_penalty,
-            _ => 0,
-        };
-        // The cost of manager `m`'s `k`-th customer in the balance term.
-        let step = |m: usize, k: u32| {
-            let target = i64::from(self.plan.loads[m].target.max(1));
-            balance_cost(self.policy.balance, i64::from(k), target).unwrap_or(i64::MAX)
-        };
-        let mut cost = ExtraCost {
-            affinity: -affinity,
-            moves: move_to(j),
-            balance: step(j, self.plan.loads[j].load + 1),
-            ..ExtraCost::default()
-        };
-        match self.at {
-            Some((a, placed_affinity)) => {
-                cost.affinity = cost.affinity.saturating_add(placed_affinity);
-                cost.moves = cost.moves.saturating_sub(move_to(a));
-                cost.balance = cost
-                    .balance
-                    .saturating_sub(step(a, self.plan.loads[a].load));
-            }
-            None => {
-                let left_out = self.plan.unassigned.len().max(1) as i64;
-                cost.unassigned = -(self.plan.objective.unassigned / left_out);
-            }
-        }
-        cost.total = [cost.affinity, cost.moves, cost.balance, cost.unassigned]
-            .into_iter()
-            .fold(0, i64::saturating_add);
-        cost
-    }
 }

@@ -1,0 +1,102 @@
+//! What the plan's loads make of each manager for the customer explained: the plan's choice,
+//! full, at a segment cap, or the objective's change if the customer alone moved there.
+
+use super::{ExtraCost, Term, Verdict};
+use crate::model::{Book, Customer, ManagerId};
+use crate::plan::Plan;
+use crate::solve::{Policy, balance_cost};
+
+/// What the plan's loads make of placing the customer at each eligible manager.
+pub(super) struct Pricing<'a> {
+    plan: &'a Plan,
+    book: &'a Book,
+    policy: Policy,
+    /// The manager the plan gives the customer (by index) with the pair's affinity, and the
+    /// one they had.
+    pub(super) at: Option<(usize, i64)>,
+    current: Option<usize>,
+    segment: Option<&'a str>,
+}
+
+impl<'a> Pricing<'a> {
+    /// What `plan` makes of `customer` (in `segment`): their manager in it and the one they had.
+    pub(super) fn of(
+        plan: &'a Plan,
+        book: &'a Book,
+        customer: &Customer,
+        segment: Option<&'a str>,
+    ) -> Pricing<'a> {
+        let index = |id: &ManagerId| book.managers.records.iter().position(|m| m.id == *id);
+        let placed = plan.assignments.iter().find(|a| a.customer == customer.id);
+        Pricing {
+            plan,
+            book,
+            policy: plan.provenance.policy,
+            at: placed.and_then(|a| Some((index(&a.manager)?, a.affinity))),
+            current: customer.manager.as_ref().and_then(index),
+            segment,
+        }
+    }
+
+    pub(super) fn verdict(&self, j: usize, affinity: i64, terms: Vec<Term>) -> Verdict {
+        if self.at.is_some_and(|(a, _)| a == j) {
+            return Verdict::Assigned { affinity, terms };
+        }
+        let load = &self.plan.loads[j];
+        let manager = &self.book.managers.records[j];
+        if load.load >= load.capacity {
+            return Verdict::Full { affinity, terms };
+        }
+        if let Some(segment) = self.segment
+            && let Some(&cap) = manager.segment_caps.get(segment)
+            && load.segments.get(segment).copied().unwrap_or(0) >= cap
+        {
+            return Verdict::AtSegmentCap {
+                segment: segment.to_owned(),
+                affinity,
+                terms,
+            };
+        }
+        Verdict::Eligible {
+            affinity,
+            terms,
+            extra_cost: self.extra_cost(j, affinity),
+        }
+    }
+
+    /// The objective's change with the customer moved alone to manager `j` (with room).
+    fn extra_cost(&self, j: usize, affinity: i64) -> ExtraCost {
+        let move_to = |m: usize| match self.current {
+            Some(current) if current != m => self.policy.move_penalty,
+            _ => 0,
+        };
+        // The cost of manager `m`'s `k`-th customer in the balance term.
+        let step = |m: usize, k: u32| {
+            let target = i64::from(self.plan.loads[m].target.max(1));
+            balance_cost(self.policy.balance, i64::from(k), target).unwrap_or(i64::MAX)
+        };
+        let mut cost = ExtraCost {
+            affinity: -affinity,
+            moves: move_to(j),
+            balance: step(j, self.plan.loads[j].load + 1),
+            ..ExtraCost::default()
+        };
+        match self.at {
+            Some((a, placed_affinity)) => {
+                cost.affinity = cost.affinity.saturating_add(placed_affinity);
+                cost.moves = cost.moves.saturating_sub(move_to(a));
+                cost.balance = cost
+                    .balance
+                    .saturating_sub(step(a, self.plan.loads[a].load));
+            }
+            None => {
+                let left_out = self.plan.unassigned.len().max(1) as i64;
+                cost.unassigned = -(self.plan.objective.unassigned / left_out);
+            }
+        }
+        cost.total = [cost.affinity, cost.moves, cost.balance, cost.unassigned]
+            .into_iter()
+            .fold(0, i64::saturating_add);
+        cost
+    }
+}
