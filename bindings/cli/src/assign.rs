@@ -314,14 +314,34 @@ pub(crate) fn emit_plan(plan: &Plan, format: Format, out: Option<&Path>) -> Resu
         output::emit(&rows, format, out)?;
         return output::emit_provenance(&plan.provenance, out);
     }
-    let document = serde_json::json!({
-        "provenance": plan.provenance,
-        "objective": plan.objective,
-        "statistics": { "balance": plan.stats, "network": plan.network },
-        "loads": plan.loads,
-        "assignments": output::objects(&rows),
-    });
+    let document = PlanDocument {
+        provenance: &plan.provenance,
+        objective: &plan.objective,
+        statistics: Statistics {
+            balance: &plan.stats,
+            network: &plan.network,
+        },
+        loads: &plan.loads,
+        assignments: output::Objects(&rows),
+    };
     output::emit_json(&document, out)
+}
+
+/// A JSON plan: one document, the rows last.
+#[derive(serde::Serialize)]
+struct PlanDocument<'a> {
+    provenance: &'a apportion::Provenance,
+    objective: &'a apportion::Objective,
+    statistics: Statistics<'a>,
+    loads: &'a [apportion::ManagerLoad],
+    assignments: output::Objects<'a>,
+}
+
+/// A plan's statistics: its balance and the network solved.
+#[derive(serde::Serialize)]
+struct Statistics<'a> {
+    balance: &'a apportion::BalanceStats,
+    network: &'a apportion::NetworkStats,
 }
 
 pub(crate) fn table(plan: &Plan) -> Table {

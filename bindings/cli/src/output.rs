@@ -3,12 +3,14 @@
 //! FIFO (`/dev/null`, `/dev/stdout`) is written in place as it goes. An output that is one of
 //! the inputs is refused before anything runs.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value as Json;
 
 use crate::Failure;
@@ -61,7 +63,7 @@ pub(crate) fn emit(table: &Table, format: Format, out: Option<&Path>) -> Result<
 }
 
 /// Writes one JSON document to `out`, or to standard output without one.
-pub(crate) fn emit_json(document: &Json, out: Option<&Path>) -> Result<(), Failure> {
+pub(crate) fn emit_json(document: &impl Serialize, out: Option<&Path>) -> Result<(), Failure> {
     let mut sink = Sink::open(out)?;
     sink.write_with(|writer| {
         serde_json::to_writer_pretty(&mut *writer, document)?;
@@ -70,9 +72,32 @@ pub(crate) fn emit_json(document: &Json, out: Option<&Path>) -> Result<(), Failu
     sink.finish()
 }
 
-/// The rows of `table` as JSON objects, column name to cell.
-pub(crate) fn objects(table: &Table) -> Vec<Json> {
-    table.rows.iter().map(|row| object(table, row)).collect()
+/// The rows of `table` as a JSON array of objects, column name to cell, serialised from the
+/// table as it is (a million rows are not copied into objects first).
+pub(crate) struct Objects<'a>(pub(crate) &'a Table);
+
+impl Serialize for Objects<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let table = self.0;
+        let mut rows = serializer.serialize_seq(Some(table.rows.len()))?;
+        for row in &table.rows {
+            rows.serialize_element(&RowObject(&table.columns, row))?;
+        }
+        rows.end()
+    }
+}
+
+/// One row as a JSON object, borrowed from its table.
+struct RowObject<'a>(&'a [String], &'a [Json]);
+
+impl Serialize for RowObject<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_map(Some(self.0.len()))?;
+        for (column, cell) in self.0.iter().zip(self.1) {
+            object.serialize_entry(column, cell)?;
+        }
+        object.end()
+    }
 }
 
 /// Writes a plan's provenance beside the plan written to `out` (`plan.csv` gets
@@ -361,18 +386,30 @@ pub(crate) fn write(table: &Table, format: Format, writer: &mut dyn Write) -> io
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(writer);
             csv.write_record(&table.columns)?;
+            // Text is written as it is; other cells through one reused buffer.
+            let mut scratch = String::new();
             for row in &table.rows {
-                csv.write_record(row.iter().map(cell))?;
+                for value in row {
+                    match value {
+                        Json::String(text) => csv.write_field(text)?,
+                        other => {
+                            scratch.clear();
+                            cell(other, &mut scratch);
+                            csv.write_field(&scratch)?;
+                        }
+                    }
+                }
+                csv.write_record(None::<&[u8]>)?;
             }
             csv.flush()
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *writer, &objects(table))?;
+            serde_json::to_writer_pretty(&mut *writer, &Objects(table))?;
             writer.write_all(b"\n")
         }
         Format::Jsonl => {
             for row in &table.rows {
-                serde_json::to_writer(&mut *writer, &object(table, row))?;
+                serde_json::to_writer(&mut *writer, &RowObject(&table.columns, row))?;
                 writer.write_all(b"\n")?;
             }
             Ok(())
@@ -380,23 +417,21 @@ pub(crate) fn write(table: &Table, format: Format, writer: &mut dyn Write) -> io
     }
 }
 
-/// A CSV cell: text as is, lists joined with `;`, null empty.
-fn cell(value: &Json) -> String {
+/// A CSV cell, into `out`: text as is, lists joined with `;`, null empty.
+fn cell(value: &Json, out: &mut String) {
     match value {
-        Json::Null => String::new(),
-        Json::String(text) => text.clone(),
-        Json::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
-        other => other.to_string(),
+        Json::Null => {}
+        Json::String(text) => out.push_str(text),
+        Json::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(';');
+                }
+                cell(item, out);
+            }
+        }
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
-}
-
-fn object(table: &Table, row: &[Json]) -> Json {
-    Json::Object(
-        table
-            .columns
-            .iter()
-            .cloned()
-            .zip(row.iter().cloned())
-            .collect(),
-    )
 }
