@@ -78,6 +78,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     );
     text.push_str(&report(&plan));
     output::report(&text, run.out.is_some())?;
+    crate::free_in_background((book, plan));
     Ok(())
 }
 
