@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use apportion::{AssignOptions, DryRun, Plan, assign_timed, dry_run};
+use apportion::{DryRun, Plan, assign_timed, dry_run};
 use serde_json::Value as Json;
 
 use crate::output::{self, Format, Table};
@@ -42,12 +42,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let book = args.inputs.book.load(run)?;
     let loaded = started.elapsed();
-    let mut assign_options = AssignOptions {
-        policy,
-        on_error: run.on_error(),
-        threads: run.threads,
-        ..AssignOptions::new(as_of)
-    };
+    let mut assign_options = args.inputs.options(as_of, policy, None);
     let bar = Bar::customers(book.customers.records.len());
     if args.dry_run {
         assign_options.progress = bar.callback("— pair rules…");

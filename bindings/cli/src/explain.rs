@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Instant;
 
-use apportion::{AssignOptions, Explanation, Term, Verdict, assign};
+use apportion::{Explanation, Term, Verdict, assign};
 
 use crate::output::{self, Format};
 use crate::progress::Bar;
@@ -38,13 +38,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let book = args.inputs.book.load(run)?;
     let bar = Bar::customers(book.customers.records.len());
-    let options = AssignOptions {
-        policy,
-        on_error: run.on_error(),
-        threads: run.threads,
-        progress: bar.callback("— the plan to explain…"),
-        ..AssignOptions::new(as_of)
-    };
+    let options = args
+        .inputs
+        .options(as_of, policy, bar.callback("— the plan to explain…"));
     let plan = assign(&book, &rules, &options);
     bar.finish();
     let plan = plan?;
@@ -52,9 +48,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let explanation = plan.explain(&book, &rules, &args.customer)?;
     let took = started.elapsed();
     if run.out.is_some() {
-        let document = serde_json::to_value(&explanation)
-            .map_err(|e| Failure::new("output_error", e.to_string()))?;
-        output::emit_json(&document, run.out.as_deref())?;
+        output::emit_json(&explanation, run.out.as_deref())?;
     }
     let mut text = report(&explanation);
     let _ = writeln!(text, "explained in {:.1} ms", took.as_secs_f64() * 1000.0);

@@ -59,6 +59,22 @@ impl PlanArgs {
     pub(crate) fn policy(&self) -> Result<Policy, Failure> {
         self.book.policy(self.move_penalty)
     }
+
+    /// The options of a plan under `policy` as of `as_of`, telling `progress` how it goes.
+    pub(crate) fn options(
+        &self,
+        as_of: Date,
+        policy: Policy,
+        progress: Option<apportion::Progress>,
+    ) -> apportion::AssignOptions {
+        apportion::AssignOptions {
+            policy,
+            on_error: self.run.on_error(),
+            threads: self.run.threads,
+            progress,
+            ..apportion::AssignOptions::new(as_of)
+        }
+    }
 }
 
 /// The managers and the weights shared by `assign` and `rebalance`.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use apportion::{AssignOptions, Verification, verify};
+use apportion::{Verification, verify};
 use serde_json::Value as Json;
 
 use crate::output::{self, Table};
@@ -39,13 +39,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let plan = apportion::load::read_plan(&args.plan)?;
     let book = args.inputs.book.load(run)?;
     let bar = Bar::customers(book.customers.records.len());
-    let options = AssignOptions {
-        policy,
-        on_error: run.on_error(),
-        threads: run.threads,
-        progress: bar.callback("— the rules again…"),
-        ..AssignOptions::new(as_of)
-    };
+    let options = args
+        .inputs
+        .options(as_of, policy, bar.callback("— the rules again…"));
     let result = verify(&book, &rules, &options, &plan);
     bar.finish();
     let verification = result?;
