@@ -18,8 +18,8 @@ pub struct PlanDiff {
     pub moves: Vec<Move>,
     /// The moves counted by (from, to), most customers first.
     pub flows: Vec<Flow>,
-    /// Every manager either plan places someone with, or that either plan lists in its loads,
-    /// whose load changed, by largest change first.
+    /// Every manager either plan places someone with whose load changed (counted from the
+    /// plans' rows), by largest change first.
     pub loads: Vec<LoadChange>,
     /// Both objectives and their change, when both plans state theirs.
     pub objective: Option<ObjectiveChange>,

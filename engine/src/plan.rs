@@ -202,34 +202,16 @@ impl BalanceStats {
             .filter(|l| l.capacity > 0)
             .map(|l| l.utilisation)
             .collect();
-        let n = utilisations.len() as f64;
-        let (min, max, std_dev) = if utilisations.is_empty() {
-            (0.0, 0.0, 0.0)
-        } else {
-            let mean = utilisations.iter().sum::<f64>() / n;
-            let variance = utilisations
-                .iter()
-                .map(|u| (u - mean) * (u - mean))
-                .sum::<f64>()
-                / n;
-            (
-                utilisations.iter().copied().fold(f64::INFINITY, f64::min),
-                utilisations
-                    .iter()
-                    .copied()
-                    .fold(f64::NEG_INFINITY, f64::max),
-                variance.sqrt(),
-            )
-        };
+        let spread = crate::summary::fairness(&utilisations);
         BalanceStats {
             assigned,
             unassigned,
             moved: paid_moves + rehomed,
             paid_moves,
             rehomed,
-            min_utilisation: min,
-            max_utilisation: max,
-            utilisation_std_dev: std_dev,
+            min_utilisation: spread.min,
+            max_utilisation: spread.max,
+            utilisation_std_dev: spread.std_dev,
         }
     }
 }

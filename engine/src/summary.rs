@@ -216,8 +216,9 @@ fn regions(rows: &[ManagerSummary]) -> Vec<RegionSummary> {
         .collect()
 }
 
-/// Spread, standard deviation and Gini coefficient of `utilisations`.
-fn fairness(utilisations: &[f64]) -> Fairness {
+/// Spread, standard deviation and Gini coefficient of `utilisations` (all 0 for none): what a
+/// plan's balance statistics report too.
+pub(crate) fn fairness(utilisations: &[f64]) -> Fairness {
     if utilisations.is_empty() {
         return Fairness::default();
     }

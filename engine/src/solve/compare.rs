@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::assign::{AssignOptions, solve_prepared};
-use super::prepare::{Prepared, prepare};
+use super::prepare::{Prepared, prepare_keeping};
 use crate::diff::{PlanDiff, diff};
 use crate::error::Result;
 use crate::model::{Book, CustomerId};
@@ -74,7 +74,10 @@ pub fn compare(
         );
         Ok(Comparison {
             diff,
-            tiers: transitions(&first.tiers, &second.tiers),
+            tiers: transitions(
+                first.tiers.as_deref().unwrap_or_default(),
+                second.tiers.as_deref().unwrap_or_default(),
+            ),
             segments: transitions(&first.segments, &second.segments),
             eligibility: eligibility_changes(book, &first, &second),
             before: first_plan,
@@ -85,7 +88,7 @@ pub fn compare(
 
 /// The optimal plan of `book` under `rulebook` and `options`, with what the rules decided.
 fn plan(book: &Book, (rulebook, options): (&Rulebook, &AssignOptions)) -> Result<(Prepared, Plan)> {
-    let prepared = prepare(book, rulebook, options)?;
+    let prepared = prepare_keeping(book, rulebook, options, true)?;
     let provenance = || Provenance::of(book, rulebook, options.policy, options.as_of);
     let plan = solve_prepared(book, &prepared, &options.policy, options, provenance)?;
     Ok((prepared, plan))

@@ -33,8 +33,9 @@ pub(crate) struct Prepared {
     pub(crate) groups: Groups,
     pub(crate) eligibility: pair::Verdicts,
     pub(crate) segments: Vec<Option<Arc<str>>>,
-    /// Each customer's tier, by row, for comparing rulebooks.
-    pub(crate) tiers: Vec<Option<Arc<str>>>,
+    /// Each customer's tier, by row, when asked for (comparing rulebooks needs them; an
+    /// assignment does not).
+    pub(crate) tiers: Option<Vec<Option<Arc<str>>>>,
     /// Per manager, what `affinity` adds for a customer it already serves beyond the class's
     /// row; empty when classes keep the current manager in their key (see `stay`).
     stay_bonus: Vec<i64>,
@@ -66,6 +67,16 @@ pub(crate) fn prepare(
     book: &Book,
     rulebook: &Rulebook,
     options: &AssignOptions,
+) -> Result<Prepared> {
+    prepare_keeping(book, rulebook, options, false)
+}
+
+/// [`prepare`], keeping each customer's tier too when `tiers` is set.
+pub(crate) fn prepare_keeping(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+    tiers: bool,
 ) -> Result<Prepared> {
     let customers = &book.customers.records;
     let managers = &book.managers.records;
@@ -100,7 +111,8 @@ pub(crate) fn prepare(
             .map(|(customer, derived)| field.get(customer, *derived))
             .collect()
     };
-    let (segments, tiers) = (text_of("segment"), text_of("tier"));
+    let segments = text_of("segment");
+    let tiers = tiers.then(|| text_of("tier"));
 
     // Aggregation on, classes key integer fields the pair rules only compare with constants
     // by their regions; off, every value stands for itself.
