@@ -93,6 +93,10 @@ pub struct Instance {
     pub balance: i64,
     /// Whether the rules are [`PAIR_RULES_WITH_STAY_BONUS`] rather than [`PAIR_RULES`].
     pub stay_bonus: bool,
+    /// Groups of managers: (parent, an earlier group; capacity; target).
+    pub groups: Vec<(Option<usize>, Option<u32>, Option<u32>)>,
+    /// Each manager's group, if any (only read when there are groups).
+    pub member_of: Vec<Option<usize>>,
 }
 
 impl Instance {
@@ -128,6 +132,8 @@ impl Instance {
             move_penalty,
             balance,
             stay_bonus: false,
+            groups: Vec::new(),
+            member_of: Vec::new(),
         })
     }
 
@@ -136,6 +142,22 @@ impl Instance {
         (1..=self.staff.len())
             .contains(&current)
             .then(|| current - 1)
+    }
+
+    /// The groups manager `j`'s customers count towards: its own, its parent, and so on.
+    pub fn chain(&self, j: usize) -> Vec<usize> {
+        let mut chain = Vec::new();
+        let mut at = self
+            .member_of
+            .get(j)
+            .copied()
+            .flatten()
+            .filter(|_| !self.groups.is_empty());
+        while let Some(g) = at {
+            chain.push(g);
+            at = self.groups[g].0;
+        }
+        chain
     }
 
     pub fn eligible(&self, person: usize, j: usize) -> bool {
@@ -195,8 +217,20 @@ impl Instance {
                 attributes: vec![Value::Int(BITS[j])],
             })
             .collect();
-        Book {
-            customers: Customers {
+        let mut manager_fields = vec![field("bit", ValueType::Int)];
+        let mut managers: Vec<Manager> = managers;
+        if !self.groups.is_empty() {
+            manager_fields.push(field("group", ValueType::Str));
+            for (j, manager) in managers.iter_mut().enumerate() {
+                let group = self.member_of.get(j).copied().flatten();
+                manager.attributes.push(match group {
+                    Some(g) => Value::Str(Arc::from(format!("G-{g}").as_str())),
+                    None => Value::Null,
+                });
+            }
+        }
+        let book = Book::new(
+            Customers {
                 schema: Schema::new(vec![
                     field("mask", ValueType::Int),
                     field("taste", ValueType::Int),
@@ -205,11 +239,24 @@ impl Instance {
                 .expect("distinct names"),
                 records: customers,
             },
-            managers: Managers {
-                schema: Schema::new(vec![field("bit", ValueType::Int)]).expect("one name"),
+            Managers {
+                schema: Schema::new(manager_fields).expect("distinct names"),
                 records: managers,
             },
-        }
+        );
+        let groups = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, &(parent, capacity, target))| apportion::ManagerGroup {
+                id: format!("G-{g}").as_str().into(),
+                parent: parent.map(|p| format!("G-{p}").as_str().into()),
+                capacity,
+                target,
+            })
+            .collect();
+        book.with_groups(groups, "groups")
+            .expect("the groups are a forest")
     }
 
     /// The contract's objective for a choice per person, and how many it places, if feasible.
@@ -236,14 +283,27 @@ impl Instance {
             }
             total -= self.affinity(person, j);
         }
+        let term = |load: u32, target: u32| {
+            let target = i64::from(target.max(1));
+            (1..=i64::from(load))
+                .map(|k| self.balance * ((1000 * k + target - 1) / target))
+                .sum::<i64>()
+        };
+        let mut group_loads = vec![0u32; self.groups.len()];
         for (j, &(capacity, cap_a)) in self.staff.iter().enumerate() {
             if loads[j] > capacity || cap_a.is_some_and(|c| a_loads[j] > c) {
                 return None;
             }
-            let target = i64::from(capacity.max(1));
-            total += (1..=i64::from(loads[j]))
-                .map(|k| self.balance * ((1000 * k + target - 1) / target))
-                .sum::<i64>();
+            total += term(loads[j], capacity);
+            for g in self.chain(j) {
+                group_loads[g] += loads[j];
+            }
+        }
+        for (&(_, capacity, target), &load) in self.groups.iter().zip(&group_loads) {
+            if capacity.is_some_and(|c| load > c) {
+                return None;
+            }
+            total += target.or(capacity).map_or(0, |t| term(load, t));
         }
         Some((total, placed))
     }
@@ -400,16 +460,16 @@ fn route_session(data: &[u8]) -> Vec<Outcome> {
         };
         staff.push(manager(j, [a, b, c]));
     }
-    let book = Book {
-        customers: Customers {
+    let book = Book::new(
+        Customers {
             schema: customer_schema,
             records: Vec::new(),
         },
-        managers: Managers {
+        Managers {
             schema: manager_schema,
             records: staff.clone(),
         },
-    };
+    );
     static RULES: OnceLock<Rulebook> = OnceLock::new();
     let rules =
         RULES.get_or_init(|| Rulebook::compile(ROUTE_RULES).expect("the routing rules compile"));

@@ -122,6 +122,8 @@ pub enum RecordKind {
     Queue,
     /// A service ticket.
     Ticket,
+    /// A group of managers.
+    Group,
 }
 
 impl fmt::Display for RecordKind {
@@ -131,6 +133,7 @@ impl fmt::Display for RecordKind {
             RecordKind::Manager => "manager",
             RecordKind::Queue => "queue",
             RecordKind::Ticket => "ticket",
+            RecordKind::Group => "group",
         })
     }
 }
@@ -264,6 +267,55 @@ pub enum InputError {
         /// The column nearest to it, when it looks like a typo of one.
         suggestion: Option<String>,
     },
+    /// A manager's `group`, or a group's `parent`, names no group.
+    #[error("unknown group `{group}` at {at}{}", DidYouMean(suggestion))]
+    UnknownGroup {
+        /// The group named.
+        group: String,
+        /// The group nearest to it, when it looks like a typo of one.
+        suggestion: Option<String>,
+        /// Where it is named (boxed, so that every error stays small).
+        at: Box<Location>,
+    },
+    /// Groups whose parents lead back to themselves.
+    #[error("groups nest in a cycle at {at}: a group cannot be within itself")]
+    GroupCycle {
+        /// A group on the cycle.
+        at: Location,
+    },
+    /// Groups nested deeper than a run takes.
+    #[error("groups nest more than {limit} deep at {at}")]
+    GroupsTooDeep {
+        /// The deepest group.
+        at: Location,
+        /// The deepest nesting taken.
+        limit: usize,
+    },
+    /// A groups input has a column that is not one of theirs.
+    #[error(
+        "column `{column}` in `{source_name}` is not a group's: use id, parent, capacity and target{}",
+        DidYouMean(suggestion)
+    )]
+    UnknownGroupColumn {
+        /// The input.
+        source_name: String,
+        /// The column.
+        column: String,
+        /// The column nearest to it, when it looks like a typo of one.
+        suggestion: Option<String>,
+    },
+    /// Per-group segment caps or minimums, which a run cannot yet honour exactly: a group's
+    /// segment total crosses its managers' own capacities, so the problem is no longer a
+    /// min-cost flow.
+    #[error(
+        "column `{column}` in `{source_name}`: caps and minimums per group and segment are not supported yet (they cannot be solved exactly together with the managers' capacities)"
+    )]
+    UnsupportedGroupColumn {
+        /// The input.
+        source_name: String,
+        /// The column.
+        column: String,
+    },
     /// A type override names an unknown type.
     #[error(
         "unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date"
@@ -321,6 +373,15 @@ impl InputError {
                 kind: RecordKind::Ticket,
                 ..
             } => "duplicate_ticket_id",
+            InputError::DuplicateId {
+                kind: RecordKind::Group,
+                ..
+            } => "duplicate_group_id",
+            InputError::UnknownGroup { .. } => "unknown_group",
+            InputError::GroupCycle { .. } => "group_cycle",
+            InputError::GroupsTooDeep { .. } => "groups_too_deep",
+            InputError::UnknownGroupColumn { .. } => "unknown_column",
+            InputError::UnsupportedGroupColumn { .. } => "unsupported_column",
             InputError::InvalidValue { .. } | InputError::NestedTooDeep { .. } => "invalid_value",
             InputError::NonFinite { .. } => "non_finite_number",
             InputError::InvalidCapacity { .. } => "invalid_capacity",

@@ -12,6 +12,7 @@ mod eval;
 mod explain;
 pub mod load;
 mod model;
+mod org;
 mod plan;
 mod profile;
 mod provenance;
@@ -34,6 +35,7 @@ pub use model::{
     Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Orphan, Schema,
     Value, ValueType,
 };
+pub use org::{GroupId, MAX_GROUP_DEPTH, ManagerGroup, Organisation};
 pub use plan::{
     Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
     UnassignedReason, WrittenPlan, WrittenUnassigned,

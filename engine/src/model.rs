@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
 use crate::error::InputError;
+use crate::org::Organisation;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -275,9 +276,31 @@ pub struct Book {
     pub customers: Customers,
     /// The managers.
     pub managers: Managers,
+    /// The groups the managers belong to; empty for none.
+    pub organisation: Organisation,
 }
 
 impl Book {
+    /// The book of these customers and managers, with no groups.
+    pub fn new(customers: Customers, managers: Managers) -> Book {
+        Book {
+            customers,
+            managers,
+            organisation: Organisation::default(),
+        }
+    }
+
+    /// This book with its managers in `groups` (see [`Organisation::new`]); `source` is what
+    /// errors call the groups' input.
+    pub fn with_groups(
+        mut self,
+        groups: Vec<crate::org::ManagerGroup>,
+        source: &str,
+    ) -> Result<Book, InputError> {
+        self.organisation = Organisation::new(groups, &self.managers, source)?;
+        Ok(self)
+    }
+
     /// Fails on a type in `options` given for a column neither table has (see
     /// [`LoadOptions::check_types`](crate::load::LoadOptions::check_types)).
     pub fn check_types(&self, options: &crate::load::LoadOptions) -> Result<(), InputError> {

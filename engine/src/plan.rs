@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RuleError;
 use crate::model::{CustomerId, ManagerId, Orphan};
+use crate::org::GroupId;
 use crate::provenance::Provenance;
 
 /// One customer placed with a manager.
@@ -39,6 +40,9 @@ pub enum UnassignedReason {
         managers: Vec<ManagerId>,
         /// Eligible managers at their cap for the customer's segment, with the segment.
         segments: Vec<(ManagerId, String)>,
+        /// Groups at capacity that eligible managers with room are in.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        groups: Vec<GroupId>,
     },
     /// There was room for the customer, directly or through a chain of moves, but using it
     /// would cost more than the unassigned penalty: a smaller penalty than the default, or a

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::date::Date;
 use crate::model::{Book, Customer, Manager, Schema, Value, ValueType};
+use crate::org::Organisation;
 use crate::rules::Rulebook;
 use crate::solve::Policy;
 
@@ -37,6 +38,10 @@ pub struct Provenance {
     pub customers_blake3: String,
     /// BLAKE3 of the managers as loaded (schema, ids, capacities, targets, caps, values).
     pub managers_blake3: String,
+    /// BLAKE3 of the groups of managers (ids, parents, capacities, targets), when the book
+    /// has any; plans of books without groups do not have the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_blake3: Option<String>,
     /// Input fields no rule could read.
     pub private_fields: Vec<String>,
     /// Worker threads the run used. How the plan was made, not what it is: two plans that
@@ -54,6 +59,7 @@ impl PartialEq for Provenance {
             policy,
             customers_blake3,
             managers_blake3,
+            groups_blake3,
             private_fields,
             threads: _,
         } = self;
@@ -64,6 +70,7 @@ impl PartialEq for Provenance {
             policy,
             customers_blake3,
             managers_blake3,
+            groups_blake3,
             private_fields,
         ) == (
             &other.engine_version,
@@ -72,6 +79,7 @@ impl PartialEq for Provenance {
             &other.policy,
             &other.customers_blake3,
             &other.managers_blake3,
+            &other.groups_blake3,
             &other.private_fields,
         )
     }
@@ -103,6 +111,7 @@ impl Provenance {
             policy,
             customers_blake3: customers,
             managers_blake3: managers,
+            groups_blake3: groups_digest(&book.organisation),
             private_fields: rulebook.private_fields().map(str::to_owned).collect(),
             threads: rayon::current_num_threads(),
         }
@@ -117,6 +126,28 @@ impl Provenance {
         let managers = records_digest(&book.managers.schema, &book.managers.records, manager_bytes);
         (rules, managers)
     }
+}
+
+/// The digest of a book's groups of managers, `None` when it has none.
+pub(crate) fn groups_digest(organisation: &Organisation) -> Option<String> {
+    if organisation.is_empty() {
+        return None;
+    }
+    let mut bytes = b"apportion groups v1\0".to_vec();
+    for group in organisation.groups() {
+        text(group.id.as_str(), &mut bytes);
+        optional_text(group.parent.as_ref().map(|p| p.as_str()), &mut bytes);
+        for number in [group.capacity, group.target] {
+            match number {
+                Some(n) => {
+                    bytes.push(1);
+                    bytes.extend_from_slice(&n.to_le_bytes());
+                }
+                None => bytes.push(0),
+            }
+        }
+    }
+    Some(hex(blake3::hash(&bytes).as_bytes()))
 }
 
 /// The digest of records of `schema`: each fixed chunk of records hashed on its own, then the

@@ -156,8 +156,8 @@ fn evening_book(morning: &Book, leads: &Customers, router: &Router, left: &Manag
         manager: now.get(&customer.id).cloned(),
         ..customer.clone()
     };
-    Book {
-        customers: Customers {
+    Book::new(
+        Customers {
             schema: morning.customers.schema.clone(),
             records: morning
                 .customers
@@ -167,7 +167,7 @@ fn evening_book(morning: &Book, leads: &Customers, router: &Router, left: &Manag
                 .map(with_manager)
                 .collect(),
         },
-        managers: Managers {
+        Managers {
             schema: morning.managers.schema.clone(),
             records: morning
                 .managers
@@ -177,5 +177,5 @@ fn evening_book(morning: &Book, leads: &Customers, router: &Router, left: &Manag
                 .cloned()
                 .collect(),
         },
-    }
+    )
 }

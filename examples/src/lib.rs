@@ -247,10 +247,10 @@ pub fn book_from_csv(
     managers: &[u8],
 ) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
     let options = LoadOptions::default();
-    Ok(Book {
-        customers: load::parse_customers(customers, Format::Csv, "customers", &options)?,
-        managers: load::parse_managers(managers, Format::Csv, "managers", &options)?,
-    })
+    Ok(Book::new(
+        load::parse_customers(customers, Format::Csv, "customers", &options)?,
+        load::parse_managers(managers, Format::Csv, "managers", &options)?,
+    ))
 }
 
 /// Writes the managers as CSV (header first) to `writer`.

@@ -192,12 +192,14 @@ pub fn split(book: &Book, chosen: impl Fn(usize) -> bool) -> (Book, Book) {
             kept.push(customer.clone());
         }
     }
-    let part = |records| Book {
-        customers: Customers {
-            schema: book.customers.schema.clone(),
-            records,
-        },
-        managers: book.managers.clone(),
+    let part = |records| {
+        Book::new(
+            Customers {
+                schema: book.customers.schema.clone(),
+                records,
+            },
+            book.managers.clone(),
+        )
     };
     (part(kept), part(taken))
 }

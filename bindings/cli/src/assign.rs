@@ -35,7 +35,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.inputs.run;
     let as_of = run.as_of()?;
-    let format = run.format(Some(&args.inputs.book.managers))?;
+    let format = run.format(&args.inputs.book.inputs())?;
     let loads_format = loads_format(args)?;
     let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;

@@ -32,6 +32,9 @@ pub(crate) struct Args {
     /// Managers, with --customers.
     #[arg(long)]
     managers: Option<PathBuf>,
+    /// Groups of managers, with --customers (as `assign` takes them).
+    #[arg(long)]
+    groups: Option<PathBuf>,
     /// The (first) rulebook, with --customers.
     #[arg(long)]
     rules: Option<PathBuf>,
@@ -80,6 +83,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 ("--after", &args.after),
                 ("--customers", &args.customers),
                 ("--managers", &args.managers),
+                ("--groups", &args.groups),
                 ("--rules", &args.rules),
                 ("--after-rules", &args.after_rules),
             ]
@@ -151,6 +155,7 @@ fn compare_book(args: &Args) -> Result<Comparison, Failure> {
         ..LoadOptions::default()
     };
     let book = apportion::Book::read(customers, managers, &options)?;
+    let book = crate::run_args::in_groups(book, args.groups.as_deref(), &options)?;
     let side = |policy| AssignOptions {
         policy,
         threads: args.threads,

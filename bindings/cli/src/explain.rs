@@ -28,7 +28,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.inputs.run;
     let as_of = run.as_of()?;
-    let format = run.format(Some(&args.inputs.book.managers))?;
+    let format = run.format(&args.inputs.book.inputs())?;
     if run.out.is_some() && format != Format::Json {
         return Err(Failure::usage(
             "an explanation is one document: write it to a .json file".to_owned(),
@@ -102,6 +102,9 @@ fn report(e: &Explanation) -> String {
             Verdict::Full { affinity, .. } => blocked.push(format!("{id} full (affinity {affinity})")),
             Verdict::AtSegmentCap { segment, affinity, .. } => {
                 blocked.push(format!("{id} at its {segment} cap (affinity {affinity})"));
+            }
+            Verdict::InFullGroup { group, affinity, .. } => {
+                blocked.push(format!("{id} in group {group}, which is full (affinity {affinity})"));
             }
             Verdict::Ineligible { clause } => {
                 let why = match clause {

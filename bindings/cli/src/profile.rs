@@ -25,7 +25,9 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let as_of = run.as_of()?;
-    let format = run.format(args.managers.as_deref())?;
+    let format = run.format(&Vec::from_iter(
+        args.managers.as_deref().map(|p| ("--managers", p)),
+    ))?;
     let options = run.load_options();
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
@@ -33,10 +35,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let loaded = started.elapsed();
     let orphans = match &args.managers {
         Some(path) => {
-            let book = Book {
-                managers: load::read_managers(path, &options)?,
-                customers: customers.clone(),
-            };
+            let book = Book::new(customers.clone(), load::read_managers(path, &options)?);
             book.check_types(&options)?;
             Some(book.orphans().len())
         }

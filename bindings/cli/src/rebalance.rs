@@ -26,7 +26,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.run;
     let as_of = run.as_of()?;
-    let format = run.format(Some(&args.book.managers))?;
+    let format = run.format(&args.book.inputs())?;
     // The move penalty is searched; the default stands in for it in the check.
     let policy = args.book.policy(Policy::default().move_penalty)?;
     let rules = compile_rules(&run.rules, &run.privacy)?;

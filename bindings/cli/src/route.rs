@@ -23,6 +23,10 @@ pub(crate) struct Args {
     /// Managers: CSV, JSON or JSON Lines with `id` and `capacity`.
     #[arg(long)]
     managers: PathBuf,
+    /// Groups of managers, as `assign` takes them: each lead's cost counts its manager's
+    /// groups too, and a full group takes no one.
+    #[arg(long)]
+    groups: Option<PathBuf>,
     /// The rulebook (.rhai).
     #[arg(long)]
     rules: PathBuf,
@@ -77,6 +81,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             ("--rules", args.rules.as_path()),
         ];
         inputs.extend(args.forecast.as_deref().map(|path| ("--forecast", path)));
+        inputs.extend(args.groups.as_deref().map(|path| ("--groups", path)));
         inputs.extend(
             args.leads
                 .as_deref()
@@ -91,6 +96,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     };
     let rules = compile_rules(&args.rules, &args.privacy)?;
     let book = Book::read(&args.customers, &args.managers, &options)?;
+    let book = crate::run_args::in_groups(book, args.groups.as_deref(), &options)?;
     let asked = AsOf::required(args.as_of)?;
     let as_of = asked.date();
     if let AsOf::Today = asked {

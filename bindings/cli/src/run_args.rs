@@ -89,6 +89,11 @@ pub(crate) struct BookArgs {
     /// Cost of leaving a customer unassigned (U > 0); large enough to place everyone who fits by default.
     #[arg(long)]
     pub(crate) unassigned_penalty: Option<i64>,
+    /// Groups of managers (teams, branches, business lines): CSV, JSON or JSON Lines with `id`,
+    /// `parent` (empty for a root) and optional `capacity` and `target`; managers name theirs
+    /// in a `group` column.
+    #[arg(long)]
+    pub(crate) groups: Option<PathBuf>,
 }
 
 impl BookArgs {
@@ -103,24 +108,45 @@ impl BookArgs {
         Ok(policy)
     }
 
-    /// The customers of `run` and these managers, loaded with `run`'s options.
-    pub(crate) fn load(&self, run: &RunArgs) -> Result<apportion::Book, Failure> {
-        Ok(apportion::Book::read(
-            &run.customers,
-            &self.managers,
-            &run.load_options(),
-        )?)
+    /// The files these arguments name, by option, for `--out` to be none of.
+    pub(crate) fn inputs(&self) -> Vec<(&'static str, &std::path::Path)> {
+        let mut inputs = vec![("--managers", self.managers.as_path())];
+        inputs.extend(self.groups.as_deref().map(|path| ("--groups", path)));
+        inputs
     }
+
+    /// The customers of `run`, these managers and their groups, loaded with `run`'s options.
+    pub(crate) fn load(&self, run: &RunArgs) -> Result<apportion::Book, Failure> {
+        let options = run.load_options();
+        let book = apportion::Book::read(&run.customers, &self.managers, &options)?;
+        in_groups(book, self.groups.as_deref(), &options)
+    }
+}
+
+/// `book` with its managers in the groups read from `path`, when one is given.
+pub(crate) fn in_groups(
+    book: apportion::Book,
+    path: Option<&std::path::Path>,
+    options: &LoadOptions,
+) -> Result<apportion::Book, Failure> {
+    let Some(path) = path else {
+        return Ok(book);
+    };
+    let groups = apportion::load::read_groups(path, options)?;
+    Ok(book.with_groups(groups, &path.display().to_string())?)
 }
 
 impl RunArgs {
     /// The output format, after checking the options make sense together: `--out` is none
-    /// of the inputs (`managers` too, when given).
-    pub(crate) fn format(&self, managers: Option<&std::path::Path>) -> Result<Format, Failure> {
+    /// of the inputs (`others` too: the managers and groups, when given).
+    pub(crate) fn format(
+        &self,
+        others: &[(&'static str, &std::path::Path)],
+    ) -> Result<Format, Failure> {
         if let Some(out) = &self.out {
             let mut inputs = vec![("--customers", self.customers.as_path())];
             inputs.push(("--rules", self.rules.as_path()));
-            inputs.extend(managers.map(|path| ("--managers", path)));
+            inputs.extend_from_slice(others);
             output::check_not_an_input(out, &inputs)?;
         }
         Format::choose(self.format, self.out.as_deref()).map_err(Failure::usage)

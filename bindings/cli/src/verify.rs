@@ -33,7 +33,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     if let Some(out) = &run.out {
         output::check_not_an_input(out, &[("--plan", args.plan.as_path())])?;
     }
-    let format = run.format(Some(&args.inputs.book.managers))?;
+    let format = run.format(&args.inputs.book.inputs())?;
     let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let plan = apportion::load::read_plan(&args.plan)?;

@@ -41,10 +41,10 @@ pub(crate) fn book_of(
     managers: Vec<Column>,
     options: &apportion::load::LoadOptions,
 ) -> apportion::Result<apportion::Book> {
-    let book = apportion::Book {
-        customers: apportion::load::customers_from_columns("customers", customers, options)?,
-        managers: apportion::load::managers_from_columns("managers", managers, options)?,
-    };
+    let book = apportion::Book::new(
+        apportion::load::customers_from_columns("customers", customers, options)?,
+        apportion::load::managers_from_columns("managers", managers, options)?,
+    );
     book.check_types(options)?;
     Ok(book)
 }

@@ -1,10 +1,11 @@
 //! What the plan's loads make of each manager for the customer explained: the plan's choice,
-//! full, at a segment cap, or the objective's change if the customer alone moved there.
+//! full, at a segment cap, in a full group, or the objective's change if the customer alone
+//! moved there.
 
 use super::{ExtraCost, Term, Verdict};
 use crate::model::{Book, Customer, ManagerId};
 use crate::plan::Plan;
-use crate::solve::{Policy, balance_cost};
+use crate::solve::{Policy, balance_cost, group_loads_of};
 
 /// What the plan's loads make of placing the customer at each eligible manager.
 pub(super) struct Pricing<'a> {
@@ -16,6 +17,8 @@ pub(super) struct Pricing<'a> {
     pub(super) at: Option<(usize, i64)>,
     current: Option<usize>,
     segment: Option<&'a str>,
+    /// Each group of managers' load in the plan.
+    group_loads: Vec<u32>,
 }
 
 impl<'a> Pricing<'a> {
@@ -35,6 +38,7 @@ impl<'a> Pricing<'a> {
             at: placed.and_then(|a| Some((index(&a.manager)?, a.affinity))),
             current: customer.manager.as_ref().and_then(index),
             segment,
+            group_loads: group_loads_of(book, &plan.loads),
         }
     }
 
@@ -53,6 +57,23 @@ impl<'a> Pricing<'a> {
         {
             return Verdict::AtSegmentCap {
                 segment: segment.to_owned(),
+                affinity,
+                terms,
+            };
+        }
+        let organisation = &self.book.organisation;
+        let full = organisation.chain(j).find(|&g| {
+            let capacity = organisation.groups()[g].capacity;
+            capacity.is_some_and(|c| self.group_loads[g] >= c)
+        });
+        let leaves = |g: usize| {
+            self.at
+                .is_some_and(|(a, _)| organisation.chain(a).any(|h| h == g))
+        };
+        // A full group the customer is already in has room for them: they only move within.
+        if let Some(g) = full.filter(|&g| !leaves(g)) {
+            return Verdict::InFullGroup {
+                group: organisation.groups()[g].id.to_string(),
                 affinity,
                 terms,
             };
@@ -81,6 +102,30 @@ impl<'a> Pricing<'a> {
             balance: step(j, self.plan.loads[j].load + 1),
             ..ExtraCost::default()
         };
+        // The groups the customer would join and leave: those of `j`'s not also the plan
+        // manager's, and the other way round.
+        let organisation = &self.book.organisation;
+        let group_step = |g: usize, k: u32| {
+            let target = organisation.groups()[g].target_load();
+            target.map_or(0, |t| {
+                balance_cost(self.policy.balance, i64::from(k), i64::from(t.max(1)))
+                    .unwrap_or(i64::MAX)
+            })
+        };
+        let placed_chain: Vec<usize> = self
+            .at
+            .map_or(Vec::new(), |(a, _)| organisation.chain(a).collect());
+        let to_chain: Vec<usize> = organisation.chain(j).collect();
+        for &g in to_chain.iter().filter(|g| !placed_chain.contains(g)) {
+            cost.balance = cost
+                .balance
+                .saturating_add(group_step(g, self.group_loads[g] + 1));
+        }
+        for &g in placed_chain.iter().filter(|g| !to_chain.contains(g)) {
+            cost.balance = cost
+                .balance
+                .saturating_sub(group_step(g, self.group_loads[g]));
+        }
         match self.at {
             Some((a, placed_affinity)) => {
                 cost.affinity = cost.affinity.saturating_add(placed_affinity);

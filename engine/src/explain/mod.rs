@@ -125,6 +125,15 @@ pub enum Verdict {
         /// Its terms, when `affinity` is a running score.
         terms: Vec<Term>,
     },
+    /// Eligible, with room, but in a group of managers at its capacity.
+    InFullGroup {
+        /// The group: the manager's own, or one it is within.
+        group: String,
+        /// `affinity(c, m)`.
+        affinity: i64,
+        /// Its terms, when `affinity` is a running score.
+        terms: Vec<Term>,
+    },
 }
 
 /// The clause of `eligible` that made a pair ineligible.
@@ -298,6 +307,12 @@ fn check_inputs(provenance: &Provenance, book: &Book, rulebook: &Rulebook) -> Re
             }
             .into());
         }
+    }
+    if provenance.groups_blake3 != crate::provenance::groups_digest(&book.organisation) {
+        return Err(BookError::PlanInputsDiffer {
+            what: "groups".to_owned(),
+        }
+        .into());
     }
     Ok(())
 }

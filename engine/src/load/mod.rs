@@ -23,6 +23,7 @@ use std::path::Path;
 
 use crate::error::InputError;
 use crate::model::{Book, Customers, Managers, Schema, Value, ValueType};
+use crate::org::ManagerGroup;
 use crate::suggest;
 use crate::tickets::Tickets;
 
@@ -163,10 +164,10 @@ impl Book {
         managers: impl AsRef<Path>,
         options: &LoadOptions,
     ) -> Result<Book, InputError> {
-        let book = Book {
-            customers: read_customers(customers.as_ref(), options)?,
-            managers: read_managers(managers.as_ref(), options)?,
-        };
+        let book = Book::new(
+            read_customers(customers.as_ref(), options)?,
+            read_managers(managers.as_ref(), options)?,
+        );
         book.check_types(options)?;
         Ok(book)
     }
@@ -211,6 +212,24 @@ pub(crate) fn ticket_options(options: &LoadOptions) -> LoadOptions {
         .entry(crate::tickets::CUSTOMER.to_owned())
         .or_insert(ValueType::Str);
     options
+}
+
+/// Reads groups of managers from a file, its format told by extension: the columns `id`,
+/// `parent` (blank for a root), and optionally `capacity` and `target`. Place managers in
+/// them with [`Book::with_groups`](crate::Book::with_groups).
+pub fn read_groups(path: &Path, options: &LoadOptions) -> Result<Vec<ManagerGroup>, InputError> {
+    let (bytes, format, source) = read_file(path)?;
+    parse_groups(&bytes, format, &source, options)
+}
+
+/// Parses groups of managers from bytes already in memory, as [`read_groups`] reads a file.
+pub fn parse_groups(
+    bytes: &[u8],
+    format: Format,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Vec<ManagerGroup>, InputError> {
+    records::groups(&read_table(bytes, format, source_name, options)?)
 }
 
 /// Parses customers from bytes already in memory (tests, bindings); `source_name` is what

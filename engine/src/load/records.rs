@@ -16,6 +16,7 @@ use crate::error::{InputError, Location, RecordKind};
 use crate::model::{
     Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType,
 };
+use crate::org::{GroupId, ManagerGroup};
 use crate::tickets::{Ticket, Tickets};
 
 /// The managers' column of how many customers each may serve (required).
@@ -150,6 +151,73 @@ pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Manag
         schema: attributes.schema,
         records,
     })
+}
+
+/// The columns a groups input may have.
+const GROUP_COLUMNS: [&str; 4] = ["id", "parent", CAPACITY, TARGET];
+/// Columns of per-group segment limits, which a run cannot honour exactly yet.
+const GROUP_SEGMENT_LIMITS: [&str; 2] = [SEGMENT_CAPS, "segment_minimums"];
+
+/// Groups of managers from a table: `id`, `parent` (blank for a root), and optionally
+/// `capacity` and `target`. Any other column is an error: nothing a group says is dropped.
+pub(crate) fn groups(table: &Table<'_>) -> Result<Vec<ManagerGroup>, InputError> {
+    if table.len() == 0 && !table.declared {
+        return Ok(Vec::new());
+    }
+    for column in &table.columns {
+        if GROUP_SEGMENT_LIMITS.contains(&column.as_str()) {
+            return Err(InputError::UnsupportedGroupColumn {
+                source_name: table.source.to_owned(),
+                column: column.clone(),
+            });
+        }
+        if !GROUP_COLUMNS.contains(&column.as_str()) {
+            return Err(InputError::UnknownGroupColumn {
+                source_name: table.source.to_owned(),
+                suggestion: crate::suggest::nearest(column, GROUP_COLUMNS),
+                column: column.clone(),
+            });
+        }
+    }
+    let ids = read_ids(table, required(table, "id")?, "id", RecordKind::Group)?;
+    let [parent_column, capacity_column, target_column] =
+        ["parent", CAPACITY, TARGET].map(|name| table.column(name));
+    let mut groups = Vec::with_capacity(ids.len());
+    for (row, id) in ids.into_iter().enumerate() {
+        let at = |column: &str| place(table, row).in_record(&*id).in_column(column);
+        let cell = |column: Option<usize>, name: &str, expected: ValueType| {
+            column
+                .map(|c| {
+                    infer::check_size(table.cell(row, c)).map_err(|p| p.at(at(name), expected))
+                })
+                .transpose()
+        };
+        let invalid = |name: &'static str| {
+            move |message| InputError::InvalidCapacity {
+                at: at(name),
+                message,
+            }
+        };
+        let parent = match cell(parent_column, "parent", ValueType::Str)? {
+            Some(parent) => id_text(parent).map_err(|p| p.at(at("parent"), ValueType::Str))?,
+            None => None,
+        };
+        let capacity = match cell(capacity_column, CAPACITY, ValueType::Int)? {
+            Some(capacity) => capacity::count(capacity, CAPACITY).map_err(invalid(CAPACITY))?,
+            None => None,
+        };
+        let target = match cell(target_column, TARGET, ValueType::Int)? {
+            Some(target) => capacity::target(target).map_err(invalid(TARGET))?,
+            None => None,
+        };
+        groups.push(ManagerGroup {
+            id: GroupId(id),
+            parent: parent.map(GroupId),
+            capacity,
+            target,
+        });
+    }
+    Ok(groups)
 }
 
 fn required(table: &Table<'_>, name: &str) -> Result<usize, InputError> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::build::{Built, Stay};
 use super::network::{ArcId, Solution};
-use super::objective::{Policy, balance_term};
+use super::objective::{Policy, balance_term, group_balance_term};
 use super::prepare::{Group, Prepared};
 use super::pricing::LeftOut;
 use super::shadow::shadow_prices;
@@ -209,6 +209,10 @@ fn assemble(
             f64::from(load.load) / f64::from(load.capacity)
         };
     }
+    let group_loads = group_loads_of(book, &loads);
+    for (group, &load) in book.organisation.groups().iter().zip(&group_loads) {
+        objective.balance += group_balance_term(policy.balance, load, group);
+    }
     // Groups whose customers did not all fit: name the full managers and segments.
     let mut reason_of_group: HashMap<usize, UnassignedReason> = HashMap::new();
     let mut group_of = vec![usize::MAX; customers.len()];
@@ -232,7 +236,8 @@ fn assemble(
                     if placeable[group_of[row]] {
                         UnassignedReason::CostAboveUnassignedPenalty
                     } else {
-                        capacity_reason(book, &group, &prepared.eligible(&group), &loads)
+                        let eligible = prepared.eligible(&group);
+                        capacity_reason(book, &group, &eligible, (&loads, &group_loads))
                     }
                 })
                 .clone(),
@@ -290,13 +295,19 @@ fn capacity_reason(
     book: &Book,
     group: &Group<'_>,
     eligible: &[(u32, i64)],
-    loads: &[ManagerLoad],
+    (loads, group_loads): (&[ManagerLoad], &[u32]),
 ) -> UnassignedReason {
     let managers = &book.managers.records;
+    let organisation = &book.organisation;
     let mut full = Vec::new();
     let mut segments = Vec::new();
+    let mut full_groups = std::collections::BTreeSet::new();
     for &(manager, _) in eligible {
         let load = &loads[manager as usize];
+        let full_group = organisation.chain(manager as usize).find(|&g| {
+            let capacity = organisation.groups()[g].capacity;
+            capacity.is_some_and(|capacity| group_loads[g] >= capacity)
+        });
         if load.load >= load.capacity {
             full.push(load.manager.clone());
         } else if let Some(segment) = group.segment
@@ -304,10 +315,28 @@ fn capacity_reason(
             && load.segments.get(&**segment).copied().unwrap_or(0) >= cap
         {
             segments.push((load.manager.clone(), segment.to_string()));
+        } else if let Some(g) = full_group {
+            full_groups.insert(g);
         }
     }
     UnassignedReason::CapacityExhausted {
         managers: full,
         segments,
+        groups: full_groups
+            .into_iter()
+            .map(|g| organisation.groups()[g].id.clone())
+            .collect(),
     }
+}
+
+/// Each group of managers' load: the customers of every manager under it.
+pub(crate) fn group_loads_of(book: &Book, loads: &[ManagerLoad]) -> Vec<u32> {
+    let organisation = &book.organisation;
+    let mut group_loads = vec![0u32; organisation.groups().len()];
+    for (j, load) in loads.iter().enumerate() {
+        for g in organisation.chain(j) {
+            group_loads[g] += load.load;
+        }
+    }
+    group_loads
 }

@@ -101,7 +101,7 @@ pub struct Timings {
 /// let managers = load::parse_managers(
 ///     b"id,region,capacity\nM-1,north,1\nM-2,north,1\nM-3,south,5\n",
 ///     Format::Csv, "managers", &options)?;
-/// let book = apportion::Book { customers, managers };
+/// let book = apportion::Book::new(customers, managers);
 /// let rules = apportion::Rulebook::compile(r#"
 ///     fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
 ///     fn eligible(c, m) { c.region == m.region }
@@ -216,7 +216,11 @@ fn solve_network(
         let solution = solve_built(&built, prepared, options)?;
         return Ok((built, solution));
     }
-    let placement = greedy(&book.managers.records, prepared, policy);
+    let placement = greedy(
+        (&book.managers.records, &book.organisation),
+        prepared,
+        policy,
+    );
     // Customers kept at their manager must be proven placed by the optimum; those it cannot
     // prove get nodes of their own, and the network is solved again. It only happens when
     // someone is left unassigned.

@@ -85,10 +85,10 @@ mod tests {
     fn a_dry_run_reports_what_the_solve_is_then_given() {
         let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data");
         let options = LoadOptions::default();
-        let book = Book {
-            customers: load::read_customers(&data.join("customers.csv"), &options).unwrap(),
-            managers: load::read_managers(&data.join("managers.csv"), &options).unwrap(),
-        };
+        let book = Book::new(
+            load::read_customers(&data.join("customers.csv"), &options).unwrap(),
+            load::read_managers(&data.join("managers.csv"), &options).unwrap(),
+        );
         let rules = Rulebook::compile(include_str!("../../../examples/rules/bank.rhai")).unwrap();
         let options = AssignOptions::new("2026-06-30".parse().unwrap());
         let dry = dry_run(&book, &rules, &options).unwrap();

@@ -15,6 +15,7 @@ mod shadow;
 mod start;
 mod verify;
 
+pub(crate) use assembly::group_loads_of;
 pub use assign::{AssignOptions, Timings, assign, assign_timed, assignment_network};
 pub use build::DEFAULT_ARCS_PER_GROUP;
 pub use compare::{Comparison, EligibilityChange, Transition, compare};

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result, SolveError};
 use crate::model::Manager;
+use crate::org::{ManagerGroup, Organisation};
 
 /// The policy weights of the objective (all integers, so the optimum is exact).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -93,43 +94,63 @@ pub(super) fn balance_pieces(balance: i64, capacity: u32, target: i64) -> Vec<(i
     pieces
 }
 
-/// The largest cost of any manager's last customer at capacity (the balance term's steepest
-/// piece), `None` if one overflows.
+/// A group's capacity as a run uses it: its own, or (uncapped) the book's customers.
+pub(super) fn group_capacity(group: &ManagerGroup, customers: usize) -> u32 {
+    usable_capacity(group.capacity.unwrap_or(u32::MAX), customers)
+}
+
+/// The balance term of a group with `load` customers under it: as a manager's, against its
+/// target; nothing for a group with neither target nor capacity.
+pub(crate) fn group_balance_term(balance: i64, load: u32, group: &ManagerGroup) -> i64 {
+    group
+        .target_load()
+        .map_or(0, |target| balance_term(balance, load, target))
+}
+
+/// The largest cost of any manager's or group's last customer at capacity (the balance
+/// term's steepest piece), `None` if one overflows.
 pub(super) fn max_balance_cost(
     balance: i64,
-    managers: &[Manager],
+    (managers, organisation): (&[Manager], &Organisation),
     customers: usize,
 ) -> Option<i64> {
-    managers
-        .iter()
-        .map(|m| {
-            let target = i64::from(m.target_load().max(1));
-            let capacity = i64::from(usable_capacity(m.capacity, customers));
-            balance_cost(balance, capacity, target)
-        })
+    let of_managers = managers.iter().map(|m| {
+        let target = i64::from(m.target_load().max(1));
+        let capacity = i64::from(usable_capacity(m.capacity, customers));
+        balance_cost(balance, capacity, target)
+    });
+    let of_groups = organisation.groups().iter().map(|g| {
+        let target = i64::from(g.target_load().unwrap_or(1).max(1));
+        balance_cost(balance, i64::from(group_capacity(g, customers)), target)
+    });
+    of_managers
+        .chain(of_groups)
         .try_fold(0i64, |max, cost| cost.map(|c| max.max(c)))
 }
 
 /// The unassigned penalty U of a run over `managers` and `customers`: the policy's, or by
 /// default one above the cost of any augmenting path, so that the optimum places as many as
-/// possible. A simple path enters each manager-side node (a manager, or a capped (manager,
-/// segment) pair) at most once, and pays at most two arcs of (largest |affinity| + M + largest
-/// balance cost + 1) per entry; capped pairs count too, since a chain of displacements can run
-/// through every one of them. The largest |affinity| is only asked for when it is needed.
+/// possible. A simple path enters each manager-side node (a manager, a capped (manager,
+/// segment) pair, or a group) at most once, and pays at most two arcs of (largest |affinity|,
+/// plus M, plus the largest balance cost, plus 1) per entry; capped pairs and groups count
+/// too, since a chain of displacements can run through every one of them. The largest
+/// |affinity| is only asked for when it is needed.
 pub(super) fn unassigned_penalty(
     policy: &Policy,
-    managers: &[Manager],
+    (managers, organisation): (&[Manager], &Organisation),
     customers: usize,
     max_affinity: impl FnOnce() -> u64,
 ) -> Result<i64> {
-    let max_balance = max_balance_cost(policy.balance, managers, customers).ok_or_else(|| {
-        policy_error("the balance weight is too large: costs overflow".to_owned())
-    })?;
+    let max_balance = max_balance_cost(policy.balance, (managers, organisation), customers)
+        .ok_or_else(|| {
+            policy_error("the balance weight is too large: costs overflow".to_owned())
+        })?;
     if let Some(u) = policy.unassigned_penalty {
         return Ok(u);
     }
     let capped: usize = managers.iter().map(|m| m.segment_caps.len()).sum();
-    let entries = i64::try_from(managers.len().saturating_add(capped)).unwrap_or(i64::MAX);
+    let nodes = managers.len() + capped + organisation.groups().len();
+    let entries = i64::try_from(nodes).unwrap_or(i64::MAX);
     i64::try_from(max_affinity())
         .ok()
         .and_then(|a| {

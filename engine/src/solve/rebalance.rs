@@ -49,7 +49,7 @@ pub struct Rebalance {
 /// let managers = load::parse_managers(
 ///     b"id,region,capacity\nM-1,north,1\nM-2,north,1\nM-3,south,5\n",
 ///     Format::Csv, "managers", &options)?;
-/// let book = apportion::Book { customers, managers };
+/// let book = apportion::Book::new(customers, managers);
 /// let rules = apportion::Rulebook::compile(r#"
 ///     fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
 ///     fn eligible(c, m) { c.region == m.region }
@@ -108,8 +108,12 @@ fn rebalance_here(
     let max_affinity = i64::try_from(prepared.max_abs_affinity()).unwrap_or(i64::MAX);
     // A balance weight whose costs overflow is rejected by the first solve.
     let customers = book.customers.records.len();
-    let max_balance = max_balance_cost(options.policy.balance, &book.managers.records, customers)
-        .unwrap_or(i64::MAX);
+    let max_balance = max_balance_cost(
+        options.policy.balance,
+        (&book.managers.records, &book.organisation),
+        customers,
+    )
+    .unwrap_or(i64::MAX);
     let ceiling = max_affinity
         .saturating_mul(2)
         .saturating_add(max_balance)

@@ -1,9 +1,9 @@
 //! Shadow prices: what one more place is worth to the objective, per manager and per segment
 //! cap that binds, read off the optimum's node prices (the dual of the min-cost flow).
 //!
-//! With reduced cost `c − π_from + π_to`, a manager's node price over the sink's is what the
-//! optimum would pay for one more customer there. One more place adds an arc from manager to
-//! sink at the cost of its next customer (the balance term's `capacity + 1`-th step); the
+//! With reduced cost `c − π_from + π_to`, a manager's node price over the next node's (its
+//! group's, or the sink's) is what the optimum would pay for one more customer there. One
+//! more place adds an arc from the manager on at the cost of its next customer (the balance term's `capacity + 1`-th step); the
 //! objective falls by what the price exceeds that cost, or not at all. A segment cap's arc
 //! costs nothing, so one more place under the cap is worth the capped node's price over the
 //! manager's. These are the LP's dual prices: the fall with one more place is at most the
@@ -24,10 +24,14 @@ pub(super) fn shadow_prices(
     policy: &Policy,
     customers: usize,
 ) -> Vec<(i64, BTreeMap<String, i64>)> {
-    let price = |node: super::network::NodeId| {
-        let at = |n: usize| solution.potential.get(n).copied().unwrap_or(0);
-        at(node.0 as usize).saturating_sub(at(built.sink.0 as usize))
+    let at = |node: super::network::NodeId| {
+        solution
+            .potential
+            .get(node.0 as usize)
+            .copied()
+            .unwrap_or(0)
     };
+    let over = |node, above| at(node).saturating_sub(at(above));
     let entries = &built.left_out.entries;
     let mut prices: Vec<(i64, BTreeMap<String, i64>)> = managers
         .iter()
@@ -40,7 +44,9 @@ pub(super) fn shadow_prices(
             let next = balance_cost(policy.balance, i64::from(capacity) + 1, target);
             let node = entries.manager(j as u32);
             let shadow = match (binds, next, node) {
-                (true, Some(next), Some(node)) => price(node).saturating_sub(next).max(0),
+                (true, Some(next), Some(node)) => over(node, built.manager_above[j])
+                    .saturating_sub(next)
+                    .max(0),
                 _ => 0,
             };
             (shadow, BTreeMap::new())
@@ -52,7 +58,7 @@ pub(super) fn shadow_prices(
         if solution.flow(*arc) < cap {
             continue;
         }
-        let shadow = price(capped).saturating_sub(price(to)).max(0);
+        let shadow = over(capped, to).max(0);
         if let Some((_, segments)) = prices.get_mut(*manager as usize) {
             segments.insert(segment.to_string(), shadow);
         }

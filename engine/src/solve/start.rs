@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::objective::{Policy, balance_cost, usable_capacity};
+use super::objective::{Policy, balance_cost, group_capacity, usable_capacity};
 use super::prepare::Prepared;
 use crate::model::Manager;
+use crate::org::Organisation;
 
 /// Where the greedy placement put each group.
 pub(super) struct Placement {
@@ -20,6 +21,8 @@ pub(super) struct Placement {
     pub(super) stays: Vec<Vec<bool>>,
     /// Each manager's load.
     pub(super) loads: Vec<i64>,
+    /// Each group of managers' load: the customers of everyone under it.
+    pub(super) group_loads: Vec<i64>,
     /// Per (manager, segment), the customers of that segment placed there.
     pub(super) segment_loads: HashMap<(u32, Arc<str>), i64>,
     /// Each manager's price at the end: what its next customer would cost.
@@ -29,9 +32,12 @@ pub(super) struct Placement {
 /// The managers' room as the placement fills them.
 struct Room<'a> {
     managers: &'a [Manager],
+    organisation: &'a Organisation,
     balance: i64,
     capacity: Vec<i64>,
     loads: Vec<i64>,
+    /// Per group of managers: its capacity, its target (if it has a balance term) and its load.
+    groups: Vec<(i64, Option<i64>, i64)>,
     /// Per segment some group has (numbered by `segment_index`): each manager's cap for it,
     /// if any, and its customers of it so far. Looked up once per group, not per pair.
     segments: Vec<(Vec<Option<i64>>, Vec<i64>)>,
@@ -56,17 +62,26 @@ impl Room<'_> {
         Some(self.segments.len() - 1)
     }
 
-    /// What `manager`'s next customer costs on the balance term.
+    /// What `manager`'s next customer costs on the balance term: its own, and its groups'.
     fn next(&self, manager: u32) -> i64 {
         let m = manager as usize;
         let target = i64::from(self.managers[m].target_load().max(1));
-        balance_cost(self.balance, self.loads[m] + 1, target).unwrap_or(i64::MAX)
+        let own = balance_cost(self.balance, self.loads[m] + 1, target).unwrap_or(i64::MAX);
+        self.organisation.chain(m).fold(own, |cost, g| {
+            let (_, target, load) = self.groups[g];
+            let step = target.map_or(Some(0), |t| balance_cost(self.balance, load + 1, t));
+            cost.saturating_add(step.unwrap_or(i64::MAX))
+        })
     }
 
     /// Whether `n` more customers of segment table `segment` fit at `manager`.
     fn fits(&self, manager: u32, segment: Option<usize>, n: i64) -> bool {
         let m = manager as usize;
         if self.loads[m] + n > self.capacity[m] {
+            return false;
+        }
+        let mut chain = self.organisation.chain(m);
+        if chain.any(|g| self.groups[g].2 + n > self.groups[g].0) {
             return false;
         }
         let Some((caps, loads)) = segment.map(|s| &self.segments[s]) else {
@@ -81,6 +96,9 @@ impl Room<'_> {
 
     fn take(&mut self, manager: u32, segment: Option<usize>, n: i64) {
         self.loads[manager as usize] += n;
+        for g in self.organisation.chain(manager as usize) {
+            self.groups[g].2 += n;
+        }
         if let Some(s) = segment {
             self.segments[s].1[manager as usize] += n;
         }
@@ -122,10 +140,23 @@ pub(super) fn pool_of(group: &super::prepare::Group<'_>, stays: &[bool]) -> i64 
 }
 
 /// Places every group of `prepared` greedily, in order.
-pub(super) fn greedy(managers: &[Manager], prepared: &Prepared, policy: &Policy) -> Placement {
+pub(super) fn greedy(
+    (managers, organisation): (&[Manager], &Organisation),
+    prepared: &Prepared,
+    policy: &Policy,
+) -> Placement {
     let total = prepared.groups.customers();
     let mut room = Room {
         managers,
+        organisation,
+        groups: organisation
+            .groups()
+            .iter()
+            .map(|g| {
+                let target = g.target_load().map(|t| i64::from(t.max(1)));
+                (i64::from(group_capacity(g, total)), target, 0)
+            })
+            .collect(),
         balance: policy.balance,
         capacity: managers
             .iter()
@@ -217,6 +248,7 @@ pub(super) fn greedy(managers: &[Manager], prepared: &Prepared, policy: &Policy)
     Placement {
         pool: pool_to,
         stays,
+        group_loads: room.groups.iter().map(|&(_, _, load)| load).collect(),
         loads: room.loads,
         segment_loads,
         price,

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::assign::{AssignOptions, solve_prepared};
-use super::objective::{balance_term, unassigned_penalty};
+use super::objective::{balance_term, group_balance_term, unassigned_penalty};
 use super::prepare::{Prepared, prepare};
 use crate::error::Result;
 use crate::model::{Book, ManagerId};
@@ -123,6 +123,18 @@ impl Found {
                 &actual.managers_blake3,
             ),
         ];
+        if recorded.groups_blake3 != actual.groups_blake3 {
+            let message = match (&recorded.groups_blake3, &actual.groups_blake3) {
+                (Some(recorded), Some(actual)) => format!(
+                    "the plan was made from groups of digest {recorded}; these are {actual}"
+                ),
+                (Some(_), None) => {
+                    "the plan was made with groups of managers; none are given".to_owned()
+                }
+                _ => "the plan was made without groups of managers; these have groups".to_owned(),
+            };
+            self.add("groups_differ", None, message);
+        }
         for (code, what, recorded, actual) in digests {
             if recorded != actual {
                 self.add(
@@ -364,9 +376,32 @@ impl Found {
                 manager.target_load(),
             ));
         }
-        let penalty = unassigned_penalty(policy, managers, prepared.groups.customers(), || {
-            prepared.max_abs_affinity()
-        })?;
+        let organisation = &book.organisation;
+        let mut group_loads = vec![0u32; organisation.groups().len()];
+        for (j, &load) in loads.iter().enumerate() {
+            for g in organisation.chain(j) {
+                group_loads[g] = group_loads[g].saturating_add(load);
+            }
+        }
+        for (group, &load) in organisation.groups().iter().zip(&group_loads) {
+            if let Some(capacity) = group.capacity
+                && load > capacity
+            {
+                let message = format!(
+                    "the plan gives this group {load} customers; its capacity is {capacity}"
+                );
+                self.add("over_group_capacity", Some(group.id.as_str()), message);
+            }
+            let term = group_balance_term(policy.balance, load, group);
+            objective.balance = objective.balance.saturating_add(term);
+        }
+        let managers_and_groups = (managers.as_slice(), organisation);
+        let penalty = unassigned_penalty(
+            policy,
+            managers_and_groups,
+            prepared.groups.customers(),
+            || prepared.max_abs_affinity(),
+        )?;
         objective.unassigned = penalty.saturating_mul(unassigned);
         objective.total = [
             objective.affinity,

@@ -28,19 +28,19 @@ fn book(people: &[(Option<&str>, i64, usize)], staff: &[(&str, u32, &[&str])]) -
         .iter()
         .map(|&(id, capacity, certs)| (id, capacity, &[][..], vec![s("north"), list(certs)]))
         .collect();
-    Book {
-        customers: customers(
+    Book::new(
+        customers(
             &[("region", ValueType::Str), ("assets", ValueType::Int)],
             &rows,
         ),
-        managers: managers(
+        managers(
             &[
                 ("region", ValueType::Str),
                 ("certifications", ValueType::List),
             ],
             &staff,
         ),
-    }
+    )
 }
 
 fn run(book: &Book, move_penalty: i64) -> Plan {
@@ -228,6 +228,7 @@ fn customers_who_fit_nowhere_are_reported_with_the_reason() {
     assert!(reasons.contains(&&UnassignedReason::CapacityExhausted {
         managers: vec!["M-1".into(), "M-2".into()],
         segments: vec![],
+        groups: Vec::new(),
     }));
 }
 
@@ -237,12 +238,12 @@ fn segment_caps_are_never_exceeded() {
         ("C-1", None, vec![s("north"), Value::Int(2_000_000)]),
         ("C-2", None, vec![s("north"), Value::Int(3_000_000)]),
     ];
-    let book = Book {
-        customers: customers(
+    let book = Book::new(
+        customers(
             &[("region", ValueType::Str), ("assets", ValueType::Int)],
             &rows,
         ),
-        managers: managers(
+        managers(
             &[
                 ("region", ValueType::Str),
                 ("certifications", ValueType::List),
@@ -262,7 +263,7 @@ fn segment_caps_are_never_exceeded() {
                 ),
             ],
         ),
-    };
+    );
     let plan = run(&book, 500);
     assert_eq!(plan.loads[0].segments.get("HNW"), Some(&1));
     assert_eq!(plan.unassigned.len(), 1);
@@ -378,13 +379,13 @@ fn allowed_book(staff: &[Staff], people: &[Person]) -> Book {
         .iter()
         .map(|&(id, capacity, caps)| (id, capacity, caps, vec![]))
         .collect();
-    Book {
-        customers: customers(
+    Book::new(
+        customers(
             &[("allowed", ValueType::List), ("group", ValueType::Str)],
             &rows,
         ),
-        managers: managers(&[], &staff),
-    }
+        managers(&[], &staff),
+    )
 }
 
 const ALLOWED: &str = "fn segment(c) { c.group }
@@ -438,6 +439,7 @@ fn a_customer_left_out_on_cost_says_so_even_when_room_needs_a_move() {
             UnassignedReason::CapacityExhausted {
                 managers: vec!["M-1".into()],
                 segments: vec![],
+                groups: Vec::new(),
             }
         );
     }

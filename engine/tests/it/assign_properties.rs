@@ -14,7 +14,8 @@ use crate::support::date;
 
 use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
 
-/// A small book: up to 7 customers, 1 to 3 managers, with caps, moves and a stay bonus.
+/// A small book: up to 7 customers, 1 to 3 managers, with caps, moves and a stay bonus, and
+/// up to 3 groups of managers nested up to 3 deep.
 pub(crate) fn instance() -> impl Strategy<Value = Instance> {
     (1usize..=3).prop_flat_map(|m| {
         (
@@ -23,16 +24,43 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
             0i64..300,
             0i64..3,
             any::<bool>(),
+            groups(m),
         )
             .prop_map(
-                |(people, staff, move_penalty, balance, stay_bonus)| Instance {
-                    people,
-                    staff,
-                    move_penalty,
-                    balance,
-                    stay_bonus,
+                |(people, staff, move_penalty, balance, stay_bonus, (groups, member_of))| {
+                    Instance {
+                        people,
+                        staff,
+                        move_penalty,
+                        balance,
+                        stay_bonus,
+                        groups,
+                        member_of,
+                    }
                 },
             )
+    })
+}
+
+/// A group of a small instance: (parent, capacity, target).
+type SmallGroup = (Option<usize>, Option<u32>, Option<u32>);
+
+/// Mostly 1 to 3 groups (no groups a quarter of the time), each within an earlier one or a
+/// root, with an optional capacity (small enough to bind) and target; and mostly a group for
+/// each of `m` managers.
+fn groups(m: usize) -> impl Strategy<Value = (Vec<SmallGroup>, Vec<Option<usize>>)> {
+    prop_oneof![1 => Just(0usize), 3 => 1usize..=3].prop_flat_map(move |n| {
+        let group = |g: usize| {
+            (
+                proptest::option::of(0..g.max(1)).prop_map(move |p| p.filter(|_| g > 0)),
+                proptest::option::of(0u32..=5),
+                proptest::option::of(1u32..=4),
+            )
+        };
+        let groups: Vec<_> = (0..n).map(group).collect();
+        let member = prop_oneof![1 => Just(None), 3 => (0..n.max(1)).prop_map(Some)]
+            .prop_map(move |g| g.filter(|_| n > 0));
+        (groups, proptest::collection::vec(member, m))
     })
 }
 
@@ -67,8 +95,14 @@ fn max_placeable(instance: &Instance) -> u32 {
     let sink = graph.add_node(());
     let managers: Vec<NodeIndex> = instance.staff.iter().map(|_| graph.add_node(())).collect();
     let segment_a: Vec<NodeIndex> = instance.staff.iter().map(|_| graph.add_node(())).collect();
+    let groups: Vec<NodeIndex> = instance.groups.iter().map(|_| graph.add_node(())).collect();
+    for (g, &(parent, capacity, _)) in instance.groups.iter().enumerate() {
+        let above = parent.map_or(sink, |p| groups[p]);
+        graph.add_edge(groups[g], above, capacity.unwrap_or(u32::MAX / 4));
+    }
     for (j, &(capacity, cap_a)) in instance.staff.iter().enumerate() {
-        graph.add_edge(managers[j], sink, capacity);
+        let above = instance.chain(j).first().map_or(sink, |&g| groups[g]);
+        graph.add_edge(managers[j], above, capacity);
         graph.add_edge(segment_a[j], managers[j], cap_a.unwrap_or(u32::MAX / 4));
     }
     for person in 0..instance.people.len() {
@@ -111,6 +145,15 @@ proptest! {
             choice[person] = index_of(&plan, a.manager.as_str());
         }
         prop_assert_eq!(instance.objective(&choice).map(|o| o.0), Some(plan.objective.total));
+        let mut group_loads = vec![0; instance.groups.len()];
+        for (j, load) in plan.loads.iter().enumerate() {
+            for g in instance.chain(j) {
+                group_loads[g] += load.load;
+            }
+        }
+        for (&(_, capacity, _), load) in instance.groups.iter().zip(group_loads) {
+            prop_assert!(capacity.is_none_or(|c| load <= c));
+        }
         for (load, &(capacity, cap_a)) in plan.loads.iter().zip(&instance.staff) {
             prop_assert!(load.load <= capacity);
             prop_assert!(cap_a.is_none_or(|c| load.segments.get("A").copied().unwrap_or(0) <= c));
@@ -167,11 +210,10 @@ proptest! {
 fn the_example_bank_plan_is_the_same_on_one_and_two_threads() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let options = apportion::load::LoadOptions::default();
-    let book = Book {
-        customers: apportion::load::read_customers(&dir.join("data/customers.csv"), &options)
-            .unwrap(),
-        managers: apportion::load::read_managers(&dir.join("data/managers.csv"), &options).unwrap(),
-    };
+    let book = Book::new(
+        apportion::load::read_customers(&dir.join("data/customers.csv"), &options).unwrap(),
+        apportion::load::read_managers(&dir.join("data/managers.csv"), &options).unwrap(),
+    );
     let rules =
         Rulebook::compile(&std::fs::read_to_string(dir.join("rules/bank.rhai")).unwrap()).unwrap();
     let run = |threads| {

@@ -214,6 +214,19 @@ proptest! {
                         prop_assert!(eligible && instance.people[p].2);
                         prop_assert_eq!(segment.as_str(), "A");
                     }
+                    Verdict::InFullGroup { group, .. } => {
+                        // A group of the manager's, at its capacity, that the customer is
+                        // not already in.
+                        prop_assert!(eligible);
+                        let g: usize = group[2..].parse().unwrap();
+                        prop_assert!(instance.chain(j).contains(&g));
+                        let load: u32 = (0..instance.staff.len())
+                            .filter(|&k| instance.chain(k).contains(&g))
+                            .map(|k| plan.loads[k].load)
+                            .sum();
+                        prop_assert_eq!(Some(load), instance.groups[g].1);
+                        prop_assert!(chosen[p].is_none_or(|c| !instance.chain(c).contains(&g)));
+                    }
                     Verdict::Eligible { affinity, extra_cost, .. } => {
                         prop_assert!(eligible);
                         prop_assert_eq!(*affinity, instance.affinity(p, j));
@@ -283,16 +296,14 @@ proptest! {
         customers in proptest::collection::vec((0i64..5, 0i64..3), 1..4),
         managers in proptest::collection::vec((0i64..5, 0i64..4), 1..4),
     ) {
-        let book = Book {
-            customers: Customers {
+        let book = Book::new(Customers {
                 schema: int_schema(&["a", "b"]),
                 records: customers.iter().enumerate().map(|(i, &(a, b))| Customer {
                     id: CustomerId(Arc::from(format!("C-{i}"))),
                     manager: None,
                     attributes: vec![Value::Int(a), Value::Int(b)],
                 }).collect(),
-            },
-            managers: Managers {
+            }, Managers {
                 schema: int_schema(&["x", "y"]),
                 records: managers.iter().enumerate().map(|(j, &(x, y))| Manager {
                     id: ManagerId(Arc::from(format!("M-{j}"))),
@@ -301,8 +312,7 @@ proptest! {
                     segment_caps: Default::default(),
                     attributes: vec![Value::Int(x), Value::Int(y)],
                 }).collect(),
-            },
-        };
+            });
         let rules = Rulebook::compile(CLAUSES).unwrap();
         let plan = assign(&book, &rules, &AssignOptions::new(date("2026-06-30"))).unwrap();
         for (i, &customer) in customers.iter().enumerate() {

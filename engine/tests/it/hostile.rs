@@ -213,12 +213,12 @@ fn values_that_read_like_names_are_withheld_too() {
 /// A book of one customer and one manager with a phone number.
 fn book_with_manager_phone() -> apportion::Book {
     use apportion::ValueType;
-    apportion::Book {
-        customers: crate::support::customers(
+    apportion::Book::new(
+        crate::support::customers(
             &[("region", ValueType::Str)],
             &[("C-1", None, vec![crate::support::s("north")])],
         ),
-        managers: crate::support::managers(
+        crate::support::managers(
             &[("region", ValueType::Str), ("phone", ValueType::Str)],
             &[(
                 "M-1",
@@ -230,7 +230,7 @@ fn book_with_manager_phone() -> apportion::Book {
                 ],
             )],
         ),
-    }
+    )
 }
 
 #[test]

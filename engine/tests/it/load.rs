@@ -748,10 +748,10 @@ fn bad_capacities_name_record_and_column() {
 
 #[test]
 fn customers_of_unknown_managers_are_orphans_not_errors() {
-    let book = Book {
-        customers: csv("id,manager\nC-1,M-1\nC-2,M-9\nC-3,\n"),
-        managers: managers(Format::Csv, "id,capacity\nM-1,10\n").unwrap(),
-    };
+    let book = Book::new(
+        csv("id,manager\nC-1,M-1\nC-2,M-9\nC-3,\n"),
+        managers(Format::Csv, "id,capacity\nM-1,10\n").unwrap(),
+    );
     assert_eq!(
         book.orphans(),
         [Orphan {
@@ -825,11 +825,7 @@ fn the_shipped_example_bank_loads_with_the_types_its_readme_gives() {
     );
 
     // Customers of managers who have left (M-901 … M-906) are orphans.
-    let orphans = Book {
-        customers,
-        managers,
-    }
-    .orphans();
+    let orphans = Book::new(customers, managers).orphans();
     assert!(!orphans.is_empty());
     assert!(
         orphans
@@ -1020,10 +1016,10 @@ fn a_column_mixing_text_with_other_values_keeps_the_json_rule() {
 
 #[test]
 fn a_type_for_a_column_no_input_has_is_an_error_that_suggests_the_nearest() {
-    let book = Book {
-        customers: csv("id,manager,products,assets\nC-1,M-1,a;b,3\n"),
-        managers: managers(Format::Csv, "id,capacity,region\nM-1,3,north\n").unwrap(),
-    };
+    let book = Book::new(
+        csv("id,manager,products,assets\nC-1,M-1,a;b,3\n"),
+        managers(Format::Csv, "id,capacity,region\nM-1,3,north\n").unwrap(),
+    );
     let typo = with_types(&[("produts", ValueType::List)]);
     let error = book.check_types(&typo).unwrap_err();
     assert_eq!(error.code(), "unknown_type_column");

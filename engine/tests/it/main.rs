@@ -8,6 +8,7 @@ mod diff;
 mod example_bank;
 mod explain;
 mod fuzz_replay;
+mod groups;
 mod hostile;
 mod load;
 mod network;

@@ -68,10 +68,7 @@ fn the_same_records_from_csv_or_json_have_the_same_digest() {
     let options = LoadOptions::default();
     let managers = load::parse_managers(b"id,capacity\nM-1,5\n", Format::Csv, "m", &options);
     let digest = |customers| {
-        let book = Book {
-            customers,
-            managers: managers.clone().unwrap(),
-        };
+        let book = Book::new(customers, managers.clone().unwrap());
         assign(&book, &rules, &self::options(1))
             .unwrap()
             .provenance

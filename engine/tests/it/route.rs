@@ -74,10 +74,7 @@ fn book(rows: &[(&str, Option<&str>, i64, &str)], managers: apportion::Managers)
             )
         })
         .collect();
-    Book {
-        customers: customers(COLUMNS, &rows),
-        managers,
-    }
+    Book::new(customers(COLUMNS, &rows), managers)
 }
 
 fn router(book: &Book) -> Router {
@@ -158,6 +155,7 @@ fn equal_costs_go_to_the_earliest_manager_and_a_full_book_names_who_is_full() {
         Some(UnassignedReason::CapacityExhausted {
             managers: vec![ManagerId::from("M-1"), ManagerId::from("M-2")],
             segments: vec![(ManagerId::from("M-3"), "HNW".to_owned())],
+            groups: Vec::new(),
         })
     );
     let nobody = staff(&[("M-S", 5, &[], &[], &[])]);
@@ -253,10 +251,7 @@ fn quotas_from_a_forecast_plan_keep_room_for_the_pickier_leads() {
     };
     let rules = Rulebook::compile(RULES).unwrap();
     let plan: Plan = apportion::assign(
-        &Book {
-            customers: forecast.clone(),
-            managers,
-        },
+        &Book::new(forecast.clone(), managers),
         &rules,
         &apportion::AssignOptions::new(date("2026-06-30")),
     )
@@ -741,13 +736,13 @@ fn leads_built_and_dropped_one_at_a_time_are_each_read_as_themselves() {
             })
             .collect(),
     };
-    let book = Book {
-        customers: Customers {
+    let book = Book::new(
+        Customers {
             schema: schema(&[("kind", ValueType::Str)]),
             records: Vec::new(),
         },
         managers,
-    };
+    );
     let router = Router::new(&rules, &book, RouterOptions::new(date("2026-06-30"))).unwrap();
     for i in 0..400 {
         // Texts of one length, so the allocator can hand a freed one's address to the next.

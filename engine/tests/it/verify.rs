@@ -257,7 +257,7 @@ proptest! {
         let verification = verify(&book, &rules, &options, &written).unwrap();
         prop_assert!(!verification.holds());
         prop_assert!(codes_for(&verification, &id).contains(&"assignment_differs"));
-        let infeasible = ["not_eligible", "over_capacity", "over_segment_cap"];
+        let infeasible = ["not_eligible", "over_capacity", "over_segment_cap", "over_group_capacity"];
         let found_infeasible = codes(&verification).iter().any(|c| infeasible.contains(c));
         match instance.objective(&chosen) {
             Some((total, _)) => {

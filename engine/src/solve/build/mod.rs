@@ -91,6 +91,8 @@ pub(super) struct Built {
     pub(super) unassigned_penalty: i64,
     /// Where every customer's flow ends.
     pub(super) sink: NodeId,
+    /// Per manager, the node its customers flow on to: its group's, or the sink.
+    pub(super) manager_above: Vec<NodeId>,
     /// The arcs that leave customers unassigned (supply node to sink at the penalty).
     pub(super) overflow: Vec<ArcId>,
     /// The manager arcs left out of the network, to be priced in.
@@ -116,20 +118,29 @@ pub(super) fn build_network(
     let total = groups.customers();
     let capacity_of = |m: &crate::model::Manager| usable_capacity(m.capacity, total);
     let unassigned_penalty =
-        objective::unassigned_penalty(policy, managers, total, || prepared.max_abs_affinity())?;
+        objective::unassigned_penalty(policy, (managers, &book.organisation), total, || {
+            prepared.max_abs_affinity()
+        })?;
 
     let mut network = Network::new();
     let sink = network.add_node(-(total as i64));
     let manager_nodes: Vec<NodeId> = managers.iter().map(|_| network.add_node(0)).collect();
+    let (group_nodes, group_runs) = add_groups(&mut network, book, policy, (sink, total));
+    let above = |j: usize| {
+        let group = book.organisation.group_of(j);
+        group.map_or(sink, |g| group_nodes[g])
+    };
     let loads: Vec<Vec<ArcId>> = managers
         .iter()
         .zip(&manager_nodes)
-        .map(|(manager, &node)| {
+        .enumerate()
+        .map(|(j, (manager, &node))| {
             let target = i64::from(manager.target_load().max(1));
             let pieces = balance_pieces(policy.balance, capacity_of(manager), target);
-            network.add_convex_arcs(node, sink, pieces)
+            network.add_convex_arcs(node, above(j), pieces)
         })
         .collect();
+    let manager_above = (0..managers.len()).map(above).collect();
     let mut entries = Entries::new(manager_nodes);
     // With a start, the arcs out of a supply node get one unit more than the node can ever
     // send (its group): never binding, but an arc carrying a whole group is then strictly
@@ -240,7 +251,7 @@ pub(super) fn build_network(
         let flow = start_flow(
             &network,
             starting,
-            (&loads, &entries.capped_arcs),
+            (&loads, &entries.capped_arcs, &group_runs),
             start.placement,
         );
         network.start_from(flow, left_out.count() > 0);
@@ -251,25 +262,60 @@ pub(super) fn build_network(
         groups: arcs,
         unassigned_penalty,
         sink,
+        manager_above,
         overflow,
         left_out,
     })
 }
 
+/// A node per group of managers, each reaching its parent's node (a root the sink) through
+/// convex arcs: its balance term's pieces up to its capacity, or one free arc of its capacity
+/// when it has no target (a capacity above the book's `customers` counting as theirs).
+/// Returns the nodes and each group's arcs.
+fn add_groups(
+    network: &mut Network,
+    book: &Book,
+    policy: &Policy,
+    (sink, customers): (NodeId, usize),
+) -> (Vec<NodeId>, Vec<Vec<ArcId>>) {
+    let organisation = &book.organisation;
+    let nodes: Vec<NodeId> = organisation
+        .groups()
+        .iter()
+        .map(|_| network.add_node(0))
+        .collect();
+    let runs = organisation
+        .groups()
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let to = organisation.parent(g).map_or(sink, |p| nodes[p]);
+            let capacity = objective::group_capacity(group, customers);
+            let pieces = match group.target_load() {
+                Some(target) => balance_pieces(policy.balance, capacity, i64::from(target.max(1))),
+                None => vec![(i64::from(capacity), 0)],
+            };
+            network.add_convex_arcs(nodes[g], to, pieces)
+        })
+        .collect();
+    (nodes, runs)
+}
+
 /// The placement as a flow on every arc: the arcs `starting` out of groups as given, each
-/// manager's load spread over its run cheapest piece first, each capped segment's load on
-/// its cap's arc.
+/// manager's and each group of managers' load spread over its run cheapest piece first, each
+/// capped segment's load on its cap's arc.
 fn start_flow(
     network: &Network,
     starting: Vec<(ArcId, i64)>,
-    (runs, capped_arcs): (&[Vec<ArcId>], &[CappedArc]),
+    (runs, capped_arcs, group_runs): (&[Vec<ArcId>], &[CappedArc], &[Vec<ArcId>]),
     placement: &Placement,
 ) -> Vec<i64> {
     let mut flow = vec![0i64; network.arc_count()];
     for (arc, f) in starting {
         flow[arc.0 as usize] = f;
     }
-    for (run, &load) in runs.iter().zip(&placement.loads) {
+    let loads = placement.loads.iter().chain(&placement.group_loads);
+    for (run, &load) in runs.iter().chain(group_runs).zip(loads) {
         let mut left = load;
         for &arc in run {
             let f = left.min(network.arc(arc).2);

@@ -10,6 +10,7 @@ use super::Skip;
 use super::choice::PassedOver;
 use crate::error::{BookError, Result};
 use crate::model::{CustomerId, Manager, ManagerId};
+use crate::org::Organisation;
 use crate::solve::objective::balance_cost;
 
 /// Where a placed customer sits.
@@ -39,6 +40,11 @@ pub(super) struct LiveBook {
     pub(super) reserved: Vec<u32>,
     /// λ, the balance weight.
     pub(super) balance: i64,
+    /// The groups of managers, and each one's load. A group's balance cost and room are
+    /// added when a manager is looked at ([`LiveBook::room`]), not kept in `next_cost`: a
+    /// lead would otherwise change the cost of everyone in its manager's groups.
+    pub(super) organisation: Organisation,
+    pub(super) group_loads: Vec<u32>,
     /// Per manager, the balance cost of one more customer, or [`NO_ROOM`] if they cannot take
     /// one (full or away): one flat array of plain numbers, so that choosing among thousands
     /// of managers is a subtraction and a comparison for most of them.
@@ -70,10 +76,16 @@ pub(super) enum Room {
 }
 
 impl LiveBook {
-    /// The book of `managers`, empty, with balance weight λ = `balance`.
-    pub(super) fn new(managers: Vec<Manager>, balance: i64) -> LiveBook {
+    /// The book of `managers` in `organisation`, empty, with balance weight λ = `balance`.
+    pub(super) fn new(
+        managers: Vec<Manager>,
+        organisation: Organisation,
+        balance: i64,
+    ) -> LiveBook {
         let n = managers.len();
         let mut book = LiveBook {
+            group_loads: vec![0; organisation.groups().len()],
+            organisation,
             managers,
             loads: vec![0; n],
             segment_loads: vec![HashMap::new(); n],
@@ -113,6 +125,7 @@ impl LiveBook {
     pub(super) fn add(&mut self, customer: CustomerId, placement: Placement) {
         let j = placement.manager as usize;
         self.loads[j] += 1;
+        self.count_in_groups(j, 1);
         if let Some(segment) = &placement.segment {
             *self.segment_loads[j]
                 .entry(Arc::clone(segment))
@@ -131,6 +144,7 @@ impl LiveBook {
             })?;
         let j = placement.manager as usize;
         self.loads[j] -= 1;
+        self.count_in_groups(j, -1);
         if let Some(segment) = &placement.segment
             && let Some(n) = self.segment_loads[j].get_mut(segment)
         {
@@ -138,6 +152,46 @@ impl LiveBook {
         }
         self.refresh(j);
         Ok(placement)
+    }
+
+    /// Counts one customer more (or fewer) in every group of manager `j`; a group filling or
+    /// freeing is a change of who has room.
+    fn count_in_groups(&mut self, j: usize, change: i32) {
+        for g in self.organisation.chain(j) {
+            let was_full = self.group_full(g);
+            self.group_loads[g] = self.group_loads[g].saturating_add_signed(change);
+            if self.group_full(g) != was_full {
+                self.room_changes += 1;
+            }
+        }
+    }
+
+    /// Whether group `g` is at its capacity.
+    fn group_full(&self, g: usize) -> bool {
+        let capacity = self.organisation.groups()[g].capacity;
+        capacity.is_some_and(|c| self.group_loads[g] >= c)
+    }
+
+    /// The first group of manager `j`'s that is full, from theirs up.
+    fn full_group(&self, j: usize) -> Option<usize> {
+        self.organisation.chain(j).find(|&g| self.group_full(g))
+    }
+
+    /// What one more customer costs manager `j`'s groups on their balance terms, `None` if
+    /// one of them is full.
+    fn groups_next(&self, j: usize) -> Option<i64> {
+        let mut cost = 0i64;
+        for g in self.organisation.chain(j) {
+            if self.group_full(g) {
+                return None;
+            }
+            if let Some(target) = self.organisation.groups()[g].target_load() {
+                let k = i64::from(self.group_loads[g]) + 1;
+                let step = balance_cost(self.balance, k, i64::from(target.max(1)));
+                cost = cost.saturating_add(step.unwrap_or(i64::MAX / 2));
+            }
+        }
+        Some(cost.min(i64::MAX / 2))
     }
 
     /// The index of a manager still in the book.
@@ -223,21 +277,35 @@ impl LiveBook {
 
     /// The balance cost of one more customer of the segment whose `caps` are given for manager
     /// `j`, or `None` if they have no room for one (see [`LiveBook::no_room`] for why).
+    /// With groups, their next steps are added (so `next_cost` is a lower bound of it).
     pub(super) fn room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Option<i64> {
         let j = j as usize;
         let cost = self.next_cost[j];
         let capped = caps.is_some_and(|(_, at_cap)| at_cap[j]);
-        (cost != NO_ROOM && !capped).then_some(cost)
+        if cost == NO_ROOM || capped {
+            return None;
+        }
+        if self.organisation.is_empty() {
+            return Some(cost);
+        }
+        Some(cost.saturating_add(self.groups_next(j)?).min(i64::MAX / 2))
     }
 
     /// Why manager `j` has no room, where [`LiveBook::room`] found none.
     pub(super) fn no_room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Skip {
-        match (self.status[j as usize], caps) {
+        let j = j as usize;
+        match (self.status[j], caps) {
             (Room::Away, _) => Skip::Away,
-            (Room::Open, Some((segment, _))) => Skip::SegmentFull {
+            (Room::Full, _) => Skip::Full,
+            (Room::Open, Some((segment, at_cap))) if at_cap[j] => Skip::SegmentFull {
                 segment: segment.to_owned(),
             },
-            _ => Skip::Full,
+            (Room::Open, _) => match self.full_group(j) {
+                Some(g) => Skip::GroupFull {
+                    group: self.organisation.groups()[g].id.to_string(),
+                },
+                None => Skip::Full,
+            },
         }
     }
 }
@@ -261,6 +329,13 @@ pub(super) mod tests {
             .collect()
     }
 
+    impl LiveBook {
+        /// A book of `managers` in no groups.
+        pub(crate) fn new_plain(managers: Vec<Manager>, balance: i64) -> LiveBook {
+            LiveBook::new(managers, Organisation::default(), balance)
+        }
+    }
+
     fn placed(manager: u32, segment: Option<&str>) -> Placement {
         Placement {
             manager,
@@ -272,7 +347,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_customer_takes_room_and_gives_it_back_when_released() {
-        let mut book = LiveBook::new(managers(&[(1, &[]), (2, &[])]), 1);
+        let mut book = LiveBook::new_plain(managers(&[(1, &[]), (2, &[])]), 1);
         // λ·⌈1000·1/t⌉ for the first customer of a manager whose target is its capacity.
         assert_eq!(
             (book.room(0, None), book.room(1, None)),
@@ -290,7 +365,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_segment_cap_closes_a_manager_to_that_segment_only() {
-        let mut book = LiveBook::new(managers(&[(5, &[("HNW", 1)])]), 1);
+        let mut book = LiveBook::new_plain(managers(&[(5, &[("HNW", 1)])]), 1);
         book.add(CustomerId::from("C-1"), placed(0, Some("HNW")));
         let hnw = Arc::from("HNW");
         let mass = Arc::from("MASS");
@@ -308,7 +383,7 @@ pub(super) mod tests {
 
     #[test]
     fn managers_away_or_gone_take_no_one() {
-        let mut book = LiveBook::new(managers(&[(3, &[]), (3, &[])]), 1);
+        let mut book = LiveBook::new_plain(managers(&[(3, &[]), (3, &[])]), 1);
         let changes = book.room_changes;
         book.away[0] = true;
         book.refresh(0);

@@ -161,6 +161,15 @@ impl LiveBook {
                         _ => None,
                     })
                     .collect(),
+                groups: skipped
+                    .iter()
+                    .filter_map(|s| match &s.why {
+                        Skip::GroupFull { group } => Some(group.as_str().into()),
+                        _ => None,
+                    })
+                    .collect::<std::collections::BTreeSet<crate::org::GroupId>>()
+                    .into_iter()
+                    .collect(),
             }),
         };
         let decision = Decision {
@@ -220,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_smallest_marginal_cost_wins_ties_to_the_earliest_manager() {
-        let mut book = LiveBook::new(managers(&[(2, &[]), (2, &[]), (2, &[])]), 1);
+        let mut book = LiveBook::new_plain(managers(&[(2, &[]), (2, &[]), (2, &[])]), 1);
         // Each manager's next customer costs 500 in balance: the affinity decides.
         let decision = decide(&mut book, &[(0, 10), (1, 30), (2, 30)], false);
         assert_eq!(manager(&decision), Some("M-1"));
@@ -241,7 +250,7 @@ mod tests {
 
     #[test]
     fn a_lead_without_an_eligible_manager_with_room_is_unplaced_with_its_reason() {
-        let mut book = LiveBook::new(managers(&[(1, &[]), (1, &[])]), 1);
+        let mut book = LiveBook::new_plain(managers(&[(1, &[]), (1, &[])]), 1);
         let none = decide(&mut book, &[], false);
         assert_eq!((none.manager.clone(), none.basis), (None, Basis::Unplaced));
         assert_eq!(none.reason, Some(UnassignedReason::NoEligibleManager));
@@ -254,6 +263,7 @@ mod tests {
             Some(UnassignedReason::CapacityExhausted {
                 managers: vec!["M-0".into(), "M-1".into()],
                 segments: Vec::new(),
+                groups: Vec::new(),
             })
         );
         assert!(full.skipped.iter().all(|s| s.why == Skip::Full));
@@ -261,7 +271,7 @@ mod tests {
 
     #[test]
     fn a_guided_lead_takes_a_place_held_for_its_class_first() {
-        let mut book = LiveBook::new(managers(&[(2, &[]), (2, &[])]), 1);
+        let mut book = LiveBook::new_plain(managers(&[(2, &[]), (2, &[])]), 1);
         book.quotas.insert((0, None), vec![(1, 1)]);
         book.reserved[1] = 1;
         let guided = decide(&mut book, &[(0, 50), (1, 0)], true);

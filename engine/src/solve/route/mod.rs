@@ -80,6 +80,11 @@ pub enum Skip {
     },
     /// On leave or gone.
     Away,
+    /// In a group of managers at its capacity.
+    GroupFull {
+        /// The group.
+        group: String,
+    },
 }
 
 /// An eligible manager passed over.
@@ -178,7 +183,7 @@ struct Class {
 /// let managers = load::parse_managers(
 ///     b"id,region,capacity\nM-1,north,1\nM-2,north,1\nM-3,south,5\n",
 ///     Format::Csv, "managers", &options)?;
-/// let book = apportion::Book { customers, managers };
+/// let book = apportion::Book::new(customers, managers);
 /// let rules = apportion::Rulebook::compile(r#"
 ///     fn tier(c) { if c.assets >= 1_000_000 { "HNW" } else { "MASS" } }
 ///     fn eligible(c, m) { c.region == m.region }
@@ -233,7 +238,8 @@ impl Router {
         rulebook.check(&book.customers.schema)?;
         rulebook.check_managers(&book.managers.schema)?;
         let managers = &book.managers.records;
-        let state = LiveBook::new(managers.clone(), options.policy.balance);
+        let organisation = book.organisation.clone();
+        let state = LiveBook::new(managers.clone(), organisation, options.policy.balance);
         let pair = rulebook.pair_rules();
         let regions = pair::regions(
             rulebook,
@@ -364,10 +370,7 @@ impl Router {
                 records,
             }
         };
-        let book = Book {
-            customers: forecast.clone(),
-            managers,
-        };
+        let book = Book::new(forecast.clone(), managers);
         let options = super::AssignOptions {
             policy: self.options.policy,
             ..super::AssignOptions::new(self.options.as_of)
@@ -562,8 +565,11 @@ impl Router {
                 })
             })
             .collect();
+        let mut organisation = state.organisation.clone();
+        organisation.admit(&self.manager_schema, &manager, j as usize)?;
         table.classes = classes;
         drop(table);
+        state.organisation = organisation;
         state.join(manager);
         Ok(())
     }

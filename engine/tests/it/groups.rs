@@ -1,0 +1,219 @@
+//! Groups of managers (teams, branches, business lines): how they are read and checked, and
+//! live routing within their capacities and balance terms. The batch optimum with groups is
+//! tested against brute force in `assign_properties` (its small books have groups).
+
+use apportion::load::{self, Format, LoadOptions};
+use apportion::{Basis, Router, RouterOptions, Rulebook, Skip};
+use proptest::prelude::*;
+
+use crate::assign_properties::instance;
+use crate::fuzz_replay::harness::Instance;
+use crate::support::date;
+
+fn groups(csv: &str) -> Result<Vec<apportion::ManagerGroup>, apportion::InputError> {
+    load::parse_groups(
+        csv.as_bytes(),
+        Format::Csv,
+        "groups.csv",
+        &LoadOptions::default(),
+    )
+}
+
+fn managers(csv: &str) -> apportion::Managers {
+    load::parse_managers(
+        csv.as_bytes(),
+        Format::Csv,
+        "managers.csv",
+        &LoadOptions::default(),
+    )
+    .unwrap()
+}
+
+fn organised(
+    managers_csv: &str,
+    groups_csv: &str,
+) -> Result<apportion::Book, apportion::InputError> {
+    let book = apportion::Book::new(Default::default(), managers(managers_csv));
+    book.with_groups(groups(groups_csv)?, "groups.csv")
+}
+
+#[test]
+fn groups_read_with_their_parents_capacities_and_targets() {
+    let read =
+        groups("id,parent,capacity,target\nRETAIL,,100,\nNORTH,RETAIL,,40\nT-1,NORTH,12,10\n")
+            .unwrap();
+    let summary: Vec<_> = read
+        .iter()
+        .map(|g| {
+            (
+                g.id.as_str(),
+                g.parent.as_ref().map(|p| p.as_str()),
+                g.capacity,
+                g.target,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("RETAIL", None, Some(100), None),
+            ("NORTH", Some("RETAIL"), None, Some(40)),
+            ("T-1", Some("NORTH"), Some(12), Some(10)),
+        ]
+    );
+    // A target defaults to the capacity; a group with neither has no balance term.
+    let targets: Vec<_> = read.iter().map(|g| g.target_load()).collect();
+    assert_eq!(targets, [Some(100), Some(40), Some(10)]);
+    // Numeric ids in the managers' `group` column name groups too.
+    let book = organised("id,capacity,group\nM-1,5,101\nM-2,5,\n", "id\n101\n").unwrap();
+    assert_eq!(book.organisation.groups().len(), 1);
+}
+
+#[test]
+fn bad_groups_fail_with_their_code_and_place() {
+    let code =
+        |managers_csv: &str, groups_csv: &str| organised(managers_csv, groups_csv).unwrap_err();
+    let staff = "id,capacity,group\nM-1,5,T-1\n";
+    let cases = [
+        (
+            code(staff, "id,parent\nT-1,T-2\nT-2,T-1\n"),
+            "group_cycle",
+            "T-1",
+        ),
+        (
+            code(staff, "id,parent\nT-1,BRANCH\n"),
+            "unknown_group",
+            "T-1",
+        ),
+        (
+            code("id,capacity,group\nM-1,5,T-2\n", "id\nT-1\n"),
+            "unknown_group",
+            "M-1",
+        ),
+        (code(staff, "id\nT-1\nT-1\n"), "duplicate_group_id", "T-1"),
+        (
+            code(staff, "id,capacity\nT-1,-3\n"),
+            "invalid_capacity",
+            "T-1",
+        ),
+        (code(staff, "id,target\nT-1,0\n"), "invalid_capacity", "T-1"),
+        (
+            code("id,capacity\nM-1,5\n", "id\nT-1\n"),
+            "missing_column",
+            "",
+        ),
+    ];
+    for (error, expected, record) in cases {
+        assert_eq!(error.code(), expected, "{error}");
+        assert!(error.to_string().contains(record), "{error}");
+    }
+    // A typo names the group meant.
+    let typo = code("id,capacity,group\nM-1,5,T-11\n", "id\nT-10\n");
+    assert!(typo.to_string().contains("did you mean `T-10`"), "{typo}");
+    // Columns a group does not have are errors, not dropped: a typo, and per-segment limits,
+    // which cannot be solved exactly together with the managers' capacities.
+    let unknown = groups("id,capcity\nT-1,3\n").unwrap_err();
+    assert_eq!(unknown.code(), "unknown_column");
+    assert!(
+        unknown.to_string().contains("did you mean `capacity`"),
+        "{unknown}"
+    );
+    for column in ["segment_caps", "segment_minimums"] {
+        let error = groups(&format!("id,{column}\nT-1,HNW=3\n")).unwrap_err();
+        assert_eq!(error.code(), "unsupported_column", "{error}");
+    }
+    // Nesting deeper than a run takes.
+    let mut deep = String::from("id,parent\nG-0,\n");
+    for g in 1..=apportion::MAX_GROUP_DEPTH + 1 {
+        deep.push_str(&format!("G-{g},G-{}\n", g - 1));
+    }
+    assert_eq!(
+        code(staff.replace("T-1", "G-0").as_str(), &deep).code(),
+        "groups_too_deep"
+    );
+}
+
+/// What one more customer costs manager `j` with `loads` (and loads of segment A), own and
+/// groups' balance steps less the affinity, or `None` without room there (full, at the cap
+/// for segment A, or in a full group).
+fn marginal(
+    instance: &Instance,
+    (loads, a_loads): (&[u32], &[u32]),
+    person: usize,
+    j: usize,
+) -> Option<i64> {
+    let step = |load: u32, target: u32| {
+        let target = i64::from(target.max(1));
+        instance.balance * ((1000 * (i64::from(load) + 1) + target - 1) / target)
+    };
+    let (capacity, cap_a) = instance.staff[j];
+    let capped = instance.people[person].2 && cap_a.is_some_and(|c| a_loads[j] >= c);
+    if loads[j] >= capacity || capped {
+        return None;
+    }
+    let mut cost = step(loads[j], capacity) - instance.affinity(person, j);
+    for g in instance.chain(j) {
+        let (_, group_capacity, target) = instance.groups[g];
+        let load: u32 = (0..instance.staff.len())
+            .filter(|&k| instance.chain(k).contains(&g))
+            .map(|k| loads[k])
+            .sum();
+        if group_capacity.is_some_and(|c| load >= c) {
+            return None;
+        }
+        cost += target.or(group_capacity).map_or(0, |t| step(load, t));
+    }
+    Some(cost)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Leads routed one by one, none in the book before: each goes to the manager whose own
+    /// and groups' next balance steps less the affinity cost least (ties to the earliest),
+    /// never into a full group; a lead with nowhere to go names the full groups.
+    #[test]
+    fn leads_route_within_their_groups_at_the_least_marginal_cost(instance in instance()) {
+        // Leads have no manager yet, so no bonus for one.
+        let instance = Instance { stay_bonus: false, ..instance };
+        let rules = Rulebook::compile(instance.rules()).unwrap();
+        let mut book = instance.book();
+        let leads = std::mem::take(&mut book.customers.records);
+        let options = RouterOptions {
+            policy: apportion::Policy { balance: instance.balance, ..apportion::Policy::default() },
+            ..RouterOptions::new(date("2026-06-30"))
+        };
+        let router = Router::new(&rules, &book, options).unwrap();
+        let mut loads = vec![0u32; instance.staff.len()];
+        let mut a_loads = vec![0u32; instance.staff.len()];
+        for (person, mut lead) in leads.into_iter().enumerate() {
+            lead.manager = None;
+            let decision = router.route(&lead).unwrap();
+            let costs: Vec<Option<i64>> = (0..instance.staff.len())
+                .map(|j| {
+                    let room = (loads.as_slice(), a_loads.as_slice());
+                    instance.eligible(person, j).then(|| marginal(&instance, room, person, j)).flatten()
+                })
+                .collect();
+            let best = costs.iter().enumerate().filter_map(|(j, c)| Some(((*c)?, j))).min();
+            let chosen = decision.manager.as_ref().map(|m| m.as_str()[2..].parse::<usize>().unwrap());
+            prop_assert_eq!(chosen, best.map(|(_, j)| j));
+            match chosen {
+                Some(j) => {
+                    prop_assert_eq!(decision.basis, Basis::Marginal);
+                    loads[j] += 1;
+                    a_loads[j] += u32::from(instance.people[person].2);
+                }
+                None => {
+                    for skipped in decision.skipped.iter() {
+                        if let Skip::GroupFull { group } = &skipped.why {
+                            let j: usize = skipped.manager.as_str()[2..].parse().unwrap();
+                            let g: usize = group[2..].parse().unwrap();
+                            prop_assert!(instance.chain(j).contains(&g));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
