@@ -78,13 +78,17 @@ pub struct Organisation {
 impl Organisation {
     /// The groups, checked (parents known, no cycle, at most [`MAX_GROUP_DEPTH`] deep), with
     /// each manager placed in the group its `group` column names. Managers with no `group`
-    /// value belong to none; a `group` naming no group is an error. `source` is what errors
-    /// call the groups' input.
+    /// value belong to none; a `group` naming no group is an error. No groups at all is no
+    /// organisation: the `group` column is then an attribute like any other. `source` is what
+    /// errors call the groups' input.
     pub fn new(
         groups: Vec<ManagerGroup>,
         managers: &Managers,
         source: &str,
     ) -> Result<Organisation, InputError> {
+        if groups.is_empty() {
+            return Ok(Organisation::default());
+        }
         let index: HashMap<&str, u32> = groups
             .iter()
             .enumerate()
@@ -133,7 +137,7 @@ impl Organisation {
             }
         }
         let column = managers.schema.position(GROUP);
-        if column.is_none() && !groups.is_empty() && !managers.records.is_empty() {
+        if column.is_none() && !managers.records.is_empty() {
             return Err(InputError::MissingColumn {
                 source_name: "the managers".to_owned(),
                 column: GROUP.to_owned(),
@@ -189,6 +193,9 @@ impl Organisation {
         manager: &Manager,
         position: usize,
     ) -> Result<(), InputError> {
+        if self.is_empty() {
+            return Ok(());
+        }
         let index = self
             .groups
             .iter()

@@ -251,6 +251,8 @@ pub struct ManagerRow {
     pub target: Option<u32>,
     /// Per-segment caps such as `HNW=25`, written `;`-separated.
     pub segment_caps: Vec<(&'static str, u32)>,
+    /// The team the manager is in (see [`crate::org`]).
+    pub group: String,
 }
 
 /// A manager who has left the bank but still appears as some customers' current manager.
@@ -796,6 +798,7 @@ fn managers(
             capacity: 0,
             target: None,
             segment_caps: Vec::new(),
+            group: String::new(),
         });
     }
 

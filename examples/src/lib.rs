@@ -21,6 +21,7 @@ pub mod cli;
 pub mod day;
 pub mod lender;
 pub mod live;
+pub mod org;
 pub mod rng;
 pub mod scenarios;
 
@@ -34,6 +35,7 @@ pub use bank::{
     AFFLUENT_ASSETS, Certification, CustomerKind, CustomerRow, FormerManager, HNW_ASSETS,
     LANGUAGES, ManagerRow, Product, REGIONS, Region, RiskPreference,
 };
+pub use org::{GROUP_COLUMNS, GroupRow};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +118,8 @@ pub struct GeneratedBank {
     /// Managers who have left but are still some customers' current manager: their ids appear
     /// in the customers' `manager` column and nowhere in `managers`.
     pub former_managers: Vec<FormerManager>,
+    /// The groups the managers are in: business lines, regional desks and teams.
+    pub groups: Vec<GroupRow>,
 }
 
 /// Generates a bank. Deterministic: the same configuration gives the same bank.
@@ -123,12 +127,15 @@ pub struct GeneratedBank {
 /// Every region gets at least one `private_banking` and one `sme_credit` manager as long as
 /// there are at least as many managers as regions (six).
 pub fn generate(config: &BankConfig) -> GeneratedBank {
-    let parts = bank::generate_parts(config.customers, config.managers, config.seed, config.as_of);
+    let mut parts =
+        bank::generate_parts(config.customers, config.managers, config.seed, config.as_of);
+    let groups = org::organise(&mut parts.managers);
     GeneratedBank {
         config: config.clone(),
         customers: parts.customers,
         managers: parts.managers,
         former_managers: parts.former_managers,
+        groups,
     }
 }
 
@@ -154,7 +161,7 @@ pub const CUSTOMER_COLUMNS: [&str; 17] = [
 ];
 
 /// The columns of `managers.csv`, in order.
-pub const MANAGER_COLUMNS: [&str; 10] = [
+pub const MANAGER_COLUMNS: [&str; 11] = [
     "id",
     "name",
     "region",
@@ -165,6 +172,7 @@ pub const MANAGER_COLUMNS: [&str; 10] = [
     "capacity",
     "target",
     "segment_caps",
+    "group",
 ];
 
 /// A list cell: the items' texts joined by `;`, as apportion reads lists.
@@ -199,7 +207,7 @@ impl CustomerRow {
 
 impl ManagerRow {
     /// The row's CSV cells, in [`MANAGER_COLUMNS`] order.
-    pub fn record(&self) -> [String; 10] {
+    pub fn record(&self) -> [String; 11] {
         [
             self.id.clone(),
             self.name.clone(),
@@ -213,6 +221,7 @@ impl ManagerRow {
             join(&self.segment_caps, |(segment, cap)| {
                 format!("{segment}={cap}")
             }),
+            self.group.clone(),
         ]
     }
 }
@@ -282,11 +291,23 @@ pub fn load_book(bank: &GeneratedBank) -> Result<Book, Box<dyn std::error::Error
     book_from_csv(&customers_csv(bank)?, &managers_csv(bank)?)
 }
 
-/// Writes `customers.csv` and `managers.csv` into `dir`, creating it if needed.
+/// `groups.csv` in memory (writing to memory cannot fail in practice).
+pub fn groups_csv(bank: &GeneratedBank) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(bank.groups.len() * 40 + 64);
+    write_rows(
+        &mut bytes,
+        &GROUP_COLUMNS,
+        bank.groups.iter().map(GroupRow::record),
+    )?;
+    Ok(bytes)
+}
+
+/// Writes `customers.csv`, `managers.csv` and `groups.csv` into `dir`, creating it if needed.
 pub fn write_csv(bank: &GeneratedBank, dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("customers.csv"), customers_csv(bank)?)?;
     std::fs::write(dir.join("managers.csv"), managers_csv(bank)?)?;
+    std::fs::write(dir.join("groups.csv"), groups_csv(bank)?)?;
     Ok(())
 }
 

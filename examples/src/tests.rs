@@ -482,7 +482,7 @@ fn ids_widen_for_large_banks() {
 }
 
 #[test]
-fn write_csv_writes_both_files() {
+fn write_csv_writes_every_file() {
     let dir = std::env::temp_dir().join(format!("apportion-examples-test-{}", std::process::id()));
     let bank = generate(&small(8));
     write_csv(&bank, &dir).unwrap();
@@ -493,6 +493,10 @@ fn write_csv_writes_both_files() {
     assert_eq!(
         std::fs::read(dir.join("managers.csv")).unwrap(),
         managers_csv(&bank).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(dir.join("groups.csv")).unwrap(),
+        groups_csv(&bank).unwrap()
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -509,6 +513,7 @@ fn the_shipped_data_set_matches_the_generator() {
     for (file, expected) in [
         ("customers.csv", customers_csv(&bank).unwrap()),
         ("managers.csv", managers_csv(&bank).unwrap()),
+        ("groups.csv", groups_csv(&bank).unwrap()),
     ] {
         let shipped = std::fs::read(data.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(

@@ -112,6 +112,11 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "manager_not_on_leave",
             "leads_failed",
             "plan_inputs_differ",
+            "duplicate_group_id",
+            "unknown_group",
+            "group_cycle",
+            "groups_too_deep",
+            "unsupported_column",
         ],
     ),
     // An invalid rulebook, or a rule that failed.

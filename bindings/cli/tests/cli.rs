@@ -1468,3 +1468,43 @@ fn report_writes_a_page_whose_numbers_are_the_plans() {
     ]);
     assert_fails(&output, 2, "output_is_input");
 }
+
+#[test]
+fn groups_shape_the_plan_verify_and_fail_with_their_codes() {
+    let dir = scratch("groups");
+    let groups = root().join("examples/data/groups.csv");
+    let groups = groups.to_str().unwrap();
+    let plan = dir.join("plan.json");
+    let with_groups = ["--groups", groups];
+    let output = assign_example(&plan, &with_groups);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    assert!(document["provenance"]["groups_blake3"].is_string());
+    // The plan holds with its groups, and is found out without them.
+    let checked = with_book(
+        "verify",
+        &["--plan", plan.to_str().unwrap(), "--groups", groups],
+    );
+    assert!(checked.status.success(), "{}", text(&checked.stdout));
+    let without = with_book("verify", &["--plan", plan.to_str().unwrap()]);
+    assert_eq!(without.status.code(), Some(8), "{}", text(&without.stdout));
+    assert!(
+        text(&without.stdout).contains("groups_differ"),
+        "{}",
+        text(&without.stdout)
+    );
+    // Bad groups: input errors (exit 3) with their codes, naming the place.
+    for (csv, code) in [
+        ("id,parent\nRETAIL,LINES\n", "unknown_group"),
+        ("id,parent\nA,B\nB,A\n", "group_cycle"),
+        ("id,capcity\nRETAIL,10\n", "unknown_column"),
+        ("id,segment_minimums\nRETAIL,HNW=3\n", "unsupported_column"),
+    ] {
+        let bad = dir.join("bad-groups.csv");
+        std::fs::write(&bad, csv).unwrap();
+        let output = assign_example(&dir.join("never.csv"), &["--groups", bad.to_str().unwrap()]);
+        assert_fails(&output, 3, code);
+        assert!(!dir.join("never.csv").exists());
+    }
+}

@@ -232,6 +232,8 @@ value_class! {
     ///     Eligible (manager, segment) pairs passed over as full for the lead's segment.
     /// away : list of str
     ///     Eligible managers passed over as on leave.
+    /// group_full : list of (str, str)
+    ///     Eligible (manager, group) pairs passed over as in a group at its capacity.
     /// reason : str or None
     ///     Why an unplaced lead was not placed: ``no_eligible_manager`` or
     ///     ``capacity_exhausted``.
@@ -246,6 +248,7 @@ value_class! {
         full: Vec<String>,
         segment_full: Vec<(String, String)>,
         away: Vec<String>,
+        group_full: Vec<(String, String)>,
         reason: Option<String>,
     }
 }
@@ -268,7 +271,16 @@ impl Decision {
                 _ => None,
             })
             .collect();
+        let group_full = decision
+            .skipped
+            .iter()
+            .filter_map(|s| match &s.why {
+                Skip::GroupFull { group } => Some((s.manager.to_string(), group.clone())),
+                _ => None,
+            })
+            .collect();
         Decision {
+            group_full,
             full: passed_over(|why| matches!(why, Skip::Full)),
             away: passed_over(|why| matches!(why, Skip::Away)),
             segment_full,
@@ -309,6 +321,8 @@ fn basis_name(basis: Basis) -> &'static str {
 /// customers_blake3, managers_blake3 : str
 ///     BLAKE3 of the inputs as loaded, in hex (ids, managers, every value, the columns and their
 ///     types): the same whatever the table's flavour, its batches or the threads.
+/// groups_blake3 : str or None
+///     BLAKE3 of the groups of managers, when the book has any.
 /// private_fields : list of str
 ///     Input fields no rule could read.
 /// threads : int
@@ -327,6 +341,7 @@ pub(crate) struct Provenance {
     managers_blake3: String,
     private_fields: Vec<String>,
     threads: usize,
+    groups_blake3: Option<String>,
 }
 
 impl Provenance {
@@ -342,6 +357,7 @@ impl Provenance {
             managers_blake3: p.managers_blake3.clone(),
             private_fields: p.private_fields.clone(),
             threads: p.threads,
+            groups_blake3: p.groups_blake3.clone(),
         }
     }
 
@@ -353,6 +369,7 @@ impl Provenance {
             (
                 &self.customers_blake3,
                 &self.managers_blake3,
+                &self.groups_blake3,
                 &self.private_fields,
             ),
         )
@@ -362,6 +379,10 @@ impl Provenance {
 #[pymethods]
 impl Provenance {
     #[new]
+    #[pyo3(signature = (
+        engine_version, rulebook_sha256, as_of, move_penalty, balance, unassigned_penalty,
+        customers_blake3, managers_blake3, private_fields, threads, groups_blake3 = None
+    ))]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per field, as the class is pickled and built"
@@ -377,8 +398,10 @@ impl Provenance {
         managers_blake3: String,
         private_fields: Vec<String>,
         threads: usize,
+        groups_blake3: Option<String>,
     ) -> Provenance {
         Provenance {
+            groups_blake3,
             engine_version,
             rulebook_sha256,
             as_of,
@@ -424,6 +447,7 @@ impl Provenance {
             String,
             Vec<String>,
             usize,
+            Option<String>,
         ),
     ) {
         let p = slf.get().clone();
@@ -440,6 +464,7 @@ impl Provenance {
                 p.managers_blake3,
                 p.private_fields,
                 p.threads,
+                p.groups_blake3,
             ),
         )
     }

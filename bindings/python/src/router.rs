@@ -29,7 +29,11 @@ pub(crate) struct Router {
 impl Router {
     /// A router over the book: `customers` with their current managers, and `managers`.
     #[new]
-    #[pyo3(signature = (customers, managers, rulebook, *, as_of, balance, types))]
+    #[pyo3(signature = (customers, managers, rulebook, *, as_of, balance, types, groups))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "keyword-only options mirrored from Python"
+    )]
     fn new(
         py: Python<'_>,
         customers: &Bound<'_, PyAny>,
@@ -38,6 +42,7 @@ impl Router {
         as_of: &str,
         balance: i64,
         types: Option<HashMap<String, String>>,
+        groups: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Router> {
         if balance < 0 {
             return Err(errors::to_py(
@@ -51,10 +56,13 @@ impl Router {
         let options = load_options(types)?;
         let customers = tables_in::read(customers, "customers")?;
         let managers = tables_in::read(managers, "managers")?;
+        let mut groups_read = None;
+        let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
         let (customer_columns, manager_columns) = (customers.columns, managers.columns);
         let rulebook = rulebook.get().inner();
         py.detach(|| {
-            let book = tables_in::book_of(customer_columns, manager_columns, &options)?;
+            let book =
+                tables_in::book_of(customer_columns, manager_columns, group_columns, &options)?;
             let router_options = apportion::RouterOptions {
                 policy: Policy {
                     balance,
@@ -211,7 +219,7 @@ impl Router {
 /// Rebalances within `max_moves`: the plan's parts (as `assign` gives them), the move
 /// penalty found, the moves made and every (penalty, moves) tried, by name.
 #[pyfunction]
-#[pyo3(signature = (customers, managers, rulebook, *, max_moves, as_of, types, balance, unassigned_penalty, threads))]
+#[pyo3(signature = (customers, managers, rulebook, *, max_moves, as_of, types, balance, unassigned_penalty, threads, groups))]
 #[allow(
     clippy::too_many_arguments,
     reason = "keyword-only options mirrored from Python"
@@ -227,11 +235,14 @@ pub(crate) fn rebalance<'py>(
     balance: i64,
     unassigned_penalty: Option<i64>,
     threads: Option<usize>,
+    groups: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let options = load_options(types)?;
     let customers = tables_in::read(customers, "customers")?;
     let managers = tables_in::read(managers, "managers")?;
+    let mut groups_read = None;
+    let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
     let (customer_columns, manager_columns) = (customers.columns, managers.columns);
     let rulebook = rulebook.get().inner();
     let assign_options = AssignOptions {
@@ -245,7 +256,8 @@ pub(crate) fn rebalance<'py>(
     };
     let result = py
         .detach(|| {
-            let book = tables_in::book_of(customer_columns, manager_columns, &options)?;
+            let book =
+                tables_in::book_of(customer_columns, manager_columns, group_columns, &options)?;
             apportion::rebalance(&book, rulebook, &assign_options, max_moves)
         })
         .map_err(errors::to_py)?;

@@ -263,7 +263,7 @@ impl Rulebook {
 #[pyfunction]
 #[pyo3(signature = (
     customers, managers, rulebook, *, as_of, types, move_penalty, balance, unassigned_penalty,
-    skip_errors, threads, progress
+    skip_errors, threads, progress, groups
 ))]
 #[allow(
     clippy::too_many_arguments,
@@ -282,12 +282,15 @@ pub(crate) fn assign<'py>(
     skip_errors: bool,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
+    groups: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
     let customers = tables_in::read(customers, "customers")?;
     let managers = tables_in::read(managers, "managers")?;
+    let mut groups_read = None;
+    let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
     let (customer_columns, manager_columns) = (customers.columns, managers.columns);
     let callback = Callback::new(progress);
     let cancel = Cancel::new();
@@ -305,7 +308,12 @@ pub(crate) fn assign<'py>(
     };
     let rulebook = &rulebook.get().inner;
     let plan = interruptible(py, &cancel, || {
-        let book = tables_in::book_of(customer_columns, manager_columns, &load_options)?;
+        let book = tables_in::book_of(
+            customer_columns,
+            manager_columns,
+            group_columns,
+            &load_options,
+        )?;
         let plan = apportion::assign_timed(&book, rulebook, &options);
         Ok::<_, apportion::Error>((plan?, book))
     })?;
@@ -324,7 +332,7 @@ type Weights = (i64, i64, Option<i64>);
 /// Plans the book under two rulebooks or policies and compares them: the two plans' parts
 /// (each with what explains it) and the comparison's other parts as plain values.
 #[pyfunction]
-#[pyo3(signature = (customers, managers, rulebook, after_rulebook, as_of, types, before, after, threads))]
+#[pyo3(signature = (customers, managers, rulebook, after_rulebook, as_of, types, before, after, threads, groups))]
 #[allow(
     clippy::too_many_arguments,
     reason = "one argument per option, as Python passes them"
@@ -340,12 +348,15 @@ pub(crate) fn compare<'py>(
     before: Weights,
     after: Weights,
     threads: Option<usize>,
+    groups: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
     let customers = tables_in::read(customers, "customers")?;
     let managers = tables_in::read(managers, "managers")?;
+    let mut groups_read = None;
+    let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
     let side = |(move_penalty, balance, unassigned_penalty): Weights| AssignOptions {
         policy: Policy {
             move_penalty,
@@ -359,7 +370,12 @@ pub(crate) fn compare<'py>(
     let rules = (&rulebook.get().inner, &after_rulebook.get().inner);
     let cancel = Cancel::new();
     let compared = interruptible(py, &cancel, || {
-        let book = tables_in::book_of(customers.columns, managers.columns, &load_options)?;
+        let book = tables_in::book_of(
+            customers.columns,
+            managers.columns,
+            group_columns,
+            &load_options,
+        )?;
         let comparison = apportion::compare(&book, (rules.0, &first), (rules.1, &second))?;
         Ok::<_, apportion::Error>((comparison, book))
     })?;

@@ -34,11 +34,25 @@ pub(crate) struct Read {
     pub(crate) _arrow: Vec<RecordBatch>,
 }
 
+/// The columns of a groups table, when one is given; the table read stays in `kept` (its
+/// Arrow buffers must live while the columns are read).
+pub(crate) fn groups_columns(
+    groups: Option<&Bound<'_, PyAny>>,
+    kept: &mut Option<Read>,
+) -> PyResult<Option<Vec<Column>>> {
+    let Some(groups) = groups else {
+        return Ok(None);
+    };
+    let read = kept.insert(read(groups, "groups")?);
+    Ok(Some(std::mem::take(&mut read.columns)))
+}
+
 /// The book of customers' and managers' columns read from Python, typed by `options` (whose
 /// types must each name a column of one of them).
 pub(crate) fn book_of(
     customers: Vec<Column>,
     managers: Vec<Column>,
+    groups: Option<Vec<Column>>,
     options: &apportion::load::LoadOptions,
 ) -> apportion::Result<apportion::Book> {
     let book = apportion::Book::new(
@@ -46,7 +60,13 @@ pub(crate) fn book_of(
         apportion::load::managers_from_columns("managers", managers, options)?,
     );
     book.check_types(options)?;
-    Ok(book)
+    match groups {
+        None => Ok(book),
+        Some(groups) => {
+            let groups = apportion::load::groups_from_columns("groups", groups, options)?;
+            Ok(book.with_groups(groups, "groups")?)
+        }
+    }
 }
 
 /// How many levels of nested types (structs, maps, lists, dictionaries) a column's type may

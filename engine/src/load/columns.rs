@@ -18,6 +18,7 @@ use super::table::{Cell, Rows, Table};
 use crate::date::Date;
 use crate::error::{InputError, Location};
 use crate::model::{Customers, Field, Managers, Schema, Value, ValueType};
+use crate::org::ManagerGroup;
 use crate::tickets::Tickets;
 
 /// One cell of an in-memory column.
@@ -244,6 +245,19 @@ pub fn tickets_from_columns(
     let options = &super::ticket_options(options);
     let structural = [options.id_column.as_str()];
     from_columns(source, columns, options, &structural, records::tickets)
+}
+
+/// Groups of managers from columns, as [`read_groups`](super::read_groups) reads a file.
+pub fn groups_from_columns(
+    source: &str,
+    columns: Vec<Column>,
+    options: &LoadOptions,
+) -> Result<Vec<ManagerGroup>, InputError> {
+    let columns = check_nesting(source, columns, options)?;
+    check_shape(source, &columns)?;
+    let declared = !columns.is_empty();
+    let (table, _) = table(source, columns, options, declared)?;
+    records::groups(&table)
 }
 
 /// Customers, managers or tickets: records whose attributes come in a column at a time.

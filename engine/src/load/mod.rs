@@ -33,8 +33,8 @@ pub use infer::{MAX_CELL_BYTES, infer_text};
 pub use plan::{parse_plan, read_plan};
 
 pub use columns::{
-    BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, managers_from_columns,
-    tickets_from_columns,
+    BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, groups_from_columns,
+    managers_from_columns, tickets_from_columns,
 };
 
 /// `text` read as a value of `value_type` exactly as a cell of a CSV column of that type

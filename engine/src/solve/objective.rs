@@ -94,9 +94,36 @@ pub(super) fn balance_pieces(balance: i64, capacity: u32, target: i64) -> Vec<(i
     pieces
 }
 
-/// A group's capacity as a run uses it: its own, or (uncapped) the book's customers.
-pub(super) fn group_capacity(group: &ManagerGroup, customers: usize) -> u32 {
-    usable_capacity(group.capacity.unwrap_or(u32::MAX), customers)
+/// Each group's capacity as a run uses it: its own, but never more than one above what
+/// everyone under it can take together (its managers' usable capacities and its
+/// subgroups'), nor than the book's `customers`. The bound changes no plan, but keeps a
+/// group's balance arcs as few as a manager's: an uncapped team would otherwise get a piece
+/// per customer in the book. The one above keeps it from ever binding, so it never shows in
+/// the optimum's prices either (a shadow price would otherwise count it).
+pub(super) fn group_capacities(
+    (managers, organisation): (&[Manager], &Organisation),
+    customers: usize,
+) -> Vec<u32> {
+    let groups = organisation.groups();
+    let mut under = vec![0u32; groups.len()];
+    for (j, manager) in managers.iter().enumerate() {
+        if let Some(g) = organisation.group_of(j) {
+            under[g] = under[g].saturating_add(usable_capacity(manager.capacity, customers));
+        }
+    }
+    // Deepest first, so that a group's subgroups are summed before it is added to its parent.
+    let depth = |g: usize| std::iter::successors(Some(g), |&g| organisation.parent(g)).count();
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by_key(|&g| std::cmp::Reverse(depth(g)));
+    let mut capacities = vec![0u32; groups.len()];
+    for g in order {
+        let own = groups[g].capacity.unwrap_or(u32::MAX);
+        capacities[g] = usable_capacity(own.min(under[g].saturating_add(1)), customers);
+        if let Some(parent) = organisation.parent(g) {
+            under[parent] = under[parent].saturating_add(capacities[g]);
+        }
+    }
+    capacities
 }
 
 /// The balance term of a group with `load` customers under it: as a manager's, against its
@@ -119,10 +146,15 @@ pub(super) fn max_balance_cost(
         let capacity = i64::from(usable_capacity(m.capacity, customers));
         balance_cost(balance, capacity, target)
     });
-    let of_groups = organisation.groups().iter().map(|g| {
-        let target = i64::from(g.target_load().unwrap_or(1).max(1));
-        balance_cost(balance, i64::from(group_capacity(g, customers)), target)
-    });
+    let capacities = group_capacities((managers, organisation), customers);
+    let of_groups = organisation
+        .groups()
+        .iter()
+        .zip(capacities)
+        .map(|(g, capacity)| {
+            let target = i64::from(g.target_load().unwrap_or(1).max(1));
+            balance_cost(balance, i64::from(capacity), target)
+        });
     of_managers
         .chain(of_groups)
         .try_fold(0i64, |max, cost| cost.map(|c| max.max(c)))

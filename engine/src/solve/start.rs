@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::objective::{Policy, balance_cost, group_capacity, usable_capacity};
+use super::objective::{Policy, balance_cost, group_capacities, usable_capacity};
 use super::prepare::Prepared;
 use crate::model::Manager;
 use crate::org::Organisation;
@@ -152,9 +152,10 @@ pub(super) fn greedy(
         groups: organisation
             .groups()
             .iter()
-            .map(|g| {
+            .zip(group_capacities((managers, organisation), total))
+            .map(|(g, capacity)| {
                 let target = g.target_load().map(|t| i64::from(t.max(1)));
-                (i64::from(group_capacity(g, total)), target, 0)
+                (i64::from(capacity), target, 0)
             })
             .collect(),
         balance: policy.balance,

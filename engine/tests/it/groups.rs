@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use crate::assign_properties::instance;
 use crate::fuzz_replay::harness::Instance;
-use crate::support::date;
+use crate::support::{date, example, example_bank};
 
 fn groups(csv: &str) -> Result<Vec<apportion::ManagerGroup>, apportion::InputError> {
     load::parse_groups(
@@ -131,6 +131,81 @@ fn bad_groups_fail_with_their_code_and_place() {
         code(staff.replace("T-1", "G-0").as_str(), &deep).code(),
         "groups_too_deep"
     );
+}
+
+#[test]
+fn the_example_bank_plans_within_its_desks_and_verifies() {
+    let (book, rules) = example_bank();
+    let options = apportion::AssignOptions::new(date("2026-06-30"));
+    let without = apportion::assign(&book, &rules, &options).unwrap();
+    let groups = load::read_groups(&example("data/groups.csv"), &LoadOptions::default()).unwrap();
+    let book = book.with_groups(groups, "groups.csv").unwrap();
+    let organisation = &book.organisation;
+    // Three lines, a desk per line and region, teams under the desks: three levels.
+    let depth = |g: &apportion::ManagerGroup| {
+        let parent = |id: &apportion::GroupId| {
+            organisation
+                .groups()
+                .iter()
+                .find(|h| &h.id == id)
+                .and_then(|h| h.parent.clone())
+        };
+        std::iter::successors(g.parent.clone(), parent).count()
+    };
+    let depths: Vec<usize> = organisation.groups().iter().map(depth).collect();
+    assert_eq!(depths.iter().filter(|&&d| d == 0).count(), 3);
+    assert_eq!(depths.iter().max(), Some(&2));
+    let plan = apportion::assign(&book, &rules, &options).unwrap();
+    assert_eq!(plan.stats.assigned, 3_000);
+    // Every desk within its cap; the plan costs more than without groups (their balance
+    // terms count too), and it is what the inputs make.
+    for group in organisation.groups() {
+        let under = |manager: &str| {
+            let team = book
+                .managers
+                .records
+                .iter()
+                .find(|m| m.id.as_str() == manager)
+                .unwrap();
+            let team = &team.attributes[book.managers.schema.position("group").unwrap()];
+            let team = match team {
+                apportion::Value::Str(team) => team.to_string(),
+                other => panic!("{other:?}"),
+            };
+            let mut at = organisation.groups().iter().find(|g| g.id.as_str() == team);
+            while let Some(g) = at {
+                if g.id == group.id {
+                    return true;
+                }
+                at = g
+                    .parent
+                    .as_ref()
+                    .and_then(|p| organisation.groups().iter().find(|h| &h.id == p));
+            }
+            false
+        };
+        let load: u32 = plan
+            .loads
+            .iter()
+            .filter(|l| under(l.manager.as_str()))
+            .map(|l| l.load)
+            .sum();
+        assert!(
+            group.capacity.is_none_or(|c| load <= c),
+            "{}: {load}",
+            group.id
+        );
+    }
+    assert!(plan.objective.total > without.objective.total);
+    assert!(plan.provenance.groups_blake3.is_some() && without.provenance.groups_blake3.is_none());
+    let written = apportion::WrittenPlan::from(&plan);
+    let verification = apportion::verify(&book, &rules, &options, &written).unwrap();
+    assert!(verification.holds(), "{:?}", verification.discrepancies);
+    // Checked against the book without its groups, the plan is found out.
+    let (plain, _) = example_bank();
+    let verification = apportion::verify(&plain, &rules, &options, &written).unwrap();
+    let codes: Vec<&str> = verification.discrepancies.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&"groups_differ"), "{codes:?}");
 }
 
 /// What one more customer costs manager `j` with `loads` (and loads of segment A), own and

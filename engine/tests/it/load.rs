@@ -803,7 +803,8 @@ fn the_shipped_example_bank_loads_with_the_types_its_readme_gives() {
             "branch",
             "languages",
             "certifications",
-            "seniority_years"
+            "seniority_years",
+            "group"
         ]
     );
     assert_eq!(

@@ -1,4 +1,4 @@
-//! Writes the example bank's `customers.csv` and `managers.csv`.
+//! Writes the example bank's `customers.csv`, `managers.csv` and `groups.csv`.
 //!
 //! ```text
 //! cargo run -p apportion-examples --bin generate-bank -- \
@@ -13,7 +13,7 @@ use apportion_examples::cli;
 const USAGE: &str = "\
 usage: generate-bank [--customers N] [--managers N] [--seed S] [--as-of YYYY-MM-DD] [--out DIR]
 
-Writes customers.csv and managers.csv for a seeded example bank.
+Writes customers.csv, managers.csv and groups.csv for a seeded example bank.
 
   --customers N        customers to generate (default 3000)
   --managers N         managers to generate (default 50 for 3000 customers; otherwise

@@ -152,6 +152,7 @@ class Decision:
     full: list[str]
     segment_full: list[tuple[str, str]]
     away: list[str]
+    group_full: list[tuple[str, str]]
     reason: str | None
     def __new__(
         cls,
@@ -165,6 +166,7 @@ class Decision:
         full: list[str],
         segment_full: list[tuple[str, str]],
         away: list[str],
+        group_full: list[tuple[str, str]],
         reason: str | None,
     ) -> Decision: ...
     def __reduce__(self) -> tuple[type[Decision], tuple[Any, ...]]: ...
@@ -193,6 +195,7 @@ class Provenance:
     managers_blake3: str
     private_fields: list[str]
     threads: int
+    groups_blake3: str | None
     def __new__(
         cls,
         engine_version: str,
@@ -205,6 +208,7 @@ class Provenance:
         managers_blake3: str,
         private_fields: list[str],
         threads: int,
+        groups_blake3: str | None = None,
     ) -> Provenance: ...
     def __reduce__(self) -> tuple[type[Provenance], tuple[Any, ...]]: ...
 
@@ -279,6 +283,7 @@ def assign(
     skip_errors: bool,
     threads: int | None,
     progress: Callable[[int, int], object] | None,
+    groups: Any | None,
 ) -> _PlanParts: ...
 
 # "before" and "after": each a plan's parts; "diff", "tiers", "segments", "eligibility":
@@ -293,6 +298,7 @@ def compare(
     before: tuple[int, int, int | None],
     after: tuple[int, int, int | None],
     threads: int | None,
+    groups: Any | None,
 ) -> dict[str, Any]: ...
 
 @final
@@ -306,6 +312,7 @@ class Router:
         as_of: str,
         balance: int,
         types: dict[str, str] | None,
+        groups: Any | None,
     ) -> Router: ...
     def route(self, lead: dict[str, Any]) -> Decision: ...
     def route_many(self, leads: Any) -> list[Decision]: ...
@@ -330,6 +337,7 @@ def rebalance(
     balance: int,
     unassigned_penalty: int | None,
     threads: int | None,
+    groups: Any | None,
 ) -> dict[str, Any]: ...
 
 def _buffer_addresses(table: Any) -> list[list[int]]: ...

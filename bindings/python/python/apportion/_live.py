@@ -21,6 +21,7 @@ def _decision_table(decisions: list[Decision]) -> pa.Table:
     """Decisions as a table: a column per field, passed-over managers as lists."""
     strings = pa.list_(pa.string())
     segment_full = pa.list_(pa.struct([("manager", pa.string()), ("segment", pa.string())]))
+    group_full = pa.list_(pa.struct([("manager", pa.string()), ("group", pa.string())]))
     columns = {
         "customer": pa.array([d.customer for d in decisions], pa.string()),
         "manager": pa.array([d.manager for d in decisions], pa.string()),
@@ -35,6 +36,10 @@ def _decision_table(decisions: list[Decision]) -> pa.Table:
             segment_full,
         ),
         "away": pa.array([d.away for d in decisions], strings),
+        "group_full": pa.array(
+            [[{"manager": m, "group": g} for m, g in d.group_full] for d in decisions],
+            group_full,
+        ),
         "reason": pa.array([d.reason for d in decisions], pa.string()),
     }
     return pa.table(columns)
@@ -57,6 +62,9 @@ class Router:
         λ, the weight of the balance term in each lead's marginal cost.
     types : dict of str to str, optional
         Column types instead of inferred ones; leads are then read in the book's types.
+    groups : TableLike, optional
+        Groups of managers, as for :func:`assign`: a lead's cost counts its manager's groups
+        too, and a full group takes no one.
 
     Raises
     ------
@@ -88,9 +96,16 @@ class Router:
         as_of: _dt.date | str | None = None,
         balance: int = _apportion.DEFAULT_BALANCE,
         types: dict[str, str] | None = None,
+        groups: TableLike | None = None,
     ) -> None:
         self._native = _apportion.Router(
-            customers, managers, rulebook, as_of=_as_of(as_of), balance=balance, types=types
+            customers,
+            managers,
+            rulebook,
+            as_of=_as_of(as_of),
+            balance=balance,
+            types=types,
+            groups=groups,
         )
 
     def route(self, lead: dict[str, Any]) -> Decision:
@@ -308,6 +323,7 @@ def rebalance(
     balance: int = _apportion.DEFAULT_BALANCE,
     unassigned_penalty: int | None = None,
     threads: int | None = None,
+    groups: TableLike | None = None,
 ) -> Rebalance:
     """Rebalances the book moving at most ``max_moves`` customers.
 
@@ -329,6 +345,8 @@ def rebalance(
         U, as for :func:`assign`.
     threads : int, optional
         Worker threads, 1 to 256; the plan never depends on it.
+    groups : TableLike, optional
+        Groups of managers, as for :func:`assign`.
 
     Returns
     -------
@@ -355,6 +373,7 @@ def rebalance(
         balance=balance,
         unassigned_penalty=unassigned_penalty,
         threads=threads,
+        groups=groups,
     )
     return Rebalance(
         plan=_plan(parts["plan"], flavour_of(customers)),

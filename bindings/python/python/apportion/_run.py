@@ -208,6 +208,7 @@ def assign(
     skip_errors: bool = False,
     threads: int | None = None,
     progress: Any = None,
+    groups: TableLike | None = None,
 ) -> Plan[Rows]: ...
 @overload
 def assign(
@@ -223,6 +224,7 @@ def assign(
     skip_errors: bool = False,
     threads: int | None = None,
     progress: Any = None,
+    groups: TableLike | None = None,
 ) -> Plan[pl.DataFrame]: ...
 @overload
 def assign(
@@ -238,6 +240,7 @@ def assign(
     skip_errors: bool = False,
     threads: int | None = None,
     progress: Any = None,
+    groups: TableLike | None = None,
 ) -> Plan[pa.Table]: ...
 def assign(
     customers: TableLike,
@@ -252,6 +255,7 @@ def assign(
     skip_errors: bool = False,
     threads: int | None = None,
     progress: Any = None,
+    groups: TableLike | None = None,
 ) -> Plan[Any]:
     """Assigns customers to managers with a provably optimal plan for the objective.
 
@@ -283,6 +287,10 @@ def assign(
         Worker threads, 1 to 256; the plan never depends on it.
     progress : callable or tqdm-like, optional
         Called with ``(done, total)`` while the rules run, or a bar to advance.
+    groups : TableLike, optional
+        Groups of managers (teams, branches, business lines): ``id``, ``parent`` (empty for a
+        root), optionally ``capacity`` and ``target``. Managers name theirs in a ``group``
+        column; a group caps and balances the load of everyone under it.
 
     Returns
     -------
@@ -317,6 +325,7 @@ def assign(
         skip_errors=skip_errors,
         threads=threads,
         progress=_progress(progress),
+        groups=groups,
     )
     return _plan(native, flavour_of(customers))
 
@@ -351,6 +360,7 @@ def compare(
     after_balance: int | None = None,
     after_unassigned_penalty: int | None = None,
     threads: int | None = None,
+    groups: TableLike | None = None,
 ) -> dict[str, Any]:
     """Plans one book under two rulebooks or policies, and says what changed.
 
@@ -372,6 +382,8 @@ def compare(
         The second policy; each weight not given is the first's.
     threads : int, optional
         Worker threads; the result never depends on it.
+    groups : TableLike, optional
+        Groups of managers, as for :func:`assign`.
 
     Returns
     -------
@@ -413,6 +425,7 @@ def compare(
             after_unassigned_penalty if after_unassigned_penalty is not None else unassigned_penalty,
         ),
         threads,
+        groups,
     )
     flavour = flavour_of(customers)
     return {

@@ -270,7 +270,7 @@ pub(super) fn build_network(
 
 /// A node per group of managers, each reaching its parent's node (a root the sink) through
 /// convex arcs: its balance term's pieces up to its capacity, or one free arc of its capacity
-/// when it has no target (a capacity above the book's `customers` counting as theirs).
+/// when it has no target (its capacity bounded as `group_capacities` says).
 /// Returns the nodes and each group's arcs.
 fn add_groups(
     network: &mut Network,
@@ -279,6 +279,7 @@ fn add_groups(
     (sink, customers): (NodeId, usize),
 ) -> (Vec<NodeId>, Vec<Vec<ArcId>>) {
     let organisation = &book.organisation;
+    let capacities = objective::group_capacities((&book.managers.records, organisation), customers);
     let nodes: Vec<NodeId> = organisation
         .groups()
         .iter()
@@ -290,7 +291,7 @@ fn add_groups(
         .enumerate()
         .map(|(g, group)| {
             let to = organisation.parent(g).map_or(sink, |p| nodes[p]);
-            let capacity = objective::group_capacity(group, customers);
+            let capacity = capacities[g];
             let pieces = match group.target_load() {
                 Some(target) => balance_pieces(policy.balance, capacity, i64::from(target.max(1))),
                 None => vec![(i64::from(capacity), 0)],

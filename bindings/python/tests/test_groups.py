@@ -1,0 +1,119 @@
+"""Groups of managers (teams, desks, business lines) from Python: read from every table flavour
+as the command line reads the file, honoured by assign, rebalance and the router, and bad
+groups refused with their codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow.csv as pacsv
+import pytest
+
+import apportion
+
+from conftest import AS_OF, BANK, RULES, ROOT
+
+
+def dicts(name: str) -> list[dict[str, Any]]:
+    with open(BANK / name, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+READERS = {
+    "pandas": lambda name: pd.read_csv(BANK / name),
+    "polars": lambda name: pl.read_csv(BANK / name),
+    "pyarrow": lambda name: pacsv.read_csv(BANK / name),
+    "strings": dicts,
+}
+
+
+@pytest.fixture(scope="module")
+def cli_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The command line's plan of the example bank with its groups, as JSON."""
+    binary = ROOT / "target" / "debug" / "apportion"
+    if not binary.exists():
+        subprocess.run(["cargo", "build", "--quiet", "--locked", "-p", "apportion-cli"], cwd=ROOT, check=True)
+    out = tmp_path_factory.mktemp("groups") / "plan.json"
+    command = [binary, "assign", "--customers", BANK / "customers.csv", "--managers", BANK / "managers.csv"]
+    command += ["--groups", BANK / "groups.csv", "--rules", RULES, "--as-of", AS_OF, "--out", out]
+    subprocess.run(command, check=True, capture_output=True)
+    document: dict[str, Any] = json.loads(out.read_text())
+    return document
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_groups_from_any_flavour_plan_as_the_command_line(rulebook, cli_plan, reader):
+    read = READERS[reader]
+    plan = apportion.assign(
+        read("customers.csv"), read("managers.csv"), rulebook, as_of=AS_OF, groups=read("groups.csv")
+    )
+    assert plan.objective.total == cli_plan["objective"]["total"]
+    assert plan.provenance.groups_blake3 == cli_plan["provenance"]["groups_blake3"]
+    placed = {(a["customer"], a["manager"]) for a in cli_plan["assignments"]}
+    rows = plan.assignments
+    if isinstance(rows, pd.DataFrame):
+        pairs = set(zip(rows["customer"], rows["manager"]))
+    elif isinstance(rows, pl.DataFrame):
+        pairs = set(zip(rows["customer"].to_list(), rows["manager"].to_list()))
+    elif isinstance(rows, list):
+        pairs = {(r["customer"], r["manager"]) for r in rows}
+    else:
+        pairs = set(zip(rows["customer"].to_pylist(), rows["manager"].to_pylist()))
+    assert pairs == placed
+    # Without groups the plan is the one it always was; with them, it knows it has them.
+    plain = apportion.assign(read("customers.csv"), read("managers.csv"), rulebook, as_of=AS_OF)
+    assert plain.objective.total == 1_555_351
+    assert plain.provenance.groups_blake3 is None
+
+
+def test_a_full_group_takes_no_lead_and_the_decision_names_it():
+    rules = apportion.Rulebook("fn eligible(c, m) { true }")
+    managers = [
+        {"id": "M-1", "capacity": 5, "group": "TEAM-A"},
+        {"id": "M-2", "capacity": 5, "group": "TEAM-B"},
+    ]
+    # Equal costs (the teams' targets are equal): the first lead goes to M-1, which fills
+    # TEAM-A; the second is then M-2's.
+    groups = [
+        {"id": "LINE", "parent": None, "capacity": None, "target": None},
+        {"id": "TEAM-A", "parent": "LINE", "capacity": 1, "target": 5},
+        {"id": "TEAM-B", "parent": "LINE", "capacity": 5, "target": 5},
+    ]
+    router = apportion.Router([], managers, rules, as_of=AS_OF, groups=groups)
+    first = router.route({"id": "L-1"})
+    assert first.manager == "M-1"
+    second = router.route({"id": "L-2"})
+    assert (second.manager, second.group_full) == ("M-2", [("M-1", "TEAM-A")])
+
+
+def test_rebalance_and_compare_take_groups(rulebook, bank_arrow):
+    customers, managers = bank_arrow
+    groups = pacsv.read_csv(BANK / "groups.csv")
+    result = apportion.rebalance(customers, managers, rulebook, max_moves=400, as_of=AS_OF, groups=groups)
+    assert result.moves <= 400
+    assert result.plan.provenance.groups_blake3 is not None
+    compared = apportion.compare(customers, managers, rulebook, as_of=AS_OF, groups=groups)
+    assert compared["before"].objective.total == compared["after"].objective.total
+
+
+@pytest.mark.parametrize(
+    ("groups", "managers", "code"),
+    [
+        ([{"id": "T-1", "parent": "NOWHERE"}], [{"id": "M-1", "capacity": 1, "group": "T-1"}], "unknown_group"),
+        ([{"id": "T-1"}], [{"id": "M-1", "capacity": 1, "group": "T-2"}], "unknown_group"),
+        ([{"id": "A", "parent": "B"}, {"id": "B", "parent": "A"}], [{"id": "M-1", "capacity": 1}], "group_cycle"),
+        ([{"id": "T-1", "capcity": 3}], [{"id": "M-1", "capacity": 1}], "unknown_column"),
+        ([{"id": "T-1", "segment_caps": "HNW=1"}], [{"id": "M-1", "capacity": 1}], "unsupported_column"),
+        ([{"id": "T-1"}, {"id": "T-1"}], [{"id": "M-1", "capacity": 1}], "duplicate_group_id"),
+    ],
+)
+def test_bad_groups_are_input_errors_with_their_code(groups, managers, code):
+    rules = apportion.Rulebook("fn eligible(c, m) { true }")
+    with pytest.raises(apportion.InputError) as caught:
+        apportion.assign([{"id": "C-1"}], managers, rules, as_of=AS_OF, groups=groups)
+    assert caught.value.code == code
