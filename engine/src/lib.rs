@@ -37,7 +37,7 @@ pub use model::{
 };
 pub use org::{GroupId, MAX_GROUP_DEPTH, ManagerGroup, Organisation};
 pub use plan::{
-    Assignment, BalanceStats, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
+    Assignment, BalanceStats, GroupLoad, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
     UnassignedReason, WrittenPlan, WrittenUnassigned,
 };
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
@@ -52,7 +52,9 @@ pub use solve::{
     Transition, Verification, assign, assign_timed, assignment_network, balance_term, compare,
     dry_run, rebalance, verify,
 };
-pub use summary::{Fairness, ManagerSummary, PlanSummary, RegionSummary, UTILISATION_BINS};
+pub use summary::{
+    Fairness, GroupSummary, ManagerSummary, PlanSummary, RegionSummary, UTILISATION_BINS,
+};
 pub use threads::MAX_THREADS;
 pub use tickets::{Queue, Ticket, TicketOutcome, TicketPlan, Tickets, Unroutable, route_tickets};
 

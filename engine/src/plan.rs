@@ -157,6 +157,10 @@ pub struct Plan {
     pub unassigned: Vec<Unassigned>,
     /// Every manager's load, in input order.
     pub loads: Vec<ManagerLoad>,
+    /// Every group of managers' load, in the groups' order; empty (and not written) for a
+    /// book without groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupLoad>,
     /// Customers whose current manager is not among the managers.
     pub orphans: Vec<Orphan>,
     /// The objective and its parts.
@@ -167,6 +171,36 @@ pub struct Plan {
     pub network: NetworkStats,
     /// Where the plan comes from: engine, rulebook, date, policy and input digests.
     pub provenance: Provenance,
+}
+
+/// A group of managers in a plan: its load and room, who moved in and out, and how evenly
+/// its managers are loaded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupLoad {
+    /// The group.
+    pub group: GroupId,
+    /// The group it is within, if any.
+    pub parent: Option<GroupId>,
+    /// Managers under it, directly or in its subgroups.
+    pub managers: usize,
+    /// Customers of every manager under it.
+    pub load: u32,
+    /// Its own capacity, if it has one.
+    pub capacity: Option<u32>,
+    /// The load its balance term aims for, if it has one.
+    pub target: Option<u32>,
+    /// Load over capacity: its own, or its managers' together when lower or uncapped.
+    pub utilisation: f64,
+    /// Customers placed under it whose manager before was not.
+    pub moved_in: usize,
+    /// Customers whose manager before was under it, now placed elsewhere or left out.
+    pub moved_out: usize,
+    /// Lowest utilisation among its managers with capacity.
+    pub min_utilisation: f64,
+    /// Highest utilisation among its managers with capacity.
+    pub max_utilisation: f64,
+    /// Population standard deviation of its managers' utilisation.
+    pub utilisation_std_dev: f64,
 }
 
 /// How large the assignment's network was: what aggregation made of the customers. Useful to

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::model::{Managers, Value};
+use crate::org::Organisation;
 use crate::plan::{Objective, WrittenPlan};
 use crate::provenance::Provenance;
 
@@ -41,6 +42,32 @@ pub struct PlanSummary {
     pub objective: Option<Objective>,
     /// The plan's provenance, when it has one.
     pub provenance: Option<Provenance>,
+    /// Per group of managers, when groups are given ([`PlanSummary::in_groups`]), in the
+    /// groups' order.
+    pub groups: Vec<GroupSummary>,
+}
+
+/// One group of managers' balance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSummary {
+    /// The group.
+    pub group: String,
+    /// How deep it sits: 0 for a group within none.
+    pub depth: usize,
+    /// Managers under it, directly or in its subgroups.
+    pub managers: usize,
+    /// Their customers.
+    pub load: u64,
+    /// Its capacity: its own, or its managers' together when lower or uncapped.
+    pub capacity: u64,
+    /// The load its balance term aims for, if it has one.
+    pub target: Option<u32>,
+    /// `load / capacity`.
+    pub utilisation: f64,
+    /// The lowest utilisation of its managers with capacity.
+    pub min_utilisation: f64,
+    /// The highest.
+    pub max_utilisation: f64,
 }
 
 /// One manager's line.
@@ -171,7 +198,49 @@ impl PlanSummary {
             objective: plan.objective,
             provenance: plan.provenance.clone(),
             managers: rows,
+            groups: Vec::new(),
         }
+    }
+
+    /// This summary with a line per group of `organisation`, placed over the same managers
+    /// the summary was made of.
+    pub fn in_groups(mut self, organisation: &Organisation) -> PlanSummary {
+        let groups = organisation.groups();
+        let mut members: Vec<Vec<&ManagerSummary>> = vec![Vec::new(); groups.len()];
+        for (j, row) in self.managers.iter().enumerate() {
+            organisation.chain(j).for_each(|g| members[g].push(row));
+        }
+        let summaries = groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let depth =
+                    std::iter::successors(organisation.parent(g), |&p| organisation.parent(p))
+                        .count();
+                let load = members[g].iter().map(|m| u64::from(m.load)).sum();
+                let room: u64 = members[g].iter().map(|m| u64::from(m.capacity)).sum();
+                let capacity = group.capacity.map_or(room, |c| u64::from(c).min(room));
+                let utilisations: Vec<f64> = members[g]
+                    .iter()
+                    .filter(|m| m.capacity > 0)
+                    .map(|m| m.utilisation)
+                    .collect();
+                let spread = fairness(&utilisations);
+                GroupSummary {
+                    group: group.id.to_string(),
+                    depth,
+                    managers: members[g].len(),
+                    load,
+                    capacity,
+                    target: group.target_load(),
+                    utilisation: ratio(load, capacity),
+                    min_utilisation: spread.min,
+                    max_utilisation: spread.max,
+                }
+            })
+            .collect();
+        self.groups = summaries;
+        self
     }
 }
 

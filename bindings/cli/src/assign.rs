@@ -30,13 +30,18 @@ pub(crate) struct Args {
     /// .jsonl), one row per manager
     #[arg(long, conflicts_with = "dry_run")]
     loads_out: Option<PathBuf>,
+    /// Also write each group of managers' load, room, moves and spread here (.csv, .json or
+    /// .jsonl), one row per group (with --groups)
+    #[arg(long, conflicts_with = "dry_run", requires = "groups")]
+    group_loads_out: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let run = &args.inputs.run;
     let as_of = run.as_of()?;
     let format = run.format(&args.inputs.book.inputs())?;
-    let loads_format = loads_format(args)?;
+    let loads_format = side_format(args, args.loads_out.as_deref())?;
+    let group_loads_format = side_format(args, args.group_loads_out.as_deref())?;
     let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
@@ -60,6 +65,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     if let (Some(path), Some(format)) = (&args.loads_out, loads_format) {
         output::emit(&loads_table(&plan.loads), format, Some(path))?;
     }
+    if let (Some(path), Some(format)) = (&args.group_loads_out, group_loads_format) {
+        output::emit(&group_loads_table(&plan.groups), format, Some(path))?;
+    }
     let mut text = format!(
         "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",
         plan.stats.assigned,
@@ -77,16 +85,16 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The format of `--loads-out`, from its extension, after checking it is neither an input
-/// nor the plan's own output.
-fn loads_format(args: &Args) -> Result<Option<Format>, Failure> {
-    let Some(path) = &args.loads_out else {
+/// The format of a side output (`--loads-out`, `--group-loads-out`), from its extension,
+/// after checking it is neither an input nor the plan's own output.
+fn side_format(args: &Args, path: Option<&Path>) -> Result<Option<Format>, Failure> {
+    let Some(path) = path else {
         return Ok(None);
     };
     let run = &args.inputs.run;
     let mut inputs = vec![("--customers", run.customers.as_path())];
     inputs.push(("--rules", run.rules.as_path()));
-    inputs.push(("--managers", args.inputs.book.managers.as_path()));
+    inputs.extend(args.inputs.book.inputs());
     inputs.extend(run.out.as_deref().map(|out| ("--out", out)));
     output::check_not_an_input(path, &inputs)?;
     Format::choose(None, Some(path))
@@ -130,6 +138,47 @@ fn loads_table(loads: &[apportion::ManagerLoad]) -> Table {
                 |s: &&str| Json::from(l.segment_shadow_prices.get(*s).copied().unwrap_or(0));
             row.extend(capped.iter().map(price));
             row
+        })
+        .collect();
+    Table { columns, rows }
+}
+
+/// One row per group of managers: parent, managers, load, capacity, target, utilisation,
+/// moves in and out, and its managers' utilisation spread.
+fn group_loads_table(groups: &[apportion::GroupLoad]) -> Table {
+    let columns = [
+        "group",
+        "parent",
+        "managers",
+        "load",
+        "capacity",
+        "target",
+        "utilisation",
+        "moved_in",
+        "moved_out",
+        "min_utilisation",
+        "max_utilisation",
+        "utilisation_std_dev",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let rows = groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.group.to_string().into(),
+                g.parent.as_ref().map(ToString::to_string).into(),
+                g.managers.into(),
+                g.load.into(),
+                g.capacity.into(),
+                g.target.into(),
+                g.utilisation.into(),
+                g.moved_in.into(),
+                g.moved_out.into(),
+                g.min_utilisation.into(),
+                g.max_utilisation.into(),
+                g.utilisation_std_dev.into(),
+            ]
         })
         .collect();
     Table { columns, rows }
@@ -248,6 +297,7 @@ pub(crate) fn report(plan: &Plan) -> String {
         show(&mut ranked.iter().rev().take(SHOWN))
     );
     text.push_str(&shadow_prices(&plan.loads));
+    text.push_str(&top_groups(&plan.groups));
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for unassigned in &plan.unassigned {
         *reasons.entry(unassigned.reason.code()).or_default() += 1;
@@ -269,6 +319,34 @@ pub(crate) fn report(plan: &Plan) -> String {
         );
     }
     text
+}
+
+/// The groups at the top of the organisation (business lines, say): load against target and
+/// room, and who moved in and out. Nothing for a book without groups.
+fn top_groups(groups: &[apportion::GroupLoad]) -> String {
+    if groups.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = groups
+        .iter()
+        .filter(|g| g.parent.is_none())
+        .map(|g| {
+            let target = g.target.map_or(String::new(), |t| format!(", target {t}"));
+            format!(
+                "{} {}{target} ({:.0}% of room; {} in, {} out)",
+                g.group,
+                g.load,
+                100.0 * g.utilisation,
+                g.moved_in,
+                g.moved_out
+            )
+        })
+        .collect();
+    format!(
+        "groups ({} in all), at the top: {}\n",
+        groups.len(),
+        shown.join("; ")
+    )
 }
 
 /// The highest shadow prices: what one more place would save, at a manager or under a
@@ -303,7 +381,8 @@ fn shadow_prices(loads: &[apportion::ManagerLoad]) -> String {
 /// One row per customer: placed ones first in input order, then the unassigned with a reason.
 /// Writes `plan` to `out` (standard output without one). As CSV or JSON Lines it is one row
 /// per customer, with the provenance beside a file (`plan.csv.provenance.json`); as JSON it
-/// is one document: provenance, objective, statistics, loads and the rows.
+/// is one document: provenance, objective, statistics, loads (the groups' too, when the book
+/// has groups) and the rows.
 pub(crate) fn emit_plan(plan: &Plan, format: Format, out: Option<&Path>) -> Result<(), Failure> {
     let rows = table(plan);
     if format != Format::Json {
@@ -318,6 +397,7 @@ pub(crate) fn emit_plan(plan: &Plan, format: Format, out: Option<&Path>) -> Resu
             network: &plan.network,
         },
         loads: &plan.loads,
+        groups: &plan.groups,
         assignments: output::Objects(&rows),
     };
     output::emit_json(&document, out)
@@ -330,6 +410,8 @@ struct PlanDocument<'a> {
     objective: &'a apportion::Objective,
     statistics: Statistics<'a>,
     loads: &'a [apportion::ManagerLoad],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    groups: &'a [apportion::GroupLoad],
     assignments: output::Objects<'a>,
 }
 

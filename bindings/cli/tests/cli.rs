@@ -1475,9 +1475,33 @@ fn groups_shape_the_plan_verify_and_fail_with_their_codes() {
     let groups = root().join("examples/data/groups.csv");
     let groups = groups.to_str().unwrap();
     let plan = dir.join("plan.json");
-    let with_groups = ["--groups", groups];
+    let group_loads = dir.join("groups-loads.csv");
+    let with_groups = [
+        "--groups",
+        groups,
+        "--group-loads-out",
+        group_loads.to_str().unwrap(),
+    ];
     let output = assign_example(&plan, &with_groups);
     assert!(output.status.success(), "{}", text(&output.stderr));
+    // A line per group in the report's table and the file; the three lines hold everyone.
+    let report = text(&output.stdout);
+    assert!(
+        report.contains("groups (54 in all), at the top: PRIVATE "),
+        "{report}"
+    );
+    let rows = std::fs::read_to_string(&group_loads).unwrap();
+    assert!(rows.starts_with("group,parent,managers,load,capacity,target,utilisation,moved_in"));
+    let lines: Vec<&str> = rows
+        .lines()
+        .skip(1)
+        .filter(|row| row.split(',').nth(1) == Some(""))
+        .collect();
+    let total: u32 = lines
+        .iter()
+        .map(|row| row.split(',').nth(3).unwrap().parse::<u32>().unwrap())
+        .sum();
+    assert_eq!((rows.lines().count(), lines.len(), total), (55, 3, 3000));
     let document: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
     assert!(document["provenance"]["groups_blake3"].is_string());

@@ -489,6 +489,11 @@ impl Provenance {
 /// orphans : table
 ///     Customers whose current manager is not in the book: ``customer``,
 ///     ``former_manager``.
+/// groups : table
+///     One row per group of managers (none without groups): ``group``, ``parent``,
+///     ``managers``, ``load``, ``capacity``, ``target``, ``utilisation``, ``moved_in``,
+///     ``moved_out`` and its managers' ``min_utilisation``, ``max_utilisation`` and
+///     ``utilisation_std_dev``.
 /// objective : Objective
 ///     The objective's value and parts.
 /// stats : Stats
@@ -519,6 +524,8 @@ pub(crate) struct Plan {
     #[pyo3(get)]
     orphans: Py<PyAny>,
     #[pyo3(get)]
+    groups: Py<PyAny>,
+    #[pyo3(get)]
     objective: Py<Objective>,
     #[pyo3(get)]
     stats: Py<Stats>,
@@ -532,12 +539,13 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// The parts equality and pickling look at, in order (timings last).
-    fn parts<'py>(&self, py: Python<'py>) -> [Bound<'py, PyAny>; 8] {
+    fn parts<'py>(&self, py: Python<'py>) -> [Bound<'py, PyAny>; 9] {
         [
             self.assignments.bind(py).clone(),
             self.unassigned.bind(py).clone(),
             self.loads.bind(py).clone(),
             self.orphans.bind(py).clone(),
+            self.groups.bind(py).clone(),
             self.objective.bind(py).clone().into_any(),
             self.stats.bind(py).clone().into_any(),
             self.network.bind(py).clone().into_any(),
@@ -549,7 +557,7 @@ impl Plan {
 #[pymethods]
 impl Plan {
     #[new]
-    #[pyo3(signature = (assignments, unassigned, loads, orphans, objective, stats, network, provenance, timings = None, explainer = None))]
+    #[pyo3(signature = (assignments, unassigned, loads, orphans, groups, objective, stats, network, provenance, timings = None, explainer = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per part, as the class is pickled and built"
@@ -559,6 +567,7 @@ impl Plan {
         unassigned: Py<PyAny>,
         loads: Py<PyAny>,
         orphans: Py<PyAny>,
+        groups: Py<PyAny>,
         objective: Py<Objective>,
         stats: Py<Stats>,
         network: Py<Network>,
@@ -572,6 +581,7 @@ impl Plan {
             unassigned,
             loads,
             orphans,
+            groups,
             objective,
             stats,
             network,

@@ -420,7 +420,7 @@ fn free_later<T: Send + 'static>(value: T, records: usize) {
     }
 }
 
-/// A plan's parts for the Python wrapper's `Plan`, by name: the four tables (pyarrow, turned
+/// A plan's parts for the Python wrapper's `Plan`, by name: the five tables (pyarrow, turned
 /// into the caller's flavour there) and the native `Objective`, `Stats`, `Network`,
 /// `Provenance` and `Timings` (`None` where the run was not timed).
 pub(crate) fn plan_parts<'py>(
@@ -428,12 +428,13 @@ pub(crate) fn plan_parts<'py>(
     plan: &apportion::Plan,
     timings: Option<&apportion::Timings>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let [assignments, unassigned, loads, orphans] = tables_out::plan_tables(py, plan)?;
+    let [assignments, unassigned, loads, orphans, groups] = tables_out::plan_tables(py, plan)?;
     let parts = PyDict::new(py);
     parts.set_item("assignments", assignments)?;
     parts.set_item("unassigned", unassigned)?;
     parts.set_item("loads", loads)?;
     parts.set_item("orphans", orphans)?;
+    parts.set_item("groups", groups)?;
     parts.set_item("objective", results::Objective::of(&plan.objective))?;
     parts.set_item("stats", results::Stats::of(&plan.stats))?;
     parts.set_item("network", results::Network::of(&plan.network))?;

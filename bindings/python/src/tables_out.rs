@@ -69,22 +69,62 @@ fn text_lists<'a>(rows: impl Iterator<Item = Vec<&'a str>>) -> ArrayRef {
     Arc::new(builder.finish())
 }
 
-/// The plan's tables: assignments, unassigned, loads and orphans. They are built in
-/// parallel with the GIL released, then handed to pyarrow.
-pub(crate) fn plan_tables<'py>(py: Python<'py>, plan: &Plan) -> PyResult<[Bound<'py, PyAny>; 4]> {
-    let (first, second) = py.detach(|| {
+/// The plan's tables: assignments, unassigned, loads, orphans and the groups' loads. They are
+/// built in parallel with the GIL released, then handed to pyarrow.
+pub(crate) fn plan_tables<'py>(py: Python<'py>, plan: &Plan) -> PyResult<[Bound<'py, PyAny>; 5]> {
+    let ((first, second), groups) = py.detach(|| {
         rayon::join(
-            || rayon::join(|| assignments(plan), || unassigned(plan)),
-            || rayon::join(|| loads(plan), || orphans(plan)),
+            || {
+                rayon::join(
+                    || rayon::join(|| assignments(plan), || unassigned(plan)),
+                    || rayon::join(|| loads(plan), || orphans(plan)),
+                )
+            },
+            || group_loads(plan),
         )
     });
-    let [assignments, unassigned, loads, orphans] =
-        [first.0, first.1, second.0, second.1].map(|batch| batch.map_err(errors::internal));
+    let [assignments, unassigned, loads, orphans, groups] =
+        [first.0, first.1, second.0, second.1, groups].map(|batch| batch.map_err(errors::internal));
     Ok([
         batch_to_pyarrow(py, assignments?)?,
         batch_to_pyarrow(py, unassigned?)?,
         batch_to_pyarrow(py, loads?)?,
         batch_to_pyarrow(py, orphans?)?,
+        batch_to_pyarrow(py, groups?)?,
+    ])
+}
+
+/// Each group of managers' load, room, moves and spread (no rows without groups).
+fn group_loads(plan: &Plan) -> Result<RecordBatch, String> {
+    let g = &plan.groups;
+    let floats = |value: fn(&apportion::GroupLoad) -> f64| -> ArrayRef {
+        let mut builder = Float64Builder::new();
+        g.iter().for_each(|g| builder.append_value(value(g)));
+        Arc::new(builder.finish())
+    };
+    let optional = |value: fn(&apportion::GroupLoad) -> Option<u32>| -> ArrayRef {
+        let mut builder = Int64Builder::new();
+        g.iter()
+            .for_each(|g| builder.append_option(value(g).map(i64::from)));
+        Arc::new(builder.finish())
+    };
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    batch(vec![
+        ("group", text(g.iter().map(|g| Some(g.group.as_str())))),
+        (
+            "parent",
+            text(g.iter().map(|g| g.parent.as_ref().map(|p| p.as_str()))),
+        ),
+        ("managers", integers(g.iter().map(|g| count(g.managers)))),
+        ("load", integers(g.iter().map(|g| i64::from(g.load)))),
+        ("capacity", optional(|g| g.capacity)),
+        ("target", optional(|g| g.target)),
+        ("utilisation", floats(|g| g.utilisation)),
+        ("moved_in", integers(g.iter().map(|g| count(g.moved_in)))),
+        ("moved_out", integers(g.iter().map(|g| count(g.moved_out)))),
+        ("min_utilisation", floats(|g| g.min_utilisation)),
+        ("max_utilisation", floats(|g| g.max_utilisation)),
+        ("utilisation_std_dev", floats(|g| g.utilisation_std_dev)),
     ])
 }
 

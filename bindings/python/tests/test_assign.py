@@ -46,7 +46,8 @@ def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
     # Where the time went is reported beside the plan, never part of it.
     assert plan.timings is not None
     assert plan.timings.rules_seconds > 0 and plan.timings.solve_seconds > 0
-    parts = ("assignments", "unassigned", "loads", "orphans", "objective", "stats", "network")
+    parts = ("assignments", "unassigned", "loads", "orphans", "groups", "objective", "stats")
+    parts += ("network",)
     parts += ("provenance",)
     assert plan == apportion.Plan(*(getattr(plan, part) for part in parts), timings=None)
 

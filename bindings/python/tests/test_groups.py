@@ -16,7 +16,7 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, ROOT
+from conftest import AS_OF, BANK, RULES, ROOT, as_rows
 
 
 def dicts(name: str) -> list[dict[str, Any]]:
@@ -65,10 +65,19 @@ def test_groups_from_any_flavour_plan_as_the_command_line(rulebook, cli_plan, re
     else:
         pairs = set(zip(rows["customer"].to_pylist(), rows["manager"].to_pylist()))
     assert pairs == placed
+    # The groups' loads, in the caller's flavour: the three lines hold everyone.
+    groups = read("groups.csv")
+    lines = [row for row in as_rows(plan.groups) if row["parent"] is None]
+    assert sorted(row["group"] for row in lines) == ["PRIVATE", "RETAIL", "SME"]
+    assert sum(row["load"] for row in lines) == 3_000
+    assert type(plan.groups) is type(groups)
+    assert cli_plan["groups"] == as_rows(plan.groups)
     # Without groups the plan is the one it always was; with them, it knows it has them.
     plain = apportion.assign(read("customers.csv"), read("managers.csv"), rulebook, as_of=AS_OF)
     assert plain.objective.total == 1_555_351
     assert plain.provenance.groups_blake3 is None
+    assert len(as_rows(plain.groups)) == 0
+    assert "groups (first rows)" in plan._repr_html_() and "groups" not in plain._repr_html_()
 
 
 def test_a_full_group_takes_no_lead_and_the_decision_names_it():

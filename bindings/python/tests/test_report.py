@@ -57,3 +57,17 @@ def test_the_report_renders_with_the_plans_numbers(tmp_path: Path) -> None:
     assert drawn > 0.05, f"only {drawn:.1%} of the page is drawn"
     assert len(set(pixels)) > 50
     assert (0x3B, 0x6F, 0xD8) in set(pixels), "the histogram's bars"
+
+
+def test_the_report_shows_each_group_with_the_plans_loads(tmp_path: Path) -> None:
+    plan, page = tmp_path / "plan.json", tmp_path / "report.html"
+    book = ["--customers", str(BANK / "customers.csv"), "--managers", str(BANK / "managers.csv")]
+    groups = ["--groups", str(BANK / "groups.csv")]
+    run("assign", *book, *groups, "--rules", str(RULES), "--as-of", AS_OF, "--out", str(plan))
+    run("report", "--plan", str(plan), "--managers", str(BANK / "managers.csv"), *groups,
+        "--out", str(page))
+    document = json.loads(plan.read_text())
+    dom = headless("--dump-dom", page.as_uri()).stdout
+    rows = re.findall(r'<tr data-group="([^"]+)" data-load="(\d+)"', dom)
+    assert rows == [(g["group"], str(g["load"])) for g in document["groups"]]
+    assert len(rows) == 54

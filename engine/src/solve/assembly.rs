@@ -277,10 +277,12 @@ fn assemble(
         pricing_rounds: solution.pricing_rounds,
         pivots: solution.pivots,
     };
+    let groups = super::group_loads::group_loads(book, &loads, (&assignments, &unassigned));
     Plan {
         assignments,
         unassigned,
         loads,
+        groups,
         orphans: book.orphans(),
         objective,
         stats,

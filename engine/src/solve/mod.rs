@@ -5,6 +5,7 @@ mod assign;
 mod build;
 mod compare;
 mod dry_run;
+mod group_loads;
 pub mod network;
 mod objective;
 mod prepare;

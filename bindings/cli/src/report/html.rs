@@ -30,6 +30,7 @@ pub(crate) fn page(summary: &PlanSummary, title: &str) -> String {
     html.push_str("<h2>Utilisation</h2>\n");
     html.push_str(&histogram(&summary.histogram));
     regions(&mut html, summary);
+    groups(&mut html, summary);
     shadow_prices(&mut html, summary);
     unassigned(&mut html, summary);
     managers(&mut html, &summary.managers);
@@ -144,6 +145,39 @@ fn regions(html: &mut String, s: &PlanSummary) {
             bar(r.utilisation),
             percent(r.min_utilisation),
             percent(r.max_utilisation)
+        );
+    }
+    html.push_str("</table>\n");
+}
+
+/// Balance per group of managers, each indented under its parent, when groups were given.
+fn groups(html: &mut String, s: &PlanSummary) {
+    if s.groups.is_empty() {
+        return;
+    }
+    html.push_str(
+        "<h2>Balance per group</h2>\n<table><tr><th>group</th><th class=\"n\">managers</th>\
+         <th class=\"n\">customers</th><th class=\"n\">target</th><th class=\"n\">capacity</th>\
+         <th>utilisation</th><th class=\"n\">lowest</th><th class=\"n\">highest</th></tr>\n",
+    );
+    for g in &s.groups {
+        let target = g.target.map_or(String::new(), |t| t.to_string());
+        let _ = writeln!(
+            html,
+            "<tr data-group=\"{}\" data-load=\"{}\" data-capacity=\"{}\"><td style=\"padding-left:{}rem\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{target}</td>\
+             <td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&g.group),
+            g.load,
+            g.capacity,
+            0.6 + 1.2 * g.depth as f64,
+            escape(&g.group),
+            g.managers,
+            g.load,
+            g.capacity,
+            bar(g.utilisation),
+            percent(g.min_utilisation),
+            percent(g.max_utilisation)
         );
     }
     html.push_str("</table>\n");

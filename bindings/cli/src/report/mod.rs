@@ -24,6 +24,9 @@ pub(crate) struct Args {
     /// they have them.
     #[arg(long)]
     managers: PathBuf,
+    /// Groups of managers (as `assign` takes them): a table of balance per group too.
+    #[arg(long)]
+    groups: Option<PathBuf>,
     /// Where to write the page (.html).
     #[arg(long)]
     out: PathBuf,
@@ -36,13 +39,12 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    output::check_not_an_input(
-        &args.out,
-        &[
-            ("--plan", args.plan.as_path()),
-            ("--managers", args.managers.as_path()),
-        ],
-    )?;
+    let mut inputs = vec![
+        ("--plan", args.plan.as_path()),
+        ("--managers", args.managers.as_path()),
+    ];
+    inputs.extend(args.groups.as_deref().map(|path| ("--groups", path)));
+    output::check_not_an_input(&args.out, &inputs)?;
     let options = LoadOptions {
         types: args.types.iter().cloned().collect(),
         ..LoadOptions::default()
@@ -51,6 +53,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let managers = apportion::load::read_managers(&args.managers, &options)?;
     options.check_types(&[("managers", &managers.schema)])?;
     let summary = PlanSummary::of(&plan, &managers);
+    let book = apportion::Book::new(Default::default(), managers);
+    let book = crate::run_args::in_groups(book, args.groups.as_deref(), &options)?;
+    let summary = summary.in_groups(&book.organisation);
     let page = html::page(&summary, &args.title);
     let mut sink = Sink::open(Some(&args.out))?;
     sink.write_with(|writer| writer.write_all(page.as_bytes()))?;

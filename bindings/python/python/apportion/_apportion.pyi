@@ -225,6 +225,8 @@ class Plan(Generic[_TableT]):
     @property
     def orphans(self) -> _TableT: ...
     @property
+    def groups(self) -> _TableT: ...
+    @property
     def objective(self) -> Objective: ...
     @property
     def stats(self) -> Stats: ...
@@ -240,6 +242,7 @@ class Plan(Generic[_TableT]):
         unassigned: _TableT,
         loads: _TableT,
         orphans: _TableT,
+        groups: _TableT,
         objective: Objective,
         stats: Stats,
         network: Network,

@@ -82,8 +82,16 @@ def plan_html(plan: Plan[Any]) -> str:
         f"{_length(plan.loads):,} managers"
         f"<table><caption>objective</caption>{_rows_html(parts)}</table>"
         f"<table><caption>stats</caption>{_rows_html(stats)}</table>"
-        f"<p>loads (first rows)</p>{_head_html(plan.loads)}</div>"
+        f"<p>loads (first rows)</p>{_head_html(plan.loads)}"
+        f"{_groups_html(plan)}</div>"
     )
+
+
+def _groups_html(plan: Plan[Any]) -> str:
+    """The groups' loads, first rows, when the plan has groups."""
+    if _length(plan.groups) == 0:
+        return ""
+    return f"<p>groups (first rows)</p>{_head_html(plan.groups)}"
 
 
 def profile_html(profile: Profile[Any]) -> str:

@@ -333,7 +333,7 @@ def assign(
 def _plan(parts: dict[str, Any], flavour: str) -> Plan[Any]:
     """A `Plan` from the native module's parts (pyarrow tables and native value classes), its
     tables in the caller's flavour."""
-    tables = ("assignments", "unassigned", "loads", "orphans")
+    tables = ("assignments", "unassigned", "loads", "orphans", "groups")
     return Plan(
         **{name: to_flavour(parts[name], flavour) for name in tables},
         objective=parts["objective"],
