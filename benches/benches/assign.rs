@@ -1,5 +1,6 @@
 //! The whole assignment of a generated bank — rules, pair rules and the exact solve — at
-//! 10,000 and 100,000 customers with 500 managers, and of the example lender at 10,000
+//! 10,000 and 100,000 customers with 500 managers, without and with its groups of managers
+//! (teams, desks and business lines: three levels), and of the example lender at 10,000
 //! borrowers with 100 managers: its pair rules read the current manager and a lead score, so
 //! nearly every borrower is a pair class of its own.
 #![allow(
@@ -10,21 +11,24 @@
 
 use apportion::{AssignOptions, Book, Rulebook, assign};
 use apportion_examples::lender::{self, LenderConfig};
-use apportion_examples::{BankConfig, generate, load_book};
+use apportion_examples::{BankConfig, generate, load_book, load_organised_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The allocator the CLI uses, so the bench measures what users run.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn bank(customers: usize, managers: usize) -> (Book, BankConfig) {
+/// The generated bank, and the same bank with its groups.
+fn bank(customers: usize, managers: usize) -> ([Book; 2], BankConfig) {
     let config = BankConfig {
         customers,
         managers,
         ..BankConfig::default()
     };
-    let book = load_book(&generate(&config)).expect("the generated bank loads");
-    (book, config)
+    let bank = generate(&config);
+    let book = load_book(&bank).expect("the generated bank loads");
+    let organised = load_organised_book(&bank).expect("the bank's groups load");
+    ([book, organised], config)
 }
 
 fn assignment(c: &mut Criterion) {
@@ -33,14 +37,17 @@ fn assignment(c: &mut Criterion) {
     let mut group = c.benchmark_group("assign");
     group.sample_size(10);
     for customers in [10_000, 100_000] {
-        let (book, config) = bank(customers, 500);
+        let ([book, organised], config) = bank(customers, 500);
         let options = AssignOptions::new(config.as_of);
         group.throughput(Throughput::Elements(customers as u64));
-        group.bench_with_input(
-            BenchmarkId::new("bank_500_managers", customers),
-            &book,
-            |b, book| b.iter(|| assign(book, &rules, &options).expect("assign")),
-        );
+        for (name, book) in [
+            ("bank_500_managers", book),
+            ("bank_500_managers_groups", organised),
+        ] {
+            group.bench_with_input(BenchmarkId::new(name, customers), &book, |b, book| {
+                b.iter(|| assign(book, &rules, &options).expect("assign"))
+            });
+        }
     }
 
     let rules = Rulebook::compile(include_str!("../../examples/rules/lender.rhai"))

@@ -291,6 +291,19 @@ pub fn load_book(bank: &GeneratedBank) -> Result<Book, Box<dyn std::error::Error
     book_from_csv(&customers_csv(bank)?, &managers_csv(bank)?)
 }
 
+/// The bank as [`load_book`] loads it, its managers in the groups of `groups.csv`.
+pub fn load_organised_book(
+    bank: &GeneratedBank,
+) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
+    let groups = load::parse_groups(
+        &groups_csv(bank)?,
+        Format::Csv,
+        "groups",
+        &LoadOptions::default(),
+    )?;
+    Ok(load_book(bank)?.with_groups(groups, "groups")?)
+}
+
 /// `groups.csv` in memory (writing to memory cannot fail in practice).
 pub fn groups_csv(bank: &GeneratedBank) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(bank.groups.len() * 40 + 64);

@@ -1,4 +1,5 @@
-//! Builds the example bank's (with `--book lender`, the example lender's) assignment network
+//! Builds the example bank's (with `--book lender`, the example lender's; with `--book
+//! bank-groups`, the bank's with its teams, desks and business lines) assignment network
 //! at a given size, with every arc, and writes it in the format of `benches/compare/README.md`
 //! for other solvers, with the optimal cost apportion finds for it. The time is apportion's
 //! solve as `assign` runs it once the rules are done: the first placement, the network (on a
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use apportion::network::{ArcId, Network, NodeId};
 use apportion::{AssignOptions, Rulebook, assign_timed};
 use apportion_examples::lender::{self, LenderConfig};
-use apportion_examples::{BankConfig, generate, load_book};
+use apportion_examples::{BankConfig, generate, load_book, load_organised_book};
 
 /// The allocator the CLI uses, so the solve is timed as users run it.
 #[global_allocator]
@@ -34,7 +35,7 @@ fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let (mut customers, mut managers, mut out) = (100_000, 500, PathBuf::from("target"));
     let mut runs = 1usize;
-    let mut lender_book = false;
+    let mut book_kind = "bank";
     let mut kinds = vec![("aggregated", true), ("per_customer", false)];
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -45,14 +46,19 @@ fn run() -> Result<(), String> {
             "--only" => kinds.retain(|(kind, _)| *kind == value),
             "--runs" => runs = value.parse().ok().filter(|&n| n > 0).ok_or("bad --runs")?,
             "--book" => match value.as_str() {
-                "bank" => lender_book = false,
-                "lender" => lender_book = true,
-                _ => return Err(format!("--book is `bank` or `lender`, not `{value}`")),
+                "bank" => book_kind = "bank",
+                "bank-groups" => book_kind = "bank-groups",
+                "lender" => book_kind = "lender",
+                _ => {
+                    return Err(format!(
+                        "--book is `bank`, `bank-groups` or `lender`, not `{value}`"
+                    ));
+                }
             },
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
-    let (book, rules, as_of, name) = if lender_book {
+    let (book, rules, as_of, name) = if book_kind == "lender" {
         let config = LenderConfig {
             customers,
             managers,
@@ -70,11 +76,16 @@ fn run() -> Result<(), String> {
             managers,
             ..BankConfig::default()
         };
+        let bank = generate(&config);
+        let (book, name) = match book_kind {
+            "bank-groups" => (load_organised_book(&bank), "groups-"),
+            _ => (load_book(&bank), ""),
+        };
         (
-            load_book(&generate(&config)),
+            book,
             include_str!("../../../examples/rules/bank.rhai"),
             config.as_of,
-            "",
+            name,
         )
     };
     let book = book.map_err(|e| e.to_string())?;
