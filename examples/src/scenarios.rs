@@ -1,5 +1,6 @@
-//! The five moments of a bank's book, run on the example bank with its rulebook: a first
-//! allocation, a rebalance, a manager leaving, a manager joining, a customer becoming HNW.
+//! The six moments of a bank's book, run on the example bank with its rulebook: a first
+//! allocation, a rebalance, a manager leaving, a manager joining, a customer becoming HNW,
+//! and a business line brought within a new cap.
 //!
 //! Each scenario changes the generated bank the way the moment would, assigns, and checks the
 //! outcome a branch head expects; it returns a one-line summary, or what went wrong.
@@ -9,7 +10,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use apportion::{AssignOptions, Plan, Policy, Rulebook, assign};
 
-use crate::{Certification, CustomerKind, GeneratedBank, ManagerRow, load_book};
+use crate::{
+    Certification, CustomerKind, GeneratedBank, ManagerRow, load_book, load_organised_book,
+};
 
 /// The example bank's rulebook.
 pub const BANK_RULES: &str = include_str!("../rules/bank.rhai");
@@ -18,12 +21,13 @@ pub const BANK_RULES: &str = include_str!("../rules/bank.rhai");
 pub type Scenario = (&'static str, fn(&GeneratedBank) -> Result<String, String>);
 
 /// Every scenario, in the order a bank meets them.
-pub const SCENARIOS: [Scenario; 5] = [
+pub const SCENARIOS: [Scenario; 6] = [
     ("first allocation", first_allocation),
     ("rebalance", rebalance),
     ("a manager leaves", manager_leaves),
     ("a manager joins", manager_joins),
     ("a customer becomes HNW", customer_becomes_hnw),
+    ("a business line over its new cap", line_over_its_cap),
 ];
 
 /// Assigns `bank` with the bank rulebook and the default policy.
@@ -34,6 +38,16 @@ pub fn run(bank: &GeneratedBank) -> Result<Plan, String> {
 /// Assigns `bank` with the bank rulebook and the default policy but for the move penalty.
 pub fn run_with_move_penalty(bank: &GeneratedBank, move_penalty: i64) -> Result<Plan, String> {
     let book = load_book(bank).map_err(|e| e.to_string())?;
+    solve(&book, bank, move_penalty)
+}
+
+/// Assigns `bank` with its groups of managers and the default policy.
+pub fn run_in_groups(bank: &GeneratedBank) -> Result<Plan, String> {
+    let book = load_organised_book(bank).map_err(|e| e.to_string())?;
+    solve(&book, bank, Policy::default().move_penalty)
+}
+
+fn solve(book: &apportion::Book, bank: &GeneratedBank, move_penalty: i64) -> Result<Plan, String> {
     let rules = Rulebook::compile(BANK_RULES).map_err(|e| e.to_string())?;
     let options = AssignOptions {
         policy: Policy {
@@ -42,7 +56,7 @@ pub fn run_with_move_penalty(bank: &GeneratedBank, move_penalty: i64) -> Result<
         },
         ..AssignOptions::new(bank.config.as_of)
     };
-    assign(&book, &rules, &options).map_err(|e| e.to_string())
+    assign(book, &rules, &options).map_err(|e| e.to_string())
 }
 
 fn check(holds: bool, what: impl FnOnce() -> String) -> Result<(), String> {
@@ -319,5 +333,41 @@ pub fn customer_becomes_hnw(bank: &GeneratedBank) -> Result<String, String> {
     })?;
     Ok(format!(
         "{id} becomes HNW: moves from {previous} to {manager} (private_banking); nobody else moves"
+    ))
+}
+
+/// In a bank settled with its groups (the plan carried out), the retail line is capped 1%
+/// below its load: the plan brings it within the cap, moving about as many customers out of
+/// retail as it must (to private banking and SME managers of the same regions, who may serve
+/// retail customers) and few others.
+pub fn line_over_its_cap(bank: &GeneratedBank) -> Result<String, String> {
+    let settled = carry_out(bank, &run_in_groups(bank)?);
+    let line = |plan: &Plan, id: &str| plan.groups.iter().find(|g| g.group.as_str() == id).cloned();
+    let before = line(&run_in_groups(&settled)?, "RETAIL").ok_or("no retail line")?;
+    let cap = before.load * 99 / 100;
+    let mut capped = settled.clone();
+    let retail = capped
+        .groups
+        .iter_mut()
+        .find(|g| g.id == "RETAIL")
+        .ok_or("no retail line")?;
+    (retail.capacity, retail.target) = (Some(cap), Some(cap));
+    let plan = run_in_groups(&capped)?;
+    let after = line(&plan, "RETAIL").ok_or("no retail line")?;
+    check(after.load <= cap, || {
+        format!("retail holds {} over its cap of {cap}", after.load)
+    })?;
+    check(plan.unassigned.is_empty(), || {
+        format!("{} customers left unassigned", plan.unassigned.len())
+    })?;
+    let excess = (before.load - cap) as usize;
+    let moved = changed(&capped, &plan).len();
+    check(moved <= 2 * excess, || {
+        format!("{moved} customers moved to take {excess} out of retail")
+    })?;
+    Ok(format!(
+        "retail capped at {cap} ({excess} under its load of {}): {} leave retail, {moved} \
+         customers move in all",
+        before.load, after.moved_out
     ))
 }
