@@ -97,6 +97,8 @@ pub struct Instance {
     pub groups: Vec<(Option<usize>, Option<u32>, Option<u32>)>,
     /// Each manager's group, if any (only read when there are groups).
     pub member_of: Vec<Option<usize>>,
+    /// Each manager's target for segment A, if any (missing entries are none).
+    pub a_targets: Vec<Option<u32>>,
 }
 
 impl Instance {
@@ -134,6 +136,7 @@ impl Instance {
             stay_bonus: false,
             groups: Vec::new(),
             member_of: Vec::new(),
+            a_targets: Vec::new(),
         })
     }
 
@@ -142,6 +145,11 @@ impl Instance {
         (1..=self.staff.len())
             .contains(&current)
             .then(|| current - 1)
+    }
+
+    /// Manager `j`'s target for segment A, if any.
+    pub fn a_target(&self, j: usize) -> Option<u32> {
+        self.a_targets.get(j).copied().flatten()
     }
 
     /// The groups manager `j`'s customers count towards: its own, its parent, and so on.
@@ -214,6 +222,11 @@ impl Instance {
                 capacity,
                 target: None,
                 segment_caps: cap.map(|c| ("A".to_owned(), c)).into_iter().collect(),
+                segment_targets: self
+                    .a_target(j)
+                    .map(|t| ("A".to_owned(), t))
+                    .into_iter()
+                    .collect(),
                 attributes: vec![Value::Int(BITS[j])],
             })
             .collect();
@@ -295,6 +308,7 @@ impl Instance {
                 return None;
             }
             total += term(loads[j], capacity);
+            total += self.a_target(j).map_or(0, |t| term(a_loads[j], t));
             for g in self.chain(j) {
                 group_loads[g] += loads[j];
             }
@@ -426,6 +440,7 @@ fn manager(index: usize, bytes: [u8; 3]) -> Manager {
         } else {
             Default::default()
         },
+        segment_targets: Default::default(),
         attributes: vec![
             text(&["north", "south"], bytes[1]),
             Value::Bool(bytes[2] & 1 == 1),

@@ -223,6 +223,10 @@ pub struct Manager {
     pub target: Option<u32>,
     /// At most this many customers of a segment (e.g. `HNW` → 30).
     pub segment_caps: BTreeMap<String, u32>,
+    /// The load of a segment its own balance term aims for (e.g. `HNW` → 12): the segment's
+    /// customers are spread over managers in proportion to these, as all customers are in
+    /// proportion to `target`.
+    pub segment_targets: BTreeMap<String, u32>,
     /// One value per schema field, in schema order.
     pub attributes: Vec<Value>,
 }

@@ -20,6 +20,9 @@ use crate::solve::Policy;
 /// depends on the threads that computed it.
 const RECORDS_PER_CHUNK: usize = 16_384;
 
+/// Marks a manager's segment targets in its encoding: no value's tag is this byte.
+const SEGMENT_TARGETS_TAG: u8 = 0xF0;
+
 /// Bytes of encoded records gathered before they are hashed: BLAKE3 is fastest on long input.
 const HASHED_AT_ONCE: usize = 64 * 1024;
 
@@ -206,6 +209,16 @@ fn manager_bytes(manager: &Manager, bytes: &mut Vec<u8>) {
     for (segment, cap) in &manager.segment_caps {
         text(segment, bytes);
         bytes.extend_from_slice(&cap.to_le_bytes());
+    }
+    // Only when there are any, behind a byte no value's tag uses: managers without segment
+    // targets keep the digest they always had.
+    if !manager.segment_targets.is_empty() {
+        bytes.push(SEGMENT_TARGETS_TAG);
+        bytes.extend_from_slice(&(manager.segment_targets.len() as u64).to_le_bytes());
+        for (segment, target) in &manager.segment_targets {
+            text(segment, bytes);
+            bytes.extend_from_slice(&target.to_le_bytes());
+        }
     }
     values(&manager.attributes, bytes);
 }

@@ -200,3 +200,22 @@ def test_a_progress_callback_may_call_apportion_again():
     )
     assert child.returncode == 0, child.stderr[-2000:]
     assert child.stdout.split() == ["nested_call_limit", "True"]
+
+
+def test_segment_targets_spread_each_segment():
+    rules = apportion.Rulebook(
+        'fn segment(c) { c.kind }\nfn eligible(c, m) { true }\n'
+        'fn affinity(c, m) { if m.id == "M-1" && c.kind == "HNW" { 300 } else { 0 } }'
+    )
+    customers = [{"id": f"C-{i}", "kind": "HNW" if i < 4 else "MASS"} for i in range(8)]
+    plain = [{"id": "M-1", "capacity": 4}, {"id": "M-2", "capacity": 4}]
+    # As text or as a mapping, like segment caps.
+    targeted = [
+        {"id": "M-1", "capacity": 4, "segment_targets": "HNW=2"},
+        {"id": "M-2", "capacity": 4, "segment_targets": {"HNW": 2}},
+    ]
+    hnw = [
+        [row["load_HNW"] for row in apportion.assign(customers, managers, rules, as_of=AS_OF).loads]
+        for managers in (plain, targeted)
+    ]
+    assert hnw == [[4, 0], [2, 2]]

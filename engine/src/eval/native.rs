@@ -1440,6 +1440,7 @@ mod tests {
                     capacity: 10 + i as u32,
                     target: None,
                     segment_caps: Default::default(),
+                    segment_targets: Default::default(),
                     attributes: c.attributes,
                 })
                 .collect(),

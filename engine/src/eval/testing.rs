@@ -64,6 +64,7 @@ pub(crate) fn book(
                 capacity: 5,
                 target: None,
                 segment_caps: Default::default(),
+                segment_targets: Default::default(),
                 attributes,
             })
             .collect(),

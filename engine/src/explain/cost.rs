@@ -5,7 +5,7 @@
 use super::{ExtraCost, Term, Verdict};
 use crate::model::{Book, Customer, ManagerId};
 use crate::plan::Plan;
-use crate::solve::{Policy, balance_cost, group_loads_of};
+use crate::solve::{Policy, balance_cost, group_loads_of, segment_step};
 
 /// What the plan's loads make of placing the customer at each eligible manager.
 pub(super) struct Pricing<'a> {
@@ -126,13 +126,30 @@ impl<'a> Pricing<'a> {
                 .balance
                 .saturating_sub(group_step(g, self.group_loads[g]));
         }
+        // The segment's own term, at managers with a target for it.
+        let segment_step = |m: usize, k: u32| {
+            let manager = &self.book.managers.records[m];
+            self.segment.map_or(0, |segment| {
+                segment_step(self.policy.balance, manager, segment, i64::from(k) - 1)
+            })
+        };
+        let of_segment = |m: usize| {
+            let load = self
+                .segment
+                .and_then(|s| self.plan.loads[m].segments.get(s).copied());
+            load.unwrap_or(0)
+        };
+        cost.balance = cost
+            .balance
+            .saturating_add(segment_step(j, of_segment(j) + 1));
         match self.at {
             Some((a, placed_affinity)) => {
                 cost.affinity = cost.affinity.saturating_add(placed_affinity);
                 cost.moves = cost.moves.saturating_sub(move_to(a));
                 cost.balance = cost
                     .balance
-                    .saturating_sub(step(a, self.plan.loads[a].load));
+                    .saturating_sub(step(a, self.plan.loads[a].load))
+                    .saturating_sub(segment_step(a, of_segment(a)));
             }
             None => {
                 let left_out = self.plan.unassigned.len().max(1) as i64;

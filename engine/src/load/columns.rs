@@ -232,6 +232,7 @@ pub fn managers_from_columns(
         records::CAPACITY,
         records::TARGET,
         records::SEGMENT_CAPS,
+        records::SEGMENT_TARGETS,
     ];
     from_columns(source, columns, options, &structural, records::managers)
 }

@@ -243,8 +243,8 @@ pub fn parse_customers(
     records::customers(&read_table(bytes, format, source_name, options)?, options)
 }
 
-/// Parses managers from bytes already in memory: `capacity` is required, `target` and
-/// `segment_caps` optional; none of the three are attributes.
+/// Parses managers from bytes already in memory: `capacity` is required, `target`,
+/// `segment_caps` and `segment_targets` optional; none of them are attributes.
 pub fn parse_managers(
     bytes: &[u8],
     format: Format,

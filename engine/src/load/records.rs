@@ -25,6 +25,8 @@ pub(crate) const CAPACITY: &str = "capacity";
 pub(crate) const TARGET: &str = "target";
 /// The managers' column of per-segment caps (optional).
 pub(crate) const SEGMENT_CAPS: &str = "segment_caps";
+/// The managers' column of per-segment targets (optional).
+pub(crate) const SEGMENT_TARGETS: &str = "segment_targets";
 
 /// Customers from a table: the id and manager columns are taken out, the rest are attributes.
 pub(crate) fn customers(table: &Table<'_>, options: &LoadOptions) -> Result<Customers, InputError> {
@@ -99,12 +101,14 @@ pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Manag
     let capacity_column = required(table, CAPACITY)?;
     let target_column = table.column(TARGET);
     let caps_column = table.column(SEGMENT_CAPS);
+    let targets_column = table.column(SEGMENT_TARGETS);
     let ids = read_ids(table, id_column, &options.id_column, RecordKind::Manager)?;
     let structural = [
         Some(id_column),
         Some(capacity_column),
         target_column,
         caps_column,
+        targets_column,
     ];
     let mut attributes = Attributes::new(table, &structural, options)?;
     let mut records = Vec::with_capacity(ids.len());
@@ -138,12 +142,25 @@ pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Manag
                 "the cap of {cap} for `{segment}` is above the capacity of {capacity}"
             )));
         }
+        let segment_targets = match targets_column {
+            Some(column) => {
+                capacity::segment_caps(cell(column, SEGMENT_TARGETS)?, options.list_separator)
+                    .map_err(invalid(SEGMENT_TARGETS))?
+            }
+            None => BTreeMap::new(),
+        };
+        if let Some((segment, _)) = segment_targets.iter().find(|(_, target)| **target == 0) {
+            return Err(invalid(SEGMENT_TARGETS)(format!(
+                "the target for `{segment}` must be at least 1"
+            )));
+        }
         let values = attributes.row(table, row, &id)?;
         records.push(Manager {
             id: ManagerId(id),
             capacity,
             target,
             segment_caps,
+            segment_targets,
             attributes: values,
         });
     }

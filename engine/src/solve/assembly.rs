@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::build::{Built, Stay};
 use super::network::{ArcId, Solution};
-use super::objective::{Policy, balance_term, group_balance_term};
+use super::objective::{Policy, balance_term, group_balance_term, segment_balance_term};
 use super::prepare::{Group, Prepared};
 use super::pricing::LeftOut;
 use super::shadow::shadow_prices;
@@ -203,6 +203,7 @@ fn assemble(
         load.shadow_price = shadow;
         load.segment_shadow_prices = segments;
         objective.balance += balance_term(policy.balance, load.load, manager.target_load());
+        objective.balance += segment_balance_term(policy.balance, manager, &load.segments);
         load.utilisation = if load.capacity == 0 {
             0.0
         } else {

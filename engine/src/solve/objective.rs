@@ -134,6 +134,37 @@ pub(crate) fn group_balance_term(balance: i64, load: u32, group: &ManagerGroup) 
         .map_or(0, |target| balance_term(balance, load, target))
 }
 
+/// How many (manager, segment) nodes `manager` can have: a segment capped or with a target.
+fn segment_nodes(manager: &Manager) -> usize {
+    let targeted = manager.segment_targets.keys();
+    let only_targeted = targeted.filter(|s| !manager.segment_caps.contains_key(*s));
+    manager.segment_caps.len() + only_targeted.count()
+}
+
+/// The balance terms of one manager's segments with a target, for its customers per segment.
+pub(crate) fn segment_balance_term(
+    balance: i64,
+    manager: &Manager,
+    loads: &std::collections::BTreeMap<String, u32>,
+) -> i64 {
+    manager
+        .segment_targets
+        .iter()
+        .map(|(segment, &target)| {
+            let load = loads.get(segment).copied().unwrap_or(0);
+            balance_term(balance, load, target)
+        })
+        .fold(0, i64::saturating_add)
+}
+
+/// What a manager's next customer of `segment` costs on that segment's balance term, with
+/// `load` of them already: nothing without a target for it.
+pub(crate) fn segment_step(balance: i64, manager: &Manager, segment: &str, load: i64) -> i64 {
+    manager.segment_targets.get(segment).map_or(0, |&target| {
+        balance_cost(balance, load + 1, i64::from(target.max(1))).unwrap_or(i64::MAX)
+    })
+}
+
 /// The largest cost of any manager's or group's last customer at capacity (the balance
 /// term's steepest piece), `None` if one overflows.
 pub(super) fn max_balance_cost(
@@ -144,7 +175,16 @@ pub(super) fn max_balance_cost(
     let of_managers = managers.iter().map(|m| {
         let target = i64::from(m.target_load().max(1));
         let capacity = i64::from(usable_capacity(m.capacity, customers));
-        balance_cost(balance, capacity, target)
+        let segments = m.segment_targets.iter().map(|(segment, &target)| {
+            // As the network bounds the segment's run (see `build::entries`).
+            let cap = (m.segment_caps.get(segment).copied())
+                .unwrap_or_else(|| m.capacity.saturating_add(1));
+            let cap = i64::from(usable_capacity(cap, customers));
+            balance_cost(balance, cap, i64::from(target.max(1)))
+        });
+        segments.fold(balance_cost(balance, capacity, target), |max, cost| {
+            Some(max?.max(cost?))
+        })
     });
     let capacities = group_capacities((managers, organisation), customers);
     let of_groups = organisation
@@ -180,7 +220,7 @@ pub(super) fn unassigned_penalty(
     if let Some(u) = policy.unassigned_penalty {
         return Ok(u);
     }
-    let capped: usize = managers.iter().map(|m| m.segment_caps.len()).sum();
+    let capped: usize = managers.iter().map(segment_nodes).sum();
     let nodes = managers.len() + capped + organisation.groups().len();
     let entries = i64::try_from(nodes).unwrap_or(i64::MAX);
     i64::try_from(max_affinity())

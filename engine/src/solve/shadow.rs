@@ -3,12 +3,13 @@
 //!
 //! With reduced cost `c − π_from + π_to`, a manager's node price over the next node's (its
 //! group's, or the sink's) is what the optimum would pay for one more customer there. One
-//! more place adds an arc from the manager on at the cost of its next customer (the balance term's `capacity + 1`-th step); the
-//! objective falls by what the price exceeds that cost, or not at all. A segment cap's arc
-//! costs nothing, so one more place under the cap is worth the capped node's price over the
-//! manager's. These are the LP's dual prices: the fall with one more place is at most the
-//! price, the rise with one place fewer at least it, and the two meet unless the optimum is
-//! degenerate (a manager exactly at the end of a balance step, say).
+//! more place adds an arc from the manager on at the cost of its next customer (the balance
+//! term's `capacity + 1`-th step); the objective falls by what the price exceeds that cost, or
+//! not at all. A segment cap's arc costs nothing (or, with a target for the segment, its
+//! balance step), so one more place under the cap is worth the segment node's price over the
+//! manager's, less that step. These are the LP's dual prices: the fall with one more place is
+//! at most the price, the rise with one place fewer at least it, and the two meet unless the
+//! optimum is degenerate (a manager exactly at the end of a balance step, say).
 
 use std::collections::BTreeMap;
 
@@ -53,12 +54,25 @@ pub(super) fn shadow_prices(
         })
         .collect();
     let network = &built.network;
-    for (arc, (manager, segment)) in entries.capped_arcs() {
-        let (capped, to, cap, _) = network.arc(*arc);
-        if solution.flow(*arc) < cap {
+    for (run, (manager, segment)) in entries.segment_runs() {
+        let m = &managers[*manager as usize];
+        let Some(&cap) = m.segment_caps.get(&**segment) else {
+            continue;
+        };
+        let flow: i64 = run.iter().map(|&arc| solution.flow(arc)).sum();
+        let Some(&first) = run.first() else { continue };
+        if flow < i64::from(cap) {
             continue;
         }
-        let shadow = over(capped, to).max(0);
+        let (from, to, ..) = network.arc(first);
+        // One more place under the cap costs the segment's next step, when it has a target.
+        let next = m
+            .segment_targets
+            .get(&**segment)
+            .map_or(Some(0), |&target| {
+                balance_cost(policy.balance, i64::from(cap) + 1, i64::from(target.max(1)))
+            });
+        let shadow = next.map_or(0, |next| over(from, to).saturating_sub(next).max(0));
         if let Some((_, segments)) = prices.get_mut(*manager as usize) {
             segments.insert(segment.to_string(), shadow);
         }

@@ -29,6 +29,13 @@ pub(super) struct Placement {
     pub(super) price: Vec<i64>,
 }
 
+/// One segment's room at each manager.
+struct SegmentRoom {
+    caps: Vec<Option<i64>>,
+    targets: Vec<Option<i64>>,
+    loads: Vec<i64>,
+}
+
 /// The managers' room as the placement fills them.
 struct Room<'a> {
     managers: &'a [Manager],
@@ -38,9 +45,10 @@ struct Room<'a> {
     loads: Vec<i64>,
     /// Per group of managers: its capacity, its target (if it has a balance term) and its load.
     groups: Vec<(i64, Option<i64>, i64)>,
-    /// Per segment some group has (numbered by `segment_index`): each manager's cap for it,
-    /// if any, and its customers of it so far. Looked up once per group, not per pair.
-    segments: Vec<(Vec<Option<i64>>, Vec<i64>)>,
+    /// Per segment some group has (numbered by `segment_index`): each manager's cap and
+    /// target for it, if any, and its customers of it so far. Looked up once per group, not
+    /// per pair.
+    segments: Vec<SegmentRoom>,
     segment_index: HashMap<Arc<str>, usize>,
 }
 
@@ -51,12 +59,17 @@ impl Room<'_> {
         if let Some(&at) = self.segment_index.get(segment) {
             return Some(at);
         }
-        let caps = self
-            .managers
-            .iter()
-            .map(|m| m.segment_caps.get(&**segment).map(|&cap| i64::from(cap)))
-            .collect();
-        self.segments.push((caps, vec![0; self.managers.len()]));
+        let per_manager = |numbers: fn(&Manager) -> &std::collections::BTreeMap<String, u32>| {
+            self.managers
+                .iter()
+                .map(|m| numbers(m).get(&**segment).map(|&n| i64::from(n)))
+                .collect()
+        };
+        self.segments.push(SegmentRoom {
+            caps: per_manager(|m| &m.segment_caps),
+            targets: per_manager(|m| &m.segment_targets),
+            loads: vec![0; self.managers.len()],
+        });
         self.segment_index
             .insert(segment.clone(), self.segments.len() - 1);
         Some(self.segments.len() - 1)
@@ -74,6 +87,18 @@ impl Room<'_> {
         })
     }
 
+    /// What `manager`'s next customer of segment table `segment` costs: [`Room::next`] and
+    /// the segment's own step where the manager has a target for it.
+    fn next_in(&self, manager: u32, segment: Option<usize>) -> i64 {
+        let m = manager as usize;
+        let step = segment.and_then(|s| {
+            let room = &self.segments[s];
+            let target = room.targets[m]?;
+            balance_cost(self.balance, room.loads[m] + 1, target.max(1))
+        });
+        self.next(manager).saturating_add(step.unwrap_or(0))
+    }
+
     /// Whether `n` more customers of segment table `segment` fit at `manager`.
     fn fits(&self, manager: u32, segment: Option<usize>, n: i64) -> bool {
         let m = manager as usize;
@@ -84,10 +109,10 @@ impl Room<'_> {
         if chain.any(|g| self.groups[g].2 + n > self.groups[g].0) {
             return false;
         }
-        let Some((caps, loads)) = segment.map(|s| &self.segments[s]) else {
+        let Some(room) = segment.map(|s| &self.segments[s]) else {
             return true;
         };
-        caps[m].is_none_or(|cap| loads[m] + n <= cap)
+        room.caps[m].is_none_or(|cap| room.loads[m] + n <= cap)
     }
 
     fn release(&mut self, manager: u32, segment: Option<usize>, n: i64) {
@@ -100,7 +125,7 @@ impl Room<'_> {
             self.groups[g].2 += n;
         }
         if let Some(s) = segment {
-            self.segments[s].1[manager as usize] += n;
+            self.segments[s].loads[manager as usize] += n;
         }
     }
 
@@ -109,7 +134,10 @@ impl Room<'_> {
         eligible
             .iter()
             .filter(|&&(manager, _)| self.fits(manager, segment, n))
-            .map(|&(manager, affinity)| (self.next(manager).saturating_sub(affinity), manager))
+            .map(|&(manager, affinity)| {
+                let cost = self.next_in(manager, segment);
+                (cost.saturating_sub(affinity), manager)
+            })
             .min()
     }
 
@@ -117,7 +145,7 @@ impl Room<'_> {
     fn segment_loads(&self) -> HashMap<(u32, Arc<str>), i64> {
         let mut loads = HashMap::new();
         for (segment, &s) in &self.segment_index {
-            for (m, &load) in self.segments[s].1.iter().enumerate() {
+            for (m, &load) in self.segments[s].loads.iter().enumerate() {
                 if load > 0 {
                     loads.insert((m as u32, segment.clone()), load);
                 }
@@ -192,7 +220,7 @@ pub(super) fn greedy(
                     .filter(|_| room.fits(manager, segment, n))
                     .map(|&(_, affinity)| {
                         let kept = affinity.saturating_add(prepared.stay_bonus(manager));
-                        room.next(manager).saturating_sub(kept)
+                        room.next_in(manager, segment).saturating_sub(kept)
                     });
             let stay = stay_cost.is_some_and(|s| move_cost.is_none_or(|m| s <= m));
             if stay {

@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::assign::{AssignOptions, solve_prepared};
-use super::objective::{balance_term, group_balance_term, unassigned_penalty};
+use super::objective::{
+    balance_term, group_balance_term, segment_balance_term, unassigned_penalty,
+};
 use super::prepare::{Prepared, prepare};
 use crate::error::Result;
 use crate::model::{Book, ManagerId};
@@ -375,6 +377,12 @@ impl Found {
                 loads[j],
                 manager.target_load(),
             ));
+            let of_segments = manager.segment_targets.keys().map(|segment| {
+                let load = segment_loads.get(&(j as u32, segment.as_str())).copied();
+                (segment.clone(), load.unwrap_or(0))
+            });
+            let term = segment_balance_term(policy.balance, manager, &of_segments.collect());
+            objective.balance = objective.balance.saturating_add(term);
         }
         let organisation = &book.organisation;
         let mut group_loads = vec![0u32; organisation.groups().len()];

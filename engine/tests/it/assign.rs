@@ -660,3 +660,48 @@ fn a_bad_policy_is_refused_before_any_rule_runs() {
         "rule_failed"
     );
 }
+
+#[test]
+fn segment_targets_spread_each_segment_in_proportion() {
+    use apportion::load::{self, Format, LoadOptions};
+    let options = LoadOptions::default();
+    let parse_customers =
+        |csv: &str| load::parse_customers(csv.as_bytes(), Format::Csv, "c", &options);
+    let parse_managers =
+        |csv: &str| load::parse_managers(csv.as_bytes(), Format::Csv, "m", &options);
+    // Four HNW and four MASS customers; everyone prefers M-1 a little. Loads alone are even
+    // either way, so only HNW's own targets keep M-1 from taking all four HNW customers.
+    let customers = parse_customers(
+        "id,kind\nC-1,HNW\nC-2,HNW\nC-3,HNW\nC-4,HNW\nC-5,MASS\nC-6,MASS\nC-7,MASS\nC-8,MASS\n",
+    )
+    .unwrap();
+    let rules = Rulebook::compile(
+        r#"
+        fn segment(c) { c.kind }
+        fn eligible(c, m) { true }
+        fn affinity(c, m) { if m.id == "M-1" && c.kind == "HNW" { 300 } else { 0 } }
+        "#,
+    )
+    .unwrap();
+    let hnw_at = |managers: &str| {
+        let book = Book::new(customers.clone(), parse_managers(managers).unwrap());
+        let plan = assign(&book, &rules, &AssignOptions::new(date("2026-06-30"))).unwrap();
+        let hnw: Vec<u32> = plan
+            .loads
+            .iter()
+            .map(|l| l.segments.get("HNW").copied().unwrap_or(0))
+            .collect();
+        (hnw, plan)
+    };
+    let (plain, _) = hnw_at("id,capacity\nM-1,4\nM-2,4\n");
+    assert_eq!(plain, [4, 0]);
+    let (targeted, plan) = hnw_at("id,capacity,segment_targets\nM-1,4,HNW=2\nM-2,4,HNW=2\n");
+    assert_eq!(targeted, [2, 2]);
+    // The segments' terms are in the objective's balance part: 4 customers of target 4 each
+    // (250 + 500 + 750 + 1000 per manager) and 2 HNW of target 2 each (500 + 1000).
+    assert_eq!(plan.objective.balance, 2 * 2500 + 2 * 1500);
+    // A target of 0 is refused, naming the manager and column.
+    let error = parse_managers("id,capacity,segment_targets\nM-1,4,HNW=0\n").unwrap_err();
+    assert_eq!(error.code(), "invalid_capacity");
+    assert!(error.to_string().contains("segment_targets") && error.to_string().contains("M-1"));
+}

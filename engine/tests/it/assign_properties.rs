@@ -14,8 +14,8 @@ use crate::support::date;
 
 use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
 
-/// A small book: up to 7 customers, 1 to 3 managers, with caps, moves and a stay bonus, and
-/// up to 3 groups of managers nested up to 3 deep.
+/// A small book: up to 7 customers, 1 to 3 managers, with caps, targets for segment A, moves
+/// and a stay bonus, and up to 3 groups of managers nested up to 3 deep.
 pub(crate) fn instance() -> impl Strategy<Value = Instance> {
     (1usize..=3).prop_flat_map(|m| {
         (
@@ -25,9 +25,21 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
             0i64..3,
             any::<bool>(),
             groups(m),
+            proptest::collection::vec(
+                prop_oneof![2 => Just(None), 1 => (1u32..=4).prop_map(Some)],
+                m,
+            ),
         )
             .prop_map(
-                |(people, staff, move_penalty, balance, stay_bonus, (groups, member_of))| {
+                |(
+                    people,
+                    staff,
+                    move_penalty,
+                    balance,
+                    stay_bonus,
+                    (groups, member_of),
+                    a_targets,
+                )| {
                     Instance {
                         people,
                         staff,
@@ -36,6 +48,7 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
                         stay_bonus,
                         groups,
                         member_of,
+                        a_targets,
                     }
                 },
             )

@@ -310,6 +310,7 @@ proptest! {
                     capacity: 9,
                     target: None,
                     segment_caps: Default::default(),
+                    segment_targets: Default::default(),
                     attributes: vec![Value::Int(x), Value::Int(y)],
                 }).collect(),
             });

@@ -208,8 +208,8 @@ fn the_example_bank_plans_within_its_desks_and_verifies() {
     assert!(codes.contains(&"groups_differ"), "{codes:?}");
 }
 
-/// What one more customer costs manager `j` with `loads` (and loads of segment A), own and
-/// groups' balance steps less the affinity, or `None` without room there (full, at the cap
+/// What one more customer costs manager `j` with `loads` (and loads of segment A), own,
+/// segment A's (for a customer of A) and groups' balance steps less the affinity, or `None` without room there (full, at the cap
 /// for segment A, or in a full group).
 fn marginal(
     instance: &Instance,
@@ -227,6 +227,9 @@ fn marginal(
         return None;
     }
     let mut cost = step(loads[j], capacity) - instance.affinity(person, j);
+    if instance.people[person].2 {
+        cost += instance.a_target(j).map_or(0, |t| step(a_loads[j], t));
+    }
     for g in instance.chain(j) {
         let (_, group_capacity, target) = instance.groups[g];
         let load: u32 = (0..instance.staff.len())

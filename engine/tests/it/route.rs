@@ -200,6 +200,7 @@ fn a_segment_cap_fills_as_leads_arrive_frees_on_release_and_binds_a_joiner() {
             capacity: 5,
             target: None,
             segment_caps: [("HNW".to_owned(), 1)].into_iter().collect(),
+            segment_targets: Default::default(),
             attributes: vec![s("north"), list(&["private_banking"]), list(&[])],
         })
         .unwrap();
@@ -485,6 +486,7 @@ fn a_departing_managers_book_alone_moves_and_a_joiner_takes_new_leads() {
         capacity: 5,
         target: None,
         segment_caps: Default::default(),
+        segment_targets: Default::default(),
         attributes: vec![s("north"), list(&[]), list(&["en"])],
     };
     router.join(newcomer.clone()).unwrap();
@@ -732,6 +734,7 @@ fn leads_built_and_dropped_one_at_a_time_are_each_read_as_themselves() {
                 capacity: 1_000,
                 target: None,
                 segment_caps: Default::default(),
+                segment_targets: Default::default(),
                 attributes: vec![Value::Bool(sme)],
             })
             .collect(),

@@ -131,6 +131,7 @@ pub fn managers(columns: &[(&str, ValueType)], rows: &[ManagerRow]) -> apportion
             capacity: *capacity,
             target: None,
             segment_caps: caps.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect(),
+            segment_targets: Default::default(),
             attributes: values.clone(),
         })
         .collect();

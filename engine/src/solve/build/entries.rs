@@ -1,33 +1,43 @@
 //! Where a group's customers enter a manager: the manager's own node, or, for a segment that
-//! manager caps, the node of that cap (one per (manager, segment), made when first needed).
+//! manager caps or has a target for, the node of that segment (one per (manager, segment),
+//! made when first needed), whose run of arcs on to the manager holds the cap and the
+//! segment's balance term.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::Manager;
 use crate::solve::network::{ArcId, Network, NodeId};
+use crate::solve::objective::{balance_pieces, usable_capacity};
 
-/// A segment cap's arc (capped node to manager), with its manager and segment.
-pub(crate) type CappedArc = (ArcId, (u32, Arc<str>));
+/// A segment's run of arcs (segment node to manager: its balance pieces up to its cap), with
+/// its manager and segment.
+pub(crate) type SegmentRun = (Vec<ArcId>, (u32, Arc<str>));
 
 /// Where a group's customers enter a manager: the manager's node, or the node of its cap
 /// for the group's segment.
 #[derive(Default)]
 pub(crate) struct Entries {
     managers: Vec<NodeId>,
+    /// λ and the book's customers: a segment's run is priced and bounded as a manager's.
+    balance: i64,
+    customers: usize,
     /// Per segment some group has (numbered by `segment_index`), each manager's entry once
     /// known: looked up once per group, not per pair.
     capped: Vec<Vec<Option<NodeId>>>,
     segment_index: HashMap<Arc<str>, usize>,
-    /// Each capped node's arc on to its manager.
-    pub(super) capped_arcs: Vec<CappedArc>,
+    /// Each segment node's run of arcs on to its manager.
+    pub(super) segment_runs: Vec<SegmentRun>,
 }
 
 impl Entries {
-    /// The entries of managers whose nodes are `managers`, before any cap is met.
-    pub(super) fn new(managers: Vec<NodeId>) -> Entries {
+    /// The entries of managers whose nodes are `managers`, before any segment node is met,
+    /// for a book of `customers` under balance weight `balance`.
+    pub(super) fn new(managers: Vec<NodeId>, (balance, customers): (i64, usize)) -> Entries {
         Entries {
             managers,
+            balance,
+            customers,
             ..Entries::default()
         }
     }
@@ -37,9 +47,9 @@ impl Entries {
         self.managers.get(manager as usize).copied()
     }
 
-    /// Every segment cap's arc, with its manager and segment.
-    pub(crate) fn capped_arcs(&self) -> &[CappedArc] {
-        &self.capped_arcs
+    /// Every segment node's run of arcs, with its manager and segment.
+    pub(crate) fn segment_runs(&self) -> &[SegmentRun] {
+        &self.segment_runs
     }
 
     /// The entry nodes of a group in `segment`, by manager, for reading (every entry of an
@@ -67,7 +77,8 @@ impl Entries {
     }
 
     /// `manager`'s entry for `segment` (numbered `at` by [`Entries::segment`]), adding its
-    /// capped node (and the cap's arc) the first time a segment capped there needs it.
+    /// segment node (and its run of arcs) the first time a segment capped or targeted there
+    /// needs it.
     pub(super) fn get_or_add(
         &mut self,
         network: &mut Network,
@@ -81,14 +92,24 @@ impl Entries {
         if let Some(entry) = self.capped[at][manager as usize] {
             return entry;
         }
-        let entry = match managers[manager as usize].segment_caps.get(&**segment) {
-            Some(&cap) => {
-                let capped = network.add_node(0);
-                let arc = network.add_arc(capped, node, i64::from(cap), 0);
-                self.capped_arcs.push((arc, (manager, segment.clone())));
-                capped
-            }
-            None => node,
+        let m = &managers[manager as usize];
+        let cap = m.segment_caps.get(&**segment).copied();
+        let target = m.segment_targets.get(&**segment).copied();
+        let entry = if cap.is_some() || target.is_some() {
+            // Uncapped, one above the manager's capacity: the manager's run bounds it, and a
+            // bound that never binds never shows in a shadow price.
+            let bound = cap.unwrap_or_else(|| m.capacity.saturating_add(1));
+            let capacity = usable_capacity(bound, self.customers);
+            let pieces = match target {
+                Some(target) => balance_pieces(self.balance, capacity, i64::from(target.max(1))),
+                None => vec![(i64::from(capacity), 0)],
+            };
+            let segment_node = network.add_node(0);
+            let run = network.add_convex_arcs(segment_node, node, pieces);
+            self.segment_runs.push((run, (manager, segment.clone())));
+            segment_node
+        } else {
+            node
         };
         self.capped[at][manager as usize] = Some(entry);
         entry

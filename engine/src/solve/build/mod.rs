@@ -15,8 +15,8 @@ pub(super) mod kept;
 
 use std::collections::HashSet;
 
-use entries::CappedArc;
 pub(super) use entries::Entries;
+use entries::SegmentRun;
 
 use super::network::union_find::UnionFind;
 use super::network::{ArcId, Network, NodeId};
@@ -141,7 +141,7 @@ pub(super) fn build_network(
         })
         .collect();
     let manager_above = (0..managers.len()).map(above).collect();
-    let mut entries = Entries::new(manager_nodes);
+    let mut entries = Entries::new(manager_nodes, (policy.balance, total));
     // With a start, the arcs out of a supply node get one unit more than the node can ever
     // send (its group): never binding, but an arc carrying a whole group is then strictly
     // between its bounds, so the start's tree hangs the group below its manager, at the
@@ -251,7 +251,7 @@ pub(super) fn build_network(
         let flow = start_flow(
             &network,
             starting,
-            (&loads, &entries.capped_arcs, &group_runs),
+            (&loads, &entries.segment_runs, &group_runs),
             start.placement,
         );
         network.start_from(flow, left_out.count() > 0);
@@ -302,30 +302,32 @@ fn add_groups(
     (nodes, runs)
 }
 
-/// The placement as a flow on every arc: the arcs `starting` out of groups as given, each
-/// manager's and each group of managers' load spread over its run cheapest piece first, each
-/// capped segment's load on its cap's arc.
+/// The placement as a flow on every arc: the arcs `starting` out of groups as given; each
+/// manager's, each group of managers' and each (manager, segment)'s load spread over its run
+/// cheapest piece first.
 fn start_flow(
     network: &Network,
     starting: Vec<(ArcId, i64)>,
-    (runs, capped_arcs, group_runs): (&[Vec<ArcId>], &[CappedArc], &[Vec<ArcId>]),
+    (runs, segment_runs, group_runs): (&[Vec<ArcId>], &[SegmentRun], &[Vec<ArcId>]),
     placement: &Placement,
 ) -> Vec<i64> {
     let mut flow = vec![0i64; network.arc_count()];
     for (arc, f) in starting {
         flow[arc.0 as usize] = f;
     }
-    let loads = placement.loads.iter().chain(&placement.group_loads);
-    for (run, &load) in runs.iter().chain(group_runs).zip(loads) {
-        let mut left = load;
+    let mut spread = |run: &[ArcId], mut left: i64| {
         for &arc in run {
             let f = left.min(network.arc(arc).2);
             flow[arc.0 as usize] = f;
             left -= f;
         }
+    };
+    let loads = placement.loads.iter().chain(&placement.group_loads);
+    for (run, &load) in runs.iter().chain(group_runs).zip(loads) {
+        spread(run, load);
     }
-    for (arc, key) in capped_arcs {
-        flow[arc.0 as usize] = placement.segment_loads.get(key).copied().unwrap_or(0);
+    for (run, key) in segment_runs {
+        spread(run, placement.segment_loads.get(key).copied().unwrap_or(0));
     }
     flow
 }

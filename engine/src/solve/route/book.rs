@@ -11,7 +11,7 @@ use super::choice::PassedOver;
 use crate::error::{BookError, Result};
 use crate::model::{CustomerId, Manager, ManagerId};
 use crate::org::Organisation;
-use crate::solve::objective::balance_cost;
+use crate::solve::objective::{balance_cost, segment_step};
 
 /// Where a placed customer sits.
 #[derive(Debug, Clone)]
@@ -52,6 +52,8 @@ pub(super) struct LiveBook {
     /// Per segment some manager caps, per manager: whether they are at that cap (never for a
     /// manager without one). Looked up once per decision, then read like `next_cost`.
     pub(super) at_cap: HashMap<Arc<str>, Vec<bool>>,
+    /// The segments some manager has a target for: a lead of one adds that segment's step.
+    pub(super) targeted: std::collections::HashSet<Arc<str>>,
     /// Per manager, whether they had room when last refreshed (caps aside): kept to notice
     /// a change, which `away` and `next_cost` alone cannot show once updated.
     pub(super) status: Vec<Room>,
@@ -61,6 +63,15 @@ pub(super) struct LiveBook {
     /// Per class, the eligible managers a decision passes over, per segment: the same for
     /// every lead until someone's room changes, so they are listed once, not per lead.
     pub(super) passed_over: Vec<Vec<PassedOver>>,
+}
+
+/// A lead's segment, as its choice sees it: who is at their cap for it, and whether anyone
+/// has a target for it (its step is then added to a manager's cost).
+#[derive(Clone, Copy)]
+pub(super) struct SegmentRule<'a> {
+    name: &'a str,
+    at_cap: Option<&'a [bool]>,
+    targeted: bool,
 }
 
 /// The next cost of a manager who cannot take one more customer: above every real cost,
@@ -97,6 +108,7 @@ impl LiveBook {
             balance,
             next_cost: vec![NO_ROOM; n],
             at_cap: HashMap::new(),
+            targeted: Default::default(),
             status: vec![Room::Open; n],
             room_changes: 0,
             passed_over: Vec::new(),
@@ -226,6 +238,11 @@ impl LiveBook {
     pub(super) fn refresh(&mut self, j: usize) {
         let n = self.managers.len();
         let mut changed = false;
+        for segment in self.managers[j].segment_targets.keys() {
+            if !self.targeted.contains(segment.as_str()) {
+                self.targeted.insert(Arc::from(segment.as_str()));
+            }
+        }
         for (segment, &cap) in &self.managers[j].segment_caps {
             let full = self.segment_loads[j]
                 .get(segment.as_str())
@@ -266,35 +283,45 @@ impl LiveBook {
         };
     }
 
-    /// The caps on `segment`: its name and who is at their cap for it, if anyone caps it.
-    pub(super) fn caps_on<'a>(
-        &'a self,
-        segment: Option<&'a Arc<str>>,
-    ) -> Option<(&'a str, &'a [bool])> {
+    /// What `segment` means to a lead's choice: its name, who is at their cap for it (if
+    /// anyone caps it) and whether anyone has a target for it; `None` when neither.
+    pub(super) fn caps_on<'a>(&'a self, segment: Option<&'a Arc<str>>) -> Option<SegmentRule<'a>> {
         let segment = segment?;
-        Some((segment, self.at_cap.get(segment)?))
+        let at_cap = self.at_cap.get(segment).map(Vec::as_slice);
+        let targeted = self.targeted.contains(segment);
+        (at_cap.is_some() || targeted).then_some(SegmentRule {
+            name: segment,
+            at_cap,
+            targeted,
+        })
     }
 
     /// The balance cost of one more customer of the segment whose `caps` are given for manager
     /// `j`, or `None` if they have no room for one (see [`LiveBook::no_room`] for why).
     /// With groups, their next steps are added (so `next_cost` is a lower bound of it).
-    pub(super) fn room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Option<i64> {
+    pub(super) fn room(&self, j: u32, caps: Option<SegmentRule<'_>>) -> Option<i64> {
         let j = j as usize;
-        let cost = self.next_cost[j];
-        let capped = caps.is_some_and(|(_, at_cap)| at_cap[j]);
+        let mut cost = self.next_cost[j];
+        let capped = caps.is_some_and(|rule| rule.at_cap.is_some_and(|at_cap| at_cap[j]));
         if cost == NO_ROOM || capped {
             return None;
         }
+        if let Some(rule) = caps.filter(|rule| rule.targeted) {
+            let load = self.segment_loads[j].get(rule.name).copied().unwrap_or(0);
+            let step = segment_step(self.balance, &self.managers[j], rule.name, i64::from(load));
+            cost = cost.saturating_add(step);
+        }
         if self.organisation.is_empty() {
-            return Some(cost);
+            return Some(cost.min(i64::MAX / 2));
         }
         Some(cost.saturating_add(self.groups_next(j)?).min(i64::MAX / 2))
     }
 
     /// Why manager `j` has no room, where [`LiveBook::room`] found none.
-    pub(super) fn no_room(&self, j: u32, caps: Option<(&str, &[bool])>) -> Skip {
+    pub(super) fn no_room(&self, j: u32, caps: Option<SegmentRule<'_>>) -> Skip {
         let j = j as usize;
-        match (self.status[j], caps) {
+        let at_cap = caps.and_then(|rule| Some((rule.name, rule.at_cap?)));
+        match (self.status[j], at_cap) {
             (Room::Away, _) => Skip::Away,
             (Room::Full, _) => Skip::Full,
             (Room::Open, Some((segment, at_cap))) if at_cap[j] => Skip::SegmentFull {
@@ -324,6 +351,7 @@ pub(super) mod tests {
                 capacity,
                 target: None,
                 segment_caps: caps.iter().map(|&(s, c)| (s.to_owned(), c)).collect(),
+                segment_targets: Default::default(),
                 attributes: Vec::new(),
             })
             .collect()
