@@ -295,3 +295,47 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_manager_joining_a_live_book_counts_in_their_group() {
+    let rules = Rulebook::compile("fn eligible(c, m) { true }").unwrap();
+    let book = organised("id,capacity,group\nM-1,5,T-1\n", "id,capacity\nT-1,2\n").unwrap();
+    let router = Router::new(&rules, &book, RouterOptions::new(date("2026-06-30"))).unwrap();
+    let joiner = load::parse_managers(
+        b"id,capacity,group\nM-2,5,T-1\n",
+        Format::Csv,
+        "joiner",
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    router.join(joiner.records[0].clone()).unwrap();
+    let lead = |id: &str| apportion::Customer {
+        id: id.into(),
+        manager: None,
+        attributes: Vec::new(),
+    };
+    // T-1 takes two between its two managers, then no one: the joiner counts in it.
+    let placed: Vec<_> = ["L-1", "L-2", "L-3"]
+        .iter()
+        .map(|id| {
+            router
+                .route(&lead(id))
+                .unwrap()
+                .manager
+                .map(|m| m.to_string())
+        })
+        .collect();
+    assert_eq!(placed, [Some("M-1".into()), Some("M-2".into()), None]);
+    // A joiner naming a group the book does not have is refused.
+    let stranger = load::parse_managers(
+        b"id,capacity,group\nM-3,5,T-9\n",
+        Format::Csv,
+        "joiner",
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        router.join(stranger.records[0].clone()).unwrap_err().code(),
+        "unknown_group"
+    );
+}
