@@ -32,10 +32,10 @@ pub use error::{
 };
 pub use explain::{Explanation, ExtraCost, FailedClause, FieldValue, ManagerOption, Term, Verdict};
 pub use model::{
-    Book, Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Orphan, Schema,
-    Value, ValueType,
+    Book, Customer, CustomerId, Customers, Field, GroupId, Manager, ManagerId, Managers, Orphan,
+    Schema, Value, ValueType,
 };
-pub use org::{GroupId, MAX_GROUP_DEPTH, ManagerGroup, Organisation};
+pub use org::{MAX_GROUP_DEPTH, ManagerGroup, Organisation};
 pub use plan::{
     Assignment, BalanceStats, GroupLoad, ManagerLoad, NetworkStats, Objective, Plan, Unassigned,
     UnassignedReason, WrittenPlan, WrittenUnassigned,

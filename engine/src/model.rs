@@ -46,6 +46,10 @@ id_type!(
     /// A relationship manager's id, unique within a book.
     ManagerId
 );
+id_type!(
+    /// A group of managers' id, unique among the groups.
+    GroupId
+);
 
 /// The type of an attribute column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

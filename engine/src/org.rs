@@ -6,10 +6,8 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{InputError, Location};
-use crate::model::{Manager, Managers, Schema, Value};
+use crate::model::{GroupId, Manager, Managers, Schema, Value};
 use crate::suggest;
 
 /// The managers' column naming each one's group.
@@ -18,30 +16,6 @@ pub(crate) const GROUP: &str = "group";
 /// The deepest nesting of groups: a manager's load passes through every level, so the work
 /// of a run grows with it. Banks nest three or four deep.
 pub const MAX_GROUP_DEPTH: usize = 16;
-
-/// A group's id, unique among the groups.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct GroupId(pub std::sync::Arc<str>);
-
-impl GroupId {
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for GroupId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for GroupId {
-    fn from(id: &str) -> Self {
-        GroupId(std::sync::Arc::from(id))
-    }
-}
 
 /// A group of managers: a team, a branch, a business line.
 #[derive(Debug, Clone, PartialEq, Eq)]

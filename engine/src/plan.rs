@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RuleError;
-use crate::model::{CustomerId, ManagerId, Orphan};
-use crate::org::GroupId;
+use crate::model::{CustomerId, GroupId, ManagerId, Orphan};
 use crate::provenance::Provenance;
 
 /// One customer placed with a manager.

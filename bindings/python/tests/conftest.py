@@ -71,6 +71,19 @@ def ticks_during(work: Callable[[], object]) -> tuple[int, float]:
 
 
 @pytest.fixture(scope="session")
+def cli() -> pathlib.Path:
+    """The command line of this checkout (built by the Rust tests; built here if not)."""
+    import subprocess
+
+    binary = ROOT / "target" / "debug" / "apportion"
+    if not binary.exists():
+        subprocess.run(
+            ["cargo", "build", "--quiet", "--locked", "-p", "apportion-cli"], cwd=ROOT, check=True
+        )
+    return binary
+
+
+@pytest.fixture(scope="session")
 def rulebook() -> apportion.Rulebook:
     return apportion.Rulebook.from_file(RULES)
 

@@ -16,7 +16,7 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, ROOT, as_rows
+from conftest import AS_OF, BANK, RULES, as_rows
 
 
 def dicts(name: str) -> list[dict[str, Any]]:
@@ -33,13 +33,10 @@ READERS = {
 
 
 @pytest.fixture(scope="module")
-def cli_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def cli_plan(cli, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The command line's plan of the example bank with its groups, as JSON."""
-    binary = ROOT / "target" / "debug" / "apportion"
-    if not binary.exists():
-        subprocess.run(["cargo", "build", "--quiet", "--locked", "-p", "apportion-cli"], cwd=ROOT, check=True)
     out = tmp_path_factory.mktemp("groups") / "plan.json"
-    command = [binary, "assign", "--customers", BANK / "customers.csv", "--managers", BANK / "managers.csv"]
+    command = [cli, "assign", "--customers", BANK / "customers.csv", "--managers", BANK / "managers.csv"]
     command += ["--groups", BANK / "groups.csv", "--rules", RULES, "--as-of", AS_OF, "--out", out]
     subprocess.run(command, check=True, capture_output=True)
     document: dict[str, Any] = json.loads(out.read_text())

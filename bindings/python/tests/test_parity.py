@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import pathlib
 import subprocess
 from typing import Any
 
@@ -18,18 +17,7 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, ROOT, as_rows
-
-
-@pytest.fixture(scope="module")
-def cli() -> pathlib.Path:
-    """The command line of this checkout (built by the Rust tests; built here if not)."""
-    binary = ROOT / "target" / "debug" / "apportion"
-    if not binary.exists():
-        subprocess.run(
-            ["cargo", "build", "--quiet", "--locked", "-p", "apportion-cli"], cwd=ROOT, check=True
-        )
-    return binary
+from conftest import AS_OF, BANK, RULES, as_rows
 
 
 def strings(name: str) -> list[dict[str, Any]]:

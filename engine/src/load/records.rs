@@ -14,9 +14,10 @@ use super::json::Json;
 use super::table::{Cell, Table};
 use crate::error::{InputError, Location, RecordKind};
 use crate::model::{
-    Customer, CustomerId, Customers, Field, Manager, ManagerId, Managers, Schema, Value, ValueType,
+    Customer, CustomerId, Customers, Field, GroupId, Manager, ManagerId, Managers, Schema, Value,
+    ValueType,
 };
-use crate::org::{GroupId, ManagerGroup};
+use crate::org::ManagerGroup;
 use crate::tickets::{Ticket, Tickets};
 
 /// The managers' column of how many customers each may serve (required).

@@ -301,14 +301,10 @@ fn a_manager_joining_a_live_book_counts_in_their_group() {
     let rules = Rulebook::compile("fn eligible(c, m) { true }").unwrap();
     let book = organised("id,capacity,group\nM-1,5,T-1\n", "id,capacity\nT-1,2\n").unwrap();
     let router = Router::new(&rules, &book, RouterOptions::new(date("2026-06-30"))).unwrap();
-    let joiner = load::parse_managers(
-        b"id,capacity,group\nM-2,5,T-1\n",
-        Format::Csv,
-        "joiner",
-        &LoadOptions::default(),
-    )
-    .unwrap();
-    router.join(joiner.records[0].clone()).unwrap();
+    let joiner = |csv: &str| managers(csv).records.remove(0);
+    router
+        .join(joiner("id,capacity,group\nM-2,5,T-1\n"))
+        .unwrap();
     let lead = |id: &str| apportion::Customer {
         id: id.into(),
         manager: None,

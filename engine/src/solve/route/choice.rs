@@ -167,7 +167,7 @@ impl LiveBook {
                         Skip::GroupFull { group } => Some(group.as_str().into()),
                         _ => None,
                     })
-                    .collect::<std::collections::BTreeSet<crate::org::GroupId>>()
+                    .collect::<std::collections::BTreeSet<crate::model::GroupId>>()
                     .into_iter()
                     .collect(),
             }),
