@@ -277,10 +277,10 @@ pub enum InputError {
         /// Where it is named (boxed, so that every error stays small).
         at: Box<Location>,
     },
-    /// Groups whose parents lead back to themselves.
+    /// Groups whose parents lead round a cycle.
     #[error("groups nest in a cycle at {at}: a group cannot be within itself")]
     GroupCycle {
-        /// A group on the cycle.
+        /// A group whose parents lead into the cycle (or one on it).
         at: Location,
     },
     /// Groups nested deeper than a run takes.

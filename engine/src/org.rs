@@ -84,11 +84,11 @@ impl Organisation {
             };
             parents.push(parent);
         }
-        // Walking up from each group must reach a root within the depth allowed; a cycle never
-        // does.
+        // Walking up from each group must reach a root within the depth allowed (a group at
+        // level 16 has 15 groups above it); a cycle never does.
         for (g, group) in groups.iter().enumerate() {
             let mut at = Some(g as u32);
-            for _ in 0..=MAX_GROUP_DEPTH {
+            for _ in 0..MAX_GROUP_DEPTH {
                 at = at.and_then(|a| parents[a as usize]);
             }
             if at.is_some() {

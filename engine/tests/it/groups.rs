@@ -122,15 +122,17 @@ fn bad_groups_fail_with_their_code_and_place() {
         let error = groups(&format!("id,{column}\nT-1,HNW=3\n")).unwrap_err();
         assert_eq!(error.code(), "unsupported_column", "{error}");
     }
-    // Nesting deeper than a run takes.
-    let mut deep = String::from("id,parent\nG-0,\n");
-    for g in 1..=apportion::MAX_GROUP_DEPTH + 1 {
-        deep.push_str(&format!("G-{g},G-{}\n", g - 1));
-    }
-    assert_eq!(
-        code(staff.replace("T-1", "G-0").as_str(), &deep).code(),
-        "groups_too_deep"
-    );
+    // Nesting as deep as a run takes, and one level deeper.
+    let nested = |levels: usize| {
+        let mut csv = String::from("id,parent\nG-1,\n");
+        for g in 2..=levels {
+            csv.push_str(&format!("G-{g},G-{}\n", g - 1));
+        }
+        organised(&staff.replace("T-1", "G-1"), &csv)
+    };
+    assert!(nested(apportion::MAX_GROUP_DEPTH).is_ok());
+    let too_deep = nested(apportion::MAX_GROUP_DEPTH + 1).unwrap_err();
+    assert_eq!(too_deep.code(), "groups_too_deep");
 }
 
 #[test]
