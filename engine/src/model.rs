@@ -300,6 +300,25 @@ impl Book {
 
     /// This book with its managers in `groups` (see [`Organisation::new`]); `source` is what
     /// errors call the groups' input.
+    ///
+    /// ```
+    /// use apportion::load::{self, Format, LoadOptions};
+    /// use apportion::{AssignOptions, Book, Rulebook, assign};
+    ///
+    /// let options = LoadOptions::default();
+    /// let customers = load::parse_customers(b"id\nC-1\nC-2\nC-3\n", Format::Csv, "c", &options)?;
+    /// let managers = b"id,capacity,group\nM-1,3,TEAM-A\nM-2,2,TEAM-B\n";
+    /// let managers = load::parse_managers(managers, Format::Csv, "m", &options)?;
+    /// // TEAM-A may take one customer, whatever M-1's capacity: M-2 takes the other two.
+    /// let groups = b"id,parent,capacity\nLINE,,\nTEAM-A,LINE,1\nTEAM-B,LINE,\n";
+    /// let groups = load::parse_groups(groups, Format::Csv, "groups", &options)?;
+    /// let book = Book::new(customers, managers).with_groups(groups, "groups")?;
+    /// let rules = Rulebook::compile("fn eligible(c, m) { true }")?;
+    /// let plan = assign(&book, &rules, &AssignOptions::new("2026-06-30".parse()?))?;
+    /// let team_a = plan.groups.iter().find(|g| g.group.as_str() == "TEAM-A").unwrap();
+    /// assert_eq!((team_a.load, plan.loads[1].load, plan.stats.assigned), (1, 2, 3));
+    /// # Ok::<(), apportion::Error>(())
+    /// ```
     pub fn with_groups(
         mut self,
         groups: Vec<crate::org::ManagerGroup>,
