@@ -44,8 +44,8 @@ C-3,M-9,,individual,,\n";
     }
 }
 
-/// Arbitrary bytes as customers and managers in every format: a table or a typed error, and
-/// a table keeps every record.
+/// Arbitrary bytes as customers, managers and groups in every format: a table or a typed
+/// error, and a table keeps every record.
 pub fn load(data: &[u8]) {
     let options = LoadOptions::default();
     for format in [Format::Csv, Format::Json, Format::JsonLines] {
@@ -56,6 +56,10 @@ pub fn load(data: &[u8]) {
             }
         }
         let _ = load::parse_managers(data, format, "fuzz", &options);
+        if let Ok(groups) = load::parse_groups(data, format, "fuzz", &options) {
+            // Any groups read form a forest or are refused with a typed error, never a hang.
+            let _ = Book::default().with_groups(groups, "fuzz");
+        }
     }
 }
 
