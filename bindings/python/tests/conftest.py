@@ -25,6 +25,27 @@ TYPES = {"products": "list", "languages": "list", "certifications": "list"}
 CUSTOMER_TYPES = {"products": "list"}
 
 
+def strings(name: str) -> list[dict[str, object]]:
+    """Every cell of the example bank's file `name` as the text it is, as `csv.DictReader`
+    gives it."""
+    with open(BANK / name, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def default_readers() -> dict[str, Callable[[str], object]]:
+    """Each library's own CSV reader with no options (and plain strings), by flavour: what a
+    user reading the example bank's files would get."""
+    import pandas as pd
+    import polars as pl
+
+    return {
+        "pandas": lambda name: pd.read_csv(BANK / name),
+        "polars": lambda name: pl.read_csv(BANK / name),
+        "pyarrow": lambda name: pacsv.read_csv(BANK / name),
+        "strings": strings,
+    }
+
+
 def as_rows(table: object) -> list[dict[str, object]]:
     """A table of any flavour as a list of dicts, to compare flavours by value."""
     import pandas as pd

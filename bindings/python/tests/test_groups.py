@@ -4,7 +4,6 @@ groups refused with their codes."""
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 from typing import Any
@@ -16,20 +15,10 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, as_rows
+from conftest import AS_OF, BANK, RULES, as_rows, default_readers
 
 
-def dicts(name: str) -> list[dict[str, Any]]:
-    with open(BANK / name, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-READERS = {
-    "pandas": lambda name: pd.read_csv(BANK / name),
-    "polars": lambda name: pl.read_csv(BANK / name),
-    "pyarrow": lambda name: pacsv.read_csv(BANK / name),
-    "strings": dicts,
-}
+READERS = default_readers()
 
 
 @pytest.fixture(scope="module")

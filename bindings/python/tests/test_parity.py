@@ -10,28 +10,14 @@ import json
 import subprocess
 from typing import Any
 
-import pandas as pd
-import polars as pl
-import pyarrow.csv as pacsv
 import pytest
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, as_rows
+from conftest import AS_OF, BANK, RULES, as_rows, default_readers
 
 
-def strings(name: str) -> list[dict[str, Any]]:
-    """Every cell as the text it is in the file, as `csv.DictReader` gives it."""
-    with open(BANK / name, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-READERS = {
-    "pandas": lambda name: pd.read_csv(BANK / name),
-    "polars": lambda name: pl.read_csv(BANK / name),
-    "pyarrow": lambda name: pacsv.read_csv(BANK / name),
-    "strings": strings,
-}
+READERS = default_readers()
 
 
 def text(value: Any) -> str:
