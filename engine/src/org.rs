@@ -159,6 +159,36 @@ impl Organisation {
         std::iter::successors(self.group_of(manager), |&g| self.parent(g))
     }
 
+    /// Each group's load: the sum of `manager_loads` (by manager, in order) of every manager
+    /// under it.
+    pub(crate) fn loads(&self, manager_loads: impl IntoIterator<Item = u32>) -> Vec<u32> {
+        let mut loads = vec![0u32; self.groups.len()];
+        for (j, load) in manager_loads.into_iter().enumerate() {
+            self.chain(j)
+                .for_each(|g| loads[g] = loads[g].saturating_add(load));
+        }
+        loads
+    }
+
+    /// Each group's managers (of the first `managers`, by position), directly or in its
+    /// subgroups.
+    pub(crate) fn members(&self, managers: usize) -> Vec<Vec<usize>> {
+        let mut members = vec![Vec::new(); self.groups.len()];
+        for j in 0..managers {
+            self.chain(j).for_each(|g| members[g].push(j));
+        }
+        members
+    }
+
+    /// The first of manager `manager`'s groups, from theirs up, at its capacity with group
+    /// loads `loads`.
+    pub(crate) fn full_group(&self, manager: usize, loads: &[u32]) -> Option<usize> {
+        self.chain(manager).find(|&g| {
+            let capacity = self.groups[g].capacity;
+            capacity.is_some_and(|c| loads[g] >= c)
+        })
+    }
+
     /// Places a manager who joins the book (live routing) at `position` in the group its
     /// `group` column (in `schema`) names, as [`Organisation::new`] does.
     pub(crate) fn admit(

@@ -206,10 +206,11 @@ impl PlanSummary {
     /// the summary was made of.
     pub fn in_groups(mut self, organisation: &Organisation) -> PlanSummary {
         let groups = organisation.groups();
-        let mut members: Vec<Vec<&ManagerSummary>> = vec![Vec::new(); groups.len()];
-        for (j, row) in self.managers.iter().enumerate() {
-            organisation.chain(j).for_each(|g| members[g].push(row));
-        }
+        let members: Vec<Vec<&ManagerSummary>> = organisation
+            .members(self.managers.len())
+            .into_iter()
+            .map(|under| under.into_iter().map(|j| &self.managers[j]).collect())
+            .collect();
         let summaries = groups
             .iter()
             .enumerate()

@@ -125,15 +125,26 @@ impl BookArgs {
 
 /// `book` with its managers in the groups read from `path`, when one is given.
 pub(crate) fn in_groups(
-    book: apportion::Book,
+    mut book: apportion::Book,
     path: Option<&std::path::Path>,
     options: &LoadOptions,
 ) -> Result<apportion::Book, Failure> {
+    book.organisation = organisation(&book.managers, path, options)?;
+    Ok(book)
+}
+
+/// `managers` in the groups read from `path`; no groups without one.
+pub(crate) fn organisation(
+    managers: &apportion::Managers,
+    path: Option<&std::path::Path>,
+    options: &LoadOptions,
+) -> Result<apportion::Organisation, Failure> {
     let Some(path) = path else {
-        return Ok(book);
+        return Ok(apportion::Organisation::default());
     };
     let groups = apportion::load::read_groups(path, options)?;
-    Ok(book.with_groups(groups, &path.display().to_string())?)
+    let source = path.display().to_string();
+    Ok(apportion::Organisation::new(groups, managers, &source)?)
 }
 
 impl RunArgs {

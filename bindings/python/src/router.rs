@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateAccess, PyDict, PyFloat, PyList, PyString};
 
 use crate::run::{Rulebook, load_options, parse_date, plan_parts};
+use crate::tables_in::BookTables;
 use crate::{errors, results, tables_in};
 
 /// Routes leads into a live book; safe to call from several Python threads.
@@ -54,15 +55,11 @@ impl Router {
         }
         let as_of = parse_date(as_of)?;
         let options = load_options(types)?;
-        let customers = tables_in::read(customers, "customers")?;
-        let managers = tables_in::read(managers, "managers")?;
-        let mut groups_read = None;
-        let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
-        let (customer_columns, manager_columns) = (customers.columns, managers.columns);
+        let mut tables = BookTables::read(customers, managers, groups)?;
+        let columns = tables.columns();
         let rulebook = rulebook.get().inner();
         py.detach(|| {
-            let book =
-                tables_in::book_of(customer_columns, manager_columns, group_columns, &options)?;
+            let book = columns.book(&options)?;
             let router_options = apportion::RouterOptions {
                 policy: Policy {
                     balance,
@@ -239,11 +236,8 @@ pub(crate) fn rebalance<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let options = load_options(types)?;
-    let customers = tables_in::read(customers, "customers")?;
-    let managers = tables_in::read(managers, "managers")?;
-    let mut groups_read = None;
-    let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
-    let (customer_columns, manager_columns) = (customers.columns, managers.columns);
+    let mut tables = BookTables::read(customers, managers, groups)?;
+    let columns = tables.columns();
     let rulebook = rulebook.get().inner();
     let assign_options = AssignOptions {
         policy: Policy {
@@ -256,8 +250,7 @@ pub(crate) fn rebalance<'py>(
     };
     let result = py
         .detach(|| {
-            let book =
-                tables_in::book_of(customer_columns, manager_columns, group_columns, &options)?;
+            let book = columns.book(&options)?;
             apportion::rebalance(&book, rulebook, &assign_options, max_moves)
         })
         .map_err(errors::to_py)?;

@@ -15,6 +15,7 @@ use apportion::{
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyTuple, PyType};
 
+use crate::tables_in::BookTables;
 use crate::{errors, results, tables_in, tables_out};
 
 /// A compiled rulebook. Immutable, so one rulebook serves any number of threads; pickles as
@@ -287,11 +288,8 @@ pub(crate) fn assign<'py>(
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
-    let customers = tables_in::read(customers, "customers")?;
-    let managers = tables_in::read(managers, "managers")?;
-    let mut groups_read = None;
-    let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
-    let (customer_columns, manager_columns) = (customers.columns, managers.columns);
+    let mut tables = BookTables::read(customers, managers, groups)?;
+    let columns = tables.columns();
     let callback = Callback::new(progress);
     let cancel = Cancel::new();
     let options = AssignOptions {
@@ -308,12 +306,7 @@ pub(crate) fn assign<'py>(
     };
     let rulebook = &rulebook.get().inner;
     let plan = interruptible(py, &cancel, || {
-        let book = tables_in::book_of(
-            customer_columns,
-            manager_columns,
-            group_columns,
-            &load_options,
-        )?;
+        let book = columns.book(&load_options)?;
         let plan = apportion::assign_timed(&book, rulebook, &options);
         Ok::<_, apportion::Error>((plan?, book))
     })?;
@@ -353,10 +346,8 @@ pub(crate) fn compare<'py>(
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
-    let customers = tables_in::read(customers, "customers")?;
-    let managers = tables_in::read(managers, "managers")?;
-    let mut groups_read = None;
-    let group_columns = tables_in::groups_columns(groups, &mut groups_read)?;
+    let mut tables = BookTables::read(customers, managers, groups)?;
+    let columns = tables.columns();
     let side = |(move_penalty, balance, unassigned_penalty): Weights| AssignOptions {
         policy: Policy {
             move_penalty,
@@ -370,12 +361,7 @@ pub(crate) fn compare<'py>(
     let rules = (&rulebook.get().inner, &after_rulebook.get().inner);
     let cancel = Cancel::new();
     let compared = interruptible(py, &cancel, || {
-        let book = tables_in::book_of(
-            customers.columns,
-            managers.columns,
-            group_columns,
-            &load_options,
-        )?;
+        let book = columns.book(&load_options)?;
         let comparison = apportion::compare(&book, (rules.0, &first), (rules.1, &second))?;
         Ok::<_, apportion::Error>((comparison, book))
     })?;

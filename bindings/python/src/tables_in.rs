@@ -34,37 +34,72 @@ pub(crate) struct Read {
     pub(crate) _arrow: Vec<RecordBatch>,
 }
 
-/// The columns of a groups table, when one is given; the table read stays in `kept` (its
-/// Arrow buffers must live while the columns are read).
-pub(crate) fn groups_columns(
-    groups: Option<&Bound<'_, PyAny>>,
-    kept: &mut Option<Read>,
-) -> PyResult<Option<Vec<Column>>> {
-    let Some(groups) = groups else {
-        return Ok(None);
-    };
-    let read = kept.insert(read(groups, "groups")?);
-    Ok(Some(std::mem::take(&mut read.columns)))
+/// A book's tables read from Python (customers, managers and, when given, groups), with the
+/// Arrow data their columns point into, kept as [`Read`] keeps it.
+pub(crate) struct BookTables {
+    columns: Option<BookColumns>,
+    _arrow: Vec<Vec<RecordBatch>>,
 }
 
-/// The book of customers' and managers' columns read from Python, typed by `options` (whose
-/// types must each name a column of one of them).
-pub(crate) fn book_of(
+/// The columns of a book's tables, to load on a thread without the GIL.
+pub(crate) struct BookColumns {
     customers: Vec<Column>,
     managers: Vec<Column>,
     groups: Option<Vec<Column>>,
-    options: &apportion::load::LoadOptions,
-) -> apportion::Result<apportion::Book> {
-    let book = apportion::Book::new(
-        apportion::load::customers_from_columns("customers", customers, options)?,
-        apportion::load::managers_from_columns("managers", managers, options)?,
-    );
-    book.check_types(options)?;
-    match groups {
-        None => Ok(book),
-        Some(groups) => {
-            let groups = apportion::load::groups_from_columns("groups", groups, options)?;
-            Ok(book.with_groups(groups, "groups")?)
+}
+
+impl BookTables {
+    /// The tables' columns, each checked as [`read`] checks it.
+    pub(crate) fn read(
+        customers: &Bound<'_, PyAny>,
+        managers: &Bound<'_, PyAny>,
+        groups: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<BookTables> {
+        let (customers, managers) = (read(customers, "customers")?, read(managers, "managers")?);
+        let groups = groups.map(|groups| read(groups, "groups")).transpose()?;
+        let mut arrow = vec![customers._arrow, managers._arrow];
+        let groups = groups.map(|groups| {
+            arrow.push(groups._arrow);
+            groups.columns
+        });
+        Ok(BookTables {
+            columns: Some(BookColumns {
+                customers: customers.columns,
+                managers: managers.columns,
+                groups,
+            }),
+            _arrow: arrow,
+        })
+    }
+
+    /// The columns, taken once; these tables keep the Arrow data alive meanwhile.
+    pub(crate) fn columns(&mut self) -> BookColumns {
+        self.columns.take().unwrap_or(BookColumns {
+            customers: Vec::new(),
+            managers: Vec::new(),
+            groups: None,
+        })
+    }
+}
+
+impl BookColumns {
+    /// The book of these columns, typed by `options` (whose types must each name a column of
+    /// the customers or managers), its managers in their groups when groups were given.
+    pub(crate) fn book(
+        self,
+        options: &apportion::load::LoadOptions,
+    ) -> apportion::Result<apportion::Book> {
+        let book = apportion::Book::new(
+            apportion::load::customers_from_columns("customers", self.customers, options)?,
+            apportion::load::managers_from_columns("managers", self.managers, options)?,
+        );
+        book.check_types(options)?;
+        match self.groups {
+            None => Ok(book),
+            Some(groups) => {
+                let groups = apportion::load::groups_from_columns("groups", groups, options)?;
+                Ok(book.with_groups(groups, "groups")?)
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 use super::{ExtraCost, Term, Verdict};
 use crate::model::{Book, Customer, ManagerId};
 use crate::plan::Plan;
-use crate::solve::{Policy, balance_cost, group_loads_of, segment_step};
+use crate::solve::{Policy, balance_cost, group_step, segment_step};
 
 /// What the plan's loads make of placing the customer at each eligible manager.
 pub(super) struct Pricing<'a> {
@@ -38,7 +38,7 @@ impl<'a> Pricing<'a> {
             at: placed.and_then(|a| Some((index(&a.manager)?, a.affinity))),
             current: customer.manager.as_ref().and_then(index),
             segment,
-            group_loads: group_loads_of(book, &plan.loads),
+            group_loads: book.organisation.loads(plan.loads.iter().map(|l| l.load)),
         }
     }
 
@@ -62,10 +62,7 @@ impl<'a> Pricing<'a> {
             };
         }
         let organisation = &self.book.organisation;
-        let full = organisation.chain(j).find(|&g| {
-            let capacity = organisation.groups()[g].capacity;
-            capacity.is_some_and(|c| self.group_loads[g] >= c)
-        });
+        let full = organisation.full_group(j, &self.group_loads);
         let leaves = |g: usize| {
             self.at
                 .is_some_and(|(a, _)| organisation.chain(a).any(|h| h == g))
@@ -102,46 +99,31 @@ impl<'a> Pricing<'a> {
             balance: step(j, self.plan.loads[j].load + 1),
             ..ExtraCost::default()
         };
-        // The groups the customer would join and leave: those of `j`'s not also the plan
-        // manager's, and the other way round.
-        let organisation = &self.book.organisation;
-        let group_step = |g: usize, k: u32| {
-            let target = organisation.groups()[g].target_load();
-            target.map_or(0, |t| {
-                balance_cost(self.policy.balance, i64::from(k), i64::from(t.max(1)))
-                    .unwrap_or(i64::MAX)
-            })
-        };
-        let placed_chain: Vec<usize> = self
-            .at
-            .map_or(Vec::new(), |(a, _)| organisation.chain(a).collect());
+        // The groups the customer would join and leave (those of `j`'s not also the plan
+        // manager's, and the other way round), and the segment's own term where there is a
+        // target for it: the next step where they join, the last step where they leave.
+        let (balance, organisation) = (self.policy.balance, &self.book.organisation);
+        let group =
+            |g: usize, load: u32| group_step(balance, &organisation.groups()[g], i64::from(load));
+        let placed_chain: Vec<usize> =
+            (self.at).map_or(Vec::new(), |(a, _)| organisation.chain(a).collect());
         let to_chain: Vec<usize> = organisation.chain(j).collect();
         for &g in to_chain.iter().filter(|g| !placed_chain.contains(g)) {
-            cost.balance = cost
-                .balance
-                .saturating_add(group_step(g, self.group_loads[g] + 1));
+            cost.balance = cost.balance.saturating_add(group(g, self.group_loads[g]));
         }
         for &g in placed_chain.iter().filter(|g| !to_chain.contains(g)) {
-            cost.balance = cost
-                .balance
-                .saturating_sub(group_step(g, self.group_loads[g]));
+            let last = group(g, self.group_loads[g].saturating_sub(1));
+            cost.balance = cost.balance.saturating_sub(last);
         }
-        // The segment's own term, at managers with a target for it.
-        let segment_step = |m: usize, k: u32| {
+        let segment = |m: usize, load: u32| {
             let manager = &self.book.managers.records[m];
-            self.segment.map_or(0, |segment| {
-                segment_step(self.policy.balance, manager, segment, i64::from(k) - 1)
-            })
+            (self.segment).map_or(0, |s| segment_step(balance, manager, s, i64::from(load)))
         };
         let of_segment = |m: usize| {
-            let load = self
-                .segment
-                .and_then(|s| self.plan.loads[m].segments.get(s).copied());
+            let load = (self.segment).and_then(|s| self.plan.loads[m].segments.get(s).copied());
             load.unwrap_or(0)
         };
-        cost.balance = cost
-            .balance
-            .saturating_add(segment_step(j, of_segment(j) + 1));
+        cost.balance = cost.balance.saturating_add(segment(j, of_segment(j)));
         match self.at {
             Some((a, placed_affinity)) => {
                 cost.affinity = cost.affinity.saturating_add(placed_affinity);
@@ -149,7 +131,7 @@ impl<'a> Pricing<'a> {
                 cost.balance = cost
                     .balance
                     .saturating_sub(step(a, self.plan.loads[a].load))
-                    .saturating_sub(segment_step(a, of_segment(a)));
+                    .saturating_sub(segment(a, of_segment(a).saturating_sub(1)));
             }
             None => {
                 let left_out = self.plan.unassigned.len().max(1) as i64;

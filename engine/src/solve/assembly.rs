@@ -210,7 +210,7 @@ fn assemble(
             f64::from(load.load) / f64::from(load.capacity)
         };
     }
-    let group_loads = group_loads_of(book, &loads);
+    let group_loads = book.organisation.loads(loads.iter().map(|l| l.load));
     for (group, &load) in book.organisation.groups().iter().zip(&group_loads) {
         objective.balance += group_balance_term(policy.balance, load, group);
     }
@@ -307,10 +307,7 @@ fn capacity_reason(
     let mut full_groups = std::collections::BTreeSet::new();
     for &(manager, _) in eligible {
         let load = &loads[manager as usize];
-        let full_group = organisation.chain(manager as usize).find(|&g| {
-            let capacity = organisation.groups()[g].capacity;
-            capacity.is_some_and(|capacity| group_loads[g] >= capacity)
-        });
+        let full_group = organisation.full_group(manager as usize, group_loads);
         if load.load >= load.capacity {
             full.push(load.manager.clone());
         } else if let Some(segment) = group.segment
@@ -330,16 +327,4 @@ fn capacity_reason(
             .map(|g| organisation.groups()[g].id.clone())
             .collect(),
     }
-}
-
-/// Each group of managers' load: the customers of every manager under it.
-pub(crate) fn group_loads_of(book: &Book, loads: &[ManagerLoad]) -> Vec<u32> {
-    let organisation = &book.organisation;
-    let mut group_loads = vec![0u32; organisation.groups().len()];
-    for (j, load) in loads.iter().enumerate() {
-        for g in organisation.chain(j) {
-            group_loads[g] += load.load;
-        }
-    }
-    group_loads
 }

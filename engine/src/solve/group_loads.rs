@@ -55,10 +55,11 @@ pub(super) fn group_loads(
             .iter()
             .for_each(|&g| moved_out[g] += 1);
     }
-    let mut members: Vec<Vec<&ManagerLoad>> = vec![Vec::new(); groups.len()];
-    for (j, load) in loads.iter().enumerate() {
-        chains[j].iter().for_each(|&g| members[g].push(load));
-    }
+    let members: Vec<Vec<&ManagerLoad>> = organisation
+        .members(loads.len())
+        .into_iter()
+        .map(|under| under.into_iter().map(|j| &loads[j]).collect())
+        .collect();
     groups
         .iter()
         .enumerate()

@@ -16,13 +16,12 @@ mod shadow;
 mod start;
 mod verify;
 
-pub(crate) use assembly::group_loads_of;
 pub use assign::{AssignOptions, Timings, assign, assign_timed, assignment_network};
 pub use build::DEFAULT_ARCS_PER_GROUP;
 pub use compare::{Comparison, EligibilityChange, Transition, compare};
 pub use dry_run::{DryRun, dry_run};
 pub use objective::{Policy, balance_term};
-pub(crate) use objective::{balance_cost, segment_step};
+pub(crate) use objective::{balance_cost, group_step, segment_step};
 pub(crate) use prepare::TextField;
 pub use rebalance::{Rebalance, rebalance};
 pub use route::{Basis, BookSnapshot, Decision, Router, RouterOptions, Skip, Skipped};

@@ -94,6 +94,14 @@ pub(super) fn balance_pieces(balance: i64, capacity: u32, target: i64) -> Vec<(i
     pieces
 }
 
+/// What a group's next customer costs on its balance term, with `load` under it already:
+/// nothing for a group without a target.
+pub(crate) fn group_step(balance: i64, group: &ManagerGroup, load: i64) -> i64 {
+    group.target_load().map_or(0, |target| {
+        balance_cost(balance, load + 1, i64::from(target.max(1))).unwrap_or(i64::MAX)
+    })
+}
+
 /// Each group's capacity as a run uses it: its own, but never more than one above what
 /// everyone under it can take together (its managers' usable capacities and its
 /// subgroups'), nor than the book's `customers`. The bound changes no plan, but keeps a

@@ -1,14 +1,16 @@
-//! A first placement for large networks, for the solver to start from instead of from
-//! nothing, and for choosing which manager arcs each group holds: each group in turn goes whole to the manager whose
-//! next customer costs least (the balance term's next step there, less the affinity), where
-//! it fits; a staying group stays when that is no dearer than moving. The managers' next
+//! A first placement for large networks (and books with groups of managers), for the solver
+//! to start from instead of from nothing, and for choosing which manager arcs each group
+//! holds: each group in turn goes whole to the manager whose next customer costs least (the
+//! balance terms' next steps there: the manager's, its groups' and the segment's where it has
+//! a target; less the affinity), where it fits (the manager, its cap for the segment and its
+//! groups); a staying group stays when that is no dearer than moving. The managers' next
 //! steps once everyone is placed price them for the arcs to hold (see `build`). Only speed
 //! depends on this: the optimum is proven from whatever basis the solve starts at.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::objective::{Policy, balance_cost, group_capacities, usable_capacity};
+use super::objective::{Policy, balance_cost, group_capacities, group_step, usable_capacity};
 use super::prepare::Prepared;
 use crate::model::Manager;
 use crate::org::Organisation;
@@ -43,8 +45,8 @@ struct Room<'a> {
     balance: i64,
     capacity: Vec<i64>,
     loads: Vec<i64>,
-    /// Per group of managers: its capacity, its target (if it has a balance term) and its load.
-    groups: Vec<(i64, Option<i64>, i64)>,
+    /// Per group of managers: its capacity, and its load.
+    groups: Vec<(i64, i64)>,
     /// Per segment some group has (numbered by `segment_index`): each manager's cap and
     /// target for it, if any, and its customers of it so far. Looked up once per group, not
     /// per pair.
@@ -81,9 +83,8 @@ impl Room<'_> {
         let target = i64::from(self.managers[m].target_load().max(1));
         let own = balance_cost(self.balance, self.loads[m] + 1, target).unwrap_or(i64::MAX);
         self.organisation.chain(m).fold(own, |cost, g| {
-            let (_, target, load) = self.groups[g];
-            let step = target.map_or(Some(0), |t| balance_cost(self.balance, load + 1, t));
-            cost.saturating_add(step.unwrap_or(i64::MAX))
+            let group = &self.organisation.groups()[g];
+            cost.saturating_add(group_step(self.balance, group, self.groups[g].1))
         })
     }
 
@@ -106,7 +107,7 @@ impl Room<'_> {
             return false;
         }
         let mut chain = self.organisation.chain(m);
-        if chain.any(|g| self.groups[g].2 + n > self.groups[g].0) {
+        if chain.any(|g| self.groups[g].1 + n > self.groups[g].0) {
             return false;
         }
         let Some(room) = segment.map(|s| &self.segments[s]) else {
@@ -122,7 +123,7 @@ impl Room<'_> {
     fn take(&mut self, manager: u32, segment: Option<usize>, n: i64) {
         self.loads[manager as usize] += n;
         for g in self.organisation.chain(manager as usize) {
-            self.groups[g].2 += n;
+            self.groups[g].1 += n;
         }
         if let Some(s) = segment {
             self.segments[s].loads[manager as usize] += n;
@@ -177,14 +178,9 @@ pub(super) fn greedy(
     let mut room = Room {
         managers,
         organisation,
-        groups: organisation
-            .groups()
-            .iter()
-            .zip(group_capacities((managers, organisation), total))
-            .map(|(g, capacity)| {
-                let target = g.target_load().map(|t| i64::from(t.max(1)));
-                (i64::from(capacity), target, 0)
-            })
+        groups: group_capacities((managers, organisation), total)
+            .into_iter()
+            .map(|capacity| (i64::from(capacity), 0))
             .collect(),
         balance: policy.balance,
         capacity: managers
@@ -277,7 +273,7 @@ pub(super) fn greedy(
     Placement {
         pool: pool_to,
         stays,
-        group_loads: room.groups.iter().map(|&(_, _, load)| load).collect(),
+        group_loads: room.groups.iter().map(|&(_, load)| load).collect(),
         loads: room.loads,
         segment_loads,
         price,

@@ -385,12 +385,7 @@ impl Found {
             objective.balance = objective.balance.saturating_add(term);
         }
         let organisation = &book.organisation;
-        let mut group_loads = vec![0u32; organisation.groups().len()];
-        for (j, &load) in loads.iter().enumerate() {
-            for g in organisation.chain(j) {
-                group_loads[g] = group_loads[g].saturating_add(load);
-            }
-        }
+        let group_loads = organisation.loads(loads.iter().copied());
         for (group, &load) in organisation.groups().iter().zip(&group_loads) {
             if let Some(capacity) = group.capacity
                 && load > capacity

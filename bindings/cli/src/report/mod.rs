@@ -52,10 +52,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let plan = apportion::load::read_plan(&args.plan)?;
     let managers = apportion::load::read_managers(&args.managers, &options)?;
     options.check_types(&[("managers", &managers.schema)])?;
-    let summary = PlanSummary::of(&plan, &managers);
-    let book = apportion::Book::new(Default::default(), managers);
-    let book = crate::run_args::in_groups(book, args.groups.as_deref(), &options)?;
-    let summary = summary.in_groups(&book.organisation);
+    let organisation = crate::run_args::organisation(&managers, args.groups.as_deref(), &options)?;
+    let summary = PlanSummary::of(&plan, &managers).in_groups(&organisation);
     let page = html::page(&summary, &args.title);
     let mut sink = Sink::open(Some(&args.out))?;
     sink.write_with(|writer| writer.write_all(page.as_bytes()))?;

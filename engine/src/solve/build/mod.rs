@@ -2,10 +2,13 @@
 //! manager ("free"), and one per group and current manager ("staying"); staying nodes reach
 //! their manager at −affinity, or the group's free node at the move penalty; free nodes reach
 //! every eligible manager at −affinity (through a (manager, segment) node where that segment
-//! is capped); managers reach the sink through a convex arc costing λ·⌈1000·k/target⌉ for the
-//! k-th customer; every supply node reaches the sink directly at the unassigned penalty. On a
-//! large network a free node holds only a few of its manager arcs, the others priced in by
-//! the solve (`pricing`), the network starts from a greedy placement (`start`), and a staying
+//! is capped or has a target, whose run to the manager carries the cap and the segment's
+//! balance term); managers reach their group's node (or the sink) through a convex arc
+//! costing λ·⌈1000·k/target⌉ for the k-th customer, and groups their parent's (a root the
+//! sink) likewise; every supply node reaches the sink directly at the unassigned penalty. On
+//! a large network (or one with groups of managers) the network starts from a greedy
+//! placement (`start`); on a large one a free node holds only a few of its manager arcs, the
+//! others priced in by the solve (`pricing`), and a staying
 //! node whose manager is eligible is no node at all: its manager's entry supplies its
 //! customers, one arc taking those who move to the free node ([`Stay::Kept`], proven in
 //! [`kept`]).

@@ -11,7 +11,7 @@ use super::choice::PassedOver;
 use crate::error::{BookError, Result};
 use crate::model::{CustomerId, Manager, ManagerId};
 use crate::org::Organisation;
-use crate::solve::objective::{balance_cost, segment_step};
+use crate::solve::objective::{balance_cost, group_step, segment_step};
 
 /// Where a placed customer sits.
 #[derive(Debug, Clone)]
@@ -45,9 +45,11 @@ pub(super) struct LiveBook {
     /// lead would otherwise change the cost of everyone in its manager's groups.
     pub(super) organisation: Organisation,
     pub(super) group_loads: Vec<u32>,
-    /// Per manager, the balance cost of one more customer, or [`NO_ROOM`] if they cannot take
-    /// one (full or away): one flat array of plain numbers, so that choosing among thousands
-    /// of managers is a subtraction and a comparison for most of them.
+    /// Per manager, the balance cost of one more customer on their own term, or [`NO_ROOM`]
+    /// if they cannot take one (full or away): one flat array of plain numbers, so that
+    /// choosing among thousands of managers is a subtraction and a comparison for most of
+    /// them. Groups' and segments' steps, never negative, are added by [`LiveBook::room`], so
+    /// this is a lower bound of a manager's cost.
     pub(super) next_cost: Vec<i64>,
     /// Per segment some manager caps, per manager: whether they are at that cap (never for a
     /// manager without one). Looked up once per decision, then read like `next_cost`.
@@ -184,11 +186,6 @@ impl LiveBook {
         capacity.is_some_and(|c| self.group_loads[g] >= c)
     }
 
-    /// The first group of manager `j`'s that is full, from theirs up.
-    fn full_group(&self, j: usize) -> Option<usize> {
-        self.organisation.chain(j).find(|&g| self.group_full(g))
-    }
-
     /// What one more customer costs manager `j`'s groups on their balance terms, `None` if
     /// one of them is full.
     fn groups_next(&self, j: usize) -> Option<i64> {
@@ -197,11 +194,9 @@ impl LiveBook {
             if self.group_full(g) {
                 return None;
             }
-            if let Some(target) = self.organisation.groups()[g].target_load() {
-                let k = i64::from(self.group_loads[g]) + 1;
-                let step = balance_cost(self.balance, k, i64::from(target.max(1)));
-                cost = cost.saturating_add(step.unwrap_or(i64::MAX / 2));
-            }
+            let group = &self.organisation.groups()[g];
+            let step = group_step(self.balance, group, i64::from(self.group_loads[g]));
+            cost = cost.saturating_add(step.min(i64::MAX / 2));
         }
         Some(cost.min(i64::MAX / 2))
     }
@@ -327,7 +322,7 @@ impl LiveBook {
             (Room::Open, Some((segment, at_cap))) if at_cap[j] => Skip::SegmentFull {
                 segment: segment.to_owned(),
             },
-            (Room::Open, _) => match self.full_group(j) {
+            (Room::Open, _) => match self.organisation.full_group(j, &self.group_loads) {
                 Some(g) => Skip::GroupFull {
                     group: self.organisation.groups()[g].id.to_string(),
                 },

@@ -1,6 +1,8 @@
 //! The choice rule of live routing: among a lead's eligible managers with room, a quota place
-//! held for its class first (when guided), else the smallest −a_ij + λ·⌈1000·(L_j+1)/t_j⌉,
-//! ties to the earliest manager, first among managers with unreserved room. Books nothing.
+//! held for its class first (when guided), else the smallest −a_ij + λ·⌈1000·(L_j+1)/t_j⌉
+//! plus the next steps of the manager's groups and, with a target for the lead's segment, of
+//! that segment; ties to the earliest manager, first among managers with unreserved room.
+//! Books nothing.
 
 use std::sync::Arc;
 
