@@ -79,6 +79,29 @@ fn affinity(c, m) {
     score
 }
 "#;
+/// [`PAIR_RULES`] with a model's score added where it gave one: a term of its own.
+pub const PAIR_RULES_WITH_SCORES: &str = r#"
+fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
+fn affinity(c, m) {
+    let score = 0;
+    score += (c.taste * m.bit) % 7 - 3;
+    if pair_score(c, m) != () { score += pair_score(c, m); }
+    score
+}
+"#;
+/// [`PAIR_RULES_WITH_STAY_BONUS`] and [`PAIR_RULES_WITH_SCORES`] together, the score read in
+/// its method form.
+pub const PAIR_RULES_WITH_STAY_BONUS_AND_SCORES: &str = r#"
+fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
+fn affinity(c, m) {
+    let score = 0;
+    score += (c.taste * m.bit) % 7 - 3;
+    if c.manager == m.id { score += m.bit * 3 - 5; }
+    let model = c.pair_score(m);
+    if model != () { score += model; }
+    score
+}
+"#;
 const BITS: [i64; 3] = [1, 2, 4];
 /// The unassigned penalty of every small instance.
 pub const UNASSIGNED: i64 = 1_000_000;
@@ -103,6 +126,8 @@ pub struct Instance {
     pub member_of: Vec<Option<usize>>,
     /// Each manager's target for segment A, if any (missing entries are none).
     pub a_targets: Vec<Option<u32>>,
+    /// A model's scores: (person, manager, score), at most one per pair.
+    pub scores: Vec<(usize, usize, i64)>,
 }
 
 impl Instance {
@@ -141,6 +166,7 @@ impl Instance {
             groups: Vec::new(),
             member_of: Vec::new(),
             a_targets: Vec::new(),
+            scores: Vec::new(),
         })
     }
 
@@ -181,14 +207,21 @@ impl Instance {
             true => BITS[j] * 3 - 5,
             false => 0,
         };
-        (self.people[person].1 * BITS[j]) % 7 - 3 + bonus
+        let model = self
+            .scores
+            .iter()
+            .find(|&&(p, m, _)| (p, m) == (person, j))
+            .map_or(0, |&(.., score)| score);
+        (self.people[person].1 * BITS[j]) % 7 - 3 + bonus + model
     }
 
     /// The source of the instance's pair rules.
     pub fn rules(&self) -> &'static str {
-        match self.stay_bonus {
-            true => PAIR_RULES_WITH_STAY_BONUS,
-            false => PAIR_RULES,
+        match (self.stay_bonus, self.scores.is_empty()) {
+            (true, true) => PAIR_RULES_WITH_STAY_BONUS,
+            (false, true) => PAIR_RULES,
+            (true, false) => PAIR_RULES_WITH_STAY_BONUS_AND_SCORES,
+            (false, false) => PAIR_RULES_WITH_SCORES,
         }
     }
 
@@ -272,8 +305,20 @@ impl Instance {
                 target,
             })
             .collect();
+        let scores = self
+            .scores
+            .iter()
+            .map(|&(person, j, score)| apportion::PairScore {
+                customer: CustomerId::from(format!("C-{person}").as_str()),
+                manager: ManagerId::from(format!("M-{j}").as_str()),
+                score: Value::Int(score),
+                line: None,
+            })
+            .collect();
         book.with_groups(groups, "groups")
             .expect("the groups are a forest")
+            .with_scores(scores, "scores")
+            .expect("the scores name people and staff")
     }
 
     /// The contract's objective for a choice per person, and how many it places, if feasible.

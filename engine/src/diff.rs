@@ -76,9 +76,13 @@ pub struct ObjectiveChange {
 impl PlanDiff {
     /// Whether the plans place every customer alike and cost the same.
     pub fn is_empty(&self) -> bool {
-        let same_cost = self
-            .objective
-            .is_none_or(|o| o.change == Objective::default());
+        let no_change = |o: &ObjectiveChange| {
+            Objective {
+                model_scores: o.change.model_scores.filter(|&change| change != 0),
+                ..o.change
+            } == Objective::default()
+        };
+        let same_cost = self.objective.as_ref().is_none_or(no_change);
         self.moves.is_empty()
             && self.only_before.is_empty()
             && self.only_after.is_empty()
@@ -141,6 +145,10 @@ pub fn diff(before: &WrittenPlan, after: &WrittenPlan) -> PlanDiff {
             change: Objective {
                 total: a.total.saturating_sub(b.total),
                 affinity: a.affinity.saturating_sub(b.affinity),
+                model_scores: a
+                    .model_scores
+                    .zip(b.model_scores)
+                    .map(|(a, b)| a.saturating_sub(b)),
                 moves: a.moves.saturating_sub(b.moves),
                 balance: a.balance.saturating_sub(b.balance),
                 unassigned: a.unassigned.saturating_sub(b.unassigned),

@@ -277,6 +277,29 @@ pub enum InputError {
         /// Where it is named (boxed, so that every error stays small).
         at: Box<Location>,
     },
+    /// A score table names a customer or manager that is not in the book.
+    #[error(
+        "the scores name {kind} `{id}`, which is not in the book, at {at}{}",
+        DidYouMean(suggestion)
+    )]
+    ScoreForUnknown {
+        /// Customer or manager.
+        kind: RecordKind,
+        /// The id named.
+        id: String,
+        /// The manager nearest to it, when it looks like a typo of one.
+        suggestion: Option<String>,
+        /// Where it is named.
+        at: Box<Location>,
+    },
+    /// A (customer, manager) pair scored twice.
+    #[error("a second score for manager `{manager}` at {at}: a pair has one score")]
+    DuplicateScore {
+        /// The manager.
+        manager: String,
+        /// Where the second score is (its record is the customer).
+        at: Box<Location>,
+    },
     /// Groups whose parents lead round a cycle.
     #[error("groups nest in a cycle at {at}: a group cannot be within itself")]
     GroupCycle {
@@ -297,6 +320,19 @@ pub enum InputError {
         DidYouMean(suggestion)
     )]
     UnknownGroupColumn {
+        /// The input.
+        source_name: String,
+        /// The column.
+        column: String,
+        /// The column nearest to it, when it looks like a typo of one.
+        suggestion: Option<String>,
+    },
+    /// A score table has a column that is not one of its three.
+    #[error(
+        "column `{column}` in `{source_name}` is not a score table's: use customer, manager and score{}",
+        DidYouMean(suggestion)
+    )]
+    UnknownScoreColumn {
         /// The input.
         source_name: String,
         /// The column.
@@ -378,9 +414,17 @@ impl InputError {
                 ..
             } => "duplicate_group_id",
             InputError::UnknownGroup { .. } => "unknown_group",
+            InputError::ScoreForUnknown {
+                kind: RecordKind::Manager,
+                ..
+            } => "unknown_manager",
+            InputError::ScoreForUnknown { .. } => "unknown_customer",
+            InputError::DuplicateScore { .. } => "duplicate_score",
             InputError::GroupCycle { .. } => "group_cycle",
             InputError::GroupsTooDeep { .. } => "groups_too_deep",
-            InputError::UnknownGroupColumn { .. } => "unknown_column",
+            InputError::UnknownGroupColumn { .. } | InputError::UnknownScoreColumn { .. } => {
+                "unknown_column"
+            }
             InputError::UnsupportedGroupColumn { .. } => "unsupported_column",
             InputError::InvalidValue { .. } | InputError::NestedTooDeep { .. } => "invalid_value",
             InputError::NonFinite { .. } => "non_finite_number",
@@ -728,7 +772,7 @@ pub enum BookError {
     /// The rulebook or managers given are not those a plan was made from.
     #[error("the {what} differ from those the plan was made from (its provenance's digests)")]
     PlanInputsDiffer {
-        /// `rulebook` or `managers`.
+        /// `rulebook`, `managers`, `groups` or `scores`.
         what: String,
     },
     /// The churn budget is below the moves that cannot be avoided.

@@ -17,6 +17,7 @@ mod plan;
 mod profile;
 mod provenance;
 mod rules;
+mod scores;
 mod solve;
 mod suggest;
 mod summary;
@@ -43,6 +44,7 @@ pub use plan::{
 pub use profile::{OnRuleError, Profile, ProfileOptions, ProfiledCustomer, Progress};
 pub use provenance::Provenance;
 pub use rules::{FieldRule, Limits, PairRules, Rulebook, TicketRule};
+pub use scores::{PairScore, PairScores};
 /// The min-cost flow solver under [`assign`], on its own: build a [`network::Network`] of
 /// nodes, supplies and arcs and solve it exactly (benchmarks compare it with other solvers).
 pub use solve::network;

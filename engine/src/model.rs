@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::date::Date;
 use crate::error::InputError;
 use crate::org::Organisation;
+use crate::scores::{PairScore, PairScores};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -286,6 +287,9 @@ pub struct Book {
     pub managers: Managers,
     /// The groups the managers belong to; empty for none.
     pub organisation: Organisation,
+    /// A model's scores for (customer, manager) pairs, which pair rules read as
+    /// `pair_score(c, m)`; empty for none.
+    pub scores: Arc<PairScores>,
 }
 
 impl Book {
@@ -295,6 +299,7 @@ impl Book {
             customers,
             managers,
             organisation: Organisation::default(),
+            scores: Arc::default(),
         }
     }
 
@@ -325,6 +330,36 @@ impl Book {
         source: &str,
     ) -> Result<Book, InputError> {
         self.organisation = Organisation::new(groups, &self.managers, source)?;
+        Ok(self)
+    }
+
+    /// This book with a model's scores for its (customer, manager) pairs (see
+    /// [`PairScores::new`]), which pair rules read as `pair_score(c, m)`; `source` is what
+    /// errors call the scores' input.
+    ///
+    /// ```
+    /// use apportion::load::{self, Format, LoadOptions};
+    /// use apportion::{AssignOptions, Book, Rulebook, assign};
+    ///
+    /// let options = LoadOptions::default();
+    /// let customers = load::parse_customers(b"id\nC-1\nC-2\n", Format::Csv, "c", &options)?;
+    /// let managers = load::parse_managers(b"id,capacity\nM-1,1\nM-2,1\n", Format::Csv, "m", &options)?;
+    /// // The model says C-2 fits M-1 best; C-1 has no scores.
+    /// let scores = load::parse_scores(b"customer,manager,score\nC-2,M-1,90\n", Format::Csv, "s", &options)?;
+    /// let book = Book::new(customers, managers).with_scores(scores, "s")?;
+    /// let rules = Rulebook::compile("fn affinity(c, m) { let s = pair_score(c, m); if s == () { 0 } else { s } }")?;
+    /// let plan = assign(&book, &rules, &AssignOptions::new("2026-06-30".parse()?))?;
+    /// let c2 = plan.assignments.iter().find(|a| a.customer.as_str() == "C-2").unwrap();
+    /// assert_eq!((c2.manager.as_str(), c2.affinity), ("M-1", 90));
+    /// # Ok::<(), apportion::Error>(())
+    /// ```
+    pub fn with_scores(mut self, scores: Vec<PairScore>, source: &str) -> Result<Book, InputError> {
+        self.scores = Arc::new(PairScores::new(
+            scores,
+            &self.customers,
+            &self.managers,
+            source,
+        )?);
         Ok(self)
     }
 

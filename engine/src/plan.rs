@@ -24,6 +24,11 @@ pub struct Assignment {
     pub affinity: i64,
     /// The move penalty charged: the policy's when a current relationship is broken, else 0.
     pub move_penalty: i64,
+    /// Of `affinity`, what the model's score for the pair added (the affinity less what it
+    /// would be were the model silent on the pair): 0 for a pair it did not score, `None`
+    /// when the book has no scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_score: Option<i64>,
 }
 
 /// Why a customer is left without a manager.
@@ -117,6 +122,11 @@ pub struct Objective {
     pub total: i64,
     /// Minus the sum of affinities of the placements.
     pub affinity: i64,
+    /// Of `affinity`, minus what the model's scores added to it (the sum of the placements'
+    /// `model_score`); `None` when the book has no scores. Not a part of its own: `total`
+    /// counts it within `affinity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_scores: Option<i64>,
     /// Move penalties charged.
     pub moves: i64,
     /// The balance term: λ · Σ_j Σ_{k ≤ load_j} ⌈1000·k / target_j⌉.

@@ -45,6 +45,10 @@ pub struct Provenance {
     /// has any; plans of books without groups do not have the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_blake3: Option<String>,
+    /// BLAKE3 of the model scores (customer, manager, score), when the book has any; plans of
+    /// books without scores do not have the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores_blake3: Option<String>,
     /// Input fields no rule could read.
     pub private_fields: Vec<String>,
     /// Worker threads the run used. How the plan was made, not what it is: two plans that
@@ -63,6 +67,7 @@ impl PartialEq for Provenance {
             customers_blake3,
             managers_blake3,
             groups_blake3,
+            scores_blake3,
             private_fields,
             threads: _,
         } = self;
@@ -74,6 +79,7 @@ impl PartialEq for Provenance {
             customers_blake3,
             managers_blake3,
             groups_blake3,
+            scores_blake3,
             private_fields,
         ) == (
             &other.engine_version,
@@ -83,6 +89,7 @@ impl PartialEq for Provenance {
             &other.customers_blake3,
             &other.managers_blake3,
             &other.groups_blake3,
+            &other.scores_blake3,
             &other.private_fields,
         )
     }
@@ -115,6 +122,7 @@ impl Provenance {
             customers_blake3: customers,
             managers_blake3: managers,
             groups_blake3: groups_digest(&book.organisation),
+            scores_blake3: book.scores.digest().map(str::to_owned),
             private_fields: rulebook.private_fields().map(str::to_owned).collect(),
             threads: rayon::current_num_threads(),
         }

@@ -21,6 +21,7 @@ pub mod cli;
 pub mod day;
 pub mod lender;
 pub mod live;
+pub mod model;
 pub mod org;
 pub mod rng;
 pub mod scenarios;
@@ -35,6 +36,7 @@ pub use bank::{
     AFFLUENT_ASSETS, Certification, CustomerKind, CustomerRow, FormerManager, HNW_ASSETS,
     LANGUAGES, ManagerRow, Product, REGIONS, Region, RiskPreference,
 };
+pub use model::{SCORE_COLUMNS, ScoreRow};
 pub use org::{GROUP_COLUMNS, GroupRow};
 
 /// What to generate.
@@ -120,6 +122,8 @@ pub struct GeneratedBank {
     pub former_managers: Vec<FormerManager>,
     /// The groups the managers are in: business lines, regional desks and teams.
     pub groups: Vec<GroupRow>,
+    /// The fit model's scores for affluent customers' pairs (see [`model`]).
+    pub scores: Vec<ScoreRow>,
 }
 
 /// Generates a bank. Deterministic: the same configuration gives the same bank.
@@ -130,12 +134,14 @@ pub fn generate(config: &BankConfig) -> GeneratedBank {
     let mut parts =
         bank::generate_parts(config.customers, config.managers, config.seed, config.as_of);
     let groups = org::organise(&mut parts.managers);
+    let scores = model::scores(&parts.customers, &parts.managers, config.seed);
     GeneratedBank {
         config: config.clone(),
         customers: parts.customers,
         managers: parts.managers,
         former_managers: parts.former_managers,
         groups,
+        scores,
     }
 }
 
@@ -315,12 +321,38 @@ pub fn groups_csv(bank: &GeneratedBank) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Writes `customers.csv`, `managers.csv` and `groups.csv` into `dir`, creating it if needed.
+/// `model_scores.csv` in memory (writing to memory cannot fail in practice).
+pub fn scores_csv(bank: &GeneratedBank) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(bank.scores.len() * 24 + 32);
+    write_rows(
+        &mut bytes,
+        &SCORE_COLUMNS,
+        bank.scores.iter().map(ScoreRow::record),
+    )?;
+    Ok(bytes)
+}
+
+/// The bank as [`load_book`] loads it, with the fit model's scores of `model_scores.csv`.
+pub fn load_scored_book(
+    bank: &GeneratedBank,
+) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
+    let scores = load::parse_scores(
+        &scores_csv(bank)?,
+        Format::Csv,
+        "model_scores",
+        &LoadOptions::default(),
+    )?;
+    Ok(load_book(bank)?.with_scores(scores, "model_scores")?)
+}
+
+/// Writes `customers.csv`, `managers.csv`, `groups.csv` and `model_scores.csv` into `dir`,
+/// creating it if needed.
 pub fn write_csv(bank: &GeneratedBank, dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("customers.csv"), customers_csv(bank)?)?;
     std::fs::write(dir.join("managers.csv"), managers_csv(bank)?)?;
     std::fs::write(dir.join("groups.csv"), groups_csv(bank)?)?;
+    std::fs::write(dir.join("model_scores.csv"), scores_csv(bank)?)?;
     Ok(())
 }
 

@@ -498,6 +498,10 @@ fn write_csv_writes_every_file() {
         std::fs::read(dir.join("groups.csv")).unwrap(),
         groups_csv(&bank).unwrap()
     );
+    assert_eq!(
+        std::fs::read(dir.join("model_scores.csv")).unwrap(),
+        scores_csv(&bank).unwrap()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -514,6 +518,7 @@ fn the_shipped_data_set_matches_the_generator() {
         ("customers.csv", customers_csv(&bank).unwrap()),
         ("managers.csv", managers_csv(&bank).unwrap()),
         ("groups.csv", groups_csv(&bank).unwrap()),
+        ("model_scores.csv", scores_csv(&bank).unwrap()),
     ] {
         let shipped = std::fs::read(data.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(

@@ -232,6 +232,17 @@ pub(crate) fn report(plan: &Plan) -> String {
         "objective {} = affinity {} + moves {} + balance {} + unassigned {}",
         o.total, o.affinity, o.moves, o.balance, o.unassigned
     );
+    if let Some(model) = o.model_scores {
+        let scored = plan
+            .assignments
+            .iter()
+            .filter(|a| a.model_score.is_some_and(|part| part != 0))
+            .count();
+        let _ = writeln!(
+            text,
+            "model scores: {model} of the affinity part, from {scored} placements where the model's score counted"
+        );
+    }
     let s = &plan.stats;
     let _ = writeln!(
         text,
@@ -423,42 +434,55 @@ struct Statistics<'a> {
 }
 
 pub(crate) fn table(plan: &Plan) -> Table {
-    let columns = [
+    // A book with model scores adds what they contributed to each affinity.
+    let scored = plan.objective.model_scores.is_some();
+    let mut columns = vec![
         "customer",
         "manager",
         "previous_manager",
         "moved",
         "affinity",
         "move_penalty",
-        "unassigned_reason",
     ];
+    if scored {
+        columns.push("model_score");
+    }
+    columns.push("unassigned_reason");
     let id =
         |m: &Option<apportion::ManagerId>| m.as_ref().map_or(Json::Null, |m| m.to_string().into());
     let mut rows: Vec<Vec<Json>> = plan
         .assignments
         .iter()
         .map(|a| {
-            vec![
+            let mut row = vec![
                 a.customer.to_string().into(),
                 a.manager.to_string().into(),
                 id(&a.previous_manager),
                 a.moved.into(),
                 a.affinity.into(),
                 a.move_penalty.into(),
-                Json::Null,
-            ]
+            ];
+            if scored {
+                row.push(a.model_score.map_or(Json::Null, Json::from));
+            }
+            row.push(Json::Null);
+            row
         })
         .collect();
     rows.extend(plan.unassigned.iter().map(|u| {
-        vec![
+        let mut row = vec![
             u.customer.to_string().into(),
             Json::Null,
             id(&u.previous_manager),
             false.into(),
             Json::Null,
             Json::Null,
-            u.reason.code().into(),
-        ]
+        ];
+        if scored {
+            row.push(Json::Null);
+        }
+        row.push(u.reason.code().into());
+        row
     }));
     Table {
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),

@@ -35,6 +35,9 @@ pub(crate) struct Args {
     /// Groups of managers, with --customers (as `assign` takes them).
     #[arg(long)]
     groups: Option<PathBuf>,
+    /// A model's scores for pairs, with --customers (as `assign` takes them).
+    #[arg(long)]
+    scores: Option<PathBuf>,
     /// The (first) rulebook, with --customers.
     #[arg(long)]
     rules: Option<PathBuf>,
@@ -84,6 +87,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 ("--customers", &args.customers),
                 ("--managers", &args.managers),
                 ("--groups", &args.groups),
+                ("--scores", &args.scores),
                 ("--rules", &args.rules),
                 ("--after-rules", &args.after_rules),
             ]
@@ -156,6 +160,7 @@ fn compare_book(args: &Args) -> Result<Comparison, Failure> {
     };
     let book = apportion::Book::read(customers, managers, &options)?;
     let book = crate::run_args::in_groups(book, args.groups.as_deref(), &options)?;
+    let book = crate::run_args::with_scores(book, args.scores.as_deref(), &options)?;
     let side = |policy| AssignOptions {
         policy,
         threads: args.threads,

@@ -88,23 +88,24 @@ fn report(e: &Explanation) -> String {
     let mut ruled_out: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for option in &e.managers {
         let id = option.manager.as_str();
+        let model = model_score(option);
         match &option.verdict {
             Verdict::Assigned { affinity, terms: t } => {
-                let _ = writeln!(text, "the plan's choice: {id}, affinity {affinity}{}", terms(t));
+                let _ = writeln!(text, "the plan's choice: {id}, affinity {affinity}{model}{}", terms(t));
             }
             Verdict::Eligible { affinity, terms: t, extra_cost: c } => eligible.push((
                 c.total,
                 format!(
-                    "  {id}: +{} (affinity {}, moves {}, balance {}, unassigned {}); affinity {affinity}{}",
+                    "  {id}: +{} (affinity {}, moves {}, balance {}, unassigned {}); affinity {affinity}{model}{}",
                     c.total, c.affinity, c.moves, c.balance, c.unassigned, terms(t)
                 ),
             )),
-            Verdict::Full { affinity, .. } => blocked.push(format!("{id} full (affinity {affinity})")),
+            Verdict::Full { affinity, .. } => blocked.push(format!("{id} full (affinity {affinity}{model})")),
             Verdict::AtSegmentCap { segment, affinity, .. } => {
-                blocked.push(format!("{id} at its {segment} cap (affinity {affinity})"));
+                blocked.push(format!("{id} at its {segment} cap (affinity {affinity}{model})"));
             }
             Verdict::InFullGroup { group, affinity, .. } => {
-                blocked.push(format!("{id} in group {group}, which is full (affinity {affinity})"));
+                blocked.push(format!("{id} in group {group}, which is full (affinity {affinity}{model})"));
             }
             Verdict::Ineligible { clause } => {
                 let why = match clause {
@@ -148,6 +149,16 @@ fn report(e: &Explanation) -> String {
         let _ = writeln!(text, "not eligible, {why}: {named}{more}");
     }
     text
+}
+
+/// `, model score S` where the model scored the pair; empty where it did not.
+fn model_score(option: &apportion::ManagerOption) -> String {
+    option.model_score.as_ref().map_or(String::new(), |score| {
+        format!(
+            ", model score {}",
+            serde_json::to_string(score).unwrap_or_default()
+        )
+    })
 }
 
 /// A score's terms as ` = +a (line l: text) ...`, those that added something; empty without.

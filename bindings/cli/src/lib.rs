@@ -113,6 +113,7 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "leads_failed",
             "plan_inputs_differ",
             "duplicate_group_id",
+            "duplicate_score",
             "unknown_group",
             "group_cycle",
             "groups_too_deep",

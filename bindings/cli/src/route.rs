@@ -27,6 +27,10 @@ pub(crate) struct Args {
     /// groups too, and a full group takes no one.
     #[arg(long)]
     groups: Option<PathBuf>,
+    /// A model's scores for the book's (customer, manager) pairs, as `assign` takes them: a
+    /// customer of the book placed again keeps theirs. Leads have none.
+    #[arg(long)]
+    scores: Option<PathBuf>,
     /// The rulebook (.rhai).
     #[arg(long)]
     rules: PathBuf,
@@ -82,6 +86,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         ];
         inputs.extend(args.forecast.as_deref().map(|path| ("--forecast", path)));
         inputs.extend(args.groups.as_deref().map(|path| ("--groups", path)));
+        inputs.extend(args.scores.as_deref().map(|path| ("--scores", path)));
         inputs.extend(
             args.leads
                 .as_deref()
@@ -97,6 +102,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let rules = compile_rules(&args.rules, &args.privacy)?;
     let book = Book::read(&args.customers, &args.managers, &options)?;
     let book = crate::run_args::in_groups(book, args.groups.as_deref(), &options)?;
+    let book = crate::run_args::with_scores(book, args.scores.as_deref(), &options)?;
     let asked = AsOf::required(args.as_of)?;
     let as_of = asked.date();
     if let AsOf::Today = asked {

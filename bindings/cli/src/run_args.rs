@@ -94,6 +94,10 @@ pub(crate) struct BookArgs {
     /// in a `group` column.
     #[arg(long)]
     pub(crate) groups: Option<PathBuf>,
+    /// A model's scores for (customer, manager) pairs: CSV, JSON or JSON Lines with
+    /// `customer`, `manager` and `score`; pair rules read them as `pair_score(c, m)`.
+    #[arg(long)]
+    pub(crate) scores: Option<PathBuf>,
 }
 
 impl BookArgs {
@@ -112,15 +116,31 @@ impl BookArgs {
     pub(crate) fn inputs(&self) -> Vec<(&'static str, &std::path::Path)> {
         let mut inputs = vec![("--managers", self.managers.as_path())];
         inputs.extend(self.groups.as_deref().map(|path| ("--groups", path)));
+        inputs.extend(self.scores.as_deref().map(|path| ("--scores", path)));
         inputs
     }
 
-    /// The customers of `run`, these managers and their groups, loaded with `run`'s options.
+    /// The customers of `run`, these managers, their groups and the model's scores, loaded
+    /// with `run`'s options.
     pub(crate) fn load(&self, run: &RunArgs) -> Result<apportion::Book, Failure> {
         let options = run.load_options();
         let book = apportion::Book::read(&run.customers, &self.managers, &options)?;
-        in_groups(book, self.groups.as_deref(), &options)
+        let book = in_groups(book, self.groups.as_deref(), &options)?;
+        with_scores(book, self.scores.as_deref(), &options)
     }
+}
+
+/// `book` with the model scores read from `path`, when one is given.
+pub(crate) fn with_scores(
+    book: apportion::Book,
+    path: Option<&std::path::Path>,
+    options: &LoadOptions,
+) -> Result<apportion::Book, Failure> {
+    let Some(path) = path else {
+        return Ok(book);
+    };
+    let scores = apportion::load::read_scores(path, options)?;
+    Ok(book.with_scores(scores, &path.display().to_string())?)
 }
 
 /// `book` with its managers in the groups read from `path`, when one is given.

@@ -1532,3 +1532,89 @@ fn groups_shape_the_plan_verify_and_fail_with_their_codes() {
         assert!(!dir.join("never.csv").exists());
     }
 }
+
+#[test]
+fn model_scores_shape_the_plan_explain_verify_and_fail_with_their_codes() {
+    let dir = scratch("scores");
+    let scores = root().join("examples/data/model_scores.csv");
+    let scores = scores.to_str().unwrap();
+    let plan = dir.join("plan.csv");
+    let output = assign_example(&plan, &["--scores", scores]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("model scores: -"),
+        "{}",
+        text(&output.stdout)
+    );
+    // Each placement says what the model added; the column is there only with scores.
+    let rows = std::fs::read_to_string(&plan).unwrap();
+    let header: Vec<&str> = rows.lines().next().unwrap().split(',').collect();
+    let at = header.iter().position(|c| *c == "model_score").unwrap();
+    let added: i64 = rows
+        .lines()
+        .skip(1)
+        .filter_map(|row| row.split(',').nth(at)?.parse::<i64>().ok())
+        .sum();
+    assert!(added > 0);
+    let plain = dir.join("plain.csv");
+    assert!(assign_example(&plain, &[]).status.success());
+    let plain = std::fs::read_to_string(&plain).unwrap();
+    assert!(!plain.lines().next().unwrap().contains("model_score"));
+    // The plan holds with its scores, and is found out without them.
+    let json = dir.join("plan.json");
+    assert!(
+        assign_example(&json, &["--scores", scores])
+            .status
+            .success()
+    );
+    let checked = with_book(
+        "verify",
+        &["--plan", json.to_str().unwrap(), "--scores", scores],
+    );
+    assert!(checked.status.success(), "{}", text(&checked.stdout));
+    let without = with_book("verify", &["--plan", json.to_str().unwrap()]);
+    assert_eq!(without.status.code(), Some(8), "{}", text(&without.stdout));
+    assert!(text(&without.stdout).contains("scores_differ"));
+    // An explanation shows the model's score beside the term it made.
+    let scored = rows
+        .lines()
+        .skip(1)
+        .find(|row| {
+            row.split(',')
+                .nth(at)
+                .is_some_and(|v| v != "0" && !v.is_empty())
+        })
+        .unwrap();
+    let customer = scored.split(',').next().unwrap();
+    let why = with_book("explain", &["--customer", customer, "--scores", scores]);
+    let why = text(&why.stdout);
+    assert!(
+        why.contains("model score") && why.contains("pair_score(c, m)"),
+        "{why}"
+    );
+    // Bad scores: input errors (exit 3) with their codes.
+    for (csv, code) in [
+        (
+            "customer,manager,score\nC-000001,M-001,1\nC-000001,M-001,2\n",
+            "duplicate_score",
+        ),
+        (
+            "customer,manager,score\nC-999999,M-001,1\n",
+            "unknown_customer",
+        ),
+        (
+            "customer,manager,score\nC-000001,M-999,1\n",
+            "unknown_manager",
+        ),
+        (
+            "customer,manager,points\nC-000001,M-001,1\n",
+            "unknown_column",
+        ),
+    ] {
+        let bad = dir.join("bad-scores.csv");
+        std::fs::write(&bad, csv).unwrap();
+        let output = assign_example(&dir.join("never.csv"), &["--scores", bad.to_str().unwrap()]);
+        assert_fails(&output, 3, code);
+        assert!(!dir.join("never.csv").exists());
+    }
+}

@@ -7,25 +7,32 @@ use pyo3::prelude::*;
 use pyo3::types::{PyTuple, PyType};
 
 /// A frozen class of named fields: its constructor takes them in order (and by name), its
-/// `repr` names them, it compares by value and pickles as its fields.
+/// `repr` names them, it compares by value and pickles as its fields. Fields listed after
+/// `optional` are `Option`s the constructor defaults to `None` (fields added later, so that
+/// older calls still build the class).
 macro_rules! value_class {
-    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),+ $(,)? }) => {
+    (
+        $(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),+ $(,)? }
+        $(optional { $($opt:ident: $oty:ty),+ $(,)? })?
+    ) => {
         $(#[$doc])*
         #[pyclass(frozen, eq, get_all, module = "apportion")]
         #[derive(Debug, Clone, PartialEq)]
         pub(crate) struct $name {
-            $(pub(crate) $field: $ty),+
+            $(pub(crate) $field: $ty,)+
+            $($(pub(crate) $opt: $oty,)+)?
         }
 
         #[pymethods]
         impl $name {
             #[new]
+            #[pyo3(signature = ($($field,)+ $($($opt = None,)+)?))]
             #[allow(
                 clippy::too_many_arguments,
                 reason = "one argument per field, as the class is pickled and built"
             )]
-            fn new($($field: $ty),+) -> Self {
-                $name { $($field),+ }
+            fn new($($field: $ty,)+ $($($opt: $oty,)+)?) -> Self {
+                $name { $($field,)+ $($($opt,)+)? }
             }
 
             /// The class and its fields, each shown as Python shows it.
@@ -36,14 +43,19 @@ macro_rules! value_class {
                     stringify!($field),
                     slf.getattr(stringify!($field))?.repr()?
                 ));)+
+                $($(fields.push(format!(
+                    "{}={}",
+                    stringify!($opt),
+                    slf.getattr(stringify!($opt))?.repr()?
+                ));)+)?
                 Ok(format!("{}({})", stringify!($name), fields.join(", ")))
             }
 
             fn __reduce__<'py>(
                 slf: &Bound<'py, Self>,
-            ) -> (Bound<'py, PyType>, ($($ty,)+)) {
+            ) -> (Bound<'py, PyType>, ($($ty,)+ $($($oty,)+)?)) {
                 let this = slf.get();
-                (slf.get_type(), ($(this.$field.clone(),)+))
+                (slf.get_type(), ($(this.$field.clone(),)+ $($(this.$opt.clone(),)+)?))
             }
         }
     };
@@ -64,7 +76,11 @@ value_class! {
     ///     The balance term: each manager's load spread in proportion to their target.
     /// unassigned : int
     ///     The penalty paid for every customer left out.
+    /// model_scores : int or None
+    ///     Of ``affinity``, minus what the model's scores added to it (the sum of the
+    ///     assignments' ``model_score``); ``None`` when the book has no scores.
     Objective { total: i64, affinity: i64, moves: i64, balance: i64, unassigned: i64 }
+    optional { model_scores: Option<i64> }
 }
 
 value_class! {
@@ -163,6 +179,7 @@ impl Objective {
             moves,
             balance,
             unassigned: o.unassigned,
+            model_scores: o.model_scores,
         }
     }
 }
@@ -323,6 +340,8 @@ fn basis_name(basis: Basis) -> &'static str {
 ///     types): the same whatever the table's flavour, its batches or the threads.
 /// groups_blake3 : str or None
 ///     BLAKE3 of the groups of managers, when the book has any.
+/// scores_blake3 : str or None
+///     BLAKE3 of the model's scores for pairs, when the book has any.
 /// private_fields : list of str
 ///     Input fields no rule could read.
 /// threads : int
@@ -342,6 +361,7 @@ pub(crate) struct Provenance {
     private_fields: Vec<String>,
     threads: usize,
     groups_blake3: Option<String>,
+    scores_blake3: Option<String>,
 }
 
 impl Provenance {
@@ -358,6 +378,7 @@ impl Provenance {
             private_fields: p.private_fields.clone(),
             threads: p.threads,
             groups_blake3: p.groups_blake3.clone(),
+            scores_blake3: p.scores_blake3.clone(),
         }
     }
 
@@ -370,6 +391,7 @@ impl Provenance {
                 &self.customers_blake3,
                 &self.managers_blake3,
                 &self.groups_blake3,
+                &self.scores_blake3,
                 &self.private_fields,
             ),
         )
@@ -381,7 +403,8 @@ impl Provenance {
     #[new]
     #[pyo3(signature = (
         engine_version, rulebook_sha256, as_of, move_penalty, balance, unassigned_penalty,
-        customers_blake3, managers_blake3, private_fields, threads, groups_blake3 = None
+        customers_blake3, managers_blake3, private_fields, threads, groups_blake3 = None,
+        scores_blake3 = None
     ))]
     #[allow(
         clippy::too_many_arguments,
@@ -399,9 +422,11 @@ impl Provenance {
         private_fields: Vec<String>,
         threads: usize,
         groups_blake3: Option<String>,
+        scores_blake3: Option<String>,
     ) -> Provenance {
         Provenance {
             groups_blake3,
+            scores_blake3,
             engine_version,
             rulebook_sha256,
             as_of,
@@ -448,6 +473,7 @@ impl Provenance {
             Vec<String>,
             usize,
             Option<String>,
+            Option<String>,
         ),
     ) {
         let p = slf.get().clone();
@@ -465,6 +491,7 @@ impl Provenance {
                 p.private_fields,
                 p.threads,
                 p.groups_blake3,
+                p.scores_blake3,
             ),
         )
     }
@@ -476,7 +503,8 @@ impl Provenance {
 /// ----------
 /// assignments : table
 ///     One row per placed customer: ``customer``, ``manager``, ``previous_manager``,
-///     ``moved``, ``affinity``, ``move_penalty``.
+///     ``moved``, ``affinity``, ``move_penalty``; for a book with model scores, also
+///     ``model_score``: what the model's score added to the affinity.
 /// unassigned : table
 ///     One row per customer left out: ``customer``, ``previous_manager``, ``reason``,
 ///     ``full_managers``, ``full_segments``, ``message``.
@@ -649,7 +677,7 @@ impl Plan {
     ///     ``moves``, ``balance``, ``unassigned``), ``full``, ``at_segment_cap`` or
     ///     ``ineligible`` (with the ``clause`` of ``eligible`` that ruled it out: ``line``,
     ///     ``column``, ``text``, whether it is a ``guard`` that held, and the condition it
-    ///     sat ``under``).
+    ///     sat ``under``); and, where the model scored the pair, its ``model_score``.
     ///
     /// Raises
     /// ------

@@ -30,7 +30,7 @@ pub(crate) struct Router {
 impl Router {
     /// A router over the book: `customers` with their current managers, and `managers`.
     #[new]
-    #[pyo3(signature = (customers, managers, rulebook, *, as_of, balance, types, groups))]
+    #[pyo3(signature = (customers, managers, rulebook, *, as_of, balance, types, groups, scores))]
     #[allow(
         clippy::too_many_arguments,
         reason = "keyword-only options mirrored from Python"
@@ -44,6 +44,7 @@ impl Router {
         balance: i64,
         types: Option<HashMap<String, String>>,
         groups: Option<&Bound<'_, PyAny>>,
+        scores: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Router> {
         if balance < 0 {
             return Err(errors::to_py(
@@ -55,7 +56,7 @@ impl Router {
         }
         let as_of = parse_date(as_of)?;
         let options = load_options(types)?;
-        let mut tables = BookTables::read(customers, managers, groups)?;
+        let mut tables = BookTables::read(customers, managers, groups, scores)?;
         let columns = tables.columns();
         let rulebook = rulebook.get().inner();
         py.detach(|| {
@@ -216,7 +217,7 @@ impl Router {
 /// Rebalances within `max_moves`: the plan's parts (as `assign` gives them), the move
 /// penalty found, the moves made and every (penalty, moves) tried, by name.
 #[pyfunction]
-#[pyo3(signature = (customers, managers, rulebook, *, max_moves, as_of, types, balance, unassigned_penalty, threads, groups))]
+#[pyo3(signature = (customers, managers, rulebook, *, max_moves, as_of, types, balance, unassigned_penalty, threads, groups, scores))]
 #[allow(
     clippy::too_many_arguments,
     reason = "keyword-only options mirrored from Python"
@@ -233,10 +234,11 @@ pub(crate) fn rebalance<'py>(
     unassigned_penalty: Option<i64>,
     threads: Option<usize>,
     groups: Option<&Bound<'py, PyAny>>,
+    scores: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let options = load_options(types)?;
-    let mut tables = BookTables::read(customers, managers, groups)?;
+    let mut tables = BookTables::read(customers, managers, groups, scores)?;
     let columns = tables.columns();
     let rulebook = rulebook.get().inner();
     let assign_options = AssignOptions {

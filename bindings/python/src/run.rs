@@ -264,7 +264,7 @@ impl Rulebook {
 #[pyfunction]
 #[pyo3(signature = (
     customers, managers, rulebook, *, as_of, types, move_penalty, balance, unassigned_penalty,
-    skip_errors, threads, progress, groups
+    skip_errors, threads, progress, groups, scores
 ))]
 #[allow(
     clippy::too_many_arguments,
@@ -284,11 +284,12 @@ pub(crate) fn assign<'py>(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
     groups: Option<&Bound<'py, PyAny>>,
+    scores: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
-    let mut tables = BookTables::read(customers, managers, groups)?;
+    let mut tables = BookTables::read(customers, managers, groups, scores)?;
     let columns = tables.columns();
     let callback = Callback::new(progress);
     let cancel = Cancel::new();
@@ -325,7 +326,7 @@ type Weights = (i64, i64, Option<i64>);
 /// Plans the book under two rulebooks or policies and compares them: the two plans' parts
 /// (each with what explains it) and the comparison's other parts as plain values.
 #[pyfunction]
-#[pyo3(signature = (customers, managers, rulebook, after_rulebook, as_of, types, before, after, threads, groups))]
+#[pyo3(signature = (customers, managers, rulebook, after_rulebook, as_of, types, before, after, threads, groups, scores))]
 #[allow(
     clippy::too_many_arguments,
     reason = "one argument per option, as Python passes them"
@@ -342,11 +343,12 @@ pub(crate) fn compare<'py>(
     after: Weights,
     threads: Option<usize>,
     groups: Option<&Bound<'py, PyAny>>,
+    scores: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
-    let mut tables = BookTables::read(customers, managers, groups)?;
+    let mut tables = BookTables::read(customers, managers, groups, scores)?;
     let columns = tables.columns();
     let side = |(move_penalty, balance, unassigned_penalty): Weights| AssignOptions {
         policy: Policy {

@@ -34,7 +34,8 @@ pub(crate) struct Read {
     pub(crate) _arrow: Vec<RecordBatch>,
 }
 
-/// A book's tables read from Python (customers, managers and, when given, groups), with the
+/// A book's tables read from Python (customers, managers and, when given, groups and model
+/// scores), with the
 /// Arrow data their columns point into, kept as [`Read`] keeps it.
 pub(crate) struct BookTables {
     columns: Option<BookColumns>,
@@ -46,6 +47,7 @@ pub(crate) struct BookColumns {
     customers: Vec<Column>,
     managers: Vec<Column>,
     groups: Option<Vec<Column>>,
+    scores: Option<Vec<Column>>,
 }
 
 impl BookTables {
@@ -54,19 +56,25 @@ impl BookTables {
         customers: &Bound<'_, PyAny>,
         managers: &Bound<'_, PyAny>,
         groups: Option<&Bound<'_, PyAny>>,
+        scores: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<BookTables> {
         let (customers, managers) = (read(customers, "customers")?, read(managers, "managers")?);
         let groups = groups.map(|groups| read(groups, "groups")).transpose()?;
+        let scores = scores.map(|scores| read(scores, "scores")).transpose()?;
         let mut arrow = vec![customers._arrow, managers._arrow];
-        let groups = groups.map(|groups| {
-            arrow.push(groups._arrow);
-            groups.columns
-        });
+        let mut keep = |table: Option<Read>| {
+            table.map(|table| {
+                arrow.push(table._arrow);
+                table.columns
+            })
+        };
+        let (groups, scores) = (keep(groups), keep(scores));
         Ok(BookTables {
             columns: Some(BookColumns {
                 customers: customers.columns,
                 managers: managers.columns,
                 groups,
+                scores,
             }),
             _arrow: arrow,
         })
@@ -78,13 +86,15 @@ impl BookTables {
             customers: Vec::new(),
             managers: Vec::new(),
             groups: None,
+            scores: None,
         })
     }
 }
 
 impl BookColumns {
     /// The book of these columns, typed by `options` (whose types must each name a column of
-    /// the customers or managers), its managers in their groups when groups were given.
+    /// the customers or managers), its managers in their groups when groups were given, with
+    /// the model's scores when they were.
     pub(crate) fn book(
         self,
         options: &apportion::load::LoadOptions,
@@ -94,11 +104,18 @@ impl BookColumns {
             apportion::load::managers_from_columns("managers", self.managers, options)?,
         );
         book.check_types(options)?;
-        match self.groups {
-            None => Ok(book),
+        let book = match self.groups {
+            None => book,
             Some(groups) => {
                 let groups = apportion::load::groups_from_columns("groups", groups, options)?;
-                Ok(book.with_groups(groups, "groups")?)
+                book.with_groups(groups, "groups")?
+            }
+        };
+        match self.scores {
+            None => Ok(book),
+            Some(scores) => {
+                let scores = apportion::load::scores_from_columns("scores", scores, options)?;
+                Ok(book.with_scores(scores, "scores")?)
             }
         }
     }

@@ -159,14 +159,22 @@ fn assignments(plan: &Plan) -> Result<RecordBatch, String> {
             )
         },
     );
-    batch(vec![
+    let mut columns = vec![
         ("customer", customer),
         ("manager", manager),
         ("previous_manager", previous_manager),
         ("moved", moved),
         ("affinity", affinity),
         ("move_penalty", move_penalty),
-    ])
+    ];
+    // A book with model scores adds what they contributed to each affinity.
+    if plan.objective.model_scores.is_some() {
+        columns.push((
+            "model_score",
+            integers(a.iter().map(|a| a.model_score.unwrap_or(0))),
+        ));
+    }
+    batch(columns)
 }
 
 /// Who is left out, and why.

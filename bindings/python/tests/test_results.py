@@ -24,13 +24,16 @@ def test_a_plans_parts_are_frozen_named_and_pickle(rulebook, bank_arrow):
     assert objective.total == objective.affinity + objective.moves + objective.balance + objective.unassigned
     assert repr(objective) == (
         f"Objective(total={objective.total}, affinity={objective.affinity}, moves={objective.moves}, "
-        f"balance={objective.balance}, unassigned={objective.unassigned})"
+        f"balance={objective.balance}, unassigned={objective.unassigned}, model_scores=None)"
     )
     with pytest.raises(AttributeError):
         objective.total = 0  # type: ignore[misc]
     for part in (plan.objective, plan.stats, plan.network, plan.timings):
         assert pickle.loads(pickle.dumps(part)) == part
     assert apportion.Objective(1, 2, 3, 4, 5) != apportion.Objective(1, 2, 3, 4, 6)
+    # A field added later defaults, so that older calls still build the class.
+    assert apportion.Objective(1, 2, 3, 4, 5) == apportion.Objective(1, 2, 3, 4, 5, None)
+    assert apportion.Objective(1, 2, 3, 4, 5) != apportion.Objective(1, 2, 3, 4, 5, -7)
     copy = pickle.loads(pickle.dumps(plan))
     assert copy.objective == plan.objective and copy.assignments.equals(plan.assignments)
 

@@ -18,12 +18,14 @@
 //! (tested on the example bank and on random rules, pair rules included).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rhai::{Dynamic, INT, ImmutableString};
 
 use super::sandbox::{self, ManagerRecord, Record, Slots};
 use crate::date::Date;
 use crate::rules::{Limits, RECORD_ID, RECORD_MANAGER, ir};
+use crate::scores::{PAIR_SCORE, PairScores};
 
 mod clauses;
 mod reads;
@@ -42,6 +44,8 @@ pub(crate) struct NativeRules {
     fields: Vec<Option<usize>>,
     budget: Budget,
     as_of: Date,
+    /// The model scores `pair_score(c, m)` reads.
+    scores: Arc<PairScores>,
 }
 
 /// How far a native evaluation may go before the sandbox's limits could be in reach: half of
@@ -110,6 +114,8 @@ enum Node {
     Min(Box<Node>, Box<Node>),
     Max(Box<Node>, Box<Node>),
     Date(DateFn, Box<Node>),
+    /// `pair_score(c, m)`: the customer, the manager.
+    Score(Box<Node>, Box<Node>),
     Call(usize, Vec<Node>),
     Block(Vec<Step>),
 }
@@ -235,6 +241,7 @@ impl NativeRules {
                 .iter()
                 .map(|name| ids.get(&(*name, 1)).copied())
                 .collect(),
+            scores: Arc::clone(&slots.scores),
             budget: Budget {
                 // rhai reads 0 as "no limit" for all of these but the call depth.
                 steps: match limits.max_operations {
@@ -602,6 +609,7 @@ impl Compiler<'_> {
             (false, "days_since", 1) => Node::Date(DateFn::DaysSince, next()?),
             (false, "days_until", 1) => Node::Date(DateFn::DaysUntil, next()?),
             (false, "years_since", 1) => Node::Date(DateFn::YearsSince, next()?),
+            (false, PAIR_SCORE, 2) => Node::Score(next()?, next()?),
             _ => return None,
         })
     }
@@ -864,6 +872,15 @@ impl Run<'_, '_> {
                 }
                 .into()
             }
+            Node::Score(customer, manager) => {
+                let customer = self.value(base, customer)?;
+                let manager = self.value(base, manager)?;
+                let (customer, manager) = (
+                    customer.read_lock::<Record>()?,
+                    manager.read_lock::<ManagerRecord>()?,
+                );
+                sandbox::pair_score(&self.rules.scores, &customer.0, &manager.0)
+            }
             Node::Call(id, args) if self.rules.functions.get(*id).is_some_and(Option::is_none) => {
                 let values = args
                     .iter()
@@ -1117,7 +1134,7 @@ mod tests {
             as_of(),
         );
         let mut convert = Converter::default();
-        let staff = crate::eval::pair::manager_records(managers, &rulebook);
+        let staff = crate::eval::pair::manager_records(managers, &rulebook, &Default::default());
         let profile = rulebook
             .profile(customers, &crate::ProfileOptions::new(as_of()))
             .unwrap();

@@ -19,8 +19,9 @@ use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Position, Result, RuleError};
 use crate::model::{Customer, Managers, Schema, Value};
-use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+use crate::rules::keys::{CustomerFields, KeyMaker, KeyPart, Regions};
 use crate::rules::{AFFINITY, ELIGIBLE, Rulebook};
+use crate::scores::PairScores;
 
 mod cells;
 mod clauses;
@@ -50,7 +51,7 @@ pub(crate) struct Representative<'a> {
 /// `affinity` runs whole.
 pub(crate) fn evaluate(
     rulebook: &Rulebook,
-    customer_schema: &Schema,
+    (customer_schema, scores): CustomerFields<'_>,
     managers: &Managers,
     representatives: &[Representative<'_>],
     (as_of, regions): (Date, Option<&Regions>),
@@ -58,7 +59,7 @@ pub(crate) fn evaluate(
 ) -> Verdicts {
     let (factorise, exact) = (regions.is_some(), Regions::none());
     let regions = regions.unwrap_or(&exact);
-    let slots = Slots::for_customers(customer_schema, rulebook);
+    let slots = Slots::for_customers(customer_schema, rulebook).with_scores(scores);
     let pair = rulebook.pair_rules();
     let manager_count = managers.records.len();
     if pair.is_empty() {
@@ -72,11 +73,11 @@ pub(crate) fn evaluate(
                 (0..representatives.len()).collect(),
             );
         }
-        let keys = KeyMaker::new(rulebook, customer_schema, reads, regions);
+        let keys = KeyMaker::new(rulebook, (customer_schema, scores), reads, regions);
         keys.classes(representatives.iter().map(|r| (r.customer, r.derived)))
     };
     let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
-    let records = manager_records(managers, rulebook);
+    let records = manager_records(managers, rulebook, scores);
     let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
 
@@ -93,7 +94,7 @@ pub(crate) fn evaluate(
             ClauseTables::build(
                 &clauses,
                 rulebook,
-                (customer_schema, regions),
+                ((customer_schema, scores), regions),
                 &firsts,
                 manager_count,
                 (first.native.step_budget(), &new_worker),
@@ -121,7 +122,7 @@ pub(crate) fn evaluate(
             let tables = TermTables::build(
                 &sum,
                 rulebook,
-                (customer_schema, regions),
+                ((customer_schema, scores), regions),
                 representatives,
                 &eligible_of,
                 &eligible,
@@ -196,6 +197,29 @@ pub(crate) fn evaluate(
             .map(|(r, row)| (r as u32, row))
             .collect(),
     }
+}
+
+/// `affinity` for each of `pairs` (a representative and a manager) as it would be were the
+/// model silent on them: the rules run with no scores at all. What a plan subtracts from a
+/// pair's affinity to find the scores' contribution; `None` where the rule fails without its
+/// score.
+pub(crate) fn affinities_unscored(
+    rulebook: &Rulebook,
+    (customer_schema, managers): (&Schema, &Managers),
+    pairs: &[(Representative<'_>, u32)],
+    as_of: Date,
+) -> Vec<Option<i64>> {
+    let slots = Slots::for_customers(customer_schema, rulebook);
+    let records = manager_records(managers, rulebook, &PairScores::default());
+    let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, None);
+    pairs
+        .par_iter()
+        .with_min_len(job_size(pairs.len()))
+        .map_init(new_worker, |worker, (representative, m)| {
+            let row = worker.affinity(rulebook, representative, &[*m]);
+            row.values.first().map(|&(_, affinity)| affinity)
+        })
+        .collect()
 }
 
 /// The [`Regions`] pair classes key customers by: the integer fields the pair rules only
@@ -491,16 +515,16 @@ pub(crate) struct PairEvaluator {
 impl PairEvaluator {
     pub(crate) fn new(
         rulebook: &Rulebook,
-        customer_schema: &Schema,
+        (customer_schema, scores): CustomerFields<'_>,
         managers: &Managers,
         as_of: Date,
     ) -> PairEvaluator {
-        let slots = Slots::for_customers(customer_schema, rulebook);
+        let slots = Slots::for_customers(customer_schema, rulebook).with_scores(scores);
         let regions = regions(rulebook, customer_schema, &managers.schema, as_of);
         let mut worker = Worker::new(
             rulebook,
             &slots,
-            (managers, &manager_records(managers, rulebook)),
+            (managers, &manager_records(managers, rulebook, scores)),
             as_of,
             None,
         );
@@ -510,7 +534,7 @@ impl PairEvaluator {
             TermCache::new(
                 &sum,
                 rulebook,
-                (customer_schema, &regions),
+                ((customer_schema, scores), &regions),
                 managers.records.len(),
                 budget,
             )
@@ -520,7 +544,7 @@ impl PairEvaluator {
             ClauseCache::new(
                 &clauses,
                 rulebook,
-                (customer_schema, &regions),
+                ((customer_schema, scores), &regions),
                 managers.records.len(),
                 budget,
             )
@@ -530,7 +554,12 @@ impl PairEvaluator {
             managers: managers.records.len(),
             clauses,
             eligible: (!pair.reads_customer_dynamically).then(|| {
-                let keys = KeyMaker::new(rulebook, customer_schema, &pair.eligible_reads, &regions);
+                let keys = KeyMaker::new(
+                    rulebook,
+                    (customer_schema, scores),
+                    &pair.eligible_reads,
+                    &regions,
+                );
                 (keys, HashMap::new())
             }),
             terms,
@@ -594,13 +623,18 @@ impl PairEvaluator {
 }
 
 /// The managers as pair rules see them, built once and shared by every worker.
-pub(crate) fn manager_records(managers: &Managers, rulebook: &Rulebook) -> Vec<ManagerRecord> {
+pub(crate) fn manager_records(
+    managers: &Managers,
+    rulebook: &Rulebook,
+    scores: &PairScores,
+) -> Vec<ManagerRecord> {
     let mut convert = Converter::default();
     managers
         .records
         .iter()
         .map(|m| {
             ManagerRecord(Arc::new(ManagerData {
+                score_key: scores.manager_key(m.id.as_str()),
                 id: m.id.as_str().into(),
                 capacity: i64::from(m.capacity),
                 target: i64::from(m.target_load()),

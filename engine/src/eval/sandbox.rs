@@ -18,6 +18,7 @@ use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Limit, Position, RuleError};
 use crate::rules::{Limits, MANAGER_PROPERTIES, RECORD_ID, RECORD_MANAGER, Rulebook, position};
+use crate::scores::{PAIR_SCORE, PairScores};
 
 /// A customer as rules see it: read-only fields by slot, shared cheaply when a rule passes it
 /// to a helper function.
@@ -36,6 +37,7 @@ impl Record {
         let mut values = slots.inputs(&customer.attributes, convert);
         values.extend(derived.iter().map(|v| convert.input(v)));
         Record(Arc::new(RecordData {
+            score_profile: slots.scores.profile(customer.id.as_str()),
             id: customer.id.as_str().into(),
             manager: customer
                 .manager
@@ -50,6 +52,8 @@ impl Record {
 #[derive(Clone)]
 pub(crate) struct RecordData {
     pub(crate) id: ImmutableString,
+    /// The customer's profile among the model scores, if they have any.
+    pub(crate) score_profile: Option<u32>,
     pub(crate) manager: Dynamic,
     pub(crate) values: Vec<Dynamic>,
 }
@@ -63,6 +67,8 @@ pub(crate) struct Slots {
     pub(crate) inputs: usize,
     /// Per input attribute, whether rules may read it (private fields may not).
     pub(crate) readable: Vec<bool>,
+    /// The model scores `pair_score(c, m)` reads; empty for none.
+    pub(crate) scores: Arc<PairScores>,
 }
 
 impl Slots {
@@ -87,7 +93,14 @@ impl Slots {
                 .iter()
                 .map(|f| !rulebook.is_private(&f.name))
                 .collect(),
+            scores: Arc::default(),
         }
+    }
+
+    /// These slots, with `scores` behind `pair_score(c, m)`.
+    pub(crate) fn with_scores(mut self, scores: &Arc<PairScores>) -> Slots {
+        self.scores = Arc::clone(scores);
+        self
     }
 
     /// The record values of input `attributes`: private ones stay `()`, so their values never
@@ -117,6 +130,8 @@ pub(crate) struct ManagerRecord(pub(crate) Arc<ManagerData>);
 
 /// The values behind a [`ManagerRecord`].
 pub(crate) struct ManagerData {
+    /// The key the model scores know the manager by, if they do.
+    pub(crate) score_key: Option<u32>,
     pub(crate) id: ImmutableString,
     pub(crate) capacity: INT,
     pub(crate) target: INT,
@@ -252,6 +267,7 @@ fn base_engine(limits: &Limits) -> Engine {
         .set_fail_on_invalid_map_property(true);
     register_record_type(&mut engine);
     register_dates(&mut engine);
+    register_pair_score(&mut engine, Arc::default());
     engine
 }
 
@@ -311,7 +327,30 @@ pub(crate) fn run_engine(
         },
     );
     register_as_of(&mut engine, as_of);
+    register_pair_score(&mut engine, Arc::clone(&slots.scores));
     engine
+}
+
+/// `pair_score(c, m)`: the model's score for the pair, `()` where it gave none. Without
+/// scores (a rulebook being validated, a run without them) every pair has none.
+fn register_pair_score(engine: &mut Engine, scores: Arc<PairScores>) {
+    engine.register_fn(PAIR_SCORE, move |c: &mut Record, m: ManagerRecord| {
+        pair_score(&scores, &c.0, &m.0)
+    });
+}
+
+/// The model's score for customer `c` and manager `m` as rules see it: an integer or a
+/// float, `()` where the model gave none.
+pub(crate) fn pair_score(scores: &PairScores, c: &RecordData, m: &ManagerData) -> Dynamic {
+    let score = match (c.score_profile, m.score_key) {
+        (Some(profile), Some(manager)) => scores.score(profile, manager),
+        _ => None,
+    };
+    match score {
+        Some(crate::model::Value::Int(i)) => (*i).into(),
+        Some(crate::model::Value::Float(f)) => (*f).into(),
+        _ => Dynamic::UNIT,
+    }
 }
 
 fn register_record_type(engine: &mut Engine) {

@@ -80,6 +80,10 @@ pub struct ManagerOption {
     /// The verdict.
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// The model's score for the pair, which the pair rules read as `pair_score(c, m)`;
+    /// `None` where the model gave none (or the book has no scores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_score: Option<Value>,
 }
 
 /// What one manager means for the customer.
@@ -178,7 +182,7 @@ impl Plan {
         let record = subject.record();
         let verdicts = pair::evaluate(
             rulebook,
-            &book.customers.schema,
+            (&book.customers.schema, &book.scores),
             &book.managers,
             &[Representative {
                 customer: record,
@@ -193,7 +197,8 @@ impl Plan {
             .into_owned();
 
         // The rule's parts, compiled beside it, and the arguments they take.
-        let slots = Slots::for_customers(&book.customers.schema, rulebook);
+        let slots =
+            Slots::for_customers(&book.customers.schema, rulebook).with_scores(&book.scores);
         let mut probe = Probe::new(rulebook, &slots, &book.managers.schema, as_of);
         let record_arg = rhai::Dynamic::from(Record::of(
             record,
@@ -201,10 +206,11 @@ impl Plan {
             &slots,
             &mut Converter::default(),
         ));
-        let manager_args: Vec<rhai::Dynamic> = pair::manager_records(&book.managers, rulebook)
-            .into_iter()
-            .map(rhai::Dynamic::from)
-            .collect();
+        let manager_args: Vec<rhai::Dynamic> =
+            pair::manager_records(&book.managers, rulebook, &book.scores)
+                .into_iter()
+                .map(rhai::Dynamic::from)
+                .collect();
         let clauses = Clauses::compile(rulebook, &mut probe);
         let affinity_score = source::function(rulebook, crate::rules::AFFINITY, 2)
             .and_then(|f| source::score(rulebook, f))
@@ -228,8 +234,13 @@ impl Plan {
                         pricing.verdict(j, affinity, terms.unwrap_or_default())
                     }
                 };
+                let manager = &book.managers.records[j].id;
                 ManagerOption {
-                    manager: book.managers.records[j].id.clone(),
+                    model_score: book
+                        .scores
+                        .get(record.id.as_str(), manager.as_str())
+                        .cloned(),
+                    manager: manager.clone(),
                     verdict,
                 }
             })
@@ -311,6 +322,12 @@ fn check_inputs(provenance: &Provenance, book: &Book, rulebook: &Rulebook) -> Re
     if provenance.groups_blake3 != crate::provenance::groups_digest(&book.organisation) {
         return Err(BookError::PlanInputsDiffer {
             what: "groups".to_owned(),
+        }
+        .into());
+    }
+    if provenance.scores_blake3.as_deref() != book.scores.digest() {
+        return Err(BookError::PlanInputsDiffer {
+            what: "scores".to_owned(),
         }
         .into());
     }

@@ -19,6 +19,7 @@ use crate::date::Date;
 use crate::error::{InputError, Location};
 use crate::model::{Customers, Field, Managers, Schema, Value, ValueType};
 use crate::org::ManagerGroup;
+use crate::scores::PairScore;
 use crate::tickets::Tickets;
 
 /// One cell of an in-memory column.
@@ -259,6 +260,19 @@ pub fn groups_from_columns(
     let declared = !columns.is_empty();
     let (table, _) = table(source, columns, options, declared)?;
     records::groups(&table)
+}
+
+/// Model scores from columns, as [`read_scores`](super::read_scores) reads a file.
+pub fn scores_from_columns(
+    source: &str,
+    columns: Vec<Column>,
+    options: &LoadOptions,
+) -> Result<Vec<PairScore>, InputError> {
+    let columns = check_nesting(source, columns, options)?;
+    check_shape(source, &columns)?;
+    let declared = !columns.is_empty();
+    let (table, _) = table(source, columns, options, declared)?;
+    records::scores(&table, options.list_separator)
 }
 
 /// Customers, managers or tickets: records whose attributes come in a column at a time.

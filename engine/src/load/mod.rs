@@ -24,6 +24,7 @@ use std::path::Path;
 use crate::error::InputError;
 use crate::model::{Book, Customers, Managers, Schema, Value, ValueType};
 use crate::org::ManagerGroup;
+use crate::scores::PairScore;
 use crate::suggest;
 use crate::tickets::Tickets;
 
@@ -34,7 +35,7 @@ pub use plan::{parse_plan, read_plan};
 
 pub use columns::{
     BlockSource, Cells, Column, Datum, MAX_NESTING, customers_from_columns, groups_from_columns,
-    managers_from_columns, tickets_from_columns,
+    managers_from_columns, scores_from_columns, tickets_from_columns,
 };
 
 /// `text` read as a value of `value_type` exactly as a cell of a CSV column of that type
@@ -230,6 +231,27 @@ pub fn parse_groups(
     options: &LoadOptions,
 ) -> Result<Vec<ManagerGroup>, InputError> {
     records::groups(&read_table(bytes, format, source_name, options)?)
+}
+
+/// Reads model scores from a file, its format told by extension: the columns `customer`,
+/// `manager` and `score`, one row per scored pair. Join them to a book with
+/// [`Book::with_scores`](crate::Book::with_scores).
+pub fn read_scores(path: &Path, options: &LoadOptions) -> Result<Vec<PairScore>, InputError> {
+    let (bytes, format, source) = read_file(path)?;
+    parse_scores(&bytes, format, &source, options)
+}
+
+/// Parses model scores from bytes already in memory, as [`read_scores`] reads a file.
+pub fn parse_scores(
+    bytes: &[u8],
+    format: Format,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Vec<PairScore>, InputError> {
+    records::scores(
+        &read_table(bytes, format, source_name, options)?,
+        options.list_separator,
+    )
 }
 
 /// Parses customers from bytes already in memory (tests, bindings); `source_name` is what

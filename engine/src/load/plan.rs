@@ -23,6 +23,8 @@ struct Row {
     moved: bool,
     affinity: Option<i64>,
     move_penalty: Option<i64>,
+    /// Written only for books with model scores.
+    model_score: Option<i64>,
     unassigned_reason: Option<String>,
 }
 
@@ -139,6 +141,7 @@ fn add_row(plan: &mut WrittenPlan, row: Row, at: Location) -> Result<(), InputEr
             move_penalty: row
                 .move_penalty
                 .ok_or_else(|| missing(at, "move_penalty"))?,
+            model_score: row.model_score,
         }),
         None => plan.unassigned.push(WrittenUnassigned {
             customer,

@@ -18,6 +18,7 @@ use crate::model::{
     ValueType,
 };
 use crate::org::ManagerGroup;
+use crate::scores::PairScore;
 use crate::tickets::{Ticket, Tickets};
 
 /// The managers' column of how many customers each may serve (required).
@@ -236,6 +237,73 @@ pub(crate) fn groups(table: &Table<'_>) -> Result<Vec<ManagerGroup>, InputError>
         });
     }
     Ok(groups)
+}
+
+/// The columns of a score table.
+const SCORE_COLUMNS: [&str; 3] = ["customer", "manager", "score"];
+
+/// Model scores from a table: `customer`, `manager` and `score` (whole numbers, or numbers
+/// with a fraction, as the column holds), one row per scored pair. Any other column is an
+/// error, and so is a blank: nothing a row says is dropped. Whether the ids are in the book is
+/// checked when the scores join it ([`PairScores::new`](crate::PairScores::new)).
+pub(crate) fn scores(table: &Table<'_>, separator: char) -> Result<Vec<PairScore>, InputError> {
+    for column in &table.columns {
+        if !SCORE_COLUMNS.contains(&column.as_str()) {
+            return Err(InputError::UnknownScoreColumn {
+                source_name: table.source.to_owned(),
+                suggestion: crate::suggest::nearest(column, SCORE_COLUMNS),
+                column: column.clone(),
+            });
+        }
+    }
+    if table.len() == 0 && !table.declared {
+        return Ok(Vec::new());
+    }
+    let [customer, manager, score] = SCORE_COLUMNS.map(|name| required(table, name));
+    let (customer, manager, score) = (customer?, manager?, score?);
+    let (score_type, overridden) = match infer::infer(table, score, separator) {
+        (ValueType::Int, overridden) => (ValueType::Int, overridden),
+        (_, overridden) => (ValueType::Float, overridden),
+    };
+    let mut rows = Vec::with_capacity(table.len());
+    for row in 0..table.len() {
+        let id = |column: usize, name: &str| {
+            let at = || Location {
+                record: table.label(row),
+                ..place(table, row).in_column(name)
+            };
+            match id_text(table.cell(row, column)) {
+                Ok(Some(id)) => Ok(id),
+                Ok(None) => Err(InputError::EmptyId {
+                    kind: if name == "customer" {
+                        RecordKind::Customer
+                    } else {
+                        RecordKind::Manager
+                    },
+                    at: at(),
+                }),
+                Err(problem) => Err(problem.at(at(), ValueType::Str)),
+            }
+        };
+        let customer = id(customer, "customer")?;
+        let manager = id(manager, "manager")?;
+        let at = || place(table, row).in_record(&*customer).in_column("score");
+        let value = infer::convert(table.cell(row, score), score_type, overridden, separator)
+            .map_err(|problem| problem.at(at(), score_type))?;
+        if value == Value::Null {
+            return Err(InputError::InvalidValue {
+                at: at(),
+                expected: score_type,
+            });
+        }
+        rows.push(PairScore {
+            customer: CustomerId(customer),
+            manager: ManagerId(manager),
+            score: value,
+            line: table.line(row),
+        });
+    }
+    Ok(rows)
 }
 
 fn required(table: &Table<'_>, name: &str) -> Result<usize, InputError> {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::DATE_HELPERS;
 use super::ir::{Call, Expr, Program, Stmt};
 use crate::error::{Position, RuleError};
+use crate::scores::{PAIR_SCORE, SCORE_READ};
 
 /// Functions a rule may not call: they evaluate code, build function pointers, print, or
 /// look at the environment.
@@ -409,6 +410,14 @@ fn date_read(
 /// Classifies one use of parameter `param` by the expression around it.
 fn use_of_param(parent: Parent<'_>, param: usize, facts: &mut FunctionFacts) {
     match parent {
+        // `c.pair_score(m)`, the method form of `pair_score(c, m)`.
+        Parent::DotBase(Expr::MethodCall(call))
+            if call.name.as_str() == PAIR_SCORE && call.args.len() == 1 =>
+        {
+            facts.reads[param]
+                .entry(SCORE_READ.to_owned())
+                .or_insert(call.position);
+        }
         Parent::DotBase(rhs) => {
             match property_of(rhs) {
                 Some((name, at)) => {
@@ -422,6 +431,13 @@ fn use_of_param(parent: Parent<'_>, param: usize, facts: &mut FunctionFacts) {
         }
         Parent::IndexBase(Expr::Const(key, at)) if key.is_string() => {
             facts.reads[param].entry(key.to_string()).or_insert(*at);
+        }
+        // The model's score for the customer: read like a field, so that pair classes key
+        // customers by their scores.
+        Parent::Argument(call, 0) if call.name.as_str() == PAIR_SCORE && call.args.len() == 2 => {
+            facts.reads[param]
+                .entry(SCORE_READ.to_owned())
+                .or_insert(call.position);
         }
         Parent::Argument(call, arg) => {
             facts

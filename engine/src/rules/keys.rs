@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::model::{Customer, Schema, Value};
 use crate::rules::Rulebook;
+use crate::scores::{PairScores, SCORE_READ};
 
 /// A value in a class key: `Value` with floats by their bits, so keys hash and compare exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -89,10 +90,11 @@ impl KeyPart {
 }
 
 /// One key field's value as [`KeyMaker::classes`] compares it: a value, the id or current
-/// manager as text (a missing manager, like a missing value, is null).
+/// manager as text (a missing manager, like a missing value, is null), a score profile.
 enum Field<'a> {
     Value(&'a Value),
     Text(&'a str),
+    Profile(u32),
     Missing,
 }
 
@@ -102,21 +104,28 @@ enum Source {
     Derived(usize),
     Id,
     Manager,
+    /// The customer's profile among the model scores (`pair_score(c, m)`).
+    Score,
 }
+
+/// The customers classes are made of: their schema and the model scores they may have.
+pub(crate) type CustomerFields<'a> = (&'a Schema, &'a Arc<PairScores>);
 
 /// Keys from the values of some fields (input attributes, derived fields, the id, the current
 /// manager), by name.
 pub(crate) struct KeyMaker {
     /// Each field's source, and its constants if keyed by region.
     sources: Vec<(Source, Option<Vec<i64>>)>,
+    /// The scores whose profiles [`Source::Score`] keys by.
+    scores: Arc<PairScores>,
 }
 
 impl KeyMaker {
-    /// Keys over `names`, which rules read, for customers of `schema`; fields with `regions`
-    /// are keyed by region.
+    /// Keys over `names`, which rules read, for customers of `schema` with `scores`; fields
+    /// with `regions` are keyed by region.
     pub(crate) fn new(
         rulebook: &Rulebook,
-        schema: &Schema,
+        (schema, scores): CustomerFields<'_>,
         names: &[String],
         regions: &Regions,
     ) -> KeyMaker {
@@ -126,6 +135,7 @@ impl KeyMaker {
                 let source = match name.as_str() {
                     "id" => Source::Id,
                     "manager" => Source::Manager,
+                    SCORE_READ => Source::Score,
                     _ => schema.position(name).map(Source::Input).or_else(|| {
                         rulebook
                             .fields()
@@ -137,7 +147,10 @@ impl KeyMaker {
                 Some((source, regions.cuts.get(name).cloned()))
             })
             .collect();
-        KeyMaker { sources }
+        KeyMaker {
+            sources,
+            scores: Arc::clone(scores),
+        }
     }
 
     /// Classes of `items` (customers with their derived values) by their keys, in order of
@@ -213,6 +226,7 @@ impl KeyMaker {
                     (Value::List(v), _) => (8u8, &**v).hash(&mut hasher),
                 },
                 Field::Text(text) => (7u8, text).hash(&mut hasher),
+                Field::Profile(profile) => (9u8, profile).hash(&mut hasher),
                 Field::Missing => 2u8.hash(&mut hasher),
             }
         }
@@ -240,6 +254,7 @@ impl KeyMaker {
                     _ => false,
                 },
                 (Field::Text(a), Field::Text(b)) => a == b,
+                (Field::Profile(a), Field::Profile(b)) => a == b,
                 (Field::Missing | Field::Value(Value::Null), Field::Missing)
                 | (Field::Missing, Field::Value(Value::Null)) => true,
                 _ => false,
@@ -264,6 +279,12 @@ impl KeyMaker {
                     .as_ref()
                     .map_or(Field::Missing, |m| Field::Text(m.as_str()));
             }
+            Source::Score => {
+                return self
+                    .scores
+                    .profile(customer.id.as_str())
+                    .map_or(Field::Missing, Field::Profile);
+            }
         };
         value.map_or(Field::Missing, Field::Value)
     }
@@ -284,6 +305,10 @@ impl KeyMaker {
                     .manager
                     .as_ref()
                     .map_or(KeyPart::Null, |m| KeyPart::Str(Arc::from(m.as_str()))),
+                Source::Score => self
+                    .scores
+                    .profile(customer.id.as_str())
+                    .map_or(KeyPart::Null, |p| KeyPart::Int(i64::from(p))),
             })
             .collect()
     }
@@ -334,7 +359,7 @@ mod tests {
                 None => Regions::none(),
             };
             let names: Vec<String> = ["a", "b", "d", "manager", "id"].map(str::to_owned).into();
-            let keys = KeyMaker::new(&rulebook, &schema, &names, &regions);
+            let keys = KeyMaker::new(&rulebook, (&schema, &Arc::default()), &names, &regions);
             let customers: Vec<Customer> = rows
                 .iter()
                 .map(|(a, b, manager, id)| Customer {

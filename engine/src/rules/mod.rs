@@ -34,6 +34,7 @@ use rhai::AST;
 
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
+use crate::scores::SCORE_READ;
 use crate::suggest;
 use analysis::Analysis;
 pub(crate) use ir::position;
@@ -347,10 +348,20 @@ impl Rulebook {
             }
         }
         for (function, field, position) in self.analysis.direct_reads() {
+            if field == SCORE_READ && schema.position(field).is_some() {
+                return Err(RuleError::FieldConflict {
+                    rule: function.name.clone(),
+                    reason: format!(
+                        "the customers have a column named `{SCORE_READ}`, which pair classes would confuse with the model's score: rename it"
+                    ),
+                }
+                .into());
+            }
             let known = derived.contains(field.as_str())
                 || schema.position(field).is_some()
                 || field == RECORD_ID
-                || field == RECORD_MANAGER;
+                || field == RECORD_MANAGER
+                || field == SCORE_READ;
             if !known {
                 let names = schema.fields().iter().map(|f| f.name.as_str());
                 let names = names.chain(derived.iter().copied());

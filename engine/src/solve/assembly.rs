@@ -157,6 +157,18 @@ fn assemble(
         .collect();
     let mut assignments = Vec::new();
     let mut objective = Objective::default();
+    // Each placed customer's pair class, to read the model's part of its affinity.
+    let scored = !book.scores.is_empty();
+    let mut class_of = Vec::new();
+    if scored {
+        class_of = vec![u32::MAX; customers.len()];
+        for group in prepared.groups.iter() {
+            for &row in group.rows() {
+                class_of[row] = group.class;
+            }
+        }
+        objective.model_scores = Some(0);
+    }
     let (mut paid_moves, mut rehomed) = (0, 0);
     for (row, customer) in customers.iter().enumerate() {
         let Some((manager, affinity)) = placed[row] else {
@@ -188,6 +200,10 @@ fn assemble(
         let move_penalty = if paid { policy.move_penalty } else { 0 };
         objective.affinity -= affinity;
         objective.moves += move_penalty;
+        let model_score = scored.then(|| prepared.score_part(class_of[row], manager));
+        if let (Some(total), Some(part)) = (&mut objective.model_scores, model_score) {
+            *total -= part;
+        }
         assignments.push(Assignment {
             customer: customer.id.clone(),
             manager: managers[manager as usize].id.clone(),
@@ -195,6 +211,7 @@ fn assemble(
             moved,
             affinity,
             move_penalty,
+            model_score,
         });
     }
     let customers_placeable = prepared.groups.customers();

@@ -25,11 +25,12 @@ use crate::rules::Rulebook;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Discrepancy {
     /// A stable code: `rulebook_differs`, `as_of_differs`, `policy_differs`,
-    /// `customers_differ`, `managers_differ`, `private_fields_differ` (the provenance);
-    /// `unknown_customer`, `repeated_customer`, `missing_customer`, `unknown_manager`,
-    /// `not_eligible`, `previous_manager_differs`, `moved_differs`, `affinity_differs`,
-    /// `move_penalty_differs`, `reason_differs` (the rows); `over_capacity`,
-    /// `over_segment_cap` (the loads); `objective_differs`; `not_optimal`,
+    /// `customers_differ`, `managers_differ`, `groups_differ`, `scores_differ`,
+    /// `private_fields_differ` (the provenance); `unknown_customer`, `repeated_customer`,
+    /// `missing_customer`, `unknown_manager`, `not_eligible`, `previous_manager_differs`,
+    /// `moved_differs`, `affinity_differs`, `move_penalty_differs`, `model_score_differs`,
+    /// `reason_differs` (the rows); `over_capacity`, `over_segment_cap`,
+    /// `over_group_capacity` (the loads); `objective_differs`; `not_optimal`,
     /// `assignment_differs`, `load_differs` (the inputs solved again).
     pub code: &'static str,
     /// The customer or manager it is about, or the objective's part.
@@ -137,6 +138,16 @@ impl Found {
             };
             self.add("groups_differ", None, message);
         }
+        if recorded.scores_blake3 != actual.scores_blake3 {
+            let message = match (&recorded.scores_blake3, &actual.scores_blake3) {
+                (Some(recorded), Some(actual)) => format!(
+                    "the plan was made from model scores of digest {recorded}; these are {actual}"
+                ),
+                (Some(_), None) => "the plan was made with model scores; none are given".to_owned(),
+                _ => "the plan was made without model scores; these have scores".to_owned(),
+            };
+            self.add("scores_differ", None, message);
+        }
         for (code, what, recorded, actual) in digests {
             if recorded != actual {
                 self.add(
@@ -211,7 +222,10 @@ impl Found {
         let mut seen = vec![false; customers.len()];
         let mut loads = vec![0u32; managers.len()];
         let mut segment_loads: HashMap<(u32, &str), u32> = HashMap::new();
-        let mut objective = Objective::default();
+        let mut objective = Objective {
+            model_scores: (!book.scores.is_empty()).then_some(0),
+            ..Objective::default()
+        };
         let mut first_sight = |found: &mut Found, id: &str| -> Option<usize> {
             let Some(&row) = row_of.get(id) else {
                 found.add(
@@ -302,6 +316,21 @@ impl Found {
                 &written.move_penalty,
                 &move_penalty,
             );
+            if let Some(total) = &mut objective.model_scores {
+                let class = group_of[row].map(|g| prepared.groups.get(g).class);
+                let part = class.map_or(0, |class| prepared.score_part(class, manager));
+                *total = total.saturating_sub(part);
+                let written = written
+                    .model_score
+                    .map_or("none".to_owned(), |w| w.to_string());
+                self.stated(
+                    id,
+                    "model score",
+                    "model_score_differs",
+                    &written,
+                    &part.to_string(),
+                );
+            }
             loads[manager as usize] += 1;
             if let Some(segment) = &prepared.segments[row] {
                 *segment_loads.entry((manager, &**segment)).or_default() += 1;
@@ -520,6 +549,11 @@ impl Found {
         let parts = [
             ("total", stated.total, actual.total),
             ("affinity", stated.affinity, actual.affinity),
+            (
+                "model_scores",
+                stated.model_scores.unwrap_or(0),
+                actual.model_scores.unwrap_or(0),
+            ),
             ("moves", stated.moves, actual.moves),
             ("balance", stated.balance, actual.balance),
             ("unassigned", stated.unassigned, actual.unassigned),

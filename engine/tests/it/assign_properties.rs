@@ -15,7 +15,8 @@ use crate::support::date;
 use crate::fuzz_replay::harness::{Instance, UNASSIGNED};
 
 /// A small book: up to 7 customers, 1 to 3 managers, with caps, targets for segment A, moves
-/// and a stay bonus, and up to 3 groups of managers nested up to 3 deep.
+/// and a stay bonus, up to 3 groups of managers nested up to 3 deep, and half the time a
+/// model's scores for some pairs (few values, so that customers share them).
 pub(crate) fn instance() -> impl Strategy<Value = Instance> {
     (1usize..=3).prop_flat_map(|m| {
         (
@@ -29,6 +30,10 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
                 prop_oneof![2 => Just(None), 1 => (1u32..=4).prop_map(Some)],
                 m,
             ),
+            prop_oneof![
+                Just(Vec::new()),
+                proptest::collection::vec((0usize..7, 0..m, -4i64..=6), 1..=10),
+            ],
         )
             .prop_map(
                 |(
@@ -39,7 +44,12 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
                     stay_bonus,
                     (groups, member_of),
                     a_targets,
+                    mut scores,
                 )| {
+                    // One score per pair, for people who exist.
+                    scores.retain(|&(person, ..)| person < people.len());
+                    scores.sort_by_key(|&(person, j, _)| (person, j));
+                    scores.dedup_by_key(|&mut (person, j, _)| (person, j));
                     Instance {
                         people,
                         staff,
@@ -49,6 +59,7 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
                         groups,
                         member_of,
                         a_targets,
+                        scores,
                     }
                 },
             )

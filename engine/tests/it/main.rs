@@ -17,6 +17,7 @@ mod properties;
 mod provenance;
 mod route;
 mod rules;
+mod scores;
 mod shadow_prices;
 mod support;
 mod tickets;

@@ -247,6 +247,7 @@ proptest! {
                 moved: previous.as_ref().is_some_and(|a| a.moved),
                 affinity: previous.as_ref().map_or(0, |a| a.affinity),
                 move_penalty: previous.as_ref().map_or(0, |a| a.move_penalty),
+                model_score: previous.as_ref().and_then(|a| a.model_score),
             }),
             None => written.unassigned.push(WrittenUnassigned {
                 customer: id.as_str().into(),

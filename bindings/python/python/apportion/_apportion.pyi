@@ -82,10 +82,19 @@ class Objective:
     moves: int
     balance: int
     unassigned: int
+    model_scores: int | None
     def __new__(
-        cls, total: int, affinity: int, moves: int, balance: int, unassigned: int
+        cls,
+        total: int,
+        affinity: int,
+        moves: int,
+        balance: int,
+        unassigned: int,
+        model_scores: int | None = None,
     ) -> Objective: ...
-    def __reduce__(self) -> tuple[type[Objective], tuple[int, int, int, int, int]]: ...
+    def __reduce__(
+        self,
+    ) -> tuple[type[Objective], tuple[int, int, int, int, int, int | None]]: ...
 
 @final
 class Stats:
@@ -196,6 +205,7 @@ class Provenance:
     private_fields: list[str]
     threads: int
     groups_blake3: str | None
+    scores_blake3: str | None
     def __new__(
         cls,
         engine_version: str,
@@ -209,6 +219,7 @@ class Provenance:
         private_fields: list[str],
         threads: int,
         groups_blake3: str | None = None,
+        scores_blake3: str | None = None,
     ) -> Provenance: ...
     def __reduce__(self) -> tuple[type[Provenance], tuple[Any, ...]]: ...
 
@@ -287,6 +298,7 @@ def assign(
     threads: int | None,
     progress: Callable[[int, int], object] | None,
     groups: Any | None,
+    scores: Any | None,
 ) -> _PlanParts: ...
 
 # "before" and "after": each a plan's parts; "diff", "tiers", "segments", "eligibility":
@@ -302,6 +314,7 @@ def compare(
     after: tuple[int, int, int | None],
     threads: int | None,
     groups: Any | None,
+    scores: Any | None,
 ) -> dict[str, Any]: ...
 
 @final
@@ -316,6 +329,7 @@ class Router:
         balance: int,
         types: dict[str, str] | None,
         groups: Any | None,
+        scores: Any | None,
     ) -> Router: ...
     def route(self, lead: dict[str, Any]) -> Decision: ...
     def route_many(self, leads: Any) -> list[Decision]: ...
@@ -341,6 +355,7 @@ def rebalance(
     unassigned_penalty: int | None,
     threads: int | None,
     groups: Any | None,
+    scores: Any | None,
 ) -> dict[str, Any]: ...
 
 def _buffer_addresses(table: Any) -> list[list[int]]: ...

@@ -65,6 +65,9 @@ class Router:
     groups : TableLike, optional
         Groups of managers, as for :func:`assign`: a lead's cost counts its manager's groups
         too, and a full group takes no one.
+    scores : TableLike, optional
+        A model's scores for the book's pairs, as for :func:`assign`: a customer of the book
+        placed again keeps theirs. Leads have none.
 
     Raises
     ------
@@ -97,6 +100,7 @@ class Router:
         balance: int = _apportion.DEFAULT_BALANCE,
         types: dict[str, str] | None = None,
         groups: TableLike | None = None,
+        scores: TableLike | None = None,
     ) -> None:
         self._native = _apportion.Router(
             customers,
@@ -106,6 +110,7 @@ class Router:
             balance=balance,
             types=types,
             groups=groups,
+            scores=scores,
         )
 
     def route(self, lead: dict[str, Any]) -> Decision:
@@ -324,6 +329,7 @@ def rebalance(
     unassigned_penalty: int | None = None,
     threads: int | None = None,
     groups: TableLike | None = None,
+    scores: TableLike | None = None,
 ) -> Rebalance:
     """Rebalances the book moving at most ``max_moves`` customers.
 
@@ -347,6 +353,8 @@ def rebalance(
         Worker threads, 1 to 256; the plan never depends on it.
     groups : TableLike, optional
         Groups of managers, as for :func:`assign`.
+    scores : TableLike, optional
+        A model's scores for pairs, as for :func:`assign`.
 
     Returns
     -------
@@ -374,6 +382,7 @@ def rebalance(
         unassigned_penalty=unassigned_penalty,
         threads=threads,
         groups=groups,
+        scores=scores,
     )
     return Rebalance(
         plan=_plan(parts["plan"], flavour_of(customers)),

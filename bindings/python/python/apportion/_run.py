@@ -209,6 +209,7 @@ def assign(
     threads: int | None = None,
     progress: Any = None,
     groups: TableLike | None = None,
+    scores: TableLike | None = None,
 ) -> Plan[Rows]: ...
 @overload
 def assign(
@@ -225,6 +226,7 @@ def assign(
     threads: int | None = None,
     progress: Any = None,
     groups: TableLike | None = None,
+    scores: TableLike | None = None,
 ) -> Plan[pl.DataFrame]: ...
 @overload
 def assign(
@@ -241,6 +243,7 @@ def assign(
     threads: int | None = None,
     progress: Any = None,
     groups: TableLike | None = None,
+    scores: TableLike | None = None,
 ) -> Plan[pa.Table]: ...
 def assign(
     customers: TableLike,
@@ -256,6 +259,7 @@ def assign(
     threads: int | None = None,
     progress: Any = None,
     groups: TableLike | None = None,
+    scores: TableLike | None = None,
 ) -> Plan[Any]:
     """Assigns customers to managers with a provably optimal plan for the objective.
 
@@ -291,6 +295,12 @@ def assign(
         Groups of managers (teams, branches, business lines): ``id``, ``parent`` (empty for a
         root), optionally ``capacity`` and ``target``. Managers name theirs in a ``group``
         column; a group caps and balances the load of everyone under it.
+    scores : TableLike, optional
+        A model's scores for (customer, manager) pairs: ``customer``, ``manager`` and
+        ``score`` (integers, or numbers with a fraction), one row per scored pair. The pair
+        rules read them as ``pair_score(c, m)``, ``()`` where the model gave none; the plan's
+        ``assignments`` then gain ``model_score`` (what the score added to the affinity) and
+        its objective ``model_scores``. Customers with equal scores still share a pair class.
 
     Returns
     -------
@@ -326,6 +336,7 @@ def assign(
         threads=threads,
         progress=_progress(progress),
         groups=groups,
+        scores=scores,
     )
     return _plan(native, flavour_of(customers))
 
@@ -361,6 +372,7 @@ def compare(
     after_unassigned_penalty: int | None = None,
     threads: int | None = None,
     groups: TableLike | None = None,
+    scores: TableLike | None = None,
 ) -> dict[str, Any]:
     """Plans one book under two rulebooks or policies, and says what changed.
 
@@ -384,6 +396,8 @@ def compare(
         Worker threads; the result never depends on it.
     groups : TableLike, optional
         Groups of managers, as for :func:`assign`.
+    scores : TableLike, optional
+        A model's scores for pairs, as for :func:`assign`.
 
     Returns
     -------
@@ -426,6 +440,7 @@ def compare(
         ),
         threads,
         groups,
+        scores,
     )
     flavour = flavour_of(customers)
     return {

@@ -4,6 +4,7 @@
 use super::{CustomerGetter, Node, Step};
 use crate::eval::sandbox::Slots;
 use crate::rules::{RECORD_ID, RECORD_MANAGER};
+use crate::scores::SCORE_READ;
 
 /// The parameter slots of a pair rule: the customer, the manager.
 pub(super) const CUSTOMER: usize = 0;
@@ -43,6 +44,10 @@ pub(super) fn child_nodes(node: &Node, visit: &mut dyn FnMut(&Node)) {
         | Node::Not(of)
         | Node::Negate(of)
         | Node::Date(_, of) => visit(of),
+        Node::Score(customer, manager) => {
+            visit(customer);
+            visit(manager);
+        }
         Node::Array(items) | Node::And(items) | Node::Or(items) | Node::Call(_, items) => {
             items.iter().for_each(visit);
         }
@@ -74,6 +79,8 @@ pub(super) fn parameters_only(node: &Node) -> bool {
 pub(super) struct Reads {
     fields: Vec<CustomerGetter>,
     whole: bool,
+    /// Whether they read the customer's model scores (`pair_score(c, m)`).
+    score: bool,
 }
 
 impl Reads {
@@ -86,6 +93,11 @@ impl Reads {
             Node::Local(slot) => self.whole |= *slot == CUSTOMER,
             Node::Field(of, getter) if matches!(**of, Node::Local(CUSTOMER)) => {
                 self.fields.extend(getter.customer);
+            }
+            // The model's score reads the customer's scores, as a field would.
+            Node::Score(of, manager) if matches!(**of, Node::Local(CUSTOMER)) => {
+                self.score = true;
+                self.node(manager);
             }
             node => child_nodes(node, &mut |child| self.node(child)),
         }
@@ -109,6 +121,9 @@ impl Reads {
                     .map(|(name, _)| name.clone()),
             })
             .collect::<Option<_>>()?;
+        if self.score {
+            names.push(SCORE_READ.to_owned());
+        }
         names.sort();
         names.dedup();
         Some(names)

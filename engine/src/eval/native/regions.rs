@@ -183,7 +183,12 @@ mod tests {
     fn values_fall_into_the_regions_around_and_at_each_constant() {
         let regions = Regions::new([("score".to_owned(), vec![700, 620, 700])].into());
         let rulebook = Rulebook::compile("fn eligible(c, m) { c.score > 1 }").unwrap();
-        let keys = KeyMaker::new(&rulebook, &schema(), &["score".to_owned()], &regions);
+        let keys = KeyMaker::new(
+            &rulebook,
+            (&schema(), &Arc::default()),
+            &["score".to_owned()],
+            &regions,
+        );
         let key = |value: Value| {
             let customer = Customer {
                 id: CustomerId::from("C"),
@@ -273,7 +278,7 @@ mod tests {
             // Every customer its own class, the rules whole: the ground truth.
             let rows = pair::evaluate(
                 &rulebook,
-                &customers.schema,
+                (&customers.schema, &Arc::default()),
                 &managers,
                 &each,
                 (as_of(), None),
@@ -281,7 +286,7 @@ mod tests {
             )
             .into_rows();
             let reads = &rulebook.pair_rules().customer_reads;
-            let keys = KeyMaker::new(&rulebook, &customers.schema, reads, &regions);
+            let keys = KeyMaker::new(&rulebook, (&customers.schema, &Arc::default()), reads, &regions);
             let mut seen = std::collections::HashMap::new();
             for (customer, row) in customers.records.iter().zip(&rows) {
                 let row = row.as_ref().map_err(|e| e.code());

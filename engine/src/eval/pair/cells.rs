@@ -8,9 +8,8 @@ use std::collections::HashMap;
 use rhai::Dynamic;
 
 use super::{Representative, Worker};
-use crate::model::Schema;
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+use crate::rules::keys::{CustomerFields, KeyMaker, KeyPart, Regions};
 
 /// One part: its native function, the keys of its reads, and its cells met so far.
 pub(super) struct PartCells<T> {
@@ -37,7 +36,7 @@ impl<T: Copy> PartCells<T> {
     pub(super) fn all<'p>(
         parts: impl IntoIterator<Item = (usize, Option<&'p Vec<String>>)>,
         rulebook: &Rulebook,
-        (schema, regions): (&Schema, &Regions),
+        (schema, regions): (CustomerFields<'_>, &Regions),
         managers: usize,
         read: fn(&Dynamic) -> Option<T>,
     ) -> Option<Vec<PartCells<T>>> {

@@ -14,9 +14,8 @@ use super::cells::{PartCells, within_budget};
 use super::{Representative, Worker, job_size};
 use crate::cancel::Cancel;
 use crate::eval::native::Clauses;
-use crate::model::Schema;
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, Regions};
+use crate::rules::keys::{CustomerFields, KeyMaker, Regions};
 
 /// A cell's verdicts: the pair passes the clause, fails it, or the whole rule must decide.
 const PASSES: i8 = 1;
@@ -43,7 +42,7 @@ impl ClauseTables {
     pub(super) fn build(
         clauses: &Clauses,
         rulebook: &Rulebook,
-        (schema, regions): (&Schema, &Regions),
+        (schema, regions): (CustomerFields<'_>, &Regions),
         representatives: &[&Representative<'_>],
         managers: usize,
         (budget, new_worker): (u64, &(dyn Fn() -> Worker + Sync)),
@@ -116,7 +115,7 @@ impl ClauseCache {
     pub(super) fn new(
         clauses: &Clauses,
         rulebook: &Rulebook,
-        keyed: (&Schema, &Regions),
+        keyed: (CustomerFields<'_>, &Regions),
         managers: usize,
         budget: u64,
     ) -> Option<ClauseCache> {
@@ -240,7 +239,7 @@ mod tests {
                 codes(pool.install(|| {
                     evaluate(
                         &rulebook,
-                        &customers.schema,
+                        (&customers.schema, &Arc::default()),
                         &managers,
                         &representatives,
                         (as_of(), regions),
@@ -252,7 +251,12 @@ mod tests {
             let whole = run(None, 1);
             prop_assert_eq!(&run(Some(&exact), 1), &whole, "{}", rules);
             prop_assert_eq!(&run(Some(&exact), 2), &whole, "{}", rules);
-            let mut live = PairEvaluator::new(&rulebook, &customers.schema, &managers, as_of());
+            let mut live = PairEvaluator::new(
+                &rulebook,
+                (&customers.schema, &Arc::default()),
+                &managers,
+                as_of(),
+            );
             let one_by_one =
                 codes(representatives.iter().map(|r| live.class(&rulebook, r)).collect());
             prop_assert_eq!(&one_by_one, &whole, "{}", rules);

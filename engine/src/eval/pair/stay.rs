@@ -20,6 +20,7 @@ use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::model::{Customer, ManagerId, Managers, Schema};
 use crate::rules::{RECORD_MANAGER, Rulebook};
+use crate::scores::PairScores;
 
 /// Evaluations (pairs of a current manager and an eligible manager, times terms) above which
 /// the check would cost more than the classes it saves.
@@ -59,7 +60,8 @@ pub(crate) fn stay_terms(
         return None;
     }
     let slots = Slots::for_customers(customer_schema, rulebook);
-    let records = manager_records(managers, rulebook);
+    // Bonus terms read nothing of the customer but their manager: no score.
+    let records = manager_records(managers, rulebook, &PairScores::default());
     let sum = Worker::new(rulebook, &slots, (managers, &records), as_of, None).sum?;
     let mut terms = Vec::new();
     for term in &sum.terms {
@@ -97,7 +99,7 @@ pub(crate) fn stay_bonus(
         return None;
     }
     let slots = Slots::for_customers(customer_schema, rulebook);
-    let records = manager_records(managers, rulebook);
+    let records = manager_records(managers, rulebook, &PairScores::default());
     let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
     let count = managers.records.len() as u32;
     // The terms' sum for a customer whose manager is `current`, at each of `wanted`, with

@@ -14,9 +14,8 @@ use super::cells::{PartCells, within_budget};
 use super::{EligibleRow, Representative, Worker, job_size};
 use crate::cancel::Cancel;
 use crate::eval::native::Sum;
-use crate::model::Schema;
 use crate::rules::Rulebook;
-use crate::rules::keys::{KeyMaker, Regions};
+use crate::rules::keys::{CustomerFields, KeyMaker, Regions};
 
 /// A table cell no evaluation filled, or whose term must be left to the whole rule.
 const UNKNOWN: i64 = i64::MIN;
@@ -68,7 +67,7 @@ impl TermTables {
     pub(super) fn build(
         sum: &Sum,
         rulebook: &Rulebook,
-        (schema, regions): (&Schema, &Regions),
+        (schema, regions): (CustomerFields<'_>, &Regions),
         representatives: &[Representative<'_>],
         eligible_of: &[usize],
         eligible: &[EligibleRow],
@@ -300,7 +299,7 @@ impl TermCache {
     pub(super) fn new(
         sum: &Sum,
         rulebook: &Rulebook,
-        keyed: (&Schema, &Regions),
+        keyed: (CustomerFields<'_>, &Regions),
         managers: usize,
         budget: u64,
     ) -> Option<TermCache> {
@@ -528,7 +527,7 @@ mod tests {
                 let results = pool.install(|| {
                     evaluate(
                         &rulebook,
-                        &customers.schema,
+                        (&customers.schema, &Arc::default()),
                         &managers,
                         &representatives,
                         (as_of(), factorise.then_some(&exact)),
@@ -547,7 +546,7 @@ mod tests {
             // One class at a time, as a router meets them, remembering cells between classes.
             let mut live = super::super::PairEvaluator::new(
                 &rulebook,
-                &customers.schema,
+                (&customers.schema, &Arc::default()),
                 &managers,
                 as_of(),
             );

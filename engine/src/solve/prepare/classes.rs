@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::model::{Customer, Schema, Value};
-use crate::rules::keys::{KeyMaker, Regions};
+use crate::rules::keys::{CustomerFields, KeyMaker, Regions};
 use crate::rules::{RECORD_MANAGER, Rulebook};
 
 /// Pair classes in order of first appearance: `class_of[i]` for each profiled customer, and
@@ -21,7 +21,7 @@ pub(crate) struct PairClasses {
 /// (see [`StayBonus`](crate::eval::pair::StayBonus)), and classes ignore it.
 pub(crate) fn pair_classes(
     rulebook: &Rulebook,
-    (schema, regions): (&Schema, &Regions),
+    (schema, regions): (CustomerFields<'_>, &Regions),
     (customers, derived): (&[Customer], &[Option<&[Value]>]),
     stay_bonus_split: bool,
 ) -> PairClasses {

@@ -4,6 +4,7 @@
 
 mod classes;
 mod groups;
+mod model;
 mod stay;
 
 use std::borrow::Cow;
@@ -39,6 +40,8 @@ pub(crate) struct Prepared {
     /// Per manager, what `affinity` adds for a customer it already serves beyond the class's
     /// row; empty when classes keep the current manager in their key (see `stay`).
     stay_bonus: Vec<i64>,
+    /// What the model's scores add to the affinity of the scored pairs (see `model`).
+    score_parts: model::ScoreParts,
 }
 
 impl Prepared {
@@ -47,6 +50,15 @@ impl Prepared {
         self.eligibility
             .get(group.class as usize)
             .unwrap_or(Cow::Borrowed(&[]))
+    }
+
+    /// What the model's score adds to the affinity of `class` at `manager`: 0 where the model
+    /// gave no score.
+    pub(crate) fn score_part(&self, class: u32, manager: u32) -> i64 {
+        self.score_parts
+            .get(&(class, manager))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// What `affinity` adds, beyond a class's row, for a customer `manager` already serves.
@@ -127,7 +139,8 @@ pub(crate) fn prepare_keeping(
     // Pair classes and the pair rules' verdicts, with a current-manager bonus kept apart
     // when the rules allow it exactly (`split`), else with the current manager in the key.
     let exact = Regions::none();
-    let keyed = (&book.customers.schema, regions.as_ref().unwrap_or(&exact));
+    let fields = (&book.customers.schema, &book.scores);
+    let keyed = (fields, regions.as_ref().unwrap_or(&exact));
     let evaluate = |split: bool| {
         let pair_classes = classes::pair_classes(rulebook, keyed, (customers, &derived), split);
         // Split, the rules see each class as a customer without a manager.
@@ -151,7 +164,7 @@ pub(crate) fn prepare_keeping(
             .collect();
         let eligibility = pair::evaluate(
             rulebook,
-            &book.customers.schema,
+            fields,
             &book.managers,
             &representatives,
             (options.as_of, regions.as_ref()),
@@ -211,6 +224,9 @@ pub(crate) fn prepare_keeping(
         decided.push((row, reason));
         None
     });
+    let masked = !stay_bonus.is_empty();
+    let found = (&pair_classes, &eligibility, derived.as_slice());
+    let score_parts = model::score_parts(book, rulebook, found, masked, options.as_of);
     let groups = groups::groups(placeable, options.aggregate);
     Ok(Prepared {
         pair_classes: pair_classes.representatives.len(),
@@ -220,6 +236,7 @@ pub(crate) fn prepare_keeping(
         segments,
         tiers,
         stay_bonus,
+        score_parts,
     })
 }
 

@@ -34,6 +34,7 @@ use crate::plan::{Plan, UnassignedReason};
 use crate::profile::ProfileOptions;
 use crate::rules::Rulebook;
 use crate::rules::keys::{KeyMaker, KeyPart, Regions};
+use crate::scores::PairScores;
 use book::{LiveBook, Placement, QuotaKey};
 
 /// Options of a router.
@@ -204,6 +205,8 @@ pub struct Router {
     rulebook: Rulebook,
     options: RouterOptions,
     customer_schema: crate::model::Schema,
+    /// The book's model scores: customers of the book keep theirs when they are placed again.
+    scores: Arc<PairScores>,
     manager_schema: crate::model::Schema,
     evaluator: Evaluator,
     workers: Mutex<Vec<Worker>>,
@@ -251,12 +254,13 @@ impl Router {
             rulebook: rulebook.clone(),
             options,
             customer_schema: book.customers.schema.clone(),
+            scores: Arc::clone(&book.scores),
             manager_schema: book.managers.schema.clone(),
             evaluator: Evaluator::new(rulebook, &book.customers.schema, options.as_of),
             workers: Mutex::new(Vec::new()),
             keys: KeyMaker::new(
                 rulebook,
-                &book.customers.schema,
+                (&book.customers.schema, &book.scores),
                 &pair.customer_reads,
                 &regions,
             ),
@@ -537,7 +541,7 @@ impl Router {
             .collect();
         let results = pair::evaluate(
             &self.rulebook,
-            &self.customer_schema,
+            (&self.customer_schema, &self.scores),
             &newcomer,
             &representatives,
             (self.options.as_of, Some(&self.regions)),
@@ -715,7 +719,7 @@ impl Router {
                     Some(evaluator) if evaluator.managers() == managers.records.len() => evaluator,
                     _ => PairEvaluator::new(
                         &self.rulebook,
-                        &self.customer_schema,
+                        (&self.customer_schema, &self.scores),
                         &managers,
                         self.options.as_of,
                     ),
@@ -725,7 +729,7 @@ impl Router {
             }
             _ => pair::evaluate(
                 &self.rulebook,
-                &self.customer_schema,
+                (&self.customer_schema, &self.scores),
                 &managers,
                 &representatives,
                 (self.options.as_of, Some(&self.regions)),
