@@ -1,6 +1,7 @@
 //! The whole assignment of a generated bank — rules, pair rules and the exact solve — at
 //! 10,000 and 100,000 customers with 500 managers, without and with its groups of managers
-//! (teams, desks and business lines: three levels), and of the example lender at 10,000
+//! (teams, desks and business lines: three levels), with its fit model's scores (a fifth of
+//! the customers scored, each a pair class of their own), and of the example lender at 10,000
 //! borrowers with 100 managers: its pair rules read the current manager and a lead score, so
 //! nearly every borrower is a pair class of its own.
 #![allow(
@@ -11,15 +12,15 @@
 
 use apportion::{AssignOptions, Book, Rulebook, assign};
 use apportion_examples::lender::{self, LenderConfig};
-use apportion_examples::{BankConfig, generate, load_book, load_organised_book};
+use apportion_examples::{BankConfig, generate, load_book, load_organised_book, load_scored_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The allocator the CLI uses, so the bench measures what users run.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The generated bank, and the same bank with its groups.
-fn bank(customers: usize, managers: usize) -> ([Book; 2], BankConfig) {
+/// The generated bank, the same bank with its groups, and with its model's scores.
+fn bank(customers: usize, managers: usize) -> ([Book; 3], BankConfig) {
     let config = BankConfig {
         customers,
         managers,
@@ -28,7 +29,8 @@ fn bank(customers: usize, managers: usize) -> ([Book; 2], BankConfig) {
     let bank = generate(&config);
     let book = load_book(&bank).expect("the generated bank loads");
     let organised = load_organised_book(&bank).expect("the bank's groups load");
-    ([book, organised], config)
+    let scored = load_scored_book(&bank).expect("the bank's scores load");
+    ([book, organised, scored], config)
 }
 
 fn assignment(c: &mut Criterion) {
@@ -37,12 +39,13 @@ fn assignment(c: &mut Criterion) {
     let mut group = c.benchmark_group("assign");
     group.sample_size(10);
     for customers in [10_000, 100_000] {
-        let ([book, organised], config) = bank(customers, 500);
+        let ([book, organised, scored], config) = bank(customers, 500);
         let options = AssignOptions::new(config.as_of);
         group.throughput(Throughput::Elements(customers as u64));
         for (name, book) in [
             ("bank_500_managers", book),
             ("bank_500_managers_groups", organised),
+            ("bank_500_managers_scores", scored),
         ] {
             group.bench_with_input(BenchmarkId::new(name, customers), &book, |b, book| {
                 b.iter(|| assign(book, &rules, &options).expect("assign"))

@@ -8,11 +8,11 @@
 //! `--runs N` times N solves of each network and reports the median (a single solve of a small
 //! network is at the mercy of a noisy machine).
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use apportion::network::{ArcId, Network, NodeId};
+use apportion::network::Network;
 use apportion::{AssignOptions, Rulebook, assign_timed};
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book, load_organised_book};
@@ -115,28 +115,5 @@ fn run() -> Result<(), String> {
 }
 
 fn write(network: &Network, cost: i64, path: &Path) -> std::io::Result<()> {
-    let mut w = BufWriter::new(std::fs::File::create(path)?);
-    let arcs: Vec<_> = (0..network.arc_count() as u32)
-        .map(|a| network.arc(ArcId(a)))
-        .collect();
-    w.write_all(b"APNET001")?;
-    w.write_all(&(network.node_count() as u64).to_le_bytes())?;
-    w.write_all(&(arcs.len() as u64).to_le_bytes())?;
-    w.write_all(&cost.to_le_bytes())?;
-    for node in 0..network.node_count() as u32 {
-        w.write_all(&network.supply(NodeId(node)).to_le_bytes())?;
-    }
-    for (from, ..) in &arcs {
-        w.write_all(&from.0.to_le_bytes())?;
-    }
-    for (_, to, ..) in &arcs {
-        w.write_all(&to.0.to_le_bytes())?;
-    }
-    for (_, _, capacity, _) in &arcs {
-        w.write_all(&capacity.to_le_bytes())?;
-    }
-    for (.., cost) in &arcs {
-        w.write_all(&cost.to_le_bytes())?;
-    }
-    w.flush()
+    network.write_file(cost, &mut BufWriter::new(std::fs::File::create(path)?))
 }

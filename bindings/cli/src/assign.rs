@@ -34,6 +34,12 @@ pub(crate) struct Args {
     /// .jsonl), one row per group (with --groups)
     #[arg(long, conflicts_with = "dry_run", requires = "groups")]
     group_loads_out: Option<PathBuf>,
+    /// Also write the min-cost flow network the plan is the optimum of, every arc, with its
+    /// optimal cost (the plan's objective less the unassigned penalty of customers decided
+    /// before the solve), in the `APNET001` format of the README, for another solver such as
+    /// OR-Tools to check; the rules run a second time to build it
+    #[arg(long, conflicts_with = "dry_run")]
+    network_out: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
@@ -42,6 +48,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let format = run.format(&args.inputs.book.inputs())?;
     let loads_format = side_format(args, args.loads_out.as_deref())?;
     let group_loads_format = side_format(args, args.group_loads_out.as_deref())?;
+    if let Some(network) = &args.network_out {
+        check_side_output(args, network)?;
+    }
     let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
     let started = Instant::now();
@@ -68,6 +77,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     if let (Some(path), Some(format)) = (&args.group_loads_out, group_loads_format) {
         output::emit(&group_loads_table(&plan.groups), format, Some(path))?;
     }
+    if let Some(path) = &args.network_out {
+        let network = apportion::assignment_network(&book, &rules, &assign_options)?;
+        let mut sink = output::Sink::open(Some(path))?;
+        sink.write_with(|writer| network.write_file(network_optimum(&plan), writer))?;
+        sink.finish()?;
+    }
     let mut text = format!(
         "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",
         plan.stats.assigned,
@@ -85,21 +100,43 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The optimum of the plan's network: its objective less the unassigned penalty of the
+/// customers decided before the solve (no eligible manager, a failed rule), who are not in it.
+fn network_optimum(plan: &Plan) -> i64 {
+    let o = &plan.objective;
+    let Some(penalty) = o.unassigned.checked_div(plan.unassigned.len() as i64) else {
+        return o.total;
+    };
+    let decided = plan.unassigned.iter().filter(|u| {
+        matches!(
+            u.reason,
+            apportion::UnassignedReason::NoEligibleManager
+                | apportion::UnassignedReason::RuleError { .. }
+        )
+    });
+    o.total - penalty * decided.count() as i64
+}
+
 /// The format of a side output (`--loads-out`, `--group-loads-out`), from its extension,
 /// after checking it is neither an input nor the plan's own output.
 fn side_format(args: &Args, path: Option<&Path>) -> Result<Option<Format>, Failure> {
     let Some(path) = path else {
         return Ok(None);
     };
+    check_side_output(args, path)?;
+    Format::choose(None, Some(path))
+        .map(Some)
+        .map_err(Failure::usage)
+}
+
+/// Fails if a side output would overwrite an input or the plan's own output.
+fn check_side_output(args: &Args, path: &Path) -> Result<(), Failure> {
     let run = &args.inputs.run;
     let mut inputs = vec![("--customers", run.customers.as_path())];
     inputs.push(("--rules", run.rules.as_path()));
     inputs.extend(args.inputs.book.inputs());
     inputs.extend(run.out.as_deref().map(|out| ("--out", out)));
-    output::check_not_an_input(path, &inputs)?;
-    Format::choose(None, Some(path))
-        .map(Some)
-        .map_err(Failure::usage)
+    output::check_not_an_input(path, &inputs)
 }
 
 /// One row per manager: load, capacity, target, utilisation and shadow price; then per

@@ -18,6 +18,7 @@ pub use pricing::PricedArc;
 pub(crate) use pricing::{Potentials, Pricing};
 
 mod convex;
+mod file;
 mod pricing;
 mod simplex;
 mod split;
