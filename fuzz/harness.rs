@@ -44,8 +44,8 @@ C-3,M-9,,individual,,\n";
     }
 }
 
-/// Arbitrary bytes as customers, managers and groups in every format: a table or a typed
-/// error, and a table keeps every record.
+/// Arbitrary bytes as customers, managers, groups and scores in every format: a table or a
+/// typed error, and a table keeps every record.
 pub fn load(data: &[u8]) {
     let options = LoadOptions::default();
     for format in [Format::Csv, Format::Json, Format::JsonLines] {
@@ -59,6 +59,18 @@ pub fn load(data: &[u8]) {
         if let Ok(groups) = load::parse_groups(data, format, "fuzz", &options) {
             // Any groups read form a forest or are refused with a typed error, never a hang.
             let _ = Book::default().with_groups(groups, "fuzz");
+        }
+        if let Ok(scores) = load::parse_scores(data, format, "fuzz", &options) {
+            // Every row read is a finite number for a named pair.
+            for row in &scores {
+                let finite = match row.score {
+                    Value::Int(_) => true,
+                    Value::Float(f) => f.is_finite(),
+                    _ => false,
+                };
+                assert!(finite, "a score that is not a finite number");
+            }
+            let _ = Book::default().with_scores(scores, "fuzz");
         }
     }
 }
