@@ -6,7 +6,7 @@ import csv
 import pathlib
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -102,6 +102,19 @@ def cli() -> pathlib.Path:
             ["cargo", "build", "--quiet", "--locked", "-p", "apportion-cli"], cwd=ROOT, check=True
         )
     return binary
+
+
+def cli_bank_plan(cli: pathlib.Path, out: pathlib.Path, *extra: object) -> dict[str, Any]:
+    """The command line's plan of the example bank with `extra` arguments (`--groups FILE`),
+    written as JSON to `out` and read back."""
+    import json
+    import subprocess
+
+    command: list[object] = [cli, "assign", "--customers", BANK / "customers.csv"]
+    command += ["--managers", BANK / "managers.csv", "--rules", RULES, "--as-of", AS_OF, "--out", out]
+    subprocess.run([*command, *extra], check=True, capture_output=True)
+    document: dict[str, Any] = json.loads(out.read_text())
+    return document
 
 
 @pytest.fixture(scope="session")

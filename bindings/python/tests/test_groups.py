@@ -4,8 +4,6 @@ groups refused with their codes."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from typing import Any
 
 import pandas as pd
@@ -15,7 +13,7 @@ import pytest
 
 import apportion
 
-from conftest import AS_OF, BANK, RULES, as_rows, default_readers
+from conftest import AS_OF, BANK, as_rows, cli_bank_plan, default_readers
 
 
 READERS = default_readers()
@@ -24,12 +22,7 @@ READERS = default_readers()
 @pytest.fixture(scope="module")
 def cli_plan(cli, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The command line's plan of the example bank with its groups, as JSON."""
-    out = tmp_path_factory.mktemp("groups") / "plan.json"
-    command = [cli, "assign", "--customers", BANK / "customers.csv", "--managers", BANK / "managers.csv"]
-    command += ["--groups", BANK / "groups.csv", "--rules", RULES, "--as-of", AS_OF, "--out", out]
-    subprocess.run(command, check=True, capture_output=True)
-    document: dict[str, Any] = json.loads(out.read_text())
-    return document
+    return cli_bank_plan(cli, tmp_path_factory.mktemp("groups") / "plan.json", "--groups", BANK / "groups.csv")
 
 
 @pytest.mark.parametrize("reader", READERS)
