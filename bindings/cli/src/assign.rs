@@ -95,6 +95,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         loaded.as_secs_f64(),
     );
     text.push_str(&report(&plan));
+    if plan.objective.model_scores.is_some() && !rules.pair_rules().reads_scores() {
+        text.push_str(
+            "note: model scores were given, but no pair rule calls `pair_score(c, m)`: they change nothing\n",
+        );
+    }
     output::report(&text, run.out.is_some())?;
     crate::free_in_background((book, plan));
     Ok(())

@@ -1592,6 +1592,26 @@ fn model_scores_shape_the_plan_explain_verify_and_fail_with_their_codes() {
         why.contains("model score") && why.contains("pair_score(c, m)"),
         "{why}"
     );
+    // Scores no rule reads change nothing, and the report says so.
+    let unread = dir.join("unread.rhai");
+    std::fs::write(&unread, "fn eligible(c, m) { c.region == m.region }").unwrap();
+    let output = apportion(&[
+        "assign",
+        "--customers",
+        "examples/data/customers.csv",
+        "--managers",
+        "examples/data/managers.csv",
+        "--rules",
+        unread.to_str().unwrap(),
+        "--as-of",
+        "2026-06-30",
+        "--scores",
+        scores,
+        "--out",
+        dir.join("unread.csv").to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("no pair rule calls `pair_score(c, m)`"));
     // Bad scores: input errors (exit 3) with their codes.
     for (csv, code) in [
         (

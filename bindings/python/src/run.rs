@@ -289,6 +289,15 @@ pub(crate) fn assign<'py>(
     let as_of = parse_date(as_of)?;
     let load_options = load_options(types)?;
     let threads = check_threads(threads)?;
+    if scores.is_some() && !rulebook.get().inner().pair_rules().reads_scores() {
+        let warning = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        PyErr::warn(
+            py,
+            &warning,
+            c"model scores were given, but no pair rule calls `pair_score(c, m)`: they change nothing",
+            2,
+        )?;
+    }
     let mut tables = BookTables::read(customers, managers, groups, scores)?;
     let columns = tables.columns();
     let callback = Callback::new(progress);

@@ -77,6 +77,14 @@ def test_rebalance_compare_and_the_router_take_scores(rulebook, bank_arrow):
     assert router.route({"id": "L-1"}).manager == "M-1"
 
 
+def test_scores_no_rule_reads_are_a_warning():
+    rules = apportion.Rulebook("fn eligible(c, m) { true }")
+    scores = [{"customer": "C-1", "manager": "M-1", "score": 1}]
+    with pytest.warns(UserWarning, match="no pair rule calls `pair_score"):
+        plan = apportion.assign([{"id": "C-1"}], [{"id": "M-1", "capacity": 1}], rules, as_of=AS_OF, scores=scores)
+    assert plan.objective.model_scores == 0
+
+
 @pytest.mark.parametrize(
     ("scores", "code"),
     [
@@ -89,7 +97,7 @@ def test_rebalance_compare_and_the_router_take_scores(rulebook, bank_arrow):
     ],
 )
 def test_bad_scores_are_input_errors_with_their_code(scores, code):
-    rules = apportion.Rulebook("fn eligible(c, m) { true }")
+    rules = apportion.Rulebook("fn affinity(c, m) { if pair_score(c, m) == () { 0 } else { 1 } }")
     with pytest.raises(apportion.InputError) as caught:
         apportion.assign([{"id": "C-1"}], [{"id": "M-1", "capacity": 1}], rules, as_of=AS_OF, scores=scores)
     assert caught.value.code == code

@@ -7,6 +7,7 @@ use super::analysis::Analysis;
 use super::{AFFINITY, ELIGIBLE, MANAGER_PROPERTIES};
 use crate::error::{Position, Result, RuleError};
 use crate::model::Schema;
+use crate::scores::SCORE_READ;
 use crate::suggest;
 
 /// What the pair rules are and read, found from the script itself.
@@ -65,6 +66,12 @@ impl PairRules {
         pair.customer_reads = customer_reads.into_keys().collect();
         pair.manager_reads = manager_reads.into_keys().collect();
         pair
+    }
+
+    /// Whether a pair rule reads a model's scores (`pair_score(c, m)`): without, scores given
+    /// with the book change nothing.
+    pub fn reads_scores(&self) -> bool {
+        self.customer_reads.iter().any(|read| read == SCORE_READ)
     }
 
     /// Whether the rulebook has any pair rule.
