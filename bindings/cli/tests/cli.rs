@@ -1575,6 +1575,26 @@ fn model_scores_shape_the_plan_explain_verify_and_fail_with_their_codes() {
     let without = with_book("verify", &["--plan", json.to_str().unwrap()]);
     assert_eq!(without.status.code(), Some(8), "{}", text(&without.stdout));
     assert!(text(&without.stdout).contains("scores_differ"));
+    // The report's page names the model's part of the objective.
+    let page = dir.join("report.html");
+    let reported = apportion(&[
+        "report",
+        "--plan",
+        json.to_str().unwrap(),
+        "--managers",
+        "examples/data/managers.csv",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert!(reported.status.success(), "{}", text(&reported.stderr));
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let model = document["objective"]["model_scores"].to_string();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains(&format!("data-stat=\"model_scores\">{model}<")),
+        "{model}"
+    );
     // An explanation shows the model's score beside the term it made.
     let scored = rows
         .lines()

@@ -77,6 +77,16 @@ fn cards(html: &mut String, s: &PlanSummary) {
     ];
     if let Some(o) = &s.objective {
         cards.insert(0, ("objective", "objective", o.total.to_string()));
+        if let Some(model) = o.model_scores {
+            cards.insert(
+                1,
+                (
+                    "model_scores",
+                    "of it, the model's scores",
+                    model.to_string(),
+                ),
+            );
+        }
     }
     html.push_str("<div class=\"cards\">\n");
     for (stat, label, value) in cards {
