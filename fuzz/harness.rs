@@ -80,40 +80,31 @@ pub const PAIR_RULES: &str = r#"
 fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
 fn affinity(c, m) { (c.taste * m.bit) % 7 - 3 }
 "#;
+/// [`PAIR_RULES`]' eligibility, and its affinity as a running score with `$term`s added.
+macro_rules! running_score {
+    ($($term:literal),*) => {
+        concat!(
+            "fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }\n",
+            "fn affinity(c, m) {\n    let score = 0;\n    score += (c.taste * m.bit) % 7 - 3;\n",
+            $("    ", $term, "\n",)*
+            "    score\n}\n"
+        )
+    };
+}
 /// [`PAIR_RULES`] with a bonus (or a penalty) for the customer's current manager, written as
 /// a running score: the pair classes may then leave the current manager out.
-pub const PAIR_RULES_WITH_STAY_BONUS: &str = r#"
-fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
-fn affinity(c, m) {
-    let score = 0;
-    score += (c.taste * m.bit) % 7 - 3;
-    if c.manager == m.id { score += m.bit * 3 - 5; }
-    score
-}
-"#;
+pub const PAIR_RULES_WITH_STAY_BONUS: &str =
+    running_score!("if c.manager == m.id { score += m.bit * 3 - 5; }");
 /// [`PAIR_RULES`] with a model's score added where it gave one: a term of its own.
-pub const PAIR_RULES_WITH_SCORES: &str = r#"
-fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
-fn affinity(c, m) {
-    let score = 0;
-    score += (c.taste * m.bit) % 7 - 3;
-    if pair_score(c, m) != () { score += pair_score(c, m); }
-    score
-}
-"#;
+pub const PAIR_RULES_WITH_SCORES: &str =
+    running_score!("if pair_score(c, m) != () { score += pair_score(c, m); }");
 /// [`PAIR_RULES_WITH_STAY_BONUS`] and [`PAIR_RULES_WITH_SCORES`] together, the score read in
 /// its method form.
-pub const PAIR_RULES_WITH_STAY_BONUS_AND_SCORES: &str = r#"
-fn eligible(c, m) { (c.mask / m.bit) % 2 == 1 }
-fn affinity(c, m) {
-    let score = 0;
-    score += (c.taste * m.bit) % 7 - 3;
-    if c.manager == m.id { score += m.bit * 3 - 5; }
-    let model = c.pair_score(m);
-    if model != () { score += model; }
-    score
-}
-"#;
+pub const PAIR_RULES_WITH_STAY_BONUS_AND_SCORES: &str = running_score!(
+    "if c.manager == m.id { score += m.bit * 3 - 5; }",
+    "let model = c.pair_score(m);",
+    "if model != () { score += model; }"
+);
 const BITS: [i64; 3] = [1, 2, 4];
 /// The unassigned penalty of every small instance.
 pub const UNASSIGNED: i64 = 1_000_000;
