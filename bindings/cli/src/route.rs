@@ -1,7 +1,7 @@
 //! `apportion route`: route leads one at a time into the current book, as JSON Lines in and
 //! decisions out, each with the chosen manager, the runner-up and who was passed over and why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
@@ -28,9 +28,13 @@ pub(crate) struct Args {
     #[arg(long)]
     groups: Option<PathBuf>,
     /// A model's scores for the book's (customer, manager) pairs, as `assign` takes them: a
-    /// customer of the book placed again keeps theirs. Leads have none.
+    /// customer of the book placed again keeps theirs.
     #[arg(long)]
     scores: Option<PathBuf>,
+    /// A model's scores for the leads, in the same columns (`customer` is the lead's id): a
+    /// lead routes with its rows, which its pair rules read as `pair_score(c, m)`.
+    #[arg(long)]
+    lead_scores: Option<PathBuf>,
     /// The rulebook (.rhai).
     #[arg(long)]
     rules: PathBuf,
@@ -70,6 +74,25 @@ struct Tally {
     by_basis: BTreeMap<&'static str, usize>,
     failed: usize,
     times: Vec<Duration>,
+    /// Leads routed with scores of their own.
+    scored: usize,
+}
+
+/// The leads' own scores, by lead: each lead's (manager, score) in the file's order.
+type LeadScores = HashMap<apportion::CustomerId, Vec<(apportion::ManagerId, apportion::Value)>>;
+
+/// The scores of `--lead-scores`, by lead; none without the option.
+fn lead_scores(path: Option<&Path>, options: &LoadOptions) -> Result<LeadScores, Failure> {
+    let mut by_lead = LeadScores::new();
+    if let Some(path) = path {
+        for row in load::read_scores(path, options)? {
+            by_lead
+                .entry(row.customer)
+                .or_default()
+                .push((row.manager, row.score));
+        }
+    }
+    Ok(by_lead)
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
@@ -88,6 +111,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         inputs.extend(args.groups.as_deref().map(|path| ("--groups", path)));
         inputs.extend(args.scores.as_deref().map(|path| ("--scores", path)));
         inputs.extend(
+            args.lead_scores
+                .as_deref()
+                .map(|path| ("--lead-scores", path)),
+        );
+        inputs.extend(
             args.leads
                 .as_deref()
                 .filter(|path| path.as_os_str() != "-")
@@ -103,6 +131,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let book = Book::read(&args.customers, &args.managers, &options)?;
     let book = crate::run_args::in_groups(book, args.groups.as_deref(), &options)?;
     let book = crate::run_args::with_scores(book, args.scores.as_deref(), &options)?;
+    let lead_scores = lead_scores(args.lead_scores.as_deref(), &options)?;
     let asked = AsOf::required(args.as_of)?;
     let as_of = asked.date();
     if let AsOf::Today = asked {
@@ -130,8 +159,10 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let streamed = !matches!(sink, Sink::Replace { .. });
     let mut tally = Tally::default();
     let mut route_line = |number: usize, line: Result<&[u8], Failure>| -> Result<(), Failure> {
-        let result =
-            line.and_then(|line| route_one(&router, &book, &options, number, line, &mut tally));
+        let result = line.and_then(|line| {
+            let inputs = (&router, &book, &options, &lead_scores);
+            route_one(inputs, number, line, &mut tally)
+        });
         match result {
             Ok(Some(json)) => sink.write_with(|writer| {
                 writeln!(writer, "{json}")?;
@@ -162,6 +193,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     sink.finish()?;
     drop(sink);
     eprint!("{}", report(&tally, &router));
+    if !lead_scores.is_empty() {
+        let unused = lead_scores.len().saturating_sub(tally.scored);
+        eprintln!(
+            "{} leads routed with scores of their own; scores for {unused} more leads named in --lead-scores were not used",
+            tally.scored
+        );
+    }
     if tally.failed > 0 {
         return Err(Failure::new(
             "leads_failed",
@@ -239,9 +277,7 @@ fn read_line(
 
 /// Routes the lead on one line; `None` for a blank line.
 fn route_one(
-    router: &Router,
-    book: &Book,
-    options: &LoadOptions,
+    (router, book, options, scores): (&Router, &Book, &LoadOptions, &LeadScores),
     number: usize,
     line: &[u8],
     tally: &mut Tally,
@@ -261,7 +297,9 @@ fn route_one(
         return Ok(None);
     };
     let started = Instant::now();
-    let decision = router.route(lead)?;
+    let own = scores.get(&lead.id).map_or(&[][..], Vec::as_slice);
+    let decision = router.route_scored(lead, own)?;
+    tally.scored += usize::from(!own.is_empty());
     tally.times.push(started.elapsed());
     let basis = match decision.basis {
         Basis::Quota => "quota",

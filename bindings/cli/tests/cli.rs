@@ -1632,6 +1632,35 @@ fn model_scores_shape_the_plan_explain_verify_and_fail_with_their_codes() {
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("no pair rule calls `pair_score(c, m)`"));
+    // A lead routes with its own scores: the capital's private bankers (the only ones it may
+    // have) each score 60, which its affinity then counts.
+    let lead_scores = dir.join("lead-scores.csv");
+    let rows = "customer,manager,score\nL-1,M-002,60\nL-1,M-011,60\nL-2,M-002,1\n";
+    std::fs::write(&lead_scores, rows).unwrap();
+    let routed = with_book(
+        "route",
+        &[
+            "--lead",
+            LEAD,
+            "--lead-scores",
+            lead_scores.to_str().unwrap(),
+        ],
+    );
+    assert!(routed.status.success(), "{}", text(&routed.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&routed.stdout).unwrap();
+    let plain = with_book("route", &["--lead", LEAD]);
+    let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let report = text(&routed.stderr);
+    assert!(
+        report.contains("1 leads routed with scores of their own; scores for 1 more"),
+        "{report}"
+    );
+    let affinity = |d: &serde_json::Value| d["affinity"].as_i64().unwrap();
+    assert_eq!(
+        affinity(&decision),
+        affinity(&plain) + 60,
+        "{decision} {plain}"
+    );
     // Bad scores: input errors (exit 3) with their codes.
     for (csv, code) in [
         (

@@ -80,11 +80,19 @@ impl Router {
         .map_err(errors::to_py)
     }
 
-    /// Routes one lead, a dict with `id` and the book's columns (missing ones are null).
-    fn route(&self, py: Python<'_>, lead: &Bound<'_, PyDict>) -> PyResult<results::Decision> {
+    /// Routes one lead, a dict with `id` and the book's columns (missing ones are null), with
+    /// the model's scores for it when given (manager id to score).
+    #[pyo3(signature = (lead, scores = None))]
+    fn route(
+        &self,
+        py: Python<'_>,
+        lead: &Bound<'_, PyDict>,
+        scores: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<results::Decision> {
         let lead = lead_from_dict(lead, &self.schema)?;
+        let scores = scores.map(lead_scores).transpose()?.unwrap_or_default();
         let decision = py
-            .detach(|| self.inner.route(&lead))
+            .detach(|| self.inner.route_scored(&lead, &scores))
             .map_err(errors::to_py)?;
         Ok(results::Decision::of(decision))
     }
@@ -396,4 +404,29 @@ fn unknown_column(source: &str, column: &str) -> PyErr {
         }
         .into(),
     )
+}
+
+/// A lead's scores, manager id to score: each score an integer or a float (`True` is not one).
+fn lead_scores(
+    scores: &Bound<'_, PyDict>,
+) -> PyResult<Vec<(apportion::ManagerId, apportion::Value)>> {
+    scores
+        .iter()
+        .map(|(manager, score)| {
+            let manager: String = manager.extract()?;
+            let score = if score.is_instance_of::<pyo3::types::PyBool>() {
+                None
+            } else if score.is_instance_of::<pyo3::types::PyInt>() {
+                score.extract::<i64>().ok().map(apportion::Value::Int)
+            } else {
+                score.extract::<f64>().ok().map(apportion::Value::Float)
+            };
+            let score = score.ok_or_else(|| {
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "the score for manager `{manager}` is not an integer or a float"
+                ))
+            })?;
+            Ok((manager.as_str().into(), score))
+        })
+        .collect()
 }

@@ -77,6 +77,20 @@ def test_rebalance_compare_and_the_router_take_scores(rulebook, bank_arrow):
     assert router.route({"id": "L-1"}).manager == "M-1"
 
 
+def test_a_lead_routes_with_its_own_scores():
+    rules = apportion.Rulebook("fn affinity(c, m) { let s = pair_score(c, m); if s == () { 0 } else { 1000 * s } }")
+    staff = [{"id": "M-1", "capacity": 2}, {"id": "M-2", "capacity": 2}]
+    router = apportion.Router([], staff, rules, as_of=AS_OF)
+    assert router.route({"id": "L-1"}, scores={"M-2": 5}).manager == "M-2"
+    twin = router.route({"id": "L-2"})
+    assert (twin.manager, twin.affinity) == ("M-1", 0)
+    with pytest.raises(apportion.InputError) as caught:
+        router.route({"id": "L-3"}, scores={"M-9": 1})
+    assert caught.value.code == "unknown_manager"
+    with pytest.raises(TypeError):
+        router.route({"id": "L-3"}, scores={"M-1": True})
+
+
 def test_scores_no_rule_reads_are_a_warning():
     rules = apportion.Rulebook("fn eligible(c, m) { true }")
     scores = [{"customer": "C-1", "manager": "M-1", "score": 1}]

@@ -257,7 +257,22 @@ proptest! {
         // Leads have no manager yet, so no bonus for one.
         let instance = Instance { stay_bonus: false, ..instance };
         let rules = Rulebook::compile(instance.rules()).unwrap();
-        let mut book = instance.book();
+        // The book knows the model's scores of even leads; odd leads bring their own.
+        let book = instance.book();
+        let even = instance
+            .scores
+            .iter()
+            .filter(|&&(person, ..)| person % 2 == 0)
+            .map(|&(person, j, score)| apportion::PairScore {
+                customer: format!("C-{person}").as_str().into(),
+                manager: format!("M-{j}").as_str().into(),
+                score: apportion::Value::Int(score),
+                line: None,
+            })
+            .collect();
+        let mut book = apportion::Book { scores: Default::default(), ..book }
+            .with_scores(even, "scores")
+            .unwrap();
         let leads = std::mem::take(&mut book.customers.records);
         let options = RouterOptions {
             policy: apportion::Policy { balance: instance.balance, ..apportion::Policy::default() },
@@ -268,7 +283,13 @@ proptest! {
         let mut a_loads = vec![0u32; instance.staff.len()];
         for (person, mut lead) in leads.into_iter().enumerate() {
             lead.manager = None;
-            let decision = router.route(&lead).unwrap();
+            let own: Vec<(apportion::ManagerId, apportion::Value)> = instance
+                .scores
+                .iter()
+                .filter(|&&(p, ..)| p == person && person % 2 == 1)
+                .map(|&(_, j, score)| (format!("M-{j}").as_str().into(), apportion::Value::Int(score)))
+                .collect();
+            let decision = router.route_scored(&lead, &own).unwrap();
             let costs: Vec<Option<i64>> = (0..instance.staff.len())
                 .map(|j| {
                     let room = (loads.as_slice(), a_loads.as_slice());

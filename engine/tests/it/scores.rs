@@ -4,7 +4,10 @@
 //! brute force in `assign_properties` (half its small books have scores).
 
 use apportion::load::{self, Format, LoadOptions};
-use apportion::{AssignOptions, Book, Rulebook, Value, WrittenPlan, assign, verify};
+use apportion::{
+    AssignOptions, Book, ManagerId, Router, RouterOptions, Rulebook, Value, WrittenPlan, assign,
+    verify,
+};
 
 use crate::support::{date, example, example_bank};
 
@@ -321,4 +324,65 @@ fn an_explanation_shows_each_managers_score_and_the_term_it_made() {
             .count()
             <= 3
     );
+}
+
+#[test]
+fn a_lead_routes_with_its_own_scores_in_a_class_of_its_own() {
+    let book = book(
+        "id,region\n",
+        "id,capacity,region\nM-1,5,north\nM-2,5,north\n",
+    );
+    let rules = Rulebook::compile(
+        "fn affinity(c, m) { let s = pair_score(c, m); if s == () { 0 } else { 1000 * s } }",
+    )
+    .unwrap();
+    let router = Router::new(&rules, &book, RouterOptions::new(date("2026-06-30"))).unwrap();
+    let lead = |id: &str| {
+        load::parse_customers(
+            format!("id,region\n{id},north\n").as_bytes(),
+            Format::Csv,
+            "l",
+            &LoadOptions::default(),
+        )
+        .unwrap()
+        .records
+        .remove(0)
+    };
+    let scored = |manager: &str, score: Value| vec![(ManagerId::from(manager), score)];
+    let first = router
+        .route_scored(&lead("L-1"), &scored("M-2", Value::Int(5)))
+        .unwrap();
+    assert_eq!(
+        (first.manager.as_ref().map(|m| m.as_str()), first.affinity),
+        (Some("M-2"), Some(5000))
+    );
+    // Its twin without scores shares nothing of its class: affinity 0, and the emptier M-1.
+    let twin = router.route(&lead("L-2")).unwrap();
+    assert_eq!(
+        (twin.manager.as_ref().map(|m| m.as_str()), twin.affinity),
+        (Some("M-1"), Some(0))
+    );
+    let again = router
+        .route_scored(&lead("L-3"), &scored("M-1", Value::Int(2)))
+        .unwrap();
+    assert_eq!(again.affinity, Some(2000));
+    // Bad scores: typed errors, nothing booked.
+    let code = |scores: Vec<(ManagerId, Value)>| {
+        router
+            .route_scored(&lead("L-9"), &scores)
+            .unwrap_err()
+            .code()
+    };
+    assert_eq!(code(scored("M-7", Value::Int(1))), "unknown_manager");
+    let twice = [scored("M-1", Value::Int(1)), scored("M-1", Value::Int(2))].concat();
+    assert_eq!(code(twice), "duplicate_score");
+    assert_eq!(
+        code(scored("M-1", Value::Float(f64::NAN))),
+        "non_finite_number"
+    );
+    assert_eq!(
+        code(scored("M-1", Value::Str("high".into()))),
+        "invalid_value"
+    );
+    assert_eq!(router.snapshot().placed, 3);
 }

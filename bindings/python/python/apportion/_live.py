@@ -113,7 +113,7 @@ class Router:
             scores=scores,
         )
 
-    def route(self, lead: dict[str, Any]) -> Decision:
+    def route(self, lead: dict[str, Any], scores: dict[str, float] | None = None) -> Decision:
         """Routes one lead into the book.
 
         Parameters
@@ -122,6 +122,10 @@ class Router:
             ``id`` and the book's columns (missing ones are null), read in the book's types:
             a row of the book's own table routes as it is (``"a;b"`` in a list column is a
             list; NaN, ``NA`` and ``NaT`` are missing values).
+        scores : dict of str to int or float, optional
+            A model's scores for the lead, by manager id, which the pair rules read as
+            ``pair_score(c, m)``. A scored lead's rules run afresh for it alone:
+            milliseconds, where a lead without scores takes microseconds.
 
         Returns
         -------
@@ -131,11 +135,12 @@ class Router:
         Raises
         ------
         InputError
-            A value of the wrong type, an unknown column, no ``id``.
+            A value of the wrong type, an unknown column, no ``id``; a score for a manager not
+            in the book (``unknown_manager``) or not a finite number.
         BookError
             The lead is already in the book (``already_in_book``).
         """
-        return self._native.route(lead)
+        return self._native.route(lead, scores)
 
     def route_many(self, leads: TableLike) -> Any:
         """Routes every lead of a table, in order.

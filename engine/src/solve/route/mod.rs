@@ -386,6 +386,17 @@ impl Router {
     /// Routes one lead: profiles it, picks a manager, and books it. A lead already in the book
     /// is an error; a lead that fits nowhere is a decision with a reason, not an error.
     pub fn route(&self, lead: &Customer) -> Result<Decision> {
+        self.route_scored(lead, &[])
+    }
+
+    /// Routes one lead with a model's scores for it (manager id, score), which the pair rules
+    /// read as `pair_score(c, m)`, as [`Router::route`] routes one without: the scores of a
+    /// book's customer come with the book, a lead's come with it. The lead's class is its
+    /// alone and its pair rules run afresh, none of the rows the router remembers serving it:
+    /// milliseconds where a lead without scores takes microseconds.
+    /// A manager not in the book, a pair scored twice or a score that is not a finite number is
+    /// an error.
+    pub fn route_scored(&self, lead: &Customer, scores: &[(ManagerId, Value)]) -> Result<Decision> {
         if lead.attributes.len() != self.customer_schema.len() {
             return Err(BookError::SchemaMismatch {
                 what: format!("lead `{}`", lead.id),
@@ -393,8 +404,71 @@ impl Router {
             .into());
         }
         let derived = self.profile(lead)?;
-        let class = self.classes_of(&[(lead, &derived)])[0];
-        let segment = self.segment.get(lead, Some(&derived));
+        let class = match scores {
+            [] => self.classes_of(&[(lead, &derived)])[0],
+            scores => self.scored_class(lead, &derived, scores)?,
+        };
+        self.book_lead(lead, &derived, class)
+    }
+
+    /// A class of its own for `lead` with its `scores`, checked against the managers: its
+    /// pair rules run with them, and it is never entered by key, so no other lead shares it.
+    fn scored_class(
+        &self,
+        lead: &Customer,
+        derived: &[Value],
+        scores: &[(ManagerId, Value)],
+    ) -> Result<u32> {
+        let managers = Managers {
+            schema: self.manager_schema.clone(),
+            records: lock(&self.state).managers.clone(),
+        };
+        let rows = scores
+            .iter()
+            .map(|(manager, score)| crate::PairScore {
+                customer: lead.id.clone(),
+                manager: manager.clone(),
+                score: score.clone(),
+                line: None,
+            })
+            .collect();
+        let one = Customers {
+            schema: self.customer_schema.clone(),
+            records: vec![lead.clone()],
+        };
+        let scores = Arc::new(PairScores::new(rows, &one, &managers, "the lead's scores")?);
+        let representative = Representative {
+            customer: lead,
+            derived,
+        };
+        let eligible = pair::evaluate(
+            &self.rulebook,
+            (&self.customer_schema, &scores),
+            &managers,
+            std::slice::from_ref(&representative),
+            (self.options.as_of, Some(&self.regions)),
+            None,
+        )
+        .into_rows()
+        .pop()
+        .unwrap_or_else(|| Ok(Vec::new()));
+        let gone = lock(&self.state).gone.clone();
+        let eligible =
+            eligible.map(|e| e.into_iter().filter(|(j, _)| !gone[*j as usize]).collect());
+        let mut table = self.classes.write().unwrap_or_else(PoisonError::into_inner);
+        let class = table.classes.len() as u32;
+        table.classes.push(Arc::new(Class {
+            eligible,
+            representative: lead.clone(),
+            derived: derived.to_vec(),
+        }));
+        Ok(class)
+    }
+
+    /// Books `lead` (with its `derived` values) in class `class`: the manager the marginal
+    /// rule picks, or a decision saying why none.
+    fn book_lead(&self, lead: &Customer, derived: &[Value], class: u32) -> Result<Decision> {
+        let segment = self.segment.get(lead, Some(derived));
         let class_rules = self.class(class);
         let eligible = match &class_rules.eligible {
             Ok(eligible) => eligible.as_slice(),
