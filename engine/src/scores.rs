@@ -20,6 +20,10 @@ pub(crate) const PAIR_SCORE: &str = "pair_score";
 /// customer's profile into its pair class.
 pub(crate) const SCORE_READ: &str = "pair_score(c, m)";
 
+/// One customer's scores, by manager id (sorted): what a record carries, so that
+/// `pair_score(c, m)` needs no table, and a lead can bring its own.
+pub(crate) type CustomerScores = Arc<[(Arc<str>, Value)]>;
+
 /// One row of a score table: a model's score for a customer and a manager.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairScore {
@@ -39,11 +43,8 @@ pub struct PairScore {
 pub struct PairScores {
     /// Each scored customer's profile.
     profile_of: foldhash::HashMap<Arc<str>, u32>,
-    /// Each profile's scores by manager key, sorted by key.
-    profiles: Vec<Box<[(u32, Value)]>>,
-    /// Each manager's key: their position in the book the scores were checked against. Rules
-    /// meet managers by id (the live book's may join and leave), so they look the key up.
-    manager_key: foldhash::HashMap<Arc<str>, u32>,
+    /// Each profile's scores.
+    profiles: Vec<CustomerScores>,
     rows: usize,
     digest: Option<String>,
 }
@@ -98,21 +99,7 @@ impl PairScores {
                     at: Box::new(at(row).in_column("manager")),
                 });
             };
-            match row.score {
-                Value::Int(_) => {}
-                Value::Float(score) if score.is_finite() => {}
-                Value::Float(_) => {
-                    return Err(InputError::NonFinite {
-                        at: at(row).in_column("score"),
-                    });
-                }
-                _ => {
-                    return Err(InputError::InvalidValue {
-                        at: at(row).in_column("score"),
-                        expected: ValueType::Float,
-                    });
-                }
-            }
+            check_score(&row.score, || at(row).in_column("score"))?;
             pairs.push((customer, manager, row));
         }
         pairs.sort_unstable_by_key(|&(customer, manager, _)| (customer, manager));
@@ -128,10 +115,6 @@ impl PairScores {
         }
         let mut scores = PairScores {
             rows: rows.len(),
-            manager_key: manager_ids
-                .iter()
-                .map(|(&id, &key)| (Arc::from(id), key))
-                .collect(),
             ..PairScores::default()
         };
         let mut interned: HashMap<Vec<(u32, ScoreKey)>, u32> = HashMap::new();
@@ -142,12 +125,10 @@ impl PairScores {
                 .collect();
             let next = scores.profiles.len() as u32;
             let profile = *interned.entry(key).or_insert_with(|| {
-                scores.profiles.push(
-                    of_customer
-                        .iter()
-                        .map(|&(_, m, row)| (m, row.score.clone()))
-                        .collect(),
-                );
+                let by_manager = of_customer
+                    .iter()
+                    .map(|&(_, _, row)| (Arc::from(row.manager.as_str()), row.score.clone()));
+                scores.profiles.push(sorted(by_manager.collect()));
                 next
             });
             let customer = &customers.records[of_customer[0].0 as usize].id;
@@ -183,26 +164,70 @@ impl PairScores {
         self.profile_of.get(customer).copied()
     }
 
-    /// The key scores know the manager with id `manager` by, if they know them.
-    pub(crate) fn manager_key(&self, manager: &str) -> Option<u32> {
-        self.manager_key.get(manager).copied()
-    }
-
-    /// The score of `profile` for the manager with key `manager`, if there is one.
-    pub(crate) fn score(&self, profile: u32, manager: u32) -> Option<&Value> {
-        let scores = self.profiles.get(profile as usize)?;
-        let at = scores.binary_search_by_key(&manager, |&(m, _)| m).ok()?;
-        Some(&scores[at].1)
+    /// The scores of the customer with id `customer`, if the model scored them.
+    pub(crate) fn of_customer(&self, customer: &str) -> Option<&CustomerScores> {
+        self.profiles.get(self.profile(customer)? as usize)
     }
 
     /// The model's score of the pair of customer `customer` and manager `manager` (ids).
     pub fn get(&self, customer: &str, manager: &str) -> Option<&Value> {
-        self.score(self.profile(customer)?, self.manager_key(manager)?)
+        score_for(self.of_customer(customer)?, manager)
+    }
+
+    /// One customer's own scores (a lead's), by manager id: each manager scored once, each
+    /// score a finite integer or float (the caller checks the managers are in the book).
+    /// `source` is what errors call them.
+    pub(crate) fn own(
+        scores: &[(crate::ManagerId, Value)],
+        source: &str,
+    ) -> Result<CustomerScores, InputError> {
+        let at = || Location::in_source(source).in_column("score");
+        for (_, score) in scores {
+            check_score(score, at)?;
+        }
+        let own = sorted(
+            scores
+                .iter()
+                .map(|(m, score)| (Arc::from(m.as_str()), score.clone()))
+                .collect(),
+        );
+        if let Some(pair) = own.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(InputError::DuplicateScore {
+                manager: pair[1].0.to_string(),
+                at: Box::new(Location::in_source(source)),
+            });
+        }
+        Ok(own)
     }
 
     /// BLAKE3 of every (customer, manager, score), in hex; `None` without scores.
     pub(crate) fn digest(&self) -> Option<&str> {
         self.digest.as_deref()
+    }
+}
+
+/// The score of `manager` (an id) among one customer's `scores`.
+pub(crate) fn score_for<'a>(scores: &'a CustomerScores, manager: &str) -> Option<&'a Value> {
+    let at = scores.binary_search_by(|(m, _)| (**m).cmp(manager)).ok()?;
+    Some(&scores[at].1)
+}
+
+/// `scores` sorted by manager id.
+fn sorted(mut scores: Vec<(Arc<str>, Value)>) -> CustomerScores {
+    scores.sort_by(|a, b| a.0.cmp(&b.0));
+    scores.into()
+}
+
+/// Fails unless `score` is a finite integer or float; `at` is where it is.
+fn check_score(score: &Value, at: impl Fn() -> Location) -> Result<(), InputError> {
+    match score {
+        Value::Int(_) => Ok(()),
+        Value::Float(f) if f.is_finite() => Ok(()),
+        Value::Float(_) => Err(InputError::NonFinite { at: at() }),
+        _ => Err(InputError::InvalidValue {
+            at: at(),
+            expected: ValueType::Float,
+        }),
     }
 }
 

@@ -84,9 +84,12 @@ def test_a_lead_routes_with_its_own_scores():
     assert router.route({"id": "L-1"}, scores={"M-2": 5}).manager == "M-2"
     twin = router.route({"id": "L-2"})
     assert (twin.manager, twin.affinity) == ("M-1", 0)
-    with pytest.raises(apportion.InputError) as caught:
+    with pytest.raises(apportion.BookError) as caught:
         router.route({"id": "L-3"}, scores={"M-9": 1})
     assert caught.value.code == "unknown_manager"
+    with pytest.raises(apportion.InputError) as caught:
+        router.route({"id": "L-3"}, scores={"M-1": float("inf")})
+    assert caught.value.code == "non_finite_number"
     with pytest.raises(TypeError):
         router.route({"id": "L-3"}, scores={"M-1": True})
 

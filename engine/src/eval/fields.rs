@@ -118,7 +118,7 @@ impl Evaluator {
         values.resize(customer.attributes.len() + fields.len(), Dynamic::UNIT);
         let mut record = Record(Arc::new(RecordData {
             // Derived fields see no manager, so no pair and no score.
-            score_profile: None,
+            scores: None,
             id: if self.needs_id {
                 customer.id.as_str().into()
             } else {

@@ -18,14 +18,13 @@
 //! (tested on the example bank and on random rules, pair rules included).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use rhai::{Dynamic, INT, ImmutableString};
 
 use super::sandbox::{self, ManagerRecord, Record, Slots};
 use crate::date::Date;
 use crate::rules::{Limits, RECORD_ID, RECORD_MANAGER, ir};
-use crate::scores::{PAIR_SCORE, PairScores};
+use crate::scores::PAIR_SCORE;
 
 mod clauses;
 mod reads;
@@ -44,8 +43,6 @@ pub(crate) struct NativeRules {
     fields: Vec<Option<usize>>,
     budget: Budget,
     as_of: Date,
-    /// The model scores `pair_score(c, m)` reads.
-    scores: Arc<PairScores>,
 }
 
 /// How far a native evaluation may go before the sandbox's limits could be in reach: half of
@@ -241,7 +238,6 @@ impl NativeRules {
                 .iter()
                 .map(|name| ids.get(&(*name, 1)).copied())
                 .collect(),
-            scores: Arc::clone(&slots.scores),
             budget: Budget {
                 // rhai reads 0 as "no limit" for all of these but the call depth.
                 steps: match limits.max_operations {
@@ -879,7 +875,7 @@ impl Run<'_, '_> {
                     customer.read_lock::<Record>()?,
                     manager.read_lock::<ManagerRecord>()?,
                 );
-                sandbox::pair_score(&self.rules.scores, &customer.0, &manager.0)
+                sandbox::pair_score(&customer.0, &manager.0)
             }
             Node::Call(id, args) if self.rules.functions.get(*id).is_some_and(Option::is_none) => {
                 let values = args
@@ -1134,7 +1130,7 @@ mod tests {
             as_of(),
         );
         let mut convert = Converter::default();
-        let staff = crate::eval::pair::manager_records(managers, &rulebook, &Default::default());
+        let staff = crate::eval::pair::manager_records(managers, &rulebook);
         let profile = rulebook
             .profile(customers, &crate::ProfileOptions::new(as_of()))
             .unwrap();

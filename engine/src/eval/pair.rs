@@ -21,7 +21,7 @@ use crate::error::{Position, Result, RuleError};
 use crate::model::{Customer, Managers, Schema, Value};
 use crate::rules::keys::{CustomerFields, KeyMaker, KeyPart, Regions};
 use crate::rules::{AFFINITY, ELIGIBLE, Rulebook};
-use crate::scores::PairScores;
+use crate::scores::CustomerScores;
 
 mod cells;
 mod clauses;
@@ -34,10 +34,12 @@ use terms::{TermCache, TermTables};
 /// The eligible managers of one class, by index in the managers, with their affinity.
 pub(crate) type Eligible = Vec<(u32, i64)>;
 
-/// One class to evaluate: a representative customer and its derived values.
+/// One class to evaluate: a representative customer, its derived values, and the scores it
+/// brings of its own (a lead's; the book's customers have theirs from the book's table).
 pub(crate) struct Representative<'a> {
     pub(crate) customer: &'a Customer,
     pub(crate) derived: &'a [Value],
+    pub(crate) scores: Option<&'a CustomerScores>,
 }
 
 /// Runs the pair rules for each representative against every manager. Each class gets its
@@ -74,10 +76,14 @@ pub(crate) fn evaluate(
             );
         }
         let keys = KeyMaker::new(rulebook, (customer_schema, scores), reads, regions);
-        keys.classes(representatives.iter().map(|r| (r.customer, r.derived)))
+        keys.classes(
+            representatives
+                .iter()
+                .map(|r| (r.customer, r.derived, r.scores)),
+        )
     };
     let (eligible_of, eligible_first) = classes_by(&pair.eligible_reads);
-    let records = manager_records(managers, rulebook, scores);
+    let records = manager_records(managers, rulebook);
     let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
     let stopped = || cancel.is_some_and(Cancel::is_cancelled);
 
@@ -210,7 +216,7 @@ pub(crate) fn affinities_unscored(
     as_of: Date,
 ) -> Vec<Option<i64>> {
     let slots = Slots::for_customers(customer_schema, rulebook);
-    let records = manager_records(managers, rulebook, &PairScores::default());
+    let records = manager_records(managers, rulebook);
     let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, None);
     pairs
         .par_iter()
@@ -524,7 +530,7 @@ impl PairEvaluator {
         let mut worker = Worker::new(
             rulebook,
             &slots,
-            (managers, &manager_records(managers, rulebook, scores)),
+            (managers, &manager_records(managers, rulebook)),
             as_of,
             None,
         );
@@ -582,7 +588,11 @@ impl PairEvaluator {
         }
         let eligible = match &mut self.eligible {
             Some((keys, rows)) => {
-                let key = keys.key(representative.customer, representative.derived);
+                let key = keys.key(
+                    representative.customer,
+                    representative.derived,
+                    representative.scores,
+                );
                 match rows.get(&key) {
                     Some(row) => row.clone(),
                     None => {
@@ -623,18 +633,13 @@ impl PairEvaluator {
 }
 
 /// The managers as pair rules see them, built once and shared by every worker.
-pub(crate) fn manager_records(
-    managers: &Managers,
-    rulebook: &Rulebook,
-    scores: &PairScores,
-) -> Vec<ManagerRecord> {
+pub(crate) fn manager_records(managers: &Managers, rulebook: &Rulebook) -> Vec<ManagerRecord> {
     let mut convert = Converter::default();
     managers
         .records
         .iter()
         .map(|m| {
             ManagerRecord(Arc::new(ManagerData {
-                score_key: scores.manager_key(m.id.as_str()),
                 id: m.id.as_str().into(),
                 capacity: i64::from(m.capacity),
                 target: i64::from(m.target_load()),
@@ -870,11 +875,12 @@ impl Worker {
 
     /// The record pair rules see for `representative`, also kept boxed for native calls.
     fn record_of(&mut self, representative: &Representative<'_>) -> Record {
-        let record = Record::of(
+        let record = Record::scored(
             representative.customer,
             representative.derived,
             &self.slots,
             &mut self.convert,
+            representative.scores,
         );
         self.record_arg = Dynamic::from(record.clone());
         record

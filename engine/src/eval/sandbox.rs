@@ -18,7 +18,7 @@ use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::error::{Limit, Position, RuleError};
 use crate::rules::{Limits, MANAGER_PROPERTIES, RECORD_ID, RECORD_MANAGER, Rulebook, position};
-use crate::scores::{PAIR_SCORE, PairScores};
+use crate::scores::{CustomerScores, PAIR_SCORE, PairScores, score_for};
 
 /// A customer as rules see it: read-only fields by slot, shared cheaply when a rule passes it
 /// to a helper function.
@@ -34,10 +34,23 @@ impl Record {
         slots: &Slots,
         convert: &mut Converter,
     ) -> Record {
+        Record::scored(customer, derived, slots, convert, None)
+    }
+
+    /// [`Record::of`], with the customer's `own` scores where they bring them (a lead);
+    /// otherwise the scores `slots` have for them.
+    pub(crate) fn scored(
+        customer: &crate::model::Customer,
+        derived: &[crate::model::Value],
+        slots: &Slots,
+        convert: &mut Converter,
+        own: Option<&CustomerScores>,
+    ) -> Record {
         let mut values = slots.inputs(&customer.attributes, convert);
         values.extend(derived.iter().map(|v| convert.input(v)));
+        let scores = own.or_else(|| slots.scores.of_customer(customer.id.as_str()));
         Record(Arc::new(RecordData {
-            score_profile: slots.scores.profile(customer.id.as_str()),
+            scores: scores.cloned(),
             id: customer.id.as_str().into(),
             manager: customer
                 .manager
@@ -52,8 +65,8 @@ impl Record {
 #[derive(Clone)]
 pub(crate) struct RecordData {
     pub(crate) id: ImmutableString,
-    /// The customer's profile among the model scores, if they have any.
-    pub(crate) score_profile: Option<u32>,
+    /// The model's scores for the customer, if they have any.
+    pub(crate) scores: Option<CustomerScores>,
     pub(crate) manager: Dynamic,
     pub(crate) values: Vec<Dynamic>,
 }
@@ -130,8 +143,6 @@ pub(crate) struct ManagerRecord(pub(crate) Arc<ManagerData>);
 
 /// The values behind a [`ManagerRecord`].
 pub(crate) struct ManagerData {
-    /// The key the model scores know the manager by, if they do.
-    pub(crate) score_key: Option<u32>,
     pub(crate) id: ImmutableString,
     pub(crate) capacity: INT,
     pub(crate) target: INT,
@@ -267,7 +278,7 @@ fn base_engine(limits: &Limits) -> Engine {
         .set_fail_on_invalid_map_property(true);
     register_record_type(&mut engine);
     register_dates(&mut engine);
-    register_pair_score(&mut engine, Arc::default());
+    register_pair_score(&mut engine);
     engine
 }
 
@@ -327,25 +338,24 @@ pub(crate) fn run_engine(
         },
     );
     register_as_of(&mut engine, as_of);
-    register_pair_score(&mut engine, Arc::clone(&slots.scores));
     engine
 }
 
-/// `pair_score(c, m)`: the model's score for the pair, `()` where it gave none. Without
-/// scores (a rulebook being validated, a run without them) every pair has none.
-fn register_pair_score(engine: &mut Engine, scores: Arc<PairScores>) {
-    engine.register_fn(PAIR_SCORE, move |c: &mut Record, m: ManagerRecord| {
-        pair_score(&scores, &c.0, &m.0)
+/// `pair_score(c, m)`: the model's score for the pair, `()` where it gave none. A record
+/// carries its customer's scores, so the function needs no table of its own.
+fn register_pair_score(engine: &mut Engine) {
+    engine.register_fn(PAIR_SCORE, |c: &mut Record, m: ManagerRecord| {
+        pair_score(&c.0, &m.0)
     });
 }
 
 /// The model's score for customer `c` and manager `m` as rules see it: an integer or a
 /// float, `()` where the model gave none.
-pub(crate) fn pair_score(scores: &PairScores, c: &RecordData, m: &ManagerData) -> Dynamic {
-    let score = match (c.score_profile, m.score_key) {
-        (Some(profile), Some(manager)) => scores.score(profile, manager),
-        _ => None,
-    };
+pub(crate) fn pair_score(c: &RecordData, m: &ManagerData) -> Dynamic {
+    let score = c
+        .scores
+        .as_ref()
+        .and_then(|scores| score_for(scores, m.id.as_str()));
     match score {
         Some(crate::model::Value::Int(i)) => (*i).into(),
         Some(crate::model::Value::Float(f)) => (*f).into(),

@@ -187,6 +187,7 @@ impl Plan {
             &[Representative {
                 customer: record,
                 derived: &subject.derived,
+                scores: None,
             }],
             (as_of, None),
             None,
@@ -206,11 +207,10 @@ impl Plan {
             &slots,
             &mut Converter::default(),
         ));
-        let manager_args: Vec<rhai::Dynamic> =
-            pair::manager_records(&book.managers, rulebook, &book.scores)
-                .into_iter()
-                .map(rhai::Dynamic::from)
-                .collect();
+        let manager_args: Vec<rhai::Dynamic> = pair::manager_records(&book.managers, rulebook)
+            .into_iter()
+            .map(rhai::Dynamic::from)
+            .collect();
         let clauses = Clauses::compile(rulebook, &mut probe);
         let affinity_score = source::function(rulebook, crate::rules::AFFINITY, 2)
             .and_then(|f| source::score(rulebook, f))

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::model::{Customer, Schema, Value};
 use crate::rules::Rulebook;
-use crate::scores::{PairScores, SCORE_READ};
+use crate::scores::{CustomerScores, PairScores, SCORE_READ};
 
 /// A value in a class key: `Value` with floats by their bits, so keys hash and compare exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -95,8 +95,13 @@ enum Field<'a> {
     Value(&'a Value),
     Text(&'a str),
     Profile(u32),
+    /// A lead's own scores.
+    Scores(&'a CustomerScores),
     Missing,
 }
+
+/// A customer as classes see them: their record, derived values and own scores (a lead's).
+pub(crate) type Item<'a> = (&'a Customer, &'a [Value], Option<&'a CustomerScores>);
 
 /// Where a field the pair rules read comes from.
 enum Source {
@@ -159,32 +164,31 @@ impl KeyMaker {
     /// candidate classes and the fields themselves decide, so nothing is allocated per item.
     pub(crate) fn classes<'a>(
         &self,
-        items: impl IntoIterator<Item = (&'a Customer, &'a [Value])>,
+        items: impl IntoIterator<Item = Item<'a>>,
     ) -> (Vec<usize>, Vec<usize>) {
-        self.classes_hashed(items, |customer, derived| self.hash(customer, derived))
+        self.classes_hashed(items, |item| self.hash(item))
     }
 
     /// [`KeyMaker::classes`] with the hash given (tests force every hash to collide).
     fn classes_hashed<'a>(
         &self,
-        items: impl IntoIterator<Item = (&'a Customer, &'a [Value])>,
-        hash: impl Fn(&Customer, &[Value]) -> u64,
+        items: impl IntoIterator<Item = Item<'a>>,
+        hash: impl Fn(Item<'_>) -> u64,
     ) -> (Vec<usize>, Vec<usize>) {
         // Per hash, the first class with it; per class, the next class with the same hash.
         let mut by_hash: foldhash::HashMap<u64, u32> = foldhash::HashMap::default();
         let mut next_same_hash: Vec<u32> = Vec::new();
-        let mut firsts: Vec<(&Customer, &[Value])> = Vec::new();
+        let mut firsts: Vec<Item<'a>> = Vec::new();
         let mut first_items = Vec::new();
         let class_of = items
             .into_iter()
             .enumerate()
-            .map(|(index, (customer, derived))| {
-                let hash = hash(customer, derived);
+            .map(|(index, item)| {
+                let hash = hash(item);
                 let mut candidate = by_hash.get(&hash).copied();
                 let mut last = None;
                 while let Some(class) = candidate {
-                    let (other, other_derived) = firsts[class as usize];
-                    if self.same(customer, derived, other, other_derived) {
+                    if self.same(item, firsts[class as usize]) {
                         return class as usize;
                     }
                     last = Some(class);
@@ -197,7 +201,7 @@ impl KeyMaker {
                         by_hash.insert(hash, class);
                     }
                 }
-                firsts.push((customer, derived));
+                firsts.push(item);
                 next_same_hash.push(u32::MAX);
                 first_items.push(index);
                 class as usize
@@ -206,12 +210,13 @@ impl KeyMaker {
         (class_of, first_items)
     }
 
-    /// A hash of the key of `customer` with its `derived` values, the same for equal keys.
-    fn hash(&self, customer: &Customer, derived: &[Value]) -> u64 {
+    /// A hash of the key of a customer (with derived values and own scores), the same for
+    /// equal keys.
+    fn hash(&self, item: Item<'_>) -> u64 {
         use std::hash::{BuildHasher, Hash, Hasher};
         let mut hasher = foldhash::fast::FixedState::default().build_hasher();
         for (source, cuts) in &self.sources {
-            match self.value(source, customer, derived) {
+            match self.value(source, item) {
                 Field::Value(value) => match (value, cuts) {
                     (Value::Int(_), Some(cuts)) => match Regions::key(cuts, value) {
                         KeyPart::Region(region) => (0u8, region).hash(&mut hasher),
@@ -227,19 +232,17 @@ impl KeyMaker {
                 },
                 Field::Text(text) => (7u8, text).hash(&mut hasher),
                 Field::Profile(profile) => (9u8, profile).hash(&mut hasher),
+                Field::Scores(scores) => (10u8, &*scores_text(scores)).hash(&mut hasher),
                 Field::Missing => 2u8.hash(&mut hasher),
             }
         }
         hasher.finish()
     }
 
-    /// Whether two customers (with their derived values) have equal keys.
-    fn same(&self, a: &Customer, a_derived: &[Value], b: &Customer, b_derived: &[Value]) -> bool {
+    /// Whether two customers (with their derived values and own scores) have equal keys.
+    fn same(&self, a: Item<'_>, b: Item<'_>) -> bool {
         self.sources.iter().all(|(source, cuts)| {
-            match (
-                self.value(source, a, a_derived),
-                self.value(source, b, b_derived),
-            ) {
+            match (self.value(source, a), self.value(source, b)) {
                 (Field::Value(a), Field::Value(b)) => match (a, b, cuts) {
                     (Value::Int(_), Value::Int(_), Some(cuts)) => {
                         Regions::key(cuts, a) == Regions::key(cuts, b)
@@ -255,6 +258,7 @@ impl KeyMaker {
                 },
                 (Field::Text(a), Field::Text(b)) => a == b,
                 (Field::Profile(a), Field::Profile(b)) => a == b,
+                (Field::Scores(a), Field::Scores(b)) => scores_text(a) == scores_text(b),
                 (Field::Missing | Field::Value(Value::Null), Field::Missing)
                 | (Field::Missing, Field::Value(Value::Null)) => true,
                 _ => false,
@@ -262,13 +266,8 @@ impl KeyMaker {
         })
     }
 
-    /// Where one key field's value is for `customer`.
-    fn value<'a>(
-        &self,
-        source: &Source,
-        customer: &'a Customer,
-        derived: &'a [Value],
-    ) -> Field<'a> {
+    /// Where one key field's value is for a customer.
+    fn value<'a>(&self, source: &Source, (customer, derived, own): Item<'a>) -> Field<'a> {
         let value = match source {
             Source::Input(i) => customer.attributes.get(*i),
             Source::Derived(i) => derived.get(*i),
@@ -280,6 +279,9 @@ impl KeyMaker {
                     .map_or(Field::Missing, |m| Field::Text(m.as_str()));
             }
             Source::Score => {
+                if let Some(own) = own {
+                    return Field::Scores(own);
+                }
                 return self
                     .scores
                     .profile(customer.id.as_str())
@@ -289,8 +291,15 @@ impl KeyMaker {
         value.map_or(Field::Missing, Field::Value)
     }
 
-    /// The key of `customer` with its `derived` values.
-    pub(crate) fn key(&self, customer: &Customer, derived: &[Value]) -> Vec<KeyPart> {
+    /// The key of `customer` with its `derived` values, and the `own` scores they bring if
+    /// they do (a lead): such a customer keys by their scores themselves, so leads alike but
+    /// for their scores never share a class, and leads with the same scores do.
+    pub(crate) fn key(
+        &self,
+        customer: &Customer,
+        derived: &[Value],
+        own: Option<&CustomerScores>,
+    ) -> Vec<KeyPart> {
         let of = |value: &Value, cuts: &Option<Vec<i64>>| match cuts {
             Some(cuts) => Regions::key(cuts, value),
             None => KeyPart::of(value),
@@ -305,13 +314,31 @@ impl KeyMaker {
                     .manager
                     .as_ref()
                     .map_or(KeyPart::Null, |m| KeyPart::Str(Arc::from(m.as_str()))),
-                Source::Score => self
-                    .scores
-                    .profile(customer.id.as_str())
-                    .map_or(KeyPart::Null, |p| KeyPart::Int(i64::from(p))),
+                Source::Score => match own {
+                    Some(own) => KeyPart::Str(scores_text(own)),
+                    None => self
+                        .scores
+                        .profile(customer.id.as_str())
+                        .map_or(KeyPart::Null, |p| KeyPart::Int(i64::from(p))),
+                },
             })
             .collect()
     }
+}
+
+/// One customer's scores as text that tells any two sets apart: each manager id with its
+/// length before it, each score by its kind and bits.
+fn scores_text(scores: &CustomerScores) -> Arc<str> {
+    let mut text = String::new();
+    for (manager, score) in scores.iter() {
+        let score = match score {
+            Value::Int(i) => format!("i{i}"),
+            Value::Float(f) => format!("f{}", f.to_bits()),
+            _ => "-".to_owned(),
+        };
+        text.push_str(&format!("{}:{manager}={score};", manager.len()));
+    }
+    Arc::from(text)
 }
 
 #[cfg(test)]
@@ -369,15 +396,15 @@ mod tests {
                 })
                 .collect();
             let derived: Vec<Vec<Value>> = rows.iter().map(|(a, ..)| vec![a.clone()]).collect();
-            let items = || customers.iter().zip(&derived).map(|(c, d)| (c, d.as_slice()));
+            let items = || customers.iter().zip(&derived).map(|(c, d)| (c, d.as_slice(), None));
             let (class_of, firsts) = keys.classes(items());
             // With every hash colliding, the fields alone tell classes apart.
-            prop_assert_eq!(keys.classes_hashed(items(), |_, _| 0), (class_of.clone(), firsts.clone()));
+            prop_assert_eq!(keys.classes_hashed(items(), |_| 0), (class_of.clone(), firsts.clone()));
             let mut by_key: HashMap<Vec<KeyPart>, usize> = HashMap::new();
             let mut expected_firsts = Vec::new();
             for (index, (customer, derived)) in customers.iter().zip(&derived).enumerate() {
                 let next = by_key.len();
-                let class = *by_key.entry(keys.key(customer, derived)).or_insert_with(|| {
+                let class = *by_key.entry(keys.key(customer, derived, None)).or_insert_with(|| {
                     expected_firsts.push(index);
                     next
                 });

@@ -124,8 +124,8 @@ class Router:
             list; NaN, ``NA`` and ``NaT`` are missing values).
         scores : dict of str to int or float, optional
             A model's scores for the lead, by manager id, which the pair rules read as
-            ``pair_score(c, m)``. A scored lead's rules run afresh for it alone:
-            milliseconds, where a lead without scores takes microseconds.
+            ``pair_score(c, m)``. Leads scored alike share a class; the parts of the
+            rules that do not read the score come from what the router remembers.
 
         Returns
         -------
@@ -135,10 +135,11 @@ class Router:
         Raises
         ------
         InputError
-            A value of the wrong type, an unknown column, no ``id``; a score for a manager not
-            in the book (``unknown_manager``) or not a finite number.
+            A value of the wrong type, an unknown column, no ``id``; a score that is not a
+            finite number, or two for one manager.
         BookError
-            The lead is already in the book (``already_in_book``).
+            The lead is already in the book (``already_in_book``); a score for a manager not
+            in the book (``unknown_manager``).
         """
         return self._native.route(lead, scores)
 

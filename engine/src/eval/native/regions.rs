@@ -195,7 +195,7 @@ mod tests {
                 manager: None,
                 attributes: vec![value, Value::Null, Value::Null],
             };
-            format!("{:?}", keys.key(&customer, &[]))
+            format!("{:?}", keys.key(&customer, &[], None))
         };
         let int = |n| key(Value::Int(n));
         assert_eq!(int(0), int(619));
@@ -273,7 +273,11 @@ mod tests {
             let each: Vec<Representative<'_>> = customers
                 .records
                 .iter()
-                .map(|customer| Representative { customer, derived: &no_fields })
+                .map(|customer| Representative {
+                    customer,
+                    derived: &no_fields,
+                    scores: None,
+                })
                 .collect();
             // Every customer its own class, the rules whole: the ground truth.
             let rows = pair::evaluate(
@@ -290,7 +294,7 @@ mod tests {
             let mut seen = std::collections::HashMap::new();
             for (customer, row) in customers.records.iter().zip(&rows) {
                 let row = row.as_ref().map_err(|e| e.code());
-                let key = keys.key(customer, &no_fields);
+                let key = keys.key(customer, &no_fields, None);
                 let first = seen.entry(key).or_insert((customer.id.clone(), row));
                 prop_assert_eq!(
                     &first.1, &row,

@@ -56,9 +56,11 @@ impl<T: Copy> PartCells<T> {
 
     /// The cells of `representative`'s class, to read with [`Row::get`].
     pub(super) fn row(&mut self, representative: &Representative<'_>) -> Row<'_, T> {
-        let key = self
-            .keys
-            .key(representative.customer, representative.derived);
+        let key = self.keys.key(
+            representative.customer,
+            representative.derived,
+            representative.scores,
+        );
         let managers = self.managers;
         Row {
             function: self.function,

@@ -53,8 +53,11 @@ impl ClauseTables {
         let mut tables = Vec::with_capacity(clauses.clauses.len());
         for clause in &clauses.clauses {
             let keys = KeyMaker::new(rulebook, schema, clause.reads.as_ref()?, regions);
-            let (class_of, first) =
-                keys.classes(representatives.iter().map(|r| (r.customer, r.derived)));
+            let (class_of, first) = keys.classes(
+                representatives
+                    .iter()
+                    .map(|r| (r.customer, r.derived, r.scores)),
+            );
             if first.len().saturating_mul(managers) > limit {
                 return None;
             }
@@ -228,7 +231,11 @@ mod tests {
             let representatives: Vec<Representative<'_>> = customers
                 .records
                 .iter()
-                .map(|customer| Representative { customer, derived: &no_fields })
+                .map(|customer| Representative {
+                    customer,
+                    derived: &no_fields,
+                    scores: None,
+                })
                 .collect();
             let exact = Regions::none();
             let codes = |rows: Vec<Result<Vec<(u32, i64)>, crate::error::RuleError>>| {

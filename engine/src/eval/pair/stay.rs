@@ -20,7 +20,6 @@ use crate::cancel::Cancel;
 use crate::date::Date;
 use crate::model::{Customer, ManagerId, Managers, Schema};
 use crate::rules::{RECORD_MANAGER, Rulebook};
-use crate::scores::PairScores;
 
 /// Evaluations (pairs of a current manager and an eligible manager, times terms) above which
 /// the check would cost more than the classes it saves.
@@ -60,8 +59,7 @@ pub(crate) fn stay_terms(
         return None;
     }
     let slots = Slots::for_customers(customer_schema, rulebook);
-    // Bonus terms read nothing of the customer but their manager: no score.
-    let records = manager_records(managers, rulebook, &PairScores::default());
+    let records = manager_records(managers, rulebook);
     let sum = Worker::new(rulebook, &slots, (managers, &records), as_of, None).sum?;
     let mut terms = Vec::new();
     for term in &sum.terms {
@@ -99,7 +97,7 @@ pub(crate) fn stay_bonus(
         return None;
     }
     let slots = Slots::for_customers(customer_schema, rulebook);
-    let records = manager_records(managers, rulebook, &PairScores::default());
+    let records = manager_records(managers, rulebook);
     let new_worker = || Worker::new(rulebook, &slots, (managers, &records), as_of, cancel);
     let count = managers.records.len() as u32;
     // The terms' sum for a customer whose manager is `current`, at each of `wanted`, with
@@ -112,6 +110,7 @@ pub(crate) fn stay_bonus(
         worker.lend_record(&Representative {
             customer: &customer,
             derived: template.derived,
+            scores: None,
         });
         let (mut steps, mut largest) = (0u64, 0u64);
         let mut values = Vec::with_capacity(wanted.len());

@@ -90,8 +90,11 @@ impl TermTables {
                     return per_pair;
                 };
                 let keys = KeyMaker::new(rulebook, schema, reads, regions);
-                let (class_of, first) =
-                    keys.classes(representatives.iter().map(|r| (r.customer, r.derived)));
+                let (class_of, first) = keys.classes(
+                    representatives
+                        .iter()
+                        .map(|r| (r.customer, r.derived, r.scores)),
+                );
                 let Some(wanted) = wanted(&class_of, first.len(), eligible_of, eligible, limit)
                 else {
                     return per_pair;
@@ -519,7 +522,11 @@ mod tests {
             let representatives: Vec<Representative<'_>> = customers
                 .records
                 .iter()
-                .map(|customer| Representative { customer, derived: &no_fields })
+                .map(|customer| Representative {
+                    customer,
+                    derived: &no_fields,
+                    scores: None,
+                })
                 .collect();
             let exact = crate::rules::keys::Regions::none();
             let run = |factorise: bool, threads: usize| {

@@ -51,7 +51,7 @@ pub(crate) fn pair_classes(
         .cloned()
         .collect();
     let keys = KeyMaker::new(rulebook, schema, &reads, regions);
-    let (classes, firsts) = keys.classes(profiled.iter().map(|&(_, c, d)| (c, d)));
+    let (classes, firsts) = keys.classes(profiled.iter().map(|&(_, c, d)| (c, d, None)));
     for (&(row, ..), class) in profiled.iter().zip(classes) {
         class_of[row] = Some(class as u32);
     }

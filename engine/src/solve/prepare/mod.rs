@@ -159,6 +159,7 @@ pub(crate) fn prepare_keeping(
                 Some(Representative {
                     customer: masked.get(i).unwrap_or(&customers[row]),
                     derived: derived[row]?,
+                    scores: None,
                 })
             })
             .collect();

@@ -72,6 +72,7 @@ pub(crate) fn score_parts(
             let representative = Representative {
                 customer,
                 derived: derived[row].unwrap_or_default(),
+                scores: None,
             };
             pairs.push((representative, m));
         }

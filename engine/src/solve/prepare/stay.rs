@@ -34,6 +34,7 @@ pub(super) fn bonus_apart(
     let template = Representative {
         customer: &customers[row],
         derived: template,
+        scores: None,
     };
     // Each current manager with the classes of `eligible`'s reads its customers fall in.
     let mut seen: BTreeMap<Current, BTreeSet<u32>> = BTreeMap::new();

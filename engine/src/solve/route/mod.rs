@@ -34,7 +34,7 @@ use crate::plan::{Plan, UnassignedReason};
 use crate::profile::ProfileOptions;
 use crate::rules::Rulebook;
 use crate::rules::keys::{KeyMaker, KeyPart, Regions};
-use crate::scores::PairScores;
+use crate::scores::{CustomerScores, PairScores};
 use book::{LiveBook, Placement, QuotaKey};
 
 /// Options of a router.
@@ -170,6 +170,8 @@ struct Class {
     eligible: Result<Eligible, RuleError>,
     representative: Customer,
     derived: Vec<Value>,
+    /// The scores its leads brought of their own, if they did.
+    scores: Option<CustomerScores>,
 }
 
 /// Routes leads one at a time, consistently with the batch objective. `Send + Sync`.
@@ -391,11 +393,11 @@ impl Router {
 
     /// Routes one lead with a model's scores for it (manager id, score), which the pair rules
     /// read as `pair_score(c, m)`, as [`Router::route`] routes one without: the scores of a
-    /// book's customer come with the book, a lead's come with it. The lead's class is its
-    /// alone and its pair rules run afresh, none of the rows the router remembers serving it:
-    /// milliseconds where a lead without scores takes microseconds.
-    /// A manager not in the book, a pair scored twice or a score that is not a finite number is
-    /// an error.
+    /// book's customer come with the book, a lead's come with it. Leads key their classes by
+    /// their scores too, so a scored lead shares a class only with leads scored alike, and the
+    /// parts of its rules that do not read the score are answered from what the router
+    /// remembers. A manager not in the book, a pair scored twice or a score that is not a finite
+    /// number is an error.
     pub fn route_scored(&self, lead: &Customer, scores: &[(ManagerId, Value)]) -> Result<Decision> {
         if lead.attributes.len() != self.customer_schema.len() {
             return Err(BookError::SchemaMismatch {
@@ -404,65 +406,19 @@ impl Router {
             .into());
         }
         let derived = self.profile(lead)?;
-        let class = match scores {
-            [] => self.classes_of(&[(lead, &derived)])[0],
-            scores => self.scored_class(lead, &derived, scores)?,
+        let own = match scores {
+            [] => None,
+            scores => {
+                let state = lock(&self.state);
+                for (manager, _) in scores {
+                    state.index(manager)?;
+                }
+                drop(state);
+                Some(PairScores::own(scores, "the lead's scores")?)
+            }
         };
+        let class = self.classes_of(&[(lead, &derived, own.as_ref())])[0];
         self.book_lead(lead, &derived, class)
-    }
-
-    /// A class of its own for `lead` with its `scores`, checked against the managers: its
-    /// pair rules run with them, and it is never entered by key, so no other lead shares it.
-    fn scored_class(
-        &self,
-        lead: &Customer,
-        derived: &[Value],
-        scores: &[(ManagerId, Value)],
-    ) -> Result<u32> {
-        let managers = Managers {
-            schema: self.manager_schema.clone(),
-            records: lock(&self.state).managers.clone(),
-        };
-        let rows = scores
-            .iter()
-            .map(|(manager, score)| crate::PairScore {
-                customer: lead.id.clone(),
-                manager: manager.clone(),
-                score: score.clone(),
-                line: None,
-            })
-            .collect();
-        let one = Customers {
-            schema: self.customer_schema.clone(),
-            records: vec![lead.clone()],
-        };
-        let scores = Arc::new(PairScores::new(rows, &one, &managers, "the lead's scores")?);
-        let representative = Representative {
-            customer: lead,
-            derived,
-        };
-        let eligible = pair::evaluate(
-            &self.rulebook,
-            (&self.customer_schema, &scores),
-            &managers,
-            std::slice::from_ref(&representative),
-            (self.options.as_of, Some(&self.regions)),
-            None,
-        )
-        .into_rows()
-        .pop()
-        .unwrap_or_else(|| Ok(Vec::new()));
-        let gone = lock(&self.state).gone.clone();
-        let eligible =
-            eligible.map(|e| e.into_iter().filter(|(j, _)| !gone[*j as usize]).collect());
-        let mut table = self.classes.write().unwrap_or_else(PoisonError::into_inner);
-        let class = table.classes.len() as u32;
-        table.classes.push(Arc::new(Class {
-            eligible,
-            representative: lead.clone(),
-            derived: derived.to_vec(),
-        }));
-        Ok(class)
     }
 
     /// Books `lead` (with its `derived` values) in class `class`: the manager the marginal
@@ -611,6 +567,7 @@ impl Router {
             .map(|c| Representative {
                 customer: &c.representative,
                 derived: &c.derived,
+                scores: c.scores.as_ref(),
             })
             .collect();
         let results = pair::evaluate(
@@ -640,6 +597,7 @@ impl Router {
                     eligible,
                     representative: class.representative.clone(),
                     derived: class.derived.clone(),
+                    scores: class.scores.clone(),
                 })
             })
             .collect();
@@ -751,15 +709,15 @@ impl Router {
 
     /// Each customer's pair class, running the pair rules (in parallel) for classes not seen
     /// before.
-    fn classes_of(&self, customers: &[(&Customer, &[Value])]) -> Vec<u32> {
+    fn classes_of(&self, customers: &[(&Customer, &[Value], Option<&CustomerScores>)]) -> Vec<u32> {
         let dynamic = self.rulebook.pair_rules().reads_customer_dynamically;
         let keys: Vec<Vec<KeyPart>> = customers
             .iter()
-            .map(|(customer, derived)| {
+            .map(|&(customer, derived, own)| {
                 if dynamic {
                     vec![KeyPart::Str(Arc::from(customer.id.as_str()))]
                 } else {
-                    self.keys.key(customer, derived)
+                    self.keys.key(customer, derived, own)
                 }
             })
             .collect();
@@ -780,10 +738,14 @@ impl Router {
         let mut table = self.classes.write().unwrap_or_else(PoisonError::into_inner);
         let mut new: HashMap<&[KeyPart], usize> = HashMap::new();
         let mut representatives = Vec::new();
-        for (key, &(customer, derived)) in keys.iter().zip(customers) {
+        for (key, &(customer, derived, scores)) in keys.iter().zip(customers) {
             if !table.by_key.contains_key(key) && !new.contains_key(key.as_slice()) {
                 new.insert(key, representatives.len());
-                representatives.push(Representative { customer, derived });
+                representatives.push(Representative {
+                    customer,
+                    derived,
+                    scores,
+                });
             }
         }
         let results = match representatives.as_slice() {
@@ -812,9 +774,11 @@ impl Router {
             .into_rows(),
         };
         for (representative, eligible) in representatives.iter().zip(results) {
-            let key = self
-                .keys
-                .key(representative.customer, representative.derived);
+            let key = self.keys.key(
+                representative.customer,
+                representative.derived,
+                representative.scores,
+            );
             let key = if dynamic {
                 vec![KeyPart::Str(Arc::from(representative.customer.id.as_str()))]
             } else {
@@ -828,6 +792,7 @@ impl Router {
                 eligible,
                 representative: representative.customer.clone(),
                 derived: representative.derived.to_vec(),
+                scores: representative.scores.cloned(),
             }));
             table.by_key.insert(key, class);
         }
@@ -842,17 +807,19 @@ impl Router {
         let profile = self
             .rulebook
             .profile(customers, &ProfileOptions::new(self.options.as_of))?;
-        let rows: Vec<(&Customer, &[Value])> = customers
+        let rows: Vec<(&Customer, &[Value], _)> = customers
             .records
             .iter()
             .zip(&profile.customers)
-            .map(|(c, row)| (c, row.values.as_slice()))
+            .map(|(c, row)| (c, row.values.as_slice(), None))
             .collect();
         let classes = self.classes_of(&rows);
         Ok(rows
             .iter()
             .zip(classes)
-            .map(|((customer, derived), class)| (class, self.segment.get(customer, Some(derived))))
+            .map(|((customer, derived, _), class)| {
+                (class, self.segment.get(customer, Some(derived)))
+            })
             .collect())
     }
 }
