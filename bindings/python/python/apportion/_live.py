@@ -67,7 +67,7 @@ class Router:
         too, and a full group takes no one.
     scores : TableLike, optional
         A model's scores for the book's pairs, as for :func:`assign`: a customer of the book
-        placed again keeps theirs. Leads have none.
+        placed again keeps theirs. A lead brings its own to :meth:`route`.
 
     Raises
     ------
