@@ -10,6 +10,7 @@
 
 use apportion::Date;
 
+use crate::org::{self, GroupRow, Seat};
 use crate::rng::{Rng, exp, ln};
 
 /// A region of the bank: a name, a branch-code letter, its branches and its customers' mix.
@@ -253,6 +254,41 @@ pub struct ManagerRow {
     pub segment_caps: Vec<(&'static str, u32)>,
     /// The team the manager is in (see [`crate::org`]).
     pub group: String,
+}
+
+impl ManagerRow {
+    /// The business line the manager works in: private banking if certified for it, else SME
+    /// credit if certified for that, else retail.
+    fn line(&self) -> &'static str {
+        let has = |c| self.certifications.contains(&c);
+        if has(Certification::PrivateBanking) {
+            "PRIVATE"
+        } else if has(Certification::SmeCredit) {
+            "SME"
+        } else {
+            "RETAIL"
+        }
+    }
+}
+
+/// Puts every manager in a team (their `group`) and returns the groups (see [`crate::org`]):
+/// three business lines, a desk per line and region, teams per line and branch.
+pub(crate) fn organise(managers: &mut [ManagerRow]) -> Vec<GroupRow> {
+    let seats: Vec<Seat<'_>> = managers
+        .iter()
+        .map(|m| Seat {
+            line: m.line(),
+            region: m.region,
+            branch: &m.branch,
+            capacity: m.capacity,
+            target_load: m.target.unwrap_or(m.capacity),
+        })
+        .collect();
+    let (groups, teams) = org::organise(&seats);
+    for (manager, team) in managers.iter_mut().zip(teams) {
+        manager.group = team;
+    }
+    groups
 }
 
 /// A manager who has left the bank but still appears as some customers' current manager.

@@ -24,6 +24,7 @@ use crate::bank::{
     capacity_band, days_before, digits, former_manager_ids, manager_id_width, manager_name,
     managers_per_area, round_to, shuffle, split_capacity, text_enum,
 };
+use crate::org::{self, GroupRow, Seat};
 use crate::rng::{Rng, exp, ln};
 use crate::{default_as_of, join};
 
@@ -200,6 +201,43 @@ pub struct LenderManagerRow {
     pub target: Option<u32>,
     /// Per-segment caps such as `COMMERCIAL=40`.
     pub segment_caps: Vec<(&'static str, u32)>,
+    /// The team the manager is in (see [`organise`]).
+    pub group: String,
+}
+
+impl LenderManagerRow {
+    /// The business line the manager works in: commercial lending if certified for it, else
+    /// collections if certified for that, else consumer lending.
+    fn line(&self) -> &'static str {
+        let has = |c| self.certifications.contains(&c);
+        if has(LenderCertification::CommercialCredit) {
+            "COMMERCIAL"
+        } else if has(LenderCertification::Collections) {
+            "COLLECTIONS"
+        } else {
+            "CONSUMER"
+        }
+    }
+}
+
+/// Puts every manager in a team (their `group`) and returns the groups (see [`crate::org`]):
+/// three business lines, a desk per line and province, and teams of the desk's managers.
+fn organise(managers: &mut [LenderManagerRow]) -> Vec<GroupRow> {
+    let seats: Vec<Seat<'_>> = managers
+        .iter()
+        .map(|m| Seat {
+            line: m.line(),
+            region: m.province,
+            branch: m.province,
+            capacity: m.capacity,
+            target_load: m.target.unwrap_or(m.capacity),
+        })
+        .collect();
+    let (groups, teams) = org::organise(&seats);
+    for (manager, team) in managers.iter_mut().zip(teams) {
+        manager.group = team;
+    }
+    groups
 }
 
 /// A manager who has left but is still some borrowers' current manager.
@@ -281,6 +319,8 @@ pub struct GeneratedLender {
     pub managers: Vec<LenderManagerRow>,
     /// Managers who have left but are still named in the borrowers' `manager` column.
     pub former_managers: Vec<FormerLenderManager>,
+    /// The groups the managers are in: business lines, provincial desks and teams.
+    pub groups: Vec<GroupRow>,
 }
 
 /// A balance 90 days or more past due is in default.
@@ -317,7 +357,8 @@ pub fn generate(config: &LenderConfig) -> GeneratedLender {
     for &province in &provinces {
         per_province[province] += 1;
     }
-    let (managers, slots) = managers(seed, manager_count, &per_province, count);
+    let (mut managers, slots) = managers(seed, manager_count, &per_province, count);
+    let groups = organise(&mut managers);
     let former_managers: Vec<FormerLenderManager> =
         former_manager_ids(manager_count, PROVINCES.len())
             .into_iter()
@@ -341,6 +382,7 @@ pub fn generate(config: &LenderConfig) -> GeneratedLender {
         borrowers,
         managers,
         former_managers,
+        groups,
     }
 }
 
@@ -565,6 +607,7 @@ fn managers(
             capacity: 0,
             target: None,
             segment_caps: Vec::new(),
+            group: String::new(),
         });
     }
 
@@ -757,7 +800,7 @@ pub const BORROWER_COLUMNS: [&str; 15] = [
 ];
 
 /// The columns of the lender's `managers.csv`, in order.
-pub const MANAGER_COLUMNS: [&str; 10] = [
+pub const MANAGER_COLUMNS: [&str; 11] = [
     "id",
     "name",
     "province",
@@ -768,6 +811,7 @@ pub const MANAGER_COLUMNS: [&str; 10] = [
     "capacity",
     "target",
     "segment_caps",
+    "group",
 ];
 
 impl BorrowerRow {
@@ -795,7 +839,7 @@ impl BorrowerRow {
 
 impl LenderManagerRow {
     /// The row's CSV cells, in [`MANAGER_COLUMNS`] order.
-    pub fn record(&self) -> [String; 10] {
+    pub fn record(&self) -> [String; 11] {
         [
             self.id.clone(),
             self.name.clone(),
@@ -809,6 +853,7 @@ impl LenderManagerRow {
             join(&self.segment_caps, |(segment, cap)| {
                 format!("{segment}={cap}")
             }),
+            self.group.clone(),
         ]
     }
 }
@@ -852,11 +897,24 @@ pub fn load_book(
     crate::book_from_csv(&borrowers_csv(lender)?, &managers_csv(lender)?)
 }
 
-/// Writes `borrowers.csv` and `managers.csv` into `dir`, creating it if needed.
+/// `groups.csv` in memory.
+pub fn groups_csv(lender: &GeneratedLender) -> io::Result<Vec<u8>> {
+    crate::group_rows_csv(&lender.groups)
+}
+
+/// The book as [`load_book`] loads it, its managers in the groups of `groups.csv`.
+pub fn load_organised_book(
+    lender: &GeneratedLender,
+) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
+    crate::with_groups(load_book(lender)?, &groups_csv(lender)?)
+}
+
+/// Writes `borrowers.csv`, `managers.csv` and `groups.csv` into `dir`, creating it if needed.
 pub fn write_csv(lender: &GeneratedLender, dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("borrowers.csv"), borrowers_csv(lender)?)?;
     std::fs::write(dir.join("managers.csv"), managers_csv(lender)?)?;
+    std::fs::write(dir.join("groups.csv"), groups_csv(lender)?)?;
     Ok(())
 }
 

@@ -133,7 +133,7 @@ pub struct GeneratedBank {
 pub fn generate(config: &BankConfig) -> GeneratedBank {
     let mut parts =
         bank::generate_parts(config.customers, config.managers, config.seed, config.as_of);
-    let groups = org::organise(&mut parts.managers);
+    let groups = bank::organise(&mut parts.managers);
     let scores = model::scores(&parts.customers, &parts.managers, config.seed);
     GeneratedBank {
         config: config.clone(),
@@ -301,22 +301,30 @@ pub fn load_book(bank: &GeneratedBank) -> Result<Book, Box<dyn std::error::Error
 pub fn load_organised_book(
     bank: &GeneratedBank,
 ) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
-    let groups = load::parse_groups(
-        &groups_csv(bank)?,
-        Format::Csv,
-        "groups",
-        &LoadOptions::default(),
-    )?;
-    Ok(load_book(bank)?.with_groups(groups, "groups")?)
+    with_groups(load_book(bank)?, &groups_csv(bank)?)
 }
 
-/// `groups.csv` in memory (writing to memory cannot fail in practice).
+/// `book` with its managers in the groups of the CSV `groups`.
+pub(crate) fn with_groups(
+    book: Book,
+    groups: &[u8],
+) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
+    let groups = load::parse_groups(groups, Format::Csv, "groups", &LoadOptions::default())?;
+    Ok(book.with_groups(groups, "groups")?)
+}
+
+/// The bank's `groups.csv` in memory (writing to memory cannot fail in practice).
 pub fn groups_csv(bank: &GeneratedBank) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(bank.groups.len() * 40 + 64);
+    group_rows_csv(&bank.groups)
+}
+
+/// `groups.csv` of `groups` in memory.
+pub(crate) fn group_rows_csv(groups: &[GroupRow]) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(groups.len() * 40 + 64);
     write_rows(
         &mut bytes,
         &GROUP_COLUMNS,
-        bank.groups.iter().map(GroupRow::record),
+        groups.iter().map(GroupRow::record),
     )?;
     Ok(bytes)
 }

@@ -1,9 +1,9 @@
-//! The example bank's organisation: three business lines (retail, private banking, SME), a
-//! desk per line and region, and teams of up to ten managers per line and branch. Each
-//! manager's team is their `group`; `groups.csv` lists the groups. Derived from the managers
-//! alone (no randomness), so it never changes the rest of the bank.
+//! The example books' organisation: business lines, a desk per line and region, and teams of
+//! up to ten managers per line and branch (the lender, with no branches, has teams per desk).
+//! Each manager's team is their `group`; `groups.csv` lists the groups. Derived from the
+//! managers alone (no randomness), so it never changes the rest of the book.
 
-use crate::bank::{Certification, ManagerRow};
+use std::collections::BTreeMap;
 
 /// Managers per team at most: a line's managers at one branch split into teams of this size.
 pub const TEAM_SIZE: usize = 10;
@@ -40,42 +40,35 @@ impl GroupRow {
     }
 }
 
-/// The business line a manager works in: private banking if certified for it, else SME
-/// credit if certified for that, else retail.
-fn line(manager: &ManagerRow) -> &'static str {
-    let has = |c| manager.certifications.contains(&c);
-    if has(Certification::PrivateBanking) {
-        "PRIVATE"
-    } else if has(Certification::SmeCredit) {
-        "SME"
-    } else {
-        "RETAIL"
-    }
+/// What the organisation needs to know of a manager.
+pub(crate) struct Seat<'a> {
+    /// The business line, from the manager's certifications.
+    pub line: &'static str,
+    /// Where the line's desk is.
+    pub region: &'a str,
+    /// Where the manager's team sits, within the region.
+    pub branch: &'a str,
+    pub capacity: u32,
+    /// The target, or the capacity when the manager has none.
+    pub target_load: u32,
 }
 
-/// Puts every manager in a team (their `group`) and returns the groups: lines with a target
-/// of their managers' targets (so the balance term spreads load across lines as across
+/// The groups of managers seated at `seats`, and each seat's team: lines with a target of
+/// their managers' targets (so the balance term spreads load across lines as across
 /// managers), desks capped at 95% of their managers' capacity, teams with their managers'
 /// targets. Groups come lines first, then desks, then teams, each in id order.
-pub fn organise(managers: &mut [ManagerRow]) -> Vec<GroupRow> {
-    use std::collections::BTreeMap;
-    let target_load = |m: &ManagerRow| m.target.unwrap_or(m.capacity);
-    // (line, region) and (line, branch) → their managers, in id order.
+pub(crate) fn organise(seats: &[Seat<'_>]) -> (Vec<GroupRow>, Vec<String>) {
+    // (line, region) and (line, branch) → their seats, in order.
     let mut desks: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    let mut branches: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
-    for (j, manager) in managers.iter().enumerate() {
-        desks
-            .entry((line(manager), manager.region))
-            .or_default()
-            .push(j);
-        branches
-            .entry((line(manager), manager.branch.clone()))
-            .or_default()
-            .push(j);
-    }
+    let mut branches: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     let mut lines: BTreeMap<&str, u32> = BTreeMap::new();
-    for manager in managers.iter() {
-        *lines.entry(line(manager)).or_default() += target_load(manager);
+    for (j, seat) in seats.iter().enumerate() {
+        desks.entry((seat.line, seat.region)).or_default().push(j);
+        branches
+            .entry((seat.line, seat.branch))
+            .or_default()
+            .push(j);
+        *lines.entry(seat.line).or_default() += seat.target_load;
     }
     let mut groups: Vec<GroupRow> = lines
         .iter()
@@ -87,7 +80,7 @@ pub fn organise(managers: &mut [ManagerRow]) -> Vec<GroupRow> {
         })
         .collect();
     for ((line, region), members) in &desks {
-        let capacity: u32 = members.iter().map(|&j| managers[j].capacity).sum();
+        let capacity: u32 = members.iter().map(|&j| seats[j].capacity).sum();
         groups.push(GroupRow {
             id: format!("{line}-{region}"),
             parent: Some((*line).to_owned()),
@@ -95,13 +88,14 @@ pub fn organise(managers: &mut [ManagerRow]) -> Vec<GroupRow> {
             target: None,
         });
     }
+    let mut teams = vec![String::new(); seats.len()];
     for ((line, branch), members) in &branches {
-        let region = managers[members[0]].region;
+        let region = seats[members[0]].region;
         for (k, team) in members.chunks(TEAM_SIZE).enumerate() {
             let id = format!("{line}-{branch}-{}", k + 1);
-            let target: u32 = team.iter().map(|&j| target_load(&managers[j])).sum();
+            let target: u32 = team.iter().map(|&j| seats[j].target_load).sum();
             for &j in team {
-                managers[j].group = id.clone();
+                teams[j].clone_from(&id);
             }
             groups.push(GroupRow {
                 id,
@@ -111,5 +105,5 @@ pub fn organise(managers: &mut [ManagerRow]) -> Vec<GroupRow> {
             });
         }
     }
-    groups
+    (groups, teams)
 }

@@ -1,5 +1,5 @@
-//! Writes the example lender's `borrowers.csv` and `managers.csv`, for the rulebook
-//! `examples/rules/lender.rhai`.
+//! Writes the example lender's `borrowers.csv`, `managers.csv` and `groups.csv`, for the
+//! rulebook `examples/rules/lender.rhai`.
 //!
 //! ```text
 //! cargo run -p apportion-examples --bin generate-lender -- \
@@ -14,7 +14,7 @@ use apportion_examples::lender::LenderConfig;
 const USAGE: &str = "\
 usage: generate-lender [--customers N] [--managers N] [--seed S] [--as-of YYYY-MM-DD] [--out DIR]
 
-Writes borrowers.csv and managers.csv for a seeded example lender (rules:
+Writes borrowers.csv, managers.csv and groups.csv for a seeded example lender (rules:
 examples/rules/lender.rhai).
 
   --customers N        borrowers to generate (default 3000)

@@ -413,6 +413,7 @@ fn the_shipped_lender_matches_the_generator() {
     for (file, expected) in [
         ("borrowers.csv", borrowers_csv(&lender).unwrap()),
         ("managers.csv", managers_csv(&lender).unwrap()),
+        ("groups.csv", groups_csv(&lender).unwrap()),
     ] {
         let shipped = std::fs::read(data.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(
