@@ -2,8 +2,8 @@
 //! 10,000 and 100,000 customers with 500 managers, without and with its groups of managers
 //! (teams, desks and business lines: three levels), with its fit model's scores (a fifth of
 //! the customers scored, each a pair class of their own), and of the example lender at 10,000
-//! borrowers with 100 managers: its pair rules read the current manager and a lead score, so
-//! nearly every borrower is a pair class of its own.
+//! borrowers with 100 managers, without and with its groups: its pair rules read the current
+//! manager and a lead score, so nearly every borrower is a pair class of its own.
 #![allow(
     missing_docs,
     clippy::expect_used,
@@ -11,6 +11,7 @@
 )]
 
 use apportion::{AssignOptions, Book, Rulebook, assign};
+use apportion_benches::sized;
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book, load_organised_book, load_scored_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -38,14 +39,14 @@ fn assignment(c: &mut Criterion) {
         Rulebook::compile(include_str!("../../examples/rules/bank.rhai")).expect("rulebook");
     let mut group = c.benchmark_group("assign");
     group.sample_size(10);
-    for customers in [10_000, 100_000] {
-        let ([book, organised, scored], config) = bank(customers, 500);
+    for (customers, managers) in sized(vec![(10_000, 500), (100_000, 500)], vec![(2_000, 50)]) {
+        let ([book, organised, scored], config) = bank(customers, managers);
         let options = AssignOptions::new(config.as_of);
         group.throughput(Throughput::Elements(customers as u64));
         for (name, book) in [
-            ("bank_500_managers", book),
-            ("bank_500_managers_groups", organised),
-            ("bank_500_managers_scores", scored),
+            (format!("bank_{managers}_managers"), book),
+            (format!("bank_{managers}_managers_groups"), organised),
+            (format!("bank_{managers}_managers_scores"), scored),
         ] {
             group.bench_with_input(BenchmarkId::new(name, customers), &book, |b, book| {
                 b.iter(|| assign(book, &rules, &options).expect("assign"))
@@ -55,26 +56,25 @@ fn assignment(c: &mut Criterion) {
 
     let rules = Rulebook::compile(include_str!("../../examples/rules/lender.rhai"))
         .expect("the lender's rulebook");
-    // Without `--bench` (`cargo test --benches`) criterion runs each bench once to test it;
-    // the lender's pair rules run per borrower, so a smaller book keeps that quick.
-    let (customers, managers) = if std::env::args().any(|a| a == "--bench") {
-        (10_000, 100)
-    } else {
-        (2_000, 20)
-    };
+    let (customers, managers) = sized((10_000, 100), (2_000, 20));
     let config = LenderConfig {
         customers,
         managers,
         ..LenderConfig::default()
     };
-    let book = lender::load_book(&lender::generate(&config)).expect("the lender loads");
+    let generated = lender::generate(&config);
+    let book = lender::load_book(&generated).expect("the lender loads");
+    let organised = lender::load_organised_book(&generated).expect("the lender's groups load");
     let options = AssignOptions::new(config.as_of);
     group.throughput(Throughput::Elements(config.customers as u64));
-    group.bench_with_input(
-        BenchmarkId::new(format!("lender_{managers}_managers"), customers),
-        &book,
-        |b, book| b.iter(|| assign(book, &rules, &options).expect("assign")),
-    );
+    for (name, book) in [
+        (format!("lender_{managers}_managers"), book),
+        (format!("lender_{managers}_managers_groups"), organised),
+    ] {
+        group.bench_with_input(BenchmarkId::new(name, customers), &book, |b, book| {
+            b.iter(|| assign(book, &rules, &options).expect("assign"))
+        });
+    }
     group.finish();
 }
 

@@ -9,6 +9,7 @@
 )]
 
 use apportion::{AssignOptions, Book, Plan, Rulebook, assign};
+use apportion_benches::sized;
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -19,12 +20,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Customers explained in turn, spread over the book.
 const EXPLAINED: usize = 16;
-
-/// Whether criterion measures (`--bench`) rather than runs each bench once as a test: the
-/// test run takes small books, so that making their plans is quick.
-fn measuring() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
 
 fn bench_book(c: &mut Criterion, name: &str, (book, rules, plan): (&Book, &Rulebook, &Plan)) {
     let step = (plan.assignments.len() / EXPLAINED).max(1);
@@ -44,11 +39,7 @@ fn bench_book(c: &mut Criterion, name: &str, (book, rules, plan): (&Book, &Ruleb
 }
 
 fn explain(c: &mut Criterion) {
-    let (customers, managers) = if measuring() {
-        (100_000, 500)
-    } else {
-        (2_000, 50)
-    };
+    let (customers, managers) = sized((100_000, 500), (2_000, 50));
     let config = BankConfig {
         customers,
         managers,
@@ -65,11 +56,7 @@ fn explain(c: &mut Criterion) {
     );
     drop((book, plan));
 
-    let (customers, managers) = if measuring() {
-        (100_000, 1_000)
-    } else {
-        (2_000, 20)
-    };
+    let (customers, managers) = sized((100_000, 1_000), (2_000, 20));
     let config = LenderConfig {
         customers,
         managers,

@@ -10,6 +10,7 @@
 )]
 
 use apportion::{AssignOptions, Book, Rulebook, dry_run};
+use apportion_benches::sized;
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -34,10 +35,7 @@ fn measure(c: &mut Criterion, name: &str, book: &Book, rules: &Rulebook, options
 }
 
 fn rules_phase(c: &mut Criterion) {
-    // Without `--bench` (`cargo test --benches`) criterion runs each bench once to test it: a
-    // smaller book keeps that quick.
-    let full = std::env::args().any(|a| a == "--bench");
-    let (customers, scale) = if full { (100_000, 1) } else { (5_000, 20) };
+    let (customers, scale) = sized((100_000, 1), (5_000, 20));
 
     let config = BankConfig {
         customers,

@@ -9,7 +9,7 @@
 
 use apportion::load::{self, Format, LoadOptions};
 use apportion::{ProfileOptions, Rulebook};
-use apportion_benches::native_bank;
+use apportion_benches::{native_bank, sized};
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, customers_csv, generate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -18,10 +18,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const CUSTOMERS: usize = 100_000;
-
 fn profile(c: &mut Criterion) {
-    let config = BankConfig::sized(CUSTOMERS);
+    let customers_count = sized(100_000, 5_000);
+    let config = BankConfig::sized(customers_count);
     let csv = customers_csv(&generate(&config)).expect("generate the bank");
     let customers = load::parse_customers(&csv, Format::Csv, "generated", &LoadOptions::default())
         .expect("load the bank");
@@ -31,7 +30,7 @@ fn profile(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("profile");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(CUSTOMERS as u64));
+    group.throughput(Throughput::Elements(customers_count as u64));
     group.bench_function("bank_rulebook_rhai", |b| {
         b.iter(|| rules.profile(&customers, &options).expect("profile"))
     });
@@ -39,13 +38,7 @@ fn profile(c: &mut Criterion) {
         b.iter(|| native_bank::profile(&customers, config.as_of).expect("profile"))
     });
 
-    // Without `--bench` (`cargo test --benches`) criterion runs each bench once to test it:
-    // a smaller lender keeps that quick.
-    let borrowers_count = if std::env::args().any(|a| a == "--bench") {
-        CUSTOMERS
-    } else {
-        10_000
-    };
+    let borrowers_count = sized(100_000, 5_000);
     let config = LenderConfig::sized(borrowers_count);
     let borrowers = lender::load_book(&lender::generate(&config))
         .expect("load the lender")

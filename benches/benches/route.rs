@@ -16,6 +16,7 @@
 use std::time::{Duration, Instant};
 
 use apportion::{Customer, Router, RouterOptions, Rulebook};
+use apportion_benches::sized;
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -40,7 +41,7 @@ fn setup(managers: usize) -> (Router, Vec<Customer>) {
     let book = load_book(&generate(&config)).expect("the generated bank loads");
     let router = Router::new(&rules, &book, RouterOptions::new(config.as_of)).expect("router");
     let leads_bank = generate(&BankConfig {
-        customers: LEADS,
+        customers: sized(LEADS, 256),
         seed: config.seed + 1,
         ..config.clone()
     });
@@ -54,8 +55,9 @@ fn setup(managers: usize) -> (Router, Vec<Customer>) {
     }
     // Every lead's class is met once before timing starts, as in a router that has run a while.
     for lead in &leads {
-        router.route(lead).expect("route");
-        router.release(&lead.id).expect("release");
+        if router.route(lead).expect("route").manager.is_some() {
+            router.release(&lead.id).expect("release");
+        }
     }
     (router, leads)
 }
@@ -106,15 +108,16 @@ fn bench_latency(c: &mut Criterion, id: BenchmarkId, router: &Router, leads: &[C
 }
 
 fn latency(c: &mut Criterion) {
-    for managers in [500, 5_000] {
+    for managers in sized(vec![500, 5_000], vec![50]) {
         let (router, leads) = setup(managers);
-        percentiles(&router, &leads, 20_000, &format!("{managers} managers"));
+        let calls = sized(20_000, 1_000);
+        percentiles(&router, &leads, calls, &format!("{managers} managers"));
         bench_latency(c, BenchmarkId::new("latency", managers), &router, &leads);
     }
 }
 
 fn throughput(c: &mut Criterion) {
-    let (router, leads) = setup(500);
+    let (router, leads) = setup(sized(500, 50));
     let mut group = c.benchmark_group("route_two_threads");
     group.throughput(Throughput::Elements(leads.len() as u64));
     group.sample_size(20);
@@ -146,13 +149,7 @@ fn throughput(c: &mut Criterion) {
 fn lender_latency(c: &mut Criterion) {
     let rules = Rulebook::compile(include_str!("../../examples/rules/lender.rhai"))
         .expect("the lender's rulebook");
-    // Without `--bench` (`cargo test --benches`) criterion runs each bench once to test it: a
-    // smaller lender keeps that quick.
-    let (managers, leads) = if std::env::args().any(|a| a == "--bench") {
-        (1_000, LEADS)
-    } else {
-        (50, 256)
-    };
+    let (managers, leads) = sized((1_000, LEADS), (50, 256));
     let config = LenderConfig {
         customers: managers * BOOK_PER_MANAGER,
         managers,

@@ -9,6 +9,7 @@
 
 use apportion::assignment_network;
 use apportion::{AssignOptions, Rulebook};
+use apportion_benches::sized;
 use apportion_examples::{BankConfig, generate, load_book};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -19,9 +20,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn solve(c: &mut Criterion) {
     let rules =
         Rulebook::compile(include_str!("../../examples/rules/bank.rhai")).expect("rulebook");
+    let (customers, managers) = sized((100_000, 500), (5_000, 50));
     let config = BankConfig {
-        customers: 100_000,
-        managers: 500,
+        customers,
+        managers,
         ..BankConfig::default()
     };
     let book = load_book(&generate(&config)).expect("the generated bank loads");
@@ -29,7 +31,7 @@ fn solve(c: &mut Criterion) {
         .expect("the network builds");
     let mut group = c.benchmark_group("solve");
     group.sample_size(20);
-    group.bench_function("aggregated_100000x500", |b| {
+    group.bench_function(format!("aggregated_{customers}x{managers}"), |b| {
         b.iter(|| network.solve().expect("solves"))
     });
     group.finish();
