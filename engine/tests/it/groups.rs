@@ -210,6 +210,53 @@ fn the_example_bank_plans_within_its_desks_and_verifies() {
     assert!(codes.contains(&"groups_differ"), "{codes:?}");
 }
 
+/// Lines kept only for their reports (no capacity, no target) cost the solve nothing: the
+/// plan is the one with the desks as roots, found on a network of the same size (a line's
+/// node would join the regions' independent parts into one, which took the lender 100k
+/// × 1,000 1.7× longer), and the lines still report their desks' loads.
+#[test]
+fn groups_kept_for_their_reports_cost_the_solve_nothing() {
+    let (book, rules) = example_bank();
+    let options = apportion::AssignOptions::new(date("2026-06-30"));
+    let shipped = load::read_groups(&example("data/groups.csv"), &LoadOptions::default()).unwrap();
+    let is_line = |g: &apportion::ManagerGroup| g.parent.is_none();
+    let reporting_lines: Vec<_> = shipped
+        .iter()
+        .cloned()
+        .map(|g| apportion::ManagerGroup {
+            target: if is_line(&g) { None } else { g.target },
+            ..g
+        })
+        .collect();
+    let desks_as_roots: Vec<_> = shipped
+        .iter()
+        .filter(|g| !is_line(g))
+        .cloned()
+        .map(|g| apportion::ManagerGroup {
+            parent: g
+                .parent
+                .filter(|p| shipped.iter().any(|h| &h.id == p && !is_line(h))),
+            ..g
+        })
+        .collect();
+    let plan = |groups| {
+        let book = book.clone().with_groups(groups, "groups.csv").unwrap();
+        apportion::assign(&book, &rules, &options).unwrap()
+    };
+    let (with_lines, without) = (plan(reporting_lines), plan(desks_as_roots));
+    assert_eq!(with_lines.objective, without.objective);
+    assert_eq!(with_lines.network.nodes, without.network.nodes);
+    for line in with_lines.groups.iter().filter(|g| g.parent.is_none()) {
+        let desks: u32 = with_lines
+            .groups
+            .iter()
+            .filter(|g| g.parent.as_ref() == Some(&line.group))
+            .map(|g| g.load)
+            .sum();
+        assert_eq!((line.load, line.target), (desks, None), "{}", line.group);
+    }
+}
+
 /// What one more customer costs manager `j` with `loads` (and loads of segment A), own,
 /// segment A's (for a customer of A) and groups' balance steps less the affinity, or `None` without room there (full, at the cap
 /// for segment A, or in a full group).
