@@ -303,7 +303,12 @@ fn add_groups(
                 Some(target) => balance_pieces(policy.balance, capacity, i64::from(target.max(1))),
                 None => vec![(i64::from(capacity), 0)],
             };
-            network.add_convex_arcs(node, to, pieces)
+            let run = network.add_convex_arcs(node, to, pieces);
+            // A root without a cap of its own (a line) may be all that joins its regions.
+            if to == sink && group.capacity.is_none() {
+                network.link(node, &run);
+            }
+            run
         })
         .collect();
     (nodes, runs)

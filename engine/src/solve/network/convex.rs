@@ -148,9 +148,14 @@ pub(super) fn solve(
         .iter()
         .map(|&(start, end)| Run::new(start as usize, end as usize))
         .collect();
-    if let Some(start) = network.start.as_ref().filter(|start| start.near) {
+    if let Some(start) = network.start.as_ref() {
         for run in &mut runs {
-            zoom_to_start(run, &start.flow, START_ZOOM);
+            if start.near {
+                zoom_to_start(run, &start.flow, START_ZOOM);
+            }
+            if start.basic {
+                cut_at_start(run, &network.capacity, &start.flow);
+            }
         }
     }
     let (coarse, mut layout) = coarsen(network, &runs);
@@ -167,6 +172,8 @@ pub(super) fn solve(
     );
     drop(coarse);
     let mut brought = Brought::default();
+    // Arcs a pricing brought in before (see `linked`) are the network's own now.
+    brought.ends.extend(network.priced_before.iter().copied());
     let mut first_round = true;
     loop {
         let (coarse_flow, potential) = match solver.solve(cancel) {
@@ -373,6 +380,25 @@ fn zoom_to_start(run: &mut Run, flow: &[i64], rounds: usize) {
     let last_used = pieces.iter().rposition(|&f| f > 0).unwrap_or(0);
     for _ in 0..rounds {
         run.refine_around(last_used);
+    }
+}
+
+/// Cuts `run` where the start `flow` (cheapest pieces first) ends on it: the pieces it fills
+/// stay in segments of full pieces, the one it ends in is a segment of its own. A segment
+/// holding both a piece with flow and one with room would be a partial arc the real flow does
+/// not have, which can close a cycle of partial arcs and refuse a basic start.
+fn cut_at_start(run: &mut Run, capacity: &[i64], flow: &[i64]) {
+    let (Some(pieces), Some(capacities)) = (
+        flow.get(run.start..run.end),
+        capacity.get(run.start..run.end),
+    ) else {
+        return;
+    };
+    if let Some(k) = pieces.iter().zip(capacities).position(|(&f, &c)| f < c) {
+        run.cut[k] = true;
+        if pieces[k] > 0 && k + 1 < run.cut.len() {
+            run.cut[k + 1] = true;
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub(crate) use pricing::{Potentials, Pricing};
 
 mod convex;
 mod file;
+mod linked;
 mod pricing;
 mod simplex;
 mod split;
@@ -97,6 +98,12 @@ pub struct Network {
     joins: Vec<(u32, u32)>,
     /// A flow to start from (see [`Network::start_from`]).
     start: Option<Start>,
+    /// Links (see [`Network::link`]): a node, and the arc ids `first..end` of its run to the
+    /// sink.
+    links: Vec<(u32, u32, u32)>,
+    /// The ends of the last arcs, which a pricing brought into another solve of this network
+    /// (see `linked`): a pricing must not bring them again.
+    priced_before: Vec<(u32, u32)>,
 }
 
 /// A flow per arc to start the solve from.
@@ -105,6 +112,9 @@ struct Start {
     flow: Vec<i64>,
     /// Whether the flow's loads on convex runs are near the optimum's.
     near: bool,
+    /// Whether the flow is basic (its partial arcs make no cycle), to be kept so when its
+    /// convex runs are merged into segments (see `convex`).
+    basic: bool,
 }
 
 /// An optimal flow with the dual prices that prove it optimal.
@@ -156,6 +166,8 @@ impl Network {
             convex: Vec::new(),
             joins: Vec::new(),
             start: None,
+            links: Vec::new(),
+            priced_before: Vec::new(),
         }
     }
 
@@ -217,13 +229,27 @@ impl Network {
         self.joins.push((a.0, b.0));
     }
 
+    /// Declares `node` a link: a node whose convex run `run` (consecutive arcs) leads to the
+    /// single sink, and which may be all that joins the network's independent parts (a
+    /// business line over regions). A network that starts from a flow then starts from its
+    /// parts' optimum with each link priced flat (see `linked`).
+    pub(crate) fn link(&mut self, node: NodeId, run: &[ArcId]) {
+        if let (Some(first), Some(last)) = (run.first(), run.last()) {
+            self.links.push((node.0, first.0, last.0 + 1));
+        }
+    }
+
     /// Starts the solve from `flow` (one per arc, the arcs added so far) instead of from
     /// nothing: a good placement saves most of the pivots. With `near`, its loads on convex runs are taken to be close
     /// to the optimum's, and the runs start cut finely around them. Only speed depends on
     /// this: a flow the solver cannot start from (see `simplex::Simplex::start_from`) is
     /// ignored, and the optimum is the same.
     pub(crate) fn start_from(&mut self, flow: Vec<i64>, near: bool) {
-        self.start = (flow.len() == self.arc_count()).then_some(Start { flow, near });
+        self.start = (flow.len() == self.arc_count()).then_some(Start {
+            flow,
+            near,
+            basic: false,
+        });
     }
 
     /// How many nodes were added.
@@ -365,7 +391,17 @@ impl Network {
                     pricing,
                     part: None,
                 });
-                self.solve_whole(bounds, cancel, priced)
+                match linked::linked_start(self, cancel, pricing) {
+                    Some((whole, parts)) => {
+                        let mut solution = whole.solve_whole(bounds, cancel, priced)?;
+                        solution.pivots += parts.pivots;
+                        solution.pricing_rounds += parts.pricing_rounds;
+                        // The arcs the parts brought in are the whole's first ones after its own.
+                        solution.priced.splice(0..0, parts.priced);
+                        Ok(solution)
+                    }
+                    None => self.solve_whole(bounds, cancel, priced),
+                }
             }
         }
     }

@@ -262,14 +262,17 @@ impl Simplex {
     }
 
     /// Makes the basis that of `flow` (one per real arc, within its bounds), if it is one the
-    /// simplex can start from; false, leaving the artificial basis, if not. Each node's tree
-    /// arc is its one arc out strictly between its bounds, else its cheapest empty arc out
-    /// when it has nothing left over ([`Simplex::hang_by_empty_arcs`]), else its artificial
+    /// simplex can start from; false, leaving the artificial basis, if not. The arcs strictly
+    /// between their bounds are tree arcs, each tree of them hanging from one node
+    /// ([`Simplex::orient_partial_arcs`]); a node hangs by its cheapest empty arc out when
+    /// it has nothing left over ([`Simplex::hang_by_empty_arcs`]), else by its artificial
     /// arc; what a node has left over (its supply less what it sends, plus what it gets)
     /// rides on its artificial arc, up to the root when it is a surplus, down from it at
-    /// cost M when it is a shortfall. That is a strongly feasible tree when only the nodes
-    /// that hang from the root have something left over, and the arcs strictly between their
-    /// bounds make no cycle: what an assignment's greedy placement gives (`start`).
+    /// cost M when it is a shortfall. That is a strongly feasible tree (a partial arc can
+    /// carry more either way, an empty arc out more upwards) when only the nodes that hang
+    /// from the root have something left over, and the partial arcs make no cycle: what an
+    /// assignment's greedy placement gives (`start`), and any basic flow, such as the
+    /// optimum of a network's parts (`linked`).
     fn start_from(&mut self, supply: &[i64], flow: &[i64], artificial_cost: i64) -> bool {
         let (n, m) = (supply.len(), self.arc_num);
         if flow.len() != m {
@@ -279,6 +282,8 @@ impl Simplex {
         let mut excess: Vec<i128> = supply.iter().map(|&b| i128::from(b)).collect();
         let mut parent = vec![root; n + 1];
         let mut pred = vec![NONE; n + 1];
+        let mut dir = vec![DIR_UP; n + 1];
+        let mut partial = Vec::new();
         for (e, &f) in flow.iter().enumerate() {
             let (u, v) = (ix(self.source[e]), ix(self.target[e]));
             if f < 0 || f > self.cap[e] {
@@ -287,15 +292,13 @@ impl Simplex {
             excess[u] -= i128::from(f);
             excess[v] += i128::from(f);
             if f > 0 && f < self.cap[e] {
-                if pred[u] != NONE || u == v {
+                if u == v {
                     return false;
                 }
-                pred[u] = e as u32;
-                parent[u] = v as u32;
+                partial.push(e as u32);
             }
         }
-        // Only a node on its artificial arc may have something left over.
-        if (0..n).any(|u| pred[u] != NONE && excess[u] != 0) {
+        if !self.orient_partial_arcs(&partial, &excess, (&mut pred, &mut parent, &mut dir)) {
             return false;
         }
         self.hang_by_empty_arcs(flow, &excess, (&mut pred, &mut parent));
@@ -358,7 +361,7 @@ impl Simplex {
             } else {
                 self.state[a] = STATE_LOWER;
                 let e = ix(pred[u]);
-                self.pred_dir[u] = DIR_UP;
+                self.pred_dir[u] = dir[u];
                 self.pred_flow[u] = flow[e];
                 self.pred_cap[u] = self.cap[e];
             }
@@ -386,6 +389,96 @@ impl Simplex {
         self.parent[ix(root)] = NONE;
         self.pred[ix(root)] = NONE;
         self.recompute_potentials();
+        true
+    }
+
+    /// For [`Simplex::start_from`]: the `partial` arcs (strictly between their bounds) as tree
+    /// arcs, pointing up or down. Each tree of them hangs from one node, its anchor: the one
+    /// with something left over (`excess`), if any, else its first node without a partial
+    /// arc out, else its first node; the anchor keeps no parent here, every other node's is
+    /// its neighbour towards the anchor. When each node has at most one partial arc out (a
+    /// greedy placement) the anchor is the one node without, and every partial arc points up.
+    /// False when the partial arcs close a cycle or a tree has two nodes with something left
+    /// over: no basis.
+    fn orient_partial_arcs(
+        &self,
+        partial: &[u32],
+        excess: &[i128],
+        (pred, parent, dir): (&mut [u32], &mut [u32], &mut [i8]),
+    ) -> bool {
+        let n = excess.len();
+        // Each node's partial arcs, as (arc, other end), in arc order.
+        let mut degree = vec![0u32; n + 1];
+        for &e in partial {
+            degree[ix(self.source[ix(e)]) + 1] += 1;
+            degree[ix(self.target[ix(e)]) + 1] += 1;
+        }
+        for u in 0..n {
+            degree[u + 1] += degree[u];
+        }
+        let mut fill = degree.clone();
+        let mut adjacent = vec![(NONE, NONE); partial.len() * 2];
+        let mut has_out = vec![false; n];
+        for &e in partial {
+            let (u, v) = (self.source[ix(e)], self.target[ix(e)]);
+            has_out[ix(u)] = true;
+            for (at, other) in [(u, v), (v, u)] {
+                adjacent[fill[ix(at)] as usize] = (e, other);
+                fill[ix(at)] += 1;
+            }
+        }
+        let neighbours = |u: usize| &adjacent[degree[u] as usize..degree[u + 1] as usize];
+        let mut seen = vec![false; n];
+        let mut tree = Vec::new();
+        for first in 0..n {
+            if seen[first] || neighbours(first).is_empty() {
+                continue;
+            }
+            // The tree of `first`, each node once; a tree has one arc fewer than nodes.
+            tree.clear();
+            tree.push(first as u32);
+            seen[first] = true;
+            let mut next = 0;
+            let mut ends = 0usize;
+            while let Some(&u) = tree.get(next) {
+                next += 1;
+                ends += neighbours(ix(u)).len();
+                for &(_, v) in neighbours(ix(u)) {
+                    if !std::mem::replace(&mut seen[ix(v)], true) {
+                        tree.push(v);
+                    }
+                }
+            }
+            if ends / 2 != tree.len() - 1 {
+                return false;
+            }
+            let mut left_over = tree.iter().filter(|&&u| excess[ix(u)] != 0);
+            let anchor = match (left_over.next(), left_over.next()) {
+                (Some(_), Some(_)) => return false,
+                (Some(&u), None) => u,
+                (None, _) => {
+                    let first_without = tree.iter().filter(|&&u| !has_out[ix(u)]).min();
+                    *first_without.unwrap_or(&(first as u32))
+                }
+            };
+            // Hang every node from its neighbour towards the anchor, walking out from it.
+            let mut walk = vec![anchor];
+            parent[ix(anchor)] = n as u32;
+            while let Some(u) = walk.pop() {
+                for &(e, v) in neighbours(ix(u)) {
+                    if v != anchor && pred[ix(v)] == NONE {
+                        pred[ix(v)] = e;
+                        parent[ix(v)] = u;
+                        dir[ix(v)] = if self.source[ix(e)] == v {
+                            DIR_UP
+                        } else {
+                            DIR_DOWN
+                        };
+                        walk.push(v);
+                    }
+                }
+            }
+        }
         true
     }
 

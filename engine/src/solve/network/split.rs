@@ -34,11 +34,17 @@ pub(super) struct Parts {
     sink: u32,
 }
 
-#[cfg(test)]
 impl Parts {
     /// How many parts.
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.parts.len()
+    }
+
+    /// How many parts supply anything.
+    pub(super) fn supplied(&self) -> usize {
+        let supplies = |part: &&Part| part.network.supply.iter().any(|&b| b > 0);
+        self.parts.iter().filter(supplies).count()
     }
 }
 
@@ -150,6 +156,7 @@ pub(super) fn parts(network: &Network, priced: bool) -> Option<Parts> {
             net.start = Some(super::Start {
                 flow: arcs.iter().map(|&a| of(a)).collect(),
                 near: start.near,
+                basic: start.basic,
             });
         }
     });

@@ -670,3 +670,66 @@ fn a_network_with_an_arc_to_an_unknown_node_is_not_split_and_is_rejected() {
         })
     );
 }
+
+/// Three regions whose managers hang under two lines, nodes with a convex run to the sink
+/// declared as links (`line_room` pieces each, at slowly rising costs), and the overflow
+/// arcs: as in a bank whose business lines span its regions.
+fn regions_under_lines(seed: u64, line_room: i64) -> (Network, Vec<ArcId>) {
+    let mut net = Network::new();
+    let mut next = xorshift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let sizes: Vec<Vec<i64>> = (0..3)
+        .map(|_| (0..30).map(|_| 1 + next(9)).collect())
+        .collect();
+    let sink = net.add_node(-sizes.iter().flatten().sum::<i64>());
+    let lines: Vec<NodeId> = (0..2).map(|_| net.add_node(0)).collect();
+    let mut overflow = Vec::new();
+    for region in &sizes {
+        let managers: Vec<NodeId> = (0..4).map(|_| net.add_node(0)).collect();
+        for (j, &m) in managers.iter().enumerate() {
+            let units = 20 + next(60);
+            let target = 1 + next(units as u64);
+            let pieces: Vec<(i64, i64)> = (1..=units)
+                .map(|k| (1, (1000 * k + target * 7 - 1) / (target * 7)))
+                .collect();
+            net.add_convex_arcs(m, lines[j % 2], pieces);
+        }
+        overflow.extend(add_groups(
+            &mut net,
+            (sink, &managers),
+            region,
+            &mut next,
+            (300, 1_000_000),
+        ));
+    }
+    for &line in &lines {
+        let run = net.add_convex_arcs(line, sink, (1..=line_room).map(|k| (1, k / 10)));
+        net.link(line, &run);
+    }
+    (net, overflow)
+}
+
+#[test]
+fn regions_joined_by_lines_start_from_their_parts_and_keep_the_optimum() {
+    for seed in 1..=6 {
+        // Lines with room for everyone, then lines too small for what the regions send.
+        for (line_room, starts_linked) in [(2_000, true), (40, false)] {
+            let (mut net, overflow) = regions_under_lines(seed, line_room);
+            let mut start = vec![0i64; net.arc_count()];
+            for arc in overflow {
+                start[arc.0 as usize] = net.arc(arc).2;
+            }
+            net.start_from(start, false);
+            let mut unlinked = net.clone();
+            unlinked.links.clear();
+            assert_eq!(
+                linked::linked_start(&net, None, None).is_some(),
+                starts_linked,
+                "seed {seed}, room {line_room}"
+            );
+            let solution = net.solve().unwrap();
+            assert_optimal(&net, &solution);
+            assert_eq!(solution.cost, unlinked.solve().unwrap().cost);
+            assert_eq!(solution, net.solve().unwrap(), "deterministic");
+        }
+    }
+}

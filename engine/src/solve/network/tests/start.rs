@@ -80,13 +80,18 @@ fn a_flow_the_simplex_cannot_start_from_is_ignored() {
         .collect();
     let mut too_much = greedy.clone();
     too_much[out[0]] = net.arc(ArcId(out[0] as u32)).2 + 1;
+    // Two managers each get one customer of the node, and their runs take nothing on: a tree
+    // of partial arcs with three nodes left something over.
     let mut two_partial = vec![0; net.arc_count()];
     (two_partial[out[0]], two_partial[out[1]]) = (1, 1);
     let mut left_over = vec![0; net.arc_count()];
     left_over[out[0]] = 1;
     let cases = [
         ("a flow above capacity", too_much),
-        ("two partial arcs out of a node", two_partial),
+        (
+            "partial arcs with several nodes left something over",
+            two_partial,
+        ),
         ("a node with a partial arc and supply left", left_over),
         ("the wrong length", vec![0; 3]),
     ];
@@ -98,4 +103,41 @@ fn a_flow_the_simplex_cannot_start_from_is_ignored() {
     }
     // A flow it can start from takes another path.
     assert_ne!(solved_from(&net, greedy, false).pivots, cold.pivots);
+}
+
+/// An optimum is a basic flow: its partial arcs make a forest, but a supply node whose
+/// customers the optimum splits between managers has two partial arcs out, which the tree
+/// then has point down. The simplex starts from it (its runs cut where its loads end) and has
+/// little left to do.
+#[test]
+fn an_optimum_with_split_supply_nodes_is_a_start() {
+    for seed in 1..=6 {
+        let (net, _) = assignment_shaped_convex(150, 8, seed);
+        let cold = net.solve().unwrap();
+        let split_nodes = (0..net.node_count() as u32)
+            .filter(|&u| {
+                let partial = |a: usize| {
+                    let (from, _, capacity, _) = net.arc(ArcId(a as u32));
+                    from.0 == u && (1..capacity).contains(&cold.flow[a])
+                };
+                (0..net.arc_count()).filter(|&a| partial(a)).count() > 1
+            })
+            .count();
+        assert!(split_nodes > 0, "seed {seed}: no supply node split");
+        let mut started = net.clone();
+        started.start = Some(Start {
+            flow: cold.flow.clone(),
+            near: false,
+            basic: true,
+        });
+        let warm = started.solve().unwrap();
+        assert_optimal(&net, &warm);
+        assert_eq!(warm.cost, cold.cost, "seed {seed}");
+        assert!(
+            warm.pivots < cold.pivots / 4,
+            "seed {seed}: {} pivots, from nothing {}",
+            warm.pivots,
+            cold.pivots
+        );
+    }
 }
