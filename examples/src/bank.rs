@@ -274,21 +274,17 @@ impl ManagerRow {
 /// Puts every manager in a team (their `group`) and returns the groups (see [`crate::org`]):
 /// three business lines, a desk per line and region, teams per line and branch.
 pub(crate) fn organise(managers: &mut [ManagerRow]) -> Vec<GroupRow> {
-    let seats: Vec<Seat<'_>> = managers
-        .iter()
-        .map(|m| Seat {
+    org::organise_managers(
+        managers,
+        |m| Seat {
             line: m.line(),
             region: m.region,
             branch: &m.branch,
             capacity: m.capacity,
             target_load: m.target.unwrap_or(m.capacity),
-        })
-        .collect();
-    let (groups, teams) = org::organise(&seats);
-    for (manager, team) in managers.iter_mut().zip(teams) {
-        manager.group = team;
-    }
-    groups
+        },
+        |m| &mut m.group,
+    )
 }
 
 /// A manager who has left the bank but still appears as some customers' current manager.

@@ -223,21 +223,17 @@ impl LenderManagerRow {
 /// Puts every manager in a team (their `group`) and returns the groups (see [`crate::org`]):
 /// three business lines, a desk per line and province, and teams of the desk's managers.
 fn organise(managers: &mut [LenderManagerRow]) -> Vec<GroupRow> {
-    let seats: Vec<Seat<'_>> = managers
-        .iter()
-        .map(|m| Seat {
+    org::organise_managers(
+        managers,
+        |m| Seat {
             line: m.line(),
             region: m.province,
             branch: m.province,
             capacity: m.capacity,
             target_load: m.target.unwrap_or(m.capacity),
-        })
-        .collect();
-    let (groups, teams) = org::organise(&seats);
-    for (manager, team) in managers.iter_mut().zip(teams) {
-        manager.group = team;
-    }
-    groups
+        },
+        |m| &mut m.group,
+    )
 }
 
 /// A manager who has left but is still some borrowers' current manager.

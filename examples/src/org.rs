@@ -53,6 +53,21 @@ pub(crate) struct Seat<'a> {
     pub target_load: u32,
 }
 
+/// Puts each of `managers` in its team (the field `team` gives), seated as `seat` says, and
+/// returns the groups (see [`organise`]).
+pub(crate) fn organise_managers<M>(
+    managers: &mut [M],
+    seat: impl Fn(&M) -> Seat<'_>,
+    team: impl Fn(&mut M) -> &mut String,
+) -> Vec<GroupRow> {
+    let seats: Vec<Seat<'_>> = managers.iter().map(seat).collect();
+    let (groups, teams) = organise(&seats);
+    for (manager, id) in managers.iter_mut().zip(teams) {
+        *team(manager) = id;
+    }
+    groups
+}
+
 /// The groups of managers seated at `seats`, and each seat's team: lines with a target of
 /// their managers' targets (so the balance term spreads load across lines as across
 /// managers), desks capped at 95% of their managers' capacity, teams with their managers'
