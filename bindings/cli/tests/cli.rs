@@ -1389,6 +1389,19 @@ fn diff_compares_plans_and_rulebooks() {
     assert_fails(&output, 2, "usage");
 }
 
+/// `apportion report` of `plan` for the example bank's managers, written to `out`.
+fn report_page(plan: &Path, out: &Path) -> Output {
+    apportion(&[
+        "report",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--managers",
+        "examples/data/managers.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 /// The values of attribute `name` in `html`, in order.
 fn attribute_values<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
     let marker = format!(" {name}=\"");
@@ -1404,15 +1417,7 @@ fn report_writes_a_page_whose_numbers_are_the_plans() {
     let plan = dir.join("plan.json");
     assert!(assign_example(&plan, &[]).status.success());
     let page = dir.join("report.html");
-    let output = apportion(&[
-        "report",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--managers",
-        "examples/data/managers.csv",
-        "--out",
-        page.to_str().unwrap(),
-    ]);
+    let output = report_page(&plan, &page);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
@@ -1457,15 +1462,7 @@ fn report_writes_a_page_whose_numbers_are_the_plans() {
         .sum();
     assert_eq!(binned, loads.len());
     // The page is refused where it would overwrite the plan.
-    let output = apportion(&[
-        "report",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--managers",
-        "examples/data/managers.csv",
-        "--out",
-        plan.to_str().unwrap(),
-    ]);
+    let output = report_page(&plan, &plan);
     assert_fails(&output, 2, "output_is_input");
 }
 
@@ -1577,15 +1574,7 @@ fn model_scores_shape_the_plan_explain_verify_and_fail_with_their_codes() {
     assert!(text(&without.stdout).contains("scores_differ"));
     // The report's page names the model's part of the objective.
     let page = dir.join("report.html");
-    let reported = apportion(&[
-        "report",
-        "--plan",
-        json.to_str().unwrap(),
-        "--managers",
-        "examples/data/managers.csv",
-        "--out",
-        page.to_str().unwrap(),
-    ]);
+    let reported = report_page(&json, &page);
     assert!(reported.status.success(), "{}", text(&reported.stderr));
     let document: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();

@@ -5,13 +5,14 @@
 //! is capped or has a target, whose run to the manager carries the cap and the segment's
 //! balance term); managers reach their group's node (or the sink) through a convex arc
 //! costing λ·⌈1000·k/target⌉ for the k-th customer, and groups their parent's (a root the
-//! sink) likewise; every supply node reaches the sink directly at the unassigned penalty. On
-//! a large network (or one with groups of managers) the network starts from a greedy
-//! placement (`start`); on a large one a free node holds only a few of its manager arcs, the
-//! others priced in by the solve (`pricing`), and a staying
-//! node whose manager is eligible is no node at all: its manager's entry supplies its
-//! customers, one arc taking those who move to the free node ([`Stay::Kept`], proven in
-//! [`kept`]).
+//! sink) likewise, a group with neither a capacity nor a target having no node (its members
+//! reach the group above), and a root without a capacity declared a link (see
+//! `network::linked`); every supply node reaches the sink directly at the unassigned
+//! penalty. On a large network (or one with groups of managers) the network starts from a
+//! greedy placement (`start`); on a large one a free node holds only a few of its manager
+//! arcs, the others priced in by the solve (`pricing`), and a staying node whose manager is
+//! eligible is no node at all: its manager's entry supplies its customers, one arc taking
+//! those who move to the free node ([`Stay::Kept`], proven in [`kept`]).
 
 mod entries;
 pub(super) mod kept;
