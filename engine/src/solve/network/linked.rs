@@ -42,6 +42,13 @@ pub(super) fn linked_start(
         *flat.get_mut(node as usize)? = Some(next_cost(network, run, load)?);
     }
 
+    // Whether the links hold the network together, asked before anything is copied: lines
+    // over a book that is one piece anyway gain nothing here.
+    let is_link = |node: u32| flat.get(node as usize).is_some_and(Option::is_some);
+    let mut sets = split::joined(network, pricing.is_some(), sink, is_link);
+    if !split::supplied_apart(network, &mut sets) {
+        return None;
+    }
     let mut relaxed = network.clone();
     relaxed.links.clear();
     for &(_, first, end) in &network.links {
@@ -61,7 +68,8 @@ pub(super) fn linked_start(
             relaxed.cost[a] = relaxed.cost[a].checked_add(extra)?;
         }
     }
-    let parts = split::parts(&relaxed, pricing.is_some()).filter(|parts| parts.supplied() > 1)?;
+    // The relaxed network's pieces are those: the arcs that reached a link reach the sink.
+    let parts = split::parts_of(&relaxed, sink, sets).filter(|parts| parts.supplied() > 1)?;
     let bounds = relaxed
         .validate(pricing.map_or(0, Pricing::max_abs_cost))
         .ok()?;

@@ -57,20 +57,49 @@ pub(super) fn parts(network: &Network, priced: bool) -> Option<Parts> {
     if !network.ids_fit() || network.validate_arcs().is_err() {
         return None;
     }
-    let n = network.node_count();
     let mut demands = network.supply.iter().enumerate().filter(|(_, b)| **b < 0);
     let sink = u32::try_from(demands.next()?.0).ok()?;
     if demands.next().is_some() {
         return None;
     }
+    parts_of(network, sink, joined(network, priced, sink, |_| false))
+}
+
+/// Which nodes of `network` are joined once its `sink` and the nodes `apart` are taken away:
+/// by its arcs, and with `priced` by the joins it declared for arcs a pricing may bring in.
+pub(super) fn joined(
+    network: &Network,
+    priced: bool,
+    sink: u32,
+    apart: impl Fn(u32) -> bool,
+) -> UnionFind {
+    let n = network.node_count();
     let mut sets = UnionFind::default();
     let joins = network.joins.iter().filter(|_| priced);
     let ends = network.source.iter().zip(&network.target);
     for (&u, &v) in ends.chain(joins.map(|(u, v)| (u, v))) {
-        if u != sink && v != sink && (u as usize) < n && (v as usize) < n {
+        let kept = |w: u32| w != sink && (w as usize) < n && !apart(w);
+        if kept(u) && kept(v) {
             sets.join(u, v);
         }
     }
+    sets
+}
+
+/// Whether the nodes with a supply are in more than one of the sets `joined` made.
+pub(super) fn supplied_apart(network: &Network, sets: &mut UnionFind) -> bool {
+    let mut supplied = (0..network.node_count() as u32).filter(|&u| network.supply[u as usize] > 0);
+    let Some(first) = supplied.next() else {
+        return false;
+    };
+    let first = sets.root(first);
+    supplied.any(|u| sets.root(u) != first)
+}
+
+/// The pieces of `network`, whose arcs are valid, as `sets` (made by [`joined`] with its
+/// `sink`) cut it, or `None` when they leave it in one piece.
+pub(super) fn parts_of(network: &Network, sink: u32, mut sets: UnionFind) -> Option<Parts> {
+    let n = network.node_count();
     // Pieces in order of their first node; nodes and arcs keep their order within a piece.
     let mut piece_of = vec![u32::MAX; n];
     let mut pieces: Vec<Part> = Vec::new();

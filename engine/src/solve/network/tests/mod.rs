@@ -733,3 +733,34 @@ fn regions_joined_by_lines_start_from_their_parts_and_keep_the_optimum() {
         }
     }
 }
+
+/// Lines over regions that a node reaching every other holds together anyway: the links
+/// hold nothing apart, so the whole is solved as it is (without copying it to find that
+/// out), to the same optimum.
+#[test]
+fn regions_held_together_without_their_lines_are_solved_whole() {
+    for seed in 1..=3 {
+        let (mut net, overflow) = regions_under_lines(seed, 2_000);
+        // The sink and the two lines are the first nodes.
+        let others = 3..net.node_count() as u32;
+        let anywhere = net.add_node(1);
+        net.add_supply(NodeId(0), -1);
+        for node in others {
+            net.add_arc(anywhere, NodeId(node), 1, 3);
+        }
+        let mut start = vec![0i64; net.arc_count()];
+        for arc in overflow {
+            start[arc.0 as usize] = net.arc(arc).2;
+        }
+        net.start_from(start, false);
+        assert!(
+            linked::linked_start(&net, None, None).is_none(),
+            "seed {seed}"
+        );
+        let mut unlinked = net.clone();
+        unlinked.links.clear();
+        let solution = net.solve().unwrap();
+        assert_optimal(&net, &solution);
+        assert_eq!(solution.cost, unlinked.solve().unwrap().cost, "seed {seed}");
+    }
+}
