@@ -1,5 +1,6 @@
 //! Routing one lead: latency with 500 and 5,000 managers, and throughput on two threads; and
-//! the example lender's leads, each first met as a new pair class.
+//! the example lender's leads, each first met as a new pair class, without and with its
+//! groups of managers (desks and lines, whose steps and room the router adds).
 //!
 //! The router starts from a generated bank's book (loads from its current managers); leads
 //! are the customers of another bank generated with a different seed. Each measured call
@@ -155,8 +156,9 @@ fn lender_latency(c: &mut Criterion) {
         managers,
         ..LenderConfig::default()
     };
-    let book = lender::load_book(&lender::generate(&config)).expect("the lender loads");
-    let router = Router::new(&rules, &book, RouterOptions::new(config.as_of)).expect("router");
+    let generated = lender::generate(&config);
+    let book = lender::load_book(&generated).expect("the lender loads");
+    let organised = lender::load_organised_book(&generated).expect("the lender's groups load");
     let mut leads = lender::load_book(&lender::generate(&LenderConfig {
         customers: leads,
         seed: config.seed + 1,
@@ -169,15 +171,16 @@ fn lender_latency(c: &mut Criterion) {
         lead.id = format!("L-{}", lead.id).as_str().into();
         lead.manager = None;
     }
-    // Each lead once, in order: its first routing, mostly of a pair class not met before.
-    let label = format!("lender {managers} managers, each lead's first routing");
-    percentiles(&router, &leads, leads.len(), &label);
-    bench_latency(
-        c,
-        BenchmarkId::new("lender_latency", managers),
-        &router,
-        &leads,
-    );
+    for (name, book) in [
+        ("lender_latency", book),
+        ("lender_latency_groups", organised),
+    ] {
+        let router = Router::new(&rules, &book, RouterOptions::new(config.as_of)).expect("router");
+        // Each lead once, in order: its first routing, mostly of a pair class not met before.
+        let label = format!("{name}: {managers} managers, each lead's first routing");
+        percentiles(&router, &leads, leads.len(), &label);
+        bench_latency(c, BenchmarkId::new(name, managers), &router, &leads);
+    }
 }
 
 criterion_group!(benches, latency, throughput, lender_latency);
