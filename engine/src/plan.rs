@@ -235,6 +235,14 @@ pub struct NetworkStats {
     pub pricing_rounds: u32,
     /// Simplex pivots the solve took (the same on any thread count).
     pub pivots: u64,
+    /// Independent parts the network was solved in, in parallel (regions whose customers
+    /// share no eligible manager); 1 when it was solved whole, which is slower: on one
+    /// thread, and each pivot dearer.
+    pub parts: usize,
+    /// Whether the parts are joined by business lines (groups without a capacity over
+    /// regions): solved apart with each line's next step priced flat, then the whole network
+    /// from their optimum.
+    pub joined_by_links: bool,
 }
 
 impl BalanceStats {

@@ -302,7 +302,7 @@ pub(crate) fn report(plan: &Plan) -> String {
     let _ = writeln!(
         text,
         "network: {} pair classes, {} supply nodes, {} nodes, {} arcs ({} held from the start, \
-         {} priced in over {} rounds), {} pivots",
+         {} priced in over {} rounds), {} pivots, {}",
         n.pair_classes,
         n.supply_nodes,
         n.nodes,
@@ -310,7 +310,8 @@ pub(crate) fn report(plan: &Plan) -> String {
         n.arcs_held,
         n.arcs_priced_in,
         n.pricing_rounds,
-        n.pivots
+        n.pivots,
+        how_solved(n)
     );
     let p = &plan.provenance;
     let _ = writeln!(
@@ -376,6 +377,16 @@ pub(crate) fn report(plan: &Plan) -> String {
 
 /// The groups at the top of the organisation (business lines, say): load against target and
 /// room, and who moved in and out. Nothing for a book without groups.
+/// How the network was solved: whole, in independent parts, or in parts joined by lines
+/// (the first is the slow one, worth seeing when a book is slower than expected).
+fn how_solved(n: &apportion::NetworkStats) -> String {
+    match (n.parts, n.joined_by_links) {
+        (1, _) => "solved whole".to_owned(),
+        (parts, false) => format!("solved in {parts} independent parts"),
+        (parts, true) => format!("solved in {parts} parts joined by lines, then whole"),
+    }
+}
+
 fn top_groups(groups: &[apportion::GroupLoad]) -> String {
     if groups.is_empty() {
         return String::new();

@@ -132,6 +132,12 @@ value_class! {
     ///     Rounds of solving and bringing in the arcs that would pay.
     /// pivots : int
     ///     Simplex pivots the solve took (the same on any thread count).
+    /// parts : int
+    ///     Independent parts the network was solved in, in parallel (regions whose customers
+    ///     share no eligible manager); 1 when it was solved whole, which is slower.
+    /// joined_by_links : bool
+    ///     Whether the parts are joined by business lines (groups without a capacity over
+    ///     regions): solved apart with each line priced flat, then whole from their optimum.
     Network {
         pair_classes: usize,
         supply_nodes: usize,
@@ -141,6 +147,8 @@ value_class! {
         arcs_priced_in: usize,
         pricing_rounds: u32,
         pivots: u64,
+        parts: usize,
+        joined_by_links: bool,
     }
 }
 
@@ -210,6 +218,8 @@ impl Network {
             arcs_priced_in: n.arcs_priced_in,
             pricing_rounds: n.pricing_rounds,
             pivots: n.pivots,
+            parts: n.parts,
+            joined_by_links: n.joined_by_links,
         }
     }
 }

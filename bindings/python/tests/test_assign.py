@@ -40,6 +40,8 @@ def test_the_bank_plan_keeps_its_guarantees(rulebook, bank_arrow):
     assert plan.network.supply_nodes <= customers.num_rows
     assert plan.network.arcs > plan.network.nodes > plan.network.supply_nodes
     assert plan.network.pivots > 0
+    # Its regions share no eligible manager: they are solved apart, and no line joins them.
+    assert plan.network.parts > 1 and not plan.network.joined_by_links
     # So small a book holds every arc from the start.
     assert plan.network.arcs_held == plan.network.arcs
     assert (plan.network.arcs_priced_in, plan.network.pricing_rounds) == (0, 0)

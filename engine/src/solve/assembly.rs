@@ -294,6 +294,8 @@ fn assemble(
         arcs_priced_in: solution.priced.len(),
         pricing_rounds: solution.pricing_rounds,
         pivots: solution.pivots,
+        parts: solution.parts,
+        joined_by_links: solution.joined_by_links,
     };
     let groups = super::group_loads::group_loads(book, &loads, (&assignments, &unassigned));
     Plan {

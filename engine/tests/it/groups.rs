@@ -159,6 +159,11 @@ fn the_example_bank_plans_within_its_desks_and_verifies() {
     assert_eq!(depths.iter().max(), Some(&2));
     let plan = apportion::assign(&book, &rules, &options).unwrap();
     assert_eq!(plan.stats.assigned, 3_000);
+    // Its regions share no manager: solved apart. Its lines join them, so the regions are
+    // solved first with each line priced flat, then the whole network from there.
+    assert!(without.network.parts > 1 && !without.network.joined_by_links);
+    assert!(plan.network.joined_by_links);
+    assert_eq!(plan.network.parts, without.network.parts);
     // Every desk within its cap; the plan costs more than without groups (their balance
     // terms count too), and it is what the inputs make.
     for group in organisation.groups() {

@@ -129,6 +129,8 @@ class Network:
     arcs_priced_in: int
     pricing_rounds: int
     pivots: int
+    parts: int
+    joined_by_links: bool
     def __new__(
         cls,
         pair_classes: int,
@@ -139,8 +141,10 @@ class Network:
         arcs_priced_in: int,
         pricing_rounds: int,
         pivots: int,
+        parts: int,
+        joined_by_links: bool,
     ) -> Network: ...
-    def __reduce__(self) -> tuple[type[Network], tuple[int, ...]]: ...
+    def __reduce__(self) -> tuple[type[Network], tuple[int | bool, ...]]: ...
 
 @final
 class Timings:

@@ -136,6 +136,12 @@ pub struct Solution {
     pub priced: Vec<PricedArc>,
     /// The most pricing rounds any part of the network needed (0 without a pricing).
     pub pricing_rounds: u32,
+    /// How many independent parts with something to send the network was solved in, in
+    /// parallel: 1 when it was solved whole (see `split`).
+    pub parts: usize,
+    /// Whether those parts are joined by links (business lines over regions): solved first
+    /// with each link priced flat, then the whole from their optimum (see `linked`).
+    pub joined_by_links: bool,
 }
 
 impl Solution {
@@ -396,6 +402,8 @@ impl Network {
                         let mut solution = whole.solve_whole(bounds, cancel, priced)?;
                         solution.pivots += parts.pivots;
                         solution.pricing_rounds += parts.pricing_rounds;
+                        solution.parts = parts.parts;
+                        solution.joined_by_links = true;
                         // The arcs the parts brought in are the whole's first ones after its own.
                         solution.priced.splice(0..0, parts.priced);
                         Ok(solution)
@@ -501,6 +509,8 @@ impl Network {
             pivots,
             priced,
             pricing_rounds,
+            parts: 1,
+            joined_by_links: false,
         })
     }
 

@@ -217,6 +217,7 @@ pub(super) fn solve(
     cancel: Option<&Cancel>,
     pricing: Option<&dyn Pricing>,
 ) -> Result<Solution, NetworkError> {
+    let supplied = parts.supplied().max(1);
     let Parts {
         parts,
         piece_of,
@@ -277,7 +278,11 @@ pub(super) fn solve(
         flow.extend(flows);
         arcs.extend(part_arcs);
     }
-    network.priced_solution_from(flow, potential, pivots, (arcs, rounds))
+    let solution = network.priced_solution_from(flow, potential, pivots, (arcs, rounds))?;
+    Ok(Solution {
+        parts: supplied,
+        ..solution
+    })
 }
 
 /// The parts' solutions as they come in.
