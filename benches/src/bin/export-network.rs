@@ -1,5 +1,6 @@
 //! Builds the example bank's (with `--book lender`, the example lender's; with `--book
-//! bank-groups`, the bank's with its teams, desks and business lines) assignment network
+//! bank-groups` or `lender-groups`, the book's with its teams, desks and business lines)
+//! assignment network
 //! at a given size, with every arc, and writes it in the format of `benches/compare/README.md`
 //! for other solvers, with the optimal cost apportion finds for it. The time is apportion's
 //! solve as `assign` runs it once the rules are done: the first placement, the network (on a
@@ -49,26 +50,33 @@ fn run() -> Result<(), String> {
                 "bank" => book_kind = "bank",
                 "bank-groups" => book_kind = "bank-groups",
                 "lender" => book_kind = "lender",
+                "lender-groups" => book_kind = "lender-groups",
                 _ => {
                     return Err(format!(
-                        "--book is `bank`, `bank-groups` or `lender`, not `{value}`"
+                        "--book is `bank`, `bank-groups`, `lender` or `lender-groups`, not \
+                         `{value}`"
                     ));
                 }
             },
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
-    let (book, rules, as_of, name) = if book_kind == "lender" {
+    let (book, rules, as_of, name) = if book_kind.starts_with("lender") {
         let config = LenderConfig {
             customers,
             managers,
             ..LenderConfig::default()
         };
+        let generated = lender::generate(&config);
+        let (book, name) = match book_kind {
+            "lender-groups" => (lender::load_organised_book(&generated), "lender-groups-"),
+            _ => (lender::load_book(&generated), "lender-"),
+        };
         (
-            lender::load_book(&lender::generate(&config)),
+            book,
             include_str!("../../../examples/rules/lender.rhai"),
             config.as_of,
-            "lender-",
+            name,
         )
     } else {
         let config = BankConfig {
