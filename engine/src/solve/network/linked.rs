@@ -115,6 +115,46 @@ pub(super) fn linked_start(
     Some((whole, solved))
 }
 
+/// Whether one of the network's `parts` holds supply nodes that only its links join: regions
+/// under business lines beside a part the lines do not reach (a region whose managers have
+/// no group), which come apart only with the links priced flat.
+pub(super) fn joins_regions(network: &Network, parts: &split::Parts, priced: bool) -> bool {
+    let Some(&(_, first, _)) = network.links.first() else {
+        return false;
+    };
+    let Some(&sink) = network.target.get(first as usize) else {
+        return false;
+    };
+    if network.start.is_none() {
+        return false;
+    }
+    let mut is_link = vec![false; network.node_count()];
+    for &(node, _, _) in &network.links {
+        if let Some(flag) = is_link.get_mut(node as usize) {
+            *flag = true;
+        }
+    }
+    let is_link = |node: u32| is_link.get(node as usize).copied().unwrap_or(false);
+    let mut sets = split::joined(network, priced, sink, is_link);
+    // Per part, the first set of links-apart nodes seen with supply in it.
+    let mut seen: Vec<Option<u32>> = vec![None; parts.len()];
+    for node in 0..network.node_count() as u32 {
+        if network.supply[node as usize] <= 0 {
+            continue;
+        }
+        let Some(part) = parts.part_of(node) else {
+            continue;
+        };
+        let set = sets.root(node);
+        match seen[part] {
+            None => seen[part] = Some(set),
+            Some(first) if first != set => return true,
+            Some(_) => {}
+        }
+    }
+    false
+}
+
 /// What the next unit on the run `arcs` costs with `load` on it (the last piece's cost when
 /// it is full).
 fn next_cost(network: &Network, arcs: std::ops::Range<usize>, load: i64) -> Option<i64> {

@@ -390,6 +390,24 @@ impl Network {
             || split::parts(self, pricing.is_some()),
         );
         let bounds = bounds?;
+        // Regions that only links join come apart with the links priced flat: worth trying
+        // when the network is one piece, or when one of its parts holds several such regions
+        // (lines over most regions, and one region outside them).
+        let linked = parts
+            .as_ref()
+            .is_none_or(|parts| linked::joins_regions(self, parts, pricing.is_some()))
+            .then(|| linked::linked_start(self, cancel, pricing))
+            .flatten();
+        if let Some((whole, relaxed)) = linked {
+            let mut solution = whole.solve_from_parts(bounds, cancel, pricing)?;
+            solution.pivots += relaxed.pivots;
+            solution.pricing_rounds += relaxed.pricing_rounds;
+            solution.parts = relaxed.parts;
+            solution.joined_by_links = true;
+            // The arcs the parts brought in are the whole's first ones after its own.
+            solution.priced.splice(0..0, relaxed.priced);
+            return Ok(solution);
+        }
         match parts {
             Some(parts) => split::solve(self, parts, bounds, cancel, pricing),
             None => {
@@ -397,19 +415,28 @@ impl Network {
                     pricing,
                     part: None,
                 });
-                match linked::linked_start(self, cancel, pricing) {
-                    Some((whole, parts)) => {
-                        let mut solution = whole.solve_whole(bounds, cancel, priced)?;
-                        solution.pivots += parts.pivots;
-                        solution.pricing_rounds += parts.pricing_rounds;
-                        solution.parts = parts.parts;
-                        solution.joined_by_links = true;
-                        // The arcs the parts brought in are the whole's first ones after its own.
-                        solution.priced.splice(0..0, parts.priced);
-                        Ok(solution)
-                    }
-                    None => self.solve_whole(bounds, cancel, priced),
-                }
+                self.solve_whole(bounds, cancel, priced)
+            }
+        }
+    }
+
+    /// Solves the network through its independent parts if it has some, else whole (see
+    /// `solve_whole` for `bounds`): the linked start's whole network, which may still hold
+    /// parts its links never joined.
+    fn solve_from_parts(
+        &self,
+        bounds: (i64, u64),
+        cancel: Option<&Cancel>,
+        pricing: Option<&dyn Pricing>,
+    ) -> Result<Solution, NetworkError> {
+        match split::parts(self, pricing.is_some()) {
+            Some(parts) => split::solve(self, parts, bounds, cancel, pricing),
+            None => {
+                let priced = pricing.map(|pricing| Priced {
+                    pricing,
+                    part: None,
+                });
+                self.solve_whole(bounds, cancel, priced)
             }
         }
     }

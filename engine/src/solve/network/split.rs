@@ -36,9 +36,14 @@ pub(super) struct Parts {
 
 impl Parts {
     /// How many parts.
-    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.parts.len()
+    }
+
+    /// The part `node` went to; `None` for the sink (or a node the network does not have).
+    pub(super) fn part_of(&self, node: u32) -> Option<usize> {
+        let piece = *self.piece_of.get(node as usize)?;
+        (piece != u32::MAX).then_some(piece as usize)
     }
 
     /// How many parts supply anything.
@@ -180,6 +185,14 @@ pub(super) fn parts_of(network: &Network, sink: u32, mut sets: UnionFind) -> Opt
         net.capacity = arcs.iter().map(|&a| network.capacity[a as usize]).collect();
         net.cost = arcs.iter().map(|&a| network.cost[a as usize]).collect();
         part.arcs = arcs.to_vec();
+        // Arcs a pricing brought in before, by their ends in the whole network, as that
+        // network's own: a part's pricing must not bring them again.
+        net.priced_before = network
+            .priced_before
+            .iter()
+            .filter(|&&(from, _)| piece_of.get(from as usize) == Some(&(p as u32)))
+            .copied()
+            .collect();
         if let Some(start) = &network.start {
             let of = |a: u32| start.flow.get(a as usize).copied().unwrap_or(0);
             net.start = Some(super::Start {

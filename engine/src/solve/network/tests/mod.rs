@@ -764,3 +764,43 @@ fn regions_held_together_without_their_lines_are_solved_whole() {
         assert_eq!(solution.cost, unlinked.solve().unwrap().cost, "seed {seed}");
     }
 }
+
+/// Regions under lines beside a region the lines do not reach: the network is in parts
+/// already, and the part holding the lines' regions still comes apart with the lines priced
+/// flat (it used to be solved whole), to the same optimum.
+#[test]
+fn regions_under_lines_beside_a_region_outside_them_still_come_apart() {
+    for seed in 1..=4 {
+        let (mut net, mut overflow) = regions_under_lines(seed, 2_000);
+        let sink = NodeId(0);
+        let mut next = xorshift(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let managers: Vec<NodeId> = (0..3).map(|_| net.add_node(0)).collect();
+        for &manager in &managers {
+            net.add_convex_arcs(manager, sink, (1..=60).map(|k| (1, k / 3)));
+        }
+        let sizes: Vec<i64> = (0..20).map(|_| 1 + next(9)).collect();
+        net.add_supply(sink, -sizes.iter().sum::<i64>());
+        overflow.extend(add_groups(
+            &mut net,
+            (sink, &managers),
+            &sizes,
+            &mut next,
+            (300, 1_000_000),
+        ));
+        let mut start = vec![0i64; net.arc_count()];
+        for arc in overflow {
+            start[arc.0 as usize] = net.arc(arc).2;
+        }
+        net.start_from(start, false);
+        let mut unlinked = net.clone();
+        unlinked.links.clear();
+        let plain = unlinked.solve().unwrap();
+        assert!(plain.parts >= 2 && !plain.joined_by_links, "seed {seed}");
+        let solution = net.solve().unwrap();
+        assert_optimal(&net, &solution);
+        assert_eq!(solution.cost, plain.cost, "seed {seed}");
+        assert!(solution.joined_by_links, "seed {seed}");
+        assert!(solution.parts > plain.parts, "seed {seed}");
+        assert_eq!(solution, net.solve().unwrap(), "deterministic");
+    }
+}
