@@ -399,7 +399,8 @@ impl Network {
             .then(|| linked::linked_start(self, cancel, pricing))
             .flatten();
         if let Some((whole, relaxed)) = linked {
-            let mut solution = whole.solve_from_parts(bounds, cancel, pricing)?;
+            let parts = split::parts(&whole, pricing.is_some());
+            let mut solution = whole.solve_in(parts, bounds, cancel, pricing)?;
             solution.pivots += relaxed.pivots;
             solution.pricing_rounds += relaxed.pricing_rounds;
             solution.parts = relaxed.parts;
@@ -408,28 +409,19 @@ impl Network {
             solution.priced.splice(0..0, relaxed.priced);
             return Ok(solution);
         }
-        match parts {
-            Some(parts) => split::solve(self, parts, bounds, cancel, pricing),
-            None => {
-                let priced = pricing.map(|pricing| Priced {
-                    pricing,
-                    part: None,
-                });
-                self.solve_whole(bounds, cancel, priced)
-            }
-        }
+        self.solve_in(parts, bounds, cancel, pricing)
     }
 
-    /// Solves the network through its independent parts if it has some, else whole (see
-    /// `solve_whole` for `bounds`): the linked start's whole network, which may still hold
-    /// parts its links never joined.
-    fn solve_from_parts(
+    /// Solves the network through its independent `parts` if it has some, else whole (see
+    /// `solve_whole` for `bounds`).
+    fn solve_in(
         &self,
+        parts: Option<split::Parts>,
         bounds: (i64, u64),
         cancel: Option<&Cancel>,
         pricing: Option<&dyn Pricing>,
     ) -> Result<Solution, NetworkError> {
-        match split::parts(self, pricing.is_some()) {
+        match parts {
             Some(parts) => split::solve(self, parts, bounds, cancel, pricing),
             None => {
                 let priced = pricing.map(|pricing| Priced {

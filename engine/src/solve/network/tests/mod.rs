@@ -708,17 +708,22 @@ fn regions_under_lines(seed: u64, line_room: i64) -> (Network, Vec<ArcId>) {
     (net, overflow)
 }
 
+/// Starts `net` from everyone on their `overflow` arc: a feasible flow, far from the optimum.
+fn start_overflowing(net: &mut Network, overflow: &[ArcId]) {
+    let mut start = vec![0i64; net.arc_count()];
+    for &arc in overflow {
+        start[arc.0 as usize] = net.arc(arc).2;
+    }
+    net.start_from(start, false);
+}
+
 #[test]
 fn regions_joined_by_lines_start_from_their_parts_and_keep_the_optimum() {
     for seed in 1..=6 {
         // Lines with room for everyone, then lines too small for what the regions send.
         for (line_room, starts_linked) in [(2_000, true), (40, false)] {
             let (mut net, overflow) = regions_under_lines(seed, line_room);
-            let mut start = vec![0i64; net.arc_count()];
-            for arc in overflow {
-                start[arc.0 as usize] = net.arc(arc).2;
-            }
-            net.start_from(start, false);
+            start_overflowing(&mut net, &overflow);
             let mut unlinked = net.clone();
             unlinked.links.clear();
             assert_eq!(
@@ -748,11 +753,7 @@ fn regions_held_together_without_their_lines_are_solved_whole() {
         for node in others {
             net.add_arc(anywhere, NodeId(node), 1, 3);
         }
-        let mut start = vec![0i64; net.arc_count()];
-        for arc in overflow {
-            start[arc.0 as usize] = net.arc(arc).2;
-        }
-        net.start_from(start, false);
+        start_overflowing(&mut net, &overflow);
         assert!(
             linked::linked_start(&net, None, None).is_none(),
             "seed {seed}"
@@ -787,11 +788,7 @@ fn regions_under_lines_beside_a_region_outside_them_still_come_apart() {
             &mut next,
             (300, 1_000_000),
         ));
-        let mut start = vec![0i64; net.arc_count()];
-        for arc in overflow {
-            start[arc.0 as usize] = net.arc(arc).2;
-        }
-        net.start_from(start, false);
+        start_overflowing(&mut net, &overflow);
         let mut unlinked = net.clone();
         unlinked.links.clear();
         let plain = unlinked.solve().unwrap();
