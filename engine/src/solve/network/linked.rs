@@ -12,18 +12,20 @@
 //! speed depends on this: the whole solve proves its optimum as always.
 
 use super::pricing::Pricing;
+use super::union_find::UnionFind;
 use super::{Network, Solution, Start, split};
 use crate::cancel::Cancel;
 
 /// The whole network, starting from the optimum of its parts with its links priced flat, and
 /// that optimum (its pivots, and the arcs `pricing` brought in, which the whole network holds
 /// after its own); `None` when it has no links or no start to price them at, when pricing
-/// them flat leaves it in one piece, or when that optimum is no flow of the whole (a link's
-/// run too small for it).
+/// them flat leaves it (or, given its `parts`, each of them) in one piece, or when that
+/// optimum is no flow of the whole (a link's run too small for it).
 pub(super) fn linked_start(
     network: &Network,
     cancel: Option<&Cancel>,
     pricing: Option<&dyn Pricing>,
+    parts: Option<&split::Parts>,
 ) -> Option<(Network, Solution)> {
     let start = network.start.as_ref()?;
     let sink = *network.target.get(network.links.first()?.1 as usize)?;
@@ -46,7 +48,11 @@ pub(super) fn linked_start(
     // over a book that is one piece anyway gain nothing here.
     let is_link = |node: u32| flat.get(node as usize).is_some_and(Option::is_some);
     let mut sets = split::joined(network, pricing.is_some(), sink, is_link);
-    if !split::supplied_apart(network, &mut sets) {
+    let apart = match parts {
+        None => split::supplied_apart(network, &mut sets),
+        Some(parts) => regions_in_one_part(network, parts, &mut sets),
+    };
+    if !apart {
         return None;
     }
     let mut relaxed = network.clone();
@@ -115,40 +121,23 @@ pub(super) fn linked_start(
     Some((whole, solved))
 }
 
-/// Whether one of the network's `parts` holds supply nodes that only its links join: regions
-/// under business lines beside a part the lines do not reach (a region whose managers have
-/// no group), which come apart only with the links priced flat.
-pub(super) fn joins_regions(network: &Network, parts: &split::Parts, priced: bool) -> bool {
-    let Some(&(_, first, _)) = network.links.first() else {
-        return false;
-    };
-    let Some(&sink) = network.target.get(first as usize) else {
-        return false;
-    };
-    if network.start.is_none() {
-        return false;
-    }
-    let mut is_link = vec![false; network.node_count()];
-    for &(node, _, _) in &network.links {
-        if let Some(flag) = is_link.get_mut(node as usize) {
-            *flag = true;
-        }
-    }
-    let is_link = |node: u32| is_link.get(node as usize).copied().unwrap_or(false);
-    let mut sets = split::joined(network, priced, sink, is_link);
-    // Per part, the first set of links-apart nodes seen with supply in it.
+/// Whether one of `parts` holds supply nodes in different `sets` (made with the links left
+/// out): regions under business lines beside a part the lines do not reach (a region whose
+/// managers have no group).
+fn regions_in_one_part(network: &Network, parts: &split::Parts, sets: &mut UnionFind) -> bool {
+    // Per part, the set of the first node with supply seen in it.
     let mut seen: Vec<Option<u32>> = vec![None; parts.len()];
     for node in 0..network.node_count() as u32 {
         if network.supply[node as usize] <= 0 {
             continue;
         }
-        let Some(part) = parts.part_of(node) else {
+        let Some(first) = parts.part_of(node).and_then(|part| seen.get_mut(part)) else {
             continue;
         };
         let set = sets.root(node);
-        match seen[part] {
-            None => seen[part] = Some(set),
-            Some(first) if first != set => return true,
+        match first {
+            None => *first = Some(set),
+            Some(first) if *first != set => return true,
             Some(_) => {}
         }
     }

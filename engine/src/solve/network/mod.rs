@@ -393,12 +393,8 @@ impl Network {
         // Regions that only links join come apart with the links priced flat: worth trying
         // when the network is one piece, or when one of its parts holds several such regions
         // (lines over most regions, and one region outside them).
-        let linked = parts
-            .as_ref()
-            .is_none_or(|parts| linked::joins_regions(self, parts, pricing.is_some()))
-            .then(|| linked::linked_start(self, cancel, pricing))
-            .flatten();
-        if let Some((whole, relaxed)) = linked {
+        if let Some((whole, relaxed)) = linked::linked_start(self, cancel, pricing, parts.as_ref())
+        {
             let parts = split::parts(&whole, pricing.is_some());
             let mut solution = whole.solve_in(parts, bounds, cancel, pricing)?;
             solution.pivots += relaxed.pivots;

@@ -727,7 +727,7 @@ fn regions_joined_by_lines_start_from_their_parts_and_keep_the_optimum() {
             let mut unlinked = net.clone();
             unlinked.links.clear();
             assert_eq!(
-                linked::linked_start(&net, None, None).is_some(),
+                linked::linked_start(&net, None, None, None).is_some(),
                 starts_linked,
                 "seed {seed}, room {line_room}"
             );
@@ -755,7 +755,7 @@ fn regions_held_together_without_their_lines_are_solved_whole() {
         }
         start_overflowing(&mut net, &overflow);
         assert!(
-            linked::linked_start(&net, None, None).is_none(),
+            linked::linked_start(&net, None, None, None).is_none(),
             "seed {seed}"
         );
         let mut unlinked = net.clone();
