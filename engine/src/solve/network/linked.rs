@@ -9,7 +9,9 @@
 //! into its regions, solved on their own (and in parallel). Their optimum, with each link's
 //! run filled cheapest first, is a flow of the whole network near its optimum; the whole solve
 //! starts from it, and has left only the pivots that the links' rising costs call for. Only
-//! speed depends on this: the whole solve proves its optimum as always.
+//! speed depends on this: the whole solve proves its optimum as always. A network already in
+//! parts takes this start when one of its parts holds regions only the links join (lines over
+//! every region but one); its whole solve then goes part by part.
 
 use super::pricing::Pricing;
 use super::union_find::UnionFind;

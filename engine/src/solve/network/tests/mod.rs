@@ -740,8 +740,8 @@ fn regions_joined_by_lines_start_from_their_parts_and_keep_the_optimum() {
 }
 
 /// Lines over regions that a node reaching every other holds together anyway: the links
-/// hold nothing apart, so the whole is solved as it is (without copying it to find that
-/// out), to the same optimum.
+/// hold nothing apart, so there is no linked start and the whole is solved as it is, to the
+/// same optimum.
 #[test]
 fn regions_held_together_without_their_lines_are_solved_whole() {
     for seed in 1..=3 {
