@@ -239,9 +239,9 @@ pub struct NetworkStats {
     /// share no eligible manager); 1 when it was solved whole, which is slower: on one
     /// thread, and each pivot dearer.
     pub parts: usize,
-    /// Whether the parts are joined by business lines (groups without a capacity over
-    /// regions): solved apart with each line's next step priced flat, then the whole network
-    /// from their optimum.
+    /// Whether the parts are joined by groups over regions (business lines, national desks):
+    /// solved apart with each such group's next step priced flat and each region held to a
+    /// share of its capacity, then the whole network from their optimum.
     pub joined_by_links: bool,
 }
 

@@ -375,18 +375,18 @@ pub(crate) fn report(plan: &Plan) -> String {
     text
 }
 
-/// The groups at the top of the organisation (business lines, say): load against target and
-/// room, and who moved in and out. Nothing for a book without groups.
-/// How the network was solved: whole, in independent parts, or in parts joined by lines
+/// How the network was solved: whole, in independent parts, or in parts joined by groups
 /// (the first is the slow one, worth seeing when a book is slower than expected).
 fn how_solved(n: &apportion::NetworkStats) -> String {
     match (n.parts, n.joined_by_links) {
         (1, _) => "solved whole".to_owned(),
         (parts, false) => format!("solved in {parts} independent parts"),
-        (parts, true) => format!("solved in {parts} parts joined by lines, then whole"),
+        (parts, true) => format!("solved in {parts} parts joined by groups, then whole"),
     }
 }
 
+/// The groups at the top of the organisation (business lines, say): load against target and
+/// room, and who moved in and out. Nothing for a book without groups.
 fn top_groups(groups: &[apportion::GroupLoad]) -> String {
     if groups.is_empty() {
         return String::new();

@@ -136,8 +136,9 @@ value_class! {
     ///     Independent parts the network was solved in, in parallel (regions whose customers
     ///     share no eligible manager); 1 when it was solved whole, which is slower.
     /// joined_by_links : bool
-    ///     Whether the parts are joined by business lines (groups without a capacity over
-    ///     regions): solved apart with each line priced flat, then whole from their optimum.
+    ///     Whether the parts are joined by groups over regions (business lines, national
+    ///     desks): solved apart with each such group priced flat and each region held to a
+    ///     share of its capacity, then whole from their optimum.
     Network {
         pair_classes: usize,
         supply_nodes: usize,

@@ -215,6 +215,58 @@ fn the_example_bank_plans_within_its_desks_and_verifies() {
     assert!(codes.contains(&"groups_differ"), "{codes:?}");
 }
 
+/// The example bank with one capped national desk per line instead of one per region, under
+/// lines capped as well: groups that span the regions. The regions are still solved apart
+/// first (each held to its share of every desk and line), and the plan keeps every cap and
+/// verifies.
+#[test]
+fn capped_national_desks_over_the_regions_are_solved_in_parts() {
+    let (book, rules) = example_bank();
+    let options = apportion::AssignOptions::new(date("2026-06-30"));
+    let without = apportion::assign(&book, &rules, &options).unwrap();
+    let shipped = load::read_groups(&example("data/groups.csv"), &LoadOptions::default()).unwrap();
+    let parent_of = |id: &apportion::GroupId| {
+        let group = shipped.iter().find(|g| &g.id == id);
+        group.and_then(|g| g.parent.clone())
+    };
+    let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    // A line and its national desk get its regional desks' caps together.
+    let mut csv = String::from("id,parent,capacity,target\n");
+    for line in shipped.iter().filter(|g| g.parent.is_none()) {
+        let desks = shipped
+            .iter()
+            .filter(|g| g.parent.as_ref() == Some(&line.id));
+        let cap: u32 = desks.filter_map(|g| g.capacity).sum();
+        let target = number(line.target);
+        csv += &format!("{0},,{cap},{target}\n{0}-national,{0},{cap},\n", line.id);
+    }
+    for team in &shipped {
+        if let Some(line) = team.parent.as_ref().and_then(parent_of) {
+            let (cap, target) = (number(team.capacity), number(team.target));
+            csv += &format!("{},{line}-national,{cap},{target}\n", team.id);
+        }
+    }
+    let book = book
+        .with_groups(groups(&csv).unwrap(), "groups.csv")
+        .unwrap();
+    let plan = apportion::assign(&book, &rules, &options).unwrap();
+    assert_eq!(plan.stats.assigned, 3_000);
+    assert!(plan.network.joined_by_links);
+    assert_eq!(plan.network.parts, without.network.parts);
+    let national = plan
+        .groups
+        .iter()
+        .filter(|g| g.group.as_str().ends_with("-national"));
+    assert_eq!(national.count(), 3);
+    for group in &plan.groups {
+        let within = group.capacity.is_none_or(|cap| group.load <= cap);
+        assert!(within, "{}: {}", group.group, group.load);
+    }
+    let written = apportion::WrittenPlan::from(&plan);
+    let verification = apportion::verify(&book, &rules, &options, &written).unwrap();
+    assert!(verification.holds(), "{:?}", verification.discrepancies);
+}
+
 /// Lines kept only for their reports (no capacity, no target) cost the solve nothing: the
 /// plan is the one with the desks as roots, found on a network of the same size (a line's
 /// node would join the regions' independent parts into one, which took the lender 100k

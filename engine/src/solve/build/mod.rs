@@ -305,10 +305,8 @@ fn add_groups(
                 None => vec![(i64::from(capacity), 0)],
             };
             let run = network.add_convex_arcs(node, to, pieces);
-            // A root without a cap of its own (a line) may be all that joins its regions.
-            if to == sink && group.capacity.is_none() {
-                network.link(node, &run);
-            }
+            // A line, or a national desk, may be all that joins its regions.
+            network.link(node, &run);
             run
         })
         .collect();

@@ -17,6 +17,7 @@ use pricing::Priced;
 pub use pricing::PricedArc;
 pub(crate) use pricing::{Potentials, Pricing};
 
+mod basic;
 mod convex;
 mod file;
 mod linked;
@@ -236,9 +237,10 @@ impl Network {
     }
 
     /// Declares `node` a link: a node whose convex run `run` (consecutive arcs) leads to the
-    /// single sink, and which may be all that joins the network's independent parts (a
-    /// business line over regions). A network that starts from a flow then starts from its
-    /// parts' optimum with each link priced flat (see `linked`).
+    /// single sink or to another link, and which may be all that joins the network's
+    /// independent parts (a business line, or a national desk, over regions). A network that
+    /// starts from a flow then starts from its parts' optimum with the links that join them
+    /// priced flat (see `linked`).
     pub(crate) fn link(&mut self, node: NodeId, run: &[ArcId]) {
         if let (Some(first), Some(last)) = (run.first(), run.last()) {
             self.links.push((node.0, first.0, last.0 + 1));

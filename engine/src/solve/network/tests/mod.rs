@@ -717,20 +717,19 @@ fn start_overflowing(net: &mut Network, overflow: &[ArcId]) {
     net.start_from(start, false);
 }
 
+/// Lines with room for everyone, then lines too small for what the regions send (capped
+/// lines, each region held to its share of the room in the parts).
 #[test]
 fn regions_joined_by_lines_start_from_their_parts_and_keep_the_optimum() {
     for seed in 1..=6 {
-        // Lines with room for everyone, then lines too small for what the regions send.
-        for (line_room, starts_linked) in [(2_000, true), (40, false)] {
+        for line_room in [2_000, 40] {
             let (mut net, overflow) = regions_under_lines(seed, line_room);
             start_overflowing(&mut net, &overflow);
             let mut unlinked = net.clone();
             unlinked.links.clear();
-            assert_eq!(
-                linked::linked_start(&net, None, None, None).is_some(),
-                starts_linked,
-                "seed {seed}, room {line_room}"
-            );
+            let (whole, _) = linked::linked_start(&net, None, None, None)
+                .unwrap_or_else(|| panic!("seed {seed}, room {line_room}: no linked start"));
+            assert!(starts_basic(&whole), "seed {seed}, room {line_room}");
             let solution = net.solve().unwrap();
             assert_optimal(&net, &solution);
             assert_eq!(solution.cost, unlinked.solve().unwrap().cost);
@@ -800,4 +799,165 @@ fn regions_under_lines_beside_a_region_outside_them_still_come_apart() {
         assert!(solution.parts > plain.parts, "seed {seed}");
         assert_eq!(solution, net.solve().unwrap(), "deterministic");
     }
+}
+
+/// Three regions, each with a team per national desk (links fed from one region, which
+/// belong to it), the desks' runs (`desk_room` in pieces of 5) leading to two lines, the lines' to
+/// the sink: capped groups over regions, below other links.
+fn regions_under_desks(seed: u64, desk_room: i64) -> (Network, Vec<ArcId>) {
+    let mut net = Network::new();
+    let mut next = xorshift(seed.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+    let sizes: Vec<Vec<i64>> = (0..3)
+        .map(|_| (0..30).map(|_| 1 + next(9)).collect())
+        .collect();
+    let sink = net.add_node(-sizes.iter().flatten().sum::<i64>());
+    let lines: Vec<NodeId> = (0..2).map(|_| net.add_node(0)).collect();
+    let desks: Vec<NodeId> = (0..4).map(|_| net.add_node(0)).collect();
+    for (d, &desk) in desks.iter().enumerate() {
+        let pieces = (1..=desk_room / 5).map(|k| (5, k));
+        let run = net.add_convex_arcs(desk, lines[d % 2], pieces);
+        net.link(desk, &run);
+    }
+    let mut overflow = Vec::new();
+    for region in &sizes {
+        let teams: Vec<NodeId> = desks.iter().map(|_| net.add_node(0)).collect();
+        for (&team, &desk) in teams.iter().zip(&desks) {
+            let run = net.add_convex_arcs(team, desk, (1..=20).map(|k| (10, k / 2)));
+            net.link(team, &run);
+        }
+        let managers: Vec<NodeId> = (0..8).map(|_| net.add_node(0)).collect();
+        for (j, &m) in managers.iter().enumerate() {
+            let units = 10 + next(40);
+            let target = 1 + next(units as u64);
+            let pieces: Vec<(i64, i64)> = (1..=units)
+                .map(|k| (1, (1000 * k + target * 7 - 1) / (target * 7)))
+                .collect();
+            net.add_convex_arcs(m, teams[j % 4], pieces);
+        }
+        overflow.extend(add_groups(
+            &mut net,
+            (sink, &managers),
+            region,
+            &mut next,
+            (300, 1_000_000),
+        ));
+    }
+    for &line in &lines {
+        let run = net.add_convex_arcs(line, sink, (1..=2_000).map(|k| (1, k / 10)));
+        net.link(line, &run);
+    }
+    (net, overflow)
+}
+
+/// Whether `net`'s start is a flow the simplex can start from: its partial arcs make no
+/// cycle.
+fn starts_basic(net: &Network) -> bool {
+    let Some(start) = &net.start else {
+        return false;
+    };
+    let mut sets = union_find::UnionFind::default();
+    (0..net.arc_count()).all(|a| {
+        let f = start.flow[a];
+        f == 0 || f == net.capacity[a] || sets.join(net.source[a], net.target[a])
+    })
+}
+
+/// National desks with caps, fed from every region, under lines: desks and lines relaxed,
+/// teams kept in their regions, and each region held to its share of a desk, whether the
+/// desks have room for everyone or bind. The start pieced together is basic and the whole
+/// reaches the optimum without links.
+#[test]
+fn capped_desks_over_regions_start_from_their_parts_and_keep_the_optimum() {
+    for seed in 1..=6 {
+        for desk_room in [1_000, 60] {
+            let (mut net, overflow) = regions_under_desks(seed, desk_room);
+            start_overflowing(&mut net, &overflow);
+            let mut unlinked = net.clone();
+            unlinked.links.clear();
+            let (whole, parts) = linked::linked_start(&net, None, None, None)
+                .unwrap_or_else(|| panic!("seed {seed}, room {desk_room}: no linked start"));
+            assert_eq!(parts.parts, 3, "seed {seed}, room {desk_room}");
+            assert!(starts_basic(&whole), "seed {seed}, room {desk_room}");
+            let solution = net.solve().unwrap();
+            assert_optimal(&net, &solution);
+            assert!(solution.joined_by_links);
+            assert_eq!(solution.cost, unlinked.solve().unwrap().cost);
+            assert_eq!(solution, net.solve().unwrap(), "deterministic");
+        }
+    }
+}
+
+/// Random flows within their bounds on random arcs, self-loops among them: after cancelling,
+/// the flow is within its bounds, every node sends what it sent, the cost is no higher, and
+/// the partial arcs make no cycle.
+#[test]
+fn cancelling_cycles_of_partial_arcs_keeps_balances_and_lowers_no_cost() {
+    for seed in 1..=200 {
+        let mut next = xorshift(seed);
+        let mut net = Network::new();
+        let nodes = 2 + next(12) as u32;
+        for _ in 0..nodes {
+            net.add_node(0);
+        }
+        for _ in 0..next(40) {
+            let (u, v) = (next(u64::from(nodes)) as u32, next(u64::from(nodes)) as u32);
+            net.add_arc(NodeId(u), NodeId(v), next(6), next(21) - 10);
+        }
+        let mut flow: Vec<i64> = net.capacity.iter().map(|&c| next(c as u64 + 1)).collect();
+        let balances = |flow: &[i64]| {
+            let mut balance = vec![0i64; nodes as usize];
+            for (a, &f) in flow.iter().enumerate() {
+                balance[net.source[a] as usize] -= f;
+                balance[net.target[a] as usize] += f;
+            }
+            balance
+        };
+        let cost = |flow: &[i64]| flow.iter().zip(&net.cost).map(|(f, c)| f * c).sum::<i64>();
+        let (before, cost_before) = (balances(&flow), cost(&flow));
+        basic::cancel_cycles(&net, &mut flow);
+        assert!(
+            flow.iter()
+                .zip(&net.capacity)
+                .all(|(&f, &c)| (0..=c).contains(&f))
+        );
+        assert_eq!(balances(&flow), before, "seed {seed}");
+        assert!(cost(&flow) <= cost_before, "seed {seed}");
+        net.start = Some(Start {
+            flow,
+            near: false,
+            basic: false,
+        });
+        assert!(starts_basic(&net), "seed {seed}");
+    }
+}
+
+/// Two regions, each a customer group with a manager under one capped desk, too small for
+/// both: each region gets half the desk, and a customer group split between its manager and
+/// its overflow. Pieced together, manager 1 → desk ← manager 2 closes a cycle through the
+/// sink; the start cancels it and is still taken, to the optimum without links.
+#[test]
+fn a_binding_share_leaves_a_cycle_that_the_start_cancels() {
+    let mut net = Network::new();
+    let sink = net.add_node(-20);
+    let desk = net.add_node(0);
+    let mut overflow = Vec::new();
+    for affinity in [100, 90] {
+        let customers = net.add_node(10);
+        let manager = net.add_node(0);
+        net.add_arc(customers, manager, 10, -affinity);
+        overflow.push(net.add_arc(customers, sink, 10, 1_000));
+        net.add_convex_arcs(manager, desk, [(4, 1), (4, 2), (4, 3)]);
+    }
+    let run = net.add_convex_arcs(desk, sink, [(5, 0), (5, 1)]);
+    net.link(desk, &run);
+    start_overflowing(&mut net, &overflow);
+    let mut unlinked = net.clone();
+    unlinked.links.clear();
+    let (whole, parts) = linked::linked_start(&net, None, None, None).expect("a linked start");
+    assert_eq!(parts.parts, 2);
+    assert!(starts_basic(&whole));
+    let solution = net.solve().unwrap();
+    assert_optimal(&net, &solution);
+    assert!(solution.joined_by_links);
+    assert_eq!(solution.cost, unlinked.solve().unwrap().cost);
 }
