@@ -2,8 +2,9 @@
 //! 10,000 and 100,000 customers with 500 managers, without and with its groups of managers
 //! (teams, desks and business lines: three levels), with its fit model's scores (a fifth of
 //! the customers scored, each a pair class of their own), and of the example lender at 10,000
-//! borrowers with 100 managers, without and with its groups: its pair rules read the current
-//! manager and a lead score, so nearly every borrower is a pair class of its own.
+//! borrowers with 100 managers, without and with its groups (provincial desks, and the same
+//! teams under one capped national desk per line): its pair rules read the current manager and
+//! a lead score, so nearly every borrower is a pair class of its own.
 #![allow(
     missing_docs,
     clippy::expect_used,
@@ -65,11 +66,16 @@ fn assignment(c: &mut Criterion) {
     let generated = lender::generate(&config);
     let book = lender::load_book(&generated).expect("the lender loads");
     let organised = lender::load_organised_book(&generated).expect("the lender's groups load");
+    let national = lender::load_national_book(&generated).expect("the lender's national desks");
     let options = AssignOptions::new(config.as_of);
     group.throughput(Throughput::Elements(config.customers as u64));
     for (name, book) in [
         (format!("lender_{managers}_managers"), book),
         (format!("lender_{managers}_managers_groups"), organised),
+        (
+            format!("lender_{managers}_managers_national_desks"),
+            national,
+        ),
     ] {
         group.bench_with_input(BenchmarkId::new(name, customers), &book, |b, book| {
             b.iter(|| assign(book, &rules, &options).expect("assign"))

@@ -898,6 +898,12 @@ pub fn groups_csv(lender: &GeneratedLender) -> io::Result<Vec<u8>> {
     crate::group_rows_csv(&lender.groups)
 }
 
+/// `groups-national.csv` in memory: the same teams under one capped desk per line over every
+/// province (see [`org::national_desks`]).
+pub fn national_groups_csv(lender: &GeneratedLender) -> io::Result<Vec<u8>> {
+    crate::group_rows_csv(&org::national_desks(&lender.groups))
+}
+
 /// The book as [`load_book`] loads it, its managers in the groups of `groups.csv`.
 pub fn load_organised_book(
     lender: &GeneratedLender,
@@ -905,12 +911,24 @@ pub fn load_organised_book(
     crate::with_groups(load_book(lender)?, &groups_csv(lender)?)
 }
 
-/// Writes `borrowers.csv`, `managers.csv` and `groups.csv` into `dir`, creating it if needed.
+/// The book as [`load_book`] loads it, its managers in the groups of `groups-national.csv`.
+pub fn load_national_book(
+    lender: &GeneratedLender,
+) -> Result<Book, Box<dyn std::error::Error + Send + Sync>> {
+    crate::with_groups(load_book(lender)?, &national_groups_csv(lender)?)
+}
+
+/// Writes `borrowers.csv`, `managers.csv`, `groups.csv` and `groups-national.csv` into `dir`,
+/// creating it if needed.
 pub fn write_csv(lender: &GeneratedLender, dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("borrowers.csv"), borrowers_csv(lender)?)?;
     std::fs::write(dir.join("managers.csv"), managers_csv(lender)?)?;
     std::fs::write(dir.join("groups.csv"), groups_csv(lender)?)?;
+    std::fs::write(
+        dir.join("groups-national.csv"),
+        national_groups_csv(lender)?,
+    )?;
     Ok(())
 }
 

@@ -122,3 +122,37 @@ pub(crate) fn organise(seats: &[Seat<'_>]) -> (Vec<GroupRow>, Vec<String>) {
     }
     (groups, teams)
 }
+
+/// The same organisation run nationally: one desk per line over every region instead of one
+/// per region, capped at the regional desks' caps together (uncapped if one of them is), and
+/// the teams under it. Its desks are groups with a cap that span the regions, the shape that
+/// makes a solver hold the regions together (see `linked.rs` in the engine).
+pub fn national_desks(groups: &[GroupRow]) -> Vec<GroupRow> {
+    let is_line = |id: &str| groups.iter().any(|g| g.id == id && g.parent.is_none());
+    // Each regional desk's line, and each line's national cap.
+    let mut line_of: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut caps: BTreeMap<&str, Option<u32>> = BTreeMap::new();
+    for group in groups {
+        if let Some(line) = group.parent.as_deref().filter(|&line| is_line(line)) {
+            line_of.insert(&group.id, line);
+            let cap = caps.entry(line).or_insert(Some(0));
+            *cap = cap.zip(group.capacity).map(|(a, b)| a.saturating_add(b));
+        }
+    }
+    let national = |line: &str| format!("{line}-national");
+    let lines = groups.iter().filter(|g| g.parent.is_none()).cloned();
+    let desks = caps.iter().map(|(&line, &capacity)| GroupRow {
+        id: national(line),
+        parent: Some(line.to_owned()),
+        capacity,
+        target: None,
+    });
+    let teams = groups.iter().filter_map(|group| {
+        let line = line_of.get(group.parent.as_deref()?)?;
+        Some(GroupRow {
+            parent: Some(national(line)),
+            ..group.clone()
+        })
+    });
+    lines.chain(desks).chain(teams).collect()
+}

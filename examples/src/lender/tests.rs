@@ -361,6 +361,52 @@ fn a_small_lender_is_assigned_whole_within_capacity_and_rules() {
     assert!(plan.stats.paid_moves * 4 < plan.assignments.len());
 }
 
+/// Run nationally, the lender has one desk per line, capped at its provincial desks' caps
+/// together, over the same teams; its plan keeps every cap, on one thread as on two, and its
+/// provinces are still solved apart first, though its capped desks span them.
+#[test]
+fn a_small_lender_run_nationally_keeps_its_desks_caps() {
+    let lender = generate(&config(2_000, 40, 7));
+    let national = org::national_desks(&lender.groups);
+    let provincial = |g: &&GroupRow| g.parent.as_ref().is_some_and(|p| !p.contains('-'));
+    for line in lender.groups.iter().filter(|g| g.parent.is_none()) {
+        let desks = lender.groups.iter().filter(provincial);
+        let cap: u32 = desks
+            .filter(|g| g.parent.as_ref() == Some(&line.id))
+            .map(|g| g.capacity.unwrap())
+            .sum();
+        let desk = national
+            .iter()
+            .find(|g| g.id == format!("{}-national", line.id));
+        assert_eq!(desk.unwrap().capacity, Some(cap), "{}", line.id);
+    }
+    let teams = |groups: &[GroupRow]| {
+        groups
+            .iter()
+            .filter(|g| g.id.matches('-').count() == 2)
+            .count()
+    };
+    assert_eq!(teams(&national), teams(&lender.groups));
+    assert_eq!(national.len(), teams(&national) + 6);
+
+    let book = load_national_book(&lender).unwrap();
+    let rules = Rulebook::compile(RULES).unwrap();
+    let plan = |threads| {
+        let options = AssignOptions {
+            threads: Some(threads),
+            ..AssignOptions::new(lender.config.as_of)
+        };
+        assign(&book, &rules, &options).unwrap()
+    };
+    let (one, two) = (plan(1), plan(2));
+    assert_eq!(one, two);
+    assert!(one.network.parts > 1 && one.network.joined_by_links);
+    for group in &one.groups {
+        let within = group.capacity.is_none_or(|cap| group.load <= cap);
+        assert!(within, "{}: {}", group.group, group.load);
+    }
+}
+
 #[test]
 fn a_small_lender_gets_the_same_plan_on_one_and_two_threads() {
     let lender = generate(&config(2_000, 40, 9));
@@ -414,6 +460,7 @@ fn the_shipped_lender_matches_the_generator() {
         ("borrowers.csv", borrowers_csv(&lender).unwrap()),
         ("managers.csv", managers_csv(&lender).unwrap()),
         ("groups.csv", groups_csv(&lender).unwrap()),
+        ("groups-national.csv", national_groups_csv(&lender).unwrap()),
     ] {
         let shipped = std::fs::read(data.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(
