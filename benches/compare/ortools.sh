@@ -4,7 +4,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 customers="${1:-100000}"
 managers="${2:-500}"
-book="${3:-bank}"  # or lender, bank-groups, lender-groups
+book="${3:-bank}"  # or lender, bank-groups, lender-groups, lender-national
 out="$here/target"
 mkdir -p "$out"
 if [ ! -x "$here/.venv/bin/python" ]; then

@@ -1,6 +1,7 @@
 //! Builds the example bank's (with `--book lender`, the example lender's; with `--book
-//! bank-groups` or `lender-groups`, the book's with its teams, desks and business lines)
-//! assignment network
+//! bank-groups` or `lender-groups`, the book's with its teams, desks and business lines; with
+//! `--book lender-national`, the lender's teams under one capped desk per line over every
+//! province) assignment network
 //! at a given size, with every arc, and writes it in the format of `benches/compare/README.md`
 //! for other solvers, with the optimal cost apportion finds for it. The time is apportion's
 //! solve as `assign` runs it once the rules are done: the first placement, the network (on a
@@ -51,10 +52,11 @@ fn run() -> Result<(), String> {
                 "bank-groups" => book_kind = "bank-groups",
                 "lender" => book_kind = "lender",
                 "lender-groups" => book_kind = "lender-groups",
+                "lender-national" => book_kind = "lender-national",
                 _ => {
                     return Err(format!(
-                        "--book is `bank`, `bank-groups`, `lender` or `lender-groups`, not \
-                         `{value}`"
+                        "--book is `bank`, `bank-groups`, `lender`, `lender-groups` or \
+                         `lender-national`, not `{value}`"
                     ));
                 }
             },
@@ -70,6 +72,7 @@ fn run() -> Result<(), String> {
         let generated = lender::generate(&config);
         let (book, name) = match book_kind {
             "lender-groups" => (lender::load_organised_book(&generated), "lender-groups-"),
+            "lender-national" => (lender::load_national_book(&generated), "lender-national-"),
             _ => (lender::load_book(&generated), "lender-"),
         };
         (

@@ -684,28 +684,41 @@ fn regions_under_lines(seed: u64, line_room: i64) -> (Network, Vec<ArcId>) {
     let lines: Vec<NodeId> = (0..2).map(|_| net.add_node(0)).collect();
     let mut overflow = Vec::new();
     for region in &sizes {
-        let managers: Vec<NodeId> = (0..4).map(|_| net.add_node(0)).collect();
-        for (j, &m) in managers.iter().enumerate() {
-            let units = 20 + next(60);
-            let target = 1 + next(units as u64);
-            let pieces: Vec<(i64, i64)> = (1..=units)
-                .map(|k| (1, (1000 * k + target * 7 - 1) / (target * 7)))
-                .collect();
-            net.add_convex_arcs(m, lines[j % 2], pieces);
-        }
-        overflow.extend(add_groups(
-            &mut net,
-            (sink, &managers),
-            region,
-            &mut next,
-            (300, 1_000_000),
-        ));
+        let managers = (4, (20, 60), |j: usize| lines[j % 2]);
+        overflow.extend(add_region(&mut net, &mut next, (sink, region), managers));
     }
-    for &line in &lines {
-        let run = net.add_convex_arcs(line, sink, (1..=line_room).map(|k| (1, k / 10)));
+    link_lines(&mut net, (&lines, sink), line_room);
+    (net, overflow)
+}
+
+/// A region's `count` managers, each with a run of `least` up to `least + spread` units to
+/// the node `above` gives, and its supply nodes of `sizes` reaching them; returns their
+/// overflow arcs.
+fn add_region(
+    net: &mut Network,
+    next: &mut impl FnMut(u64) -> i64,
+    (sink, sizes): (NodeId, &[i64]),
+    (count, (least, spread), above): (usize, (i64, u64), impl Fn(usize) -> NodeId),
+) -> Vec<ArcId> {
+    let managers: Vec<NodeId> = (0..count).map(|_| net.add_node(0)).collect();
+    for (j, &m) in managers.iter().enumerate() {
+        let units = least + next(spread);
+        let target = 1 + next(units as u64);
+        let pieces: Vec<(i64, i64)> = (1..=units)
+            .map(|k| (1, (1000 * k + target * 7 - 1) / (target * 7)))
+            .collect();
+        net.add_convex_arcs(m, above(j), pieces);
+    }
+    add_groups(net, (sink, &managers), sizes, next, (300, 1_000_000))
+}
+
+/// Each of `lines` a link, with a run of `room` unit pieces to the `sink` at slowly rising
+/// costs.
+fn link_lines(net: &mut Network, (lines, sink): (&[NodeId], NodeId), room: i64) {
+    for &line in lines {
+        let run = net.add_convex_arcs(line, sink, (1..=room).map(|k| (1, k / 10)));
         net.link(line, &run);
     }
-    (net, overflow)
 }
 
 /// Starts `net` from everyone on their `overflow` arc: a feasible flow, far from the optimum.
@@ -825,27 +838,10 @@ fn regions_under_desks(seed: u64, desk_room: i64) -> (Network, Vec<ArcId>) {
             let run = net.add_convex_arcs(team, desk, (1..=20).map(|k| (10, k / 2)));
             net.link(team, &run);
         }
-        let managers: Vec<NodeId> = (0..8).map(|_| net.add_node(0)).collect();
-        for (j, &m) in managers.iter().enumerate() {
-            let units = 10 + next(40);
-            let target = 1 + next(units as u64);
-            let pieces: Vec<(i64, i64)> = (1..=units)
-                .map(|k| (1, (1000 * k + target * 7 - 1) / (target * 7)))
-                .collect();
-            net.add_convex_arcs(m, teams[j % 4], pieces);
-        }
-        overflow.extend(add_groups(
-            &mut net,
-            (sink, &managers),
-            region,
-            &mut next,
-            (300, 1_000_000),
-        ));
+        let managers = (8, (10, 40), |j: usize| teams[j % 4]);
+        overflow.extend(add_region(&mut net, &mut next, (sink, region), managers));
     }
-    for &line in &lines {
-        let run = net.add_convex_arcs(line, sink, (1..=2_000).map(|k| (1, k / 10)));
-        net.link(line, &run);
-    }
+    link_lines(&mut net, (&lines, sink), 2_000);
     (net, overflow)
 }
 
