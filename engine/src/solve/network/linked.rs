@@ -8,7 +8,8 @@
 //! from such a link) are relaxed, the others belong to their region. Each relaxed link's
 //! run is priced flat, at what its next unit costs at the start's flow, and each region
 //! reaches it through a private node of its own, capped at the region's share of the link's
-//! room: what the region sends it at the start, and the room left split in proportion. The
+//! room: what the region sends it at the start, and as much of the room left as its arcs
+//! into the link could still carry, or a part in proportion when the room is short. The
 //! network then falls apart into its regions, solved on their own (and in parallel). Their
 //! optimum, with each link's run filled cheapest first and any cycle of partial arcs that a
 //! binding share left cancelled (see `basic`), is a flow of the whole network near its
@@ -111,7 +112,7 @@ pub(super) fn linked_start(
         private_of.push(regions.collect());
     }
     for (link, private) in spanning.iter().zip(&private_of) {
-        let at_start = link.regions.values().map(|sent| sent.start).sum();
+        let at_start = total(link.regions.values().map(|sent| sent.start));
         let flat = next_cost(network, link.run.clone(), at_start)?;
         for ((region, share), sent) in shares(network, link)?
             .into_iter()
@@ -160,7 +161,7 @@ pub(super) fn linked_start(
     // Each relaxed link's run filled cheapest first with what reaches it, links below first.
     let mut reaching: Vec<i64> = spanning
         .iter()
-        .map(|link| link.arcs_in.iter().map(|&a| flow[a]).sum())
+        .map(|link| total(link.arcs_in.iter().map(|&a| flow[a])))
         .collect();
     for (i, link) in spanning.iter().enumerate() {
         let mut left = reaching[i];
@@ -172,7 +173,9 @@ pub(super) fn linked_start(
             return None;
         }
         if let Some(above) = link.above {
-            *reaching.get_mut(above)? += reaching[i];
+            let carried = reaching[i];
+            let above = reaching.get_mut(above)?;
+            *above = above.saturating_add(carried);
         }
     }
     basic::cancel_cycles(&whole, &mut flow);
@@ -189,8 +192,8 @@ pub(super) fn linked_start(
 /// the room, and are what each region could send when the room holds that; `None` when the
 /// start overfills it.
 fn shares(network: &Network, link: &Relaxed) -> Option<Vec<(u32, i64)>> {
-    let room: i64 = link.run.clone().map(|a| network.capacity[a]).sum();
-    let sent: i64 = link.regions.values().map(|sent| sent.start).sum();
+    let room = total(link.run.clone().map(|a| network.capacity[a]));
+    let sent = total(link.regions.values().map(|sent| sent.start));
     let free = i128::from(room.checked_sub(sent).filter(|&free| free >= 0)?);
     let more = |sent: &Sent| i128::from(sent.most.saturating_sub(sent.start).max(0));
     let wanted: i128 = link.regions.values().map(more).sum();
@@ -202,6 +205,11 @@ fn shares(network: &Network, link: &Relaxed) -> Option<Vec<(u32, i64)>> {
         (region, sent.start + i64::try_from(given).unwrap_or(0))
     });
     Some(shares.collect())
+}
+
+/// The sum of `values`, at most `i64::MAX` (capacities of arcs without a bound may be near it).
+fn total(values: impl Iterator<Item = i64>) -> i64 {
+    values.fold(0, i64::saturating_add)
 }
 
 /// The network's candidate links.
