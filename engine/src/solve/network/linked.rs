@@ -98,9 +98,11 @@ pub(super) fn linked_start(
             *start_flow.get_mut(a)? = 0;
         }
     }
+    let mut closed: Vec<usize> = spanning.iter().map(|link| link.run.start).collect();
+    closed.sort_unstable();
     relaxed
         .convex
-        .retain(|run| !spanning.iter().any(|link| link.run.start == run.0 as usize));
+        .retain(|run| closed.binary_search(&(run.0 as usize)).is_err());
     // Each region's private node per link, and its arc on, at the link's flat price.
     let mut private_of: Vec<BTreeMap<u32, u32>> = Vec::with_capacity(spanning.len());
     for link in &spanning {
