@@ -1,6 +1,7 @@
 //! Routing one lead: latency with 500 and 5,000 managers, and throughput on two threads; and
 //! the example lender's leads, each first met as a new pair class, without and with its
-//! groups of managers (desks and lines, whose steps and room the router adds).
+//! groups of managers (desks and lines, whose steps and room the router adds), provincial or
+//! one capped desk per line over every province.
 //!
 //! The router starts from a generated bank's book (loads from its current managers); leads
 //! are the customers of another bank generated with a different seed. Each measured call
@@ -159,6 +160,7 @@ fn lender_latency(c: &mut Criterion) {
     let generated = lender::generate(&config);
     let book = lender::load_book(&generated).expect("the lender loads");
     let organised = lender::load_organised_book(&generated).expect("the lender's groups load");
+    let national = lender::load_national_book(&generated).expect("the lender's national desks");
     let mut leads = lender::load_book(&lender::generate(&LenderConfig {
         customers: leads,
         seed: config.seed + 1,
@@ -174,6 +176,7 @@ fn lender_latency(c: &mut Criterion) {
     for (name, book) in [
         ("lender_latency", book),
         ("lender_latency_groups", organised),
+        ("lender_latency_national_desks", national),
     ] {
         let router = Router::new(&rules, &book, RouterOptions::new(config.as_of)).expect("router");
         // Each lead once, in order: its first routing, mostly of a pair class not met before.
