@@ -305,7 +305,8 @@ fn add_groups(
                 None => vec![(i64::from(capacity), 0)],
             };
             let run = network.add_convex_arcs(node, to, pieces);
-            // A line, or a national desk, may be all that joins its regions.
+            // Every group is a candidate link: a line, or a national desk, may be all that
+            // joins its regions (`linked` relaxes only the groups that do).
             network.link(node, &run);
             run
         })

@@ -103,7 +103,8 @@ pub(super) fn linked_start(
     relaxed
         .convex
         .retain(|run| closed.binary_search(&(run.0 as usize)).is_err());
-    // Each region's private node per link, and its arc on, at the link's flat price.
+    // Each region's private node per link, and its arc on, at the link's flat price. Private
+    // nodes come after every node, so a region's set keeps its name (its lowest member).
     let mut private_of: Vec<BTreeMap<u32, u32>> = Vec::with_capacity(spanning.len());
     for link in &spanning {
         let regions = link.regions.keys().map(|&region| {
