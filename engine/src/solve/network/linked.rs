@@ -160,7 +160,6 @@ pub(super) fn linked_start(
         whole.add_arc(arc.from, arc.to, arc.capacity, arc.cost);
         whole.priced_before.push((arc.from.0, arc.to.0));
     }
-    flow.truncate(whole.arc_count());
     // Each relaxed link's run filled cheapest first with what reaches it, links below first.
     let mut reaching: Vec<i64> = spanning
         .iter()
@@ -284,9 +283,11 @@ impl Links {
         sets: &mut UnionFind,
     ) -> Option<Vec<Relaxed>> {
         let n = network.node_count();
-        let mut supplied = vec![false; n];
+        // What each set supplies, kept as links join sets.
+        let mut supply = vec![0i64; n];
         for u in (0..n).filter(|&u| network.supply[u] > 0) {
-            supplied[sets.root(u as u32) as usize] = true;
+            let set = sets.root(u as u32) as usize;
+            supply[set] = supply[set].saturating_add(network.supply[u]);
         }
         let mut arcs_in: Vec<Vec<usize>> = vec![Vec::new(); self.links.len()];
         for (a, &to) in network.target.iter().enumerate() {
@@ -311,13 +312,17 @@ impl Links {
                 .collect();
             regions.sort_unstable();
             regions.dedup();
-            let supplied_regions = regions.iter().filter(|&&r| supplied[r as usize]).count();
+            let supplied_regions = regions.iter().filter(|&&r| supply[r as usize] > 0).count();
             if supplied_regions < 2 && !arcs_in[i].iter().any(|a| from_relaxed(a).is_some()) {
-                let any = regions.iter().any(|&r| supplied[r as usize]);
+                let set = sets.root(*node);
+                let others = regions.iter().filter(|&&r| r != set);
+                let joined = others
+                    .map(|&r| supply[r as usize])
+                    .fold(supply[set as usize], i64::saturating_add);
                 for &r in &regions {
                     sets.join(*node, r);
                 }
-                supplied[sets.root(*node) as usize] |= any;
+                supply[sets.root(*node) as usize] = joined;
                 continue;
             }
             let mut regions: BTreeMap<u32, Sent> = BTreeMap::new();
@@ -352,12 +357,6 @@ impl Links {
                 regions,
             });
         }
-        // What each set supplies, as the links joined them in the end.
-        let mut supply = vec![0i64; n];
-        for u in (0..n).filter(|&u| network.supply[u] > 0) {
-            let set = sets.root(u as u32) as usize;
-            supply[set] = supply[set].saturating_add(network.supply[u]);
-        }
         // Where each relaxed link's run leads, among the relaxed ones, and its regions named
         // by their sets as the links joined them in the end.
         for link in &mut relaxed {
@@ -378,8 +377,8 @@ impl Links {
     }
 }
 
-/// Whether one of `parts` holds supply nodes in different `sets` (made with the links left
-/// out): regions under business lines beside a part the lines do not reach (a region whose
+/// Whether one of `parts` holds supply nodes in different `sets` (made with the relaxed links
+/// left out): regions under business lines beside a part the lines do not reach (a region whose
 /// managers have no group).
 fn regions_in_one_part(network: &Network, parts: &split::Parts, sets: &mut UnionFind) -> bool {
     // Per part, the set of the first node with supply seen in it.

@@ -140,8 +140,9 @@ pub struct Solution {
     /// How many independent parts with something to send the network was solved in, in
     /// parallel: 1 when it was solved whole (see `split`).
     pub parts: usize,
-    /// Whether those parts are joined by links (business lines over regions): solved first
-    /// with each link priced flat, then the whole from their optimum (see `linked`).
+    /// Whether those parts are joined by links (business lines, national desks over
+    /// regions): solved first with each such link priced flat and each region held to a
+    /// share of its room, then the whole from their optimum (see `linked`).
     pub joined_by_links: bool,
 }
 

@@ -736,19 +736,28 @@ fn start_overflowing(net: &mut Network, overflow: &[ArcId]) {
 fn regions_joined_by_lines_start_from_their_parts_and_keep_the_optimum() {
     for seed in 1..=6 {
         for line_room in [2_000, 40] {
-            let (mut net, overflow) = regions_under_lines(seed, line_room);
-            start_overflowing(&mut net, &overflow);
-            let mut unlinked = net.clone();
-            unlinked.links.clear();
-            let (whole, _) = linked::linked_start(&net, None, None, None)
-                .unwrap_or_else(|| panic!("seed {seed}, room {line_room}: no linked start"));
-            assert!(starts_basic(&whole), "seed {seed}, room {line_room}");
-            let solution = net.solve().unwrap();
-            assert_optimal(&net, &solution);
-            assert_eq!(solution.cost, unlinked.solve().unwrap().cost);
-            assert_eq!(solution, net.solve().unwrap(), "deterministic");
+            let (net, overflow) = regions_under_lines(seed, line_room);
+            starts_linked_to_the_optimum(net, &overflow, &format!("seed {seed}, room {line_room}"));
         }
     }
+}
+
+/// Starts `net` from everyone on their `overflow` arc and checks that its linked start is
+/// taken and basic, and that the whole reaches the optimum without links, joined by links,
+/// the same on every solve; returns the optimum of the parts.
+fn starts_linked_to_the_optimum(mut net: Network, overflow: &[ArcId], case: &str) -> Solution {
+    start_overflowing(&mut net, overflow);
+    let mut unlinked = net.clone();
+    unlinked.links.clear();
+    let (whole, parts) = linked::linked_start(&net, None, None, None)
+        .unwrap_or_else(|| panic!("{case}: no linked start"));
+    assert!(starts_basic(&whole), "{case}");
+    let solution = net.solve().unwrap();
+    assert_optimal(&net, &solution);
+    assert!(solution.joined_by_links, "{case}");
+    assert_eq!(solution.cost, unlinked.solve().unwrap().cost, "{case}");
+    assert_eq!(solution, net.solve().unwrap(), "{case}: deterministic");
+    parts
 }
 
 /// Lines over regions that a node reaching every other holds together anyway: the links
@@ -866,19 +875,10 @@ fn starts_basic(net: &Network) -> bool {
 fn capped_desks_over_regions_start_from_their_parts_and_keep_the_optimum() {
     for seed in 1..=6 {
         for desk_room in [1_000, 60] {
-            let (mut net, overflow) = regions_under_desks(seed, desk_room);
-            start_overflowing(&mut net, &overflow);
-            let mut unlinked = net.clone();
-            unlinked.links.clear();
-            let (whole, parts) = linked::linked_start(&net, None, None, None)
-                .unwrap_or_else(|| panic!("seed {seed}, room {desk_room}: no linked start"));
-            assert_eq!(parts.parts, 3, "seed {seed}, room {desk_room}");
-            assert!(starts_basic(&whole), "seed {seed}, room {desk_room}");
-            let solution = net.solve().unwrap();
-            assert_optimal(&net, &solution);
-            assert!(solution.joined_by_links);
-            assert_eq!(solution.cost, unlinked.solve().unwrap().cost);
-            assert_eq!(solution, net.solve().unwrap(), "deterministic");
+            let (net, overflow) = regions_under_desks(seed, desk_room);
+            let case = format!("seed {seed}, room {desk_room}");
+            let parts = starts_linked_to_the_optimum(net, &overflow, &case);
+            assert_eq!(parts.parts, 3, "{case}");
         }
     }
 }
@@ -946,14 +946,6 @@ fn a_binding_share_leaves_a_cycle_that_the_start_cancels() {
     }
     let run = net.add_convex_arcs(desk, sink, [(5, 0), (5, 1)]);
     net.link(desk, &run);
-    start_overflowing(&mut net, &overflow);
-    let mut unlinked = net.clone();
-    unlinked.links.clear();
-    let (whole, parts) = linked::linked_start(&net, None, None, None).expect("a linked start");
+    let parts = starts_linked_to_the_optimum(net, &overflow, "one desk for two regions");
     assert_eq!(parts.parts, 2);
-    assert!(starts_basic(&whole));
-    let solution = net.solve().unwrap();
-    assert_optimal(&net, &solution);
-    assert!(solution.joined_by_links);
-    assert_eq!(solution.cost, unlinked.solve().unwrap().cost);
 }
