@@ -131,6 +131,8 @@ pub struct Instance {
     pub a_targets: Vec<Option<u32>>,
     /// A model's scores: (person, manager, score), at most one per pair.
     pub scores: Vec<(usize, usize, i64)>,
+    /// Per group, its minimum and cap for segment A (missing entries are none).
+    pub a_limits: Vec<(u32, Option<u32>)>,
 }
 
 impl Instance {
@@ -170,6 +172,7 @@ impl Instance {
             member_of: Vec::new(),
             a_targets: Vec::new(),
             scores: Vec::new(),
+            a_limits: Vec::new(),
         })
     }
 
@@ -183,6 +186,11 @@ impl Instance {
     /// Manager `j`'s target for segment A, if any.
     pub fn a_target(&self, j: usize) -> Option<u32> {
         self.a_targets.get(j).copied().flatten()
+    }
+
+    /// Group `g`'s minimum and cap for segment A.
+    pub fn a_limit(&self, g: usize) -> (u32, Option<u32>) {
+        self.a_limits.get(g).copied().unwrap_or((0, None))
     }
 
     /// The groups manager `j`'s customers count towards: its own, its parent, and so on.
@@ -301,11 +309,19 @@ impl Instance {
             .groups
             .iter()
             .enumerate()
-            .map(|(g, &(parent, capacity, target))| apportion::ManagerGroup {
-                id: format!("G-{g}").as_str().into(),
-                parent: parent.map(|p| format!("G-{p}").as_str().into()),
-                capacity,
-                target,
+            .map(|(g, &(parent, capacity, target))| {
+                let (minimum, cap) = self.a_limit(g);
+                apportion::ManagerGroup {
+                    id: format!("G-{g}").as_str().into(),
+                    parent: parent.map(|p| format!("G-{p}").as_str().into()),
+                    capacity,
+                    target,
+                    segment_caps: cap.map(|c| ("A".to_owned(), c)).into_iter().collect(),
+                    segment_minimums: (minimum > 0)
+                        .then(|| ("A".to_owned(), minimum))
+                        .into_iter()
+                        .collect(),
+                }
             })
             .collect();
         let scores = self
@@ -355,6 +371,7 @@ impl Instance {
                 .sum::<i64>()
         };
         let mut group_loads = vec![0u32; self.groups.len()];
+        let mut group_a_loads = vec![0u32; self.groups.len()];
         for (j, &(capacity, cap_a)) in self.staff.iter().enumerate() {
             if loads[j] > capacity || cap_a.is_some_and(|c| a_loads[j] > c) {
                 return None;
@@ -363,10 +380,16 @@ impl Instance {
             total += self.a_target(j).map_or(0, |t| term(a_loads[j], t));
             for g in self.chain(j) {
                 group_loads[g] += loads[j];
+                group_a_loads[g] += a_loads[j];
             }
         }
-        for (&(_, capacity, target), &load) in self.groups.iter().zip(&group_loads) {
-            if capacity.is_some_and(|c| load > c) {
+        for (g, &(_, capacity, target)) in self.groups.iter().enumerate() {
+            let (load, a_load) = (group_loads[g], group_a_loads[g]);
+            let (minimum, cap_a) = self.a_limit(g);
+            if capacity.is_some_and(|c| load > c)
+                || a_load < minimum
+                || cap_a.is_some_and(|c| a_load > c)
+            {
                 return None;
             }
             total += target.or(capacity).map_or(0, |t| term(load, t));

@@ -340,18 +340,6 @@ pub enum InputError {
         /// The column nearest to it, when it looks like a typo of one.
         suggestion: Option<String>,
     },
-    /// Per-group segment caps or minimums, which a run cannot yet honour exactly: a group's
-    /// segment total crosses its managers' own capacities, so the problem is no longer a
-    /// min-cost flow.
-    #[error(
-        "column `{column}` in `{source_name}`: caps and minimums per group and segment are not supported yet (they cannot be solved exactly together with the managers' capacities)"
-    )]
-    UnsupportedGroupColumn {
-        /// The input.
-        source_name: String,
-        /// The column.
-        column: String,
-    },
     /// A type override names an unknown type.
     #[error(
         "unknown type `{type_name}` for column `{column}`: use int, float, bool, string, list or date"
@@ -425,7 +413,6 @@ impl InputError {
             InputError::UnknownGroupColumn { .. } | InputError::UnknownScoreColumn { .. } => {
                 "unknown_column"
             }
-            InputError::UnsupportedGroupColumn { .. } => "unsupported_column",
             InputError::InvalidValue { .. } | InputError::NestedTooDeep { .. } => "invalid_value",
             InputError::NonFinite { .. } => "non_finite_number",
             InputError::InvalidCapacity { .. } => "invalid_capacity",
@@ -715,6 +702,32 @@ pub enum SolveError {
     /// The flow network was rejected (costs too large for exact integer arithmetic, ...).
     #[error("cannot solve the assignment: {0}")]
     Network(crate::solve::network::NetworkError),
+    /// No plan puts the group's minimum of the segment's customers under it: too few of them
+    /// are eligible for its managers, or its managers lack the room.
+    #[error(
+        "group `{group}` cannot have its minimum of {minimum} customers of segment `{segment}`: at most {most} can be placed under it"
+    )]
+    GroupMinimumUnmet {
+        /// The group's id.
+        group: String,
+        /// The segment.
+        segment: String,
+        /// The minimum asked for.
+        minimum: u32,
+        /// The most any plan places there.
+        most: i64,
+    },
+    /// The groups' caps and minimums per segment could not be met together, though each can
+    /// be alone (the first left unmet is named).
+    #[error(
+        "the groups' caps and minimums per segment could not be met together: group `{group}`, segment `{segment}` stays outside its limits"
+    )]
+    GroupLimitsUnmet {
+        /// The group's id.
+        group: String,
+        /// The segment.
+        segment: String,
+    },
 }
 
 impl SolveError {
@@ -723,6 +736,8 @@ impl SolveError {
         match self {
             SolveError::InvalidPolicy { .. } => "invalid_policy",
             SolveError::Network(e) => e.code(),
+            SolveError::GroupMinimumUnmet { .. } => "group_minimum_unmet",
+            SolveError::GroupLimitsUnmet { .. } => "group_limits_unmet",
         }
     }
 }

@@ -4,7 +4,7 @@
 //! everyone under it, exactly as a manager does its own: in the network its managers flow
 //! into its node, and it flows into its parent's (see `solve::build`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{InputError, Location};
 use crate::model::{GroupId, Manager, Managers, Schema, Value};
@@ -29,6 +29,10 @@ pub struct ManagerGroup {
     /// The load its balance term aims for; defaults to the capacity. A group with neither has
     /// no balance term of its own.
     pub target: Option<u32>,
+    /// At most this many customers of a segment under it (e.g. `HNW` → 40).
+    pub segment_caps: BTreeMap<String, u32>,
+    /// At least this many customers of a segment under it (e.g. `HNW` → 25).
+    pub segment_minimums: BTreeMap<String, u32>,
 }
 
 impl ManagerGroup {
@@ -36,6 +40,22 @@ impl ManagerGroup {
     pub fn target_load(&self) -> Option<u32> {
         self.target.or(self.capacity)
     }
+
+    /// Whether it caps or sets a minimum for some segment.
+    pub fn limits_segments(&self) -> bool {
+        !self.segment_caps.is_empty() || !self.segment_minimums.is_empty()
+    }
+}
+
+/// A group's cap and minimum for one segment: the customers of that segment under it must
+/// number between the two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SegmentLimit {
+    /// The group, by position.
+    pub(crate) group: usize,
+    pub(crate) segment: std::sync::Arc<str>,
+    pub(crate) minimum: u32,
+    pub(crate) cap: Option<u32>,
 }
 
 /// The groups of a book and who is in which: empty when the book has none, and then every
@@ -110,6 +130,12 @@ impl Organisation {
                 });
             }
         }
+        for group in &groups {
+            check_segment_limits(group).map_err(|message| InputError::InvalidCapacity {
+                at: at_group(group).in_column("segment_minimums"),
+                message,
+            })?;
+        }
         let column = managers.schema.position(GROUP);
         if column.is_none() && !managers.records.is_empty() {
             return Err(InputError::MissingColumn {
@@ -170,6 +196,31 @@ impl Organisation {
         loads
     }
 
+    /// Every group's caps and minimums per segment, groups in input order and segments in
+    /// name order.
+    pub(crate) fn segment_limits(&self) -> Vec<SegmentLimit> {
+        let mut limits = Vec::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            let segments: std::collections::BTreeSet<&String> = group
+                .segment_caps
+                .keys()
+                .chain(group.segment_minimums.keys())
+                .collect();
+            limits.extend(segments.into_iter().map(|segment| SegmentLimit {
+                group: g,
+                segment: segment.as_str().into(),
+                minimum: group.segment_minimums.get(segment).copied().unwrap_or(0),
+                cap: group.segment_caps.get(segment).copied(),
+            }));
+        }
+        limits
+    }
+
+    /// Whether some group caps or sets a minimum for a segment.
+    pub(crate) fn limits_segments(&self) -> bool {
+        self.groups.iter().any(ManagerGroup::limits_segments)
+    }
+
     /// Each group's managers (of the first `managers`, by position), directly or in its
     /// subgroups.
     pub(crate) fn members(&self, managers: usize) -> Vec<Vec<usize>> {
@@ -213,6 +264,25 @@ impl Organisation {
         self.of_manager[position] = group;
         Ok(())
     }
+}
+
+/// A minimum above the segment's cap or the group's capacity can never be met.
+fn check_segment_limits(group: &ManagerGroup) -> Result<(), String> {
+    for (segment, &minimum) in &group.segment_minimums {
+        if let Some(&cap) = group.segment_caps.get(segment)
+            && minimum > cap
+        {
+            return Err(format!(
+                "the minimum for segment `{segment}` is above its cap for the segment"
+            ));
+        }
+        if group.capacity.is_some_and(|capacity| minimum > capacity) {
+            return Err(format!(
+                "the minimum for segment `{segment}` is above the group's capacity"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The position of the group `manager`'s `group` column names (text, or a whole number read

@@ -47,6 +47,10 @@ pub enum UnassignedReason {
         /// Groups at capacity that eligible managers with room are in.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         groups: Vec<GroupId>,
+        /// Groups at their cap for the customer's segment that eligible managers are in, with
+        /// the segment.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        group_segments: Vec<(GroupId, String)>,
     },
     /// There was room for the customer, directly or through a chain of moves, but using it
     /// would cost more than the unassigned penalty: a smaller penalty than the default, or a
@@ -243,6 +247,13 @@ pub struct NetworkStats {
     /// solved apart with each such group's next step priced flat and each region held to a
     /// share of its capacity, then the whole network from their optimum.
     pub joined_by_links: bool,
+    /// Solves after the first that the groups' caps and minimums per segment took (0 when
+    /// the first optimum met them, or there are none).
+    pub limit_solves: u32,
+    /// How far the plan may be above the optimum: 0 when it is proven optimal, as it always
+    /// is without caps and minimums per (group, segment); with them, the rare search that
+    /// ends unproven says by how much at most.
+    pub optimality_gap: i64,
 }
 
 impl BalanceStats {

@@ -133,7 +133,14 @@ pub struct GeneratedBank {
 pub fn generate(config: &BankConfig) -> GeneratedBank {
     let mut parts =
         bank::generate_parts(config.customers, config.managers, config.seed, config.as_of);
-    let groups = bank::organise(&mut parts.managers);
+    let mut groups = bank::organise(&mut parts.managers);
+    let mut hnw = std::collections::BTreeMap::new();
+    for customer in &parts.customers {
+        if customer.kind != CustomerKind::Sme && customer.assets >= HNW_ASSETS {
+            *hnw.entry(customer.region).or_insert(0u32) += 1;
+        }
+    }
+    org::require_hnw(&mut groups, &hnw);
     let scores = model::scores(&parts.customers, &parts.managers, config.seed);
     GeneratedBank {
         config: config.clone(),

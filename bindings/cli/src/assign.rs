@@ -378,11 +378,19 @@ pub(crate) fn report(plan: &Plan) -> String {
 /// How the network was solved: whole, in independent parts, or in parts joined by groups
 /// (the first is the slow one, worth seeing when a book is slower than expected).
 fn how_solved(n: &apportion::NetworkStats) -> String {
-    match (n.parts, n.joined_by_links) {
+    let how = match (n.parts, n.joined_by_links) {
         (1, _) => "solved whole".to_owned(),
         (parts, false) => format!("solved in {parts} independent parts"),
         (parts, true) => format!("solved in {parts} parts joined by groups, then whole"),
-    }
+    };
+    let limits = match (n.limit_solves, n.optimality_gap) {
+        (0, 0) => String::new(),
+        (solves, 0) => format!(", and {solves} times more to price the groups' segment limits"),
+        (solves, gap) => format!(
+            ", and {solves} times more to price the groups' segment limits: not proven optimal, at most {gap} above the optimum"
+        ),
+    };
+    how + limits.as_str()
 }
 
 /// The groups at the top of the organisation (business lines, say): load against target and

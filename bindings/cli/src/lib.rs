@@ -117,7 +117,6 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "unknown_group",
             "group_cycle",
             "groups_too_deep",
-            "unsupported_column",
         ],
     ),
     // An invalid rulebook, or a rule that failed.
@@ -150,6 +149,8 @@ pub(crate) const EXIT_CODES: &[(u8, &[&str])] = &[
             "infeasible_network",
             "invalid_arc",
             "thread_pool_failed",
+            "group_minimum_unmet",
+            "group_limits_unmet",
         ],
     ),
     // A rebalance's churn budget is below the moves the book needs: a script may retry with

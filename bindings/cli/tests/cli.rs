@@ -1520,7 +1520,10 @@ fn groups_shape_the_plan_verify_and_fail_with_their_codes() {
         ("id,parent\nRETAIL,LINES\n", "unknown_group"),
         ("id,parent\nA,B\nB,A\n", "group_cycle"),
         ("id,capcity\nRETAIL,10\n", "unknown_column"),
-        ("id,segment_minimums\nRETAIL,HNW=3\n", "unsupported_column"),
+        (
+            "id,capacity,segment_minimums\nRETAIL,2,HNW=3\n",
+            "invalid_capacity",
+        ),
     ] {
         let bad = dir.join("bad-groups.csv");
         std::fs::write(&bad, csv).unwrap();
@@ -1528,6 +1531,27 @@ fn groups_shape_the_plan_verify_and_fail_with_their_codes() {
         assert_fails(&output, 3, code);
         assert!(!dir.join("never.csv").exists());
     }
+    // A minimum per segment that no plan meets: the request cannot be met (exit 6), and the
+    // error names the group and the segment.
+    let mut unmeetable = String::new();
+    for (i, line) in std::fs::read_to_string(groups).unwrap().lines().enumerate() {
+        let extra = match (i, line.starts_with("PRIVATE,")) {
+            (0, _) => ",segment_minimums",
+            (_, true) => ",HNW=100000",
+            _ => ",",
+        };
+        unmeetable.push_str(&format!("{line}{extra}\n"));
+    }
+    let bad = dir.join("unmeetable-groups.csv");
+    std::fs::write(&bad, unmeetable).unwrap();
+    let output = assign_example(&dir.join("never.csv"), &["--groups", bad.to_str().unwrap()]);
+    assert_fails(&output, 6, "group_minimum_unmet");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("group `PRIVATE`") && stderr.contains("segment `HNW`"),
+        "{stderr}"
+    );
+    assert!(!dir.join("never.csv").exists());
 }
 
 #[test]

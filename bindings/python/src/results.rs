@@ -139,6 +139,11 @@ value_class! {
     ///     Whether the parts are joined by groups over regions (business lines, national
     ///     desks): solved apart with each such group priced flat and each region held to a
     ///     share of its capacity, then whole from their optimum.
+    /// limit_solves : int
+    ///     Solves after the first that the groups' caps and minimums per segment took.
+    /// optimality_gap : int
+    ///     How far the plan may be above the optimum: 0 when proven optimal, as always
+    ///     without caps and minimums per (group, segment).
     Network {
         pair_classes: usize,
         supply_nodes: usize,
@@ -150,6 +155,8 @@ value_class! {
         pivots: u64,
         parts: usize,
         joined_by_links: bool,
+        limit_solves: u32,
+        optimality_gap: i64,
     }
 }
 
@@ -221,6 +228,8 @@ impl Network {
             pivots: n.pivots,
             parts: n.parts,
             joined_by_links: n.joined_by_links,
+            limit_solves: n.limit_solves,
+            optimality_gap: n.optimality_gap,
         }
     }
 }

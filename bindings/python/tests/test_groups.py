@@ -100,7 +100,7 @@ def test_rebalance_and_compare_take_groups(rulebook, bank_arrow):
         ([{"id": "T-1"}], [{"id": "M-1", "capacity": 1, "group": "T-2"}], "unknown_group"),
         ([{"id": "A", "parent": "B"}, {"id": "B", "parent": "A"}], [{"id": "M-1", "capacity": 1}], "group_cycle"),
         ([{"id": "T-1", "capcity": 3}], [{"id": "M-1", "capacity": 1}], "unknown_column"),
-        ([{"id": "T-1", "segment_caps": "HNW=1"}], [{"id": "M-1", "capacity": 1}], "unsupported_column"),
+        ([{"id": "T-1", "capacity": 1, "segment_minimums": "HNW=2"}], [{"id": "M-1", "capacity": 1}], "invalid_capacity"),
         ([{"id": "T-1"}, {"id": "T-1"}], [{"id": "M-1", "capacity": 1}], "duplicate_group_id"),
     ],
 )
@@ -109,3 +109,28 @@ def test_bad_groups_are_input_errors_with_their_code(groups, managers, code):
     with pytest.raises(apportion.InputError) as caught:
         apportion.assign([{"id": "C-1"}], managers, rules, as_of=AS_OF, groups=groups)
     assert caught.value.code == code
+
+
+def test_a_teams_minimum_per_segment_is_met_and_an_unmeetable_one_is_a_solve_error():
+    # Two teams of one manager each; every customer may go to either, and the first
+    # manager suits everyone better: without a minimum, team B gets no HNW customer.
+    rules = apportion.Rulebook("""
+        fn eligible(c, m) { true }
+        fn affinity(c, m) { if m.id == "M-A" { 10 } else { 0 } }
+    """)
+    customers = [{"id": f"C-{i}", "segment": "HNW" if i < 4 else "MASS"} for i in range(8)]
+    managers = [
+        {"id": "M-A", "capacity": 6, "group": "A"},
+        {"id": "M-B", "capacity": 6, "group": "B"},
+    ]
+    groups = [{"id": "A"}, {"id": "B", "segment_minimums": "HNW=3"}]
+    plan = apportion.assign(customers, managers, rules, as_of=AS_OF, groups=groups)
+    rows = plan.assignments
+    hnw_in_b = [a for a in rows if a["manager"] == "M-B" and int(a["customer"][2:]) < 4]
+    assert len(hnw_in_b) == 3
+    assert plan.network.optimality_gap == 0
+    groups[1]["segment_minimums"] = "HNW=5"
+    with pytest.raises(apportion.SolveError) as caught:
+        apportion.assign(customers, managers, rules, as_of=AS_OF, groups=groups)
+    assert caught.value.code == "group_minimum_unmet"
+    assert "`B`" in str(caught.value) and "`HNW`" in str(caught.value)

@@ -259,7 +259,7 @@ pub fn groups_from_columns(
     check_shape(source, &columns)?;
     let declared = !columns.is_empty();
     let (table, _) = table(source, columns, options, declared)?;
-    records::groups(&table)
+    records::groups(&table, options.list_separator)
 }
 
 /// Model scores from columns, as [`read_scores`](super::read_scores) reads a file.

@@ -230,7 +230,10 @@ pub fn parse_groups(
     source_name: &str,
     options: &LoadOptions,
 ) -> Result<Vec<ManagerGroup>, InputError> {
-    records::groups(&read_table(bytes, format, source_name, options)?)
+    records::groups(
+        &read_table(bytes, format, source_name, options)?,
+        options.list_separator,
+    )
 }
 
 /// Reads model scores from a file, its format told by extension: the columns `customer`,

@@ -172,24 +172,26 @@ pub(crate) fn managers(table: &Table<'_>, options: &LoadOptions) -> Result<Manag
     })
 }
 
+/// A group's minimum customers per segment.
+const SEGMENT_MINIMUMS: &str = "segment_minimums";
 /// The columns a groups input may have.
-const GROUP_COLUMNS: [&str; 4] = ["id", "parent", CAPACITY, TARGET];
-/// Columns of per-group segment limits, which a run cannot honour exactly yet.
-const GROUP_SEGMENT_LIMITS: [&str; 2] = [SEGMENT_CAPS, "segment_minimums"];
+const GROUP_COLUMNS: [&str; 6] = [
+    "id",
+    "parent",
+    CAPACITY,
+    TARGET,
+    SEGMENT_CAPS,
+    SEGMENT_MINIMUMS,
+];
 
 /// Groups of managers from a table: `id`, `parent` (blank for a root), and optionally
-/// `capacity` and `target`. Any other column is an error: nothing a group says is dropped.
-pub(crate) fn groups(table: &Table<'_>) -> Result<Vec<ManagerGroup>, InputError> {
+/// `capacity`, `target`, `segment_caps` and `segment_minimums` (`HNW=40;SME=10`, as a
+/// manager's caps). Any other column is an error: nothing a group says is dropped.
+pub(crate) fn groups(table: &Table<'_>, separator: char) -> Result<Vec<ManagerGroup>, InputError> {
     if table.len() == 0 && !table.declared {
         return Ok(Vec::new());
     }
     for column in &table.columns {
-        if GROUP_SEGMENT_LIMITS.contains(&column.as_str()) {
-            return Err(InputError::UnsupportedGroupColumn {
-                source_name: table.source.to_owned(),
-                column: column.clone(),
-            });
-        }
         if !GROUP_COLUMNS.contains(&column.as_str()) {
             return Err(InputError::UnknownGroupColumn {
                 source_name: table.source.to_owned(),
@@ -199,8 +201,13 @@ pub(crate) fn groups(table: &Table<'_>) -> Result<Vec<ManagerGroup>, InputError>
         }
     }
     let ids = read_ids(table, required(table, "id")?, "id", RecordKind::Group)?;
-    let [parent_column, capacity_column, target_column] =
-        ["parent", CAPACITY, TARGET].map(|name| table.column(name));
+    let [
+        parent_column,
+        capacity_column,
+        target_column,
+        caps_column,
+        minimums_column,
+    ] = ["parent", CAPACITY, TARGET, SEGMENT_CAPS, SEGMENT_MINIMUMS].map(|name| table.column(name));
     let mut groups = Vec::with_capacity(ids.len());
     for (row, id) in ids.into_iter().enumerate() {
         let at = |column: &str| place(table, row).in_record(&*id).in_column(column);
@@ -229,11 +236,19 @@ pub(crate) fn groups(table: &Table<'_>) -> Result<Vec<ManagerGroup>, InputError>
             Some(target) => capacity::target(target).map_err(invalid(TARGET))?,
             None => None,
         };
+        let per_segment = |column, name: &'static str| match cell(column, name, ValueType::Str)? {
+            Some(cell) => capacity::segment_caps(cell, separator).map_err(invalid(name)),
+            None => Ok(Default::default()),
+        };
+        let segment_caps = per_segment(caps_column, SEGMENT_CAPS)?;
+        let segment_minimums = per_segment(minimums_column, SEGMENT_MINIMUMS)?;
         groups.push(ManagerGroup {
             id: GroupId(id),
             parent: parent.map(GroupId),
             capacity,
             target,
+            segment_caps,
+            segment_minimums,
         });
     }
     Ok(groups)

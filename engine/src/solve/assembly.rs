@@ -2,7 +2,8 @@
 //! supply node, customers in input order), the loads and the objective's parts, and a reason
 //! for each customer left out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::build::{Built, Stay};
 use super::network::{ArcId, Solution};
@@ -239,6 +240,7 @@ fn assemble(
             group_of[row] = g;
         }
     }
+    let full_limits = full_segment_limits(book, &loads);
     let mut unassigned = Vec::new();
     for (row, customer) in customers.iter().enumerate() {
         if placed[row].is_some() {
@@ -252,7 +254,9 @@ fn assemble(
                 .or_insert_with(|| {
                     let group = prepared.groups.get(group_of[row]);
                     if placeable[group_of[row]] {
-                        UnassignedReason::CostAboveUnassignedPenalty
+                        let eligible = prepared.eligible(&group);
+                        full_group_segments(book, &group, &eligible, &full_limits)
+                            .unwrap_or(UnassignedReason::CostAboveUnassignedPenalty)
                     } else {
                         let eligible = prepared.eligible(&group);
                         capacity_reason(book, &group, &eligible, (&loads, &group_loads))
@@ -296,6 +300,8 @@ fn assemble(
         pivots: solution.pivots,
         parts: solution.parts,
         joined_by_links: solution.joined_by_links,
+        limit_solves: 0,
+        optimality_gap: 0,
     };
     let groups = super::group_loads::group_loads(book, &loads, (&assignments, &unassigned));
     Plan {
@@ -345,5 +351,56 @@ fn capacity_reason(
             .into_iter()
             .map(|g| organisation.groups()[g].id.clone())
             .collect(),
+        group_segments: Vec::new(),
     }
+}
+
+/// The (group, segment)s at their cap for the segment, under `loads`.
+fn full_segment_limits(book: &Book, loads: &[ManagerLoad]) -> HashSet<(usize, Arc<str>)> {
+    let organisation = &book.organisation;
+    if !organisation.limits_segments() {
+        return HashSet::new();
+    }
+    let members = organisation.members(loads.len());
+    let limits = organisation.segment_limits().into_iter();
+    let capped = limits.filter_map(|limit| Some((limit.cap?, limit)));
+    capped
+        .filter(|(cap, limit)| {
+            let load = (members[limit.group].iter())
+                .map(|&j| loads[j].segments.get(&*limit.segment).copied())
+                .map(Option::unwrap_or_default)
+                .fold(0, u32::saturating_add);
+            load >= *cap
+        })
+        .map(|(_, limit)| (limit.group, limit.segment))
+        .collect()
+}
+
+/// Why a group whose customers the network could still place was left out, when a group's
+/// cap for their segment is why: the cap is no arc of the network (see `limits`), so only
+/// its price, not a full arc, kept them out.
+fn full_group_segments(
+    book: &Book,
+    group: &Group<'_>,
+    eligible: &[(u32, i64)],
+    full: &HashSet<(usize, Arc<str>)>,
+) -> Option<UnassignedReason> {
+    let segment = group.segment.as_ref()?;
+    let organisation = &book.organisation;
+    let mut at_cap = std::collections::BTreeSet::new();
+    for &(manager, _) in eligible {
+        for g in organisation.chain(manager as usize) {
+            if full.contains(&(g, segment.clone())) {
+                at_cap.insert(g);
+            }
+        }
+    }
+    (!at_cap.is_empty()).then(|| UnassignedReason::CapacityExhausted {
+        managers: Vec::new(),
+        segments: Vec::new(),
+        groups: Vec::new(),
+        group_segments: (at_cap.into_iter())
+            .map(|g| (organisation.groups()[g].id.clone(), segment.to_string()))
+            .collect(),
+    })
 }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::assembly;
 use super::build::{Built, DEFAULT_ARCS_PER_GROUP, SPARSE_ABOVE, Start, build_network, kept};
-use super::network::{Network, NetworkError, Solution};
+use super::limits;
+use super::network::{ArcId, Network, NetworkError, Pricing, Solution};
 use super::objective::Policy;
 use super::prepare::{Prepared, prepare};
 use super::start::greedy;
@@ -156,6 +157,13 @@ fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Pla
     Ok((plan, timings))
 }
 
+/// What the groups' caps and minimums per segment cost the solve (see `limits`).
+#[derive(Default)]
+struct Limited {
+    solves: u32,
+    gap: i64,
+}
+
 /// How many manager arcs each group holds at the start: what the caller asked for (at least
 /// one), or by default [`DEFAULT_ARCS_PER_GROUP`] once the network would have more than
 /// [`SPARSE_ABOVE`] of them, and every one (`usize::MAX`) below that, where pricing rounds
@@ -191,14 +199,11 @@ pub(super) fn solve_prepared(
         || solve_network(book, prepared, policy, options),
         provenance,
     );
-    let (built, solution) = solved?;
-    Ok(assembly::plan(
-        book,
-        prepared,
-        (&built, &solution),
-        policy,
-        provenance,
-    ))
+    let (built, solution, limited) = solved?;
+    let mut plan = assembly::plan(book, prepared, (&built, &solution), policy, provenance);
+    plan.network.limit_solves = limited.solves;
+    plan.network.optimality_gap = limited.gap;
+    Ok(plan)
 }
 
 /// The network of `prepared` customers under `policy`, and its optimum.
@@ -207,7 +212,7 @@ fn solve_network(
     prepared: &Prepared,
     policy: &Policy,
     options: &AssignOptions,
-) -> Result<(Built, Solution)> {
+) -> Result<(Built, Solution, Limited)> {
     // A network held whole solves from nothing: the greedy start pays for itself only where
     // arcs are left out (bank 100k × 500: the same solve time with it, half the pivots) or
     // where groups of managers deepen the tree a solve from nothing grows (bank 1M × 2,000
@@ -217,7 +222,7 @@ fn solve_network(
     if arcs == usize::MAX && book.organisation.is_empty() {
         let built = build_network(book, prepared, policy, None)?;
         let solution = solve_built(&built, prepared, options)?;
-        return Ok((built, solution));
+        return Ok((built, solution, Limited::default()));
     }
     let placement = greedy(
         (&book.managers.records, &book.organisation),
@@ -236,11 +241,49 @@ fn solve_network(
         };
         let built = build_network(book, prepared, policy, Some(&start))?;
         let solution = solve_built(&built, prepared, options)?;
+        let (solution, limited) = match book.organisation.limits_segments() {
+            true => {
+                let again = |shift: &[(ArcId, i64)], last: &Solution| {
+                    solve_shifted(&built, prepared, options, shift, last)
+                };
+                let outcome = limits::within(book, &built, solution, &again)?;
+                let limited = Limited {
+                    solves: outcome.solves,
+                    gap: outcome.gap,
+                };
+                (outcome.solution, limited)
+            }
+            false => (solution, Limited::default()),
+        };
         let unproven = kept::unproven(&built, &solution);
         if unproven.is_empty() {
-            return Ok((built, solution));
+            return Ok((built, solution, limited));
         }
         apart.extend(unproven);
+    }
+}
+
+/// The optimum of `built` with its arcs' costs shifted as `shift` says, from `last`, its
+/// optimum under other shifts.
+fn solve_shifted(
+    built: &Built,
+    prepared: &Prepared,
+    options: &AssignOptions,
+    shift: &[(ArcId, i64)],
+    last: &Solution,
+) -> Result<Solution> {
+    let pricing = (built.left_out.count() > 0).then(|| built.left_out.pricing(prepared));
+    let pricing = pricing.as_ref().map(|p| p as &dyn Pricing);
+    let solved = built
+        .network
+        .solve_shifted(shift, last, pricing, options.cancel.as_ref());
+    solved.map_err(network_error)
+}
+
+fn network_error(e: NetworkError) -> Error {
+    match e {
+        NetworkError::Cancelled => Error::Cancelled,
+        e => Error::Solve(SolveError::Network(e)),
     }
 }
 
@@ -256,8 +299,5 @@ fn solve_built(built: &Built, prepared: &Prepared, options: &AssignOptions) -> R
             None => built.network.solve(),
         }
     };
-    solved.map_err(|e| match e {
-        NetworkError::Cancelled => Error::Cancelled,
-        e => Error::Solve(SolveError::Network(e)),
-    })
+    solved.map_err(network_error)
 }

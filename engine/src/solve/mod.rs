@@ -6,6 +6,7 @@ mod build;
 mod compare;
 mod dry_run;
 mod group_loads;
+mod limits;
 pub mod network;
 mod objective;
 mod prepare;

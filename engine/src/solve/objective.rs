@@ -229,7 +229,16 @@ pub(super) fn unassigned_penalty(
         return Ok(u);
     }
     let capped: usize = managers.iter().map(segment_nodes).sum();
-    let nodes = managers.len() + capped + organisation.groups().len();
+    // A group's cap or minimum for a segment gives each manager under it a node for the
+    // segment (counted again where the manager has one already: U only needs to be large).
+    let limited: usize = (organisation.members(managers.len()).iter())
+        .zip(organisation.groups())
+        .map(|(members, group)| {
+            let segments = group.segment_caps.len() + group.segment_minimums.len();
+            members.len().saturating_mul(segments)
+        })
+        .fold(0, usize::saturating_add);
+    let nodes = managers.len() + capped + limited + organisation.groups().len();
     let entries = i64::try_from(nodes).unwrap_or(i64::MAX);
     i64::try_from(max_affinity())
         .ok()

@@ -30,7 +30,8 @@ pub struct Discrepancy {
     /// `missing_customer`, `unknown_manager`, `not_eligible`, `previous_manager_differs`,
     /// `moved_differs`, `affinity_differs`, `move_penalty_differs`, `model_score_differs`,
     /// `reason_differs` (the rows); `over_capacity`, `over_segment_cap`,
-    /// `over_group_capacity` (the loads); `objective_differs`; `not_optimal`,
+    /// `over_group_capacity`, `over_group_segment_cap`, `under_group_segment_minimum` (the
+    /// loads); `objective_differs`; `not_optimal`,
     /// `assignment_differs`, `load_differs` (the inputs solved again).
     pub code: &'static str,
     /// The customer or manager it is about, or the objective's part.
@@ -95,6 +96,31 @@ pub fn verify(
 struct Found(Vec<Discrepancy>);
 
 impl Found {
+    /// Each group's customers of a segment against its cap and minimum for the segment.
+    fn group_segment_limits(&mut self, book: &Book, segment_loads: &HashMap<(u32, &str), u32>) {
+        let organisation = &book.organisation;
+        if !organisation.limits_segments() {
+            return;
+        }
+        let members = organisation.members(book.managers.records.len());
+        for limit in organisation.segment_limits() {
+            let load: u32 = (members[limit.group].iter())
+                .map(|&j| segment_loads.get(&(j as u32, &*limit.segment)).copied())
+                .map(Option::unwrap_or_default)
+                .fold(0, u32::saturating_add);
+            let (group, segment) = (&organisation.groups()[limit.group].id, &limit.segment);
+            let says = format!("the plan gives this group {load} customers of segment `{segment}`");
+            if let Some(cap) = limit.cap.filter(|&cap| load > cap) {
+                let message = format!("{says}; its cap is {cap}");
+                self.add("over_group_segment_cap", Some(group.as_str()), message);
+            }
+            if load < limit.minimum {
+                let message = format!("{says}; its minimum is {}", limit.minimum);
+                self.add("under_group_segment_minimum", Some(group.as_str()), message);
+            }
+        }
+    }
+
     fn add(&mut self, code: &'static str, record: Option<&str>, message: String) {
         self.0.push(Discrepancy {
             code,
@@ -427,6 +453,7 @@ impl Found {
             let term = group_balance_term(policy.balance, load, group);
             objective.balance = objective.balance.saturating_add(term);
         }
+        self.group_segment_limits(book, &segment_loads);
         let managers_and_groups = (managers.as_slice(), organisation);
         let penalty = unassigned_penalty(
             policy,

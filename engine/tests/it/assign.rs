@@ -229,6 +229,7 @@ fn customers_who_fit_nowhere_are_reported_with_the_reason() {
         managers: vec!["M-1".into(), "M-2".into()],
         segments: vec![],
         groups: Vec::new(),
+        group_segments: Vec::new(),
     }));
 }
 
@@ -440,6 +441,7 @@ fn a_customer_left_out_on_cost_says_so_even_when_room_needs_a_move() {
                 managers: vec!["M-1".into()],
                 segments: vec![],
                 groups: Vec::new(),
+                group_segments: Vec::new(),
             }
         );
     }

@@ -60,10 +60,32 @@ pub(crate) fn instance() -> impl Strategy<Value = Instance> {
                         member_of,
                         a_targets,
                         scores,
+                        a_limits: Vec::new(),
                     }
                 },
             )
     })
+}
+
+/// [`instance`] with groups' minimums and caps for segment A (kept to what a group may ask:
+/// a minimum no more than its cap or its capacity), which may leave no plan at all.
+fn limited_instance() -> impl Strategy<Value = Instance> {
+    (
+        instance(),
+        proptest::collection::vec((0u32..=2, proptest::option::of(0u32..=3)), 3),
+    )
+        .prop_map(|(instance, limits)| {
+            let a_limits = (instance.groups.iter().zip(limits))
+                .map(|(&(_, capacity, _), (minimum, cap))| {
+                    let most = cap.unwrap_or(u32::MAX).min(capacity.unwrap_or(u32::MAX));
+                    (minimum.min(most), cap)
+                })
+                .collect();
+            Instance {
+                a_limits,
+                ..instance
+            }
+        })
 }
 
 /// A group of a small instance: (parent, capacity, target).
@@ -186,6 +208,35 @@ proptest! {
         prop_assert_eq!(plan.stats.assigned as u32, max_placeable(&instance));
         // Every customer is accounted for.
         prop_assert_eq!(plan.assignments.len() + plan.unassigned.len(), instance.people.len());
+    }
+
+    #[test]
+    fn groups_segment_limits_hold_at_the_optimum(instance in limited_instance(), one_arc in any::<bool>()) {
+        let rules = Rulebook::compile(instance.rules()).unwrap();
+        let book = instance.book();
+        let options = options(&instance, true, 1);
+        let options = if one_arc { priced(options) } else { options };
+        let optimum = instance.brute_force().0;
+        match assign(&book, &rules, &options) {
+            Ok(plan) => {
+                let mut choice = vec![None; instance.people.len()];
+                for a in &plan.assignments {
+                    let person: usize = a.customer.as_str()[2..].parse().unwrap();
+                    choice[person] = index_of(&plan, a.manager.as_str());
+                }
+                // Feasible (the limits met), and optimal, or no further from it than it says.
+                prop_assert_eq!(instance.objective(&choice).map(|o| o.0), Some(plan.objective.total));
+                prop_assert!(plan.objective.total >= optimum);
+                prop_assert!(plan.objective.total - plan.network.optimality_gap <= optimum);
+                prop_assert_eq!(plan.network.optimality_gap, 0, "{:?}", plan.objective);
+                let two = assign(&book, &rules, &AssignOptions { threads: Some(2), ..options.clone() }).unwrap();
+                prop_assert_eq!(&two.assignments, &plan.assignments);
+            }
+            Err(error) => {
+                prop_assert_eq!(optimum, i64::MAX, "{}", error);
+                prop_assert!(["group_minimum_unmet", "group_limits_unmet"].contains(&error.code()));
+            }
+        }
     }
 
     #[test]

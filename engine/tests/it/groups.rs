@@ -67,6 +67,22 @@ fn groups_read_with_their_parents_capacities_and_targets() {
     // Numeric ids in the managers' `group` column name groups too.
     let book = organised("id,capacity,group\nM-1,5,101\nM-2,5,\n", "id\n101\n").unwrap();
     assert_eq!(book.organisation.groups().len(), 1);
+    // Caps and minimums per segment read as a manager's caps do.
+    let limited =
+        groups("id,segment_caps,segment_minimums\nPB-1,HNW=40;AFFLUENT=9,HNW=25\nPB-2,,\n")
+            .unwrap();
+    let limits: Vec<_> = limited
+        .iter()
+        .map(|g| (g.segment_caps.clone(), g.segment_minimums.clone()))
+        .collect();
+    let map = |pairs: &[(&str, u32)]| pairs.iter().map(|&(s, n)| (s.to_owned(), n)).collect();
+    assert_eq!(
+        limits,
+        [
+            (map(&[("AFFLUENT", 9), ("HNW", 40)]), map(&[("HNW", 25)])),
+            (map(&[]), map(&[])),
+        ]
+    );
 }
 
 #[test]
@@ -110,17 +126,30 @@ fn bad_groups_fail_with_their_code_and_place() {
     // A typo names the group meant.
     let typo = code("id,capacity,group\nM-1,5,T-11\n", "id\nT-10\n");
     assert!(typo.to_string().contains("did you mean `T-10`"), "{typo}");
-    // Columns a group does not have are errors, not dropped: a typo, and per-segment limits,
-    // which cannot be solved exactly together with the managers' capacities.
+    // Columns a group does not have are errors, not dropped.
     let unknown = groups("id,capcity\nT-1,3\n").unwrap_err();
     assert_eq!(unknown.code(), "unknown_column");
     assert!(
         unknown.to_string().contains("did you mean `capacity`"),
         "{unknown}"
     );
-    for column in ["segment_caps", "segment_minimums"] {
-        let error = groups(&format!("id,{column}\nT-1,HNW=3\n")).unwrap_err();
-        assert_eq!(error.code(), "unsupported_column", "{error}");
+    // Limits per segment that are malformed, or that no plan could meet, name the group.
+    for (groups_csv, column) in [
+        ("id,segment_minimums\nT-1,HNW=x\n", "segment_minimums"),
+        ("id,segment_caps\nT-1,HNW\n", "segment_caps"),
+        (
+            "id,segment_caps,segment_minimums\nT-1,HNW=2,HNW=3\n",
+            "segment_minimums",
+        ),
+        (
+            "id,capacity,segment_minimums\nT-1,2,HNW=3\n",
+            "segment_minimums",
+        ),
+    ] {
+        let error = code(staff, groups_csv);
+        assert_eq!(error.code(), "invalid_capacity", "{error}");
+        let place = format!("record `T-1`, column `{column}`");
+        assert!(error.to_string().contains(&place), "{error}");
     }
     // Nesting as deep as a run takes, and one level deeper.
     let nested = |levels: usize| {
@@ -159,6 +188,18 @@ fn the_example_bank_plans_within_its_desks_and_verifies() {
     assert_eq!(depths.iter().max(), Some(&2));
     let plan = apportion::assign(&book, &rules, &options).unwrap();
     assert_eq!(plan.stats.assigned, 3_000);
+    let mut short = 0;
+    let unlimited = {
+        let groups = (organisation.groups().iter())
+            .map(|g| apportion::ManagerGroup {
+                segment_minimums: Default::default(),
+                ..g.clone()
+            })
+            .collect();
+        let (plain, _) = example_bank();
+        let book = plain.with_groups(groups, "groups.csv").unwrap();
+        apportion::assign(&book, &rules, &options).unwrap()
+    };
     // Its regions share no manager: solved apart. Its lines join them, so the regions are
     // solved first with each line priced flat, then the whole network from there.
     assert!(without.network.parts > 1 && !without.network.joined_by_links);
@@ -202,7 +243,22 @@ fn the_example_bank_plans_within_its_desks_and_verifies() {
             "{}: {load}",
             group.id
         );
+        // Each private-banking team has its minimum of HNW customers; without the
+        // minimums, some team falls short of it.
+        let hnw = |plan: &apportion::Plan| -> u32 {
+            (plan.loads.iter())
+                .filter(|l| under(l.manager.as_str()))
+                .map(|l| l.segments.get("HNW").copied().unwrap_or(0))
+                .sum()
+        };
+        if let Some(&minimum) = group.segment_minimums.get("HNW") {
+            assert!(hnw(&plan) >= minimum, "{}: {}", group.id, hnw(&plan));
+            short += usize::from(hnw(&unlimited) < minimum);
+        }
     }
+    assert!(short > 0);
+    assert_eq!(plan.network.optimality_gap, 0);
+    assert!(plan.network.limit_solves > 0);
     assert!(plan.objective.total > without.objective.total);
     assert!(plan.provenance.groups_blake3.is_some() && without.provenance.groups_blake3.is_none());
     let written = apportion::WrittenPlan::from(&plan);
@@ -472,4 +528,50 @@ fn a_manager_joining_a_live_book_counts_in_their_group() {
         router.join(stranger.records[0].clone()).unwrap_err().code(),
         "unknown_group"
     );
+}
+
+#[test]
+fn leads_never_break_a_groups_cap_for_their_segment() {
+    let rules = Rulebook::compile("fn eligible(c, m) { true }").unwrap();
+    let customers = load::parse_customers(
+        b"id,segment\nC-1,MASS\n",
+        Format::Csv,
+        "customers",
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let book = apportion::Book::new(
+        customers,
+        managers("id,capacity,group\nM-1,5,T-1\nM-2,5,T-2\n"),
+    );
+    let groups = groups("id,segment_caps\nT-1,HNW=1\nT-2,HNW=1\n").unwrap();
+    let book = book.with_groups(groups, "groups.csv").unwrap();
+    let router = Router::new(&rules, &book, RouterOptions::new(date("2026-06-30"))).unwrap();
+    let lead = |id: &str, segment: &str| apportion::Customer {
+        id: id.into(),
+        manager: None,
+        attributes: vec![apportion::Value::Str(segment.into())],
+    };
+    // One HNW lead per team, then none: the third is left out, naming the teams' caps.
+    let placed: Vec<_> = ["L-1", "L-2", "L-3"]
+        .iter()
+        .map(|id| router.route(&lead(id, "HNW")).unwrap())
+        .collect();
+    let managers: Vec<_> = placed.iter().map(|d| d.manager.clone()).collect();
+    assert_eq!(managers, [Some("M-1".into()), Some("M-2".into()), None]);
+    assert_eq!(
+        placed[2].reason,
+        Some(apportion::UnassignedReason::CapacityExhausted {
+            managers: Vec::new(),
+            segments: Vec::new(),
+            groups: Vec::new(),
+            group_segments: vec![
+                ("T-1".into(), "HNW".to_owned()),
+                ("T-2".into(), "HNW".to_owned()),
+            ],
+        })
+    );
+    // Customers of other segments still find room.
+    let other = router.route(&lead("L-4", "MASS")).unwrap();
+    assert!(other.manager.is_some());
 }

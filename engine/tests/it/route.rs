@@ -156,6 +156,7 @@ fn equal_costs_go_to_the_earliest_manager_and_a_full_book_names_who_is_full() {
             managers: vec![ManagerId::from("M-1"), ManagerId::from("M-2")],
             segments: vec![(ManagerId::from("M-3"), "HNW".to_owned())],
             groups: Vec::new(),
+            group_segments: Vec::new(),
         })
     );
     let nobody = staff(&[("M-S", 5, &[], &[], &[])]);

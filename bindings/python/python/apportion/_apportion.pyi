@@ -131,6 +131,8 @@ class Network:
     pivots: int
     parts: int
     joined_by_links: bool
+    limit_solves: int
+    optimality_gap: int
     def __new__(
         cls,
         pair_classes: int,
@@ -143,6 +145,8 @@ class Network:
         pivots: int,
         parts: int,
         joined_by_links: bool,
+        limit_solves: int,
+        optimality_gap: int,
     ) -> Network: ...
     def __reduce__(self) -> tuple[type[Network], tuple[int | bool, ...]]: ...
 

@@ -3,7 +3,7 @@
 //! made when first needed), whose run of arcs on to the manager holds the cap and the
 //! segment's balance term.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::model::Manager;
@@ -28,16 +28,25 @@ pub(crate) struct Entries {
     segment_index: HashMap<Arc<str>, usize>,
     /// Each segment node's run of arcs on to its manager.
     pub(super) segment_runs: Vec<SegmentRun>,
+    /// The (manager, segment)s a group above the manager caps or sets a minimum for: they
+    /// need a node, whose run the group's limit counts.
+    limited: HashSet<(u32, Arc<str>)>,
 }
 
 impl Entries {
     /// The entries of managers whose nodes are `managers`, before any segment node is met,
-    /// for a book of `customers` under balance weight `balance`.
-    pub(super) fn new(managers: Vec<NodeId>, (balance, customers): (i64, usize)) -> Entries {
+    /// for a book of `customers` under balance weight `balance`; the (manager, segment)s in
+    /// `limited` get a node even without a cap or target of the manager's own.
+    pub(super) fn new(
+        managers: Vec<NodeId>,
+        (balance, customers): (i64, usize),
+        limited: HashSet<(u32, Arc<str>)>,
+    ) -> Entries {
         Entries {
             managers,
             balance,
             customers,
+            limited,
             ..Entries::default()
         }
     }
@@ -95,7 +104,8 @@ impl Entries {
         let m = &managers[manager as usize];
         let cap = m.segment_caps.get(&**segment).copied();
         let target = m.segment_targets.get(&**segment).copied();
-        let entry = if cap.is_some() || target.is_some() {
+        let limited = || self.limited.contains(&(manager, segment.clone()));
+        let entry = if cap.is_some() || target.is_some() || limited() {
             // Uncapped, one above the manager's capacity: the manager's run bounds it, and a
             // bound that never binds never shows in a shadow price.
             let bound = cap.unwrap_or_else(|| m.capacity.saturating_add(1));

@@ -18,6 +18,7 @@ mod entries;
 pub(super) mod kept;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 pub(super) use entries::Entries;
 use entries::SegmentRun;
@@ -142,7 +143,11 @@ pub(super) fn build_network(
         })
         .collect();
     let manager_above = (0..managers.len()).map(above).collect();
-    let mut entries = Entries::new(manager_nodes, (policy.balance, total));
+    let mut entries = Entries::new(
+        manager_nodes,
+        (policy.balance, total),
+        limited_entries(book),
+    );
     // With a start, the arcs out of a supply node get one unit more than the node can ever
     // send (its group): never binding, but an arc carrying a whole group is then strictly
     // between its bounds, so the start's tree hangs the group below its manager, at the
@@ -312,6 +317,22 @@ fn add_groups(
         })
         .collect();
     (nodes, runs)
+}
+
+/// The (manager, segment)s some group above the manager caps or sets a minimum for.
+fn limited_entries(book: &Book) -> HashSet<(u32, Arc<str>)> {
+    let organisation = &book.organisation;
+    if !organisation.limits_segments() {
+        return HashSet::new();
+    }
+    let members = organisation.members(book.managers.records.len());
+    let mut limited = HashSet::new();
+    for limit in organisation.segment_limits() {
+        for &j in &members[limit.group] {
+            limited.insert((j as u32, limit.segment.clone()));
+        }
+    }
+    limited
 }
 
 /// The node of the first group from `group` up that has one (see [`add_groups`]), or the

@@ -16,7 +16,9 @@ use crate::cancel::Cancel;
 use pricing::Priced;
 pub use pricing::PricedArc;
 pub(crate) use pricing::{Potentials, Pricing};
+pub(crate) use steer::Steering;
 
+mod again;
 mod basic;
 mod convex;
 mod file;
@@ -24,6 +26,7 @@ mod linked;
 mod pricing;
 mod simplex;
 mod split;
+mod steer;
 #[cfg(test)]
 mod tests;
 pub(crate) mod union_find;

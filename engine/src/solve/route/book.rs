@@ -49,6 +49,8 @@ pub(super) struct LiveBook {
     /// kept as its load changes, since each manager a lead looks at adds its groups' (working
     /// them out there cost the lender's leads with its groups 16% of their routing time).
     group_next: Vec<Option<i64>>,
+    /// Per (group, segment) a group caps: its cap, and its customers of the segment.
+    group_segments: HashMap<(usize, Arc<str>), (u32, u32)>,
     /// Per manager, the balance cost of one more customer on their own term, or [`NO_ROOM`]
     /// if they cannot take one (full or away): one flat array of plain numbers, so that
     /// choosing among thousands of managers is a subtraction and a comparison for most of
@@ -78,6 +80,8 @@ pub(super) struct SegmentRule<'a> {
     name: &'a str,
     at_cap: Option<&'a [bool]>,
     targeted: bool,
+    /// Whether some group caps it.
+    group_capped: bool,
 }
 
 /// The next cost of a manager who cannot take one more customer: above every real cost,
@@ -100,7 +104,11 @@ impl LiveBook {
         balance: i64,
     ) -> LiveBook {
         let n = managers.len();
+        let group_segments = (organisation.segment_limits().into_iter())
+            .filter_map(|limit| Some(((limit.group, limit.segment), (limit.cap?, 0))))
+            .collect();
         let mut book = LiveBook {
+            group_segments,
             group_loads: vec![0; organisation.groups().len()],
             group_next: Vec::new(),
             organisation,
@@ -148,6 +156,7 @@ impl LiveBook {
         let j = placement.manager as usize;
         self.loads[j] += 1;
         self.count_in_groups(j, 1);
+        self.count_in_group_segments(j, placement.segment.as_ref(), 1);
         if let Some(segment) = &placement.segment {
             *self.segment_loads[j]
                 .entry(Arc::clone(segment))
@@ -167,6 +176,7 @@ impl LiveBook {
         let j = placement.manager as usize;
         self.loads[j] -= 1;
         self.count_in_groups(j, -1);
+        self.count_in_group_segments(j, placement.segment.as_ref(), -1);
         if let Some(segment) = &placement.segment
             && let Some(n) = self.segment_loads[j].get_mut(segment)
         {
@@ -187,6 +197,31 @@ impl LiveBook {
             }
             self.group_next[g] = self.group_next_of(g);
         }
+    }
+
+    /// Counts one customer of `segment` more (or fewer) in every group of manager `j` that
+    /// caps it; a group reaching or leaving its cap is a change of who has room.
+    fn count_in_group_segments(&mut self, j: usize, segment: Option<&Arc<str>>, change: i32) {
+        let Some(segment) = segment.filter(|_| !self.group_segments.is_empty()) else {
+            return;
+        };
+        for g in self.organisation.chain(j) {
+            if let Some((cap, load)) = self.group_segments.get_mut(&(g, segment.clone())) {
+                let was_full = *load >= *cap;
+                *load = load.saturating_add_signed(change);
+                if (*load >= *cap) != was_full {
+                    self.room_changes += 1;
+                }
+            }
+        }
+    }
+
+    /// The first of manager `j`'s groups at its cap for `segment`.
+    fn group_at_segment_cap(&self, j: usize, segment: &str) -> Option<usize> {
+        let segment: Arc<str> = segment.into();
+        self.organisation.chain(j).find(|&g| {
+            (self.group_segments.get(&(g, segment.clone()))).is_some_and(|&(cap, load)| load >= cap)
+        })
     }
 
     /// What one more customer costs group `g` on its balance term at its load now, `None`
@@ -296,10 +331,12 @@ impl LiveBook {
         let segment = segment?;
         let at_cap = self.at_cap.get(segment).map(Vec::as_slice);
         let targeted = self.targeted.contains(segment);
-        (at_cap.is_some() || targeted).then_some(SegmentRule {
+        let group_capped = self.group_segments.keys().any(|(_, s)| s == segment);
+        (at_cap.is_some() || targeted || group_capped).then_some(SegmentRule {
             name: segment,
             at_cap,
             targeted,
+            group_capped,
         })
     }
 
@@ -321,6 +358,11 @@ impl LiveBook {
         if self.organisation.is_empty() {
             return Some(cost.min(i64::MAX / 2));
         }
+        if let Some(rule) = caps.filter(|rule| rule.group_capped)
+            && self.group_at_segment_cap(j, rule.name).is_some()
+        {
+            return None;
+        }
         Some(cost.saturating_add(self.groups_next(j)?).min(i64::MAX / 2))
     }
 
@@ -334,12 +376,22 @@ impl LiveBook {
             (Room::Open, Some((segment, at_cap))) if at_cap[j] => Skip::SegmentFull {
                 segment: segment.to_owned(),
             },
-            (Room::Open, _) => match self.organisation.full_group(j, &self.group_loads) {
-                Some(g) => Skip::GroupFull {
-                    group: self.organisation.groups()[g].id.to_string(),
-                },
-                None => Skip::Full,
-            },
+            (Room::Open, _) => {
+                let full = || self.organisation.full_group(j, &self.group_loads);
+                let capped = caps
+                    .filter(|rule| rule.group_capped)
+                    .and_then(|rule| Some((self.group_at_segment_cap(j, rule.name)?, rule.name)));
+                match (full(), capped) {
+                    (Some(g), _) => Skip::GroupFull {
+                        group: self.organisation.groups()[g].id.to_string(),
+                    },
+                    (None, Some((g, segment))) => Skip::GroupSegmentFull {
+                        group: self.organisation.groups()[g].id.to_string(),
+                        segment: segment.to_owned(),
+                    },
+                    (None, None) => Skip::Full,
+                }
+            }
         }
     }
 }

@@ -172,6 +172,17 @@ impl LiveBook {
                     .collect::<std::collections::BTreeSet<crate::model::GroupId>>()
                     .into_iter()
                     .collect(),
+                group_segments: skipped
+                    .iter()
+                    .filter_map(|s| match &s.why {
+                        Skip::GroupSegmentFull { group, segment } => {
+                            Some((crate::model::GroupId::from(group.as_str()), segment.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
             }),
         };
         let decision = Decision {
@@ -266,6 +277,7 @@ mod tests {
                 managers: vec!["M-0".into(), "M-1".into()],
                 segments: Vec::new(),
                 groups: Vec::new(),
+                group_segments: Vec::new(),
             })
         );
         assert!(full.skipped.iter().all(|s| s.why == Skip::Full));

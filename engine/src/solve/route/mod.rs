@@ -86,6 +86,13 @@ pub enum Skip {
         /// The group.
         group: String,
     },
+    /// In a group of managers at its cap for the lead's segment.
+    GroupSegmentFull {
+        /// The group.
+        group: String,
+        /// The segment.
+        segment: String,
+    },
 }
 
 /// An eligible manager passed over.

@@ -1,0 +1,268 @@
+//! Moving an optimum within the optimal flows, to bring sums of flow over sets of arcs into
+//! wanted ranges: what a search over prices on those sets needs where a price is exactly at
+//! a breakpoint (see `solve::limits`). Every optimal flow satisfies complementary slackness
+//! with any optimal potentials, so pushing flow around a cycle of residual arcs whose reduced
+//! cost is zero keeps the flow optimal; such cycles through a set's arcs change its sum.
+
+use std::collections::VecDeque;
+
+use super::{ArcId, Network, Solution};
+
+/// Sets of arcs (a network's own, or priced in) and the range each one's flow should sum to.
+pub(crate) struct Steering<'a> {
+    /// The arcs of each set.
+    pub(crate) sets: &'a [Vec<ArcId>],
+    /// Per set, the least and most its flow should sum to.
+    pub(crate) wanted: &'a [(i64, i64)],
+}
+
+/// An arc as the search walks it: forward (adds flow) or backward (takes it off).
+#[derive(Clone, Copy)]
+struct Step {
+    arc: u32,
+    forward: bool,
+}
+
+impl Network {
+    /// Moves `solution`, an optimum of this network with the costs `shift` says (see
+    /// [`Network::solve_shifted`]), to another optimum whose sums over `steering`'s sets lie
+    /// in their wanted ranges, if pushing flow around cycles of zero reduced cost gets there
+    /// moving no sum away from its range; each set's arcs may be crossed only the way its sum
+    /// may still go. Returns each set's sum at the end. The work is a pass over the arcs, and
+    /// a breadth-first search per cycle tried: each cycle pushed brings some sum at least one
+    /// unit nearer its range, so there are no more than the distance to the ranges.
+    pub(crate) fn steer(
+        &self,
+        shift: &[(ArcId, i64)],
+        solution: &mut Solution,
+        steering: &Steering<'_>,
+    ) -> Vec<i64> {
+        let arcs = self.arc_count() + solution.priced.len();
+        let mut cost = self.cost.clone();
+        cost.extend(solution.priced.iter().map(|arc| arc.cost));
+        for &(arc, delta) in shift {
+            if let Some(c) = cost.get_mut(arc.0 as usize) {
+                *c = c.saturating_add(delta);
+            }
+        }
+        let ends = |a: usize| match a.checked_sub(self.arc_count()) {
+            None => (self.source[a], self.target[a], self.capacity[a]),
+            Some(i) => {
+                let arc = &solution.priced[i];
+                (arc.from.0, arc.to.0, arc.capacity)
+            }
+        };
+        let potential = |u: u32| solution.potential.get(u as usize).copied().unwrap_or(0);
+        let tight = |a: usize| {
+            let (u, v, _) = ends(a);
+            i128::from(cost[a]) - i128::from(potential(u)) + i128::from(potential(v)) == 0
+        };
+        let mut member: Vec<Vec<usize>> = vec![Vec::new(); arcs];
+        for (k, set) in steering.sets.iter().enumerate() {
+            for arc in set {
+                if let Some(m) = member.get_mut(arc.0 as usize) {
+                    m.push(k);
+                }
+            }
+        }
+        // The arcs of zero reduced cost, by the node each way out of them starts at.
+        let mut out: Vec<Vec<Step>> = vec![Vec::new(); self.node_count()];
+        for a in (0..arcs).filter(|&a| tight(a)) {
+            let (u, v, _) = ends(a);
+            if let (Some(_), Some(_)) = (out.get(u as usize), out.get(v as usize)) {
+                let arc = a as u32;
+                out[u as usize].push(Step { arc, forward: true });
+                out[v as usize].push(Step {
+                    arc,
+                    forward: false,
+                });
+            }
+        }
+        let flow = &mut solution.flow;
+        flow.resize(arcs, 0);
+        let sum = |flow: &[i64], set: &Vec<ArcId>| -> i64 {
+            set.iter()
+                .map(|a| flow.get(a.0 as usize).copied().unwrap_or(0))
+                .fold(0, i64::saturating_add)
+        };
+        let mut sums: Vec<i64> = steering.sets.iter().map(|set| sum(flow, set)).collect();
+        let mut search = Search::new(self.node_count());
+        loop {
+            let mut moved = false;
+            for k in 0..steering.sets.len() {
+                let (lo, hi) = steering.wanted[k];
+                let forward = match sums[k] {
+                    s if s < lo => true,
+                    s if s > hi => false,
+                    _ => continue,
+                };
+                for arc in &steering.sets[k] {
+                    let a = arc.0 as usize;
+                    let (u, v, capacity) = ends(a);
+                    let room = if forward { capacity - flow[a] } else { flow[a] };
+                    if room <= 0 || !tight(a) {
+                        continue;
+                    }
+                    // May a set's sum move this way? Only towards its range, or within it.
+                    let may = |k: usize, up: bool| {
+                        let (lo, hi) = steering.wanted[k];
+                        if up { sums[k] < hi } else { sums[k] > lo }
+                    };
+                    if !member[a].iter().all(|&k| may(k, forward)) {
+                        continue;
+                    }
+                    let (from, to) = if forward { (v, u) } else { (u, v) };
+                    let ways = (&ends, member.as_slice(), &may);
+                    let Some(path) = search.path(&out, flow, ways, (from, to, a as u32)) else {
+                        continue;
+                    };
+                    let mut cycle = path;
+                    cycle.push(Step {
+                        arc: a as u32,
+                        forward,
+                    });
+                    if let Some(amount) = amount(&cycle, flow, &ends, (&member, &sums, steering)) {
+                        for step in &cycle {
+                            let f = &mut flow[step.arc as usize];
+                            *f += if step.forward { amount } else { -amount };
+                            for &k in &member[step.arc as usize] {
+                                sums[k] += if step.forward { amount } else { -amount };
+                            }
+                        }
+                        moved = true;
+                        break;
+                    }
+                }
+            }
+            if !moved {
+                return sums;
+            }
+        }
+    }
+}
+
+/// How much to push around `cycle`: as much as its arcs hold, no sum going past the far end
+/// of its range, and each moved towards its range no further than into it; `None` when a
+/// set's arcs, crossed both ways or more than once, would move its sum away.
+fn amount(
+    cycle: &[Step],
+    flow: &[i64],
+    ends: &impl Fn(usize) -> (u32, u32, i64),
+    (member, sums, steering): (&[Vec<usize>], &[i64], &Steering<'_>),
+) -> Option<i64> {
+    let mut change = vec![0i64; sums.len()];
+    let mut most = i64::MAX;
+    for step in cycle {
+        let a = step.arc as usize;
+        let room = if step.forward {
+            ends(a).2 - flow[a]
+        } else {
+            flow[a]
+        };
+        most = most.min(room);
+        for &k in &member[a] {
+            change[k] += if step.forward { 1 } else { -1 };
+        }
+    }
+    let mut brought_in = false;
+    for (k, &per_unit) in change.iter().enumerate() {
+        let (lo, hi) = steering.wanted[k];
+        let s = sums[k];
+        match per_unit {
+            0 => {}
+            d if d > 0 => {
+                // Up to the top of the range; only as far as its bottom when below it.
+                let limit = if s < lo { lo - s } else { hi - s };
+                brought_in |= s < lo;
+                most = most.min(limit.checked_div(d)?.max(0));
+            }
+            d => {
+                let limit = if s > hi { s - hi } else { s - lo };
+                brought_in |= s > hi;
+                most = most.min(limit.checked_div(-d)?.max(0));
+            }
+        }
+    }
+    (brought_in && most > 0).then_some(most)
+}
+
+/// A breadth-first search over residual arcs of zero reduced cost.
+struct Search {
+    /// Per node, the step it was reached by in the current search.
+    came_by: Vec<Option<Step>>,
+    touched: Vec<u32>,
+}
+
+impl Search {
+    fn new(nodes: usize) -> Search {
+        Search {
+            came_by: vec![None; nodes],
+            touched: Vec::new(),
+        }
+    }
+
+    /// A path of residual steps from `from` to `to`, crossing a set's arc only the way `may`
+    /// lets its sum move, and never the arc `closing` (which closes the cycle); `None` when
+    /// there is none.
+    fn path(
+        &mut self,
+        out: &[Vec<Step>],
+        flow: &[i64],
+        (ends, member, may): (
+            &impl Fn(usize) -> (u32, u32, i64),
+            &[Vec<usize>],
+            &impl Fn(usize, bool) -> bool,
+        ),
+        (from, to, closing): (u32, u32, u32),
+    ) -> Option<Vec<Step>> {
+        if from == to {
+            return None;
+        }
+        for &u in &self.touched {
+            self.came_by[u as usize] = None;
+        }
+        self.touched.clear();
+        let root = Step {
+            arc: u32::MAX,
+            forward: true,
+        };
+        self.came_by[from as usize] = Some(root);
+        self.touched.push(from);
+        let mut queue = VecDeque::from([from]);
+        while let Some(u) = queue.pop_front() {
+            if u == to {
+                break;
+            }
+            for &step in &out[u as usize] {
+                let a = step.arc as usize;
+                let (s, t, capacity) = ends(a);
+                let (room, next) = if step.forward {
+                    (capacity - flow[a], t)
+                } else {
+                    (flow[a], s)
+                };
+                if room <= 0
+                    || step.arc == closing
+                    || self.came_by[next as usize].is_some()
+                    || !member[a].iter().all(|&k| may(k, step.forward))
+                {
+                    continue;
+                }
+                self.came_by[next as usize] = Some(step);
+                self.touched.push(next);
+                queue.push_back(next);
+            }
+        }
+        self.came_by[to as usize]?;
+        let mut path = Vec::new();
+        let mut at = to;
+        while at != from {
+            let step = self.came_by[at as usize]?;
+            path.push(step);
+            let (s, t, _) = ends(step.arc as usize);
+            at = if step.forward { s } else { t };
+        }
+        path.reverse();
+        Some(path)
+    }
+}
