@@ -50,9 +50,9 @@ pub use scores::{PairScore, PairScores};
 pub use solve::network;
 pub use solve::{
     AssignOptions, Basis, BookSnapshot, Comparison, DEFAULT_ARCS_PER_GROUP, Decision, Discrepancy,
-    DryRun, EligibilityChange, Policy, Rebalance, Router, RouterOptions, Skip, Skipped, Timings,
-    Transition, Verification, assign, assign_timed, assignment_network, balance_term, compare,
-    dry_run, rebalance, verify,
+    DryRun, EligibilityChange, NetworkLimit, Policy, Rebalance, Router, RouterOptions, Skip,
+    Skipped, Timings, Transition, Verification, assign, assign_timed, assignment_limits,
+    assignment_network, balance_term, compare, dry_run, rebalance, verify,
 };
 pub use summary::{
     Fairness, GroupSummary, ManagerSummary, PlanSummary, RegionSummary, UTILISATION_BINS,

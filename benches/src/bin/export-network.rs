@@ -1,7 +1,8 @@
 //! Builds the example bank's (with `--book lender`, the example lender's; with `--book
 //! bank-groups` or `lender-groups`, the book's with its teams, desks and business lines; with
 //! `--book lender-national`, the lender's teams under one capped desk per line over every
-//! province) assignment network
+//! province; with `--book bank-limits`, the bank's with its private-banking teams'
+//! minimums of HNW customers, written with them as side constraints) assignment network
 //! at a given size, with every arc, and writes it in the format of `benches/compare/README.md`
 //! for other solvers, with the optimal cost apportion finds for it. The time is apportion's
 //! solve as `assign` runs it once the rules are done: the first placement, the network (on a
@@ -10,12 +11,12 @@
 //! `--runs N` times N solves of each network and reports the median (a single solve of a small
 //! network is at the mercy of a noisy machine).
 
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use apportion::network::Network;
-use apportion::{AssignOptions, Rulebook, assign_timed};
+use apportion::{AssignOptions, NetworkLimit, Rulebook, assign_timed};
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book, load_organised_book};
 
@@ -50,13 +51,14 @@ fn run() -> Result<(), String> {
             "--book" => match value.as_str() {
                 "bank" => book_kind = "bank",
                 "bank-groups" => book_kind = "bank-groups",
+                "bank-limits" => book_kind = "bank-limits",
                 "lender" => book_kind = "lender",
                 "lender-groups" => book_kind = "lender-groups",
                 "lender-national" => book_kind = "lender-national",
                 _ => {
                     return Err(format!(
-                        "--book is `bank`, `bank-groups`, `lender`, `lender-groups` or \
-                         `lender-national`, not `{value}`"
+                        "--book is `bank`, `bank-groups`, `bank-limits`, `lender`, \
+                         `lender-groups` or `lender-national`, not `{value}`"
                     ));
                 }
             },
@@ -90,6 +92,7 @@ fn run() -> Result<(), String> {
         let bank = generate(&config);
         let (book, name) = match book_kind {
             "bank-groups" => (load_organised_book(&bank), "groups-"),
+            "bank-limits" => (load_organised_book(&bank), "limits-"),
             _ => (load_book(&bank), ""),
         };
         (
@@ -106,8 +109,8 @@ fn run() -> Result<(), String> {
             aggregate,
             ..AssignOptions::new(as_of)
         };
-        let network =
-            apportion::assignment_network(&book, &rules, &options).map_err(|e| e.to_string())?;
+        let (network, limits) =
+            apportion::assignment_limits(&book, &rules, &options).map_err(|e| e.to_string())?;
         let mut times = Vec::with_capacity(runs);
         let mut cost = 0;
         for _ in 0..runs {
@@ -120,9 +123,27 @@ fn run() -> Result<(), String> {
         let seconds = times[runs / 2];
         let file = out.join(format!("{kind}-{name}{customers}x{managers}.apnet"));
         write(&network, cost, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+        if book_kind == "bank-limits" {
+            let side = file.with_extension("limits");
+            write_limits(&limits, &side).map_err(|e| format!("{}: {e}", side.display()))?;
+        }
         println!("network {kind} {} {seconds:.6}", file.display());
     }
     Ok(())
+}
+
+/// The side constraints, a line each: the least and the most the flow over its arcs may
+/// sum to, then the arcs' ids.
+fn write_limits(limits: &[NetworkLimit], path: &Path) -> std::io::Result<()> {
+    let mut file = BufWriter::new(std::fs::File::create(path)?);
+    for limit in limits {
+        write!(file, "{} {}", limit.minimum, limit.maximum)?;
+        for arc in &limit.arcs {
+            write!(file, " {}", arc.0)?;
+        }
+        writeln!(file)?;
+    }
+    file.flush()
 }
 
 fn write(network: &Network, cost: i64, path: &Path) -> std::io::Result<()> {

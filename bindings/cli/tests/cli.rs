@@ -1533,14 +1533,17 @@ fn groups_shape_the_plan_verify_and_fail_with_their_codes() {
     }
     // A minimum per segment that no plan meets: the request cannot be met (exit 6), and the
     // error names the group and the segment.
+    // The shipped file's last column is `segment_minimums`: the line PRIVATE asks for more
+    // HNW customers than the bank has.
     let mut unmeetable = String::new();
-    for (i, line) in std::fs::read_to_string(groups).unwrap().lines().enumerate() {
-        let extra = match (i, line.starts_with("PRIVATE,")) {
-            (0, _) => ",segment_minimums",
-            (_, true) => ",HNW=100000",
-            _ => ",",
-        };
-        unmeetable.push_str(&format!("{line}{extra}\n"));
+    for line in std::fs::read_to_string(groups).unwrap().lines() {
+        match line.strip_prefix("PRIVATE,") {
+            Some(rest) => {
+                let (cells, _) = rest.rsplit_once(',').unwrap();
+                unmeetable.push_str(&format!("PRIVATE,{cells},HNW=100000\n"));
+            }
+            None => unmeetable.push_str(&format!("{line}\n")),
+        }
     }
     let bad = dir.join("unmeetable-groups.csv");
     std::fs::write(&bad, unmeetable).unwrap();

@@ -79,6 +79,23 @@ def test_a_full_group_takes_no_lead_and_the_decision_names_it():
     assert (second.manager, second.group_full) == ("M-2", [("M-1", "TEAM-A")])
 
 
+def test_a_group_at_its_cap_for_a_segment_takes_no_lead_of_it():
+    rules = apportion.Rulebook("fn eligible(c, m) { true }")
+    managers = [
+        {"id": "M-1", "capacity": 5, "group": "TEAM-A"},
+        {"id": "M-2", "capacity": 5, "group": "TEAM-B"},
+    ]
+    groups = [{"id": "TEAM-A", "segment_caps": "HNW=1"}, {"id": "TEAM-B", "segment_caps": "HNW=0"}]
+    customers = [{"id": "C-1", "segment": "MASS"}]
+    router = apportion.Router(customers, managers, rules, as_of=AS_OF, groups=groups)
+    assert router.route({"id": "L-1", "segment": "HNW"}).manager == "M-1"
+    second = router.route({"id": "L-2", "segment": "HNW"})
+    assert second.manager is None and second.reason == "capacity_exhausted"
+    # Neither manager is full or away: a group's cap for the segment kept the lead out.
+    assert second.full == [] and second.group_full == []
+    assert router.route({"id": "L-3", "segment": "MASS"}).manager is not None
+
+
 def test_rebalance_and_compare_take_groups(rulebook, bank_arrow):
     customers, managers = bank_arrow
     groups = pacsv.read_csv(BANK / "groups.csv")

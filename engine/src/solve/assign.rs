@@ -144,6 +144,19 @@ pub fn assignment_network(
     Ok(build_network(book, &prepared, &options.policy, None)?.network)
 }
 
+/// [`assignment_network`] with the side constraints the groups' caps and minimums per segment
+/// put on it: its optimum within them is the plan's objective.
+pub fn assignment_limits(
+    book: &Book,
+    rulebook: &Rulebook,
+    options: &AssignOptions,
+) -> Result<(Network, Vec<limits::NetworkLimit>)> {
+    let prepared = prepare(book, rulebook, options)?;
+    let built = build_network(book, &prepared, &options.policy, None)?;
+    let side = limits::network_limits(book, &built);
+    Ok((built.network, side))
+}
+
 fn run(book: &Book, rulebook: &Rulebook, options: &AssignOptions) -> Result<(Plan, Timings)> {
     let started = Instant::now();
     let prepared = prepare(book, rulebook, options)?;

@@ -38,6 +38,37 @@ pub(super) type SolveShifted<'a> = dyn Fn(&[(ArcId, i64)], &Solution) -> Result<
 /// Prices moved together, each its way (1 up, -1 down).
 type Ways = Vec<(usize, i64)>;
 
+/// A side constraint of an assignment's network: a group's minimum and cap for a segment,
+/// as the flow over the arcs of its members' (manager, segment) runs, for other solvers to
+/// check (see [`assignment_limits`](crate::assignment_limits)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkLimit {
+    /// The group.
+    pub group: crate::model::GroupId,
+    /// The segment.
+    pub segment: String,
+    /// The arcs whose flow it sums.
+    pub arcs: Vec<ArcId>,
+    /// The least the sum may be.
+    pub minimum: i64,
+    /// The most it may be (`i64::MAX` without a cap).
+    pub maximum: i64,
+}
+
+/// The limits of `book`'s groups on `built`, as [`NetworkLimit`]s.
+pub(super) fn network_limits(book: &Book, built: &Built) -> Vec<NetworkLimit> {
+    let limits = Limits::of(book, built);
+    (limits.limits.iter().zip(limits.sets).zip(limits.bounds))
+        .map(|((limit, arcs), (minimum, maximum))| NetworkLimit {
+            group: book.organisation.groups()[limit.group].id.clone(),
+            segment: limit.segment.to_string(),
+            arcs,
+            minimum,
+            maximum,
+        })
+        .collect()
+}
+
 /// The limits of `book`'s groups as sets of `built`'s arcs, with their bounds.
 struct Limits {
     limits: Vec<SegmentLimit>,

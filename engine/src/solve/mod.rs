@@ -17,10 +17,13 @@ mod shadow;
 mod start;
 mod verify;
 
-pub use assign::{AssignOptions, Timings, assign, assign_timed, assignment_network};
+pub use assign::{
+    AssignOptions, Timings, assign, assign_timed, assignment_limits, assignment_network,
+};
 pub use build::DEFAULT_ARCS_PER_GROUP;
 pub use compare::{Comparison, EligibilityChange, Transition, compare};
 pub use dry_run::{DryRun, dry_run};
+pub use limits::NetworkLimit;
 pub use objective::{Policy, balance_term};
 pub(crate) use objective::{balance_cost, group_step, segment_step};
 pub(crate) use prepare::TextField;

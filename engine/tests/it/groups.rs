@@ -575,3 +575,26 @@ fn leads_never_break_a_groups_cap_for_their_segment() {
     let other = router.route(&lead("L-4", "MASS")).unwrap();
     assert!(other.manager.is_some());
 }
+
+#[test]
+fn the_network_comes_with_the_groups_segment_limits_as_side_constraints() {
+    let (book, rules) = example_bank();
+    let groups = load::read_groups(&example("data/groups.csv"), &LoadOptions::default()).unwrap();
+    let minimums: Vec<(String, u32)> = (groups.iter())
+        .filter_map(|g| Some((g.id.to_string(), *g.segment_minimums.get("HNW")?)))
+        .collect();
+    let book = book.with_groups(groups, "groups.csv").unwrap();
+    let options = apportion::AssignOptions::new(date("2026-06-30"));
+    let (network, limits) = apportion::assignment_limits(&book, &rules, &options).unwrap();
+    let listed: Vec<(String, u32)> = (limits.iter())
+        .map(|l| (l.group.to_string(), l.minimum as u32))
+        .collect();
+    assert_eq!(listed, minimums);
+    // Each limit sums the runs of its team's (manager, HNW) nodes: arcs of the network, with
+    // room for the minimum, and no cap.
+    for limit in &limits {
+        assert_eq!((limit.segment.as_str(), limit.maximum), ("HNW", i64::MAX));
+        let room: i64 = limit.arcs.iter().map(|&a| network.arc(a).2).sum();
+        assert!(room >= limit.minimum, "{}", limit.group);
+    }
+}

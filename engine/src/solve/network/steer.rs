@@ -4,7 +4,7 @@
 //! with any optimal potentials, so pushing flow around a cycle of residual arcs whose reduced
 //! cost is zero keeps the flow optimal; such cycles through a set's arcs change its sum.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use super::{ArcId, Network, Solution};
 
@@ -14,6 +14,32 @@ pub(crate) struct Steering<'a> {
     pub(crate) sets: &'a [Vec<ArcId>],
     /// Per set, the least and most its flow should sum to.
     pub(crate) wanted: &'a [(i64, i64)],
+}
+
+/// The sets each arc is in, for the few arcs in any: a list per arc of the network would
+/// cost more than the network's own arrays.
+struct Members {
+    of: HashMap<u32, Vec<usize>>,
+}
+
+impl Members {
+    fn of(sets: &[Vec<ArcId>]) -> Members {
+        let mut of: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (k, set) in sets.iter().enumerate() {
+            for arc in set {
+                of.entry(arc.0).or_default().push(k);
+            }
+        }
+        Members { of }
+    }
+
+    /// The sets arc `a` is in.
+    fn sets(&self, a: usize) -> &[usize] {
+        u32::try_from(a)
+            .ok()
+            .and_then(|a| self.of.get(&a))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// An arc as the search walks it: forward (adds flow) or backward (takes it off).
@@ -57,14 +83,7 @@ impl Network {
             let (u, v, _) = ends(a);
             i128::from(cost[a]) - i128::from(potential(u)) + i128::from(potential(v)) == 0
         };
-        let mut member: Vec<Vec<usize>> = vec![Vec::new(); arcs];
-        for (k, set) in steering.sets.iter().enumerate() {
-            for arc in set {
-                if let Some(m) = member.get_mut(arc.0 as usize) {
-                    m.push(k);
-                }
-            }
-        }
+        let member = Members::of(steering.sets);
         // The arcs of zero reduced cost, by the node each way out of them starts at.
         let mut out: Vec<Vec<Step>> = vec![Vec::new(); self.node_count()];
         for a in (0..arcs).filter(|&a| tight(a)) {
@@ -108,11 +127,11 @@ impl Network {
                         let (lo, hi) = steering.wanted[k];
                         if up { sums[k] < hi } else { sums[k] > lo }
                     };
-                    if !member[a].iter().all(|&k| may(k, forward)) {
+                    if !member.sets(a).iter().all(|&k| may(k, forward)) {
                         continue;
                     }
                     let (from, to) = if forward { (v, u) } else { (u, v) };
-                    let ways = (&ends, member.as_slice(), &may);
+                    let ways = (&ends, &member, &may);
                     let Some(path) = search.path(&out, flow, ways, (from, to, a as u32)) else {
                         continue;
                     };
@@ -125,7 +144,7 @@ impl Network {
                         for step in &cycle {
                             let f = &mut flow[step.arc as usize];
                             *f += if step.forward { amount } else { -amount };
-                            for &k in &member[step.arc as usize] {
+                            for &k in member.sets(step.arc as usize) {
                                 sums[k] += if step.forward { amount } else { -amount };
                             }
                         }
@@ -148,7 +167,7 @@ fn amount(
     cycle: &[Step],
     flow: &[i64],
     ends: &impl Fn(usize) -> (u32, u32, i64),
-    (member, sums, steering): (&[Vec<usize>], &[i64], &Steering<'_>),
+    (member, sums, steering): (&Members, &[i64], &Steering<'_>),
 ) -> Option<i64> {
     let mut change = vec![0i64; sums.len()];
     let mut most = i64::MAX;
@@ -160,7 +179,7 @@ fn amount(
             flow[a]
         };
         most = most.min(room);
-        for &k in &member[a] {
+        for &k in member.sets(a) {
             change[k] += if step.forward { 1 } else { -1 };
         }
     }
@@ -210,7 +229,7 @@ impl Search {
         flow: &[i64],
         (ends, member, may): (
             &impl Fn(usize) -> (u32, u32, i64),
-            &[Vec<usize>],
+            &Members,
             &impl Fn(usize, bool) -> bool,
         ),
         (from, to, closing): (u32, u32, u32),
@@ -244,7 +263,7 @@ impl Search {
                 if room <= 0
                     || step.arc == closing
                     || self.came_by[next as usize].is_some()
-                    || !member[a].iter().all(|&k| may(k, step.forward))
+                    || !member.sets(a).iter().all(|&k| may(k, step.forward))
                 {
                     continue;
                 }
