@@ -15,8 +15,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use apportion::network::Network;
-use apportion::{AssignOptions, NetworkLimit, Rulebook, assign_timed};
+use apportion::network::{Network, write_limits_file};
+use apportion::{AssignOptions, Rulebook, assign_timed};
 use apportion_examples::lender::{self, LenderConfig};
 use apportion_examples::{BankConfig, generate, load_book, load_organised_book};
 
@@ -125,25 +125,14 @@ fn run() -> Result<(), String> {
         write(&network, cost, &file).map_err(|e| format!("{}: {e}", file.display()))?;
         if book_kind == "bank-limits" {
             let side = file.with_extension("limits");
-            write_limits(&limits, &side).map_err(|e| format!("{}: {e}", side.display()))?;
+            let file = std::fs::File::create(&side).map(BufWriter::new);
+            let written =
+                file.and_then(|mut f| write_limits_file(&limits, &mut f).and_then(|()| f.flush()));
+            written.map_err(|e| format!("{}: {e}", side.display()))?;
         }
         println!("network {kind} {} {seconds:.6}", file.display());
     }
     Ok(())
-}
-
-/// The side constraints, a line each: the least and the most the flow over its arcs may
-/// sum to, then the arcs' ids.
-fn write_limits(limits: &[NetworkLimit], path: &Path) -> std::io::Result<()> {
-    let mut file = BufWriter::new(std::fs::File::create(path)?);
-    for limit in limits {
-        write!(file, "{} {}", limit.minimum, limit.maximum)?;
-        for arc in &limit.arcs {
-            write!(file, " {}", arc.0)?;
-        }
-        writeln!(file)?;
-    }
-    file.flush()
 }
 
 fn write(network: &Network, cost: i64, path: &Path) -> std::io::Result<()> {

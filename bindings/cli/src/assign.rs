@@ -50,6 +50,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let group_loads_format = side_format(args, args.group_loads_out.as_deref())?;
     if let Some(network) = &args.network_out {
         check_side_output(args, network)?;
+        check_side_output(args, &network.with_extension("limits"))?;
     }
     let policy = args.inputs.policy()?;
     let rules = compile_rules(&run.rules, &run.privacy)?;
@@ -78,10 +79,16 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         output::emit(&group_loads_table(&plan.groups), format, Some(path))?;
     }
     if let Some(path) = &args.network_out {
-        let network = apportion::assignment_network(&book, &rules, &assign_options)?;
+        let (network, limits) = apportion::assignment_limits(&book, &rules, &assign_options)?;
         let mut sink = output::Sink::open(Some(path))?;
         sink.write_with(|writer| network.write_file(network_optimum(&plan), writer))?;
         sink.finish()?;
+        // The groups' caps and minimums per segment are no arcs: they go beside it.
+        if !limits.is_empty() {
+            let mut sink = output::Sink::open(Some(&path.with_extension("limits")))?;
+            sink.write_with(|writer| apportion::network::write_limits_file(&limits, writer))?;
+            sink.finish()?;
+        }
     }
     let mut text = format!(
         "assigned {} of {} customers as of {}{} in {:.3} s (rules {:.3} s, solve {:.3} s; loading took {:.3} s)\n",

@@ -172,6 +172,16 @@ fn index_of(plan: &Plan, id: &str) -> Option<usize> {
     plan.loads.iter().position(|l| l.manager.as_str() == id)
 }
 
+/// Each person's manager in `plan`, by position, as `instance` numbers them.
+fn choices(instance: &Instance, plan: &Plan) -> Vec<Option<usize>> {
+    let mut choice = vec![None; instance.people.len()];
+    for a in &plan.assignments {
+        let person: usize = a.customer.as_str()[2..].parse().unwrap();
+        choice[person] = index_of(plan, a.manager.as_str());
+    }
+    choice
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -185,11 +195,7 @@ proptest! {
         // Optimal: equal to the brute-force minimum of the contract's objective.
         prop_assert_eq!(plan.objective.total, instance.brute_force().0);
         // Feasible: only eligible pairs, capacities and segment caps respected.
-        let mut choice = vec![None; instance.people.len()];
-        for a in &plan.assignments {
-            let person: usize = a.customer.as_str()[2..].parse().unwrap();
-            choice[person] = index_of(&plan, a.manager.as_str());
-        }
+        let choice = choices(&instance, &plan);
         prop_assert_eq!(instance.objective(&choice).map(|o| o.0), Some(plan.objective.total));
         let mut group_loads = vec![0; instance.groups.len()];
         for (j, load) in plan.loads.iter().enumerate() {
@@ -219,11 +225,7 @@ proptest! {
         let optimum = instance.brute_force().0;
         match assign(&book, &rules, &options) {
             Ok(plan) => {
-                let mut choice = vec![None; instance.people.len()];
-                for a in &plan.assignments {
-                    let person: usize = a.customer.as_str()[2..].parse().unwrap();
-                    choice[person] = index_of(&plan, a.manager.as_str());
-                }
+                let choice = choices(&instance, &plan);
                 // Feasible (the limits met), and optimal, or no further from it than it says.
                 prop_assert_eq!(instance.objective(&choice).map(|o| o.0), Some(plan.objective.total));
                 prop_assert!(plan.objective.total >= optimum);

@@ -43,3 +43,20 @@ impl Network {
         writer.flush()
     }
 }
+
+/// Writes `limits`, the side constraints of a network written by [`Network::write_file`], as
+/// text: a line per limit, the least and the most the flow over its arcs may sum to, then the
+/// arcs' ids. `benches/compare/README.md` reads it with CP-SAT.
+pub fn write_limits_file(
+    limits: &[crate::NetworkLimit],
+    writer: &mut (impl Write + ?Sized),
+) -> io::Result<()> {
+    for limit in limits {
+        write!(writer, "{} {}", limit.minimum, limit.maximum)?;
+        for arc in &limit.arcs {
+            write!(writer, " {}", arc.0)?;
+        }
+        writeln!(writer)?;
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@
 //! flows and potentials.
 
 use crate::cancel::Cancel;
+pub use file::write_limits_file;
 use pricing::Priced;
 pub use pricing::PricedArc;
 pub(crate) use pricing::{Potentials, Pricing};
