@@ -107,6 +107,9 @@ fn report(e: &Explanation) -> String {
             Verdict::InFullGroup { group, affinity, .. } => {
                 blocked.push(format!("{id} in group {group}, which is full (affinity {affinity}{model})"));
             }
+            Verdict::InGroupAtSegmentCap { group, segment, affinity, .. } => {
+                blocked.push(format!("{id} in group {group}, at its {segment} cap (affinity {affinity}{model})"));
+            }
             Verdict::Ineligible { clause } => {
                 let why = match clause {
                     Some(c) if c.guard => format!("line {}, column {}: `{}` held", c.line, c.column, one_line(&c.text)),

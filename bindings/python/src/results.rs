@@ -694,8 +694,9 @@ impl Plan {
     ///     ``text`` and the ``value`` it added); ``managers``: one entry per manager with its
     ///     ``verdict``: ``assigned``, ``eligible`` (with ``affinity``, its ``terms`` and the
     ///     ``extra_cost`` of moving this customer alone there: ``total``, ``affinity``,
-    ///     ``moves``, ``balance``, ``unassigned``), ``full``, ``at_segment_cap`` or
-    ///     ``ineligible`` (with the ``clause`` of ``eligible`` that ruled it out: ``line``,
+    ///     ``moves``, ``balance``, ``unassigned``), ``full``, ``at_segment_cap``,
+    ///     ``in_full_group`` (with its ``group``), ``in_group_at_segment_cap`` (with its
+    ///     ``group`` and ``segment``) or ``ineligible`` (with the ``clause`` of ``eligible`` that ruled it out: ``line``,
     ///     ``column``, ``text``, whether it is a ``guard`` that held, and the condition it
     ///     sat ``under``); and, where the model scored the pair, its ``model_score``.
     ///

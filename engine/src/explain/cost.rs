@@ -1,6 +1,6 @@
 //! What the plan's loads make of each manager for the customer explained: the plan's choice,
-//! full, at a segment cap, in a full group, or the objective's change if the customer alone
-//! moved there.
+//! full, at a segment cap, in a full group or one at its cap for the segment, or the
+//! objective's change if the customer alone moved there.
 
 use super::{ExtraCost, Term, Verdict};
 use crate::model::{Book, Customer, ManagerId};
@@ -19,6 +19,8 @@ pub(super) struct Pricing<'a> {
     segment: Option<&'a str>,
     /// Each group of managers' load in the plan.
     group_loads: Vec<u32>,
+    /// The groups at their cap for the customer's segment in the plan.
+    groups_at_segment_cap: Vec<usize>,
 }
 
 impl<'a> Pricing<'a> {
@@ -39,6 +41,7 @@ impl<'a> Pricing<'a> {
             current: customer.manager.as_ref().and_then(index),
             segment,
             group_loads: book.organisation.loads(plan.loads.iter().map(|l| l.load)),
+            groups_at_segment_cap: segment.map_or(Vec::new(), |s| at_segment_cap(plan, book, s)),
         }
     }
 
@@ -71,6 +74,16 @@ impl<'a> Pricing<'a> {
         if let Some(g) = full.filter(|&g| !leaves(g)) {
             return Verdict::InFullGroup {
                 group: organisation.groups()[g].id.to_string(),
+                affinity,
+                terms,
+            };
+        }
+        let capped = |g: usize| self.groups_at_segment_cap.contains(&g) && !leaves(g);
+        if let (Some(g), Some(segment)) = (organisation.chain(j).find(|&g| capped(g)), self.segment)
+        {
+            return Verdict::InGroupAtSegmentCap {
+                group: organisation.groups()[g].id.to_string(),
+                segment: segment.to_owned(),
                 affinity,
                 terms,
             };
@@ -143,4 +156,24 @@ impl<'a> Pricing<'a> {
             .fold(0, i64::saturating_add);
         cost
     }
+}
+
+/// The groups at their cap for `segment` under `plan`'s loads.
+fn at_segment_cap(plan: &Plan, book: &Book, segment: &str) -> Vec<usize> {
+    let organisation = &book.organisation;
+    if !organisation.limits_segments() {
+        return Vec::new();
+    }
+    let members = organisation.members(plan.loads.len());
+    let limits = organisation.segment_limits().into_iter();
+    let capped = limits.filter(|limit| &*limit.segment == segment);
+    capped
+        .filter_map(|limit| {
+            let load = (members[limit.group].iter())
+                .map(|&j| plan.loads[j].segments.get(segment).copied())
+                .map(Option::unwrap_or_default)
+                .fold(0, u32::saturating_add);
+            (load >= limit.cap?).then_some(limit.group)
+        })
+        .collect()
 }

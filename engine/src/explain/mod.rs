@@ -138,6 +138,17 @@ pub enum Verdict {
         /// Its terms, when `affinity` is a running score.
         terms: Vec<Term>,
     },
+    /// Eligible, with room, but in a group of managers at its cap for the customer's segment.
+    InGroupAtSegmentCap {
+        /// The group: the manager's own, or one it is within.
+        group: String,
+        /// The segment.
+        segment: String,
+        /// `affinity(c, m)`.
+        affinity: i64,
+        /// Its terms, when `affinity` is a running score.
+        terms: Vec<Term>,
+    },
 }
 
 /// The clause of `eligible` that made a pair ineligible.

@@ -598,3 +598,51 @@ fn the_network_comes_with_the_groups_segment_limits_as_side_constraints() {
         assert!(room >= limit.minimum, "{}", limit.group);
     }
 }
+
+#[test]
+fn explain_names_a_group_at_its_cap_for_the_customers_segment() {
+    let rules = Rulebook::compile(
+        "fn eligible(c, m) { true }\nfn affinity(c, m) { if m.id == \"M-1\" { 50 } else { 0 } }",
+    )
+    .unwrap();
+    let customers = load::parse_customers(
+        b"id,segment\nC-1,HNW\nC-2,HNW\n",
+        Format::Csv,
+        "customers",
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let book = apportion::Book::new(
+        customers,
+        managers("id,capacity,group\nM-1,5,T-1\nM-2,5,T-2\n"),
+    );
+    let groups = groups("id,segment_caps\nT-1,HNW=1\nT-2,\n").unwrap();
+    let book = book.with_groups(groups, "groups.csv").unwrap();
+    let plan = apportion::assign(
+        &book,
+        &rules,
+        &apportion::AssignOptions::new(date("2026-06-30")),
+    )
+    .unwrap();
+    // Both would rather have M-1, whose team takes one HNW customer: the other is at M-2, and
+    // M-1 is no place for them while the team is at its cap.
+    let at_m2 = plan
+        .assignments
+        .iter()
+        .find(|a| a.manager.as_str() == "M-2")
+        .unwrap();
+    let why = plan
+        .explain(&book, &rules, at_m2.customer.as_str())
+        .unwrap();
+    let m1 = why
+        .managers
+        .iter()
+        .find(|o| o.manager.as_str() == "M-1")
+        .unwrap();
+    assert!(
+        matches!(&m1.verdict, apportion::Verdict::InGroupAtSegmentCap { group, segment, .. }
+            if group == "T-1" && segment == "HNW"),
+        "{:?}",
+        m1.verdict
+    );
+}
