@@ -250,6 +250,14 @@ pub(super) fn within(
             }
             _ => vec![(farthest, search.way(farthest, sums[farthest]))],
         };
+        if !pushed && watch.len() > 1 {
+            // Several limits out of place, none pushed there by the last move: each to its
+            // own breakpoint, all in the same solves.
+            let ways: Ways = watch.iter().map(|&k| (k, search.way(k, sums[k]))).collect();
+            search.lines(&ways)?;
+            last = Some((ways, out));
+            continue;
+        }
         let watched: Vec<usize> = match pushed {
             true => watch,
             false => vec![farthest],
@@ -461,6 +469,65 @@ impl Search<'_> {
         if in_place(self) <= at_to {
             (self.prices, self.solution) = far;
         }
+        Ok(())
+    }
+
+    /// Moves each price of `ways` (its limit out of place) to its own breakpoint, every probe
+    /// one solve with each limit's probe price: a bracket per limit, widened ×4 until its sum
+    /// crosses, then halved, each by its own sum, as if the limits did not interact (teams
+    /// apart share no customers). A book with a hundred teams' minimums takes as many solves
+    /// as one. The rounds after settle what the limits do share, and steer each onto its
+    /// bound.
+    fn lines(&mut self, ways: &[(usize, i64)]) -> Result<()> {
+        let base = self.prices.clone();
+        // Per limit: the step out of place, the step in place once found, the next widening.
+        let mut brackets: Vec<(i64, Option<i64>, i64)> = vec![(0, None, 1); ways.len()];
+        let open = |b: &(i64, Option<i64>, i64)| b.1.is_none_or(|to| to - b.0 > 1);
+        let at = |brackets: &[(i64, Option<i64>, i64)], probe: bool| {
+            let steps = brackets.iter().map(|b| match (b.1, probe) {
+                (None, _) => b.0.saturating_add(b.2),
+                (Some(to), true) if to - b.0 > 1 => b.0 + (to - b.0) / 2,
+                (Some(to), _) => to,
+            });
+            let mut prices = base.clone();
+            for (&(k, way), t) in ways.iter().zip(steps) {
+                prices[k] = base[k]
+                    .saturating_add(way.saturating_mul(t))
+                    .clamp(-self.extreme, self.extreme);
+            }
+            prices
+        };
+        while brackets.iter().any(open) {
+            let prices = at(&brackets, true);
+            let solution = (self.solve)(&self.limits.shift(&prices), &self.solution)?;
+            self.solves += 1;
+            self.pivots = self.pivots.saturating_add(solution.pivots);
+            for (b, &(k, way)) in brackets.iter_mut().zip(ways) {
+                if !open(b) {
+                    continue;
+                }
+                let t = (prices[k] - base[k]) / way;
+                let sum = self.limits.sum(k, &solution);
+                let now = match status(&self.limits, k, prices[k], sum) {
+                    std::cmp::Ordering::Greater => 1,
+                    std::cmp::Ordering::Less => -1,
+                    std::cmp::Ordering::Equal => 0,
+                };
+                if now != way {
+                    b.1 = Some(t);
+                } else if prices[k].abs() >= self.extreme {
+                    return Err(self.limits.error(self.book, k, None).into());
+                } else {
+                    b.0 = t;
+                    b.2 = b.2.saturating_mul(4);
+                }
+            }
+        }
+        let prices = at(&brackets, false);
+        self.solution = (self.solve)(&self.limits.shift(&prices), &self.solution)?;
+        self.solves += 1;
+        self.pivots = self.pivots.saturating_add(self.solution.pivots);
+        self.prices = prices;
         Ok(())
     }
 

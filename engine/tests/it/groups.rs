@@ -530,22 +530,24 @@ fn a_manager_joining_a_live_book_counts_in_their_group() {
     );
 }
 
+/// A book of `customers_csv`, and two managers with room for five, M-1 in team T-1 and M-2
+/// in T-2, the teams as `groups_csv` says.
+fn two_teams(customers_csv: &[u8], groups_csv: &str) -> apportion::Book {
+    let options = LoadOptions::default();
+    let customers = load::parse_customers(customers_csv, Format::Csv, "customers", &options);
+    let staff = managers("id,capacity,group\nM-1,5,T-1\nM-2,5,T-2\n");
+    let book = apportion::Book::new(customers.unwrap(), staff);
+    book.with_groups(groups(groups_csv).unwrap(), "groups.csv")
+        .unwrap()
+}
+
 #[test]
 fn leads_never_break_a_groups_cap_for_their_segment() {
     let rules = Rulebook::compile("fn eligible(c, m) { true }").unwrap();
-    let customers = load::parse_customers(
+    let book = two_teams(
         b"id,segment\nC-1,MASS\n",
-        Format::Csv,
-        "customers",
-        &LoadOptions::default(),
-    )
-    .unwrap();
-    let book = apportion::Book::new(
-        customers,
-        managers("id,capacity,group\nM-1,5,T-1\nM-2,5,T-2\n"),
+        "id,segment_caps\nT-1,HNW=1\nT-2,HNW=1\n",
     );
-    let groups = groups("id,segment_caps\nT-1,HNW=1\nT-2,HNW=1\n").unwrap();
-    let book = book.with_groups(groups, "groups.csv").unwrap();
     let router = Router::new(&rules, &book, RouterOptions::new(date("2026-06-30"))).unwrap();
     let lead = |id: &str, segment: &str| apportion::Customer {
         id: id.into(),
@@ -605,19 +607,10 @@ fn explain_names_a_group_at_its_cap_for_the_customers_segment() {
         "fn eligible(c, m) { true }\nfn affinity(c, m) { if m.id == \"M-1\" { 50 } else { 0 } }",
     )
     .unwrap();
-    let customers = load::parse_customers(
+    let book = two_teams(
         b"id,segment\nC-1,HNW\nC-2,HNW\n",
-        Format::Csv,
-        "customers",
-        &LoadOptions::default(),
-    )
-    .unwrap();
-    let book = apportion::Book::new(
-        customers,
-        managers("id,capacity,group\nM-1,5,T-1\nM-2,5,T-2\n"),
+        "id,segment_caps\nT-1,HNW=1\nT-2,\n",
     );
-    let groups = groups("id,segment_caps\nT-1,HNW=1\nT-2,\n").unwrap();
-    let book = book.with_groups(groups, "groups.csv").unwrap();
     let plan = apportion::assign(
         &book,
         &rules,
