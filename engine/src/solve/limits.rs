@@ -411,12 +411,7 @@ impl Search<'_> {
                 break (t, solution);
             }
             if ways.iter().all(|&(k, _)| prices[k].abs() >= self.extreme) {
-                let k = watched[0];
-                let alone = (prices.iter().enumerate()).all(|(i, &p)| i == k || p == 0);
-                let falling = ways.iter().any(|&(w, way)| w == k && way < 0);
-                let sum = self.limits.sum(k, &solution);
-                let most = (falling && alone && watched.len() == 1).then_some(sum);
-                return Err(self.limits.error(self.book, k, most).into());
+                return Err(self.unmet(watched[0])?);
             }
             from = (t, Some(solution));
             step = step.saturating_mul(4);
@@ -516,7 +511,7 @@ impl Search<'_> {
                 if now != way {
                     b.1 = Some(t);
                 } else if prices[k].abs() >= self.extreme {
-                    return Err(self.limits.error(self.book, k, None).into());
+                    return Err(self.unmet(k)?);
                 } else {
                     b.0 = t;
                     b.2 = b.2.saturating_mul(4);
@@ -529,6 +524,19 @@ impl Search<'_> {
         self.pivots = self.pivots.saturating_add(self.solution.pivots);
         self.prices = prices;
         Ok(())
+    }
+
+    /// The error for limit `k`, out of place even at the extreme price: a minimum that its
+    /// price alone, the others at 0, cannot meet is `group_minimum_unmet` with the most that
+    /// can be placed; otherwise the limits cannot be met together.
+    fn unmet(&mut self, k: usize) -> Result<crate::error::Error> {
+        let mut prices = vec![0; self.prices.len()];
+        prices[k] = -self.extreme;
+        let solution = (self.solve)(&self.limits.shift(&prices), &self.solution)?;
+        self.solves += 1;
+        let sum = self.limits.sum(k, &solution);
+        let most = (sum < self.limits.bounds[k].0).then_some(sum);
+        Ok(self.limits.error(self.book, k, most).into())
     }
 
     /// The end of a search that ran out of rounds: the best plan meeting every limit, with
