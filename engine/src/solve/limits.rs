@@ -8,9 +8,12 @@
 //! is a lower bound on the true optimum, and an optimum of the priced network that meets
 //! every limit, at its cap wherever μ_k > 0 and at its minimum wherever μ_k < 0, is a true
 //! optimum (complementary slackness). The search finds such prices one limit at a time:
-//! for the first limit out of place, the price where its sum crosses the bound, by doubling
-//! then halving, each step a solve from the last optimum (a few pivots). At that breakpoint
-//! the optimal flows span both sides of the bound; moving along cycles of zero reduced cost
+//! for the limit farthest out of place, the price where its sum crosses the bound, by
+//! widening then narrowing steps, each a solve from the last optimum (a few pivots). Limits
+//! out of place together each get their own bracket, probed by the same solves; such a joint
+//! move is kept only when it raises the dual (the lower bound), as limits that share
+//! customers can overshoot together and come back. At a breakpoint the optimal flows span
+//! both sides of the bound; moving along cycles of zero reduced cost
 //! (`Network::steer`) reaches the bound itself. When every limit is in place the plan is
 //! proven optimal; when rounds run out first, the best plan found that meets every limit is
 //! returned with its distance from the best lower bound, and with none, an error.
@@ -152,17 +155,25 @@ impl Limits {
     }
 }
 
-/// Which way limit `k`'s sum is out of place at its price: above (the price must rise),
-/// below (it must fall), or in place.
-fn status(limits: &Limits, k: usize, price: i64, sum: i64) -> std::cmp::Ordering {
+/// Which way limit `k`'s price must go at `price`, its sum being `sum`: 1 up (the sum is
+/// above where the price wants it), -1 down (below), 0 in place.
+fn way_at(limits: &Limits, k: usize, price: i64, sum: i64) -> i64 {
     let (lo, hi) = limits.wanted(k, price);
     if sum > hi {
-        std::cmp::Ordering::Greater
+        1
     } else if sum < lo {
-        std::cmp::Ordering::Less
+        -1
     } else {
-        std::cmp::Ordering::Equal
+        0
     }
+}
+
+/// The state before a joint move, to go back to.
+struct Undo {
+    prices: Vec<i64>,
+    solution: Solution,
+    sums: Vec<i64>,
+    value: i128,
 }
 
 /// The search's state: the prices, the optimum at them, and what it has found.
@@ -217,10 +228,41 @@ pub(super) fn within(
     let rounds = 8 + 4 * count;
     // The last move: the prices it moved, each its way, and the limits out of place before.
     let mut last: Option<(Ways, Vec<bool>)> = None;
+    // Where the last joint move (`lines`) started: undone when it did not raise the bound.
+    let mut undo: Option<Undo> = None;
+    // The limits out of place when a joint move was last undone.
+    let mut alone: Option<Vec<bool>> = None;
+    // The sums of the optimum steered already, where the last move steered it.
+    let mut steered: Option<Vec<i64>> = None;
     for _ in 0..rounds {
-        let sums = search.steer();
-        search.note(&sums);
+        let mut sums = match steered.take() {
+            Some(sums) => sums,
+            None => search.steer(),
+        };
+        let value = search.note(&sums);
+        // Limits that share customers, each moved to its own breakpoint as if alone, can
+        // overshoot together and come back (they zigzag between two corners): the dual must
+        // rise with every joint move, or it is undone.
+        let undone = match undo.take() {
+            Some(before) if value <= before.value => {
+                (search.prices, search.solution, sums) =
+                    (before.prices, before.solution, before.sums);
+                true
+            }
+            _ => false,
+        };
         let out: Vec<bool> = (0..count).map(|k| search.way(k, sums[k]) != 0).collect();
+        // After a joint move undone, limits move one at a time until another comes out of
+        // place: the same joint move would overshoot again.
+        if undone {
+            alone = Some(out.clone());
+        } else if alone
+            .as_ref()
+            .is_some_and(|alone| (0..count).any(|k| out[k] && !alone[k]))
+        {
+            alone = None;
+        }
+        let joint = alone.is_none();
         // The limit farthest out of place first: where limits nest, the inner one (tighter)
         // then takes the price that would otherwise zigzag between them.
         let distance = |k: usize| {
@@ -250,10 +292,16 @@ pub(super) fn within(
             }
             _ => vec![(farthest, search.way(farthest, sums[farthest]))],
         };
-        if !pushed && watch.len() > 1 {
+        if joint && !pushed && watch.len() > 1 {
             // Several limits out of place, none pushed there by the last move: each to its
             // own breakpoint, all in the same solves.
             let ways: Ways = watch.iter().map(|&k| (k, search.way(k, sums[k]))).collect();
+            undo = Some(Undo {
+                prices: search.prices.clone(),
+                solution: search.solution.clone(),
+                sums: sums.clone(),
+                value,
+            });
             search.lines(&ways)?;
             last = Some((ways, out));
             continue;
@@ -262,7 +310,7 @@ pub(super) fn within(
             true => watch,
             false => vec![farthest],
         };
-        search.line(&ways, &watched)?;
+        steered = Some(search.line(&ways, &watched)?);
         last = Some((ways, out));
     }
     search.finish()
@@ -285,26 +333,24 @@ impl Search<'_> {
             .steer(&shift, &mut self.solution, &steering)
     }
 
-    /// Records the lower bound the prices give, and the plan if it meets every limit.
-    fn note(&mut self, sums: &[i64]) {
-        let cost = self.cost();
+    /// Records the lower bound the prices give, and the plan if it meets every limit;
+    /// returns the bound (the dual's value at the prices).
+    fn note(&mut self, sums: &[i64]) -> i128 {
+        let cost = self.cost_of(&self.solution);
         let pressed = (0..sums.len()).map(|k| {
             let (lo, hi) = self.limits.bounds[k];
             let price = i128::from(self.prices[k]);
             let bound = if price > 0 { hi } else { lo };
             price * (i128::from(sums[k]) - i128::from(bound))
         });
-        self.bound = self.bound.max(cost + pressed.sum::<i128>());
+        let value = cost + pressed.sum::<i128>();
+        self.bound = self.bound.max(value);
         let meets =
             (sums.iter().zip(&self.limits.bounds)).all(|(s, &(lo, hi))| lo <= *s && *s <= hi);
         if meets && self.best.as_ref().is_none_or(|(best, _)| cost < *best) {
             self.best = Some((cost, self.solution.clone()));
         }
-    }
-
-    /// The solution's cost at the arcs' own costs.
-    fn cost(&self) -> i128 {
-        self.cost_of(&self.solution)
+        value
     }
 
     /// `solution`'s cost at the arcs' own costs.
@@ -350,11 +396,7 @@ impl Search<'_> {
 
     /// Which way limit `k`'s price must go, its sum being `sum`: 1 up, -1 down, 0 in place.
     fn way(&self, k: usize, sum: i64) -> i64 {
-        match status(&self.limits, k, self.prices[k], sum) {
-            std::cmp::Ordering::Greater => 1,
-            std::cmp::Ordering::Less => -1,
-            std::cmp::Ordering::Equal => 0,
-        }
+        way_at(&self.limits, k, self.prices[k], sum)
     }
 
     /// The prices moved `t` steps along `ways` from `base`, within the extremes.
@@ -384,12 +426,7 @@ impl Search<'_> {
                 .find(|&&(w, _)| w == k)
                 .map_or(0, |&(_, way)| way);
             let sum = self.limits.sum(k, &solution);
-            let now = match status(&self.limits, k, prices[k], sum) {
-                std::cmp::Ordering::Greater => 1,
-                std::cmp::Ordering::Less => -1,
-                std::cmp::Ordering::Equal => 0,
-            };
-            now == way
+            way_at(&self.limits, k, prices[k], sum) == way
         });
         Ok((solution, still_out))
     }
@@ -397,8 +434,8 @@ impl Search<'_> {
     /// Moves the prices along `ways` to the breakpoint where the first limit of `watched`
     /// (each out of place) comes into place: doubling the step until one does, then halving
     /// the gap. Keeps the optimum at the side of the breakpoint whose steered flow puts more
-    /// of them in place.
-    fn line(&mut self, ways: &[(usize, i64)], watched: &[usize]) -> Result<()> {
+    /// of them in place, and returns the limits' sums there.
+    fn line(&mut self, ways: &[(usize, i64)], watched: &[usize]) -> Result<Vec<i64>> {
         let base = self.prices.clone();
         // `from` is out of place; `to`, once found, is not.
         let mut from: (i64, Option<Solution>) = (0, None);
@@ -447,24 +484,28 @@ impl Search<'_> {
         // The breakpoint is `to`, or `from` where the solve gave the optimum on its far side:
         // the limits' bounds are among the optima at one of them. `to` unless `from` puts
         // more in place: past the breakpoint, a limit pushed out shows which move on together.
-        let in_place = |search: &mut Search<'_>| {
-            let sums = search.steer();
+        let in_place = |search: &Search<'_>, sums: &[i64]| {
             (0..sums.len())
                 .filter(|&k| search.way(k, sums[k]) == 0)
                 .count()
         };
         let last = std::mem::replace(&mut self.solution, to.1);
         self.prices = self.along(&base, ways, to.0);
-        let at_to = in_place(self);
+        let at_to = self.steer();
+        if in_place(self, &at_to) == at_to.len() {
+            return Ok(at_to);
+        }
         let near = self.along(&base, ways, from.0);
         let far = (
             std::mem::replace(&mut self.prices, near),
             std::mem::replace(&mut self.solution, from.1.unwrap_or(last)),
         );
-        if in_place(self) <= at_to {
+        let at_from = self.steer();
+        if in_place(self, &at_from) <= in_place(self, &at_to) {
             (self.prices, self.solution) = far;
+            return Ok(at_to);
         }
-        Ok(())
+        Ok(at_from)
     }
 
     /// Moves each price of `ways` (its limit out of place) to its own breakpoint, every probe
@@ -503,12 +544,7 @@ impl Search<'_> {
                 }
                 let t = (prices[k] - base[k]) / way;
                 let sum = self.limits.sum(k, &solution);
-                let now = match status(&self.limits, k, prices[k], sum) {
-                    std::cmp::Ordering::Greater => 1,
-                    std::cmp::Ordering::Less => -1,
-                    std::cmp::Ordering::Equal => 0,
-                };
-                if now != way {
+                if way_at(&self.limits, k, prices[k], sum) != way {
                     b.1 = Some(t);
                 } else if prices[k].abs() >= self.extreme {
                     return Err(self.unmet(k)?);

@@ -55,8 +55,11 @@ impl Network {
     /// in their wanted ranges, if pushing flow around cycles of zero reduced cost gets there
     /// moving no sum away from its range; each set's arcs may be crossed only the way its sum
     /// may still go. Returns each set's sum at the end. The work is a pass over the arcs, and
-    /// a breadth-first search per cycle tried: each cycle pushed brings some sum at least one
-    /// unit nearer its range, so there are no more than the distance to the ranges.
+    /// per round of the sets a breadth-first search from every set's arcs at once (most
+    /// rounds end there: no cycle is left), then one per set, and one per start of its arcs
+    /// when that search found a path but not back to the arc it left by. Each cycle pushed
+    /// brings some sum at least one unit nearer its range, so there are no more cycles than
+    /// the distance to the ranges.
     pub(crate) fn steer(
         &self,
         shift: &[(ArcId, i64)],
@@ -106,51 +109,84 @@ impl Network {
         };
         let mut sums: Vec<i64> = steering.sets.iter().map(|set| sum(flow, set)).collect();
         let mut search = Search::new(self.node_count());
+        // The arcs of set `k` a cycle may cross, each as (where the path back starts, where
+        // it ends, the arc), with the way it is crossed; none when its sum is in range.
+        let ways_in = |k: usize, sums: &[i64], flow: &[i64]| {
+            let (lo, hi) = steering.wanted[k];
+            let forward = match sums[k] {
+                s if s < lo => true,
+                s if s > hi => false,
+                _ => return (true, Vec::new()),
+            };
+            let mut ways: Vec<(u32, u32, usize)> = steering.sets[k]
+                .iter()
+                .map(|arc| arc.0 as usize)
+                .filter(|&a| {
+                    let room = if forward {
+                        ends(a).2 - flow[a]
+                    } else {
+                        flow[a]
+                    };
+                    room > 0
+                        && tight(a)
+                        && (member.sets(a).iter()).all(|&k| may_move(steering, sums, k, forward))
+                })
+                .map(|a| {
+                    let (u, v, _) = ends(a);
+                    if forward { (v, u, a) } else { (u, v, a) }
+                })
+                .collect();
+            ways.sort_unstable();
+            (forward, ways)
+        };
         loop {
+            // One search from every set's ways in at once: when it reaches none of their
+            // ends, no cycle steers any set (most searches find none; each costs a pass over
+            // the arcs of zero reduced cost).
+            let all: Vec<(u32, u32, usize)> = (0..steering.sets.len())
+                .flat_map(|k| ways_in(k, &sums, flow).1)
+                .collect();
+            let may = |k: usize, up: bool| may_move(steering, &sums, k, up);
+            if search.reach(&out, flow, (&ends, &member, &may), &all) == Reached::None {
+                return sums;
+            }
             let mut moved = false;
             for k in 0..steering.sets.len() {
-                let (lo, hi) = steering.wanted[k];
-                let forward = match sums[k] {
-                    s if s < lo => true,
-                    s if s > hi => false,
-                    _ => continue,
-                };
-                for arc in &steering.sets[k] {
-                    let a = arc.0 as usize;
-                    let (u, v, capacity) = ends(a);
-                    let room = if forward { capacity - flow[a] } else { flow[a] };
-                    if room <= 0 || !tight(a) {
-                        continue;
-                    }
-                    // May a set's sum move this way? Only towards its range, or within it.
-                    let may = |k: usize, up: bool| {
-                        let (lo, hi) = steering.wanted[k];
-                        if up { sums[k] < hi } else { sums[k] > lo }
-                    };
-                    if !member.sets(a).iter().all(|&k| may(k, forward)) {
-                        continue;
-                    }
-                    let (from, to) = if forward { (v, u) } else { (u, v) };
-                    let ways = (&ends, &member, &may);
-                    let Some(path) = search.path(&out, flow, ways, (from, to, a as u32)) else {
-                        continue;
-                    };
-                    let mut cycle = path;
+                let (forward, ways) = ways_in(k, &sums, flow);
+                let may = |k: usize, up: bool| may_move(steering, &sums, k, up);
+                let cycle_of = |(from, to, a): (u32, u32, usize), search: &Search| {
+                    let mut cycle = search.path_to(from, to, &ends)?;
                     cycle.push(Step {
                         arc: a as u32,
                         forward,
                     });
-                    if let Some(amount) = amount(&cycle, flow, &ends, (&member, &sums, steering)) {
-                        for step in &cycle {
-                            let f = &mut flow[step.arc as usize];
-                            *f += if step.forward { amount } else { -amount };
-                            for &k in member.sets(step.arc as usize) {
-                                sums[k] += if step.forward { amount } else { -amount };
-                            }
-                        }
-                        moved = true;
+                    let amount = amount(&cycle, flow, &ends, (&member, &sums, steering))?;
+                    Some((cycle, amount))
+                };
+                let mut cycle = None;
+                match search.reach(&out, flow, (&ends, &member, &may), &ways) {
+                    Reached::None => continue,
+                    Reached::Paired => cycle = ways.iter().find_map(|&way| cycle_of(way, &search)),
+                    Reached::Maybe => {}
+                }
+                // Failing a cycle from the search from all its starts, one from each start.
+                for group in ways.chunk_by(|x, y| x.0 == y.0) {
+                    if cycle.is_some() {
                         break;
                     }
+                    if search.reach(&out, flow, (&ends, &member, &may), group) != Reached::None {
+                        cycle = group.iter().find_map(|&way| cycle_of(way, &search));
+                    }
+                }
+                if let Some((cycle, amount)) = cycle {
+                    for step in &cycle {
+                        let f = &mut flow[step.arc as usize];
+                        *f += if step.forward { amount } else { -amount };
+                        for &k in member.sets(step.arc as usize) {
+                            sums[k] += if step.forward { amount } else { -amount };
+                        }
+                    }
+                    moved = true;
                 }
             }
             if !moved {
@@ -158,6 +194,12 @@ impl Network {
             }
         }
     }
+}
+
+/// May set `k`'s sum move up (or down)? Only towards its wanted range, or within it.
+fn may_move(steering: &Steering<'_>, sums: &[i64], k: usize, up: bool) -> bool {
+    let (lo, hi) = steering.wanted[k];
+    if up { sums[k] < hi } else { sums[k] > lo }
 }
 
 /// How much to push around `cycle`: as much as its arcs hold, no sum going past the far end
@@ -205,10 +247,29 @@ fn amount(
     (brought_in && most > 0).then_some(most)
 }
 
+/// How a search marks where it started.
+const ROOT: Step = Step {
+    arc: u32::MAX,
+    forward: true,
+};
+
+/// What a search from many starts found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reached {
+    /// A way's end, from the way's own start: its path closes a cycle.
+    Paired,
+    /// Some end, but from another start (or an end that is a start).
+    Maybe,
+    /// No end at all: no start has a path to any.
+    None,
+}
+
 /// A breadth-first search over residual arcs of zero reduced cost.
 struct Search {
     /// Per node, the step it was reached by in the current search.
     came_by: Vec<Option<Step>>,
+    /// Per node reached, the start it was reached from.
+    root_of: Vec<u32>,
     touched: Vec<u32>,
 }
 
@@ -216,14 +277,16 @@ impl Search {
     fn new(nodes: usize) -> Search {
         Search {
             came_by: vec![None; nodes],
+            root_of: vec![0; nodes],
             touched: Vec::new(),
         }
     }
 
-    /// A path of residual steps from `from` to `to`, crossing a set's arc only the way `may`
-    /// lets its sum move, and never the arc `closing` (which closes the cycle); `None` when
-    /// there is none.
-    fn path(
+    /// Searches the residual arcs of zero reduced cost from the starts of `ways` (each a
+    /// start, an end and an arc, sorted), crossing a set's arc only the way `may` lets its
+    /// sum move, until a way's end is reached from its own start, every end is reached, or
+    /// none is left to reach.
+    fn reach(
         &mut self,
         out: &[Vec<Step>],
         flow: &[i64],
@@ -232,26 +295,35 @@ impl Search {
             &Members,
             &impl Fn(usize, bool) -> bool,
         ),
-        (from, to, closing): (u32, u32, u32),
-    ) -> Option<Vec<Step>> {
-        if from == to {
-            return None;
-        }
+        ways: &[(u32, u32, usize)],
+    ) -> Reached {
         for &u in &self.touched {
             self.came_by[u as usize] = None;
         }
         self.touched.clear();
-        let root = Step {
-            arc: u32::MAX,
-            forward: true,
-        };
-        self.came_by[from as usize] = Some(root);
-        self.touched.push(from);
-        let mut queue = VecDeque::from([from]);
-        while let Some(u) = queue.pop_front() {
-            if u == to {
-                break;
+        let mut queue = VecDeque::new();
+        for &(from, _, _) in ways {
+            if self.came_by[from as usize].is_none() {
+                self.came_by[from as usize] = Some(ROOT);
+                self.root_of[from as usize] = from;
+                self.touched.push(from);
+                queue.push_back(from);
             }
+        }
+        let mut ends_left: Vec<u32> = ways.iter().map(|&(_, to, _)| to).collect();
+        ends_left.sort_unstable();
+        ends_left.dedup();
+        // An end that is also a start is reached from no other start in this search.
+        let mut reached = if ends_left
+            .iter()
+            .any(|&t| self.came_by[t as usize].is_some())
+        {
+            Reached::Maybe
+        } else {
+            Reached::None
+        };
+        let mut left = ends_left.len();
+        while let Some(u) = queue.pop_front() {
             for &step in &out[u as usize] {
                 let a = step.arc as usize;
                 let (s, t, capacity) = ends(a);
@@ -261,25 +333,56 @@ impl Search {
                     (flow[a], s)
                 };
                 if room <= 0
-                    || step.arc == closing
                     || self.came_by[next as usize].is_some()
                     || !member.sets(a).iter().all(|&k| may(k, step.forward))
                 {
                     continue;
                 }
                 self.came_by[next as usize] = Some(step);
+                self.root_of[next as usize] = self.root_of[u as usize];
                 self.touched.push(next);
+                if ends_left.binary_search(&next).is_ok() {
+                    let root = self.root_of[next as usize];
+                    let at = ways.partition_point(|&(from, to, _)| (from, to) < (root, next));
+                    if ways
+                        .get(at)
+                        .is_some_and(|&(from, to, _)| (from, to) == (root, next))
+                    {
+                        return Reached::Paired;
+                    }
+                    reached = Reached::Maybe;
+                    left -= 1;
+                    if left == 0 {
+                        return reached;
+                    }
+                }
                 queue.push_back(next);
             }
         }
-        self.came_by[to as usize]?;
+        reached
+    }
+
+    /// The path the last [`Search::reach`] found from `from` to `to`; `None` when it found
+    /// none from there (or `to` is a start: a cycle needs a path).
+    fn path_to(
+        &self,
+        from: u32,
+        to: u32,
+        ends: &impl Fn(usize) -> (u32, u32, i64),
+    ) -> Option<Vec<Step>> {
         let mut path = Vec::new();
         let mut at = to;
-        while at != from {
+        loop {
             let step = self.came_by[at as usize]?;
+            if step.arc == ROOT.arc {
+                break;
+            }
             path.push(step);
             let (s, t, _) = ends(step.arc as usize);
             at = if step.forward { s } else { t };
+        }
+        if at != from || path.is_empty() {
+            return None;
         }
         path.reverse();
         Some(path)
