@@ -3,6 +3,7 @@
 //! fields in its `repr` and pickles by its fields.
 
 use apportion::{Basis, Skip};
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyTuple, PyType};
 
@@ -51,11 +52,18 @@ macro_rules! value_class {
                 Ok(format!("{}({})", stringify!($name), fields.join(", ")))
             }
 
+            /// The class and its fields as a tuple of any length (a Rust tuple converts
+            /// only up to twelve).
             fn __reduce__<'py>(
                 slf: &Bound<'py, Self>,
-            ) -> (Bound<'py, PyType>, ($($ty,)+ $($($oty,)+)?)) {
+            ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+                let py = slf.py();
                 let this = slf.get();
-                (slf.get_type(), ($(this.$field.clone(),)+ $($(this.$opt.clone(),)+)?))
+                let fields = [
+                    $(this.$field.clone().into_bound_py_any(py)?,)+
+                    $($(this.$opt.clone().into_bound_py_any(py)?,)+)?
+                ];
+                Ok((slf.get_type(), PyTuple::new(py, fields)?))
             }
         }
     };
@@ -274,6 +282,9 @@ value_class! {
     /// reason : str or None
     ///     Why an unplaced lead was not placed: ``no_eligible_manager`` or
     ///     ``capacity_exhausted``.
+    /// group_segment_full : list of (str, str, str) or None
+    ///     Eligible managers passed over as in a group at its cap for the lead's segment, as
+    ///     (manager, group, segment); ``None`` only in a ``Decision`` built without it.
     Decision {
         customer: String,
         manager: Option<String>,
@@ -287,6 +298,9 @@ value_class! {
         away: Vec<String>,
         group_full: Vec<(String, String)>,
         reason: Option<String>,
+    }
+    optional {
+        group_segment_full: Option<Vec<(String, String, String)>>,
     }
 }
 
@@ -316,8 +330,19 @@ impl Decision {
                 _ => None,
             })
             .collect();
+        let group_segment_full = decision
+            .skipped
+            .iter()
+            .filter_map(|s| match &s.why {
+                Skip::GroupSegmentFull { group, segment } => {
+                    Some((s.manager.to_string(), group.clone(), segment.clone()))
+                }
+                _ => None,
+            })
+            .collect();
         Decision {
             group_full,
+            group_segment_full: Some(group_segment_full),
             full: passed_over(|why| matches!(why, Skip::Full)),
             away: passed_over(|why| matches!(why, Skip::Away)),
             segment_full,

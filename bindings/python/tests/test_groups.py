@@ -4,6 +4,7 @@ groups refused with their codes."""
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pandas as pd
@@ -93,6 +94,8 @@ def test_a_group_at_its_cap_for_a_segment_takes_no_lead_of_it():
     assert second.manager is None and second.reason == "capacity_exhausted"
     # Neither manager is full or away: a group's cap for the segment kept the lead out.
     assert second.full == [] and second.group_full == []
+    assert second.group_segment_full == [("M-1", "TEAM-A", "HNW"), ("M-2", "TEAM-B", "HNW")]
+    assert pickle.loads(pickle.dumps(second)) == second
     assert router.route({"id": "L-3", "segment": "MASS"}).manager is not None
 
 

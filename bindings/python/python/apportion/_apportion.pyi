@@ -171,6 +171,7 @@ class Decision:
     away: list[str]
     group_full: list[tuple[str, str]]
     reason: str | None
+    group_segment_full: list[tuple[str, str, str]] | None
     def __new__(
         cls,
         customer: str,
@@ -185,6 +186,7 @@ class Decision:
         away: list[str],
         group_full: list[tuple[str, str]],
         reason: str | None,
+        group_segment_full: list[tuple[str, str, str]] | None = None,
     ) -> Decision: ...
     def __reduce__(self) -> tuple[type[Decision], tuple[Any, ...]]: ...
 
