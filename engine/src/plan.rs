@@ -186,8 +186,8 @@ pub struct Plan {
     pub provenance: Provenance,
 }
 
-/// A group of managers in a plan: its load and room, who moved in and out, and how evenly
-/// its managers are loaded.
+/// A group of managers in a plan: its load and room, who moved in and out, how evenly its
+/// managers are loaded, and its load per segment beside its limits.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupLoad {
     /// The group.
@@ -214,6 +214,12 @@ pub struct GroupLoad {
     pub max_utilisation: f64,
     /// Population standard deviation of its managers' utilisation.
     pub utilisation_std_dev: f64,
+    /// Customers per segment under it (customers without a segment are not counted here).
+    pub segments: BTreeMap<String, u32>,
+    /// Its cap per segment, as the groups file gives it: beside `segments`, its room left.
+    pub segment_caps: BTreeMap<String, u32>,
+    /// Its minimum per segment, as the groups file gives it.
+    pub segment_minimums: BTreeMap<String, u32>,
 }
 
 /// How large the assignment's network was: what aggregation made of the customers. Useful to

@@ -193,9 +193,21 @@ fn loads_table(loads: &[apportion::ManagerLoad]) -> Table {
 }
 
 /// One row per group of managers: parent, managers, load, capacity, target, utilisation,
-/// moves in and out, and its managers' utilisation spread.
+/// moves in and out, and its managers' utilisation spread; then per segment its load, and
+/// per segment limited somewhere the group's cap and minimum for it (empty where it has
+/// none), segments in name order.
 fn group_loads_table(groups: &[apportion::GroupLoad]) -> Table {
-    let columns = [
+    let names = |of: fn(&apportion::GroupLoad) -> &BTreeMap<String, u32>| -> BTreeSet<&str> {
+        (groups.iter())
+            .flat_map(|g| of(g).keys().map(String::as_str))
+            .collect()
+    };
+    let segments = names(|g| &g.segments);
+    let limited: BTreeSet<&str> = names(|g| &g.segment_caps)
+        .union(&names(|g| &g.segment_minimums))
+        .copied()
+        .collect();
+    let mut columns: Vec<String> = [
         "group",
         "parent",
         "managers",
@@ -211,10 +223,14 @@ fn group_loads_table(groups: &[apportion::GroupLoad]) -> Table {
     ]
     .map(str::to_owned)
     .to_vec();
+    columns.extend(segments.iter().map(|s| format!("load_{s}")));
+    for s in &limited {
+        columns.extend([format!("cap_{s}"), format!("minimum_{s}")]);
+    }
     let rows = groups
         .iter()
         .map(|g| {
-            vec![
+            let mut row: Vec<Json> = vec![
                 g.group.to_string().into(),
                 g.parent.as_ref().map(ToString::to_string).into(),
                 g.managers.into(),
@@ -227,7 +243,17 @@ fn group_loads_table(groups: &[apportion::GroupLoad]) -> Table {
                 g.min_utilisation.into(),
                 g.max_utilisation.into(),
                 g.utilisation_std_dev.into(),
-            ]
+            ];
+            row.extend(
+                segments
+                    .iter()
+                    .map(|s| Json::from(g.segments.get(*s).copied().unwrap_or(0))),
+            );
+            for s in &limited {
+                row.push(g.segment_caps.get(*s).copied().into());
+                row.push(g.segment_minimums.get(*s).copied().into());
+            }
+            row
         })
         .collect();
     Table { columns, rows }

@@ -1499,6 +1499,16 @@ fn groups_shape_the_plan_verify_and_fail_with_their_codes() {
         .map(|row| row.split(',').nth(3).unwrap().parse::<u32>().unwrap())
         .sum();
     assert_eq!((rows.lines().count(), lines.len(), total), (55, 3, 3000));
+    // Each private-banking team's HNW load beside its minimum, which the plan meets.
+    let header: Vec<&str> = rows.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let (load, minimum) = (column("load_HNW"), column("minimum_HNW"));
+    let teams: Vec<(u32, u32)> = (rows.lines().skip(1))
+        .map(|row| row.split(',').collect::<Vec<_>>())
+        .filter(|row| !row[minimum].is_empty())
+        .map(|row| (row[load].parse().unwrap(), row[minimum].parse().unwrap()))
+        .collect();
+    assert!(!teams.is_empty() && teams.iter().all(|(load, minimum)| load >= minimum));
     let document: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
     assert!(document["provenance"]["groups_blake3"].is_string());

@@ -565,8 +565,10 @@ impl Provenance {
 /// groups : table
 ///     One row per group of managers (none without groups): ``group``, ``parent``,
 ///     ``managers``, ``load``, ``capacity``, ``target``, ``utilisation``, ``moved_in``,
-///     ``moved_out`` and its managers' ``min_utilisation``, ``max_utilisation`` and
-///     ``utilisation_std_dev``.
+///     ``moved_out``, its managers' ``min_utilisation``, ``max_utilisation`` and
+///     ``utilisation_std_dev``; then ``load_<segment>`` per segment, and ``cap_<segment>``
+///     and ``minimum_<segment>`` per segment limited somewhere (null where the group has
+///     none).
 /// objective : Objective
 ///     The objective's value and parts.
 /// stats : Stats

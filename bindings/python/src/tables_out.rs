@@ -3,7 +3,7 @@
 //! in every flavour, so a plan joins on them; other low-cardinality text (reasons, derived
 //! tiers) is dictionary-encoded, so it arrives as categoricals.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use apportion::{Plan, Profile, Value};
@@ -94,7 +94,9 @@ pub(crate) fn plan_tables<'py>(py: Python<'py>, plan: &Plan) -> PyResult<[Bound<
     ])
 }
 
-/// Each group of managers' load, room, moves and spread (no rows without groups).
+/// Each group of managers' load, room, moves and spread (no rows without groups); then per
+/// segment a column `load_<segment>`, and per segment limited somewhere `cap_<segment>` and
+/// `minimum_<segment>` (null where the group has none), segments in name order.
 fn group_loads(plan: &Plan) -> Result<RecordBatch, String> {
     let g = &plan.groups;
     let floats = |value: fn(&apportion::GroupLoad) -> f64| -> ArrayRef {
@@ -102,30 +104,69 @@ fn group_loads(plan: &Plan) -> Result<RecordBatch, String> {
         g.iter().for_each(|g| builder.append_value(value(g)));
         Arc::new(builder.finish())
     };
-    let optional = |value: fn(&apportion::GroupLoad) -> Option<u32>| -> ArrayRef {
+    let optional = |value: &dyn Fn(&apportion::GroupLoad) -> Option<u32>| -> ArrayRef {
         let mut builder = Int64Builder::new();
         g.iter()
             .for_each(|g| builder.append_option(value(g).map(i64::from)));
         Arc::new(builder.finish())
     };
+    let names = |of: fn(&apportion::GroupLoad) -> &BTreeMap<String, u32>| -> BTreeSet<&str> {
+        g.iter()
+            .flat_map(|g| of(g).keys().map(String::as_str))
+            .collect()
+    };
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-    batch(vec![
-        ("group", text(g.iter().map(|g| Some(g.group.as_str())))),
+    let mut columns: Vec<(String, ArrayRef)> = vec![
         (
-            "parent",
+            "group".into(),
+            text(g.iter().map(|g| Some(g.group.as_str()))),
+        ),
+        (
+            "parent".into(),
             text(g.iter().map(|g| g.parent.as_ref().map(|p| p.as_str()))),
         ),
-        ("managers", integers(g.iter().map(|g| count(g.managers)))),
-        ("load", integers(g.iter().map(|g| i64::from(g.load)))),
-        ("capacity", optional(|g| g.capacity)),
-        ("target", optional(|g| g.target)),
-        ("utilisation", floats(|g| g.utilisation)),
-        ("moved_in", integers(g.iter().map(|g| count(g.moved_in)))),
-        ("moved_out", integers(g.iter().map(|g| count(g.moved_out)))),
-        ("min_utilisation", floats(|g| g.min_utilisation)),
-        ("max_utilisation", floats(|g| g.max_utilisation)),
-        ("utilisation_std_dev", floats(|g| g.utilisation_std_dev)),
-    ])
+        (
+            "managers".into(),
+            integers(g.iter().map(|g| count(g.managers))),
+        ),
+        ("load".into(), integers(g.iter().map(|g| i64::from(g.load)))),
+        ("capacity".into(), optional(&|g| g.capacity)),
+        ("target".into(), optional(&|g| g.target)),
+        ("utilisation".into(), floats(|g| g.utilisation)),
+        (
+            "moved_in".into(),
+            integers(g.iter().map(|g| count(g.moved_in))),
+        ),
+        (
+            "moved_out".into(),
+            integers(g.iter().map(|g| count(g.moved_out))),
+        ),
+        ("min_utilisation".into(), floats(|g| g.min_utilisation)),
+        ("max_utilisation".into(), floats(|g| g.max_utilisation)),
+        (
+            "utilisation_std_dev".into(),
+            floats(|g| g.utilisation_std_dev),
+        ),
+    ];
+    for segment in names(|g| &g.segments) {
+        let counts = g
+            .iter()
+            .map(|g| i64::from(g.segments.get(segment).copied().unwrap_or(0)));
+        columns.push((format!("load_{segment}"), integers(counts)));
+    }
+    let limited = names(|g| &g.segment_caps);
+    for segment in limited.union(&names(|g| &g.segment_minimums)) {
+        let cap = optional(&|g| g.segment_caps.get(*segment).copied());
+        let minimum = optional(&|g| g.segment_minimums.get(*segment).copied());
+        columns.push((format!("cap_{segment}"), cap));
+        columns.push((format!("minimum_{segment}"), minimum));
+    }
+    batch(
+        columns
+            .iter()
+            .map(|(name, array)| (name.as_str(), Arc::clone(array)))
+            .collect(),
+    )
 }
 
 /// Who serves whom; the columns are built in parallel (a plan has a row per customer).

@@ -51,7 +51,23 @@ def test_groups_from_any_flavour_plan_as_the_command_line(rulebook, cli_plan, re
     assert sorted(row["group"] for row in lines) == ["PRIVATE", "RETAIL", "SME"]
     assert sum(row["load"] for row in lines) == 3_000
     assert type(plan.groups) is type(groups)
-    assert cli_plan["groups"] == as_rows(plan.groups)
+    # The JSON plan nests each group's segments and limits; the table spreads them over
+    # columns, null where a group has no such limit.
+    rows = as_rows(plan.groups)
+    assert len(rows) == len(cli_plan["groups"])
+    for row, group in zip(map(dict, rows), map(dict, cli_plan["groups"])):
+        for prefix, nested, absent in [
+            ("load_", group.pop("segments"), 0),
+            ("cap_", group.pop("segment_caps"), None),
+            ("minimum_", group.pop("segment_minimums"), None),
+        ]:
+            columns = [name for name in row if name.startswith(prefix)]
+            assert set(nested) <= {name[len(prefix) :] for name in columns}
+            for name in columns:
+                assert row.pop(name) == nested.get(name[len(prefix) :], absent)
+        assert row == group
+    private_teams = [row for row in rows if row["minimum_HNW"] is not None]
+    assert private_teams and all(row["load_HNW"] >= row["minimum_HNW"] for row in private_teams)
     # Without groups the plan is the one it always was; with them, it knows it has them.
     plain = apportion.assign(read("customers.csv"), read("managers.csv"), rulebook, as_of=AS_OF)
     assert plain.objective.total == 1_555_351

@@ -1,8 +1,8 @@
 //! A plan's loads per group of managers: what the head of a team, a desk or a business line
-//! sees of theirs. Loads, room, utilisation, who moved in and out, and how evenly its
-//! managers are loaded.
+//! sees of theirs. Loads, room, utilisation, who moved in and out, how evenly its managers
+//! are loaded, and its load per segment beside its caps and minimums.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{Book, ManagerId};
 use crate::plan::{Assignment, GroupLoad, ManagerLoad, Unassigned};
@@ -76,6 +76,11 @@ pub(super) fn group_loads(
                 .map(|l| l.utilisation)
                 .collect();
             let spread = crate::summary::fairness(&utilisations);
+            let mut segments: BTreeMap<String, u32> = BTreeMap::new();
+            for (segment, &n) in members[g].iter().flat_map(|l| &l.segments) {
+                let at = segments.entry(segment.clone()).or_default();
+                *at = at.saturating_add(n);
+            }
             GroupLoad {
                 group: group.id.clone(),
                 parent: group.parent.clone(),
@@ -93,6 +98,9 @@ pub(super) fn group_loads(
                 min_utilisation: spread.min,
                 max_utilisation: spread.max,
                 utilisation_std_dev: spread.std_dev,
+                segments,
+                segment_caps: group.segment_caps.clone(),
+                segment_minimums: group.segment_minimums.clone(),
             }
         })
         .collect()
