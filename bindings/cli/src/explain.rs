@@ -110,6 +110,9 @@ fn report(e: &Explanation) -> String {
             Verdict::InGroupAtSegmentCap { group, segment, affinity, .. } => {
                 blocked.push(format!("{id} in group {group}, at its {segment} cap (affinity {affinity}{model})"));
             }
+            Verdict::LeavesGroupAtSegmentMinimum { group, segment, affinity, .. } => {
+                blocked.push(format!("{id} outside group {group}, at its {segment} minimum (affinity {affinity}{model})"));
+            }
             Verdict::Ineligible { clause } => {
                 let why = match clause {
                     Some(c) if c.guard => format!("line {}, column {}: `{}` held", c.line, c.column, one_line(&c.text)),

@@ -722,8 +722,9 @@ impl Plan {
     ///     ``verdict``: ``assigned``, ``eligible`` (with ``affinity``, its ``terms`` and the
     ///     ``extra_cost`` of moving this customer alone there: ``total``, ``affinity``,
     ///     ``moves``, ``balance``, ``unassigned``), ``full``, ``at_segment_cap``,
-    ///     ``in_full_group`` (with its ``group``), ``in_group_at_segment_cap`` (with its
-    ///     ``group`` and ``segment``) or ``ineligible`` (with the ``clause`` of ``eligible`` that ruled it out: ``line``,
+    ///     ``in_full_group`` (with its ``group``), ``in_group_at_segment_cap`` or
+    ///     ``leaves_group_at_segment_minimum`` (each with its ``group`` and ``segment``) or
+    ///     ``ineligible`` (with the ``clause`` of ``eligible`` that ruled it out: ``line``,
     ///     ``column``, ``text``, whether it is a ``guard`` that held, and the condition it
     ///     sat ``under``); and, where the model scored the pair, its ``model_score``.
     ///

@@ -1,9 +1,11 @@
 //! What the plan's loads make of each manager for the customer explained: the plan's choice,
-//! full, at a segment cap, in a full group or one at its cap for the segment, or the
-//! objective's change if the customer alone moved there.
+//! full, at a segment cap, in a full group or one at its cap for the segment, out of a group
+//! at its minimum for the segment, or the objective's change if the customer alone moved
+//! there.
 
 use super::{ExtraCost, Term, Verdict};
 use crate::model::{Book, Customer, ManagerId};
+use crate::org::SegmentLimit;
 use crate::plan::Plan;
 use crate::solve::{Policy, balance_cost, group_step, segment_step};
 
@@ -21,6 +23,8 @@ pub(super) struct Pricing<'a> {
     group_loads: Vec<u32>,
     /// The groups at their cap for the customer's segment in the plan.
     groups_at_segment_cap: Vec<usize>,
+    /// The groups at their minimum for the customer's segment in the plan.
+    groups_at_segment_minimum: Vec<usize>,
 }
 
 impl<'a> Pricing<'a> {
@@ -41,7 +45,16 @@ impl<'a> Pricing<'a> {
             current: customer.manager.as_ref().and_then(index),
             segment,
             group_loads: book.organisation.loads(plan.loads.iter().map(|l| l.load)),
-            groups_at_segment_cap: segment.map_or(Vec::new(), |s| at_segment_cap(plan, book, s)),
+            groups_at_segment_cap: segment.map_or(Vec::new(), |s| {
+                at_segment_limit(plan, book, s, |limit, load| {
+                    limit.cap.is_some_and(|c| load >= c)
+                })
+            }),
+            groups_at_segment_minimum: segment.map_or(Vec::new(), |s| {
+                at_segment_limit(plan, book, s, |limit, load| {
+                    limit.minimum > 0 && load <= limit.minimum
+                })
+            }),
         }
     }
 
@@ -82,6 +95,21 @@ impl<'a> Pricing<'a> {
         if let (Some(g), Some(segment)) = (organisation.chain(j).find(|&g| capped(g)), self.segment)
         {
             return Verdict::InGroupAtSegmentCap {
+                group: organisation.groups()[g].id.to_string(),
+                segment: segment.to_owned(),
+                affinity,
+                terms,
+            };
+        }
+        // Moving the customer out of a group at its minimum for their segment breaks it.
+        let stays = |g: usize| organisation.chain(j).any(|h| h == g);
+        let at_minimum = |g: usize| self.groups_at_segment_minimum.contains(&g) && !stays(g);
+        let placed_chain = self.at.into_iter().flat_map(|(a, _)| organisation.chain(a));
+        if let (Some(g), Some(segment)) = (
+            placed_chain.into_iter().find(|&g| at_minimum(g)),
+            self.segment,
+        ) {
+            return Verdict::LeavesGroupAtSegmentMinimum {
                 group: organisation.groups()[g].id.to_string(),
                 segment: segment.to_owned(),
                 affinity,
@@ -158,22 +186,28 @@ impl<'a> Pricing<'a> {
     }
 }
 
-/// The groups at their cap for `segment` under `plan`'s loads.
-fn at_segment_cap(plan: &Plan, book: &Book, segment: &str) -> Vec<usize> {
+/// The groups whose limit for `segment` `at` says is reached under `plan`'s loads (given the
+/// limit and the group's load of the segment).
+fn at_segment_limit(
+    plan: &Plan,
+    book: &Book,
+    segment: &str,
+    at: impl Fn(&SegmentLimit, u32) -> bool,
+) -> Vec<usize> {
     let organisation = &book.organisation;
     if !organisation.limits_segments() {
         return Vec::new();
     }
     let members = organisation.members(plan.loads.len());
     let limits = organisation.segment_limits().into_iter();
-    let capped = limits.filter(|limit| &*limit.segment == segment);
-    capped
+    limits
+        .filter(|limit| &*limit.segment == segment)
         .filter_map(|limit| {
             let load = (members[limit.group].iter())
                 .map(|&j| plan.loads[j].segments.get(segment).copied())
                 .map(Option::unwrap_or_default)
                 .fold(0, u32::saturating_add);
-            (load >= limit.cap?).then_some(limit.group)
+            at(&limit, load).then_some(limit.group)
         })
         .collect()
 }

@@ -149,6 +149,18 @@ pub enum Verdict {
         /// Its terms, when `affinity` is a running score.
         terms: Vec<Term>,
     },
+    /// Eligible, with room, but moving the customer there takes them out of a group of
+    /// managers at its minimum for their segment.
+    LeavesGroupAtSegmentMinimum {
+        /// The group the customer's manager is in (or within) and this one is not.
+        group: String,
+        /// The segment.
+        segment: String,
+        /// `affinity(c, m)`.
+        affinity: i64,
+        /// Its terms, when `affinity` is a running score.
+        terms: Vec<Term>,
+    },
 }
 
 /// The clause of `eligible` that made a pair ineligible.

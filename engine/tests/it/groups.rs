@@ -639,3 +639,46 @@ fn explain_names_a_group_at_its_cap_for_the_customers_segment() {
         m1.verdict
     );
 }
+
+#[test]
+fn explain_names_a_group_the_customer_would_leave_below_its_minimum() {
+    let rules = Rulebook::compile(
+        "fn eligible(c, m) { true }\nfn affinity(c, m) { if m.id == \"M-2\" { 50 } else { 0 } }",
+    )
+    .unwrap();
+    let book = two_teams(
+        b"id,segment\nC-1,HNW\nC-2,HNW\nC-3,MASS\n",
+        "id,segment_minimums\nT-1,HNW=2\nT-2,\n",
+    );
+    let plan = apportion::assign(
+        &book,
+        &rules,
+        &apportion::AssignOptions::new(date("2026-06-30")),
+    )
+    .unwrap();
+    // The plan reports T-1's HNW load beside its minimum.
+    let t1 = plan
+        .groups
+        .iter()
+        .find(|g| g.group.as_str() == "T-1")
+        .unwrap();
+    let hnw = (t1.segments.get("HNW"), t1.segment_minimums.get("HNW"));
+    assert_eq!(hnw, (Some(&2), Some(&2)));
+    // Everyone would rather have M-2, but T-1 must keep both HNW customers: moving one to M-2
+    // breaks the minimum, while the MASS customer is free to go.
+    let verdict_at_m2 = |customer: &str| {
+        let why = plan.explain(&book, &rules, customer).unwrap();
+        let m2 = why.managers.iter().find(|o| o.manager.as_str() == "M-2");
+        m2.unwrap().verdict.clone()
+    };
+    assert!(
+        matches!(&verdict_at_m2("C-1"), apportion::Verdict::LeavesGroupAtSegmentMinimum { group, segment, .. }
+            if group == "T-1" && segment == "HNW"),
+        "{:?}",
+        verdict_at_m2("C-1")
+    );
+    assert!(matches!(
+        verdict_at_m2("C-3"),
+        apportion::Verdict::Assigned { .. }
+    ));
+}
