@@ -90,8 +90,8 @@ pub(crate) struct BookArgs {
     #[arg(long)]
     pub(crate) unassigned_penalty: Option<i64>,
     /// Groups of managers (teams, branches, business lines): CSV, JSON or JSON Lines with `id`,
-    /// `parent` (empty for a root) and optional `capacity` and `target`; managers name theirs
-    /// in a `group` column.
+    /// `parent` (empty for a root) and optional `capacity`, `target`, `segment_caps` and
+    /// `segment_minimums` (`HNW=40;MASS=900`); managers name theirs in a `group` column.
     #[arg(long)]
     pub(crate) groups: Option<PathBuf>,
     /// A model's scores for (customer, manager) pairs: CSV, JSON or JSON Lines with

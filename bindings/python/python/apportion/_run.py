@@ -293,8 +293,9 @@ def assign(
         Called with ``(done, total)`` while the rules run, or a bar to advance.
     groups : TableLike, optional
         Groups of managers (teams, branches, business lines): ``id``, ``parent`` (empty for a
-        root), optionally ``capacity`` and ``target``. Managers name theirs in a ``group``
-        column; a group caps and balances the load of everyone under it.
+        root), optionally ``capacity``, ``target``, ``segment_caps`` and ``segment_minimums``
+        (``"HNW=40;MASS=900"``). Managers name theirs in a ``group`` column; a group caps and
+        balances the load of everyone under it, and caps or guarantees its segments' shares.
     scores : TableLike, optional
         A model's scores for (customer, manager) pairs: ``customer``, ``manager`` and
         ``score`` (integers, or numbers with a fraction), one row per scored pair. The pair
