@@ -36,25 +36,30 @@ def read(path):
     return int(cost), supplies, tails, heads, capacities, costs
 
 
+def min_cost_flow_optimum(supplies, tails, heads, capacities, costs):
+    """The optimal cost SimpleMinCostFlow finds, or None when it finds no optimum."""
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacities, costs
+    )
+    flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    return flow.optimal_cost() if flow.solve() == flow.OPTIMAL else None
+
+
 def main():
     path, apportion_seconds = sys.argv[1], float(sys.argv[2])
     label = sys.argv[3] if len(sys.argv) > 3 else path
     runs = max(1, int(sys.argv[4])) if len(sys.argv) > 4 else 1
-    expected, supplies, tails, heads, capacities, costs = read(path)
+    expected, *network = read(path)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        flow = min_cost_flow.SimpleMinCostFlow()
-        flow.add_arcs_with_capacity_and_unit_cost(
-            tails.astype(np.int32), heads.astype(np.int32), capacities, costs
-        )
-        flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
-        status = flow.solve()
+        cost = min_cost_flow_optimum(*network)
         times.append(time.perf_counter() - started)
-        if status != flow.OPTIMAL:
-            raise SystemExit(f"{label}: OR-Tools did not find an optimum (status {status})")
+        if cost is None:
+            raise SystemExit(f"{label}: OR-Tools did not find an optimum")
     seconds = sorted(times)[runs // 2]
-    cost = flow.optimal_cost()
+    supplies, tails = network[0], network[1]
     same = "equal" if cost == expected else f"DIFFERENT (apportion {expected})"
     print(
         f"{label}: {len(supplies)} nodes, {len(tails)} arcs; objective {cost} {same}; "

@@ -18,13 +18,20 @@ from ortools.sat.python import cp_model
 from ortools_compare import read
 
 
-def main():
-    path = sys.argv[1]
-    claimed, supplies, tails, heads, capacities, costs = read(path)
+def limits_beside(path):
+    """The side constraints in the `.limits` file beside the network at `path`: per line
+    (minimum, maximum, arcs)."""
     limits = []
     for line in pathlib.Path(path).with_suffix(".limits").read_text().splitlines():
         numbers = [int(n) for n in line.split()]
         limits.append((numbers[0], numbers[1], numbers[2:]))
+    return limits
+
+
+def cp_sat_optimum(network, limits):
+    """The optimum CP-SAT proves for `network` (supplies, tails, heads, capacities, costs)
+    within `limits`, or None when it proves none."""
+    supplies, tails, heads, capacities, costs = network
     model = cp_model.CpModel()
     flow = [model.new_int_var(0, int(c), f"f{a}") for a, c in enumerate(capacities)]
     balance = [[] for _ in supplies]
@@ -41,14 +48,22 @@ def main():
     model.minimize(sum(int(c) * f for c, f in zip(costs, flow)))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 2
+    if solver.solve(model) != cp_model.OPTIMAL:
+        return None
+    return round(solver.objective_value)
+
+
+def main():
+    path = sys.argv[1]
+    claimed, *network = read(path)
+    limits = limits_beside(path)
     started = time.perf_counter()
-    status = solver.solve(model)
+    optimum = cp_sat_optimum(network, limits)
     seconds = time.perf_counter() - started
-    if status != cp_model.OPTIMAL:
-        raise SystemExit(f"{path}: CP-SAT found no proven optimum ({solver.status_name(status)})")
-    optimum = round(solver.objective_value)
+    if optimum is None:
+        raise SystemExit(f"{path}: CP-SAT found no proven optimum")
     print(
-        f"{pathlib.Path(path).name}: {len(limits)} side constraints, {len(costs)} arcs; "
+        f"{pathlib.Path(path).name}: {len(limits)} side constraints, {len(network[4])} arcs; "
         f"CP-SAT optimum {optimum} in {seconds:.2f} s; apportion {claimed}"
     )
     if optimum != claimed:

@@ -11,16 +11,17 @@ import json
 import pathlib
 import random
 import subprocess
+import sys
 from typing import Any
 
-import numpy as np
 import pytest
-from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
-from conftest import AS_OF, BANK, RULES
+from conftest import AS_OF, BANK, ROOT, RULES
 
-MAGIC = b"APNET001"
+# The comparison scripts' reader and models: the test checks with what the benches run.
+sys.path.insert(0, str(ROOT / "benches" / "compare"))
+from ortools_compare import min_cost_flow_optimum, read  # noqa: E402
+from ortools_limits import cp_sat_optimum, limits_beside  # noqa: E402
 
 RULEBOOK = """
 fn segment(c) { c.tier }
@@ -35,28 +36,13 @@ fn affinity(c, m) {
 """
 
 
-def read_network(path: pathlib.Path) -> tuple[int, np.ndarray, ...]:
-    """The network file's claimed optimum, supplies, tails, heads, capacities and costs."""
-    data = path.read_bytes()
-    assert data[:8] == MAGIC
-    nodes, arcs, cost = np.frombuffer(data, dtype="<i8", count=3, offset=8)
-    offset = 32
-    columns = []
-    for dtype, count in (("<i8", nodes), ("<u4", arcs), ("<u4", arcs), ("<i8", arcs), ("<i8", arcs)):
-        columns.append(np.frombuffer(data, dtype=dtype, count=int(count), offset=offset))
-        offset += np.dtype(dtype).itemsize * int(count)
-    assert offset == len(data)
-    return (int(cost), *columns)
-
-
 def ortools_optimum(path: pathlib.Path) -> tuple[int, int]:
-    """(the optimum OR-Tools finds for the network, the optimum the file claims)."""
-    claimed, supplies, tails, heads, capacities, costs = read_network(path)
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), capacities, costs)
-    flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
-    assert flow.solve() == flow.OPTIMAL
-    return flow.optimal_cost(), claimed
+    """(the optimum OR-Tools' SimpleMinCostFlow finds for the network, the optimum the file
+    claims)."""
+    claimed, *network = read(path)
+    found = min_cost_flow_optimum(*network)
+    assert found is not None
+    return found, claimed
 
 
 def write_csv(path: pathlib.Path, rows: list[dict[str, Any]]) -> pathlib.Path:
@@ -153,29 +139,13 @@ def test_small_books_with_binding_groups_solve_to_the_ortools_optimum(cli, tmp_p
     assert len(document["assignments"]) == len(book["customers"])
 
 
-def cp_sat_optimum(path: pathlib.Path) -> tuple[int, int]:
-    """(the optimum CP-SAT finds for the network within the side constraints in the `.limits`
-    file beside it, the optimum the file claims)."""
-    claimed, supplies, tails, heads, capacities, costs = read_network(path)
-    model = cp_model.CpModel()
-    flow = [model.new_int_var(0, int(c), f"f{a}") for a, c in enumerate(capacities)]
-    balance: list[list[Any]] = [[] for _ in supplies]
-    for a, (tail, head) in enumerate(zip(tails, heads)):
-        balance[int(tail)].append(flow[a])
-        balance[int(head)].append(-flow[a])
-    for node, supply in enumerate(supplies):
-        model.add(sum(balance[node]) == int(supply))
-    for line in path.with_suffix(".limits").read_text().splitlines():
-        least, most, *arcs = (int(n) for n in line.split())
-        total = sum(flow[a] for a in arcs)
-        model.add(total >= least)
-        if most < 2**62:
-            model.add(total <= most)
-    model.minimize(sum(int(c) * f for c, f in zip(costs, flow)))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 2
-    assert solver.solve(model) == cp_model.OPTIMAL
-    return round(solver.objective_value), claimed
+def cp_sat_limits_optimum(path: pathlib.Path) -> tuple[int, int]:
+    """(the optimum CP-SAT proves for the network within the side constraints in the
+    `.limits` file beside it, the optimum the file claims)."""
+    claimed, *network = read(path)
+    found = cp_sat_optimum(network, limits_beside(path))
+    assert found is not None
+    return found, claimed
 
 
 def test_the_example_bank_with_its_groups_solves_to_the_ortools_optimum(cli, tmp_path):
@@ -188,7 +158,7 @@ def test_the_example_bank_with_its_groups_solves_to_the_ortools_optimum(cli, tmp
     # Its private-banking teams' minimums of HNW customers bind: the network is no min-cost
     # flow with them, and CP-SAT, an exact integer solver, finds the same optimum within them.
     assert document["statistics"]["network"]["limit_solves"] > 0
-    found, claimed = cp_sat_optimum(network)
+    found, claimed = cp_sat_limits_optimum(network)
     assert found == claimed == document["objective"]["total"]
     # Three levels, and the desks' caps bind.
     full = [g for g in document["groups"] if g["capacity"] is not None and g["load"] == g["capacity"]]

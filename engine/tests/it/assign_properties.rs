@@ -182,15 +182,21 @@ fn choices(instance: &Instance, plan: &Plan) -> Vec<Option<usize>> {
     choice
 }
 
+/// What assigning `instance` takes: its rules, its book, and options on one thread, with the
+/// manager arcs priced in one at a time when `one_arc`.
+fn assign_instance(instance: &Instance, one_arc: bool) -> (Rulebook, Book, AssignOptions) {
+    let rules = Rulebook::compile(instance.rules()).unwrap();
+    let options = options(instance, true, 1);
+    let options = if one_arc { priced(options) } else { options };
+    (rules, instance.book(), options)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
     fn the_plan_is_optimal_feasible_and_maximal(instance in instance(), one_arc in any::<bool>()) {
-        let rules = Rulebook::compile(instance.rules()).unwrap();
-        let book = instance.book();
-        let options = options(&instance, true, 1);
-        let options = if one_arc { priced(options) } else { options };
+        let (rules, book, options) = assign_instance(&instance, one_arc);
         let plan = assign(&book, &rules, &options).unwrap();
         // Optimal: equal to the brute-force minimum of the contract's objective.
         prop_assert_eq!(plan.objective.total, instance.brute_force().0);
@@ -218,10 +224,7 @@ proptest! {
 
     #[test]
     fn groups_segment_limits_hold_at_the_optimum(instance in limited_instance(), one_arc in any::<bool>()) {
-        let rules = Rulebook::compile(instance.rules()).unwrap();
-        let book = instance.book();
-        let options = options(&instance, true, 1);
-        let options = if one_arc { priced(options) } else { options };
+        let (rules, book, options) = assign_instance(&instance, one_arc);
         let optimum = instance.brute_force().0;
         match assign(&book, &rules, &options) {
             Ok(plan) => {
