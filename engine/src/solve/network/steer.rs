@@ -46,7 +46,11 @@ impl Members {
 #[derive(Clone, Copy)]
 struct Step {
     arc: u32,
+    /// The node it leads to.
+    to: u32,
     forward: bool,
+    /// Whether the arc is in any set: most are not, and need no look-up.
+    in_sets: bool,
 }
 
 impl Network {
@@ -93,10 +97,18 @@ impl Network {
             let (u, v, _) = ends(a);
             if let (Some(_), Some(_)) = (out.get(u as usize), out.get(v as usize)) {
                 let arc = a as u32;
-                out[u as usize].push(Step { arc, forward: true });
+                let in_sets = !member.sets(a).is_empty();
+                out[u as usize].push(Step {
+                    arc,
+                    to: v,
+                    forward: true,
+                    in_sets,
+                });
                 out[v as usize].push(Step {
                     arc,
+                    to: u,
                     forward: false,
+                    in_sets,
                 });
             }
         }
@@ -156,9 +168,12 @@ impl Network {
                 let may = |k: usize, up: bool| may_move(steering, &sums, k, up);
                 let cycle_of = |(from, to, a): (u32, u32, usize), search: &Search| {
                     let mut cycle = search.path_to(from, to, &ends)?;
+                    let (u, v, _) = ends(a);
                     cycle.push(Step {
                         arc: a as u32,
+                        to: if forward { v } else { u },
                         forward,
+                        in_sets: true,
                     });
                     let amount = amount(&cycle, flow, &ends, (&member, &sums, steering))?;
                     Some((cycle, amount))
@@ -250,7 +265,9 @@ fn amount(
 /// How a search marks where it started.
 const ROOT: Step = Step {
     arc: u32::MAX,
+    to: u32::MAX,
     forward: true,
+    in_sets: false,
 };
 
 /// What a search from many starts found.
@@ -325,16 +342,17 @@ impl Search {
         let mut left = ends_left.len();
         while let Some(u) = queue.pop_front() {
             for &step in &out[u as usize] {
-                let a = step.arc as usize;
-                let (s, t, capacity) = ends(a);
-                let (room, next) = if step.forward {
-                    (capacity - flow[a], t)
+                let (a, next) = (step.arc as usize, step.to);
+                if self.came_by[next as usize].is_some() {
+                    continue;
+                }
+                let room = if step.forward {
+                    ends(a).2 - flow[a]
                 } else {
-                    (flow[a], s)
+                    flow[a]
                 };
                 if room <= 0
-                    || self.came_by[next as usize].is_some()
-                    || !member.sets(a).iter().all(|&k| may(k, step.forward))
+                    || (step.in_sets && !member.sets(a).iter().all(|&k| may(k, step.forward)))
                 {
                     continue;
                 }
