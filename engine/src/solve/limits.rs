@@ -132,6 +132,16 @@ impl Limits {
         }
     }
 
+    /// The prices limit `k` may take, `extreme` at most either way: none above 0 without a
+    /// cap (it would press on no bound), none below 0 without a minimum.
+    fn prices(&self, k: usize, extreme: i64) -> (i64, i64) {
+        let (lo, hi) = self.bounds[k];
+        (
+            if lo > 0 { -extreme } else { 0 },
+            if hi < i64::MAX { extreme } else { 0 },
+        )
+    }
+
     fn sum(&self, k: usize, solution: &Solution) -> i64 {
         self.sets[k]
             .iter()
@@ -228,10 +238,12 @@ pub(super) fn within(
     let rounds = 8 + 4 * count;
     // The last move: the prices it moved, each its way, and the limits out of place before.
     let mut last: Option<(Ways, Vec<bool>)> = None;
-    // Where the last joint move (`lines`) started: undone when it did not raise the bound.
+    // Where the last joint move started: undone when it did not raise the bound.
     let mut undo: Option<Undo> = None;
     // The limits out of place when a joint move was last undone.
     let mut alone: Option<Vec<bool>> = None;
+    // Where the last move alone started, when it ended there too.
+    let mut stuck: Option<(Vec<i64>, Vec<bool>)> = None;
     // The sums of the optimum steered already, where the last move steered it.
     let mut steered: Option<Vec<i64>> = None;
     for _ in 0..rounds {
@@ -241,8 +253,9 @@ pub(super) fn within(
         };
         let value = search.note(&sums);
         // Limits that share customers, each moved to its own breakpoint as if alone, can
-        // overshoot together and come back (they zigzag between two corners): the dual must
-        // rise with every joint move, or it is undone.
+        // overshoot together and come back (they zigzag between two corners), and prices
+        // moved together can run to the extremes as one takes what another needs: the dual
+        // must rise with every joint move, or it is undone.
         let undone = match undo.take() {
             Some(before) if value <= before.value => {
                 (search.prices, search.solution, sums) =
@@ -279,9 +292,10 @@ pub(super) fn within(
         // A limit the last move pushed out of place shares customers with those it moved:
         // moving its price alone would push them back out (the prices zigzag up together,
         // a unit at a time), so they move on together.
-        let pushed = last
-            .as_ref()
-            .is_some_and(|(_, before)| watch.iter().any(|&k| !before[k]));
+        let pushed = joint
+            && last
+                .as_ref()
+                .is_some_and(|(_, before)| watch.iter().any(|&k| !before[k]));
         let ways = match (&last, pushed) {
             (Some((moved, _)), true) => {
                 let mut ways: Vec<(usize, i64)> =
@@ -292,16 +306,18 @@ pub(super) fn within(
             }
             _ => vec![(farthest, search.way(farthest, sums[farthest]))],
         };
-        if joint && !pushed && watch.len() > 1 {
-            // Several limits out of place, none pushed there by the last move: each to its
-            // own breakpoint, all in the same solves.
-            let ways: Ways = watch.iter().map(|&k| (k, search.way(k, sums[k]))).collect();
+        if joint && (pushed || watch.len() > 1) {
             undo = Some(Undo {
                 prices: search.prices.clone(),
                 solution: search.solution.clone(),
                 sums: sums.clone(),
                 value,
             });
+        }
+        if joint && !pushed && watch.len() > 1 {
+            // Several limits out of place, none pushed there by the last move: each to its
+            // own breakpoint, all in the same solves.
+            let ways: Ways = watch.iter().map(|&k| (k, search.way(k, sums[k]))).collect();
             search.lines(&ways)?;
             last = Some((ways, out));
             continue;
@@ -310,7 +326,15 @@ pub(super) fn within(
             true => watch,
             false => vec![farthest],
         };
-        steered = Some(search.line(&ways, &watched)?);
+        // A move alone that came back to where it started (the near side of its breakpoint
+        // put more in place) goes to the far side next time: the limits it pushes out of
+        // place there then move with it.
+        let far = stuck.as_ref() == Some(&(search.prices.clone(), out.clone()));
+        let start = (search.prices.clone(), out.clone());
+        steered = Some(search.line(&ways, &watched, far)?);
+        let sums = steered.as_deref().unwrap_or_default();
+        let after: Vec<bool> = (0..count).map(|k| search.way(k, sums[k]) != 0).collect();
+        stuck = (!pushed && (search.prices.clone(), after) == start).then_some(start);
         last = Some((ways, out));
     }
     search.finish()
@@ -399,43 +423,71 @@ impl Search<'_> {
         way_at(&self.limits, k, self.prices[k], sum)
     }
 
-    /// The prices moved `t` steps along `ways` from `base`, within the extremes.
+    /// The prices moved `t` steps along `ways` from `base`, each within its limit's range.
     fn along(&self, base: &[i64], ways: &[(usize, i64)], t: i64) -> Vec<i64> {
         let mut prices = base.to_vec();
         for &(k, way) in ways {
-            prices[k] = base[k]
-                .saturating_add(way.saturating_mul(t))
-                .clamp(-self.extreme, self.extreme);
+            prices[k] = self.moved(k, base[k], way.saturating_mul(t));
         }
         prices
     }
 
-    /// Solves at `prices`; says whether every limit of `watched` is still out of place the
-    /// way it was (`ways` says which).
-    fn try_prices(
-        &mut self,
-        prices: &[i64],
-        (ways, watched): (&[(usize, i64)], &[usize]),
-    ) -> Result<(Solution, bool)> {
+    /// Limit `k`'s price `from` moved by `by`, within its range.
+    fn moved(&self, k: usize, from: i64, by: i64) -> i64 {
+        let (least, most) = self.limits.prices(k, self.extreme);
+        from.saturating_add(by).clamp(least, most)
+    }
+
+    /// Whether limit `k`'s price at `price` can go no further `way` (1 up, -1 down).
+    fn at_end(&self, k: usize, way: i64, price: i64) -> bool {
+        let (least, most) = self.limits.prices(k, self.extreme);
+        if way > 0 {
+            price >= most
+        } else {
+            price <= least
+        }
+    }
+
+    /// Solves at `prices`; says whether going on along `ways` still raises the dual: for one
+    /// limit, whether it is still out of place its way; for prices moved together, whether
+    /// the dual's slope along them is still positive (each price's way times how far its sum
+    /// is past the bound it presses on that way; a price at the end of its range adds
+    /// nothing), which keeps a joint move from running on while one limit takes what
+    /// another needs.
+    fn try_prices(&mut self, prices: &[i64], ways: &[(usize, i64)]) -> Result<(Solution, bool)> {
         let solution = (self.solve)(&self.limits.shift(prices), &self.solution)?;
         self.solves += 1;
         self.pivots = self.pivots.saturating_add(solution.pivots);
-        let still_out = watched.iter().all(|&k| {
-            let way = ways
-                .iter()
-                .find(|&&(w, _)| w == k)
-                .map_or(0, |&(_, way)| way);
-            let sum = self.limits.sum(k, &solution);
-            way_at(&self.limits, k, prices[k], sum) == way
-        });
-        Ok((solution, still_out))
+        let going_on = match ways {
+            [(k, way)] => {
+                let sum = self.limits.sum(*k, &solution);
+                way_at(&self.limits, *k, prices[*k], sum) == *way
+            }
+            _ => {
+                let slope = ways.iter().map(|&(k, way)| {
+                    let (lo, hi) = self.limits.bounds[k];
+                    let up = prices[k] > 0 || (prices[k] == 0 && way > 0);
+                    let bound = if up { hi } else { lo };
+                    if self.at_end(k, way, prices[k]) {
+                        0
+                    } else {
+                        i128::from(way)
+                            * (i128::from(self.limits.sum(k, &solution)) - i128::from(bound))
+                    }
+                });
+                slope.sum::<i128>() > 0
+            }
+        };
+        Ok((solution, going_on))
     }
 
-    /// Moves the prices along `ways` to the breakpoint where the first limit of `watched`
-    /// (each out of place) comes into place: doubling the step until one does, then halving
-    /// the gap. Keeps the optimum at the side of the breakpoint whose steered flow puts more
-    /// of them in place, and returns the limits' sums there.
-    fn line(&mut self, ways: &[(usize, i64)], watched: &[usize]) -> Result<Vec<i64>> {
+    /// Moves the prices along `ways` to the breakpoint where going on stops raising the dual
+    /// (see [`Search::try_prices`]; for one limit, where it comes into place): widening the
+    /// step until it does, then narrowing the gap. Keeps the optimum at the side of the
+    /// breakpoint whose steered flow puts more limits in place, or the far side when `far`,
+    /// and returns the limits' sums there. `watched` are the limits out of place: when every
+    /// price is at the end of its range with them at the extreme, they cannot be met.
+    fn line(&mut self, ways: &[(usize, i64)], watched: &[usize], far: bool) -> Result<Vec<i64>> {
         let base = self.prices.clone();
         // `from` is out of place; `to`, once found, is not.
         let mut from: (i64, Option<Solution>) = (0, None);
@@ -443,12 +495,18 @@ impl Search<'_> {
         let mut to = loop {
             let t = from.0.saturating_add(step);
             let prices = self.along(&base, ways, t);
-            let (solution, still_out) = self.try_prices(&prices, (ways, watched))?;
-            if !still_out {
+            let (solution, going_on) = self.try_prices(&prices, ways)?;
+            if !going_on {
                 break (t, solution);
             }
-            if ways.iter().all(|&(k, _)| prices[k].abs() >= self.extreme) {
-                return Err(self.unmet(watched[0])?);
+            if ways.iter().all(|&(k, way)| self.at_end(k, way, prices[k])) {
+                if watched.iter().all(|&k| prices[k].abs() >= self.extreme) {
+                    return Err(self.unmet(watched[0])?);
+                }
+                // Prices moved together that can go no further (some at 0, where their
+                // limit is in place): the move ends here, undone if it did not raise the dual.
+                (self.prices, self.solution) = (prices, solution);
+                return Ok(self.steer());
             }
             from = (t, Some(solution));
             step = step.saturating_mul(4);
@@ -470,8 +528,8 @@ impl Search<'_> {
             };
             let mid = crossing.unwrap_or(from.0 + gap / 2);
             let prices = self.along(&base, ways, mid);
-            let (solution, still_out) = self.try_prices(&prices, (ways, watched))?;
-            if still_out {
+            let (solution, going_on) = self.try_prices(&prices, ways)?;
+            if going_on {
                 from = (mid, Some(solution));
                 // Still out at the crossing: the optimum there was the near side's, and the
                 // breakpoint is the next step if no other optimum lies between.
@@ -492,7 +550,7 @@ impl Search<'_> {
         let last = std::mem::replace(&mut self.solution, to.1);
         self.prices = self.along(&base, ways, to.0);
         let at_to = self.steer();
-        if in_place(self, &at_to) == at_to.len() {
+        if far || in_place(self, &at_to) == at_to.len() {
             return Ok(at_to);
         }
         let near = self.along(&base, ways, from.0);
@@ -519,6 +577,9 @@ impl Search<'_> {
         // Per limit: the step out of place, the step in place once found, the next widening.
         let mut brackets: Vec<(i64, Option<i64>, i64)> = vec![(0, None, 1); ways.len()];
         let open = |b: &(i64, Option<i64>, i64)| b.1.is_none_or(|to| to - b.0 > 1);
+        let ranges: Vec<(i64, i64)> = (ways.iter())
+            .map(|&(k, _)| self.limits.prices(k, self.extreme))
+            .collect();
         let at = |brackets: &[(i64, Option<i64>, i64)], probe: bool| {
             let steps = brackets.iter().map(|b| match (b.1, probe) {
                 (None, _) => b.0.saturating_add(b.2),
@@ -526,10 +587,10 @@ impl Search<'_> {
                 (Some(to), _) => to,
             });
             let mut prices = base.clone();
-            for (&(k, way), t) in ways.iter().zip(steps) {
+            for ((&(k, way), t), &(least, most)) in ways.iter().zip(steps).zip(&ranges) {
                 prices[k] = base[k]
                     .saturating_add(way.saturating_mul(t))
-                    .clamp(-self.extreme, self.extreme);
+                    .clamp(least, most);
             }
             prices
         };
@@ -546,7 +607,7 @@ impl Search<'_> {
                 let sum = self.limits.sum(k, &solution);
                 if way_at(&self.limits, k, prices[k], sum) != way {
                     b.1 = Some(t);
-                } else if prices[k].abs() >= self.extreme {
+                } else if self.at_end(k, way, prices[k]) {
                     return Err(self.unmet(k)?);
                 } else {
                     b.0 = t;
