@@ -601,22 +601,36 @@ fn the_network_comes_with_the_groups_segment_limits_as_side_constraints() {
     }
 }
 
+/// The plan of `two_teams` where every customer would rather have `favourite`, and what
+/// explain says of manager `at` for `customer` in it.
+fn verdict_with_a_favourite(
+    favourite: &str,
+    (customers_csv, groups_csv): (&[u8], &str),
+) -> (apportion::Plan, impl Fn(&str, &str) -> apportion::Verdict) {
+    let affinity =
+        format!("fn affinity(c, m) {{ if m.id == \"{favourite}\" {{ 50 }} else {{ 0 }} }}");
+    let rules = Rulebook::compile(&format!("fn eligible(c, m) {{ true }}\n{affinity}")).unwrap();
+    let book = two_teams(customers_csv, groups_csv);
+    let options = apportion::AssignOptions::new(date("2026-06-30"));
+    let plan = apportion::assign(&book, &rules, &options).unwrap();
+    let explained = plan.clone();
+    let verdict = move |customer: &str, at: &str| {
+        let why = explained.explain(&book, &rules, customer).unwrap();
+        let there = why.managers.iter().find(|o| o.manager.as_str() == at);
+        there.unwrap().verdict.clone()
+    };
+    (plan, verdict)
+}
+
 #[test]
 fn explain_names_a_group_at_its_cap_for_the_customers_segment() {
-    let rules = Rulebook::compile(
-        "fn eligible(c, m) { true }\nfn affinity(c, m) { if m.id == \"M-1\" { 50 } else { 0 } }",
-    )
-    .unwrap();
-    let book = two_teams(
-        b"id,segment\nC-1,HNW\nC-2,HNW\n",
-        "id,segment_caps\nT-1,HNW=1\nT-2,\n",
+    let (plan, verdict) = verdict_with_a_favourite(
+        "M-1",
+        (
+            b"id,segment\nC-1,HNW\nC-2,HNW\n",
+            "id,segment_caps\nT-1,HNW=1\nT-2,\n",
+        ),
     );
-    let plan = apportion::assign(
-        &book,
-        &rules,
-        &apportion::AssignOptions::new(date("2026-06-30")),
-    )
-    .unwrap();
     // Both would rather have M-1, whose team takes one HNW customer: the other is at M-2, and
     // M-1 is no place for them while the team is at its cap.
     let at_m2 = plan
@@ -624,38 +638,23 @@ fn explain_names_a_group_at_its_cap_for_the_customers_segment() {
         .iter()
         .find(|a| a.manager.as_str() == "M-2")
         .unwrap();
-    let why = plan
-        .explain(&book, &rules, at_m2.customer.as_str())
-        .unwrap();
-    let m1 = why
-        .managers
-        .iter()
-        .find(|o| o.manager.as_str() == "M-1")
-        .unwrap();
+    let m1 = verdict(at_m2.customer.as_str(), "M-1");
     assert!(
-        matches!(&m1.verdict, apportion::Verdict::InGroupAtSegmentCap { group, segment, .. }
+        matches!(&m1, apportion::Verdict::InGroupAtSegmentCap { group, segment, .. }
             if group == "T-1" && segment == "HNW"),
-        "{:?}",
-        m1.verdict
+        "{m1:?}"
     );
 }
 
 #[test]
 fn explain_names_a_group_the_customer_would_leave_below_its_minimum() {
-    let rules = Rulebook::compile(
-        "fn eligible(c, m) { true }\nfn affinity(c, m) { if m.id == \"M-2\" { 50 } else { 0 } }",
-    )
-    .unwrap();
-    let book = two_teams(
-        b"id,segment\nC-1,HNW\nC-2,HNW\nC-3,MASS\n",
-        "id,segment_minimums\nT-1,HNW=2\nT-2,\n",
+    let (plan, verdict) = verdict_with_a_favourite(
+        "M-2",
+        (
+            b"id,segment\nC-1,HNW\nC-2,HNW\nC-3,MASS\n",
+            "id,segment_minimums\nT-1,HNW=2\nT-2,\n",
+        ),
     );
-    let plan = apportion::assign(
-        &book,
-        &rules,
-        &apportion::AssignOptions::new(date("2026-06-30")),
-    )
-    .unwrap();
     // The plan reports T-1's HNW load beside its minimum.
     let t1 = plan
         .groups
@@ -666,11 +665,7 @@ fn explain_names_a_group_the_customer_would_leave_below_its_minimum() {
     assert_eq!(hnw, (Some(&2), Some(&2)));
     // Everyone would rather have M-2, but T-1 must keep both HNW customers: moving one to M-2
     // breaks the minimum, while the MASS customer is free to go.
-    let verdict_at_m2 = |customer: &str| {
-        let why = plan.explain(&book, &rules, customer).unwrap();
-        let m2 = why.managers.iter().find(|o| o.manager.as_str() == "M-2");
-        m2.unwrap().verdict.clone()
-    };
+    let verdict_at_m2 = |customer: &str| verdict(customer, "M-2");
     assert!(
         matches!(&verdict_at_m2("C-1"), apportion::Verdict::LeavesGroupAtSegmentMinimum { group, segment, .. }
             if group == "T-1" && segment == "HNW"),
