@@ -264,7 +264,7 @@ pub(super) fn within(
             }
             _ => false,
         };
-        let out: Vec<bool> = (0..count).map(|k| search.way(k, sums[k]) != 0).collect();
+        let out = search.out_of_place(&sums);
         // After a joint move undone, limits move one at a time until another comes out of
         // place: the same joint move would overshoot again.
         if undone {
@@ -329,12 +329,12 @@ pub(super) fn within(
         // A move alone that came back to where it started (the near side of its breakpoint
         // put more in place) goes to the far side next time: the limits it pushes out of
         // place there then move with it.
-        let far = stuck.as_ref() == Some(&(search.prices.clone(), out.clone()));
         let start = (search.prices.clone(), out.clone());
-        steered = Some(search.line(&ways, &watched, far)?);
-        let sums = steered.as_deref().unwrap_or_default();
-        let after: Vec<bool> = (0..count).map(|k| search.way(k, sums[k]) != 0).collect();
-        stuck = (!pushed && (search.prices.clone(), after) == start).then_some(start);
+        let far = stuck.as_ref() == Some(&start);
+        let sums = search.line(&ways, &watched, far)?;
+        let back = !pushed && (&search.prices, &search.out_of_place(&sums)) == (&start.0, &start.1);
+        stuck = back.then_some(start);
+        steered = Some(sums);
         last = Some((ways, out));
     }
     search.finish()
@@ -416,6 +416,11 @@ impl Search<'_> {
         let t = (c_to - c_from).checked_div(s_from - s_to)?;
         let t = i64::try_from(t).ok()?;
         (from.0 < t && t < to.0).then_some(t)
+    }
+
+    /// Per limit, whether it is out of place at its price, the sums being `sums`.
+    fn out_of_place(&self, sums: &[i64]) -> Vec<bool> {
+        (0..sums.len()).map(|k| self.way(k, sums[k]) != 0).collect()
     }
 
     /// Which way limit `k`'s price must go, its sum being `sum`: 1 up, -1 down, 0 in place.
@@ -543,8 +548,10 @@ impl Search<'_> {
         // the limits' bounds are among the optima at one of them. `to` unless `from` puts
         // more in place: past the breakpoint, a limit pushed out shows which move on together.
         let in_place = |search: &Search<'_>, sums: &[i64]| {
-            (0..sums.len())
-                .filter(|&k| search.way(k, sums[k]) == 0)
+            search
+                .out_of_place(sums)
+                .iter()
+                .filter(|&&out| !out)
                 .count()
         };
         let last = std::mem::replace(&mut self.solution, to.1);
